@@ -1,0 +1,39 @@
+"""Errors raised by the pipeline: a bad pipeline file, or a refused action."""
+
+from __future__ import annotations
+
+
+class PipelineError(ValueError):
+    """A pipeline definition is malformed; the message names the line and the problem."""
+
+
+class Refused(Exception):
+    """An action was refused. The message is one line in plain words: which rule, who, which state."""
+
+    rule = "refused"
+
+
+class ActionNotAvailable(Refused):
+    rule = "action-not-available"
+
+
+class RoleMissing(Refused):
+    rule = "role"
+
+
+class PrerequisiteMissing(Refused):
+    rule = "prerequisite"
+
+
+class AlreadySigned(Refused):
+    rule = "already-signed"
+
+
+class SeparationOfDuties(Refused):
+    rule = "separation-of-duties"
+
+
+class InputMissing(Refused):
+    """A reason, a legal ground or a decision is required, or the one given is not allowed."""
+
+    rule = "input"

@@ -1,0 +1,131 @@
+"""One `transitions` machine per pipeline, shared by every item; guards are its conditions.
+
+Items are not registered as models (a Machine per item costs ~250 µs and `add_model` keeps a reference
+forever); each trigger runs on a throw-away subject that only carries the item's current state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from transitions import EventData, Machine
+
+from states.errors import (
+    ActionNotAvailable,
+    AlreadySigned,
+    InputMissing,
+    PrerequisiteMissing,
+    RoleMissing,
+    SeparationOfDuties,
+)
+from states.pipeline import Action, Pipeline
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Who wants to sign, with which inputs, against the signatures already in this round."""
+
+    item: str
+    actor: str
+    roles: frozenset[str]
+    round: int
+    round_signers: Mapping[str, str] = field(default_factory=dict)
+    reason: str | None = None
+    ground: str | None = None
+    decision: str | None = None
+
+
+class _Subject:
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+class PipelineMachine:
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self._machine = Machine(model=None, states=[s.id for s in pipeline.states], initial=pipeline.initial,
+                                auto_transitions=False, send_event=True)
+        for action in pipeline.actions:
+            self._machine.add_transition(action.id, action.source, action.to,
+                                         conditions=[partial(self._condition, action)])
+
+    def _condition(self, action: Action, event: EventData) -> bool:
+        self.check(action, event.kwargs["attempt"])
+        return True
+
+    def fire(self, state: str, action_id: str, attempt: Attempt) -> tuple[Action, str]:
+        """Run one action through the machine; returns the action and the new state, or raises `Refused`."""
+        action = self.pipeline.action(state, action_id)
+        if action is None:
+            allowed = ", ".join(a.id for a in self.pipeline.actions_from(state)) or "none"
+            raise ActionNotAvailable(f"item {attempt.item} is in state {self.pipeline.label(state)}; "
+                                     f"'{action_id}' is not possible there (possible: {allowed})")
+        subject = _Subject(state)
+        self._machine.events[action_id].trigger(subject, attempt=attempt)
+        return action, subject.state
+
+    def allowed(self, state: str, attempt: Attempt) -> list[Action]:
+        """The actions this actor may sign now, ignoring the reason/ground/decision they would still have to give."""
+        out = []
+        for action in self.pipeline.actions_from(state):
+            try:
+                self.check(action, attempt, inputs=False)
+            except (RoleMissing, AlreadySigned, PrerequisiteMissing, SeparationOfDuties):
+                continue
+            out.append(action)
+        return out
+
+    def check(self, action: Action, attempt: Attempt, *, inputs: bool = True) -> None:
+        p = self.pipeline
+        where = f"item {attempt.item} ({p.label(action.source)}, round {attempt.round})"
+        if action.role not in attempt.roles:
+            role = p.role(action.role)
+            raise RoleMissing(f"{where}: {attempt.actor} does not hold the role {role.id} ({role.zh}) "
+                              f"needed to {action.id} ({action.zh})")
+        if action.to is None and action.id in attempt.round_signers:
+            raise AlreadySigned(f"{where}: {action.id} ({action.zh}) was already signed in this round "
+                                f"by {attempt.round_signers[action.id]}")
+        for need in action.requires:
+            if need not in attempt.round_signers:
+                raise PrerequisiteMissing(f"{where}: {action.id} ({action.zh}) needs {need} "
+                                          f"({_zh(p, need)}) signed first in this round")
+        for other in sorted(p.distinct_from(action.id)):
+            if attempt.round_signers.get(other) == attempt.actor:
+                raise SeparationOfDuties(f"{where}: {attempt.actor} signed {other} ({_zh(p, other)}) in this round "
+                                         f"and may not also sign {action.id} ({action.zh})")
+        if inputs:
+            _check_inputs(action, attempt, where)
+
+
+def _zh(p: Pipeline, action_id: str) -> str:
+    return next(a.zh for a in p.actions if a.id == action_id)
+
+
+def _check_inputs(action: Action, attempt: Attempt, where: str) -> None:
+    def refuse(problem: str) -> InputMissing:
+        return InputMissing(f"{where}: {action.id} ({action.zh}) {problem}")
+
+    if action.decisions:
+        if attempt.decision not in action.decisions:
+            raise refuse(f"needs a decision, one of: {', '.join(action.decisions)}")
+    elif attempt.decision is not None:
+        raise refuse("takes no decision")
+    if action.grounds:
+        if attempt.ground not in action.grounds:
+            raise refuse(f"needs a legal ground, one of: {', '.join(action.grounds)}")
+    elif attempt.ground is not None:
+        raise refuse("takes no legal ground")
+    if (action.reason or attempt.decision in action.reason_for) and not (attempt.reason or "").strip():
+        raise refuse("needs a reason")
+
+
+def as_rows(pipeline: Pipeline) -> list[dict[str, Any]]:
+    """The pipeline as table rows, for `zwgk pipeline show`."""
+    return [{"from": a.source, "action": a.id, "zh": a.zh, "role": a.role, "to": a.to or a.source,
+             "requires": list(a.requires), "reason": a.reason or bool(a.reason_for), "grounds": list(a.grounds),
+             "decisions": list(a.decisions), "new_round": a.new_round} for a in pipeline.actions]

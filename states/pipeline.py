@@ -1,0 +1,254 @@
+"""The pipeline as data: states, roles, actions and separation-of-duty rules, loaded from TOML."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from states.errors import PipelineError
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class State:
+    id: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """One signature an item can receive in one state. `to` is None when the item stays put."""
+
+    id: str
+    zh: str
+    en: str
+    source: str
+    to: str | None
+    role: str
+    requires: tuple[str, ...] = ()
+    reason: bool = False
+    grounds: tuple[str, ...] = ()
+    decisions: tuple[str, ...] = ()
+    reason_for: tuple[str, ...] = ()
+    new_round: bool = False
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    name: str
+    version: str
+    initial: str
+    states: tuple[State, ...]
+    roles: tuple[Role, ...]
+    actions: tuple[Action, ...]
+    separation: tuple[tuple[str, ...], ...] = ()
+    grounds: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the definition, so an edited pipeline is visible even if its version is not bumped."""
+        data = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(data.encode()).hexdigest()
+
+    @property
+    def full_version(self) -> str:
+        """The version recorded on every signature: declared version plus the definition's fingerprint."""
+        return f"{self.version}+{self.fingerprint[:12]}"
+
+    def state(self, state_id: str) -> State:
+        for s in self.states:
+            if s.id == state_id:
+                return s
+        raise KeyError(state_id)
+
+    def role(self, role_id: str) -> Role:
+        for r in self.roles:
+            if r.id == role_id:
+                return r
+        raise KeyError(role_id)
+
+    def actions_from(self, state_id: str) -> list[Action]:
+        return [a for a in self.actions if a.source == state_id]
+
+    def action(self, state_id: str, action_id: str) -> Action | None:
+        for a in self.actions:
+            if a.source == state_id and a.id == action_id:
+                return a
+        return None
+
+    def action_ids(self) -> list[str]:
+        return list(dict.fromkeys(a.id for a in self.actions))
+
+    @property
+    def drafter_role(self) -> str:
+        """The role that drafts: whoever signs the first step out of the initial state."""
+        for a in self.actions:
+            if a.source == self.initial and not a.new_round:
+                return a.role
+        raise KeyError(f"no action leaves the initial state {self.initial}")
+
+    def label(self, state_id: str | None) -> str:
+        """`confidentiality_review (保密审查)`, the form humans read."""
+        if state_id is None:
+            return "-"
+        try:
+            return f"{state_id} ({self.state(state_id).zh})"
+        except KeyError:
+            return state_id
+
+    def distinct_from(self, action_id: str) -> set[str]:
+        """Actions whose signers, in the same round, must differ from the signer of `action_id`."""
+        out: set[str] = set()
+        for group in self.separation:
+            if action_id in group:
+                out.update(a for a in group if a != action_id)
+        return out
+
+
+def default_pipeline() -> Pipeline:
+    text = resources.files("states").joinpath("default.toml").read_text(encoding="utf-8")
+    return parse_pipeline(text, "default.toml")
+
+
+def load_pipeline(path: str | Path) -> Pipeline:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise PipelineError(f"{p}: cannot read: {e.strerror}") from None
+    return parse_pipeline(text, str(p))
+
+
+class _Locator:
+    """Finds the line of the n-th `[[table]]` (and a key in it), since tomllib keeps no positions."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+
+    def line_of(self, table: str | None, index: int = 0, key: str | None = None) -> int:
+        start, seen = 0, -1
+        if table is not None:
+            header = re.compile(rf"^\s*\[\[\s*{table}\s*\]\]|^\s*\[\s*{table}\s*\]")
+            for i, line in enumerate(self.lines):
+                if header.match(line):
+                    seen += 1
+                    if seen == index:
+                        start = i
+                        break
+        if key is not None:
+            pat = re.compile(rf"^\s*{re.escape(key)}\s*=")
+            for i in range(start + (1 if table else 0), len(self.lines)):
+                if table and self.lines[i].lstrip().startswith("["):
+                    break
+                if pat.match(self.lines[i]):
+                    return i + 1
+        return start + 1
+
+    def error(self, problem: str, table: str | None, index: int = 0, key: str | None = None) -> PipelineError:
+        return PipelineError(f"{self.source}, line {self.line_of(table, index, key)}: {problem}")
+
+
+def _text(entry: dict[str, Any], key: str, loc: _Locator, table: str, i: int, default: str | None = None) -> str:
+    value = entry.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise loc.error(f"{table} #{i + 1}: '{key}' must be a non-empty string", table, i, key if key in entry else None)
+    return value
+
+
+def _strings(entry: dict[str, Any], key: str, loc: _Locator, table: str, i: int) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise loc.error(f"{table} #{i + 1}: '{key}' must be a list of strings", table, i, key)
+    return tuple(value)
+
+
+def _ident(entry: dict[str, Any], loc: _Locator, table: str, i: int) -> str:
+    ident = _text(entry, "id", loc, table, i)
+    if not _ID.match(ident):
+        raise loc.error(f"{table} id '{ident}' must be lower-case letters, digits and _", table, i, "id")
+    return ident
+
+
+_ACTION_KEYS = {"id", "zh", "en", "from", "to", "role", "requires", "reason", "grounds", "decisions",
+                "reason_for", "new_round"}
+
+
+def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise PipelineError(f"{source}: {e}") from None
+    loc = _Locator(text, source)
+    for key in ("name", "version", "initial"):
+        if not isinstance(doc.get(key), str) or not doc[key]:
+            raise loc.error(f"'{key}' must be a non-empty string", None, 0, key)
+    states = tuple(State(_ident(s, loc, "state", i), _text(s, "zh", loc, "state", i),
+                         _text(s, "en", loc, "state", i)) for i, s in enumerate(doc.get("state", [])))
+    roles = tuple(Role(_ident(r, loc, "role", i), _text(r, "zh", loc, "role", i),
+                       _text(r, "en", loc, "role", i)) for i, r in enumerate(doc.get("role", [])))
+    state_ids = {s.id for s in states}
+    role_ids = {r.id for r in roles}
+    if len(state_ids) != len(states):
+        raise loc.error("two states share an id", "state", 0)
+    if doc["initial"] not in state_ids:
+        raise loc.error(f"initial state '{doc['initial']}' is not declared", None, 0, "initial")
+    grounds = doc.get("grounds", {})
+    if not isinstance(grounds, dict) or not all(isinstance(v, str) for v in grounds.values()):
+        raise loc.error("[grounds] must map a ground id to its text", "grounds")
+    actions = []
+    for i, a in enumerate(doc.get("action", [])):
+        unknown = set(a) - _ACTION_KEYS
+        if unknown:
+            key = sorted(unknown)[0]
+            raise loc.error(f"action #{i + 1}: unknown key '{key}'", "action", i, key)
+        act = Action(
+            id=_ident(a, loc, "action", i), zh=_text(a, "zh", loc, "action", i), en=_text(a, "en", loc, "action", i),
+            source=_text(a, "from", loc, "action", i), to=a.get("to"), role=_text(a, "role", loc, "action", i),
+            requires=_strings(a, "requires", loc, "action", i), reason=bool(a.get("reason", False)),
+            grounds=_strings(a, "grounds", loc, "action", i), decisions=_strings(a, "decisions", loc, "action", i),
+            reason_for=_strings(a, "reason_for", loc, "action", i), new_round=bool(a.get("new_round", False)),
+        )
+        for key, value, known in (("from", act.source, state_ids), ("to", act.to, state_ids),
+                                  ("role", act.role, role_ids)):
+            if value is not None and value not in known:
+                raise loc.error(f"action '{act.id}': {key} '{value}' is not a declared {key == 'role' and 'role' or 'state'}",
+                                "action", i, key)
+        for g in act.grounds:
+            if g not in grounds:
+                raise loc.error(f"action '{act.id}': ground '{g}' is not in [grounds]", "action", i, "grounds")
+        if not set(act.reason_for) <= set(act.decisions):
+            raise loc.error(f"action '{act.id}': reason_for names a decision not in decisions", "action", i, "reason_for")
+        if any(b.id == act.id and b.source == act.source for b in actions):
+            raise loc.error(f"action '{act.id}' is declared twice from state '{act.source}'", "action", i, "id")
+        actions.append(act)
+    action_ids = {a.id for a in actions}
+    for i, act in enumerate(actions):
+        for r in act.requires:
+            if r not in action_ids:
+                raise loc.error(f"action '{act.id}': requires unknown action '{r}'", "action", i, "requires")
+    separation = []
+    for i, s in enumerate(doc.get("separation", [])):
+        group = _strings(s, "distinct", loc, "separation", i)
+        missing = [a for a in group if a not in action_ids]
+        if missing or len(group) < 2:
+            problem = f"unknown action '{missing[0]}'" if missing else "needs at least two actions"
+            raise loc.error(f"separation #{i + 1}: {problem}", "separation", i, "distinct")
+        separation.append(group)
+    return Pipeline(name=doc["name"], version=doc["version"], initial=doc["initial"], states=states, roles=roles,
+                    actions=tuple(actions), separation=tuple(separation), grounds=dict(grounds))

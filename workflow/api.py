@@ -1,0 +1,476 @@
+"""The Workflow facade: the public API that the CLI, the daemon and host systems call."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Engine, Row, and_, event, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from states import Action, Attempt, Pipeline, PipelineMachine, default_pipeline
+from workflow import catalog, chain, db
+from workflow import schema as t
+from workflow.errors import AlreadyExists, InvalidInput, ItemChanged, NotEditable, NotFound, SchemaMissing
+from workflow.model import Item, Person, Signature, Unit
+
+log = structlog.get_logger("zwgk")
+
+Subscriber = Callable[[Signature], None]
+HostConnection = Connection | Session
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_PENDING = "zwgk_pending_signatures"
+_EVENT_COLS = [t.event.c[name] for name in chain.FIELDS] + [t.event.c.hash]
+_ITEM_COLS = [t.item.c[name] for name in ("id", "title", "body", "unit_id", "category", "timing", "kind", "interprets",
+                                          "tags", "formed_on", "drafter", "state", "round", "version", "created_at",
+                                          "updated_at")]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise InvalidInput("the clock returned a time without a time zone")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _check_id(kind: str, value: str) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise InvalidInput(f"{kind} id '{value}' must be 1-64 letters, digits, '.', '_' or '-'")
+    return value
+
+
+def _text(kind: str, value: str | None) -> str:
+    if value is None or not value.strip():
+        raise InvalidInput(f"{kind} must not be empty")
+    return value
+
+
+class Workflow:
+    """`Workflow("sqlite:///zwgk.db")` or `Workflow(engine=host_engine)`.
+
+    Every method that writes takes `conn=`: a host's Connection or Session, so that the host's writes and
+    ours commit or roll back together. Without it, each call is one transaction of its own.
+    """
+
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None, pipeline: Pipeline | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        if (url is None) == (engine is None):
+            raise InvalidInput("give a database URL or an engine, not both")
+        self.engine = engine if engine is not None else db.make_engine(str(url))
+        self.pipeline = pipeline or default_pipeline()
+        self.machine = PipelineMachine(self.pipeline)
+        self.clock = clock or _utc_now
+        self._subscribers: list[Subscriber] = []
+        self._pg = self.engine.dialect.name == "postgresql"
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    def init(self) -> None:
+        """Create or upgrade the schema (idempotent)."""
+        with self.engine.connect() as conn:
+            db.upgrade(conn)
+            conn.commit()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Workflow:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check_schema(self) -> None:
+        """Raises SchemaMissing unless the database is at the newest revision."""
+        with self.engine.connect() as conn:
+            current, head = db.schema_status(conn)
+        if current != head:
+            what = "has no zwgk tables" if current is None else f"is at revision {current}, not {head}"
+            raise SchemaMissing(f"database {what}; run `zwgk init`")
+
+    @contextmanager
+    def _tx(self, host: HostConnection | None, *, write: bool = True) -> Iterator[Connection]:
+        if host is not None:
+            yield host.connection() if isinstance(host, Session) else host
+            return
+        with self.engine.connect() as conn:
+            if not write:
+                conn.execution_options(**{db.READ_ONLY: True})
+            with conn.begin():
+                yield conn
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call `callback(signature)` once each signature is committed. Returns a function that unsubscribes.
+
+        Inside a host transaction, callbacks run when the host commits, and never if it rolls back.
+        """
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def _announce(self, host: HostConnection | None, sig: Signature) -> None:
+        log.info("signed", item=sig.item_id, action=sig.action, actor=sig.actor, seq=sig.seq, state=sig.to_state)
+        if not self._subscribers:
+            return
+        if host is None:
+            self._deliver([sig])
+            return
+        pending: list[Signature] | None = host.info.get(_PENDING)
+        if pending is None:
+            pending = host.info[_PENDING] = []
+            done, dropped = ("after_commit", "after_rollback") if isinstance(host, Session) else ("commit", "rollback")
+            event.listen(host, done, lambda *_: self._deliver(host.info.pop(_PENDING, [])), once=True)
+            event.listen(host, dropped, lambda *_: host.info.pop(_PENDING, None), once=True)
+        pending.append(sig)
+
+    def _deliver(self, sigs: Sequence[Signature]) -> None:
+        for sig in sigs:
+            for callback in list(self._subscribers):
+                try:
+                    callback(sig)
+                except Exception:  # a subscriber's failure must not undo a committed signature
+                    log.exception("subscriber failed", item=sig.item_id, seq=sig.seq)
+
+    # -- units and people --------------------------------------------------------------------------------
+
+    def add_unit(self, id: str, *, name: str, kind: str = "government", conn: HostConnection | None = None) -> Unit:
+        unit = Unit(_check_id("unit", id), _text("unit name", name), self._choice("unit kind", kind,
+                                                                                   catalog.UNIT_KINDS))
+        with self._tx(conn) as c:
+            self._insert_once(c, t.unit, f"unit {id} already exists",
+                              id=unit.id, name=unit.name, kind=unit.kind, created_at=_stamp(self.clock()))
+        return unit
+
+    def units(self) -> list[Unit]:
+        with self._tx(None, write=False) as c:
+            return [Unit(*r) for r in c.execute(select(t.unit.c.id, t.unit.c.name, t.unit.c.kind)
+                                                .order_by(t.unit.c.id))]
+
+    def add_person(self, id: str, *, name: str, unit: str, roles: Sequence[str], email: str | None = None,
+                   phone: str | None = None, conn: HostConnection | None = None) -> Person:
+        known = {r.id for r in self.pipeline.roles}
+        for role in roles:
+            if role not in known:
+                raise InvalidInput(f"unknown role '{role}' (one of: {', '.join(sorted(known))})")
+        person = Person(_check_id("person", id), _text("person name", name), unit, tuple(dict.fromkeys(roles)),
+                        email, phone)
+        with self._tx(conn) as c:
+            self._require(c, t.unit, unit, "unit")
+            self._insert_once(c, t.person, f"person {id} already exists", id=person.id, name=person.name,
+                              unit_id=unit, email=email, phone=phone, active=True, created_at=_stamp(self.clock()))
+            if person.roles:
+                c.execute(insert(t.person_role), [{"person_id": id, "role": r} for r in person.roles])
+        return person
+
+    def person(self, id: str) -> Person:
+        with self._tx(None, write=False) as c:
+            found = self._people(c, t.person.c.id == id)
+        if not found:
+            raise NotFound(f"no person '{id}'")
+        return found[0]
+
+    def people(self) -> list[Person]:
+        with self._tx(None, write=False) as c:
+            return self._people(c, None)
+
+    def _people(self, c: Connection, where: Any) -> list[Person]:
+        q = select(t.person.c.id, t.person.c.name, t.person.c.unit_id, t.person.c.email, t.person.c.phone,
+                   t.person.c.active, t.person_role.c.role).outerjoin(t.person_role).order_by(t.person.c.id,
+                                                                                             t.person_role.c.role)
+        if where is not None:
+            q = q.where(where)
+        out: dict[str, Person] = {}
+        for pid, name, unit, email, phone, active, role in c.execute(q):
+            p = out.get(pid) or Person(pid, name, unit, (), email, phone, bool(active))
+            out[pid] = Person(pid, name, unit, p.roles + ((role,) if role else ()), email, phone, bool(active))
+        return list(out.values())
+
+    # -- items -------------------------------------------------------------------------------------------
+
+    def new_item(self, *, title: str, unit: str, category: str, timing: str, kind: str, drafter: str,
+                 body: str = "", interprets: str | None = None, tags: Sequence[str] = (),
+                 formed_on: date | None = None, id: str | None = None, comment: str | None = None,
+                 conn: HostConnection | None = None) -> Item:
+        """Register a draft. Its creation is the item's first signed event."""
+        self._choice("category", category, catalog.CATEGORIES)
+        self._choice("timing", timing, catalog.TIMINGS)
+        self._choice("kind", kind, catalog.KINDS)
+        for tag in tags:
+            self._choice("tag", tag, catalog.TAGS)
+        if (kind == "interpretation") != (interprets is not None):
+            raise InvalidInput("an interpretation must name the policy it interprets (--interprets), "
+                               "and only an interpretation may")
+        if id is not None:
+            _check_id("item", id)
+        now = self.clock()
+        with self._tx(conn) as c:
+            self._require(c, t.unit, unit, "unit")
+            actor = self._actor(c, drafter)
+            role = self.pipeline.drafter_role
+            if role not in actor.roles:
+                raise InvalidInput(f"{drafter} does not hold the role {role} needed to draft an item")
+            if interprets is not None:
+                policy = c.execute(select(t.item.c.kind).where(t.item.c.id == interprets)).first()
+                if policy is None or policy.kind != "policy":
+                    raise InvalidInput(f"item '{interprets}' is not a policy document, so it cannot be interpreted")
+            head = self._chain_head(c)
+            item_id = id or f"{now.astimezone(UTC).year}-{head[0] + 1:06d}"
+            stamp = _stamp(now)
+            self._insert_once(c, t.item, f"item {item_id} already exists",
+                              id=item_id, title=_text("title", title), body=body, unit_id=unit, category=category,
+                              timing=timing, kind=kind, interprets=interprets, tags=json.dumps(list(tags)),
+                              formed_on=formed_on.isoformat() if formed_on else None, drafter=drafter,
+                              state=self.pipeline.initial, round=1, version=1, created_at=stamp, updated_at=stamp)
+            item = self._load_item(c, item_id)
+            sig = self._append(c, head, item, "create", None, self.pipeline.initial, actor.id, role, stamp,
+                               comment=comment)
+        self._announce(conn, sig)
+        return item
+
+    def edit_item(self, item_id: str, *, actor: str, title: str | None = None, body: str | None = None,
+                  tags: Sequence[str] | None = None, formed_on: date | None = None, comment: str | None = None,
+                  expected_version: int | None = None, conn: HostConnection | None = None) -> Signature:
+        """Change a draft's content; signed like every other step. Refused outside the initial state."""
+        with self._tx(conn) as c:
+            item = self._locked_item(c, item_id, expected_version)
+            if item.state != self.pipeline.initial:
+                raise NotEditable(f"item {item_id} is in state {self.pipeline.label(item.state)}; "
+                                  f"only a {self.pipeline.initial} can be edited (return it first)")
+            who = self._actor(c, actor)
+            role = self.pipeline.drafter_role
+            if role not in who.roles:
+                raise InvalidInput(f"{actor} does not hold the role {role} needed to edit a draft")
+            for tag in tags or ():
+                self._choice("tag", tag, catalog.TAGS)
+            changes: dict[str, Any] = {}
+            if title is not None:
+                changes["title"] = _text("title", title)
+            if body is not None:
+                changes["body"] = body
+            if tags is not None:
+                changes["tags"] = json.dumps(list(tags))
+            if formed_on is not None:
+                changes["formed_on"] = formed_on.isoformat()
+            if not changes:
+                raise InvalidInput("nothing to change")
+            stamp = _stamp(self.clock())
+            self._bump(c, item, changes | {"updated_at": stamp})
+            edited = self._load_item(c, item_id)
+            sig = self._append(c, self._chain_head(c), edited, "edit", item.state, item.state, who.id, role, stamp,
+                               comment=comment)
+        self._announce(conn, sig)
+        return sig
+
+    def advance(self, item: str | Item, action: str, *, actor: str, comment: str | None = None,
+                reason: str | None = None, ground: str | None = None, decision: str | None = None,
+                recorded_by: str | None = None, paper_sha256: str | None = None,
+                expected_version: int | None = None, conn: HostConnection | None = None) -> Signature:
+        """Sign one step. The only way an item changes state.
+
+        Passing an `Item` (as read earlier) refuses with ItemChanged if it changed since.
+        `recorded_by` is the clerk entering a leader's paper sign-off, `paper_sha256` the scanned sheet's hash.
+        """
+        if isinstance(item, Item):
+            item_id, expected_version = item.id, item.version if expected_version is None else expected_version
+        else:
+            item_id = item
+        if paper_sha256 is not None and not _SHA256.match(paper_sha256):
+            raise InvalidInput("paper_sha256 must be 64 lower-case hex digits")
+        if paper_sha256 is not None and recorded_by is None:
+            raise InvalidInput("a scanned sheet (paper_sha256) goes with the clerk who recorded it (recorded_by)")
+        with self._tx(conn) as c:
+            current = self._locked_item(c, item_id, expected_version)
+            who = self._actor(c, actor)
+            if recorded_by is not None:
+                self._actor(c, recorded_by)
+            attempt = Attempt(item=item_id, actor=who.id, roles=frozenset(who.roles), round=current.round,
+                              round_signers=self._round_signers(c, item_id, current.round),
+                              reason=reason, ground=ground, decision=decision)
+            step, to_state = self.machine.fire(current.state, action, attempt)
+            new_round = current.round + 1 if step.new_round else current.round
+            stamp = _stamp(self.clock())
+            self._bump(c, current, {"state": to_state, "round": new_round, "updated_at": stamp})
+            sig = self._append(c, self._chain_head(c), current, step.id, current.state, to_state, who.id, step.role,
+                               stamp, round=new_round, comment=comment, reason=reason, ground=ground,
+                               decision=decision, paper_sha256=paper_sha256,
+                               recorded_by=recorded_by if recorded_by != who.id else None)
+        self._announce(conn, sig)
+        return sig
+
+    def item(self, id: str) -> Item:
+        with self._tx(None, write=False) as c:
+            return self._load_item(c, id, links=True)
+
+    def items(self, *, state: str | None = None) -> list[Item]:
+        q = select(*_ITEM_COLS).order_by(t.item.c.created_at, t.item.c.id)
+        if state is not None:
+            if state not in {s.id for s in self.pipeline.states}:
+                raise InvalidInput(f"unknown state '{state}' (one of: {', '.join(s.id for s in self.pipeline.states)})")
+            q = q.where(t.item.c.state == state)
+        with self._tx(None, write=False) as c:
+            return [_item(r) for r in c.execute(q)]
+
+    def history(self, id: str) -> list[Signature]:
+        with self._tx(None, write=False) as c:
+            self._require(c, t.item, id, "item")
+            rows = c.execute(select(*_EVENT_COLS).where(t.event.c.item_id == id).order_by(t.event.c.seq))
+            return [_signature(r) for r in rows]
+
+    def actions_for(self, item_id: str, person_id: str) -> list[Action]:
+        """What this person may sign on this item now (they may still have to give a reason or ground)."""
+        with self._tx(None, write=False) as c:
+            item = self._load_item(c, item_id)
+            who = self._actor(c, person_id)
+            return self.machine.allowed(item.state, Attempt(
+                item=item_id, actor=who.id, roles=frozenset(who.roles), round=item.round,
+                round_signers=self._round_signers(c, item_id, item.round)))
+
+    def next_steps(self, item_id: str) -> list[tuple[Action, list[str]]]:
+        """Each action possible now, with the active people who may sign it."""
+        with self._tx(None, write=False) as c:
+            item = self._load_item(c, item_id)
+            signers = self._round_signers(c, item_id, item.round)
+            people = [p for p in self._people(c, t.person.c.active.is_(True))]
+        out = []
+        for action in self.pipeline.actions_from(item.state):
+            may = [p.id for p in people if action in self.machine.allowed(item.state, Attempt(
+                item=item_id, actor=p.id, roles=frozenset(p.roles), round=item.round, round_signers=signers))]
+            out.append((action, may))
+        return out
+
+    # -- the chain ---------------------------------------------------------------------------------------
+
+    def digest(self) -> chain.Digest:
+        with self._tx(None, write=False) as c:
+            seq, h = self._chain_head(c, lock=False)
+        return chain.Digest(seq, h)
+
+    def verify(self, against: chain.Digest | None = None) -> chain.Report:
+        """Recompute the hash chain and replay every item; the report names the first bad event."""
+        verifier = chain.Verifier(t.GENESIS_HASH)
+        if against is not None:
+            verifier.remember(against.seq)
+        with self._tx(None, write=False) as c:
+            head = c.execute(select(t.chain.c.seq, t.chain.c.hash).where(t.chain.c.id == 1)).first()
+            cols = ", ".join([*chain.FIELDS, "hash"])
+            cursor = c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(f"SELECT {cols} FROM zwgk_event ORDER BY seq")  # noqa: S608 - fixed columns
+                while batch := cursor.fetchmany(5000):
+                    verifier.feed(batch)
+            finally:
+                cursor.close()
+            items = [_item(r) for r in c.execute(select(*_ITEM_COLS))]
+        hashes = {i.id: chain.content_hash(i.content()) for i in items}
+        return verifier.finish(tuple(head) if head else None, [(i.id, i.state, i.round) for i in items], hashes,
+                               against)
+
+    # -- internals ---------------------------------------------------------------------------------------
+
+    def _choice(self, kind: str, value: str, allowed: dict[str, str]) -> str:
+        try:
+            return catalog.choice(kind, value, allowed)
+        except ValueError as e:
+            raise InvalidInput(str(e)) from None
+
+    def _insert_once(self, c: Connection, table: Any, message: str, **values: Any) -> None:
+        if c.execute(select(table.c.id).where(table.c.id == values["id"])).first() is not None:
+            raise AlreadyExists(message)
+        try:
+            with c.begin_nested():
+                c.execute(insert(table).values(**values))
+        except IntegrityError:  # a concurrent insert of the same id won the race
+            raise AlreadyExists(message) from None
+
+    def _require(self, c: Connection, table: Any, id: str, kind: str) -> None:
+        if c.execute(select(table.c.id).where(table.c.id == id)).first() is None:
+            raise NotFound(f"no {kind} '{id}'")
+
+    def _actor(self, c: Connection, person_id: str) -> Person:
+        found = self._people(c, t.person.c.id == person_id)
+        if not found:
+            raise NotFound(f"no person '{person_id}'")
+        if not found[0].active:
+            raise InvalidInput(f"person {person_id} is no longer active")
+        return found[0]
+
+    def _load_item(self, c: Connection, id: str, *, links: bool = False) -> Item:
+        row = c.execute(select(*_ITEM_COLS).where(t.item.c.id == id)).first()
+        if row is None:
+            raise NotFound(f"no item '{id}'")
+        item = _item(row)
+        if links and item.kind == "policy" and item.state == "published":
+            ids = c.execute(select(t.item.c.id).where(and_(t.item.c.interprets == id, t.item.c.state == "published"))
+                            .order_by(t.item.c.id)).scalars().all()
+            item = replace(item, interpreted_by=tuple(ids))
+        return item
+
+    def _locked_item(self, c: Connection, id: str, expected_version: int | None) -> Item:
+        q = select(*_ITEM_COLS).where(t.item.c.id == id)
+        row = c.execute(q.with_for_update() if self._pg else q).first()
+        if row is None:
+            raise NotFound(f"no item '{id}'")
+        item = _item(row)
+        if expected_version is not None and item.version != expected_version:
+            raise ItemChanged(f"item {id} changed since you read it (version {expected_version}, now {item.version}, "
+                              f"state {self.pipeline.label(item.state)}); reload it and try again")
+        return item
+
+    def _bump(self, c: Connection, item: Item, values: dict[str, Any]) -> None:
+        done = c.execute(update(t.item).where(and_(t.item.c.id == item.id, t.item.c.version == item.version))
+                         .values(version=t.item.c.version + 1, **values))
+        if done.rowcount != 1:
+            raise ItemChanged(f"item {item.id} changed while this signature was being made; reload it and try again")
+
+    def _round_signers(self, c: Connection, item_id: str, rnd: int) -> dict[str, str]:
+        rows = c.execute(select(t.event.c.action, t.event.c.actor)
+                         .where(and_(t.event.c.item_id == item_id, t.event.c.round == rnd)))
+        return {action: actor for action, actor in rows}
+
+    def _chain_head(self, c: Connection, *, lock: bool = True) -> tuple[int, str]:
+        q = select(t.chain.c.seq, t.chain.c.hash).where(t.chain.c.id == 1)
+        row = c.execute(q.with_for_update() if lock and self._pg else q).first()
+        if row is None:
+            raise SchemaMissing("the chain head is missing; run `zwgk init`")
+        return row[0], row[1]
+
+    def _append(self, c: Connection, head: tuple[int, str], item: Item, action: str, from_state: str | None,
+                to_state: str, actor: str, role: str | None, stamp: str, *, round: int | None = None,
+                comment: str | None = None, reason: str | None = None, ground: str | None = None,
+                decision: str | None = None, recorded_by: str | None = None,
+                paper_sha256: str | None = None) -> Signature:
+        seq = head[0] + 1
+        values = (seq, item.id, item.round if round is None else round, action, from_state, to_state, actor, role,
+                  recorded_by, paper_sha256, stamp, comment, reason, ground, decision, self.pipeline.name,
+                  self.pipeline.full_version, chain.content_hash(item.content()), head[1])
+        digest = chain.event_hash(values)
+        c.execute(insert(t.event), {**dict(zip(chain.FIELDS, values, strict=True)), "hash": digest})
+        moved = c.execute(update(t.chain).where(and_(t.chain.c.id == 1, t.chain.c.seq == head[0]))
+                          .values(seq=seq, hash=digest))
+        if moved.rowcount != 1:
+            raise ItemChanged("another signature was appended at the same moment; try again")
+        return _signature((*values, digest))
+
+
+def _item(r: Row[Any] | Sequence[Any]) -> Item:
+    return Item(id=r[0], title=r[1], body=r[2], unit=r[3], category=r[4], timing=r[5], kind=r[6], interprets=r[7],
+                tags=tuple(json.loads(r[8])), formed_on=date.fromisoformat(r[9]) if r[9] else None, drafter=r[10],
+                state=r[11], round=r[12], version=r[13], created_at=datetime.fromisoformat(r[14]),
+                updated_at=datetime.fromisoformat(r[15]))
+
+
+def _signature(r: Row[Any] | Sequence[Any]) -> Signature:
+    values = dict(zip([*chain.FIELDS, "hash"], r, strict=True))
+    values["at"] = datetime.fromisoformat(values["at"])
+    return Signature(**values)
+

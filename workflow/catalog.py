@@ -1,0 +1,45 @@
+"""What can be disclosed, and when: the plan's categories (§四(一)), timings (§四(二)) and the 五公开 tags."""
+
+from __future__ import annotations
+
+CATEGORIES: dict[str, str] = {
+    "1": "规范性文件和发展规划",
+    "1.1": "规范性文件及具体制度",
+    "1.2": "国民经济和社会发展规划、计划及完成情况",
+    "1.3": "集镇总体规划、土地利用总体规划、专项规划",
+    "2": "与公众密切相关的重大事项",
+    "2.1": "疫情、灾情或突发事件的预报、发生及处理",
+    "2.2": "扶贫、优抚、教育、社会保障、劳动就业的标准、条件及实施",
+    "2.3": "土地征收、征用、房屋拆迁的批准文件、补偿标准、安置方案",
+    "2.4": "五保低保生活补助金、救灾物资的发放",
+    "2.5": "政府投资工程的建设、管理及完成情况",
+    "2.6": "水利开发及利用前景",
+    "3": "公共资金使用和监督",
+    "3.1": "基础建设项目公开招标中标及工程进度",
+    "3.2": "政府集中采购目录、限额标准、方式、结果及监督",
+    "3.3": "重要专项基金、资金的使用",
+    "3.4": "财政年度预算、决算及执行",
+    "4": "政府机构和人事",
+    "4.1": "办公地址、机构设置、职能、办事条件、程序、期限、监督救济途径",
+    "4.2": "负责人及工作人员姓名、职责分工",
+    "4.3": "年度工作目标及执行情况",
+    "4.4": "负责人人事任免",
+    "5": "行政执法事项、依据、程序、纪律、结果",
+    "6": "法律、法规、规章规定应当公开的其他政府信息",
+}
+
+TIMINGS: dict[str, str] = {"long_term": "长期公开", "periodic": "定期公开", "immediate": "即时公开"}
+
+KINDS: dict[str, str] = {"info": "政府信息", "policy": "政策文件", "interpretation": "政策解读"}
+
+TAGS: dict[str, str] = {"decision": "决策", "execution": "执行", "management": "管理", "service": "服务",
+                        "result": "结果"}
+
+UNIT_KINDS: dict[str, str] = {"government": "乡人民政府", "station": "站所", "village": "村委会", "office": "党政办"}
+
+
+def choice(kind: str, value: str, allowed: dict[str, str]) -> str:
+    """Returns `value` if allowed, else raises ValueError naming the choices."""
+    if value not in allowed:
+        raise ValueError(f"unknown {kind} '{value}' (one of: {', '.join(allowed)})")
+    return value

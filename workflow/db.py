@@ -1,0 +1,65 @@
+"""Engines, durability settings and migrations."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+
+from workflow.schema import VERSION_TABLE
+
+READ_ONLY = "zwgk_read_only"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the durability settings a signature log needs."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        _sqlite_durable(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_durable(engine: Engine) -> None:
+    """WAL with synchronous=FULL: a signature reported done survives a power cut.
+
+    Writers start with BEGIN IMMEDIATE so that two processes never both read, then both try to
+    upgrade to a write lock (which fails in WAL mode instead of waiting).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let the "begin" listener below issue BEGIN itself
+        cur = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _alembic_config(conn: Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("workflow").joinpath("migrations")))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def upgrade(conn: Connection) -> None:
+    """Create or upgrade the schema to the newest revision; running it again does nothing."""
+    command.upgrade(_alembic_config(conn), "head")
+
+
+def schema_status(conn: Connection) -> tuple[str | None, str]:
+    """(current revision or None, newest revision)."""
+    current = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+    head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
+    return current, head or ""

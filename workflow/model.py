@@ -1,0 +1,77 @@
+"""What the API hands out: plain, immutable values (no database session attached)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    unit: str
+    roles: tuple[str, ...]
+    email: str | None = None
+    phone: str | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    title: str
+    body: str
+    unit: str
+    category: str
+    timing: str
+    kind: str
+    interprets: str | None
+    tags: tuple[str, ...]
+    formed_on: date | None
+    drafter: str
+    state: str
+    round: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    interpreted_by: tuple[str, ...] = ()
+
+    def content(self) -> dict[str, object]:
+        """The fields every signature signs (through their hash)."""
+        return {"title": self.title, "body": self.body, "unit": self.unit, "category": self.category,
+                "timing": self.timing, "kind": self.kind, "interprets": self.interprets, "tags": list(self.tags),
+                "formed_on": self.formed_on.isoformat() if self.formed_on else None}
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One immutable, hash-chained event: who signed what, when, on which content."""
+
+    seq: int
+    item_id: str
+    round: int
+    action: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    role: str | None
+    recorded_by: str | None
+    paper_sha256: str | None
+    at: datetime
+    comment: str | None
+    reason: str | None
+    ground: str | None
+    decision: str | None
+    pipeline: str
+    pipeline_version: str
+    content_hash: str
+    prev_hash: str
+    hash: str
