@@ -167,7 +167,8 @@ class _Locator:
 def _text(entry: dict[str, Any], key: str, loc: _Locator, table: str, i: int, default: str | None = None) -> str:
     value = entry.get(key, default)
     if not isinstance(value, str) or not value:
-        raise loc.error(f"{table} #{i + 1}: '{key}' must be a non-empty string", table, i, key if key in entry else None)
+        raise loc.error(f"{table} #{i + 1}: '{key}' must be a non-empty string", table, i,
+                        key if key in entry else None)
     return value
 
 
@@ -211,7 +212,7 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
     grounds = doc.get("grounds", {})
     if not isinstance(grounds, dict) or not all(isinstance(v, str) for v in grounds.values()):
         raise loc.error("[grounds] must map a ground id to its text", "grounds")
-    actions = []
+    actions: list[Action] = []
     for i, a in enumerate(doc.get("action", [])):
         unknown = set(a) - _ACTION_KEYS
         if unknown:
@@ -227,13 +228,14 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
         for key, value, known in (("from", act.source, state_ids), ("to", act.to, state_ids),
                                   ("role", act.role, role_ids)):
             if value is not None and value not in known:
-                raise loc.error(f"action '{act.id}': {key} '{value}' is not a declared {key == 'role' and 'role' or 'state'}",
-                                "action", i, key)
+                what = "role" if key == "role" else "state"
+                raise loc.error(f"action '{act.id}': {key} '{value}' is not a declared {what}", "action", i, key)
         for g in act.grounds:
             if g not in grounds:
                 raise loc.error(f"action '{act.id}': ground '{g}' is not in [grounds]", "action", i, "grounds")
         if not set(act.reason_for) <= set(act.decisions):
-            raise loc.error(f"action '{act.id}': reason_for names a decision not in decisions", "action", i, "reason_for")
+            raise loc.error(f"action '{act.id}': reason_for names a decision not in decisions", "action", i,
+                            "reason_for")
         if any(b.id == act.id and b.source == act.source for b in actions):
             raise loc.error(f"action '{act.id}' is declared twice from state '{act.source}'", "action", i, "id")
         actions.append(act)

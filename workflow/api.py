@@ -11,13 +11,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, Row, and_, event, insert, select, update
+from sqlalchemy import Connection, Engine, and_, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from states import Action, Attempt, Pipeline, PipelineMachine, default_pipeline
 from workflow import catalog, chain, db
 from workflow import schema as t
+from workflow.clock import system
 from workflow.errors import AlreadyExists, InvalidInput, ItemChanged, NotEditable, NotFound, SchemaMissing
 from workflow.model import Item, Person, Signature, Unit
 
@@ -32,10 +33,6 @@ _EVENT_COLS = [t.event.c[name] for name in chain.FIELDS] + [t.event.c.hash]
 _ITEM_COLS = [t.item.c[name] for name in ("id", "title", "body", "unit_id", "category", "timing", "kind", "interprets",
                                           "tags", "formed_on", "drafter", "state", "round", "version", "created_at",
                                           "updated_at")]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _stamp(moment: datetime) -> str:
@@ -70,7 +67,7 @@ class Workflow:
         self.engine = engine if engine is not None else db.make_engine(str(url))
         self.pipeline = pipeline or default_pipeline()
         self.machine = PipelineMachine(self.pipeline)
-        self.clock = clock or _utc_now
+        self.clock = clock or system
         self._subscribers: list[Subscriber] = []
         self._pg = self.engine.dialect.name == "postgresql"
 
@@ -462,14 +459,14 @@ class Workflow:
         return _signature((*values, digest))
 
 
-def _item(r: Row[Any] | Sequence[Any]) -> Item:
+def _item(r: Sequence[Any]) -> Item:
     return Item(id=r[0], title=r[1], body=r[2], unit=r[3], category=r[4], timing=r[5], kind=r[6], interprets=r[7],
                 tags=tuple(json.loads(r[8])), formed_on=date.fromisoformat(r[9]) if r[9] else None, drafter=r[10],
                 state=r[11], round=r[12], version=r[13], created_at=datetime.fromisoformat(r[14]),
                 updated_at=datetime.fromisoformat(r[15]))
 
 
-def _signature(r: Row[Any] | Sequence[Any]) -> Signature:
+def _signature(r: Sequence[Any]) -> Signature:
     values = dict(zip([*chain.FIELDS, "hash"], r, strict=True))
     values["at"] = datetime.fromisoformat(values["at"])
     return Signature(**values)

@@ -1,0 +1,111 @@
+"""Turning API values into human lines or stable JSON objects (keys documented in the README)."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from states import Action, Pipeline
+from workflow import Item, Person, Signature, Unit
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=_plain)
+
+
+def unit_obj(u: Unit) -> dict[str, Any]:
+    return asdict(u)
+
+
+def person_obj(p: Person) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in asdict(p).items()}
+
+
+def signature_obj(s: Signature, pipeline: Pipeline) -> dict[str, Any]:
+    out = {k: _plain(v) for k, v in asdict(s).items()}
+    out["to_state_zh"] = _zh(pipeline, s.to_state)
+    return out
+
+
+def item_obj(i: Item, pipeline: Pipeline, *, body: bool = False) -> dict[str, Any]:
+    out = {k: _plain(v) for k, v in asdict(i).items() if body or k != "body"}
+    out["state_zh"] = _zh(pipeline, i.state)
+    return out
+
+
+def next_obj(steps: list[tuple[Action, list[str]]]) -> list[dict[str, Any]]:
+    return [{"action": a.id, "zh": a.zh, "role": a.role, "to": a.to or a.source, "people": people}
+            for a, people in steps]
+
+
+def _zh(pipeline: Pipeline, state: str) -> str:
+    try:
+        return pipeline.state(state).zh
+    except KeyError:
+        return ""
+
+
+def signature_line(s: Signature, pipeline: Pipeline) -> str:
+    who = s.actor + (f" (recorded by {s.recorded_by})" if s.recorded_by else "")
+    extra = "".join(f" {k}={v}" for k, v in (("decision", s.decision), ("ground", s.ground), ("reason", s.reason),
+                                              ("comment", s.comment)) if v)
+    at = s.at.isoformat(timespec="seconds")
+    return (f"#{s.seq:<5} {at}  {s.item_id}  r{s.round}  {s.action:<9} {pipeline.label(s.from_state)} -> "
+            f"{pipeline.label(s.to_state)}  by {who} as {s.role}{extra}  hash {s.hash[:12]}")
+
+
+def item_lines(i: Item, pipeline: Pipeline, steps: list[tuple[Action, list[str]]]) -> list[str]:
+    lines = [f"{i.id}  {i.title}",
+             f"  state     {pipeline.label(i.state)}  (round {i.round}, version {i.version})",
+             f"  unit      {i.unit}    category {i.category}    timing {i.timing}    kind {i.kind}",
+             f"  drafter   {i.drafter}    formed on {i.formed_on or '-'}    tags {', '.join(i.tags) or '-'}"]
+    if i.interprets:
+        lines.append(f"  interprets {i.interprets}")
+    if i.interpreted_by:
+        lines.append(f"  interpreted by {', '.join(i.interpreted_by)}")
+    if not steps:
+        lines.append("  next      nothing: this is a final state")
+    for a, people in steps:
+        lines.append(f"  next      {a.id} ({a.zh}) -> {pipeline.label(a.to or a.source)} by {a.role}: "
+                     f"{', '.join(people) or 'nobody may sign it now'}")
+    return lines
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify counting CJK characters as two columns, so tables line up in a terminal."""
+    wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
+    return text + " " * max(1, width - len(text) - wide)
+
+
+def pipeline_lines(p: Pipeline) -> list[str]:
+    lines = [f"pipeline {p.name} version {p.full_version}", ""]
+    lines.append(_pad("from", 36) + _pad("action", 18) + _pad("role", 34) + _pad("to", 36) + "needs")
+    for a in p.actions:
+        needs = [*(f"after {r}" for r in a.requires)]
+        if a.decisions:
+            needs.append("decision " + "/".join(a.decisions))
+        if a.reason:
+            needs.append("reason")
+        elif a.reason_for:
+            needs.append("reason if " + "/".join(a.reason_for))
+        if a.grounds:
+            needs.append("ground " + "/".join(a.grounds))
+        if a.new_round:
+            needs.append("new round")
+        role = f"{a.role} {p.role(a.role).zh}"
+        lines.append(_pad(p.label(a.source), 36) + _pad(f"{a.id} {a.zh}", 18) + _pad(role, 34)
+                     + _pad(p.label(a.to or a.source), 36) + ", ".join(needs))
+    for group in p.separation:
+        lines.append(f"\nseparation of duties: {', '.join(group)} are signed by different people in each round")
+    return lines

@@ -1,0 +1,327 @@
+"""`zwgk`: the admin script. Each command is one transaction; errors are one line on stderr.
+
+Exit codes: 0 done, 1 a check failed (verify), 2 bad input or a refused action.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from scripts import output
+from states import Pipeline, PipelineError, Refused, default_pipeline, load_pipeline
+from states.draw import dot, mermaid
+from states.machine import as_rows
+from workflow import Digest, Workflow, ZwgkError
+from workflow import demo as demo_run
+from workflow.clock import fixed, parse_instant
+from workflow.logs import configure
+
+DEFAULT_DB = "sqlite:///zwgk.db"
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # The global options are accepted before or after the command.
+    common = _Parser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS,
+                        help=f"database URL (default: $ZWGK_DATABASE_URL or {DEFAULT_DB})")
+    common.add_argument("--pipeline", default=argparse.SUPPRESS,
+                        help="pipeline TOML file (default: $ZWGK_PIPELINE or the built-in pipeline)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON with stable keys")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log what happens to stderr")
+    p = _Parser(prog="zwgk", description="政务公开 workflow: advance items, check the signature log.",
+                parents=[common])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("init", parents=[common], help="create or upgrade the schema (idempotent)")
+
+    unit = sub.add_parser("unit", parents=[common], help="units: 乡人民政府, 站所, 村委会").add_subparsers(
+        dest="sub", required=True)
+    ua = unit.add_parser("add", parents=[common])
+    ua.add_argument("id")
+    ua.add_argument("--name", required=True)
+    ua.add_argument("--kind", default="government", help="government, station, village or office")
+    unit.add_parser("list", parents=[common])
+
+    person = sub.add_parser("person", parents=[common], help="people and their roles").add_subparsers(
+        dest="sub", required=True)
+    pa = person.add_parser("add", parents=[common])
+    pa.add_argument("id")
+    pa.add_argument("--name", required=True)
+    pa.add_argument("--unit", required=True)
+    pa.add_argument("--role", action="append", required=True, help="repeat for several roles")
+    pa.add_argument("--email")
+    pa.add_argument("--phone")
+    person.add_parser("list", parents=[common])
+
+    item = sub.add_parser("item", parents=[common], help="items of information").add_subparsers(
+        dest="sub", required=True)
+    new = item.add_parser("new", parents=[common])
+    new.add_argument("--title", required=True)
+    new.add_argument("--unit", required=True)
+    new.add_argument("--category", required=True, help="1..6 or a sub-item such as 3.4")
+    new.add_argument("--timing", required=True, help="long_term, periodic or immediate")
+    new.add_argument("--kind", required=True, help="info, policy or interpretation")
+    new.add_argument("--interprets", help="the policy item an interpretation interprets")
+    new.add_argument("--tag", action="append", default=[], help="五公开 tag; repeatable")
+    new.add_argument("--formed-on", type=_date, help="date the information was formed (YYYY-MM-DD)")
+    new.add_argument("--id", help="use this id instead of a generated one")
+    _body_args(new)
+    new.add_argument("--as", dest="actor", required=True, help="the drafter")
+    edit = item.add_parser("edit", parents=[common], help="change a draft")
+    edit.add_argument("item")
+    edit.add_argument("--title")
+    edit.add_argument("--tag", action="append", help="五公开 tag; repeatable; replaces the tags")
+    edit.add_argument("--formed-on", type=_date)
+    edit.add_argument("--comment")
+    _body_args(edit)
+    edit.add_argument("--as", dest="actor", required=True)
+    show = item.add_parser("show", parents=[common])
+    show.add_argument("item")
+    lst = item.add_parser("list", parents=[common])
+    lst.add_argument("--state")
+
+    adv = sub.add_parser("advance", parents=[common], help="sign one step of an item")
+    adv.add_argument("item")
+    adv.add_argument("action")
+    adv.add_argument("--as", dest="actor", required=True, help="who signs")
+    adv.add_argument("--comment")
+    adv.add_argument("--reason")
+    adv.add_argument("--ground", help="legal ground, e.g. art16")
+    adv.add_argument("--decision", help="e.g. full or partial")
+    adv.add_argument("--recorded-by", help="the clerk entering a paper sign-off for the signer")
+    sheet = adv.add_mutually_exclusive_group()
+    sheet.add_argument("--paper", type=Path, help="scanned sign-off sheet; its SHA-256 is recorded")
+    sheet.add_argument("--paper-sha256", help="SHA-256 of the scanned sign-off sheet")
+    adv.add_argument("--expect-version", type=int, help="refuse if the item is no longer at this version")
+
+    hist = sub.add_parser("history", parents=[common], help="every signature on an item")
+    hist.add_argument("item")
+    ver = sub.add_parser("verify", parents=[common], help="recompute the hash chain and replay every item")
+    ver.add_argument("--against", help="a digest printed earlier by `zwgk digest`")
+    sub.add_parser("digest", parents=[common], help="print the chain head (SEQ:SHA256) to keep elsewhere")
+
+    pipe = sub.add_parser("pipeline", parents=[common], help="the pipeline in force").add_subparsers(
+        dest="sub", required=True)
+    pipe.add_parser("show", parents=[common])
+    dia = pipe.add_parser("diagram", parents=[common])
+    dia.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+
+    demo = sub.add_parser("demo", parents=[common],
+                          help="build a demo database and walk sample items through the pipeline")
+    demo.add_argument("--dir", type=Path, help="folder for the demo database (default: a new temporary folder)")
+    return p
+
+
+def _body_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--body", help="the text")
+    g.add_argument("--body-file", type=Path, help="read the text from this file (UTF-8)")
+
+
+def _body(args: argparse.Namespace) -> str | None:
+    if args.body_file is None:
+        return args.body  # type: ignore[no-any-return]
+    try:
+        return args.body_file.read_text(encoding="utf-8")  # type: ignore[no-any-return]
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"cannot read --body-file {args.body_file}: {getattr(e, 'strerror', None) or e}") from None
+
+
+def _paper(args: argparse.Namespace) -> str | None:
+    if args.paper is None:
+        return args.paper_sha256  # type: ignore[no-any-return]
+    try:
+        return hashlib.sha256(args.paper.read_bytes()).hexdigest()
+    except OSError as e:
+        raise UsageError(f"cannot read --paper {args.paper}: {e.strerror}") from None
+
+
+class Cli:
+    def __init__(self, args: argparse.Namespace, out: Callable[[str], None]) -> None:
+        self.args = args
+        self.out = out
+        self.pipeline = self._pipeline()
+
+    def _pipeline(self) -> Pipeline:
+        path = self.args.pipeline or os.environ.get("ZWGK_PIPELINE")
+        return load_pipeline(path) if path else default_pipeline()
+
+    def workflow(self, *, create: bool = False) -> Workflow:
+        url = self.args.db or os.environ.get("ZWGK_DATABASE_URL") or DEFAULT_DB
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise UsageError(f"'{url}' is not a database URL") from None
+        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+            path = Path(parsed.database)
+            if not create and not path.exists():
+                raise UsageError(f"database {path} does not exist; run `zwgk init` first")
+            if create and not path.parent.is_dir():
+                raise UsageError(f"folder {path.parent} does not exist")
+        now = os.environ.get("ZWGK_NOW")
+        wf = Workflow(url, pipeline=self.pipeline, clock=fixed(parse_instant(now)) if now else None)
+        if not create:
+            wf.check_schema()
+        return wf
+
+    def emit(self, obj: Any, lines: Sequence[str]) -> None:
+        self.out(output.to_json(obj) if self.args.json else "\n".join(lines))
+
+    # -- commands -----------------------------------------------------------------------------------------
+
+    def init(self) -> int:
+        with self.workflow(create=True) as wf:
+            wf.init()
+            url = wf.engine.url.render_as_string(hide_password=True)
+        self.emit({"database": url, "ready": True}, [f"database {url} is ready"])
+        return 0
+
+    def unit(self) -> int:
+        with self.workflow() as wf:
+            if self.args.sub == "add":
+                u = wf.add_unit(self.args.id, name=self.args.name, kind=self.args.kind)
+                self.emit(output.unit_obj(u), [f"unit {u.id} added"])
+            else:
+                units = wf.units()
+                self.emit([output.unit_obj(u) for u in units], [f"{u.id:<16} {u.kind:<11} {u.name}" for u in units])
+        return 0
+
+    def person(self) -> int:
+        with self.workflow() as wf:
+            if self.args.sub == "add":
+                a = self.args
+                p = wf.add_person(a.id, name=a.name, unit=a.unit, roles=a.role, email=a.email, phone=a.phone)
+                self.emit(output.person_obj(p), [f"person {p.id} added with roles {', '.join(p.roles)}"])
+            else:
+                people = wf.people()
+                self.emit([output.person_obj(p) for p in people],
+                          [f"{p.id:<16} {p.name:<10} {p.unit:<12} {', '.join(p.roles)}"
+                           + ("" if p.active else "  (inactive)") for p in people])
+        return 0
+
+    def item(self) -> int:
+        a = self.args
+        with self.workflow() as wf:
+            if a.sub == "new":
+                i = wf.new_item(title=a.title, unit=a.unit, category=a.category, timing=a.timing, kind=a.kind,
+                                drafter=a.actor, body=_body(a) or "", interprets=a.interprets, tags=a.tag,
+                                formed_on=a.formed_on, id=a.id)
+                self.emit({"id": i.id, "state": i.state, "version": i.version}, [i.id])
+            elif a.sub == "edit":
+                s = wf.edit_item(a.item, actor=a.actor, title=a.title, body=_body(a), tags=a.tag,
+                                 formed_on=a.formed_on, comment=a.comment)
+                self.emit(output.signature_obj(s, wf.pipeline), [output.signature_line(s, wf.pipeline)])
+            elif a.sub == "show":
+                i = wf.item(a.item)
+                steps = wf.next_steps(a.item)
+                self.emit(output.item_obj(i, wf.pipeline, body=True) | {"next": output.next_obj(steps)},
+                          output.item_lines(i, wf.pipeline, steps))
+            else:
+                items = wf.items(state=a.state)
+                self.emit([output.item_obj(i, wf.pipeline) for i in items],
+                          [f"{i.id:<14} {wf.pipeline.label(i.state):<34} r{i.round}  {i.title}" for i in items])
+        return 0
+
+    def advance(self) -> int:
+        a = self.args
+        with self.workflow() as wf:
+            s = wf.advance(a.item, a.action, actor=a.actor, comment=a.comment, reason=a.reason, ground=a.ground,
+                           decision=a.decision, recorded_by=a.recorded_by, paper_sha256=_paper(a),
+                           expected_version=a.expect_version)
+            self.emit(output.signature_obj(s, wf.pipeline), [output.signature_line(s, wf.pipeline)])
+        return 0
+
+    def history(self) -> int:
+        with self.workflow() as wf:
+            sigs = wf.history(self.args.item)
+            self.emit([output.signature_obj(s, wf.pipeline) for s in sigs],
+                      [output.signature_line(s, wf.pipeline) for s in sigs])
+        return 0
+
+    def verify(self) -> int:
+        try:
+            against = Digest.parse(self.args.against) if self.args.against else None
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        with self.workflow() as wf:
+            r = wf.verify(against)
+        if self.args.json:
+            self.out(output.to_json({"ok": r.ok, "events": r.events, "items": r.items, "problems": r.problems}))
+        elif r.ok:
+            self.out(f"ok: {r.events} events, {r.items} items; chain and states agree")
+        else:
+            print(f"zwgk: verify failed: {r.first_problem}", file=sys.stderr)
+            for more in r.problems[1:]:
+                self.out(f"  also: {more}")
+        return 0 if r.ok else 1
+
+    def digest(self) -> int:
+        with self.workflow() as wf:
+            d = wf.digest()
+        self.emit({"seq": d.seq, "hash": d.hash, "digest": str(d)}, [str(d)])
+        return 0
+
+    def pipeline_cmd(self) -> int:
+        p = self.pipeline
+        if self.args.sub == "show":
+            self.emit({"name": p.name, "version": p.full_version, "initial": p.initial, "actions": as_rows(p),
+                       "separation": [list(g) for g in p.separation]}, output.pipeline_lines(p))
+        else:
+            self.out(mermaid(p) if self.args.format == "mermaid" else dot(p))
+        return 0
+
+    def demo(self) -> int:
+        folder = self.args.dir
+        if folder is not None and not folder.is_dir():
+            raise UsageError(f"folder {folder} does not exist")
+        return demo_run.run(folder, self.out, pipeline=self.pipeline)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        for key, default in (("db", None), ("pipeline", None), ("json", False), ("verbose", False)):
+            if not hasattr(args, key):  # the common options are suppressed unless given somewhere
+                setattr(args, key, default)
+        configure(level=logging.INFO if args.verbose else logging.WARNING)
+        cli = Cli(args, print)
+        handler = {"pipeline": cli.pipeline_cmd}.get(args.command) or getattr(cli, args.command)
+        return int(handler())
+    except (UsageError, ZwgkError, Refused, PipelineError) as e:
+        print(f"zwgk: {e}", file=sys.stderr)
+        return 2
+    except OperationalError as e:
+        print(f"zwgk: database error: {str(e.orig).splitlines()[0] if e.orig else e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Fixtures: a fresh database per test, on SQLite and (when reachable) on the real PostgreSQL server.
+
+PostgreSQL tests skip with a one-line reason when no server answers, unless ZWGK_REQUIRE_POSTGRES=1
+(as in CI), where an unreachable server fails them instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from workflow import Workflow
+
+PG_URL = os.environ.get("ZWGK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("ZWGK_REQUIRE_POSTGRES") == "1"
+
+# The plan's people: one per role, so the default separation of duties can be met.
+PEOPLE = {
+    "clerk": ["drafter", "publisher"],
+    "drafter2": ["drafter"],
+    "proof": ["proofreader"],
+    "sec": ["confidentiality_reviewer"],
+    "lead": ["leader"],
+    "head": ["head"],
+    "multi": ["proofreader", "confidentiality_reviewer", "leader", "head", "publisher", "drafter"],
+}
+
+
+def _pg_problem() -> str | None:
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as c:
+            c.execute(text("select 1"))
+        engine.dispose()
+    except Exception as e:  # any failure to reach the server means "no PostgreSQL here"
+        return f"PostgreSQL not reachable at {PG_URL}: {type(e).__name__}"
+    return None
+
+
+_PG_PROBLEM: list[str | None] = []
+
+
+def pg_schema_url() -> Iterator[str]:
+    if not _PG_PROBLEM:
+        _PG_PROBLEM.append(_pg_problem())
+    problem = _PG_PROBLEM[0]
+    if problem:
+        if REQUIRE_PG:
+            pytest.fail(f"{problem} (ZWGK_REQUIRE_POSTGRES=1)")
+        pytest.skip(problem)
+    schema = f"zt_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    yield from pg_schema_url()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/zwgk.db"
+    else:
+        yield from pg_schema_url()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: os.PathLike[str]) -> str:
+    return f"sqlite:///{tmp_path}/zwgk.db"
+
+
+def seed(wf: Workflow) -> Workflow:
+    wf.init()
+    wf.add_unit("gov", name="平田乡人民政府")
+    for pid, roles in PEOPLE.items():
+        wf.add_person(pid, name=pid, unit="gov", roles=roles)
+    return wf
+
+
+@pytest.fixture
+def wf(db_url: str) -> Iterator[Workflow]:
+    w = seed(Workflow(db_url))
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def swf(sqlite_url: str) -> Iterator[Workflow]:
+    """SQLite only, for tests that are about the engine rather than the database."""
+    w = seed(Workflow(sqlite_url))
+    yield w
+    w.close()
+
+
+def new_info(wf: Workflow, **kw: object) -> str:
+    args: dict[str, object] = {"title": "2026年第三季度财务收支", "unit": "gov", "category": "3.4",
+                               "timing": "periodic", "kind": "info", "drafter": "clerk", "body": "收入……"}
+    args.update(kw)
+    return wf.new_item(**args).id  # type: ignore[arg-type]
+
+
+def to_head_approval(wf: Workflow, item_id: str) -> None:
+    wf.advance(item_id, "submit", actor="clerk")
+    wf.advance(item_id, "proofread", actor="proof")
+    wf.advance(item_id, "clear", actor="sec", decision="full")
+    wf.advance(item_id, "check", actor="lead")
+
+
+def publish(wf: Workflow, item_id: str) -> None:
+    to_head_approval(wf, item_id)
+    wf.advance(item_id, "approve", actor="head")
+    wf.advance(item_id, "publish", actor="clerk")

@@ -1,0 +1,107 @@
+"""The demo: a township's people (placeholder names) and sample items of the plan, walked through the pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from states import Pipeline
+from workflow.api import Workflow
+from workflow.model import Signature
+
+# The leading group and the office of plan §三, with placeholder names.
+UNITS = [("gov", "平田乡人民政府", "government"), ("office", "平田乡党政办", "office"),
+         ("finance", "平田乡财政所", "station"), ("civil", "平田乡民政所", "station"),
+         ("village1", "平田村委会", "village")]
+PEOPLE = [
+    ("head", "乡长（示例）", "gov", ["head"]),
+    ("leader", "分管副书记（示例）", "gov", ["leader"]),
+    ("office_head", "党政办主任（示例）", "office", ["confidentiality_reviewer"]),
+    ("proofreader", "党政办校对员（示例）", "office", ["proofreader"]),
+    ("clerk", "党政办经办员（示例）", "office", ["drafter", "publisher"]),
+    ("finance_clerk", "财政所经办员（示例）", "finance", ["drafter"]),
+    ("civil_clerk", "民政所经办员（示例）", "civil", ["drafter"]),
+]
+
+
+def _review(wf: Workflow, item_id: str, *, paper: bool = False) -> list[Signature]:
+    sheet = hashlib.sha256(f"scan of the paper sign-off sheet for {item_id}".encode()).hexdigest()
+    return [
+        wf.advance(item_id, "submit", actor=wf.item(item_id).drafter),
+        wf.advance(item_id, "proofread", actor="proofreader", comment="文字已校对"),
+        wf.advance(item_id, "clear", actor="office_head", decision="full", comment="不涉密，同意公开"),
+        wf.advance(item_id, "check", actor="leader"),
+        wf.advance(item_id, "approve", actor="head", comment="同意",
+                   recorded_by="clerk" if paper else None, paper_sha256=sheet if paper else None),
+    ]
+
+
+def _walk(wf: Workflow) -> list[Signature]:
+    sigs: list[Signature] = []
+    for uid, name, kind in UNITS:
+        wf.add_unit(uid, name=name, kind=kind)
+    for pid, name, unit, roles in PEOPLE:
+        wf.add_person(pid, name=name, unit=unit, roles=roles)
+    wf.subscribe(sigs.append)
+
+    # Published: a quarterly disclosure of township income and expenditure (定期公开).
+    money = wf.new_item(title="2026年第三季度乡村两级财务收支情况", unit="finance", category="3.4", timing="periodic",
+                        kind="info", drafter="finance_clerk", body="（示例）收入……支出……", tags=["result"],
+                        formed_on=date(2026, 10, 9))
+    _review(wf, money.id)
+    wf.advance(money.id, "publish", actor="clerk")
+
+    # Returned, then published: a policy and its interpretation (谁起草、谁解读), linked once both are public.
+    policy = wf.new_item(title="平田乡村庄建设管理办法", unit="gov", category="1.1", timing="long_term", kind="policy",
+                         drafter="clerk", body="（示例）第一条……", tags=["decision"])
+    _review(wf, policy.id, paper=True)
+    wf.advance(policy.id, "publish", actor="clerk")
+    reading = wf.new_item(title="《平田乡村庄建设管理办法》政策解读", unit="gov", category="1.1", timing="immediate",
+                          kind="interpretation", interprets=policy.id, drafter="clerk", body="（示例）一问一答……")
+    wf.advance(reading.id, "submit", actor="clerk")
+    wf.advance(reading.id, "proofread", actor="proofreader")
+    wf.advance(reading.id, "clear", actor="office_head", decision="full")
+    wf.advance(reading.id, "return", actor="leader", reason="解读未说明适用范围，请补充")
+    wf.edit_item(reading.id, actor="clerk", body="（示例）一问一答……适用范围：全乡各村。", comment="补充适用范围")
+    _review(wf, reading.id)
+    wf.advance(reading.id, "publish", actor="clerk")
+
+    # Withheld: process information (Art. 16) stays internal.
+    memo = wf.new_item(title="关于村级干部调整的请示", unit="gov", category="4.4", timing="immediate", kind="info",
+                       drafter="clerk", body="（示例，内部）……")
+    wf.advance(memo.id, "submit", actor="clerk")
+    wf.advance(memo.id, "withhold", actor="office_head", ground="art16", reason="请示报告属过程性信息")
+
+    # Retracted: a 低保 result published, then withdrawn because the list had an error.
+    dibao = wf.new_item(title="平田村2026年最低生活保障评定结果", unit="civil", category="2.4", timing="immediate",
+                        kind="info", drafter="civil_clerk", body="（示例）名单……", tags=["result"])
+    _review(wf, dibao.id)
+    wf.advance(dibao.id, "publish", actor="clerk")
+    wf.advance(dibao.id, "retract", actor="head", reason="名单有误，核实后重新公开")
+    return sigs
+
+
+def run(folder: Path | None, out: Callable[[str], None], *, pipeline: Pipeline | None = None) -> int:
+    from scripts.output import signature_line  # the demo prints like the CLI does
+
+    target = folder or Path(tempfile.mkdtemp(prefix="zwgk-demo-"))
+    path = target / "zwgk-demo.db"
+    if path.exists():
+        path.unlink()
+    url = f"sqlite:///{path}"
+    with Workflow(url, pipeline=pipeline) as wf:
+        wf.init()
+        sigs = _walk(wf)
+        for s in sigs:
+            out(signature_line(s, wf.pipeline))
+        report = wf.verify()
+        out("")
+        for item in wf.items():
+            out(f"{item.id}  {wf.pipeline.label(item.state):<28} {item.title}")
+        out(f"\nverify: {'ok' if report.ok else report.first_problem} ({report.events} events, {report.items} items)")
+        out(f"digest: {wf.digest()}")
+        out(f"database: {path}  (try: zwgk --db {url} item show {sigs[0].item_id})")
+    return 0 if report.ok else 1
