@@ -7,6 +7,7 @@ import json
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -59,13 +60,13 @@ class Pipeline:
     separation: tuple[tuple[str, ...], ...] = ()
     grounds: dict[str, str] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the definition, so an edited pipeline is visible even if its version is not bumped."""
         data = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(data.encode()).hexdigest()
 
-    @property
+    @cached_property
     def full_version(self) -> str:
         """The version recorded on every signature: declared version plus the definition's fingerprint."""
         return f"{self.version}+{self.fingerprint[:12]}"

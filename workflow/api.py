@@ -21,6 +21,7 @@ from workflow import schema as t
 from workflow.clock import system
 from workflow.errors import AlreadyExists, InvalidInput, ItemChanged, NotEditable, NotFound, SchemaMissing
 from workflow.model import Item, Person, Signature, Unit
+from workflow.store import Store
 
 log = structlog.get_logger("zwgk")
 
@@ -70,6 +71,7 @@ class Workflow:
         self.clock = clock or system
         self._subscribers: list[Subscriber] = []
         self._pg = self.engine.dialect.name == "postgresql"
+        self._store = Store(self.engine.dialect.name)
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
@@ -261,7 +263,7 @@ class Workflow:
             if not changes:
                 raise InvalidInput("nothing to change")
             stamp = _stamp(self.clock())
-            self._bump(c, item, changes | {"updated_at": stamp})
+            self._update_draft(c, item, changes | {"updated_at": stamp})
             edited = self._load_item(c, item_id)
             sig = self._append(c, self._chain_head(c), edited, "edit", item.state, item.state, who.id, role, stamp,
                                comment=comment)
@@ -296,7 +298,11 @@ class Workflow:
             step, to_state = self.machine.fire(current.state, action, attempt)
             new_round = current.round + 1 if step.new_round else current.round
             stamp = _stamp(self.clock())
-            self._bump(c, current, {"state": to_state, "round": new_round, "updated_at": stamp})
+            moved = self._store.write(c, "move", {"state": to_state, "round": new_round, "at": stamp, "id": item_id,
+                                                  "version": current.version})
+            if moved != 1:
+                raise ItemChanged(f"item {item_id} changed while this signature was being made; "
+                                  "reload it and try again")
             sig = self._append(c, self._chain_head(c), current, step.id, current.state, to_state, who.id, step.role,
                                stamp, round=new_round, comment=comment, reason=reason, ground=ground,
                                decision=decision, paper_sha256=paper_sha256,
@@ -357,19 +363,19 @@ class Workflow:
         verifier = chain.Verifier(t.GENESIS_HASH)
         if against is not None:
             verifier.remember(against.seq)
+        digest_of = (lambda h: h) if self._pg else chain.sha256_hex
+
         with self._tx(None, write=False) as c:
-            head = c.execute(select(t.chain.c.seq, t.chain.c.hash).where(t.chain.c.id == 1)).first()
-            cols = ", ".join([*chain.FIELDS, "hash"])
-            cursor = c.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(f"SELECT {cols} FROM zwgk_event ORDER BY seq")  # noqa: S608 - fixed columns
-                while batch := cursor.fetchmany(5000):
-                    verifier.feed(batch)
-            finally:
-                cursor.close()
+
+            def recheck(seq: int) -> str | None:
+                row = self._store.one(c, "event", {"seq": seq})
+                return chain.event_hash(row[:-1]) if row else None
+
+            head = self._chain_head(c, lock=False)
+            verifier.feed(self._store.stream(c, "verify"), digest_of, recheck)
             items = [_item(r) for r in c.execute(select(*_ITEM_COLS))]
         hashes = {i.id: chain.content_hash(i.content()) for i in items}
-        return verifier.finish(tuple(head) if head else None, [(i.id, i.state, i.round) for i in items], hashes,
+        return verifier.finish(head, [(i.id, i.state, i.round) for i in items], hashes,
                                against)
 
     # -- internals ---------------------------------------------------------------------------------------
@@ -394,15 +400,16 @@ class Workflow:
             raise NotFound(f"no {kind} '{id}'")
 
     def _actor(self, c: Connection, person_id: str) -> Person:
-        found = self._people(c, t.person.c.id == person_id)
-        if not found:
+        rows = self._store.all(c, "person", {"id": person_id})
+        if not rows:
             raise NotFound(f"no person '{person_id}'")
-        if not found[0].active:
+        pid, name, unit, email, phone, active, _ = rows[0]
+        if not active:
             raise InvalidInput(f"person {person_id} is no longer active")
-        return found[0]
+        return Person(pid, name, unit, tuple(r[6] for r in rows if r[6]), email, phone, bool(active))
 
-    def _load_item(self, c: Connection, id: str, *, links: bool = False) -> Item:
-        row = c.execute(select(*_ITEM_COLS).where(t.item.c.id == id)).first()
+    def _load_item(self, c: Connection, id: str, *, links: bool = False, lock: bool = False) -> Item:
+        row = self._store.one(c, "item_locked" if lock else "item", {"id": id})
         if row is None:
             raise NotFound(f"no item '{id}'")
         item = _item(row)
@@ -413,30 +420,23 @@ class Workflow:
         return item
 
     def _locked_item(self, c: Connection, id: str, expected_version: int | None) -> Item:
-        q = select(*_ITEM_COLS).where(t.item.c.id == id)
-        row = c.execute(q.with_for_update() if self._pg else q).first()
-        if row is None:
-            raise NotFound(f"no item '{id}'")
-        item = _item(row)
+        item = self._load_item(c, id, lock=True)
         if expected_version is not None and item.version != expected_version:
             raise ItemChanged(f"item {id} changed since you read it (version {expected_version}, now {item.version}, "
                               f"state {self.pipeline.label(item.state)}); reload it and try again")
         return item
 
-    def _bump(self, c: Connection, item: Item, values: dict[str, Any]) -> None:
+    def _update_draft(self, c: Connection, item: Item, values: dict[str, Any]) -> None:
         done = c.execute(update(t.item).where(and_(t.item.c.id == item.id, t.item.c.version == item.version))
                          .values(version=t.item.c.version + 1, **values))
         if done.rowcount != 1:
             raise ItemChanged(f"item {item.id} changed while this signature was being made; reload it and try again")
 
     def _round_signers(self, c: Connection, item_id: str, rnd: int) -> dict[str, str]:
-        rows = c.execute(select(t.event.c.action, t.event.c.actor)
-                         .where(and_(t.event.c.item_id == item_id, t.event.c.round == rnd)))
-        return {action: actor for action, actor in rows}
+        return {action: actor for action, actor in self._store.all(c, "signers", {"item_id": item_id, "round": rnd})}
 
     def _chain_head(self, c: Connection, *, lock: bool = True) -> tuple[int, str]:
-        q = select(t.chain.c.seq, t.chain.c.hash).where(t.chain.c.id == 1)
-        row = c.execute(q.with_for_update() if lock and self._pg else q).first()
+        row = self._store.one(c, "head_locked" if lock else "head", {})
         if row is None:
             raise SchemaMissing("the chain head is missing; run `zwgk init`")
         return row[0], row[1]
@@ -451,10 +451,8 @@ class Workflow:
                   recorded_by, paper_sha256, stamp, comment, reason, ground, decision, self.pipeline.name,
                   self.pipeline.full_version, chain.content_hash(item.content()), head[1])
         digest = chain.event_hash(values)
-        c.execute(insert(t.event), {**dict(zip(chain.FIELDS, values, strict=True)), "hash": digest})
-        moved = c.execute(update(t.chain).where(and_(t.chain.c.id == 1, t.chain.c.seq == head[0]))
-                          .values(seq=seq, hash=digest))
-        if moved.rowcount != 1:
+        self._store.write(c, "append", {**dict(zip(chain.FIELDS, values, strict=True)), "hash": digest})
+        if self._store.write(c, "advance_head", {"seq": seq, "hash": digest, "prev": head[0]}) != 1:
             raise ItemChanged("another signature was appended at the same moment; try again")
         return _signature((*values, digest))
 

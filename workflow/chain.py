@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ FORMAT = "zwgk-event/1"
 FIELDS = ("seq", "item_id", "round", "action", "from_state", "to_state", "actor", "role", "recorded_by",
           "paper_sha256", "at", "comment", "reason", "ground", "decision", "pipeline", "pipeline_version",
           "content_hash", "prev_hash")
+_INTEGER_FIELDS = {"seq", "round"}
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _sha256 = hashlib.sha256
 
@@ -23,6 +24,23 @@ _sha256 = hashlib.sha256
 def event_hash(values: Sequence[Any]) -> str:
     """SHA-256 of the canonical form of one event given as values in `FIELDS` order."""
     return _sha256(_encode([FORMAT, *values]).encode()).hexdigest()
+
+
+def canonical_sql(dialect: str) -> str:
+    """A SQL expression that recomputes each event's hash input (SQLite) or hash (PostgreSQL) in the database.
+
+    SQLite's json_array() writes the same compact JSON as our encoder; PostgreSQL builds the same text from
+    to_json() pieces and hashes it itself. Python rechecks any mismatch, so these are only the fast path.
+    """
+    if dialect == "sqlite":
+        return f"json_array('{FORMAT}', {', '.join(FIELDS)})"
+    parts = [f"{f}::text" if f in _INTEGER_FIELDS else f"coalesce(to_json({f})::text, 'null')" for f in FIELDS]
+    text = f"""'["{FORMAT}",' || {" || ',' || ".join(parts)} || ']'"""
+    return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
+
+
+def sha256_hex(text: str) -> str:
+    return _sha256(text.encode()).hexdigest()
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -62,14 +80,6 @@ class Report:
         return self.problems[0] if self.problems else None
 
 
-@dataclass
-class _Replay:
-    state: str | None = None
-    round: int = 1
-    content_hash: str = ""
-    first_seq: int = 0
-
-
 class Verifier:
     """Walks events in sequence order once: recomputes each hash, checks the links, and replays each item."""
 
@@ -77,7 +87,7 @@ class Verifier:
         self.report = Report()
         self.last_seq = 0
         self.last_hash = genesis
-        self.replay: dict[str, _Replay] = {}
+        self.replay: dict[str, list[Any]] = {}  # item id -> [state, round, content hash, first seq]
         self.hashes_at: dict[int, str] = {}
         self._want: set[int] = set()
 
@@ -85,32 +95,42 @@ class Verifier:
         """Keep the hash at `seq`, to compare against a digest taken earlier."""
         self._want.add(seq)
 
-    def feed(self, rows: Iterable[Sequence[Any]]) -> None:
-        """Rows are `FIELDS` followed by the stored hash."""
+    def feed(self, rows: Iterable[Sequence[Any]], digest_of: Callable[[Any], str],
+             recheck: Callable[[int], str | None]) -> None:
+        """Rows are (seq, item_id, round, from_state, to_state, content_hash, prev_hash, hash, computed).
+
+        `digest_of(computed)` gives the hash the database recomputed (see `canonical_sql`); where it
+        differs from the stored one, `recheck(seq)` recomputes it from the columns in Python, which is the
+        definition, so a database that builds JSON a little differently can never raise a false alarm.
+        """
         problems = self.report.problems
         replay = self.replay
-        for row in rows:
-            seq = row[0]
+        want = self._want
+        last_seq, last_hash, count = self.last_seq, self.last_hash, 0
+        for seq, item_id, rnd, from_state, to_state, chash, prev, stored, computed in rows:
+            count += 1
             if not problems:
-                if seq != self.last_seq + 1:
-                    kind = "missing or reordered" if seq > self.last_seq + 1 else "duplicated"
-                    problems.append(f"event {seq}: sequence jumps from {self.last_seq} ({kind} events)")
-                elif row[18] != self.last_hash:
+                if seq != last_seq + 1:
+                    kind = "missing or reordered" if seq > last_seq + 1 else "duplicated"
+                    problems.append(f"event {seq}: sequence jumps from {last_seq} ({kind} events)")
+                elif prev != last_hash:
                     problems.append(f"event {seq}: previous-hash link broken (event deleted, inserted or reordered)")
-                elif event_hash(row[:19]) != row[19]:
+                elif digest_of(computed) != stored and recheck(seq) != stored:
                     problems.append(f"event {seq}: contents do not match its hash (event modified)")
-            self.last_seq, self.last_hash = seq, row[19]
-            if seq in self._want:
-                self.hashes_at[seq] = row[19]
-            r = replay.get(row[1])
+            last_seq, last_hash = seq, stored
+            if seq in want:
+                self.hashes_at[seq] = stored
+            r = replay.get(item_id)
             if r is None:
-                r = replay[row[1]] = _Replay(first_seq=seq)
-                if row[4] is not None and not problems:
-                    problems.append(f"event {seq}: item {row[1]} has no creation event before it")
-            elif r.state != row[4] and not problems:
-                problems.append(f"event {seq}: item {row[1]} moves from {row[4]} but was in {r.state}")
-            r.state, r.round, r.content_hash = row[5], row[2], row[17]
-            self.report.events += 1
+                replay[item_id] = [to_state, rnd, chash, seq]
+                if from_state is not None and not problems:
+                    problems.append(f"event {seq}: item {item_id} has no creation event before it")
+                continue
+            if r[0] != from_state and not problems:
+                problems.append(f"event {seq}: item {item_id} moves from {from_state} but was in {r[0]}")
+            r[0], r[1], r[2] = to_state, rnd, chash
+        self.last_seq, self.last_hash = last_seq, last_hash
+        self.report.events += count
 
     def finish(self, head: tuple[int, str] | None, items: Iterable[Sequence[Any]], content_hashes: dict[str, str],
                against: Digest | None) -> Report:
@@ -133,12 +153,12 @@ class Verifier:
             r = self.replay.get(item_id)
             if r is None:
                 problems.append(f"item {item_id}: has no events (its history was deleted)")
-            elif (r.state, r.round) != (state, rnd):
+            elif (r[0], r[1]) != (state, rnd):
                 problems.append(f"item {item_id}: state {state} round {rnd} disagrees with its signatures "
-                                f"(replay gives {r.state} round {r.round}; first bad event {r.first_seq})")
-            elif content_hashes.get(item_id) != r.content_hash:
+                                f"(replay gives {r[0]} round {r[1]})")
+            elif content_hashes.get(item_id) != r[2]:
                 problems.append(f"item {item_id}: content differs from what was last signed")
         for item_id, r in self.replay.items():
             if item_id not in seen:
-                problems.append(f"item {item_id}: has events from {r.first_seq} on but the item is gone (deleted)")
+                problems.append(f"item {item_id}: has events from {r[3]} on but the item is gone (deleted)")
         return self.report

@@ -1,0 +1,150 @@
+"""Signature throughput and verification speed, on the engine's own durability settings.
+
+    python bench/signatures.py                       # a file SQLite database in a temp folder
+    python bench/signatures.py --db postgresql+psycopg://postgres@127.0.0.1/test
+
+Prints (a) raw single-row INSERT+COMMIT/s, (b) signatures/s through `advance`, one per transaction,
+(c) CPU µs per signature without the commit, (d) `verify` events/s; with the ratio (b)/(a).
+Targets: (b) >= 60% of (a); (c) < 150 µs; (d) >= 200,000 events/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from workflow import Workflow
+from workflow.logs import configure
+
+PEOPLE = {"clerk": ["drafter", "publisher"], "proof": ["proofreader"], "sec": ["confidentiality_reviewer"],
+          "lead": ["leader"], "head": ["head"]}
+STEPS = [("submit", "clerk", {}), ("proofread", "proof", {}), ("clear", "sec", {"decision": "full"}),
+         ("check", "lead", {}), ("approve", "head", {}), ("publish", "clerk", {})]
+BODY = "（示例）本季度全乡财政收入……支出……" * 8
+
+
+@contextlib.contextmanager
+def database(url: str | None) -> Iterator[str]:
+    if url is None:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / 'bench.db'}"
+        return
+    if not url.startswith("postgresql"):
+        yield url
+        return
+    schema = f"zwgk_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def raw_inserts(wf: Workflow, n: int) -> float:
+    """(a) one row per transaction through the DBAPI connection, with the engine's pragmas."""
+    with wf.engine.begin() as c:
+        c.execute(text("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)"))
+    raw = wf.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        pg = wf.engine.dialect.name == "postgresql"
+        sql = "INSERT INTO bench_raw (id, payload) VALUES (%s, %s)" if pg else "INSERT INTO bench_raw VALUES (?, ?)"
+        start = time.perf_counter()
+        for i in range(n):
+            if not pg:
+                cur.execute("BEGIN IMMEDIATE")
+            cur.execute(sql, (i, BODY))
+            raw.commit()
+        elapsed = time.perf_counter() - start
+    finally:
+        raw.close()
+    return n / elapsed
+
+
+def new_items(wf: Workflow, n: int, conn: object = None) -> list[str]:
+    return [wf.new_item(title=f"第{i}号 财务收支", unit="gov", category="3.4", timing="periodic", kind="info",
+                        drafter="clerk", body=BODY, conn=conn).id for i in range(n)]  # type: ignore[arg-type]
+
+
+def walk(wf: Workflow, items: list[str], conn: object = None) -> int:
+    count = 0
+    for action, actor, extra in STEPS:
+        for item_id in items:
+            wf.advance(item_id, action, actor=actor, conn=conn, **extra)  # type: ignore[arg-type]
+            count += 1
+    return count
+
+
+def signatures_per_second(wf: Workflow, n_items: int) -> float:
+    """(b) each advance its own transaction, committed durably."""
+    items = new_items(wf, n_items)
+    start = time.perf_counter()
+    count = walk(wf, items)
+    return count / (time.perf_counter() - start)
+
+
+def cpu_per_signature(wf: Workflow, n_items: int) -> float:
+    """(c) process CPU time per advance inside one host transaction: everything but the commit."""
+    with wf.engine.connect() as conn, conn.begin():
+        items = new_items(wf, n_items, conn)
+        start = time.process_time()
+        count = walk(wf, items, conn)
+        cpu = time.process_time() - start
+    return cpu / count * 1e6
+
+
+def verify_rate(wf: Workflow, target_events: int) -> tuple[int, float]:
+    """(d) grow the log to `target_events`, then time one full `verify()`."""
+    per_item = 1 + len(STEPS)
+    while wf.digest().seq < target_events:
+        left = target_events - wf.digest().seq
+        with wf.engine.connect() as conn, conn.begin():
+            walk(wf, new_items(wf, max(1, min(2000, left // per_item + 1)), conn), conn)
+    start = time.perf_counter()
+    report = wf.verify()
+    elapsed = time.perf_counter() - start
+    if not report.ok:
+        raise SystemExit(f"verify failed: {report.first_problem}")
+    return report.events, report.events / elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", help="database URL (default: a file SQLite database in a temp folder)")
+    ap.add_argument("--raw", type=int, default=2000, help="rows for (a)")
+    ap.add_argument("--items", type=int, default=300, help="items for (b); each gets 6 signatures")
+    ap.add_argument("--cpu-items", type=int, default=500, help="items for (c)")
+    ap.add_argument("--events", type=int, default=100_000, help="log size for (d)")
+    args = ap.parse_args()
+    configure()  # warnings only: the figures are the output
+    with database(args.db) as url:
+        wf = Workflow(url)
+        wf.init()
+        wf.add_unit("gov", name="平田乡人民政府")
+        for pid, roles in PEOPLE.items():
+            wf.add_person(pid, name=pid, unit="gov", roles=roles)
+        print(f"database: {wf.engine.dialect.name} ({wf.engine.url.render_as_string(hide_password=True)})")
+        a = raw_inserts(wf, args.raw)
+        print(f"(a) raw single-row INSERT+COMMIT:       {a:10.0f} /s")
+        b = signatures_per_second(wf, args.items)
+        print(f"(b) signatures through advance:         {b:10.0f} /s   = {b / a:.0%} of (a)   (target >= 60%)")
+        c = cpu_per_signature(wf, args.cpu_items)
+        print(f"(c) CPU per signature, without commit:  {c:10.1f} µs   (target < 150 µs)")
+        events, d = verify_rate(wf, args.events)
+        print(f"(d) verify over {events} events:       {d:10.0f} events/s   (target >= 200,000)")
+        wf.close()
+
+
+if __name__ == "__main__":
+    main()

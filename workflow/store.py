@@ -1,0 +1,83 @@
+"""The hot path, in hand-written SQL on the driver's own cursor.
+
+A signature takes seven statements; through SQLAlchemy Core each costs ~50-75 µs of Python, on the
+DBAPI cursor ~6 µs (bench/signatures.py). Everything else goes through SQLAlchemy Core.
+SQL is written with `:name` parameters (sqlite3's named style) and rewritten to `%(name)s` for psycopg.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection
+
+from workflow import chain
+
+_ITEM = ("SELECT id, title, body, unit_id, category, timing, kind, interprets, tags, formed_on, drafter, state, "
+         "round, version, created_at, updated_at FROM zwgk_item WHERE id = :id")
+_PERSON = ("SELECT p.id, p.name, p.unit_id, p.email, p.phone, p.active, r.role FROM zwgk_person p "
+           "LEFT JOIN zwgk_person_role r ON r.person_id = p.id WHERE p.id = :id ORDER BY r.role")
+_SIGNERS = "SELECT action, actor FROM zwgk_event WHERE item_id = :item_id AND round = :round"
+_MOVE = ("UPDATE zwgk_item SET state = :state, round = :round, version = version + 1, updated_at = :at "
+         "WHERE id = :id AND version = :version")
+_HEAD = "SELECT seq, hash FROM zwgk_chain WHERE id = 1"
+_APPEND = (f"INSERT INTO zwgk_event ({', '.join(chain.FIELDS)}, hash) "  # noqa: S608 - fixed column names
+           f"VALUES ({', '.join(':' + f for f in chain.FIELDS)}, :hash)")
+_ADVANCE_HEAD = "UPDATE zwgk_chain SET seq = :seq, hash = :hash WHERE id = 1 AND seq = :prev"
+
+_VERIFY = ("SELECT seq, item_id, round, from_state, to_state, content_hash, prev_hash, hash, {canonical} "
+           "FROM zwgk_event ORDER BY seq")
+_EVENT = f"SELECT {', '.join(chain.FIELDS)}, hash FROM zwgk_event WHERE seq = :seq"  # noqa: S608 - fixed columns
+
+_NAMED = re.compile(r"(?<!:):(\w+)")  # `:name`, not the `::` of a PostgreSQL cast
+
+
+class Store:
+    """Statements for one dialect, run on the DBAPI cursor inside the caller's SQLAlchemy transaction."""
+
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgresql"
+        lock = " FOR UPDATE" if self.pg else ""
+        self.sql = {name: self._style(text) for name, text in (
+            ("item", _ITEM), ("item_locked", _ITEM + lock), ("person", _PERSON), ("signers", _SIGNERS),
+            ("move", _MOVE), ("head", _HEAD), ("head_locked", _HEAD + lock), ("append", _APPEND),
+            ("advance_head", _ADVANCE_HEAD), ("event", _EVENT),
+            ("verify", _VERIFY.format(canonical=chain.canonical_sql(dialect))))}
+
+    def _style(self, sql: str) -> str:
+        return _NAMED.sub(r"%(\1)s", sql) if self.pg else sql
+
+    @contextmanager
+    def cursor(self, conn: Connection) -> Iterator[Any]:
+        if not conn.in_transaction():
+            conn.begin()  # as SQLAlchemy's autobegin would: the raw cursor must run inside a transaction
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def one(self, conn: Connection, name: str, params: dict[str, Any]) -> Sequence[Any] | None:
+        with self.cursor(conn) as cur:
+            cur.execute(self.sql[name], params)
+            return cur.fetchone()  # type: ignore[no-any-return]
+
+    def all(self, conn: Connection, name: str, params: dict[str, Any]) -> list[Sequence[Any]]:
+        with self.cursor(conn) as cur:
+            cur.execute(self.sql[name], params)
+            return cur.fetchall()  # type: ignore[no-any-return]
+
+    def stream(self, conn: Connection, name: str, size: int = 5000) -> Iterator[Sequence[Any]]:
+        with self.cursor(conn) as cur:
+            cur.execute(self.sql[name])
+            while batch := cur.fetchmany(size):
+                yield from batch
+
+    def write(self, conn: Connection, name: str, params: dict[str, Any]) -> int:
+        """Runs a write; returns the number of rows it touched."""
+        with self.cursor(conn) as cur:
+            cur.execute(self.sql[name], params)
+            return cur.rowcount  # type: ignore[no-any-return]
