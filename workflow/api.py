@@ -11,25 +11,23 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, and_, event, insert, select, update
+from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from states import Action, Attempt, Pipeline, PipelineMachine, default_pipeline
 from workflow import catalog, chain, db
 from workflow import schema as t
-from workflow.clock import system
+from workflow.clock import OFFICE_TZ, system
 from workflow.errors import AlreadyExists, InvalidInput, ItemChanged, NotEditable, NotFound, SchemaMissing
 from workflow.model import Item, Person, Signature, Unit
 from workflow.store import Store
+from workflow.subscriptions import HostConnection, Subscriber, Subscriptions
 
 log = structlog.get_logger("zwgk")
 
-Subscriber = Callable[[Signature], None]
-HostConnection = Connection | Session
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_PENDING = "zwgk_pending_signatures"
 _EVENT_COLS = [t.event.c[name] for name in chain.FIELDS] + [t.event.c.hash]
 _ITEM_COLS = [t.item.c[name] for name in ("id", "title", "body", "unit_id", "category", "timing", "kind", "interprets",
                                           "tags", "formed_on", "drafter", "state", "round", "version", "created_at",
@@ -69,7 +67,7 @@ class Workflow:
         self.pipeline = pipeline or default_pipeline()
         self.machine = PipelineMachine(self.pipeline)
         self.clock = clock or system
-        self._subscribers: list[Subscriber] = []
+        self._subscriptions = Subscriptions(self.engine)
         self._pg = self.engine.dialect.name == "postgresql"
         self._store = Store(self.engine.dialect.name)
 
@@ -112,33 +110,14 @@ class Workflow:
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call `callback(signature)` once each signature is committed. Returns a function that unsubscribes.
 
-        Inside a host transaction, callbacks run when the host commits, and never if it rolls back.
+        Inside a host transaction, callbacks run when the host commits, and never for a signature that was
+        rolled back (with the transaction or a savepoint). A callback that raises is logged and ignored.
         """
-        self._subscribers.append(callback)
-        return lambda: self._subscribers.remove(callback)
+        return self._subscriptions.add(callback)
 
     def _announce(self, host: HostConnection | None, sig: Signature) -> None:
         log.info("signed", item=sig.item_id, action=sig.action, actor=sig.actor, seq=sig.seq, state=sig.to_state)
-        if not self._subscribers:
-            return
-        if host is None:
-            self._deliver([sig])
-            return
-        pending: list[Signature] | None = host.info.get(_PENDING)
-        if pending is None:
-            pending = host.info[_PENDING] = []
-            done, dropped = ("after_commit", "after_rollback") if isinstance(host, Session) else ("commit", "rollback")
-            event.listen(host, done, lambda *_: self._deliver(host.info.pop(_PENDING, [])), once=True)
-            event.listen(host, dropped, lambda *_: host.info.pop(_PENDING, None), once=True)
-        pending.append(sig)
-
-    def _deliver(self, sigs: Sequence[Signature]) -> None:
-        for sig in sigs:
-            for callback in list(self._subscribers):
-                try:
-                    callback(sig)
-                except Exception:  # a subscriber's failure must not undo a committed signature
-                    log.exception("subscriber failed", item=sig.item_id, seq=sig.seq)
+        self._subscriptions.signed(host, sig)
 
     # -- units and people --------------------------------------------------------------------------------
 
@@ -161,7 +140,7 @@ class Workflow:
         for role in roles:
             if role not in known:
                 raise InvalidInput(f"unknown role '{role}' (one of: {', '.join(sorted(known))})")
-        person = Person(_check_id("person", id), _text("person name", name), unit, tuple(dict.fromkeys(roles)),
+        person = Person(_check_id("person", id), _text("person name", name), unit, tuple(sorted(set(roles))),
                         email, phone)
         with self._tx(conn) as c:
             self._require(c, t.unit, unit, "unit")
@@ -223,7 +202,7 @@ class Workflow:
                 if policy is None or policy.kind != "policy":
                     raise InvalidInput(f"item '{interprets}' is not a policy document, so it cannot be interpreted")
             head = self._chain_head(c)
-            item_id = id or f"{now.astimezone(UTC).year}-{head[0] + 1:06d}"
+            item_id = id or self._free_item_id(c, f"{now.astimezone(OFFICE_TZ).year}-{head[0] + 1:06d}")
             stamp = _stamp(now)
             self._insert_once(c, t.item, f"item {item_id} already exists",
                               id=item_id, title=_text("title", title), body=body, unit_id=unit, category=category,
@@ -390,10 +369,15 @@ class Workflow:
         if c.execute(select(table.c.id).where(table.c.id == values["id"])).first() is not None:
             raise AlreadyExists(message)
         try:
-            with c.begin_nested():
-                c.execute(insert(table).values(**values))
-        except IntegrityError:  # a concurrent insert of the same id won the race
+            c.execute(insert(table).values(**values))
+        except IntegrityError:  # a concurrent insert of the same id won the race; the transaction is lost
             raise AlreadyExists(message) from None
+
+    def _free_item_id(self, c: Connection, base: str) -> str:
+        """`base` (year and sequence), or `base.2`, `base.3`… if someone chose that id by hand."""
+        taken = set(c.execute(select(t.item.c.id).where(t.item.c.id.like(f"{base}%"))).scalars())
+        return next(candidate for candidate in (base, *(f"{base}.{n}" for n in range(2, len(taken) + 2)))
+                    if candidate not in taken)
 
     def _require(self, c: Connection, table: Any, id: str, kind: str) -> None:
         if c.execute(select(table.c.id).where(table.c.id == id)).first() is None:

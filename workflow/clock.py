@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from workflow.errors import InvalidInput
+
+# The office's time zone: it decides which year an item id carries (and, later, which day is a working day).
+OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def parse_instant(text: str) -> datetime:

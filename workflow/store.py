@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
@@ -32,6 +31,7 @@ _VERIFY = ("SELECT seq, item_id, round, from_state, to_state, content_hash, prev
            "FROM zwgk_event ORDER BY seq")
 _EVENT = f"SELECT {', '.join(chain.FIELDS)}, hash FROM zwgk_event WHERE seq = :seq"  # noqa: S608 - fixed columns
 
+_CURSOR = "zwgk_cursor"
 _NAMED = re.compile(r"(?<!:):(\w+)")  # `:name`, not the `::` of a PostgreSQL cast
 
 
@@ -50,34 +50,39 @@ class Store:
     def _style(self, sql: str) -> str:
         return _NAMED.sub(r"%(\1)s", sql) if self.pg else sql
 
-    @contextmanager
-    def cursor(self, conn: Connection) -> Iterator[Any]:
+    def _cursor(self, conn: Connection) -> Any:
+        """One cursor per DBAPI connection, kept in its info dict: making a cursor per statement costs more
+        than the statement on SQLite."""
         if not conn.in_transaction():
             conn.begin()  # as SQLAlchemy's autobegin would: the raw cursor must run inside a transaction
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            yield cur
-        finally:
-            cur.close()
+        cur = conn.info.get(_CURSOR)
+        if cur is None:
+            cur = conn.info[_CURSOR] = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        return cur
 
     def one(self, conn: Connection, name: str, params: dict[str, Any]) -> Sequence[Any] | None:
-        with self.cursor(conn) as cur:
-            cur.execute(self.sql[name], params)
-            return cur.fetchone()  # type: ignore[no-any-return]
+        cur = self._cursor(conn)
+        cur.execute(self.sql[name], params)
+        return cur.fetchone()  # type: ignore[no-any-return]
 
     def all(self, conn: Connection, name: str, params: dict[str, Any]) -> list[Sequence[Any]]:
-        with self.cursor(conn) as cur:
-            cur.execute(self.sql[name], params)
-            return cur.fetchall()  # type: ignore[no-any-return]
+        cur = self._cursor(conn)
+        cur.execute(self.sql[name], params)
+        return cur.fetchall()  # type: ignore[no-any-return]
 
     def stream(self, conn: Connection, name: str, size: int = 5000) -> Iterator[Sequence[Any]]:
-        with self.cursor(conn) as cur:
+        """Rows of a long query, on a cursor of its own so that other statements can run meanwhile."""
+        self._cursor(conn)
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
             cur.execute(self.sql[name])
             while batch := cur.fetchmany(size):
                 yield from batch
+        finally:
+            cur.close()
 
     def write(self, conn: Connection, name: str, params: dict[str, Any]) -> int:
         """Runs a write; returns the number of rows it touched."""
-        with self.cursor(conn) as cur:
-            cur.execute(self.sql[name], params)
-            return cur.rowcount  # type: ignore[no-any-return]
+        cur = self._cursor(conn)
+        cur.execute(self.sql[name], params)
+        return cur.rowcount  # type: ignore[no-any-return]

@@ -1,0 +1,1146 @@
+"""The Python API (`from workflow import Workflow`), end to end, on SQLite and PostgreSQL.
+
+Every action of the default pipeline and the signature it leaves; every refusal as its typed exception,
+each leaving the database exactly as it was; rounds; edits; paper sign-offs; interpretation links;
+who may sign what; embedding in a host's transaction; subscribers; the schema; the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, String, create_engine, func, insert, inspect, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from tests.conftest import PEOPLE, new_info, publish, seed, to_head_approval
+from workflow import (
+    ActionNotAvailable,
+    AlreadyExists,
+    AlreadySigned,
+    InputMissing,
+    InvalidInput,
+    Item,
+    ItemChanged,
+    NotEditable,
+    NotFound,
+    PrerequisiteMissing,
+    Refused,
+    RoleMissing,
+    SeparationOfDuties,
+    Signature,
+    Workflow,
+    chain,
+)
+
+GENESIS = "0" * 64
+BEIJING = timezone(timedelta(hours=8))
+ZWGK_TABLES = {"zwgk_alembic_version", "zwgk_chain", "zwgk_event", "zwgk_item", "zwgk_person", "zwgk_person_role",
+               "zwgk_unit"}
+
+# The default signer of each forward step, and what it must say.
+DEFAULT: dict[str, tuple[str, dict[str, Any]]] = {
+    "submit": ("clerk", {}),
+    "proofread": ("proof", {}),
+    "clear": ("sec", {"decision": "full"}),
+    "check": ("lead", {}),
+    "approve": ("head", {}),
+    "publish": ("clerk", {}),
+}
+ORDER = list(DEFAULT)
+SEPARATED = ["submit", "proofread", "clear", "check", "approve"]
+Step = tuple[str, str, dict[str, Any]]
+
+
+def upto(last: str, **who: str) -> list[Step]:
+    """The default steps from draft through `last`, with some signers replaced (`clear="multi"`)."""
+    steps = []
+    for action in ORDER[:ORDER.index(last) + 1]:
+        actor, kw = DEFAULT[action]
+        steps.append((action, who.get(action, actor), kw))
+    return steps
+
+
+def walk(wf: Workflow, item_id: str, steps: list[Step]) -> list[Signature]:
+    return [wf.advance(item_id, action, actor=actor, **kw) for action, actor, kw in steps]
+
+
+def world(wf: Workflow) -> tuple[object, ...]:
+    """Everything the API can show: a refusal must leave all of it as it was."""
+    items = wf.items()
+    return str(wf.digest()), wf.units(), wf.people(), items, {i.id: wf.history(i.id) for i in items}
+
+
+def refused(wf: Workflow, exc: type[Exception], fn: Callable[..., object], *args: Any, **kw: Any) -> str:
+    """Call `fn`, expect exactly `exc` with a one-line message, and nothing written. Returns the message."""
+    before = world(wf)
+    with pytest.raises(exc) as info:
+        fn(*args, **kw)
+    assert type(info.value) is exc, f"{type(info.value).__name__}: {info.value}"
+    message = str(info.value)
+    assert message.strip(), "empty message"
+    assert "\n" not in message, message
+    assert world(wf) == before, "a refused call changed the database"
+    return message
+
+
+def all_signatures(wf: Workflow) -> list[Signature]:
+    return sorted((s for i in wf.items() for s in wf.history(i.id)), key=lambda s: s.seq)
+
+
+def assert_chain_ok(wf: Workflow, last: Signature | None = None) -> None:
+    """verify() is clean, the signatures form one gapless linked chain and digest() is its last link."""
+    report = wf.verify()
+    assert report.ok, report.problems
+    sigs = all_signatures(wf)
+    assert report.events == len(sigs)
+    assert [s.seq for s in sigs] == list(range(1, len(sigs) + 1))
+    prev = GENESIS
+    for s in sigs:
+        assert s.prev_hash == prev
+        assert s.hash == recomputed_hash(s)
+        prev = s.hash
+    if last is not None:
+        assert sigs[-1] == last
+    assert str(wf.digest()) == f"{sigs[-1].seq}:{sigs[-1].hash}"
+    assert (wf.digest().seq, wf.digest().hash) == (sigs[-1].seq, sigs[-1].hash)
+
+
+def recomputed_hash(sig: Signature) -> str:
+    values = [getattr(sig, name) for name in chain.FIELDS]
+    values[chain.FIELDS.index("at")] = sig.at.isoformat(timespec="microseconds")
+    return chain.event_hash(values)
+
+
+def assert_utc(moment: datetime) -> None:
+    assert moment.tzinfo is not None
+    assert moment.utcoffset() == timedelta(0)
+
+
+class Ticking:
+    """A clock in Beijing time that moves on a minute (and a few microseconds) at every reading."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 9, 30, 9, 0, 0, 123456, tzinfo=BEIJING)
+        self.readings = 0
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1, microseconds=7)
+        self.readings += 1
+        return self.now
+
+
+# -- fixtures ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ticking(db_url: str) -> Iterator[tuple[Workflow, Ticking]]:
+    clock = Ticking()
+    w = seed(Workflow(db_url, clock=clock))
+    yield w, clock
+    w.close()
+
+
+class HostBase(DeclarativeBase):
+    pass
+
+
+class Note(HostBase):
+    """A host system's own table, beside ours."""
+
+    __tablename__ = "host_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(200))
+
+
+@dataclass
+class Host:
+    wf: Workflow
+    engine: Engine
+
+    def notes(self) -> list[str]:
+        with self.engine.connect() as c:
+            return list(c.execute(select(Note.text).order_by(Note.id)).scalars())
+
+
+@pytest.fixture
+def host(db_url: str) -> Iterator[Host]:
+    """A host application's own engine (plain `create_engine`), with our tables and one of its own."""
+    engine = create_engine(db_url)
+    wf = seed(Workflow(engine=engine))
+    HostBase.metadata.create_all(engine)
+    yield Host(wf, engine)
+    engine.dispose()
+
+
+class Boom(Exception):
+    pass
+
+
+# -- units, people, items ----------------------------------------------------------------------------------
+
+
+def test_units_and_people_are_registered_and_read_back(wf: Workflow) -> None:
+    unit = wf.add_unit("czs", name="平田乡财政所", kind="station")
+    assert (unit.id, unit.name, unit.kind) == ("czs", "平田乡财政所", "station")
+    assert [u.id for u in wf.units()] == ["czs", "gov"]
+    assert wf.units()[0] == unit
+    person = wf.add_person("li", name="李会计", unit="czs", roles=["proofreader", "drafter", "proofreader"],
+                           email="li@example.cn", phone="0878-123")
+    assert set(person.roles) == {"drafter", "proofreader"} and len(person.roles) == 2
+    read = wf.person("li")
+    assert (read.id, read.name, read.unit, read.email, read.phone, read.active) == (
+        "li", "李会计", "czs", "li@example.cn", "0878-123", True)
+    assert set(read.roles) == {"drafter", "proofreader"}
+    assert [p.id for p in wf.people()] == sorted([*PEOPLE, "li"])
+    assert set(wf.person("multi").roles) == set(PEOPLE["multi"])
+    nobody = wf.add_person("zhao", name="赵", unit="czs", roles=[])
+    assert nobody.roles == () and wf.person("zhao").roles == ()
+
+
+def test_new_item_is_a_draft_with_a_create_signature(ticking: tuple[Workflow, Ticking]) -> None:
+    wf, clock = ticking
+    item = wf.new_item(title="2026年第三季度财务收支", unit="gov", category="3.4", timing="periodic", kind="info",
+                       drafter="clerk", body="收入……", tags=["management", "result"], formed_on=date(2026, 9, 29),
+                       comment="按季度公开")
+    moment = clock.now
+    seq = 1
+    assert item.id == f"2026-{seq:06d}"
+    assert (item.title, item.body, item.unit, item.category, item.timing, item.kind, item.interprets) == (
+        "2026年第三季度财务收支", "收入……", "gov", "3.4", "periodic", "info", None)
+    assert item.tags == ("management", "result")
+    assert item.formed_on == date(2026, 9, 29)
+    assert (item.drafter, item.state, item.round, item.version) == ("clerk", "draft", 1, 1)
+    assert item.created_at == item.updated_at == moment
+    assert item.interpreted_by == ()
+    assert wf.item(item.id) == item
+    assert wf.items() == [item]
+    assert wf.items(state="draft") == [item]
+    assert wf.items(state="published") == []
+
+    (sig,) = wf.history(item.id)
+    assert (sig.seq, sig.item_id, sig.round, sig.action, sig.from_state, sig.to_state) == (
+        1, item.id, 1, "create", None, "draft")
+    assert (sig.actor, sig.role, sig.recorded_by, sig.paper_sha256) == ("clerk", "drafter", None, None)
+    assert (sig.comment, sig.reason, sig.ground, sig.decision) == ("按季度公开", None, None, None)
+    assert sig.pipeline == "zwgk-default"
+    assert sig.pipeline_version == wf.pipeline.full_version
+    assert sig.pipeline_version.startswith("2019.1+") and len(sig.pipeline_version) == len("2019.1+") + 12
+    assert sig.content_hash == chain.content_hash(item.content())
+    assert sig.prev_hash == GENESIS
+    assert sig.hash == recomputed_hash(sig)
+    assert sig.at == moment
+    assert_utc(sig.at)
+    assert_chain_ok(wf, sig)
+
+
+def test_new_item_with_explicit_id(wf: Workflow) -> None:
+    item = wf.new_item(id="pt.2026_q3-fin", title="财务", unit="gov", category="3.4", timing="periodic",
+                       kind="info", drafter="drafter2")
+    assert item.id == "pt.2026_q3-fin"
+    assert (item.body, item.tags, item.formed_on, item.drafter) == ("", (), None, "drafter2")
+    assert wf.history("pt.2026_q3-fin")[0].actor == "drafter2"
+
+
+def test_generated_item_id_does_not_collide_with_a_chosen_one(wf: Workflow) -> None:
+    year = datetime.now(UTC).year
+    chosen = new_info(wf, id=f"{year}-000002")  # the id the next generated one would get
+    generated = new_info(wf)  # a caller who chose no id must not be told that "their" id exists
+    assert generated != chosen
+    assert {i.id for i in wf.items()} == {chosen, generated}
+
+
+# -- the default pipeline, step by step --------------------------------------------------------------------
+
+
+def test_every_forward_step_signs_and_moves_the_item(ticking: tuple[Workflow, Ticking]) -> None:
+    wf, clock = ticking
+    item_id = new_info(wf, tags=["result"])
+    created = wf.history(item_id)[0]
+    content = chain.content_hash(wf.item(item_id).content())
+    expected = [
+        # action, actor, kwargs, role, from, to
+        ("submit", "clerk", {"comment": "请审"}, "drafter", "draft", "confidentiality_review"),
+        ("proofread", "proof", {}, "proofreader", "confidentiality_review", "confidentiality_review"),
+        ("clear", "sec", {"decision": "full"}, "confidentiality_reviewer", "confidentiality_review", "leader_check"),
+        ("check", "lead", {}, "leader", "leader_check", "head_approval"),
+        ("approve", "head", {"comment": "同意公开"}, "head", "head_approval", "head_approval"),
+        ("publish", "clerk", {}, "publisher", "head_approval", "published"),
+    ]
+    prev = created
+    for n, (action, actor, kw, role, source, target) in enumerate(expected, start=2):
+        sig = wf.advance(item_id, action, actor=actor, **kw)
+        item = wf.item(item_id)
+        assert (item.state, item.round, item.version) == (target, 1, n)
+        assert item.updated_at == clock.now
+        assert (sig.seq, sig.item_id, sig.round, sig.action, sig.from_state, sig.to_state) == (
+            n, item_id, 1, action, source, target)
+        assert (sig.actor, sig.role, sig.recorded_by, sig.paper_sha256) == (actor, role, None, None)
+        assert (sig.comment, sig.reason, sig.ground) == (kw.get("comment"), None, None)
+        assert sig.decision == kw.get("decision")
+        assert (sig.pipeline, sig.pipeline_version) == ("zwgk-default", wf.pipeline.full_version)
+        assert sig.content_hash == content  # forward steps sign the content unchanged
+        assert sig.prev_hash == prev.hash
+        assert sig.hash == recomputed_hash(sig) and sig.hash != prev.hash
+        assert sig.at == clock.now
+        assert_utc(sig.at)
+        assert sig.at > prev.at
+        assert wf.history(item_id)[-1] == sig
+        prev = sig
+    assert [s.action for s in wf.history(item_id)] == ["create", *(e[0] for e in expected)]
+    assert wf.items(state="published") == [wf.item(item_id)]
+    assert_chain_ok(wf, prev)
+
+
+def test_signature_time_is_utc_from_the_system_clock(wf: Workflow) -> None:
+    before = datetime.now(UTC)
+    item_id = new_info(wf)
+    sig = wf.advance(item_id, "submit", actor="clerk")
+    after = datetime.now(UTC)
+    assert_utc(sig.at)
+    assert before <= sig.at <= after
+    assert_utc(wf.history(item_id)[0].at)
+    assert_utc(wf.item(item_id).created_at)
+
+
+def test_a_fixed_injected_clock_is_honoured(db_url: str) -> None:
+    moment = datetime(2026, 10, 9, 9, 30, 15, 250000, tzinfo=BEIJING)
+    with Workflow(db_url, clock=lambda: moment) as wf:
+        seed(wf)
+        item_id = new_info(wf)
+        sigs = [*wf.history(item_id), *walk(wf, item_id, upto("publish"))]
+        assert len(sigs) == 7
+        for sig in sigs:
+            assert sig.at == moment
+            assert_utc(sig.at)
+            assert sig.at.isoformat() == "2026-10-09T01:30:15.250000+00:00"
+        item = wf.item(item_id)
+        assert item.created_at == item.updated_at == moment
+        assert_chain_ok(wf, sigs[-1])
+
+
+def test_a_clock_without_time_zone_is_refused_and_writes_nothing(db_url: str) -> None:
+    aware = datetime(2026, 10, 9, 9, 0, tzinfo=BEIJING)
+    now = [aware]
+    with Workflow(db_url, clock=lambda: now[0]) as wf:
+        seed(wf)
+        item_id = new_info(wf)
+        now[0] = datetime(2026, 10, 9, 9, 5)  # naive
+        refused(wf, InvalidInput, wf.advance, item_id, "submit", actor="clerk")
+        refused(wf, InvalidInput, new_info, wf)
+        assert_chain_ok(wf)
+
+
+@pytest.mark.parametrize("decision, reason", [("full", None), ("partial", "第3页含个人隐私，依第十五条不予公开")])
+def test_clear_records_the_decision(wf: Workflow, decision: str, reason: str | None) -> None:
+    item_id = new_info(wf)
+    walk(wf, item_id, upto("proofread"))
+    sig = wf.advance(item_id, "clear", actor="sec", decision=decision, reason=reason)
+    assert (sig.action, sig.decision, sig.reason, sig.ground) == ("clear", decision, reason, None)
+    assert (sig.from_state, sig.to_state, sig.role) == ("confidentiality_review", "leader_check",
+                                                         "confidentiality_reviewer")
+    assert wf.item(item_id).state == "leader_check"
+    assert wf.history(item_id)[-1] == sig
+    assert_chain_ok(wf, sig)
+
+
+@pytest.mark.parametrize("ground", ["art14", "art15", "art16"])
+def test_withhold_with_a_ground_ends_the_item(wf: Workflow, ground: str) -> None:
+    item_id = new_info(wf)
+    walk(wf, item_id, upto("submit"))
+    sig = wf.advance(item_id, "withhold", actor="sec", ground=ground, reason="过程性信息")
+    assert (sig.action, sig.ground, sig.reason, sig.decision) == ("withhold", ground, "过程性信息", None)
+    assert (sig.from_state, sig.to_state, sig.role, sig.round) == (
+        "confidentiality_review", "withheld", "confidentiality_reviewer", 1)
+    item = wf.item(item_id)
+    assert (item.state, item.round, item.version) == ("withheld", 1, 3)
+    assert wf.next_steps(item_id) == []
+    assert all(wf.actions_for(item_id, p) == [] for p in PEOPLE)
+    assert "withheld" in refused(wf, ActionNotAvailable, wf.advance, item_id, "clear", actor="sec", decision="full")
+    assert_chain_ok(wf, sig)
+
+
+RETURNS = [
+    pytest.param("proofread", "confidentiality_review", "sec", "confidentiality_reviewer", id="from-review"),
+    pytest.param("clear", "leader_check", "lead", "leader", id="from-leader-check"),
+    pytest.param("approve", "head_approval", "head", "head", id="from-head-approval"),
+]
+
+
+@pytest.mark.parametrize("reached, state, returner, role", RETURNS)
+def test_return_starts_a_new_round_that_needs_fresh_signatures(wf: Workflow, reached: str, state: str,
+                                                               returner: str, role: str) -> None:
+    item_id = new_info(wf)
+    walk(wf, item_id, upto(reached))
+    before = wf.item(item_id)
+    assert (before.state, before.round) == (state, 1)
+
+    sig = wf.advance(item_id, "return", actor=returner, reason="数据有误，请核实")
+    assert (sig.action, sig.from_state, sig.to_state, sig.actor, sig.role) == (
+        "return", state, "draft", returner, role)
+    assert (sig.reason, sig.round, sig.decision, sig.ground) == ("数据有误，请核实", 2, None, None)
+    item = wf.item(item_id)
+    assert (item.state, item.round, item.version) == ("draft", 2, before.version + 1)
+
+    # Round 2: nothing signed in round 1 counts.
+    again = wf.advance(item_id, "submit", actor="clerk")
+    assert (again.round, again.to_state) == (2, "confidentiality_review")
+    assert [a.id for a in wf.actions_for(item_id, "proof")] == ["proofread"]
+    refused(wf, PrerequisiteMissing, wf.advance, item_id, "clear", actor="sec", decision="full")
+    round2 = walk(wf, item_id, upto("check")[1:])
+    refused(wf, PrerequisiteMissing, wf.advance, item_id, "publish", actor="clerk")
+    round2 += walk(wf, item_id, upto("publish")[4:])
+    assert [s.action for s in round2] == ["proofread", "clear", "check", "approve", "publish"]
+    assert all(s.round == 2 for s in round2)
+    final = wf.item(item_id)
+    assert (final.state, final.round) == ("published", 2)
+    history = wf.history(item_id)
+    assert [s.round for s in history] == [1] * (ORDER.index(reached) + 2) + [2] * 7
+    assert_chain_ok(wf, round2[-1])
+
+
+def test_separation_of_duties_applies_within_each_round_only(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    walk(wf, item_id, upto("proofread", proofread="multi"))
+    refused(wf, SeparationOfDuties, wf.advance, item_id, "clear", actor="multi", decision="full")
+    wf.advance(item_id, "return", actor="sec", reason="重新校对")
+
+    wf.advance(item_id, "submit", actor="clerk")
+    wf.advance(item_id, "proofread", actor="proof")
+    cleared = wf.advance(item_id, "clear", actor="multi", decision="full")  # proofread only in round 1
+    assert (cleared.actor, cleared.round) == ("multi", 2)
+    wf.advance(item_id, "check", actor="lead")
+    message = refused(wf, SeparationOfDuties, wf.advance, item_id, "approve", actor="multi")
+    assert "multi" in message and "clear" in message
+    wf.advance(item_id, "approve", actor="head")
+    last = wf.advance(item_id, "publish", actor="multi")  # publish is not in the separated group
+    assert wf.item(item_id).state == "published"
+    assert_chain_ok(wf, last)
+
+
+def test_retract_keeps_the_published_record_and_history(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    publish(wf, item_id)
+    published = wf.history(item_id)
+    item = wf.item(item_id)
+    refused(wf, InputMissing, wf.advance, item_id, "retract", actor="head")
+    refused(wf, RoleMissing, wf.advance, item_id, "retract", actor="clerk", reason="x")
+
+    sig = wf.advance(item_id, "retract", actor="head", reason="数据口径有误")
+    assert (sig.action, sig.from_state, sig.to_state, sig.actor, sig.role, sig.reason, sig.round) == (
+        "retract", "published", "retracted", "head", "head", "数据口径有误", 1)
+    after = wf.item(item_id)
+    assert (after.state, after.round, after.version) == ("retracted", 1, item.version + 1)
+    assert after.content() == item.content()  # the published record is kept as it was
+    assert wf.history(item_id) == [*published, sig]
+    assert [s.action for s in wf.history(item_id)][-2:] == ["publish", "retract"]
+    assert wf.items(state="retracted") == [after]
+    assert wf.items(state="published") == []
+    assert wf.next_steps(item_id) == []
+    refused(wf, ActionNotAvailable, wf.advance, item_id, "retract", actor="head", reason="again")
+    refused(wf, NotEditable, wf.edit_item, item_id, actor="clerk", title="改")
+    assert_chain_ok(wf, sig)
+
+
+# -- refusals of advance -----------------------------------------------------------------------------------
+
+
+def withhold_step() -> Step:
+    return ("withhold", "sec", {"ground": "art16", "reason": "过程性信息"})
+
+
+def retract_step() -> Step:
+    return ("retract", "head", {"reason": "撤回"})
+
+
+PAPER = hashlib.sha256(b"scanned sheet").hexdigest()
+R = {"reason": "理由"}
+
+ADVANCE_REFUSALS = [
+    # ActionNotAvailable: the action does not leave the item's state
+    pytest.param([], ("publish", "clerk", {}), ActionNotAvailable, id="publish-in-draft"),
+    pytest.param([], ("proofread", "proof", {}), ActionNotAvailable, id="proofread-in-draft"),
+    pytest.param([], ("frobnicate", "clerk", {}), ActionNotAvailable, id="unknown-action"),
+    pytest.param([], ("return", "sec", R), ActionNotAvailable, id="return-from-draft"),
+    pytest.param(upto("submit"), ("submit", "clerk", {}), ActionNotAvailable, id="submit-twice"),
+    pytest.param(upto("proofread"), ("check", "lead", {}), ActionNotAvailable, id="check-in-review"),
+    pytest.param(upto("clear"), ("approve", "head", {}), ActionNotAvailable, id="approve-in-leader-check"),
+    pytest.param(upto("approve"), ("retract", "head", R), ActionNotAvailable, id="retract-before-publish"),
+    pytest.param(upto("publish"), ("publish", "clerk", {}), ActionNotAvailable, id="publish-twice"),
+    pytest.param(upto("publish"), ("return", "head", R), ActionNotAvailable, id="return-from-published"),
+    pytest.param([*upto("submit"), withhold_step()], ("clear", "sec", {"decision": "full"}), ActionNotAvailable,
+                 id="clear-after-withhold"),
+    pytest.param([*upto("submit"), withhold_step()], ("return", "sec", R), ActionNotAvailable,
+                 id="return-after-withhold"),
+    pytest.param([*upto("publish"), retract_step()], ("publish", "clerk", {}), ActionNotAvailable,
+                 id="publish-after-retract"),
+    # RoleMissing: the signer does not hold the step's role
+    pytest.param([], ("submit", "proof", {}), RoleMissing, id="submit-by-proofreader"),
+    pytest.param(upto("submit"), ("proofread", "sec", {}), RoleMissing, id="proofread-by-reviewer"),
+    pytest.param(upto("proofread"), ("clear", "proof", {"decision": "full"}), RoleMissing, id="clear-by-proofreader"),
+    pytest.param(upto("submit"), ("withhold", "lead", {"ground": "art14", **R}), RoleMissing, id="withhold-by-leader"),
+    pytest.param(upto("clear"), ("check", "head", {}), RoleMissing, id="check-by-head"),
+    pytest.param(upto("check"), ("approve", "lead", {}), RoleMissing, id="approve-by-leader"),
+    pytest.param(upto("approve"), ("publish", "head", {}), RoleMissing, id="publish-by-head"),
+    pytest.param(upto("submit"), ("return", "lead", R), RoleMissing, id="return-review-by-leader"),
+    pytest.param(upto("clear"), ("return", "sec", R), RoleMissing, id="return-check-by-reviewer"),
+    pytest.param(upto("check"), ("return", "lead", R), RoleMissing, id="return-approval-by-leader"),
+    pytest.param(upto("publish"), ("retract", "clerk", R), RoleMissing, id="retract-by-publisher"),
+    # PrerequisiteMissing: a required signature of this round is missing
+    pytest.param(upto("submit"), ("clear", "sec", {"decision": "full"}), PrerequisiteMissing,
+                 id="clear-before-proofread"),
+    pytest.param(upto("check"), ("publish", "clerk", {}), PrerequisiteMissing, id="publish-before-approve"),
+    # AlreadySigned: a staying step signed twice in one round
+    pytest.param(upto("proofread"), ("proofread", "proof", {}), AlreadySigned, id="proofread-twice"),
+    pytest.param(upto("proofread"), ("proofread", "multi", {}), AlreadySigned, id="proofread-again-by-another"),
+    pytest.param(upto("approve"), ("approve", "head", {}), AlreadySigned, id="approve-twice"),
+    # InputMissing: a decision, ground or reason is missing, not allowed, or not taken
+    pytest.param(upto("proofread"), ("clear", "sec", {}), InputMissing, id="clear-without-decision"),
+    pytest.param(upto("proofread"), ("clear", "sec", {"decision": "most"}), InputMissing, id="clear-bad-decision"),
+    pytest.param(upto("proofread"), ("clear", "sec", {"decision": "partial"}), InputMissing,
+                 id="partial-without-reason"),
+    pytest.param(upto("proofread"), ("clear", "sec", {"decision": "partial", "reason": "  "}), InputMissing,
+                 id="partial-blank-reason"),
+    pytest.param(upto("proofread"), ("clear", "sec", {"decision": "full", "ground": "art14"}), InputMissing,
+                 id="clear-with-ground"),
+    pytest.param(upto("submit"), ("withhold", "sec", R), InputMissing, id="withhold-without-ground"),
+    pytest.param(upto("submit"), ("withhold", "sec", {"ground": "art99", **R}), InputMissing,
+                 id="withhold-bad-ground"),
+    pytest.param(upto("submit"), ("withhold", "sec", {"ground": "art15"}), InputMissing, id="withhold-without-reason"),
+    pytest.param(upto("submit"), ("withhold", "sec", {"ground": "art15", "reason": ""}), InputMissing,
+                 id="withhold-empty-reason"),
+    pytest.param(upto("submit"), ("withhold", "sec", {"ground": "art15", "decision": "full", **R}), InputMissing,
+                 id="withhold-with-decision"),
+    pytest.param(upto("submit"), ("return", "sec", {}), InputMissing, id="return-review-without-reason"),
+    pytest.param(upto("clear"), ("return", "lead", {}), InputMissing, id="return-check-without-reason"),
+    pytest.param(upto("check"), ("return", "head", {"reason": " "}), InputMissing, id="return-approval-blank-reason"),
+    pytest.param(upto("publish"), ("retract", "head", {}), InputMissing, id="retract-without-reason"),
+    pytest.param([], ("submit", "clerk", {"decision": "full"}), InputMissing, id="submit-with-decision"),
+    pytest.param(upto("clear"), ("check", "lead", {"ground": "art14"}), InputMissing, id="check-with-ground"),
+    # NotFound: unknown people
+    pytest.param([], ("submit", "nobody", {}), NotFound, id="unknown-actor"),
+    pytest.param(upto("check"), ("approve", "head", {"recorded_by": "nobody"}), NotFound, id="unknown-recorder"),
+    # InvalidInput: the scanned sheet's hash
+    pytest.param(upto("check"), ("approve", "head", {"recorded_by": "clerk", "paper_sha256": PAPER.upper()}),
+                 InvalidInput, id="paper-upper-case"),
+    pytest.param(upto("check"), ("approve", "head", {"recorded_by": "clerk", "paper_sha256": PAPER[:63]}),
+                 InvalidInput, id="paper-short"),
+    pytest.param(upto("check"), ("approve", "head", {"recorded_by": "clerk", "paper_sha256": "z" * 64}),
+                 InvalidInput, id="paper-not-hex"),
+    pytest.param(upto("check"), ("approve", "head", {"paper_sha256": PAPER}), InvalidInput,
+                 id="paper-without-recorder"),
+]
+
+
+@pytest.mark.parametrize("steps, attempt, exc", ADVANCE_REFUSALS)
+def test_advance_refusal_writes_nothing(wf: Workflow, steps: list[Step], attempt: Step,
+                                        exc: type[Exception]) -> None:
+    item_id = new_info(wf)
+    walk(wf, item_id, steps)
+    action, actor, kw = attempt
+    message = refused(wf, exc, wf.advance, item_id, action, actor=actor, **kw)
+    if issubclass(exc, Refused):
+        assert item_id in message
+    if exc is RoleMissing:
+        assert actor in message
+    if exc is NotFound:
+        assert "nobody" in message
+    assert_chain_ok(wf)
+
+
+def test_advance_on_an_unknown_item_is_not_found(wf: Workflow) -> None:
+    new_info(wf)
+    assert "no-such-item" in refused(wf, NotFound, wf.advance, "no-such-item", "submit", actor="clerk")
+
+
+PAIRS = [(a, b) for i, a in enumerate(SEPARATED) for b in SEPARATED[i + 1:]]
+
+
+@pytest.mark.parametrize("first, second", PAIRS, ids=[f"{a}-then-{b}" for a, b in PAIRS])
+def test_separation_of_duties_for_every_pair(wf: Workflow, first: str, second: str) -> None:
+    item_id = new_info(wf)
+    steps = upto(second, **{first: "multi"})
+    walk(wf, item_id, steps[:-1])
+    action, _, kw = steps[-1]
+    message = refused(wf, SeparationOfDuties, wf.advance, item_id, action, actor="multi", **kw)
+    assert "multi" in message and first in message and second in message
+    assert "multi" not in [p for a, ps in wf.next_steps(item_id) if a.id == second for p in ps]
+    assert second not in [a.id for a in wf.actions_for(item_id, "multi")]
+    sig = wf.advance(item_id, action, actor=DEFAULT[second][0], **kw)  # someone else may
+    assert sig.action == second
+    assert_chain_ok(wf, sig)
+
+
+def test_the_drafter_cannot_proofread_their_own_item(wf: Workflow) -> None:
+    item_id = new_info(wf, drafter="multi")
+    wf.advance(item_id, "submit", actor="multi")
+    message = refused(wf, SeparationOfDuties, wf.advance, item_id, "proofread", actor="multi")
+    assert "multi" in message and "submit" in message
+    assert dict((a.id, p) for a, p in wf.next_steps(item_id))["proofread"] == ["proof"]
+
+
+def test_a_stale_item_or_expected_version_is_refused(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    read = wf.item(item_id)
+    wf.edit_item(item_id, actor="clerk", body="改过的正文")
+    message = refused(wf, ItemChanged, wf.advance, read, "submit", actor="clerk")
+    assert item_id in message
+    refused(wf, ItemChanged, wf.advance, item_id, "submit", actor="clerk", expected_version=1)
+    refused(wf, ItemChanged, wf.edit_item, item_id, actor="clerk", title="x", expected_version=1)
+    fresh = wf.item(item_id)
+    assert fresh.version == 2
+    sig = wf.advance(fresh, "submit", actor="clerk")
+    assert sig.action == "submit"
+    sig = wf.advance(item_id, "proofread", actor="proof", expected_version=3)
+    assert wf.item(item_id).version == 4
+    assert_chain_ok(wf, sig)
+
+
+# -- editing -----------------------------------------------------------------------------------------------
+
+
+def test_edit_in_draft_is_signed_with_the_new_content(wf: Workflow) -> None:
+    item_id = new_info(wf, tags=["result"])
+    created = wf.history(item_id)[0]
+    sig = wf.edit_item(item_id, actor="drafter2", title="2026年第三季度财务收支（更正）", body="收入：12万元",
+                       tags=["management", "result"], formed_on=date(2026, 9, 30), comment="更正金额")
+    item = wf.item(item_id)
+    assert (item.title, item.body, item.tags, item.formed_on) == (
+        "2026年第三季度财务收支（更正）", "收入：12万元", ("management", "result"), date(2026, 9, 30))
+    assert (item.state, item.round, item.version, item.drafter) == ("draft", 1, 2, "clerk")
+    assert (sig.seq, sig.action, sig.from_state, sig.to_state, sig.round) == (2, "edit", "draft", "draft", 1)
+    assert (sig.actor, sig.role, sig.comment) == ("drafter2", "drafter", "更正金额")
+    assert sig.content_hash == chain.content_hash(item.content())
+    assert sig.content_hash != created.content_hash
+    assert sig.prev_hash == created.hash
+    submitted = wf.advance(item_id, "submit", actor="clerk")
+    assert submitted.content_hash == sig.content_hash
+    assert [s.action for s in wf.history(item_id)] == ["create", "edit", "submit"]
+    assert_chain_ok(wf, submitted)
+
+
+def test_edit_after_return_is_in_the_new_round(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    walk(wf, item_id, upto("clear"))
+    wf.advance(item_id, "return", actor="lead", reason="金额有误")
+    sig = wf.edit_item(item_id, actor="clerk", body="更正后的正文")
+    assert (sig.action, sig.round, sig.from_state) == ("edit", 2, "draft")
+    assert wf.item(item_id).body == "更正后的正文"
+    assert_chain_ok(wf, sig)
+
+
+def test_edit_outside_draft_is_not_editable(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    withheld = new_info(wf)
+    walk(wf, withheld, [*upto("submit"), withhold_step()])
+    for action, actor, kw in upto("publish"):
+        wf.advance(item_id, action, actor=actor, **kw)
+        message = refused(wf, NotEditable, wf.edit_item, item_id, actor="clerk", title="改")
+        assert item_id in message
+    refused(wf, NotEditable, wf.edit_item, withheld, actor="clerk", body="改")
+    assert_chain_ok(wf)
+
+
+def test_edit_refusals(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    assert "proof" in refused(wf, InvalidInput, wf.edit_item, item_id, actor="proof", title="x")
+    assert "bogus" in refused(wf, InvalidInput, wf.edit_item, item_id, actor="clerk", tags=["bogus"])
+    refused(wf, InvalidInput, wf.edit_item, item_id, actor="clerk")  # nothing to change
+    refused(wf, InvalidInput, wf.edit_item, item_id, actor="clerk", title="   ")
+    assert "nobody" in refused(wf, NotFound, wf.edit_item, item_id, actor="nobody", title="x")
+    assert "nope" in refused(wf, NotFound, wf.edit_item, "nope", actor="clerk", title="x")
+    assert_chain_ok(wf)
+
+
+# -- paper sign-offs ---------------------------------------------------------------------------------------
+
+
+def test_a_clerk_records_the_heads_paper_sign_off(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    walk(wf, item_id, upto("clear"))
+    checked = wf.advance(item_id, "check", actor="lead", recorded_by="clerk")
+    assert (checked.actor, checked.recorded_by, checked.paper_sha256) == ("lead", "clerk", None)
+    sig = wf.advance(item_id, "approve", actor="head", recorded_by="clerk", paper_sha256=PAPER)
+    assert (sig.actor, sig.role, sig.recorded_by, sig.paper_sha256) == ("head", "head", "clerk", PAPER)
+    assert wf.history(item_id)[-2:] == [checked, sig]
+    last = wf.advance(item_id, "publish", actor="clerk")
+    assert_chain_ok(wf, last)
+
+
+def test_recorded_by_the_signer_themself_is_stored_as_none(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    walk(wf, item_id, upto("check"))
+    sig = wf.advance(item_id, "approve", actor="head", recorded_by="head")
+    assert sig.recorded_by is None
+    assert wf.history(item_id)[-1].recorded_by is None
+    assert_chain_ok(wf, sig)
+
+
+# -- new_item, add_unit and add_person refusals ------------------------------------------------------------
+
+
+def item_args(**kw: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {"title": "标题", "unit": "gov", "category": "3.4", "timing": "periodic", "kind": "info",
+                            "drafter": "clerk"}
+    args.update(kw)
+    return args
+
+
+def test_new_item_refusals(wf: Workflow) -> None:
+    existing = new_info(wf, id="dup")
+    policy = new_info(wf, kind="policy", category="1.1", timing="long_term")
+    interp = new_info(wf, kind="interpretation", interprets=policy)
+    cases: list[tuple[type[Exception], dict[str, Any], str]] = [
+        (InvalidInput, item_args(category="7"), "'7'"),
+        (InvalidInput, item_args(category=""), "category"),
+        (InvalidInput, item_args(timing="weekly"), "weekly"),
+        (InvalidInput, item_args(kind="notice"), "notice"),
+        (InvalidInput, item_args(tags=["result", "gossip"]), "gossip"),
+        (InvalidInput, item_args(id="has space"), "has space"),
+        (InvalidInput, item_args(id=""), "item id"),
+        (InvalidInput, item_args(id="x" * 65), "item id"),
+        (InvalidInput, item_args(id="-leading-dash"), "-leading-dash"),
+        (InvalidInput, item_args(title="  "), "title"),
+        (InvalidInput, item_args(kind="interpretation"), "interpret"),
+        (InvalidInput, item_args(kind="info", interprets=policy), "interpret"),
+        (InvalidInput, item_args(kind="policy", interprets=policy), "interpret"),
+        (InvalidInput, item_args(kind="interpretation", interprets=existing), existing),
+        (InvalidInput, item_args(kind="interpretation", interprets=interp), interp),
+        (InvalidInput, item_args(kind="interpretation", interprets="ghost"), "ghost"),
+        (InvalidInput, item_args(drafter="proof"), "proof"),
+        (NotFound, item_args(drafter="nobody"), "nobody"),
+        (NotFound, item_args(unit="nowhere"), "nowhere"),
+        (AlreadyExists, item_args(id="dup"), "dup"),
+    ]
+    for exc, args, needle in cases:
+        message = refused(wf, exc, wf.new_item, **args)
+        assert needle in message, (args, message)
+    assert_chain_ok(wf)
+
+
+def test_unit_and_person_refusals(wf: Workflow) -> None:
+    cases: list[tuple[type[Exception], Callable[..., object], dict[str, Any], str]] = [
+        (AlreadyExists, wf.add_unit, {"id": "gov", "name": "又一个"}, "gov"),
+        (InvalidInput, wf.add_unit, {"id": "bad id", "name": "x"}, "bad id"),
+        (InvalidInput, wf.add_unit, {"id": "ok", "name": " "}, "name"),
+        (InvalidInput, wf.add_unit, {"id": "ok", "name": "x", "kind": "company"}, "company"),
+        (AlreadyExists, wf.add_person, {"id": "clerk", "name": "又一个", "unit": "gov", "roles": ["drafter"]}, "clerk"),
+        (InvalidInput, wf.add_person, {"id": "wang", "name": "王", "unit": "gov", "roles": ["mayor"]}, "mayor"),
+        (InvalidInput, wf.add_person, {"id": "wang!", "name": "王", "unit": "gov", "roles": []}, "wang!"),
+        (InvalidInput, wf.add_person, {"id": "wang", "name": "", "unit": "gov", "roles": []}, "name"),
+        (NotFound, wf.add_person, {"id": "wang", "name": "王", "unit": "nowhere", "roles": ["drafter"]}, "nowhere"),
+    ]
+    for exc, fn, args, needle in cases:
+        message = refused(wf, exc, fn, **args)
+        assert needle in message, (args, message)
+    assert [u.id for u in wf.units()] == ["gov"]
+    assert [p.id for p in wf.people()] == sorted(PEOPLE)
+
+
+def test_reading_unknown_things(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    assert "ghost" in refused(wf, NotFound, wf.item, "ghost")
+    assert "ghost" in refused(wf, NotFound, wf.history, "ghost")
+    assert "ghost" in refused(wf, NotFound, wf.actions_for, "ghost", "clerk")
+    assert "ghost" in refused(wf, NotFound, wf.next_steps, "ghost")
+    assert "nobody" in refused(wf, NotFound, wf.actions_for, item_id, "nobody")
+    assert "nobody" in refused(wf, NotFound, wf.person, "nobody")
+    assert "limbo" in refused(wf, InvalidInput, wf.items, state="limbo")
+
+
+# -- interpretation links ----------------------------------------------------------------------------------
+
+
+def test_a_policy_lists_its_interpretations_once_both_are_published(wf: Workflow) -> None:
+    policy = new_info(wf, kind="policy", category="1.1", timing="long_term", title="平田乡村庄规划管理办法")
+    first = new_info(wf, kind="interpretation", interprets=policy, title="《平田乡村庄规划管理办法》解读")
+    second = new_info(wf, kind="interpretation", interprets=policy, title="图解")
+    assert wf.item(first).interprets == policy
+    assert wf.item(policy).interpreted_by == ()
+
+    publish(wf, second)  # the interpretation first: the policy is not public yet
+    assert wf.item(policy).interpreted_by == ()
+    publish(wf, policy)
+    assert wf.item(policy).interpreted_by == (second,)
+    assert wf.item(first).interpreted_by == ()
+    to_head_approval(wf, first)
+    assert wf.item(policy).interpreted_by == (second,)
+    wf.advance(first, "approve", actor="head")
+    wf.advance(first, "publish", actor="clerk")
+    assert wf.item(policy).interpreted_by == tuple(sorted([first, second]))
+    last = wf.advance(second, "retract", actor="head", reason="已被新解读替代")
+    assert wf.item(policy).interpreted_by == (first,)
+    assert wf.item(second).interprets == policy
+    assert_chain_ok(wf, last)
+
+
+# -- who may sign what -------------------------------------------------------------------------------------
+
+
+def test_actions_for_each_person_through_the_pipeline(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    none: list[str] = []
+    expected_by_state: list[tuple[Step | None, dict[str, list[str]]]] = [
+        (None, {"clerk": ["submit"], "drafter2": ["submit"], "multi": ["submit"]}),
+        (("submit", "clerk", {}), {"proof": ["proofread"], "sec": ["withhold", "return"],
+                                   "multi": ["proofread", "withhold", "return"]}),
+        (("proofread", "proof", {}), {"sec": ["clear", "withhold", "return"],
+                                      "multi": ["clear", "withhold", "return"]}),
+        (("clear", "sec", {"decision": "full"}), {"lead": ["check", "return"], "multi": ["check", "return"]}),
+        (("check", "lead", {}), {"head": ["approve", "return"], "multi": ["approve", "return"]}),
+        (("approve", "head", {}), {"clerk": ["publish"], "head": ["return"], "multi": ["publish", "return"]}),
+        (("publish", "clerk", {}), {"head": ["retract"], "multi": ["retract"]}),
+        (retract_step(), {}),
+    ]
+    for step, expected in expected_by_state:
+        if step is not None:
+            wf.advance(item_id, step[0], actor=step[1], **step[2])
+        state = wf.item(item_id).state
+        for person in PEOPLE:
+            actions = wf.actions_for(item_id, person)
+            assert [a.id for a in actions] == expected.get(person, none), (state, person)
+            assert all(a.source == state for a in actions)
+
+
+def test_actions_for_reflects_separation(wf: Workflow) -> None:
+    item_id = new_info(wf, drafter="multi")
+    wf.advance(item_id, "submit", actor="multi")
+    assert [a.id for a in wf.actions_for(item_id, "multi")] == ["withhold", "return"]
+    wf.advance(item_id, "proofread", actor="proof")
+    assert [a.id for a in wf.actions_for(item_id, "multi")] == ["withhold", "return"]
+    wf.advance(item_id, "clear", actor="sec", decision="full")
+    assert [a.id for a in wf.actions_for(item_id, "multi")] == ["return"]
+
+
+def steps_of(wf: Workflow, item_id: str) -> list[tuple[str, list[str]]]:
+    return [(a.id, people) for a, people in wf.next_steps(item_id)]
+
+
+def test_next_steps_through_the_pipeline(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    assert steps_of(wf, item_id) == [("submit", ["clerk", "drafter2", "multi"])]
+    wf.advance(item_id, "submit", actor="clerk")
+    assert steps_of(wf, item_id) == [("proofread", ["multi", "proof"]), ("clear", []),
+                                     ("withhold", ["multi", "sec"]), ("return", ["multi", "sec"])]
+    wf.advance(item_id, "proofread", actor="multi")
+    assert steps_of(wf, item_id) == [("proofread", []), ("clear", ["sec"]),
+                                     ("withhold", ["multi", "sec"]), ("return", ["multi", "sec"])]
+    wf.advance(item_id, "clear", actor="sec", decision="partial", reason="隐去身份证号")
+    assert steps_of(wf, item_id) == [("check", ["lead"]), ("return", ["lead", "multi"])]
+    wf.advance(item_id, "check", actor="lead")
+    assert steps_of(wf, item_id) == [("approve", ["head"]), ("publish", []), ("return", ["head", "multi"])]
+    wf.advance(item_id, "approve", actor="head")
+    assert steps_of(wf, item_id) == [("approve", []), ("publish", ["clerk", "multi"]), ("return", ["head", "multi"])]
+    wf.advance(item_id, "publish", actor="clerk")
+    assert steps_of(wf, item_id) == [("retract", ["head", "multi"])]
+    for action, _ in wf.next_steps(item_id):
+        assert action.source == "published" and action.to == "retracted" and action.role == "head"
+    wf.advance(item_id, "retract", actor="head", reason="撤回")
+    assert steps_of(wf, item_id) == []
+
+
+def test_next_steps_in_a_new_round(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    walk(wf, item_id, upto("check", proofread="multi"))
+    wf.advance(item_id, "return", actor="head", reason="重写")
+    assert steps_of(wf, item_id) == [("submit", ["clerk", "drafter2", "multi"])]
+    wf.advance(item_id, "submit", actor="drafter2")
+    assert steps_of(wf, item_id)[0] == ("proofread", ["multi", "proof"])
+
+
+# -- embedding in a host's transaction ---------------------------------------------------------------------
+
+
+def event_count(conn: Any) -> int:
+    return int(conn.execute(text("SELECT count(*) FROM zwgk_event")).scalar_one())
+
+
+def test_our_tables_are_prefixed_and_init_is_idempotent(host: Host) -> None:
+    wf = host.wf
+    tables = set(inspect(host.engine).get_table_names())
+    assert tables - {"host_note"} == ZWGK_TABLES
+    assert "alembic_version" not in tables
+    with host.engine.connect() as c:
+        assert c.execute(text("SELECT version_num FROM zwgk_alembic_version")).scalars().all() == ["0001"]
+    item_id = new_info(wf)
+    sig = wf.advance(item_id, "submit", actor="clerk")
+    before = world(wf)
+    wf.init()
+    wf.init()
+    wf.check_schema()
+    assert set(inspect(host.engine).get_table_names()) == tables
+    assert world(wf) == before
+    with host.engine.connect() as c:
+        assert c.execute(text("SELECT version_num FROM zwgk_alembic_version")).scalars().all() == ["0001"]
+    assert_chain_ok(wf, sig)
+
+
+def test_host_connection_rollback_leaves_neither_row(host: Host) -> None:
+    wf = host.wf
+    item_id = new_info(wf)
+    wf.advance(item_id, "submit", actor="clerk")
+    before = world(wf)
+    with pytest.raises(Boom), host.engine.begin() as conn:
+        conn.execute(insert(Note), {"text": "host row"})
+        sig = wf.advance(item_id, "proofread", actor="proof", conn=conn)
+        assert sig.seq == 3
+        assert event_count(conn) == 3  # visible inside the host's transaction
+        raise Boom
+    assert host.notes() == []
+    assert world(wf) == before
+    assert_chain_ok(wf)
+    again = wf.advance(item_id, "proofread", actor="proof")  # the chain goes on where it was
+    assert again.seq == 3
+    assert_chain_ok(wf, again)
+
+
+def test_host_connection_commit_keeps_both(host: Host) -> None:
+    wf = host.wf
+    item_id = new_info(wf)
+    with host.engine.begin() as conn:
+        conn.execute(insert(Note), {"text": "host row"})
+        submitted = wf.advance(item_id, "submit", actor="clerk", conn=conn)
+        proofread = wf.advance(item_id, "proofread", actor="proof", conn=conn)
+    assert host.notes() == ["host row"]
+    assert wf.history(item_id)[-2:] == [submitted, proofread]
+    item = wf.item(item_id)
+    assert (item.state, item.version) == ("confidentiality_review", 3)
+    assert_chain_ok(wf, proofread)
+
+
+def test_host_connection_survives_a_refusal(host: Host) -> None:
+    wf = host.wf
+    item_id = new_info(wf)
+    with host.engine.begin() as conn:
+        conn.execute(insert(Note), {"text": "before"})
+        with pytest.raises(RoleMissing):
+            wf.advance(item_id, "submit", actor="proof", conn=conn)
+        sig = wf.advance(item_id, "submit", actor="clerk", conn=conn)
+        conn.execute(insert(Note), {"text": "after"})
+    assert host.notes() == ["before", "after"]
+    assert_chain_ok(wf, sig)
+
+
+def test_new_item_in_a_host_transaction_rolls_back_with_it(host: Host) -> None:
+    wf = host.wf
+    before = world(wf)
+    with pytest.raises(Boom), host.engine.begin() as conn:
+        wf.new_item(**item_args(id="tmp"), conn=conn)
+        conn.execute(insert(Note), {"text": "host row"})
+        raise Boom
+    assert host.notes() == []
+    assert world(wf) == before
+    report = wf.verify()
+    assert report.ok, report.problems
+    with host.engine.begin() as conn:
+        item = wf.new_item(**item_args(id="kept"), conn=conn)
+        conn.execute(insert(Note), {"text": "host row"})
+    assert host.notes() == ["host row"]
+    assert wf.item("kept") == item
+    assert_chain_ok(wf)
+
+
+def test_host_orm_session_rollback_and_commit(host: Host) -> None:
+    wf = host.wf
+    item_id = new_info(wf)
+    before = world(wf)
+    with Session(host.engine) as session:
+        session.begin()
+        session.add(Note(text="host row"))
+        sig = wf.advance(item_id, "submit", actor="clerk", conn=session)
+        assert sig.seq == 2
+        session.flush()
+        assert session.scalar(select(func.count()).select_from(Note)) == 1
+        session.rollback()
+    assert host.notes() == []
+    assert world(wf) == before
+
+    with Session(host.engine) as session, session.begin():
+        session.add(Note(text="kept row"))
+        submitted = wf.advance(item_id, "submit", actor="clerk", conn=session)
+        proofread = wf.advance(item_id, "proofread", actor="proof", conn=session)
+    assert host.notes() == ["kept row"]
+    assert wf.history(item_id)[-2:] == [submitted, proofread]
+    assert wf.item(item_id).state == "confidentiality_review"
+    assert_chain_ok(wf, proofread)
+
+
+# -- subscribers -------------------------------------------------------------------------------------------
+
+
+def test_subscribers_get_each_committed_signature_until_unsubscribed(wf: Workflow) -> None:
+    got: list[Signature] = []
+    also: list[Signature] = []
+    unsubscribe = wf.subscribe(got.append)
+    wf.subscribe(also.append)
+    item = wf.new_item(**item_args())
+    created = wf.history(item.id)[0]
+    submitted = wf.advance(item.id, "submit", actor="clerk")
+    assert got == [created, submitted]
+    assert also == got
+    unsubscribe()
+    proofread = wf.advance(item.id, "proofread", actor="proof")
+    assert got == [created, submitted]
+    assert also == [created, submitted, proofread]
+    refused(wf, RoleMissing, wf.advance, item.id, "clear", actor="proof", decision="full")
+    assert len(also) == 3  # a refusal announces nothing
+
+
+def test_a_failing_subscriber_does_not_undo_the_signature(wf: Workflow) -> None:
+    got: list[Signature] = []
+
+    def broken(sig: Signature) -> None:
+        raise RuntimeError("webhook down")
+
+    wf.subscribe(broken)
+    wf.subscribe(got.append)
+    item_id = new_info(wf)
+    sig = wf.advance(item_id, "submit", actor="clerk")
+    assert [s.action for s in got] == ["create", "submit"]
+    assert wf.history(item_id)[-1] == sig
+    assert wf.item(item_id).state == "confidentiality_review"
+    assert_chain_ok(wf, sig)
+
+
+def test_subscribers_wait_for_the_host_connection_and_skip_its_rollback(host: Host) -> None:
+    wf = host.wf
+    item_id = new_info(wf)
+    got: list[Signature] = []
+    wf.subscribe(got.append)
+    with pytest.raises(Boom), host.engine.begin() as conn:
+        wf.advance(item_id, "submit", actor="clerk", conn=conn)
+        assert got == []
+        raise Boom
+    assert got == []
+    with host.engine.begin() as conn:
+        sig = wf.advance(item_id, "submit", actor="clerk", conn=conn)
+        assert got == []  # not before the host commits
+    assert got == [sig]
+
+
+def test_subscribers_run_after_the_host_connection_has_committed(host: Host) -> None:
+    wf = host.wf
+    item_id = new_info(wf)
+    seen: list[tuple[int, list[int]]] = []
+    wf.subscribe(lambda sig: seen.append((sig.seq, [s.seq for s in wf.history(sig.item_id)])))
+    with host.engine.begin() as conn:
+        sig = wf.advance(item_id, "submit", actor="clerk", conn=conn)
+    assert [s for s, _ in seen] == [sig.seq]
+    # A subscriber (a webhook, a mailer) that looks the signature up must find it.
+    assert seen == [(2, [1, 2])], "subscriber ran before the host's commit had happened"
+
+
+def test_subscribers_skip_a_rolled_back_savepoint_of_the_host_connection(host: Host) -> None:
+    wf = host.wf
+    item_id = new_info(wf)
+    got: list[Signature] = []
+    wf.subscribe(got.append)
+    with host.engine.begin() as conn:
+        conn.execute(insert(Note), {"text": "host row"})
+        submitted = wf.advance(item_id, "submit", actor="clerk", conn=conn)
+        with pytest.raises(Boom), conn.begin_nested():
+            wf.advance(item_id, "proofread", actor="proof", conn=conn)
+            raise Boom
+    assert host.notes() == ["host row"]
+    assert wf.history(item_id)[-1] == submitted
+    assert [s.action for s in got] == ["submit"], "a subscriber was told of a signature that was rolled back"
+    assert got == [submitted]
+
+
+def test_subscribers_with_a_host_session(host: Host) -> None:
+    wf = host.wf
+    item_id = new_info(wf)
+    got: list[Signature] = []
+    seen: list[list[int]] = []
+    wf.subscribe(got.append)
+    wf.subscribe(lambda sig: seen.append([s.seq for s in wf.history(sig.item_id)]))
+    with Session(host.engine) as session:
+        session.begin()
+        session.add(Note(text="dropped"))
+        wf.advance(item_id, "submit", actor="clerk", conn=session)
+        session.rollback()
+    assert got == []
+    with Session(host.engine) as session, session.begin():
+        session.add(Note(text="kept"))
+        submitted = wf.advance(item_id, "submit", actor="clerk", conn=session)
+        proofread = wf.advance(item_id, "proofread", actor="proof", conn=session)
+        assert got == []
+    assert got == [submitted, proofread]
+    assert seen == [[1, 2, 3], [1, 2, 3]]
+    assert host.notes() == ["kept"]
+
+
+def test_subscribers_skip_a_rolled_back_savepoint_of_the_host_session(host: Host) -> None:
+    wf = host.wf
+    item_id = new_info(wf)
+    got: list[Signature] = []
+    wf.subscribe(got.append)
+    with Session(host.engine) as session, session.begin():
+        session.add(Note(text="kept"))
+        submitted = wf.advance(item_id, "submit", actor="clerk", conn=session)
+        with pytest.raises(Boom), session.begin_nested():
+            wf.advance(item_id, "proofread", actor="proof", conn=session)
+            raise Boom
+    assert host.notes() == ["kept"]
+    assert wf.history(item_id)[-1] == submitted
+    assert [s.action for s in got] == ["submit"], "subscribers must hear of exactly the committed signatures"
+    assert got == [submitted]
+
+
+def test_a_failing_subscriber_does_not_undo_a_host_commit(host: Host) -> None:
+    wf = host.wf
+    item_id = new_info(wf)
+
+    def broken(sig: Signature) -> None:
+        raise RuntimeError("mail server down")
+
+    wf.subscribe(broken)
+    with host.engine.begin() as conn:
+        conn.execute(insert(Note), {"text": "host row"})
+        sig = wf.advance(item_id, "submit", actor="clerk", conn=conn)
+    assert host.notes() == ["host row"]
+    assert wf.history(item_id)[-1] == sig
+    assert_chain_ok(wf, sig)
+
+
+# -- the whole tour ----------------------------------------------------------------------------------------
+
+
+def test_verify_and_digest_after_everything(wf: Workflow) -> None:
+    items: dict[str, Item] = {}
+    published = new_info(wf)
+    publish(wf, published)
+    withheld = new_info(wf, drafter="drafter2", category="2.4", timing="immediate")
+    walk(wf, withheld, [("submit", "drafter2", {}), withhold_step()])
+    returned = new_info(wf)
+    for reached, returner in [("proofread", "sec"), ("clear", "lead"), ("approve", "head")]:
+        walk(wf, returned, upto(reached))
+        wf.advance(returned, "return", actor=returner, reason="退回")
+        wf.edit_item(returned, actor="clerk", body=f"第{wf.item(returned).round}稿")
+    walk(wf, returned, upto("check"))
+    wf.advance(returned, "approve", actor="head", recorded_by="clerk", paper_sha256=PAPER)
+    wf.advance(returned, "publish", actor="clerk")
+    wf.advance(published, "retract", actor="head", reason="撤回")
+    policy = new_info(wf, kind="policy", category="1.1", timing="long_term")
+    interp = new_info(wf, kind="interpretation", interprets=policy, drafter="drafter2")
+    publish(wf, policy)
+    to_head_approval(wf, interp)
+    wf.advance(interp, "approve", actor="multi")
+    last = wf.advance(interp, "publish", actor="multi")
+    for item_id in (published, withheld, returned, policy, interp):
+        items[item_id] = wf.item(item_id)
+    assert {i: (it.state, it.round) for i, it in items.items()} == {
+        published: ("retracted", 1), withheld: ("withheld", 1), returned: ("published", 4),
+        policy: ("published", 1), interp: ("published", 1)}
+    assert items[policy].interpreted_by == (interp,)
+    assert wf.item(returned).body == "第4稿"
+    report = wf.verify()
+    assert report.ok, report.problems
+    assert report.items == 5
+    assert report.events == last.seq == len(all_signatures(wf))
+    assert_chain_ok(wf, last)
+    assert wf.verify(against=wf.digest()).ok
