@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from scripts import output
 from states import Pipeline, PipelineError, Refused, default_pipeline, load_pipeline
@@ -316,11 +316,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {"pipeline": cli.pipeline_cmd}.get(args.command) or getattr(cli, args.command)
         return int(handler())
     except (UsageError, ZwgkError, Refused, PipelineError) as e:
-        print(f"zwgk: {e}", file=sys.stderr)
-        return 2
-    except OperationalError as e:
-        print(f"zwgk: database error: {str(e.orig).splitlines()[0] if e.orig else e}", file=sys.stderr)
-        return 2
+        return _fail(str(e))
+    except SQLAlchemyError as e:  # an unreachable server, a file that is no database, an unknown driver
+        cause = getattr(e, "orig", None) or e
+        return _fail(f"database error: {cause}")
+    except BrokenPipeError:  # `zwgk history X | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _fail(message: str) -> int:
+    """One line on stderr, whatever the message echoes back (an id typed with a newline, say)."""
+    print("zwgk: " + " ".join(message.split()), file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from typing import Any
 
 from states.errors import PipelineError
 
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def _strings(entry: dict[str, Any], key: str, loc: _Locator, table: str, i: int)
 
 def _ident(entry: dict[str, Any], loc: _Locator, table: str, i: int) -> str:
     ident = _text(entry, "id", loc, table, i)
-    if not _ID.match(ident):
+    if not _ID.fullmatch(ident):
         raise loc.error(f"{table} id '{ident}' must be lower-case letters, digits and _", table, i, "id")
     return ident
 
@@ -197,6 +197,10 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
     except tomllib.TOMLDecodeError as e:
         raise PipelineError(f"{source}: {e}") from None
     loc = _Locator(text, source)
+    for key in ("state", "role", "action", "separation"):
+        tables = doc.get(key, [])
+        if not isinstance(tables, list) or not all(isinstance(x, dict) for x in tables):
+            raise loc.error(f"'{key}' must be a list of tables, written [[{key}]]", None, 0, key)
     for key in ("name", "version", "initial"):
         if not isinstance(doc.get(key), str) or not doc[key]:
             raise loc.error(f"'{key}' must be a non-empty string", None, 0, key)
@@ -240,6 +244,9 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
         if any(b.id == act.id and b.source == act.source for b in actions):
             raise loc.error(f"action '{act.id}' is declared twice from state '{act.source}'", "action", i, "id")
         actions.append(act)
+    if not any(a.source == doc["initial"] and not a.new_round for a in actions):
+        raise loc.error(f"no action leaves the initial state '{doc['initial']}', so nothing can be drafted",
+                        None, 0, "initial")
     action_ids = {a.id for a in actions}
     for i, act in enumerate(actions):
         for r in act.requires:

@@ -26,8 +26,8 @@ from workflow.subscriptions import HostConnection, Subscriber, Subscriptions
 
 log = structlog.get_logger("zwgk")
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _EVENT_COLS = [t.event.c[name] for name in chain.FIELDS] + [t.event.c.hash]
 _ITEM_COLS = [t.item.c[name] for name in ("id", "title", "body", "unit_id", "category", "timing", "kind", "interprets",
                                           "tags", "formed_on", "drafter", "state", "round", "version", "created_at",
@@ -41,7 +41,7 @@ def _stamp(moment: datetime) -> str:
 
 
 def _check_id(kind: str, value: str) -> str:
-    if not isinstance(value, str) or not _ID.match(value):
+    if not isinstance(value, str) or not _ID.fullmatch(value):
         raise InvalidInput(f"{kind} id '{value}' must be 1-64 letters, digits, '.', '_' or '-'")
     return value
 
@@ -103,7 +103,9 @@ class Workflow:
             return
         with self.engine.connect() as conn:
             if not write:
-                conn.execution_options(**{db.READ_ONLY: True})
+                # One snapshot for the whole read: verify must not see a signature's event without its item.
+                conn.execution_options(**{db.READ_ONLY: True}, **({"isolation_level": "REPEATABLE READ"}
+                                                                  if self._pg else {}))
             with conn.begin():
                 yield conn
 
@@ -262,7 +264,7 @@ class Workflow:
             item_id, expected_version = item.id, item.version if expected_version is None else expected_version
         else:
             item_id = item
-        if paper_sha256 is not None and not _SHA256.match(paper_sha256):
+        if paper_sha256 is not None and not _SHA256.fullmatch(paper_sha256):
             raise InvalidInput("paper_sha256 must be 64 lower-case hex digits")
         if paper_sha256 is not None and recorded_by is None:
             raise InvalidInput("a scanned sheet (paper_sha256) goes with the clerk who recorded it (recorded_by)")
@@ -348,14 +350,22 @@ class Workflow:
 
             def recheck(seq: int) -> str | None:
                 row = self._store.one(c, "event", {"seq": seq})
-                return chain.event_hash(row[:-1]) if row else None
+                try:
+                    return chain.event_hash(row[:-1]) if row else None
+                except (TypeError, ValueError):  # a value no signature could hold (bytes, say): tampered
+                    return None
 
             head = self._chain_head(c, lock=False)
             verifier.feed(self._store.stream(c, "verify"), digest_of, recheck)
-            items = [_item(r) for r in c.execute(select(*_ITEM_COLS))]
-        hashes = {i.id: chain.content_hash(i.content()) for i in items}
-        return verifier.finish(head, [(i.id, i.state, i.round) for i in items], hashes,
-                               against)
+            rows = c.execute(select(*_ITEM_COLS)).all()
+        items, hashes = [], {}
+        for row in rows:
+            items.append((row[0], row[11], row[12]))
+            try:
+                hashes[row[0]] = chain.content_hash(_item(row).content())
+            except (TypeError, ValueError):
+                verifier.report.problems.append(f"item {row[0]}: a signed field holds a value no signature made")
+        return verifier.finish(head, items, hashes, against)
 
     # -- internals ---------------------------------------------------------------------------------------
 

@@ -33,7 +33,10 @@ def canonical_sql(dialect: str) -> str:
     to_json() pieces and hashes it itself. Python rechecks any mismatch, so these are only the fast path.
     """
     if dialect == "sqlite":
-        return f"json_array('{FORMAT}', {', '.join(FIELDS)})"
+        # A tampered row may hold a BLOB, which json_array() refuses: turn it into text that cannot match.
+        cols = [f if f in _INTEGER_FIELDS else f"CASE typeof({f}) WHEN 'blob' THEN 'blob:' || hex({f}) ELSE {f} END"
+                for f in FIELDS]
+        return f"json_array('{FORMAT}', {', '.join(cols)})"
     parts = [f"{f}::text" if f in _INTEGER_FIELDS else f"coalesce(to_json({f})::text, 'null')" for f in FIELDS]
     text = f"""'["{FORMAT}",' || {" || ',' || ".join(parts)} || ']'"""
     return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
@@ -86,7 +89,7 @@ class Verifier:
     def __init__(self, genesis: str) -> None:
         self.report = Report()
         self.last_seq = 0
-        self.last_hash = genesis
+        self.last_hash = self.genesis = genesis
         self.replay: dict[str, list[Any]] = {}  # item id -> [state, round, content hash, first seq]
         self.hashes_at: dict[int, str] = {}
         self._want: set[int] = set()
@@ -140,7 +143,7 @@ class Verifier:
             problems.append(f"chain head says event {head[0]} but the log ends at event {self.last_seq} "
                             "(events deleted from the end, or the head was altered)")
         if against is not None:
-            got = self.hashes_at.get(against.seq)
+            got = self.hashes_at.get(against.seq, self.genesis if against.seq == 0 else None)
             if got is None:
                 problems.append(f"digest {against.seq}: the log ends at event {self.last_seq}, "
                                 "before the digest (events deleted from the end)")

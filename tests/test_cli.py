@@ -1,0 +1,1031 @@
+"""The `zwgk` admin script: every command's happy path (human and --json), bad input to every command,
+tamper detection by `verify`, and a few real runs of the installed console script.
+
+Most tests call `scripts.zwgk.main([...])` in-process (it returns the exit code) and read stdout/stderr
+with capsys. The contract checked throughout: exit 0 done, 1 a failed check (verify), 2 bad input or a
+refused action; an error is exactly one line on stderr starting with `zwgk: `, nothing on stdout, and
+nothing written to the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.zwgk import main
+from tests.conftest import PEOPLE, new_info, publish, seed, to_head_approval
+from workflow import Workflow
+
+NOW = "2026-10-09T09:00:00+08:00"
+NOW_UTC = datetime(2026, 10, 9, 1, 0, tzinfo=UTC)
+ZWGK = Path(sys.executable).with_name("zwgk")
+DEFAULT_TOML = Path(__file__).resolve().parents[1] / "states" / "default.toml"
+
+SIGNATURE_KEYS = {"seq", "item_id", "round", "action", "from_state", "to_state", "to_state_zh", "actor", "role",
+                  "recorded_by", "paper_sha256", "at", "comment", "reason", "ground", "decision", "pipeline",
+                  "pipeline_version", "content_hash", "prev_hash", "hash"}
+ITEM_KEYS = {"id", "title", "unit", "category", "timing", "kind", "interprets", "tags", "formed_on", "drafter",
+             "state", "state_zh", "round", "version", "created_at", "updated_at", "interpreted_by"}
+NEXT_KEYS = {"action", "zh", "role", "to", "people"}
+
+# Commands that open the database, each with otherwise valid arguments.
+DB_COMMANDS: list[list[str]] = [
+    ["unit", "list"],
+    ["unit", "add", "u2", "--name", "站所"],
+    ["person", "list"],
+    ["person", "add", "p2", "--name", "某人", "--unit", "gov", "--role", "drafter"],
+    ["item", "list"],
+    ["item", "show", "d1"],
+    ["item", "new", "--title", "标题", "--unit", "gov", "--category", "3.4", "--timing", "periodic",
+     "--kind", "info", "--as", "clerk"],
+    ["item", "edit", "d1", "--title", "新标题", "--as", "clerk"],
+    ["advance", "d1", "submit", "--as", "clerk"],
+    ["history", "d1"],
+    ["verify"],
+    ["digest"],
+]
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def ok(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    rc, out, err = run(capsys, *argv)
+    assert rc == 0, err
+    assert err == "", f"a successful command printed to stderr: {err!r}"
+    return out
+
+
+def ok_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    return json.loads(ok(capsys, *argv, "--json"))
+
+
+def one_error_line(err: str) -> str:
+    assert err.startswith("zwgk: "), err
+    assert err.endswith("\n") and err.count("\n") == 1, f"not exactly one line on stderr: {err!r}"
+    return err[len("zwgk: "):-1]
+
+
+def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (and the schema itself), to prove that a refused command wrote nothing."""
+    assert path.exists()
+    con = sqlite3.connect(path)
+    try:
+        out = {"sqlite_master": sorted(con.execute("SELECT type, name, sql FROM sqlite_master"), key=repr)}
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            out[name] = sorted(con.execute(f'SELECT * FROM "{name}"'), key=repr)
+        return out
+    finally:
+        con.close()
+
+
+def refused(capsys: pytest.CaptureFixture[str], db: Path, *argv: str, code: int = 2) -> str:
+    """Run a command that must fail: exit `code`, one line on stderr, nothing on stdout, nothing written."""
+    before = snapshot(db)
+    rc, out, err = run(capsys, *argv)
+    assert rc == code, (rc, out, err)
+    assert out == "", f"a failed command printed to stdout: {out!r}"
+    message = one_error_line(err)
+    assert snapshot(db) == before, "a refused command changed the database"
+    return message
+
+
+def url_of(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def item_new(*extra: str, **over: str | None) -> list[str]:
+    opts: dict[str, str | None] = {"--title": "2026年第三季度财务收支", "--unit": "gov", "--category": "3.4",
+                                   "--timing": "periodic", "--kind": "info", "--as": "clerk"}
+    opts.update({f"--{k.replace('_', '-')}": v for k, v in over.items()})
+    argv = ["item", "new"]
+    for k, v in opts.items():
+        if v is not None:
+            argv += [k, v]
+    return argv + list(extra)
+
+
+def role_args(roles: Sequence[str]) -> list[str]:
+    return [arg for r in roles for arg in ("--role", r)]
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_")}
+
+
+def zwgk(*argv: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ZWGK), *argv], capture_output=True, text=True, env=env or clean_env(), cwd=cwd,
+                          timeout=120)
+
+
+def tamper(path: Path, seq: int, **values: str) -> None:
+    con = sqlite3.connect(path)
+    try:
+        con.execute("DROP TRIGGER zwgk_event_no_update")
+        sets = ", ".join(f"{k} = ?" for k in values)
+        con.execute(f"UPDATE zwgk_event SET {sets} WHERE seq = ?", [*values.values(), seq])
+        con.commit()
+    finally:
+        con.close()
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No ZWGK_* from the caller's shell, and a scratch working directory (the default DB is ./zwgk.db)."""
+    for key in list(os.environ):
+        if key.startswith("ZWGK_") and key not in ("ZWGK_TEST_POSTGRES_URL", "ZWGK_REQUIRE_POSTGRES"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded database with items in several states (built once, copied per test).
+
+    d1 draft; r1 in confidentiality_review, submitted by clerk and proofread by multi; q1 submitted only;
+    h1 at head_approval (not yet approved); pol a published policy.
+    """
+    path = tmp_path_factory.mktemp("template") / "zwgk.db"
+    with Workflow(url_of(path)) as wf:
+        seed(wf)
+        new_info(wf, id="d1")
+        new_info(wf, id="r1")
+        wf.advance("r1", "submit", actor="clerk")
+        wf.advance("r1", "proofread", actor="multi")
+        new_info(wf, id="q1")
+        wf.advance("q1", "submit", actor="clerk")
+        new_info(wf, id="h1")
+        to_head_approval(wf, "h1")
+        new_info(wf, id="pol", kind="policy", category="1.1", timing="long_term", title="村庄建设管理办法")
+        publish(wf, "pol")
+    assert not path.with_name("zwgk.db-wal").exists()  # checkpointed: the file alone is the database
+    return path
+
+
+@pytest.fixture
+def world(world_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "world.db"
+    shutil.copy(world_template, path)
+    monkeypatch.setenv("ZWGK_DATABASE_URL", url_of(path))
+    return path
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An initialised database with the plan's people and a fixed clock, via ZWGK_DATABASE_URL and ZWGK_NOW."""
+    path = tmp_path / "fresh.db"
+    with Workflow(url_of(path)) as wf:
+        seed(wf)
+    monkeypatch.setenv("ZWGK_DATABASE_URL", url_of(path))
+    monkeypatch.setenv("ZWGK_NOW", NOW)
+    return path
+
+
+# -- happy paths --------------------------------------------------------------------------------------------
+
+
+def test_init_creates_the_database_and_is_idempotent(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    url = url_of(path)
+    out = ok(capsys, "--db", url, "init")
+    assert out == f"database {url} is ready\n"
+    assert path.exists()
+    ok(capsys, "--db", url, "unit", "add", "gov", "--name", "平田乡人民政府")
+    ok(capsys, "--db", url, "person", "add", "clerk", "--name", "经办员", "--unit", "gov", "--role", "drafter")
+    ok(capsys, "--db", url, *item_new())
+    before = snapshot(path)
+    digest = ok(capsys, "--db", url, "digest")
+    assert ok_json(capsys, "--db", url, "init") == {"database": url, "ready": True}
+    assert ok(capsys, "init", "--db", url) == f"database {url} is ready\n"
+    assert snapshot(path) == before
+    assert ok(capsys, "--db", url, "digest") == digest
+    assert ok_json(capsys, "--db", url, "verify")["ok"] is True
+
+
+def test_init_uses_the_default_database_in_the_working_directory(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path) -> None:
+    ok(capsys, "init")
+    assert (tmp_path / "zwgk.db").exists()
+    assert ok_json(capsys, "digest") == {"seq": 0, "hash": "0" * 64, "digest": "0:" + "0" * 64}
+
+
+def test_unit_add_and_list(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
+    assert ok(capsys, "unit", "add", "finance", "--name", "平田乡财政所", "--kind", "station") == "unit finance added\n"
+    assert ok_json(capsys, "unit", "add", "village1", "--name", "平田村委会", "--kind", "village") == {
+        "id": "village1", "name": "平田村委会", "kind": "village"}
+    assert ok(capsys, "unit", "add", "office", "--name", "党政办", "--kind", "office") == "unit office added\n"
+    units = ok_json(capsys, "unit", "list")
+    assert units == [
+        {"id": "finance", "name": "平田乡财政所", "kind": "station"},
+        {"id": "gov", "name": "平田乡人民政府", "kind": "government"},
+        {"id": "office", "name": "党政办", "kind": "office"},
+        {"id": "village1", "name": "平田村委会", "kind": "village"},
+    ]
+    lines = ok(capsys, "unit", "list").splitlines()
+    assert [line.split()[:2] for line in lines] == [["finance", "station"], ["gov", "government"],
+                                                   ["office", "office"], ["village1", "village"]]
+    assert lines[1].endswith("平田乡人民政府")
+
+
+def test_person_add_and_list(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
+    out = ok(capsys, "person", "add", "zhang", "--name", "张三", "--unit", "gov", "--role", "leader",
+             "--role", "head", "--role", "leader")
+    assert out.startswith("person zhang added with roles ") and out.count("\n") == 1
+    assert sorted(out.strip().split("roles ", 1)[1].split(", ")) == ["head", "leader"]
+    p = ok_json(capsys, "person", "add", "li", "--name", "李四", "--unit", "gov", "--role", "publisher",
+                "--email", "li@example.org", "--phone", "0790-1234567")
+    assert p == {"id": "li", "name": "李四", "unit": "gov", "roles": ["publisher"], "email": "li@example.org",
+                 "phone": "0790-1234567", "active": True}
+    people = {p["id"]: p for p in ok_json(capsys, "person", "list")}
+    assert set(people) == set(PEOPLE) | {"zhang", "li"}
+    assert sorted(people["zhang"]["roles"]) == ["head", "leader"]
+    assert set(people["li"]) == {"id", "name", "unit", "roles", "email", "phone", "active"}
+    line = next(x for x in ok(capsys, "person", "list").splitlines() if x.startswith("zhang"))
+    assert "张三" in line and "gov" in line and "head, leader" in line
+
+
+def test_item_new_prints_the_id_or_stable_json(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
+    out = ok(capsys, *item_new())
+    assert out == "2026-000001\n"  # the year of ZWGK_NOW, then the chain position
+    obj = ok_json(capsys, *item_new("--tag", "result", "--tag", "service", "--formed-on", "2026-10-01",
+                                    "--body", "收入……", id="fin-q3"))
+    assert obj == {"id": "fin-q3", "state": "draft", "version": 1}
+    shown = ok_json(capsys, "item", "show", "fin-q3")
+    assert shown["tags"] == ["result", "service"]
+    assert shown["formed_on"] == "2026-10-01"
+    assert shown["body"] == "收入……"
+    assert shown["drafter"] == "clerk"
+    assert datetime.fromisoformat(shown["created_at"]) == NOW_UTC
+
+
+def test_item_new_reads_the_body_file(capsys: pytest.CaptureFixture[str], fresh: Path, tmp_path: Path) -> None:
+    body = "第一条  为规范村庄建设……\n第二条  本办法适用于全乡各村。\n"
+    f = tmp_path / "body.txt"
+    f.write_text(body, encoding="utf-8")
+    item_id = ok_json(capsys, *item_new("--body-file", str(f)))["id"]
+    assert ok_json(capsys, "item", "show", item_id)["body"] == body
+
+
+def test_item_show_human_says_what_can_happen_next_and_who(capsys: pytest.CaptureFixture[str],
+                                                            world: Path) -> None:
+    lines = ok(capsys, "item", "show", "r1").splitlines()
+    assert lines[0] == "r1  2026年第三季度财务收支"
+    assert lines[1].split() == ["state", "confidentiality_review", "(保密审查)", "(round", "1,", "version", "3)"]
+    assert "category 3.4" in lines[2] and "timing periodic" in lines[2] and "kind info" in lines[2]
+    assert lines[3].split()[:2] == ["drafter", "clerk"]
+    nxt = [line.split(None, 1)[1] for line in lines if line.startswith("  next")]
+    # multi proofread this round, so separation of duties leaves only sec for clear; proofread is done.
+    assert nxt == [
+        "proofread (校对) -> confidentiality_review (保密审查) by proofreader: nobody may sign it now",
+        "clear (审核) -> leader_check (分管领导把关) by confidentiality_reviewer: sec",
+        "withhold (不予公开) -> withheld (不予公开) by confidentiality_reviewer: multi, sec",
+        "return (退回) -> draft (草稿) by confidentiality_reviewer: multi, sec",
+    ]
+    draft = ok(capsys, "item", "show", "d1")
+    assert "  state     draft (草稿)  (round 1, version 1)" in draft.splitlines()
+    assert "submit (经办) -> confidentiality_review (保密审查) by drafter: clerk, drafter2, multi" in draft
+
+
+def test_item_show_json(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    obj = ok_json(capsys, "item", "show", "r1")
+    assert ITEM_KEYS | {"body", "next"} <= set(obj)
+    assert obj["id"] == "r1" and obj["title"] == "2026年第三季度财务收支" and obj["body"] == "收入……"
+    assert (obj["state"], obj["state_zh"], obj["round"], obj["version"]) == ("confidentiality_review", "保密审查", 1, 3)
+    assert obj["interprets"] is None and obj["interpreted_by"] == []
+    assert all(set(n) == NEXT_KEYS for n in obj["next"])
+    assert [(n["action"], n["zh"], n["role"], n["to"], n["people"]) for n in obj["next"]] == [
+        ("proofread", "校对", "proofreader", "confidentiality_review", []),
+        ("clear", "审核", "confidentiality_reviewer", "leader_check", ["sec"]),
+        ("withhold", "不予公开", "confidentiality_reviewer", "withheld", ["multi", "sec"]),
+        ("return", "退回", "confidentiality_reviewer", "draft", ["multi", "sec"]),
+    ]
+
+
+def test_item_show_of_a_final_state(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
+    ok(capsys, *item_new(id="m1"))
+    ok(capsys, "advance", "m1", "submit", "--as", "clerk")
+    ok(capsys, "advance", "m1", "withhold", "--as", "sec", "--ground", "art16", "--reason", "过程性信息")
+    assert "  next      nothing: this is a final state" in ok(capsys, "item", "show", "m1").splitlines()
+    obj = ok_json(capsys, "item", "show", "m1")
+    assert (obj["state"], obj["state_zh"], obj["next"]) == ("withheld", "不予公开", [])
+
+
+def test_interpretation_links_to_its_policy(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    ok(capsys, *item_new(id="jd1", kind="interpretation", interprets="pol", category="1.1", timing="immediate",
+                         title="《村庄建设管理办法》政策解读"))
+    for action, who, *extra in (("submit", "clerk"), ("proofread", "proof"), ("clear", "sec", "--decision", "full"),
+                                ("check", "lead"), ("approve", "head"), ("publish", "clerk")):
+        ok(capsys, "advance", "jd1", action, "--as", who, *extra)
+    assert ok_json(capsys, "item", "show", "pol")["interpreted_by"] == ["jd1"]
+    assert "  interpreted by jd1" in ok(capsys, "item", "show", "pol").splitlines()
+    assert ok_json(capsys, "item", "show", "jd1")["interprets"] == "pol"
+    assert "  interprets pol" in ok(capsys, "item", "show", "jd1").splitlines()
+    published = ok(capsys, "item", "show", "pol")
+    assert "retract (撤回) -> retracted (已撤回) by head: head, multi" in published
+    ok(capsys, "advance", "pol", "retract", "--as", "head", "--reason", "有误")
+    retracted = ok_json(capsys, "item", "show", "pol")
+    assert (retracted["state"], retracted["interpreted_by"]) == ("retracted", [])
+
+
+def test_item_list_human_json_and_state_filter(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    items = ok_json(capsys, "item", "list")
+    assert [i["id"] for i in items] == ["d1", "r1", "q1", "h1", "pol"]
+    assert all(set(i) == ITEM_KEYS for i in items)  # the body is only in `item show`
+    assert [i["state_zh"] for i in items] == ["草稿", "保密审查", "保密审查", "主要领导同意", "已公开"]
+    review = ok_json(capsys, "item", "list", "--state", "confidentiality_review")
+    assert [i["id"] for i in review] == ["r1", "q1"]
+    assert ok_json(capsys, "item", "list", "--state", "withheld") == []
+    lines = ok(capsys, "item", "list", "--state", "confidentiality_review").splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("r1 ") and "confidentiality_review (保密审查)" in lines[0]
+    assert lines[0].split()[-2:] == ["r1", "2026年第三季度财务收支"]
+    assert ok(capsys, "item", "list", "--state", "withheld") == "\n"
+
+
+def test_walk_through_the_pipeline_with_json_signatures(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
+    item_id = ok_json(capsys, *item_new())["id"]
+    steps = [("submit", "clerk", []), ("proofread", "proof", ["--comment", "文字已校对"]),
+             ("clear", "sec", ["--decision", "partial", "--reason", "个人信息已删除"]), ("check", "lead", []),
+             ("approve", "head", []), ("publish", "clerk", [])]
+    sigs = []
+    for action, who, extra in steps:
+        s = ok_json(capsys, "advance", item_id, action, "--as", who, *extra)
+        assert set(s) == SIGNATURE_KEYS
+        sigs.append(s)
+    assert [s["seq"] for s in sigs] == [2, 3, 4, 5, 6, 7]
+    assert [s["to_state"] for s in sigs] == ["confidentiality_review", "confidentiality_review", "leader_check",
+                                            "head_approval", "head_approval", "published"]
+    assert [s["to_state_zh"] for s in sigs] == ["保密审查", "保密审查", "分管领导把关", "主要领导同意", "主要领导同意",
+                                               "已公开"]
+    assert [s["from_state"] for s in sigs][:2] == ["draft", "confidentiality_review"]
+    assert [(s["actor"], s["role"]) for s in sigs] == [
+        ("clerk", "drafter"), ("proof", "proofreader"), ("sec", "confidentiality_reviewer"), ("lead", "leader"),
+        ("head", "head"), ("clerk", "publisher")]
+    assert sigs[1]["comment"] == "文字已校对"
+    assert (sigs[2]["decision"], sigs[2]["reason"], sigs[2]["ground"]) == ("partial", "个人信息已删除", None)
+    for s in sigs:
+        assert s["item_id"] == item_id and s["round"] == 1
+        assert s["pipeline"] == "zwgk-default" and s["pipeline_version"].startswith("2019.1+")
+        at = datetime.fromisoformat(s["at"])
+        assert at == NOW_UTC and at.utcoffset() == timedelta(0)  # ZWGK_NOW, stored in UTC
+        assert len(s["hash"]) == 64 and len(s["content_hash"]) == 64
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(sigs))
+    history = ok_json(capsys, "history", item_id)
+    assert all(set(s) == SIGNATURE_KEYS for s in history)
+    assert [s["action"] for s in history] == ["create", "submit", "proofread", "clear", "check", "approve",
+                                             "publish"]
+    assert history[0]["from_state"] is None and history[0]["to_state"] == "draft"
+    assert history[1:] == sigs
+    assert ok_json(capsys, "digest") == {"seq": 7, "hash": sigs[-1]["hash"], "digest": f"7:{sigs[-1]['hash']}"}
+    assert ok_json(capsys, "verify") == {"ok": True, "events": 7, "items": 1, "problems": []}
+
+
+def test_advance_and_history_human_lines(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
+    ok(capsys, *item_new(id="a1"))
+    line = ok(capsys, "advance", "a1", "submit", "--as", "clerk", "--comment", "请审核")
+    assert line.count("\n") == 1
+    assert line.startswith("#2 ")
+    assert "2026-10-09T01:00:00+00:00" in line
+    assert "a1  r1  submit" in line
+    assert "draft (草稿) -> confidentiality_review (保密审查)  by clerk as drafter comment=请审核" in line
+    assert line.rstrip().split()[-2] == "hash"
+    ok(capsys, "advance", "a1", "return", "--as", "sec", "--reason", "请补充")
+    history = ok(capsys, "history", "a1").splitlines()
+    assert len(history) == 3
+    assert "- -> draft (草稿)  by clerk as drafter" in history[0]
+    assert "  r2  return " in history[2]
+    assert "confidentiality_review (保密审查) -> draft (草稿)  by sec as confidentiality_reviewer reason=请补充" \
+        in history[2]
+    assert ok_json(capsys, "item", "show", "a1")["round"] == 2
+
+
+def test_item_edit(capsys: pytest.CaptureFixture[str], world: Path, tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZWGK_NOW", NOW)
+    f = tmp_path / "b.txt"
+    f.write_text("新的正文\n", encoding="utf-8")
+    s = ok_json(capsys, "item", "edit", "d1", "--as", "clerk", "--title", "新标题", "--body-file", str(f),
+                "--tag", "result", "--formed-on", "2026-09-30", "--comment", "改标题")
+    assert set(s) == SIGNATURE_KEYS
+    assert (s["action"], s["from_state"], s["to_state"], s["actor"], s["role"], s["comment"]) == (
+        "edit", "draft", "draft", "clerk", "drafter", "改标题")
+    assert datetime.fromisoformat(s["at"]) == NOW_UTC
+    shown = ok_json(capsys, "item", "show", "d1")
+    assert (shown["title"], shown["body"], shown["tags"], shown["formed_on"], shown["version"]) == (
+        "新标题", "新的正文\n", ["result"], "2026-09-30", 2)
+    line = ok(capsys, "item", "edit", "d1", "--as", "drafter2", "--body", "再改")
+    assert "  edit " in line and "draft (草稿) -> draft (草稿)  by drafter2 as drafter" in line
+    assert ok_json(capsys, "item", "show", "d1")["body"] == "再改"
+    assert ok_json(capsys, "item", "show", "d1")["tags"] == ["result"]  # tags untouched unless --tag is given
+    assert ok_json(capsys, "verify")["ok"] is True
+
+
+def test_paper_sign_off_records_the_file_sha256(capsys: pytest.CaptureFixture[str], world: Path,
+                                                tmp_path: Path) -> None:
+    scan = tmp_path / "sheet.pdf"
+    scan.write_bytes(b"%PDF-1.4 scanned sign-off sheet \x00\xff")
+    s = ok_json(capsys, "advance", "h1", "approve", "--as", "head", "--recorded-by", "clerk", "--paper", str(scan))
+    assert s["paper_sha256"] == hashlib.sha256(scan.read_bytes()).hexdigest()
+    assert (s["actor"], s["recorded_by"]) == ("head", "clerk")
+    line = ok(capsys, "history", "h1").splitlines()[-1]
+    assert "by head (recorded by clerk) as head" in line
+    sha = "ab" * 32
+    ok(capsys, *item_new(id="x1"))
+    s = ok_json(capsys, "advance", "x1", "submit", "--as", "clerk", "--recorded-by", "multi", "--paper-sha256", sha)
+    assert (s["paper_sha256"], s["recorded_by"]) == (sha, "multi")
+
+
+def test_expect_version(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    s = ok_json(capsys, "advance", "d1", "submit", "--as", "clerk", "--expect-version", "1")
+    assert s["to_state"] == "confidentiality_review"
+
+
+def test_global_options_before_or_after_the_command(capsys: pytest.CaptureFixture[str], world: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    url = url_of(world)
+    monkeypatch.delenv("ZWGK_DATABASE_URL")
+    expected = ok_json(capsys, "--db", url, "item", "list")
+    for argv in (["--json", "--db", url, "item", "list"], ["item", "list", "--json", "--db", url],
+                 ["item", "--db", url, "list", "--json"], ["--db", url, "item", "--json", "list"]):
+        assert json.loads(ok(capsys, *argv)) == expected, argv
+    assert json.loads(ok(capsys, "--json", "history", "r1", "--db", url))[-1]["action"] == "proofread"
+    assert ok(capsys, "--db", url, "digest") == ok(capsys, "digest", "--db", url)
+
+
+def test_database_url_from_the_environment_and_db_option_wins(capsys: pytest.CaptureFixture[str], world: Path,
+                                                              fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZWGK_DATABASE_URL", url_of(world))
+    assert len(ok_json(capsys, "item", "list")) == 5
+    assert ok_json(capsys, "--db", url_of(fresh), "item", "list") == []
+
+
+def test_zwgk_now_fixes_the_clock(capsys: pytest.CaptureFixture[str], world: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZWGK_NOW", "2027-02-03T04:05:06.789+08:00")
+    s = ok_json(capsys, "advance", "d1", "submit", "--as", "clerk")
+    at = datetime.fromisoformat(s["at"])
+    assert at == datetime(2027, 2, 2, 20, 5, 6, 789000, tzinfo=UTC)
+    assert at.utcoffset() == timedelta(0)
+    assert ok_json(capsys, "item", "show", "d1")["updated_at"] == s["at"]
+    monkeypatch.setenv("ZWGK_NOW", "2027-06-01T00:00:00+00:00")
+    assert ok_json(capsys, *item_new())["id"].startswith("2027-")
+
+
+def test_digest_and_verify(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    d = ok_json(capsys, "digest")
+    assert set(d) == {"seq", "hash", "digest"}
+    assert ok(capsys, "digest") == d["digest"] + "\n"
+    assert d["digest"] == f"{d['seq']}:{d['hash']}"
+    events = d["seq"]
+    assert ok(capsys, "verify") == f"ok: {events} events, 5 items; chain and states agree\n"
+    assert ok_json(capsys, "verify") == {"ok": True, "events": events, "items": 5, "problems": []}
+    ok(capsys, "advance", "d1", "submit", "--as", "clerk")
+    assert ok_json(capsys, "verify", "--against", d["digest"])["ok"] is True
+    assert ok(capsys, "verify", "--against", d["digest"]).startswith(f"ok: {events + 1} events")
+
+
+def test_pipeline_show_and_diagram_need_no_database(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    human = ok(capsys, "pipeline", "show")
+    assert human.startswith("pipeline zwgk-default version 2019.1+")
+    assert "confidentiality_review (保密审查)" in human and "separation of duties: submit, proofread" in human
+    obj = ok_json(capsys, "pipeline", "show")
+    assert set(obj) == {"name", "version", "initial", "actions", "separation"}
+    assert (obj["name"], obj["initial"]) == ("zwgk-default", "draft")
+    assert obj["separation"] == [["submit", "proofread", "clear", "check", "approve"]]
+    clear = next(a for a in obj["actions"] if a["action"] == "clear")
+    assert clear == {"from": "confidentiality_review", "action": "clear", "zh": "审核",
+                     "role": "confidentiality_reviewer", "to": "leader_check", "requires": ["proofread"],
+                     "reason": True, "grounds": [], "decisions": ["full", "partial"], "new_round": False}
+    mermaid = ok(capsys, "pipeline", "diagram")
+    assert mermaid.startswith("stateDiagram-v2\n") and "[*] --> draft" in mermaid
+    assert ok(capsys, "pipeline", "diagram", "--format", "mermaid") == mermaid
+    dot = ok(capsys, "pipeline", "diagram", "--format", "dot")
+    assert dot.startswith('digraph "zwgk-default" {') and "draft -> confidentiality_review" in dot
+    assert list(tmp_path.iterdir()) == []  # no ./zwgk.db was created on the way
+
+
+def test_custom_pipeline_file(capsys: pytest.CaptureFixture[str], world: Path, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    custom = tmp_path / "pingtian.toml"
+    custom.write_text(DEFAULT_TOML.read_text(encoding="utf-8").replace('version = "2019.1"', 'version = "2026.2"'),
+                      encoding="utf-8")
+    assert ok_json(capsys, "--pipeline", str(custom), "pipeline", "show")["version"].startswith("2026.2+")
+    s = ok_json(capsys, "advance", "d1", "submit", "--as", "clerk", "--pipeline", str(custom))
+    assert s["pipeline_version"].startswith("2026.2+")
+    monkeypatch.setenv("ZWGK_PIPELINE", str(custom))
+    assert ok(capsys, "pipeline", "show").startswith("pipeline zwgk-default version 2026.2+")
+
+
+def test_verbose_logs_to_stderr(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    rc, out, err = run(capsys, "-v", "advance", "d1", "submit", "--as", "clerk")
+    assert rc == 0 and "submit" in out
+    assert "signed" in err
+    assert "publish" in refused(capsys, world, "-v", "advance", "d1", "publish", "--as", "clerk")
+
+
+def test_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for _ in range(2):  # a second run in the same folder starts afresh
+        out = ok(capsys, "demo", "--dir", str(tmp_path))
+        lines = out.splitlines()
+        assert lines[0].startswith("#1 ")
+        assert sum(1 for line in lines if line.startswith("#")) >= 30
+        assert any(line.startswith("verify: ok (") for line in lines)
+        assert any(line.startswith("digest: ") for line in lines)
+        assert "confidentiality_review (保密审查)" in out
+    db = tmp_path / "zwgk-demo.db"
+    assert db.exists()
+    assert ok_json(capsys, "--db", url_of(db), "verify")["ok"] is True
+    states = {i["state"] for i in ok_json(capsys, "--db", url_of(db), "item", "list")}
+    assert states == {"published", "withheld", "retracted"}
+
+
+# -- tampering ----------------------------------------------------------------------------------------------
+
+
+def test_verify_fails_after_an_event_is_modified(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    digest = ok(capsys, "digest").strip()
+    tamper(world, 3, actor="lead")
+    message = refused(capsys, world, "verify", code=1)
+    assert message == "verify failed: event 3: contents do not match its hash (event modified)"
+    rc, out, _ = run(capsys, "verify", "--json")
+    assert rc == 1
+    report = json.loads(out)
+    assert report["ok"] is False and report["problems"][0].startswith("event 3:")
+    assert set(report) == {"ok", "events", "items", "problems"}
+    assert refused(capsys, world, "verify", "--against", digest, code=1).startswith("verify failed: event 3:")
+
+
+def test_verify_against_a_digest_beyond_the_log(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    seq = ok_json(capsys, "digest")["seq"]
+    message = refused(capsys, world, "verify", "--against", f"{seq + 5}:{'a' * 64}", code=1)
+    assert message.startswith(f"verify failed: digest {seq + 5}:")
+
+
+def test_verify_against_a_different_digest(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    message = refused(capsys, world, "verify", "--against", f"2:{'a' * 64}", code=1)
+    assert message == "verify failed: digest 2: event 2 differs from the digest"
+
+
+def test_verify_fails_when_item_state_is_changed_behind_its_back(capsys: pytest.CaptureFixture[str],
+                                                                  world: Path) -> None:
+    con = sqlite3.connect(world)
+    con.execute("UPDATE zwgk_item SET state = 'published' WHERE id = 'h1'")
+    con.commit()
+    con.close()
+    assert refused(capsys, world, "verify", code=1).startswith("verify failed: item h1: state published")
+
+
+# -- bad input: exit 2, one line on stderr, nothing on stdout, nothing written ------------------------------
+
+BAD: list[tuple[str, list[str], str]] = [
+    # (case id, argv, a fragment the one-line message must contain)
+    ("no-command", [], "required: command"),
+    ("unknown-command", ["frobnicate"], "invalid choice: 'frobnicate'"),
+    ("unit-no-sub", ["unit"], "required"),
+    ("unit-unknown-sub", ["unit", "remove"], "invalid choice: 'remove'"),
+    ("person-unknown-sub", ["person", "delete", "clerk"], "invalid choice: 'delete'"),
+    ("item-no-sub", ["item"], "required"),
+    ("item-unknown-sub", ["item", "delete", "d1"], "invalid choice: 'delete'"),
+    ("pipeline-unknown-sub", ["pipeline", "edit"], "invalid choice: 'edit'"),
+    ("unknown-option", ["item", "list", "--colour"], "unrecognized arguments: --colour"),
+    ("extra-argument", ["digest", "now"], "unrecognized arguments: now"),
+    # unit add
+    ("unit-add-no-name", ["unit", "add", "u2"], "--name"),
+    ("unit-add-no-id", ["unit", "add", "--name", "站所"], "id"),
+    ("unit-add-bad-kind", ["unit", "add", "u2", "--name", "站所", "--kind", "bureau"], "unknown unit kind 'bureau'"),
+    ("unit-add-bad-id", ["unit", "add", "u 2", "--name", "站所"], "unit id 'u 2'"),
+    ("unit-add-long-id", ["unit", "add", "u" * 65, "--name", "站所"], "1-64"),
+    ("unit-add-empty-name", ["unit", "add", "u2", "--name", " "], "unit name must not be empty"),
+    ("unit-add-duplicate", ["unit", "add", "gov", "--name", "又一个"], "unit gov already exists"),
+    # person add
+    ("person-add-no-role", ["person", "add", "p2", "--name", "某人", "--unit", "gov"], "--role"),
+    ("person-add-no-unit", ["person", "add", "p2", "--name", "某人", "--role", "drafter"], "--unit"),
+    ("person-add-unknown-unit", ["person", "add", "p2", "--name", "某人", "--unit", "nowhere", "--role", "drafter"],
+     "no unit 'nowhere'"),
+    ("person-add-unknown-role", ["person", "add", "p2", "--name", "某人", "--unit", "gov", "--role", "boss"],
+     "unknown role 'boss'"),
+    ("person-add-one-bad-role", ["person", "add", "p2", "--name", "某人", "--unit", "gov", "--role", "drafter",
+                                 "--role", "king"], "unknown role 'king'"),
+    ("person-add-duplicate", ["person", "add", "clerk", "--name", "某人", "--unit", "gov", "--role", "drafter"],
+     "person clerk already exists"),
+    ("person-add-bad-id", ["person", "add", "-x", "--name", "某人", "--unit", "gov", "--role", "drafter"], ""),
+    ("person-add-bad-id2", ["person", "add", "张三", "--name", "某人", "--unit", "gov", "--role", "drafter"],
+     "person id '张三'"),
+    # item new
+    ("new-no-title", item_new(title=None), "--title"),
+    ("new-no-as", item_new(**{"as": None}), "--as"),
+    ("new-no-category", item_new(category=None), "--category"),
+    ("new-empty-title", item_new(title=""), "title must not be empty"),
+    ("new-unknown-unit", item_new(unit="nowhere"), "no unit 'nowhere'"),
+    ("new-unknown-person", item_new(**{"as": "ghost"}), "no person 'ghost'"),
+    ("new-not-a-drafter", item_new(**{"as": "proof"}), "proof does not hold the role drafter"),
+    ("new-bad-category", item_new(category="7"), "unknown category '7'"),
+    ("new-bad-subcategory", item_new(category="3.9"), "unknown category '3.9'"),
+    ("new-bad-timing", item_new(timing="weekly"), "unknown timing 'weekly'"),
+    ("new-bad-kind", item_new(kind="memo"), "unknown kind 'memo'"),
+    ("new-bad-tag", item_new("--tag", "result", "--tag", "gossip"), "unknown tag 'gossip'"),
+    ("new-bad-date", item_new(formed_on="2026-13-01"), "'2026-13-01' is not a date"),
+    ("new-bad-date-word", item_new(formed_on="yesterday"), "'yesterday' is not a date"),
+    ("new-bad-date-feb30", item_new(formed_on="2026-02-30"), "'2026-02-30' is not a date"),
+    ("new-missing-body-file", item_new(body_file="no-such-body.txt"), "cannot read --body-file no-such-body.txt"),
+    ("new-body-and-body-file", item_new("--body", "x", "--body-file", "b.txt"), "not allowed with"),
+    ("new-interpretation-without-policy", item_new(kind="interpretation"), "--interprets"),
+    ("new-interprets-on-info", item_new(interprets="pol"), "--interprets"),
+    ("new-interprets-unknown", item_new(kind="interpretation", interprets="nothing"), "'nothing' is not a policy"),
+    ("new-interprets-non-policy", item_new(kind="interpretation", interprets="d1"), "'d1' is not a policy"),
+    ("new-duplicate-id", item_new(id="d1"), "item d1 already exists"),
+    ("new-bad-id", item_new(id="has space"), "item id 'has space'"),
+    # item edit
+    ("edit-no-as", ["item", "edit", "d1", "--title", "x"], "--as"),
+    ("edit-unknown-item", ["item", "edit", "zz", "--title", "x", "--as", "clerk"], "no item 'zz'"),
+    ("edit-unknown-person", ["item", "edit", "d1", "--title", "x", "--as", "ghost"], "no person 'ghost'"),
+    ("edit-wrong-role", ["item", "edit", "d1", "--title", "x", "--as", "proof"], "proof does not hold the role"),
+    ("edit-not-a-draft", ["item", "edit", "r1", "--title", "x", "--as", "clerk"], "only a draft can be edited"),
+    ("edit-nothing", ["item", "edit", "d1", "--as", "clerk"], "nothing to change"),
+    ("edit-only-comment", ["item", "edit", "d1", "--as", "clerk", "--comment", "只有备注"], "nothing to change"),
+    ("edit-bad-tag", ["item", "edit", "d1", "--tag", "gossip", "--as", "clerk"], "unknown tag 'gossip'"),
+    ("edit-bad-date", ["item", "edit", "d1", "--formed-on", "2026-9-1", "--as", "clerk"], "is not a date"),
+    ("edit-empty-title", ["item", "edit", "d1", "--title", "", "--as", "clerk"], "title must not be empty"),
+    ("edit-missing-body-file", ["item", "edit", "d1", "--body-file", "nope.txt", "--as", "clerk"],
+     "cannot read --body-file nope.txt"),
+    # item show / list, history
+    ("show-no-item", ["item", "show"], "item"),
+    ("show-unknown", ["item", "show", "zz"], "no item 'zz'"),
+    ("list-bad-state", ["item", "list", "--state", "lost"], "unknown state 'lost'"),
+    ("history-no-item", ["history"], "item"),
+    ("history-unknown", ["history", "zz"], "no item 'zz'"),
+    # advance
+    ("advance-no-as", ["advance", "d1", "submit"], "--as"),
+    ("advance-no-action", ["advance", "d1"], "action"),
+    ("advance-unknown-item", ["advance", "zz", "submit", "--as", "clerk"], "no item 'zz'"),
+    ("advance-unknown-person", ["advance", "d1", "submit", "--as", "ghost"], "no person 'ghost'"),
+    ("advance-unknown-action", ["advance", "d1", "sign", "--as", "clerk"], "'sign' is not possible there"),
+    ("advance-not-available", ["advance", "d1", "publish", "--as", "clerk"],
+     "item d1 is in state draft (草稿); 'publish' is not possible there (possible: submit)"),
+    ("advance-wrong-role", ["advance", "d1", "submit", "--as", "proof"], "proof does not hold the role drafter"),
+    ("advance-separation", ["advance", "r1", "clear", "--as", "multi", "--decision", "full"],
+     "multi signed proofread (校对) in this round and may not also sign clear"),
+    ("advance-no-decision", ["advance", "r1", "clear", "--as", "sec"], "needs a decision, one of: full, partial"),
+    ("advance-bad-decision", ["advance", "r1", "clear", "--as", "sec", "--decision", "maybe"], "needs a decision"),
+    ("advance-partial-no-reason", ["advance", "r1", "clear", "--as", "sec", "--decision", "partial"],
+     "needs a reason"),
+    ("advance-blank-reason", ["advance", "r1", "return", "--as", "sec", "--reason", "  "], "needs a reason"),
+    ("advance-return-no-reason", ["advance", "r1", "return", "--as", "sec"], "needs a reason"),
+    ("advance-withhold-no-ground", ["advance", "r1", "withhold", "--as", "sec", "--reason", "内部"],
+     "needs a legal ground, one of: art14, art15, art16"),
+    ("advance-withhold-bad-ground", ["advance", "r1", "withhold", "--as", "sec", "--reason", "内部", "--ground",
+                                     "art99"], "needs a legal ground"),
+    ("advance-withhold-no-reason", ["advance", "r1", "withhold", "--as", "sec", "--ground", "art16"],
+     "needs a reason"),
+    ("advance-unwanted-ground", ["advance", "h1", "approve", "--as", "head", "--ground", "art16"],
+     "takes no legal ground"),
+    ("advance-unwanted-decision", ["advance", "d1", "submit", "--as", "clerk", "--decision", "full"],
+     "takes no decision"),
+    ("advance-prerequisite", ["advance", "q1", "clear", "--as", "sec", "--decision", "full"],
+     "needs proofread (校对) signed first"),
+    ("advance-publish-before-approve", ["advance", "h1", "publish", "--as", "clerk"], "needs approve"),
+    ("advance-already-signed", ["advance", "r1", "proofread", "--as", "proof"], "already signed in this round"),
+    ("advance-stale-version", ["advance", "d1", "submit", "--as", "clerk", "--expect-version", "7"],
+     "item d1 changed since you read it"),
+    ("advance-version-not-int", ["advance", "d1", "submit", "--as", "clerk", "--expect-version", "one"],
+     "invalid int value"),
+    ("advance-missing-paper", ["advance", "h1", "approve", "--as", "head", "--recorded-by", "clerk", "--paper",
+                               "no-scan.pdf"], "cannot read --paper no-scan.pdf"),
+    ("advance-bad-paper-sha", ["advance", "h1", "approve", "--as", "head", "--recorded-by", "clerk",
+                               "--paper-sha256", "abc"], "64 lower-case hex"),
+    ("advance-upper-paper-sha", ["advance", "h1", "approve", "--as", "head", "--recorded-by", "clerk",
+                                 "--paper-sha256", "AB" * 32], "64 lower-case hex"),
+    ("advance-paper-and-sha", ["advance", "h1", "approve", "--as", "head", "--recorded-by", "clerk", "--paper",
+                               "scan.pdf", "--paper-sha256", "ab" * 32], "not allowed with"),
+    ("advance-paper-no-clerk", ["advance", "h1", "approve", "--as", "head", "--paper-sha256", "ab" * 32],
+     "recorded_by"),
+    ("advance-unknown-clerk", ["advance", "h1", "approve", "--as", "head", "--recorded-by", "ghost"],
+     "no person 'ghost'"),
+    # verify, digest, pipeline, demo, init
+    ("verify-against-nonsense", ["verify", "--against", "yesterday"], "'yesterday' is not a digest"),
+    ("verify-against-short-hash", ["verify", "--against", "3:abc"], "is not a digest"),
+    ("verify-against-no-seq", ["verify", "--against", ":" + "a" * 64], "is not a digest"),
+    ("verify-against-upper", ["verify", "--against", "3:" + "A" * 64], "is not a digest"),
+    ("pipeline-diagram-bad-format", ["pipeline", "diagram", "--format", "png"], "invalid choice: 'png'"),
+    ("demo-missing-dir", ["demo", "--dir", "no-such-folder"], "folder no-such-folder does not exist"),
+    ("init-missing-folder", ["--db", "sqlite:///no-such-folder/z.db", "init"], "folder no-such-folder does not exist"),
+    ("db-not-a-url", ["--db", "not a url", "item", "list"], "'not a url' is not a database URL"),
+    ("pipeline-file-missing", ["--pipeline", "no-such.toml", "advance", "d1", "submit", "--as", "clerk"],
+     "no-such.toml: cannot read"),
+]
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [pytest.param(a, f, id=i) for i, a, f in BAD])
+def test_bad_input_is_refused_and_writes_nothing(capsys: pytest.CaptureFixture[str], world: Path, tmp_path: Path,
+                                                 argv: list[str], fragment: str) -> None:
+    (tmp_path / "b.txt").write_text("正文", encoding="utf-8")
+    (tmp_path / "scan.pdf").write_bytes(b"scan")
+    before = set(tmp_path.iterdir())
+    message = refused(capsys, world, *argv)
+    assert fragment in message
+    assert set(tmp_path.iterdir()) - before <= {world.with_name("world.db-wal"), world.with_name("world.db-shm")}
+
+
+@pytest.mark.parametrize("argv", [pytest.param(a, id=" ".join(a[:2])) for a in DB_COMMANDS])
+def test_bad_zwgk_now_is_refused(capsys: pytest.CaptureFixture[str], world: Path, monkeypatch: pytest.MonkeyPatch,
+                                 argv: list[str]) -> None:
+    monkeypatch.setenv("ZWGK_NOW", "2026-10-09 09:00")  # no offset
+    assert "needs an offset" in refused(capsys, world, *argv)
+    monkeypatch.setenv("ZWGK_NOW", "next tuesday")
+    assert "is not an ISO time" in refused(capsys, world, *argv)
+
+
+def test_body_file_that_is_a_folder_or_not_utf8(capsys: pytest.CaptureFixture[str], world: Path,
+                                                tmp_path: Path) -> None:
+    (tmp_path / "latin1.txt").write_bytes("café".encode("latin-1"))
+    assert "cannot read --body-file latin1.txt" in refused(capsys, world, *item_new(body_file="latin1.txt"))
+    (tmp_path / "folder").mkdir()
+    assert "cannot read --body-file folder" in refused(capsys, world, *item_new(body_file="folder"))
+    assert "cannot read --body-file folder" in refused(capsys, world, "item", "edit", "d1", "--as", "clerk",
+                                                       "--body-file", "folder")
+    assert "cannot read --paper folder" in refused(capsys, world, "advance", "h1", "approve", "--as", "head",
+                                                   "--recorded-by", "clerk", "--paper", "folder")
+
+
+def test_refused_action_leaves_digest_and_items_unchanged(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    """The brief's own check, through the CLI: digest and `item list --json` before and after."""
+    digest, items = ok(capsys, "digest"), ok(capsys, "item", "list", "--json")
+    for argv in (["advance", "r1", "clear", "--as", "multi", "--decision", "full"],
+                 ["advance", "r1", "return", "--as", "sec"],
+                 ["advance", "d1", "publish", "--as", "clerk"],
+                 item_new(id="d1")):
+        rc, out, err = run(capsys, *argv)
+        assert (rc, out) == (2, "") and one_error_line(err)
+    assert ok(capsys, "digest") == digest
+    assert ok(capsys, "item", "list", "--json") == items
+
+
+@pytest.mark.parametrize("argv", [pytest.param(a, id=" ".join(a[:2])) for a in DB_COMMANDS])
+def test_missing_database_file_is_not_created(capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "missing.db"
+    for how in ("option", "env", "default"):
+        if how == "option":
+            rc, out, err = run(capsys, "--db", url_of(path), *argv)
+        elif how == "env":
+            monkeypatch.setenv("ZWGK_DATABASE_URL", url_of(path))
+            rc, out, err = run(capsys, *argv)
+            monkeypatch.delenv("ZWGK_DATABASE_URL")
+        else:
+            path = tmp_path / "zwgk.db"
+            rc, out, err = run(capsys, *argv)
+        assert (rc, out) == (2, ""), (how, err)
+        message = one_error_line(err)
+        assert "does not exist" in message and "zwgk init" in message, message
+        assert list(tmp_path.iterdir()) == [], how
+
+
+@pytest.mark.parametrize("argv", [pytest.param(a, id=" ".join(a[:2])) for a in DB_COMMANDS])
+def test_database_not_initialised(capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]) -> None:
+    path = tmp_path / "empty.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE host_table (x INTEGER)")  # someone else's database, without zwgk tables
+    con.commit()
+    con.close()
+    message = refused(capsys, path, "--db", url_of(path), *argv)
+    assert message == "database has no zwgk tables; run `zwgk init`"
+
+
+def test_database_that_is_not_a_database_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_text("these are minutes of a meeting, not a database\n", encoding="utf-8")
+    rc, out, err = run(capsys, "--db", url_of(junk), "item", "list")
+    assert (rc, out) == (2, ""), err
+    one_error_line(err)
+    assert junk.read_text(encoding="utf-8") == "these are minutes of a meeting, not a database\n"
+
+
+def test_database_url_with_an_unknown_driver(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = run(capsys, "--db", "mysqlx://db.example/zwgk", "item", "list")
+    assert (rc, out) == (2, ""), err
+    one_error_line(err)
+
+
+def test_unreachable_postgres_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = run(capsys, "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", "digest")
+    assert (rc, out) == (2, "")
+    assert one_error_line(err).startswith("database error: ")
+
+
+# -- malformed pipeline files ---------------------------------------------------------------------------------
+
+_HEAD = 'name = "x"\nversion = "1"\ninitial = "draft"\n'
+_DRAFT = '[[state]]\nid = "draft"\nzh = "草稿"\nen = "Draft"\n'
+_ROLE = '[[role]]\nid = "drafter"\nzh = "经办人"\nen = "Drafter"\n'
+
+BAD_PIPELINES: list[tuple[str, str, int]] = [
+    # (case id, text, the line the message must name)
+    ("toml-syntax", _HEAD + _DRAFT + "en = \n", 8),
+    ("bad-role-line", DEFAULT_TOML.read_text(encoding="utf-8").replace('role = "leader"\n', 'role = "boss"\n', 1),
+     DEFAULT_TOML.read_text(encoding="utf-8").splitlines().index('role = "leader"') + 1),
+    ("unknown-to-state", _HEAD + _DRAFT + _ROLE
+     + '[[action]]\nid = "go"\nzh = "走"\nen = "Go"\nfrom = "draft"\nto = "nowhere"\nrole = "drafter"\n', 17),
+    ("unknown-key", _HEAD + _DRAFT + _ROLE
+     + '[[action]]\nid = "go"\nzh = "走"\nen = "Go"\nfrom = "draft"\nrole = "drafter"\nwho = "me"\n', 18),
+    ("initial-undeclared", _HEAD.replace('"draft"', '"start"') + _DRAFT, 3),
+    ("bad-state-id", _HEAD + _DRAFT + '[[state]]\nid = "Done"\nzh = "完"\nen = "Done"\n', 9),
+]
+
+
+@pytest.mark.parametrize(("text", "line"), [pytest.param(t, n, id=i) for i, t, n in BAD_PIPELINES])
+def test_malformed_pipeline_names_the_line(capsys: pytest.CaptureFixture[str], world: Path, tmp_path: Path,
+                                           text: str, line: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    for argv in (["--pipeline", str(bad), "advance", "d1", "submit", "--as", "clerk"],
+                 ["pipeline", "show", "--pipeline", str(bad)],
+                 ["item", "new", *item_new()[2:], "--pipeline", str(bad)]):
+        message = refused(capsys, world, *argv)
+        assert message.startswith(f"{bad}")
+        assert f"line {line}" in message, message
+    monkeypatch.setenv("ZWGK_PIPELINE", str(bad))
+    assert f"line {line}" in refused(capsys, world, "item", "list")
+
+
+def test_pipeline_whose_tables_are_not_tables(capsys: pytest.CaptureFixture[str], world: Path,
+                                              tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(_HEAD + "state = 5\n", encoding="utf-8")
+    message = refused(capsys, world, "--pipeline", str(bad), "pipeline", "show")
+    assert "line 4" in message, message
+
+
+def test_pipeline_with_no_way_out_of_the_initial_state(capsys: pytest.CaptureFixture[str], world: Path,
+                                                       tmp_path: Path) -> None:
+    bad = tmp_path / "stuck.toml"
+    bad.write_text(_HEAD + _DRAFT + _ROLE, encoding="utf-8")
+    refused(capsys, world, "--pipeline", str(bad), *item_new())
+
+
+# -- ids ------------------------------------------------------------------------------------------------------
+
+
+def test_generated_item_ids_do_not_collide_with_chosen_ones(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
+    """An office that once typed `--id 2026-000002` must still be able to create items without --id."""
+    assert ok_json(capsys, *item_new(id="2026-000002"))["id"] == "2026-000002"
+    first = ok_json(capsys, *item_new())["id"]
+    second = ok_json(capsys, *item_new())["id"]
+    assert len({"2026-000002", first, second}) == 3
+
+
+@pytest.mark.parametrize("argv", [
+    pytest.param(["unit", "add", "gov2\n", "--name", "站所"], id="unit"),
+    pytest.param(["person", "add", "p2\n", "--name", "某人", "--unit", "gov", "--role", "drafter"], id="person"),
+    pytest.param(item_new(id="x1\n"), id="item"),
+])
+def test_ids_with_a_trailing_newline_are_refused(capsys: pytest.CaptureFixture[str], world: Path,
+                                                 argv: list[str]) -> None:
+    assert "id" in refused(capsys, world, *argv)
+
+
+def test_error_echoing_a_newline_stays_on_one_line(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    """Messages quote what the user typed; the one-line contract must hold even when that holds a newline."""
+    assert "no item" in refused(capsys, world, "item", "show", "no\nsuch")
+
+
+# -- the installed console script, end to end -----------------------------------------------------------------
+
+
+def test_console_script_end_to_end(tmp_path: Path) -> None:
+    """Few runs (each pays the interpreter's start-up): the console script, exit codes 0/1/2 and stderr."""
+    assert ZWGK.exists(), ZWGK
+    path = tmp_path / "z.db"
+    env = clean_env() | {"ZWGK_DATABASE_URL": url_of(path), "ZWGK_NOW": NOW}
+    r = zwgk("init", env=env)
+    assert (r.returncode, r.stdout, r.stderr) == (0, f"database {url_of(path)} is ready\n", "")
+    with Workflow(url_of(path)) as wf:
+        seed(wf)
+    r = zwgk("--json", *item_new(), env=env)
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    item_id = json.loads(r.stdout)["id"]
+    r = zwgk("advance", item_id, "submit", "--as", "clerk", env=env)
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    assert "2026-10-09T01:00:00+00:00" in r.stdout  # ZWGK_NOW, in UTC
+    assert "draft (草稿) -> confidentiality_review (保密审查)  by clerk as drafter" in r.stdout
+    with Workflow(url_of(path)) as wf:
+        digest, rows = wf.digest(), snapshot(path)
+
+    # refused: exit 2, one line on stderr, nothing on stdout, nothing written
+    r = zwgk("advance", item_id, "clear", "--as", "sec", "--decision", "full", env=env)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr.startswith("zwgk: ") and r.stderr.count("\n") == 1 and "needs proofread" in r.stderr
+    r = zwgk("frobnicate", env=env)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr.startswith("zwgk: ") and r.stderr.count("\n") == 1
+    with Workflow(url_of(path)) as wf:
+        assert wf.digest() == digest
+    assert snapshot(path) == rows
+
+    # tampering: verify exits 1 with one line on stderr
+    tamper(path, 2, comment="后补的意见")
+    r = zwgk("verify", env=env)
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr == "zwgk: verify failed: event 2: contents do not match its hash (event modified)\n"
+
+
+def test_console_script_missing_database_and_default_path(tmp_path: Path) -> None:
+    r = zwgk("item", "list", cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == "zwgk: database zwgk.db does not exist; run `zwgk init` first\n"
+    assert list(tmp_path.iterdir()) == []
+    r = zwgk("--db", url_of(tmp_path / "x.db"), "verify", "--against", "nonsense", cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (2, "") and r.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_console_script_demo(tmp_path: Path) -> None:
+    r = zwgk("demo", "--dir", str(tmp_path))
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    assert r.stdout.startswith("#1 ")
+    assert "\nverify: ok (" in r.stdout
+    assert (tmp_path / "zwgk-demo.db").exists()
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("ZWGK_NOW", NOW)
+    yield pg_url
+
+
+def _walk(capsys: pytest.CaptureFixture[str], db: Sequence[str]) -> str:
+    ok(capsys, *db, "init")
+    ok(capsys, *db, "init")
+    ok(capsys, *db, "unit", "add", "gov", "--name", "平田乡人民政府")
+    for pid, roles in PEOPLE.items():
+        ok(capsys, *db, "person", "add", pid, "--name", pid, "--unit", "gov", *role_args(roles))
+    item_id: str = ok_json(capsys, *db, *item_new())["id"]
+    for action, who, *extra in (("submit", "clerk"), ("proofread", "proof"), ("clear", "sec", "--decision", "full"),
+                                ("check", "lead"), ("approve", "head"), ("publish", "clerk")):
+        s = ok_json(capsys, *db, "advance", item_id, action, "--as", who, *extra)
+        assert set(s) == SIGNATURE_KEYS and datetime.fromisoformat(s["at"]) == NOW_UTC
+    return item_id
+
+
+def test_postgresql_happy_path_and_refusal(capsys: pytest.CaptureFixture[str], pg: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    db = ["--db", pg]
+    item_id = _walk(capsys, db)
+    assert item_id == "2026-000001"
+    shown = ok_json(capsys, *db, "item", "show", item_id)
+    assert (shown["state"], shown["state_zh"], shown["version"]) == ("published", "已公开", 7)
+    assert [n["action"] for n in shown["next"]] == ["retract"]
+    assert [s["action"] for s in ok_json(capsys, *db, "history", item_id)] == [
+        "create", "submit", "proofread", "clear", "check", "approve", "publish"]
+    assert len(ok(capsys, *db, "history", item_id).splitlines()) == 7
+    assert len(ok_json(capsys, *db, "unit", "list")) == 1 and len(ok_json(capsys, *db, "person", "list")) == 7
+    d = ok_json(capsys, *db, "digest")
+    assert d["seq"] == 7
+    assert ok_json(capsys, *db, "verify", "--against", d["digest"]) == {"ok": True, "events": 7, "items": 1,
+                                                                      "problems": []}
+    items = ok(capsys, *db, "item", "list", "--json")
+    for argv in (["advance", item_id, "retract", "--as", "head"],
+                 ["advance", item_id, "retract", "--as", "clerk", "--reason", "x"],
+                 ["advance", item_id, "publish", "--as", "clerk"],
+                 ["unit", "add", "gov", "--name", "又一个"],
+                 item_new(id=item_id)):
+        rc, out, err = run(capsys, *db, *argv)
+        assert (rc, out) == (2, ""), argv
+        one_error_line(err)
+    assert ok_json(capsys, *db, "digest") == d
+    assert ok(capsys, *db, "item", "list", "--json") == items
+    # ZWGK_DATABASE_URL works for PostgreSQL too
+    monkeypatch.setenv("ZWGK_DATABASE_URL", pg)
+    assert ok(capsys, "digest") == d["digest"] + "\n"
+    assert ok(capsys, "verify") == "ok: 7 events, 1 items; chain and states agree\n"
+
+
+def test_postgresql_not_initialised(capsys: pytest.CaptureFixture[str], pg: str) -> None:
+    for argv in DB_COMMANDS:
+        rc, out, err = run(capsys, "--db", pg, *argv)
+        assert (rc, out) == (2, ""), argv
+        assert one_error_line(err) == "database has no zwgk tables; run `zwgk init`"

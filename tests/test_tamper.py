@@ -1,0 +1,696 @@
+"""Tampering with the signature log behind the engine's back, and what `verify` makes of it.
+
+SQLite is tampered with through the stdlib `sqlite3` module on the same file; PostgreSQL through a plain
+SQLAlchemy connection to the same schema. The append-only triggers are dropped first where needed.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from scripts import zwgk
+from tests.conftest import new_info, pg_schema_url, publish, seed, to_head_approval
+from workflow import Digest, Workflow, chain
+from workflow.schema import GENESIS_HASH
+
+COLS = [*chain.FIELDS, "hash"]
+REFUSED = (sqlite3.DatabaseError, DBAPIError)
+MODIFIED = "contents do not match its hash (event modified)"
+LINK = "previous-hash link broken (event deleted, inserted or reordered)"
+GAP = "(missing or reordered events)"
+
+
+class Raw:
+    """A connection that bypasses the engine: stdlib sqlite3, or a plain SQLAlchemy connection (autocommit).
+
+    SQL uses `:name` parameters, which both understand.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.pg = url.startswith("postgresql")
+        if self.pg:
+            self._engine = create_engine(url, isolation_level="AUTOCOMMIT")
+            self._pg = self._engine.connect()
+        else:
+            self._lite = sqlite3.connect(str(make_url(url).database), isolation_level=None, timeout=30)
+
+    def close(self) -> None:
+        if self.pg:
+            self._pg.close()
+            self._engine.dispose()
+        else:
+            self._lite.close()
+
+    def run(self, sql: str, **params: Any) -> int:
+        if self.pg:
+            return self._pg.execute(text(sql), params).rowcount
+        return self._lite.execute(sql, params).rowcount
+
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        if self.pg:
+            return [tuple(r) for r in self._pg.execute(text(sql), params)]
+        return self._lite.execute(sql, params).fetchall()
+
+    def drop_guards(self) -> None:
+        if self.pg:
+            self.run("DROP TRIGGER zwgk_event_no_change ON zwgk_event")
+            self.run("DROP TRIGGER zwgk_event_no_truncate ON zwgk_event")
+        else:
+            self.run("DROP TRIGGER zwgk_event_no_update")
+            self.run("DROP TRIGGER zwgk_event_no_delete")
+
+    def event(self, seq: int) -> dict[str, Any]:
+        found = self.rows(f"SELECT {', '.join(COLS)} FROM zwgk_event WHERE seq = :seq", seq=seq)
+        assert len(found) == 1, f"no event {seq}"
+        return dict(zip(COLS, found[0], strict=True))
+
+    def set_event(self, seq: int, **values: Any) -> None:
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+        assert self.run(f"UPDATE zwgk_event SET {sets} WHERE seq = :where_seq", where_seq=seq, **values) == 1
+
+    def rehash(self, seq: int) -> str:
+        """Recompute event `seq`'s own hash from its stored fields, as a forger would."""
+        row = self.event(seq)
+        h = chain.event_hash([row[f] for f in chain.FIELDS])
+        self.set_event(seq, hash=h)
+        return h
+
+    def rewrite_from(self, seq: int) -> None:
+        """Relink and rehash every event from `seq` to the end, and move the chain head: a full forgery."""
+        last = self.tail()[0]
+        prev = self.event(seq - 1)["hash"] if seq > 1 else GENESIS_HASH
+        for s in range(seq, last + 1):
+            self.set_event(s, prev_hash=prev)
+            prev = self.rehash(s)
+        self.set_head(last, prev)
+
+    def insert_event(self, **values: Any) -> None:
+        cols = ", ".join(values)
+        params = ", ".join(f":{k}" for k in values)
+        assert self.run(f"INSERT INTO zwgk_event ({cols}) VALUES ({params})", **values) == 1
+
+    def delete_events(self, where: str, **params: Any) -> int:
+        return self.run(f"DELETE FROM zwgk_event WHERE {where}", **params)
+
+    def tail(self) -> tuple[int, str]:
+        seq, h = self.rows("SELECT seq, hash FROM zwgk_event ORDER BY seq DESC LIMIT 1")[0]
+        return seq, h
+
+    def head(self) -> tuple[int, str]:
+        seq, h = self.rows("SELECT seq, hash FROM zwgk_chain WHERE id = 1")[0]
+        return seq, h
+
+    def set_head(self, seq: int, h: str) -> None:
+        assert self.run("UPDATE zwgk_chain SET seq = :seq, hash = :h WHERE id = 1", seq=seq, h=h) == 1
+
+    def set_item(self, item_id: str, **values: Any) -> None:
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+        assert self.run(f"UPDATE zwgk_item SET {sets} WHERE id = :where_id", where_id=item_id, **values) == 1
+
+
+def build(wf: Workflow) -> dict[tuple[str, str], int]:
+    """Four items walked through the pipeline, interleaved: 20 events. Returns {(item, action): seq}.
+
+    A published (1, 3-8), B at head approval and approved last (2, 9-12, 20), C withheld (13-15),
+    D returned to a second round and edited (16-19).
+    """
+    new_info(wf, id="A", title="2026年第三季度财务收支", tags=["result"], formed_on=date(2026, 10, 8))
+    new_info(wf, id="B", title="乡村振兴项目资金", category="3.4")
+    publish(wf, "A")
+    to_head_approval(wf, "B")
+    new_info(wf, id="C", title="内部会议纪要")
+    wf.advance("C", "submit", actor="clerk", comment="请审")
+    wf.advance("C", "withhold", actor="sec", reason="属于内部事务信息", ground="art16")
+    new_info(wf, id="D", title="道路维修公告")
+    wf.advance("D", "submit", actor="clerk")
+    wf.advance("D", "return", actor="sec", reason="缺少附件")
+    wf.edit_item("D", actor="clerk", body="补充了附件", comment="补件")
+    wf.advance("B", "approve", actor="head", recorded_by="clerk", paper_sha256="ab" * 32)
+    seqs = {(s.item_id, s.action): s.seq for i in ("A", "B", "C", "D") for s in wf.history(i)}
+    assert len(seqs) == 20 and wf.digest().seq == 20
+    return seqs
+
+
+@dataclass
+class Setup:
+    url: str
+    wf: Workflow
+    raw: Raw
+    seqs: dict[tuple[str, str], int]
+
+
+TABLES = ["zwgk_unit", "zwgk_person", "zwgk_person_role", "zwgk_item", "zwgk_event"]
+
+
+@pytest.fixture(scope="module")
+def lite_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[tuple[str, str], int]]:
+    """Built once by the engine; each test gets a byte copy (sqlite3 backup API), triggers and all."""
+    path = tmp_path_factory.mktemp("template") / "zwgk.db"
+    with seed(Workflow(f"sqlite:///{path}")) as wf:
+        seqs = build(wf)
+    return path, seqs
+
+
+@pytest.fixture(scope="module")
+def pg_template() -> Iterator[tuple[str, dict[tuple[str, str], int]]]:
+    """Built once by the engine in a schema of its own; each test migrates a fresh schema and copies the rows."""
+    for url in pg_schema_url():
+        with seed(Workflow(url)) as wf:
+            seqs = build(wf)
+        schema = re.search(r"search_path%3D(\w+)", url)
+        assert schema is not None
+        yield schema.group(1), seqs
+
+
+def copy_sqlite(src: Path, dst: Path) -> None:
+    a, b = sqlite3.connect(src), sqlite3.connect(dst)
+    try:
+        a.backup(b)
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.fixture
+def built(db_url: str, request: pytest.FixtureRequest) -> Iterator[Setup]:
+    if db_url.startswith("sqlite"):
+        path, seqs = request.getfixturevalue("lite_template")
+        copy_sqlite(path, Path(str(make_url(db_url).database)))
+        wf = Workflow(db_url)
+        raw = Raw(db_url)
+    else:
+        schema, seqs = request.getfixturevalue("pg_template")
+        wf = Workflow(db_url)
+        wf.init()
+        raw = Raw(db_url)
+        for table in TABLES:
+            raw.run(f"INSERT INTO {table} SELECT * FROM {schema}.{table}")
+        raw.run(f"UPDATE zwgk_chain SET seq = t.seq, hash = t.hash FROM {schema}.zwgk_chain t "
+                "WHERE zwgk_chain.id = t.id")
+    yield Setup(db_url, wf, raw, dict(seqs))
+    raw.close()
+    wf.close()
+
+
+@pytest.fixture
+def tampered(built: Setup) -> Setup:
+    """The same, with the append-only triggers dropped and the untampered log checked first."""
+    report = built.wf.verify()
+    assert report.ok and report.events == 20 and report.items == 4, report
+    built.raw.drop_guards()
+    return built
+
+
+def fails_with(wf: Workflow, first: str, against: Digest | None = None, *, prefix: bool = False) -> None:
+    """verify() is not ok and its first problem is `first` (or starts with it)."""
+    report = wf.verify(against)
+    assert not report.ok
+    got = report.first_problem or ""
+    assert got.startswith(first) if prefix else got == first, report.problems
+
+
+# -- the database itself refuses -------------------------------------------------------------------------
+
+
+REFUSED_SQL = [
+    "UPDATE zwgk_event SET actor = 'multi' WHERE seq = 6",
+    "UPDATE zwgk_event SET hash = prev_hash",
+    "DELETE FROM zwgk_event WHERE seq = 6",
+    "DELETE FROM zwgk_event",
+]
+
+
+def test_event_table_refuses_update_and_delete(built: Setup) -> None:
+    before = built.raw.rows("SELECT * FROM zwgk_event ORDER BY seq")
+    for sql in REFUSED_SQL:
+        verb = sql.split()[0]
+        with pytest.raises(REFUSED, match=f"zwgk_event is append-only: {verb} refused"):
+            built.raw.run(sql)
+        assert built.raw.rows("SELECT * FROM zwgk_event ORDER BY seq") == before, sql
+    assert built.raw.event(6)["actor"] == "lead"
+    assert built.wf.verify().ok
+
+
+def test_event_table_refuses_truncate_on_postgresql(pg_url: str) -> None:
+    wf = seed(Workflow(pg_url))
+    try:
+        build(wf)
+        raw = Raw(pg_url)
+        try:
+            with pytest.raises(DBAPIError, match="zwgk_event is append-only: TRUNCATE refused"):
+                raw.run("TRUNCATE zwgk_event")
+            assert raw.rows("SELECT count(*) FROM zwgk_event") == [(20,)]
+        finally:
+            raw.close()
+        assert wf.verify().ok
+    finally:
+        wf.close()
+
+
+def test_the_engine_connection_is_refused_too(built: Setup) -> None:
+    """Not just a side door: the engine's own connection cannot rewrite the log either."""
+    with pytest.raises(DBAPIError, match="append-only"), built.wf.engine.begin() as c:
+        c.exec_driver_sql("UPDATE zwgk_event SET comment = 'x' WHERE seq = 1")
+    assert built.raw.event(1)["comment"] is None
+
+
+# -- modified events -------------------------------------------------------------------------------------
+
+
+CHANGES = [
+    ("actor", "multi"),
+    ("reason", "另一个理由"),
+    ("at", "2020-01-01T00:00:00.000000+00:00"),
+    ("to_state", "published"),
+    ("from_state", "draft"),
+    ("action", "clear"),
+    ("item_id", "A"),
+    ("round", 2),
+    ("ground", "art14"),
+    ("comment", "伪造的备注"),
+    ("comment", 'tab\t"quote" \\ \u0001 é </script> \u2028'),
+    ("reason", None),
+    ("ground", None),
+    ("decision", "full"),
+    ("role", "head"),
+    ("recorded_by", "clerk"),
+    ("pipeline_version", "2019.1+000000000000"),
+    ("content_hash", "0" * 64),
+    ("hash", "f" * 64),
+]
+
+
+def test_modified_middle_event(tampered: Setup) -> None:
+    """Each field in turn is changed, caught at that event, and put back (after which all is well again)."""
+    raw, seq = tampered.raw, tampered.seqs["C", "withhold"]
+    original = raw.event(seq)
+    for field, value in CHANGES:
+        assert original[field] != value, field
+        raw.set_event(seq, **{field: value})
+        report = tampered.wf.verify()
+        assert report.first_problem == f"event {seq}: {MODIFIED}", (field, report.problems)
+        raw.set_event(seq, **{field: original[field]})
+        assert tampered.wf.verify().ok, field
+
+
+def test_modified_prev_hash(tampered: Setup) -> None:
+    seq = tampered.seqs["A", "check"]
+    tampered.raw.set_event(seq, prev_hash=tampered.raw.event(seq - 2)["hash"])
+    fails_with(tampered.wf, f"event {seq}: {LINK}")
+
+
+def test_modified_and_rehashed_breaks_the_next_link(tampered: Setup) -> None:
+    raw, seq = tampered.raw, tampered.seqs["A", "clear"]
+    original = raw.event(seq)
+    for field, value in [("actor", "multi"), ("decision", "partial"), ("at", "2026-01-01"), ("content_hash", "1" * 64)]:
+        raw.set_event(seq, **{field: value})
+        raw.rehash(seq)
+        report = tampered.wf.verify()
+        assert report.first_problem == f"event {seq + 1}: {LINK}", (field, report.problems)
+        raw.set_event(seq, **{field: original[field]})
+        assert raw.rehash(seq) == original["hash"]
+    assert tampered.wf.verify().ok
+
+
+def test_last_event_modified_and_rehashed_disagrees_with_the_head(tampered: Setup) -> None:
+    tampered.raw.set_event(20, actor="multi")
+    tampered.raw.rehash(20)
+    fails_with(tampered.wf, "chain head says event 20 but the log ends at event 20 "
+                            "(events deleted from the end, or the head was altered)")
+
+
+def test_full_rewrite_is_caught_by_an_earlier_digest(tampered: Setup) -> None:
+    """Relinking everything after the change (and the head) fools the chain; a digest kept elsewhere does not."""
+    kept = tampered.wf.digest()
+    seq = tampered.seqs["A", "check"]
+    tampered.raw.set_event(seq, actor="multi")
+    tampered.raw.rewrite_from(seq)
+    assert tampered.wf.verify().ok  # the signer was swapped for another leader: consistent on its own
+    fails_with(tampered.wf, "digest 20: event 20 differs from the digest", against=kept)
+    early = Digest(seq - 1, tampered.raw.event(seq - 1)["hash"])
+    assert tampered.wf.verify(early).ok  # a digest from before the change cannot see it
+
+
+def test_full_rewrite_that_changes_a_state_is_caught_by_replay(tampered: Setup) -> None:
+    seq = tampered.seqs["C", "withhold"]
+    tampered.raw.set_event(seq, to_state="published", action="publish")
+    tampered.raw.rewrite_from(seq)
+    fails_with(tampered.wf, "item C: state withheld round 1 disagrees with its signatures "
+                            "(replay gives published round 1", prefix=True)
+
+
+def test_full_rewrite_that_breaks_an_items_sequence_is_caught_by_replay(tampered: Setup) -> None:
+    seq = tampered.seqs["A", "proofread"]
+    tampered.raw.set_event(seq, to_state="leader_check")
+    tampered.raw.rewrite_from(seq)
+    nxt = tampered.seqs["A", "clear"]
+    fails_with(tampered.wf, f"event {nxt}: item A moves from confidentiality_review but was in leader_check")
+
+
+# -- inserted, deleted and reordered events --------------------------------------------------------------
+
+
+def forged(raw: Raw, seq: int, prev_hash: str, **changes: Any) -> dict[str, Any]:
+    """A well-formed event copied from B's 'check', with a correct link and its own correct hash."""
+    row = raw.event(12) | {"seq": seq, "prev_hash": prev_hash, "at": "2026-12-31T23:59:00.000000+00:00"} | changes
+    row["hash"] = chain.event_hash([row[f] for f in chain.FIELDS])
+    return row
+
+
+def test_forged_event_appended_without_moving_the_head(tampered: Setup) -> None:
+    raw = tampered.raw
+    raw.insert_event(**forged(raw, 21, raw.tail()[1], action="publish", from_state="head_approval",
+                              to_state="published", actor="clerk", role="publisher"))
+    fails_with(tampered.wf, "chain head says event 20 but the log ends at event 21 "
+                            "(events deleted from the end, or the head was altered)")
+
+
+def test_forged_event_appended_with_the_head_moved(tampered: Setup) -> None:
+    raw = tampered.raw
+    row = forged(raw, 21, raw.tail()[1], action="publish", from_state="head_approval", to_state="published",
+                 actor="clerk", role="publisher")
+    raw.insert_event(**row)
+    raw.set_head(21, row["hash"])
+    fails_with(tampered.wf, "item B: state head_approval round 1 disagrees with its signatures "
+                            "(replay gives published round 1", prefix=True)
+
+
+def test_forged_event_appended_out_of_turn(tampered: Setup) -> None:
+    raw = tampered.raw
+    row = forged(raw, 21, raw.tail()[1], item_id="C", from_state="draft", to_state="withheld")
+    raw.insert_event(**row)
+    raw.set_head(21, row["hash"])
+    fails_with(tampered.wf, "event 21: item C moves from draft but was in withheld")
+
+
+def test_forged_event_for_an_item_without_a_creation(tampered: Setup) -> None:
+    raw = tampered.raw
+    raw.run("INSERT INTO zwgk_item SELECT 'X', title, body, unit_id, category, timing, kind, interprets, tags, "
+            "formed_on, drafter, 'published', round, version, created_at, updated_at FROM zwgk_item WHERE id = 'A'")
+    row = forged(raw, 21, raw.tail()[1], item_id="X", from_state="head_approval", to_state="published")
+    raw.insert_event(**row)
+    raw.set_head(21, row["hash"])
+    fails_with(tampered.wf, "event 21: item X has no creation event before it")
+
+
+def test_forged_event_inserted_in_the_middle(tampered: Setup) -> None:
+    raw = tampered.raw
+    # make room after event 9 (unique seq: move the tail out of the way and back, one past)
+    raw.run("UPDATE zwgk_event SET seq = seq + 1000 WHERE seq >= 10")
+    raw.run("UPDATE zwgk_event SET seq = seq - 999 WHERE seq >= 1000")
+    row = forged(raw, 10, raw.event(9)["hash"], action="comment", to_state="leader_check")
+    raw.insert_event(**row)
+    raw.set_head(*raw.tail())
+    fails_with(tampered.wf, f"event 11: {LINK}")
+
+
+def test_deleted_middle_event(tampered: Setup) -> None:
+    seq = tampered.seqs["B", "proofread"]
+    assert tampered.raw.delete_events("seq = :s", s=seq) == 1
+    fails_with(tampered.wf, f"event {seq + 1}: sequence jumps from {seq - 1} {GAP}")
+
+
+def test_deleted_first_event(tampered: Setup) -> None:
+    assert tampered.raw.delete_events("seq = 1") == 1
+    fails_with(tampered.wf, f"event 2: sequence jumps from 0 {GAP}")
+
+
+def test_deleted_last_event_is_caught_by_the_head(tampered: Setup) -> None:
+    assert tampered.raw.delete_events("seq = 20") == 1
+    fails_with(tampered.wf, "chain head says event 20 but the log ends at event 19 "
+                            "(events deleted from the end, or the head was altered)")
+
+
+def test_deleted_last_event_with_the_head_rewound_is_caught_only_by_a_digest(tampered: Setup) -> None:
+    kept = tampered.wf.digest()
+    assert kept.seq == 20
+    assert tampered.raw.delete_events("seq = 20") == 1  # B's approval: the state does not change
+    tampered.raw.set_head(*tampered.raw.tail())
+    assert tampered.wf.verify().ok
+    fails_with(tampered.wf, "digest 20: the log ends at event 19, before the digest (events deleted from the end)",
+               against=kept)
+
+
+def test_swapped_events(tampered: Setup) -> None:
+    raw = tampered.raw
+    a, b = tampered.seqs["A", "proofread"], tampered.seqs["A", "clear"]
+    assert b == a + 1
+    raw.run("UPDATE zwgk_event SET seq = -1 WHERE seq = :a", a=a)
+    raw.run("UPDATE zwgk_event SET seq = :a WHERE seq = :b", a=a, b=b)
+    raw.run("UPDATE zwgk_event SET seq = :b WHERE seq = -1", b=b)
+    assert raw.event(a)["action"] == "clear"
+    fails_with(tampered.wf, f"event {a}: {LINK}")
+
+
+def test_swapped_events_of_different_items(tampered: Setup) -> None:
+    raw = tampered.raw
+    raw.run("UPDATE zwgk_event SET seq = -1 WHERE seq = 1")
+    raw.run("UPDATE zwgk_event SET seq = 1 WHERE seq = 2")
+    raw.run("UPDATE zwgk_event SET seq = 2 WHERE seq = -1")
+    fails_with(tampered.wf, f"event 1: {LINK}")  # B's creation now comes first, but it links to A's
+
+
+def test_deleted_whole_item_in_the_middle(tampered: Setup) -> None:
+    raw = tampered.raw
+    assert raw.delete_events("item_id = 'C'") == 3
+    assert raw.run("DELETE FROM zwgk_item WHERE id = 'C'") == 1
+    raw.set_head(*raw.tail())  # the head still agrees: C's events were not the last
+    first, last = tampered.seqs["C", "create"], tampered.seqs["C", "withhold"]
+    fails_with(tampered.wf, f"event {last + 1}: sequence jumps from {first - 1} {GAP}")
+
+
+def test_deleted_whole_item_at_the_end_with_the_head_fixed(tampered: Setup) -> None:
+    wf, raw = tampered.wf, tampered.raw
+    new_info(wf, id="E", title="最后一项")
+    wf.advance("E", "submit", actor="clerk")
+    kept = wf.digest()
+    assert kept.seq == 22
+    assert raw.delete_events("item_id = 'E'") == 2
+    assert raw.run("DELETE FROM zwgk_item WHERE id = 'E'") == 1
+    raw.set_head(*raw.tail())
+    assert wf.verify().ok  # a clean cut of the newest events: only a digest kept elsewhere shows it
+    fails_with(wf, "digest 22: the log ends at event 20, before the digest (events deleted from the end)",
+               against=kept)
+
+
+def test_deleted_history_of_an_item_that_remains(tampered: Setup) -> None:
+    wf, raw = tampered.wf, tampered.raw
+    new_info(wf, id="E", title="最后一项")
+    assert raw.delete_events("item_id = 'E'") == 1
+    raw.set_head(*raw.tail())
+    fails_with(wf, "item E: has no events (its history was deleted)")
+
+
+def test_deleted_item_whose_events_remain(tampered: Setup) -> None:
+    raw = tampered.raw
+    if raw.pg:
+        raw.run("ALTER TABLE zwgk_event DROP CONSTRAINT zwgk_event_item_id_fkey")
+    assert raw.run("DELETE FROM zwgk_item WHERE id = 'C'") == 1
+    fails_with(tampered.wf, f"item C: has events from {tampered.seqs['C', 'create']} on but the item is gone "
+                            "(deleted)")
+
+
+def test_event_field_overwritten_with_a_blob_is_reported_not_crashed_on(sqlite_url: str,
+                                                                       lite_template: tuple[Path, Any]) -> None:
+    """SQLite lets a forger store a BLOB in any column; verify must still name the event, not fail on it."""
+    copy_sqlite(lite_template[0], Path(str(make_url(sqlite_url).database)))
+    raw = Raw(sqlite_url)
+    raw.drop_guards()
+    raw.set_event(5, actor=b"sec")
+    raw.close()
+    with Workflow(sqlite_url) as wf:
+        report = wf.verify()
+    assert report.first_problem == f"event 5: {MODIFIED}", report.problems
+
+
+# -- items that disagree with their signatures -----------------------------------------------------------
+
+
+def test_item_state_changed(tampered: Setup) -> None:
+    tampered.raw.set_item("B", state="published")
+    fails_with(tampered.wf, "item B: state published round 1 disagrees with its signatures "
+                            "(replay gives head_approval round 1", prefix=True)
+
+
+def test_item_round_changed(tampered: Setup) -> None:
+    tampered.raw.set_item("D", round=1)
+    fails_with(tampered.wf, "item D: state draft round 1 disagrees with its signatures "
+                            "(replay gives draft round 2", prefix=True)
+
+
+def test_published_content_changed(tampered: Setup) -> None:
+    raw = tampered.raw
+    original = raw.rows("SELECT body, title, tags, formed_on, category FROM zwgk_item WHERE id = 'A'")[0]
+    for column, value, was in zip(["body", "title", "tags", "formed_on", "category"],
+                                  ["收入……（已改）", "2026年第三季度财务收支（修订）", '["result", "service"]',
+                                   "2026-10-09", "3.3"], original, strict=True):
+        raw.set_item("A", **{column: value})
+        assert tampered.wf.item("A").state == "published"
+        report = tampered.wf.verify()
+        assert report.first_problem == "item A: content differs from what was last signed", (column, report.problems)
+        raw.set_item("A", **{column: was})
+        assert tampered.wf.verify().ok, column
+
+
+def test_edited_draft_content_changed_after_the_edit(tampered: Setup) -> None:
+    tampered.raw.set_item("D", body="不是签过的那一稿")
+    fails_with(tampered.wf, "item D: content differs from what was last signed")
+
+
+@pytest.mark.parametrize(("column", "value"), [("tags", "not json"), ("formed_on", "10月8日")])
+def test_garbled_item_row_is_reported_not_crashed_on(tampered: Setup, column: str, value: str) -> None:
+    """A tamperer who writes junk into a signed column must get a report naming the item, not a traceback."""
+    tampered.raw.set_item("A", **{column: value})
+    report = tampered.wf.verify()
+    assert not report.ok
+    assert report.first_problem is not None and report.first_problem.startswith("item A"), report.problems
+
+
+# -- digests ---------------------------------------------------------------------------------------------
+
+
+def test_digest_of_the_untampered_log_verifies(built: Setup) -> None:
+    for seq in (1, 10, 20):
+        assert built.wf.verify(Digest(seq, built.raw.event(seq)["hash"])).ok
+    fails_with(built.wf, "digest 10: event 10 differs from the digest", against=Digest(10, "e" * 64))
+    fails_with(built.wf, "digest 25: the log ends at event 20, before the digest (events deleted from the end)",
+               against=Digest(25, "e" * 64))
+
+
+def test_digest_of_the_empty_log_still_verifies_later(db_url: str) -> None:
+    """`zwgk digest` right after `zwgk init` prints 0:000…; keeping it and checking later must not cry wolf."""
+    wf = seed(Workflow(db_url))
+    try:
+        empty = wf.digest()
+        assert empty == Digest(0, GENESIS_HASH)
+        publish(wf, new_info(wf))
+        report = wf.verify(against=empty)
+        assert report.ok, report.problems
+    finally:
+        wf.close()
+
+
+# -- the command line ------------------------------------------------------------------------------------
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = zwgk.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_verify_ok(built: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "--db", built.url, "verify")
+    assert (code, err) == (0, "")
+    assert out.strip() == "ok: 20 events, 4 items; chain and states agree"
+
+
+def test_cli_verify_names_the_first_bad_event(tampered: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    seq = tampered.seqs["A", "check"]
+    tampered.raw.set_event(seq, actor="multi")
+    tampered.raw.set_item("B", state="published")  # a second problem: reported on stdout, not stderr
+    code, out, err = cli(capsys, "--db", tampered.url, "verify")
+    assert code == 1
+    assert err.splitlines() == [f"zwgk: verify failed: event {seq}: {MODIFIED}"]
+    assert "also: item B" in out
+
+
+def test_cli_verify_against_a_digest_after_truncation(tampered: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "digest", "--db", tampered.url)
+    assert code == 0
+    kept = out.strip()
+    assert re.fullmatch(r"20:[0-9a-f]{64}", kept)
+    assert cli(capsys, "verify", "--db", tampered.url, "--against", kept)[0] == 0
+    # cut the last two events (B's approval and D's edit, state-neutral) and put D's body back
+    assert tampered.raw.delete_events("seq >= 19") == 2
+    tampered.raw.set_head(*tampered.raw.tail())
+    tampered.raw.set_item("D", body="收入……")
+    assert cli(capsys, "verify", "--db", tampered.url)[0] == 0
+    code, _, err = cli(capsys, "verify", "--db", tampered.url, "--against", kept)
+    assert code == 1
+    assert err.splitlines() == ["zwgk: verify failed: digest 20: the log ends at event 18, before the digest "
+                                "(events deleted from the end)"]
+
+
+def test_cli_verify_exit_status_of_the_real_program(sqlite_url: str,
+                                                    lite_template: tuple[Path, Any]) -> None:
+    copy_sqlite(lite_template[0], Path(str(make_url(sqlite_url).database)))
+    zwgk_bin = str(Path(sys.executable).with_name("zwgk"))
+    ok = subprocess.run([zwgk_bin, "--db", sqlite_url, "verify"], capture_output=True, text=True, timeout=60)
+    assert (ok.returncode, ok.stderr) == (0, ""), ok.stderr
+    raw = Raw(sqlite_url)
+    raw.drop_guards()
+    raw.delete_events("seq = 5")
+    raw.close()
+    bad = subprocess.run([zwgk_bin, "--db", sqlite_url, "verify"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1
+    assert bad.stderr.splitlines() == [f"zwgk: verify failed: event 6: sequence jumps from 4 {GAP}"]
+
+
+# -- property: any single change to any event is caught, at that event ---------------------------------
+
+N = 20
+TAMPERABLE = [f for f in chain.FIELDS if f != "seq"] + ["hash"]
+NULLABLE = {"from_state", "role", "recorded_by", "paper_sha256", "comment", "reason", "ground", "decision"}
+TEXT = st.text(st.characters(codec="utf-8"), max_size=70)  # any text a driver can store
+# Whatever a forger can write with SQLite's loose typing (column affinity may convert it; we read it back).
+SCALAR = TEXT | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def tamperings(draw: st.DrawFn) -> tuple[int, str, Any, bool]:
+    seq = draw(st.integers(1, N))
+    field = draw(st.sampled_from(TAMPERABLE))
+    value = draw(st.none() | SCALAR) if field in NULLABLE else draw(SCALAR)
+    rehash = field != "hash" and draw(st.booleans())
+    return seq, field, value, rehash
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tamperings())
+def test_any_single_change_is_caught_at_that_event(lite_template: tuple[Path, Any],
+                                                   case: tuple[int, str, Any, bool]) -> None:
+    seq, field, value, rehash = case
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "zwgk.db"
+        copy_sqlite(lite_template[0], path)
+        raw = Raw(f"sqlite:///{path}")
+        try:
+            raw.drop_guards()
+            before = raw.event(seq)[field]
+            raw.set_event(seq, **{field: value})
+            assume(raw.event(seq)[field] != before)  # e.g. 2.0 or " 2" stored in `round` is still 2
+            if rehash:
+                raw.rehash(seq)
+        finally:
+            raw.close()
+        with Workflow(f"sqlite:///{path}") as wf:
+            report = wf.verify()
+    assert not report.ok
+    first = report.first_problem or ""
+    if not rehash:
+        expected = LINK if field == "prev_hash" else MODIFIED
+        assert first == f"event {seq}: {expected}", report.problems
+    elif field == "prev_hash":
+        assert first == f"event {seq}: {LINK}", report.problems
+    elif seq < N:
+        # the change itself is self-consistent; the replay may see it at once, else the next link breaks
+        assert first.startswith((f"event {seq}: ", f"event {seq + 1}: {LINK}")), report.problems
+    else:
+        assert first.startswith((f"event {seq}: ", f"chain head says event {seq} ")), report.problems
