@@ -33,10 +33,7 @@ def canonical_sql(dialect: str) -> str:
     to_json() pieces and hashes it itself. Python rechecks any mismatch, so these are only the fast path.
     """
     if dialect == "sqlite":
-        # A tampered row may hold a BLOB, which json_array() refuses: turn it into text that cannot match.
-        cols = [f if f in _INTEGER_FIELDS else f"CASE typeof({f}) WHEN 'blob' THEN 'blob:' || hex({f}) ELSE {f} END"
-                for f in FIELDS]
-        return f"json_array('{FORMAT}', {', '.join(cols)})"
+        return f"json_array('{FORMAT}', {', '.join(FIELDS)})"
     parts = [f"{f}::text" if f in _INTEGER_FIELDS else f"coalesce(to_json({f})::text, 'null')" for f in FIELDS]
     text = f"""'["{FORMAT}",' || {" || ',' || ".join(parts)} || ']'"""
     return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
@@ -86,19 +83,15 @@ class Report:
 class Verifier:
     """Walks events in sequence order once: recomputes each hash, checks the links, and replays each item."""
 
-    def __init__(self, genesis: str) -> None:
+    def __init__(self, genesis: str, against: Digest | None = None) -> None:
         self.report = Report()
         self.last_seq = 0
         self.last_hash = self.genesis = genesis
         self.replay: dict[str, list[Any]] = {}  # item id -> [state, round, content hash, first seq]
         self.hashes_at: dict[int, str] = {}
-        self._want: set[int] = set()
+        self._want: set[int] = {against.seq} if against else set()
 
-    def remember(self, seq: int) -> None:
-        """Keep the hash at `seq`, to compare against a digest taken earlier."""
-        self._want.add(seq)
-
-    def feed(self, rows: Iterable[Sequence[Any]], digest_of: Callable[[Any], str],
+    def feed(self, rows: Iterable[Sequence[Any]], digest_of: Callable[[Any], str | None],
              recheck: Callable[[int], str | None]) -> None:
         """Rows are (seq, item_id, round, from_state, to_state, content_hash, prev_hash, hash, computed).
 

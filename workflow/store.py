@@ -45,7 +45,8 @@ class Store:
             ("item", _ITEM), ("item_locked", _ITEM + lock), ("person", _PERSON), ("signers", _SIGNERS),
             ("move", _MOVE), ("head", _HEAD), ("head_locked", _HEAD + lock), ("append", _APPEND),
             ("advance_head", _ADVANCE_HEAD), ("event", _EVENT),
-            ("verify", _VERIFY.format(canonical=chain.canonical_sql(dialect))))}
+            ("verify", _VERIFY.format(canonical=chain.canonical_sql(dialect))),
+            ("verify_in_python", _VERIFY.format(canonical="seq")))}
 
     def _style(self, sql: str) -> str:
         return _NAMED.sub(r"%(\1)s", sql) if self.pg else sql
