@@ -17,5 +17,5 @@ def configure(*, json: bool = False, level: int = logging.WARNING) -> None:
                     structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,  # the CLI reconfigures (-v) after loggers exist
     )
