@@ -63,8 +63,8 @@ class PipelineMachine:
         action = self.pipeline.action(state, action_id)
         if action is None:
             allowed = ", ".join(a.id for a in self.pipeline.actions_from(state)) or "none"
-            raise ActionNotAvailable(f"item {attempt.item} is in state {self.pipeline.label(state)}; "
-                                     f"'{action_id}' is not possible there (possible: {allowed})")
+            raise ActionNotAvailable(f"item {attempt.item} is in state {self.pipeline.label(state)}; {attempt.actor} "
+                                     f"cannot '{action_id}' there (possible: {allowed})")
         subject = _Subject(state)
         self._machine.events[action_id].trigger(subject, attempt=attempt)
         return action, subject.state
@@ -88,12 +88,12 @@ class PipelineMachine:
             raise RoleMissing(f"{where}: {attempt.actor} does not hold the role {role.id} ({role.zh}) "
                               f"needed to {action.id} ({action.zh})")
         if action.to is None and action.id in attempt.round_signers:
-            raise AlreadySigned(f"{where}: {action.id} ({action.zh}) was already signed in this round "
-                                f"by {attempt.round_signers[action.id]}")
+            raise AlreadySigned(f"{where}: {attempt.actor} cannot sign {action.id} ({action.zh}) again: it was "
+                                f"already signed in this round by {attempt.round_signers[action.id]}")
         for need in action.requires:
             if need not in attempt.round_signers:
-                raise PrerequisiteMissing(f"{where}: {action.id} ({action.zh}) needs {need} "
-                                          f"({_zh(p, need)}) signed first in this round")
+                raise PrerequisiteMissing(f"{where}: {attempt.actor} cannot sign {action.id} ({action.zh}) yet: "
+                                          f"it needs {need} ({_zh(p, need)}) signed first in this round")
         for other in sorted(p.distinct_from(action.id)):
             if attempt.round_signers.get(other) == attempt.actor:
                 raise SeparationOfDuties(f"{where}: {attempt.actor} signed {other} ({_zh(p, other)}) in this round "
@@ -108,7 +108,7 @@ def _zh(p: Pipeline, action_id: str) -> str:
 
 def _check_inputs(action: Action, attempt: Attempt, where: str) -> None:
     def refuse(problem: str) -> InputMissing:
-        return InputMissing(f"{where}: {action.id} ({action.zh}) {problem}")
+        return InputMissing(f"{where}: {action.id} ({action.zh}) by {attempt.actor} {problem}")
 
     if action.decisions:
         if attempt.decision not in action.decisions:

@@ -183,7 +183,7 @@ def _strings(entry: dict[str, Any], key: str, loc: _Locator, table: str, i: int)
 def _ident(entry: dict[str, Any], loc: _Locator, table: str, i: int) -> str:
     ident = _text(entry, "id", loc, table, i)
     if not _ID.fullmatch(ident):
-        raise loc.error(f"{table} id '{ident}' must be lower-case letters, digits and _", table, i, "id")
+        raise loc.error(f"{table} id {ident!r} must be lower-case letters, digits and _", table, i, "id")
     return ident
 
 
@@ -223,12 +223,18 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
         if unknown:
             key = sorted(unknown)[0]
             raise loc.error(f"action #{i + 1}: unknown key '{key}'", "action", i, key)
+        ident = _ident(a, loc, "action", i)
+        if "to" in a and not isinstance(a["to"], str):
+            raise loc.error(f"action '{ident}': 'to' must be a state id", "action", i, "to")
+        for flag in ("reason", "new_round"):
+            if not isinstance(a.get(flag, False), bool):
+                raise loc.error(f"action '{ident}': '{flag}' must be true or false", "action", i, flag)
         act = Action(
-            id=_ident(a, loc, "action", i), zh=_text(a, "zh", loc, "action", i), en=_text(a, "en", loc, "action", i),
+            id=ident, zh=_text(a, "zh", loc, "action", i), en=_text(a, "en", loc, "action", i),
             source=_text(a, "from", loc, "action", i), to=a.get("to"), role=_text(a, "role", loc, "action", i),
-            requires=_strings(a, "requires", loc, "action", i), reason=bool(a.get("reason", False)),
+            requires=_strings(a, "requires", loc, "action", i), reason=a.get("reason", False),
             grounds=_strings(a, "grounds", loc, "action", i), decisions=_strings(a, "decisions", loc, "action", i),
-            reason_for=_strings(a, "reason_for", loc, "action", i), new_round=bool(a.get("new_round", False)),
+            reason_for=_strings(a, "reason_for", loc, "action", i), new_round=a.get("new_round", False),
         )
         for key, value, known in (("from", act.source, state_ids), ("to", act.to, state_ids),
                                   ("role", act.role, role_ids)):

@@ -20,6 +20,6 @@ def test_readme_example_runs(index: int, capsys: pytest.CaptureFixture[str]) -> 
     exec(compile(BLOCKS[index], f"README.md example {index + 1}", "exec"), {})
     out = capsys.readouterr().out
     if index == 0:
-        assert "'check' is not possible there" in out
+        assert "lead cannot 'check' there" in out
         assert "['clear', 'withhold', 'return']" in out
         assert "changed since you read it" in out
