@@ -24,8 +24,6 @@ from workflow.model import Item, Person, Signature, Unit
 from workflow.store import Store
 from workflow.subscriptions import HostConnection, Subscriber, Subscriptions
 
-log = structlog.get_logger("zwgk")
-
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _EVENT_COLS = [t.event.c[name] for name in chain.FIELDS] + [t.event.c.hash]
@@ -70,6 +68,8 @@ class Workflow:
         self._subscriptions = Subscriptions(self.engine)
         self._pg = self.engine.dialect.name == "postgresql"
         self._store = Store(self.engine.dialect.name)
+        # Bound once, with the logging set up at this moment: a lazy proxy re-binds on every call.
+        self._log = structlog.get_logger("zwgk").bind()
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
@@ -109,6 +109,30 @@ class Workflow:
             with conn.begin():
                 yield conn
 
+    @contextmanager
+    def _cursor(self, host: HostConnection | None) -> Iterator[Any]:
+        """A DBAPI cursor in the host's transaction, or in one of ours on a pooled DBAPI connection.
+
+        A SQLAlchemy Connection costs ~100 µs of Python per transaction, as much as a signature itself
+        (bench/signatures.py), so the hot path takes the connection from the pool directly.
+        """
+        if host is not None:
+            yield self._store.cursor(host.connection() if isinstance(host, Session) else host)
+            return
+        raw = self.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            if not self._pg:
+                cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                raw.rollback()
+                raise
+            raw.commit()
+        finally:
+            raw.close()
+
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call `callback(signature)` once each signature is committed. Returns a function that unsubscribes.
 
@@ -118,7 +142,7 @@ class Workflow:
         return self._subscriptions.add(callback)
 
     def _announce(self, host: HostConnection | None, sig: Signature) -> None:
-        log.info("signed", item=sig.item_id, action=sig.action, actor=sig.actor, seq=sig.seq, state=sig.to_state)
+        self._log.info("signed", item=sig.item_id, action=sig.action, actor=sig.actor, seq=sig.seq, state=sig.to_state)
         self._subscriptions.signed(host, sig)
 
     # -- units and people --------------------------------------------------------------------------------
@@ -194,8 +218,9 @@ class Workflow:
             _check_id("item", id)
         now = self.clock()
         with self._tx(conn) as c:
+            cur = self._store.cursor(c)
             self._require(c, t.unit, unit, "unit")
-            actor = self._actor(c, drafter)
+            actor = self._actor(cur, drafter)
             role = self.pipeline.drafter_role
             if role not in actor.roles:
                 raise InvalidInput(f"{drafter} does not hold the role {role} needed to draft an item")
@@ -203,7 +228,7 @@ class Workflow:
                 policy = c.execute(select(t.item.c.kind).where(t.item.c.id == interprets)).first()
                 if policy is None or policy.kind != "policy":
                     raise InvalidInput(f"item '{interprets}' is not a policy document, so it cannot be interpreted")
-            head = self._chain_head(c)
+            head = self._chain_head(cur)
             item_id = id or self._free_item_id(c, f"{now.astimezone(OFFICE_TZ).year}-{head[0] + 1:06d}")
             stamp = _stamp(now)
             self._insert_once(c, t.item, f"item {item_id} already exists",
@@ -212,8 +237,8 @@ class Workflow:
                               formed_on=formed_on.isoformat() if formed_on else None, drafter=drafter,
                               state=self.pipeline.initial, round=1, version=1, created_at=stamp, updated_at=stamp)
             item = self._load_item(c, item_id)
-            sig = self._append(c, head, item, "create", None, self.pipeline.initial, actor.id, role, stamp,
-                               comment=comment)
+            sig = self._append(cur, item_id, 1, "create", None, self.pipeline.initial, actor.id, role, now,
+                               chain.content_hash(item.content()), comment=comment)
         self._announce(conn, sig)
         return item
 
@@ -222,11 +247,12 @@ class Workflow:
                   expected_version: int | None = None, conn: HostConnection | None = None) -> Signature:
         """Change a draft's content; signed like every other step. Refused outside the initial state."""
         with self._tx(conn) as c:
+            cur = self._store.cursor(c)
             item = self._locked_item(c, item_id, expected_version)
             if item.state != self.pipeline.initial:
                 raise NotEditable(f"item {item_id} is in state {self.pipeline.label(item.state)}; "
                                   f"only a {self.pipeline.initial} can be edited (return it first)")
-            who = self._actor(c, actor)
+            who = self._actor(cur, actor)
             role = self.pipeline.drafter_role
             if role not in who.roles:
                 raise InvalidInput(f"{actor} does not hold the role {role} needed to edit a draft")
@@ -243,11 +269,11 @@ class Workflow:
                 changes["formed_on"] = formed_on.isoformat()
             if not changes:
                 raise InvalidInput("nothing to change")
-            stamp = _stamp(self.clock())
-            self._update_draft(c, item, changes | {"updated_at": stamp})
+            now = self.clock()
+            self._update_draft(c, item, changes | {"updated_at": _stamp(now)})
             edited = self._load_item(c, item_id)
-            sig = self._append(c, self._chain_head(c), edited, "edit", item.state, item.state, who.id, role, stamp,
-                               comment=comment)
+            sig = self._append(cur, item_id, item.round, "edit", item.state, item.state, who.id, role, now,
+                               chain.content_hash(edited.content()), comment=comment)
         self._announce(conn, sig)
         return sig
 
@@ -268,26 +294,26 @@ class Workflow:
             raise InvalidInput("paper_sha256 must be 64 lower-case hex digits")
         if paper_sha256 is not None and recorded_by is None:
             raise InvalidInput("a scanned sheet (paper_sha256) goes with the clerk who recorded it (recorded_by)")
-        with self._tx(conn) as c:
-            current = self._locked_item(c, item_id, expected_version)
-            who = self._actor(c, actor)
+        with self._cursor(conn) as cur:
+            state, rnd, version = self._state_of(cur, item_id, expected_version)
+            who = self._actor(cur, actor)
             if recorded_by is not None:
-                self._actor(c, recorded_by)
-            attempt = Attempt(item=item_id, actor=who.id, roles=frozenset(who.roles), round=current.round,
-                              round_signers=self._round_signers(c, item_id, current.round),
-                              reason=reason, ground=ground, decision=decision)
-            step, to_state = self.machine.fire(current.state, action, attempt)
-            new_round = current.round + 1 if step.new_round else current.round
-            stamp = _stamp(self.clock())
-            moved = self._store.write(c, "move", {"state": to_state, "round": new_round, "at": stamp, "id": item_id,
-                                                  "version": current.version})
+                self._actor(cur, recorded_by)
+            signed = self._store.all(cur, "round", {"item_id": item_id, "round": rnd})
+            attempt = Attempt(item=item_id, actor=who.id, roles=frozenset(who.roles), round=rnd,
+                              round_signers={a: p for a, p, _ in signed}, reason=reason, ground=ground,
+                              decision=decision)
+            step, to_state = self.machine.fire(state, action, attempt)
+            new_round = rnd + 1 if step.new_round else rnd
+            now = self.clock()
+            moved = self._store.write(cur, "move", {"state": to_state, "round": new_round, "at": _stamp(now),
+                                                    "id": item_id, "version": version})
             if moved != 1:
                 raise ItemChanged(f"item {item_id} changed while this signature was being made; "
                                   "reload it and try again")
-            sig = self._append(c, self._chain_head(c), current, step.id, current.state, to_state, who.id, step.role,
-                               stamp, round=new_round, comment=comment, reason=reason, ground=ground,
-                               decision=decision, paper_sha256=paper_sha256,
-                               recorded_by=recorded_by if recorded_by != who.id else None)
+            sig = self._append(cur, item_id, new_round, step.id, state, to_state, who.id, step.role, now,
+                               signed[-1][2], comment=comment, reason=reason, ground=ground, decision=decision,
+                               paper_sha256=paper_sha256, recorded_by=recorded_by if recorded_by != who.id else None)
         self._announce(conn, sig)
         return sig
 
@@ -314,16 +340,17 @@ class Workflow:
         """What this person may sign on this item now (they may still have to give a reason or ground)."""
         with self._tx(None, write=False) as c:
             item = self._load_item(c, item_id)
-            who = self._actor(c, person_id)
+            cur = self._store.cursor(c)
+            who = self._actor(cur, person_id)
             return self.machine.allowed(item.state, Attempt(
                 item=item_id, actor=who.id, roles=frozenset(who.roles), round=item.round,
-                round_signers=self._round_signers(c, item_id, item.round)))
+                round_signers=self._round_signers(cur, item_id, item.round)))
 
     def next_steps(self, item_id: str) -> list[tuple[Action, list[str]]]:
         """Each action possible now, with the active people who may sign it."""
         with self._tx(None, write=False) as c:
             item = self._load_item(c, item_id)
-            signers = self._round_signers(c, item_id, item.round)
+            signers = self._round_signers(self._store.cursor(c), item_id, item.round)
             people = [p for p in self._people(c, t.person.c.active.is_(True))]
         out = []
         for action in self.pipeline.actions_from(item.state):
@@ -336,7 +363,7 @@ class Workflow:
 
     def digest(self) -> chain.Digest:
         with self._tx(None, write=False) as c:
-            seq, h = self._chain_head(c, lock=False)
+            seq, h = self._chain_head(self._store.cursor(c), lock=False)
         return chain.Digest(seq, h)
 
     def verify(self, against: chain.Digest | None = None) -> chain.Report:
@@ -347,13 +374,13 @@ class Workflow:
         with self._tx(None, write=False) as c:
 
             def recheck(seq: int) -> str | None:
-                row = self._store.one(c, "event", {"seq": seq})
+                row = self._store.one(self._store.cursor(c), "event", {"seq": seq})
                 try:
                     return chain.event_hash(row[:-1]) if row else None
                 except (TypeError, ValueError):  # a value no signature could hold (bytes, say): tampered
                     return None
 
-            head = self._chain_head(c, lock=False)
+            head = self._chain_head(self._store.cursor(c), lock=False)
             try:
                 verifier.feed(self._store.stream(c, "verify"), digest_of, recheck)
             except self.engine.dialect.loaded_dbapi.Error:
@@ -399,8 +426,8 @@ class Workflow:
         if c.execute(select(table.c.id).where(table.c.id == id)).first() is None:
             raise NotFound(f"no {kind} '{id}'")
 
-    def _actor(self, c: Connection, person_id: str) -> Person:
-        rows = self._store.all(c, "person", {"id": person_id})
+    def _actor(self, cur: Any, person_id: str) -> Person:
+        rows = self._store.all(cur, "person", {"id": person_id})
         if not rows:
             raise NotFound(f"no person '{person_id}'")
         pid, name, unit, email, phone, active, _ = rows[0]
@@ -409,7 +436,7 @@ class Workflow:
         return Person(pid, name, unit, tuple(r[6] for r in rows if r[6]), email, phone, bool(active))
 
     def _load_item(self, c: Connection, id: str, *, links: bool = False, lock: bool = False) -> Item:
-        row = self._store.one(c, "item_locked" if lock else "item", {"id": id})
+        row = self._store.one(self._store.cursor(c), "item_locked" if lock else "item", {"id": id})
         if row is None:
             raise NotFound(f"no item '{id}'")
         item = _item(row)
@@ -421,10 +448,21 @@ class Workflow:
 
     def _locked_item(self, c: Connection, id: str, expected_version: int | None) -> Item:
         item = self._load_item(c, id, lock=True)
-        if expected_version is not None and item.version != expected_version:
-            raise ItemChanged(f"item {id} changed since you read it (version {expected_version}, now {item.version}, "
-                              f"state {self.pipeline.label(item.state)}); reload it and try again")
+        self._check_version(id, expected_version, item.version, item.state)
         return item
+
+    def _state_of(self, cur: Any, id: str, expected_version: int | None) -> tuple[str, int, int]:
+        """(state, round, version) of an item, locked until the end of the transaction."""
+        row = self._store.one(cur, "state_locked", {"id": id})
+        if row is None:
+            raise NotFound(f"no item '{id}'")
+        self._check_version(id, expected_version, row[2], row[0])
+        return row[0], row[1], row[2]
+
+    def _check_version(self, id: str, expected: int | None, version: int, state: str) -> None:
+        if expected is not None and version != expected:
+            raise ItemChanged(f"item {id} changed since you read it (version {expected}, now {version}, "
+                              f"state {self.pipeline.label(state)}); reload it and try again")
 
     def _update_draft(self, c: Connection, item: Item, values: dict[str, Any]) -> None:
         done = c.execute(update(t.item).where(and_(t.item.c.id == item.id, t.item.c.version == item.version))
@@ -432,29 +470,30 @@ class Workflow:
         if done.rowcount != 1:
             raise ItemChanged(f"item {item.id} changed while this signature was being made; reload it and try again")
 
-    def _round_signers(self, c: Connection, item_id: str, rnd: int) -> dict[str, str]:
-        return {action: actor for action, actor in self._store.all(c, "signers", {"item_id": item_id, "round": rnd})}
+    def _round_signers(self, cur: Any, item_id: str, rnd: int) -> dict[str, str]:
+        return {a: p for a, p, _ in self._store.all(cur, "round", {"item_id": item_id, "round": rnd})}
 
-    def _chain_head(self, c: Connection, *, lock: bool = True) -> tuple[int, str]:
-        row = self._store.one(c, "head_locked" if lock else "head", {})
+    def _chain_head(self, cur: Any, *, lock: bool = True) -> tuple[int, str]:
+        row = self._store.one(cur, "head_locked" if lock else "head", {})
         if row is None:
             raise SchemaMissing("the chain head is missing; run `zwgk init`")
         return row[0], row[1]
 
-    def _append(self, c: Connection, head: tuple[int, str], item: Item, action: str, from_state: str | None,
-                to_state: str, actor: str, role: str | None, stamp: str, *, round: int | None = None,
-                comment: str | None = None, reason: str | None = None, ground: str | None = None,
-                decision: str | None = None, recorded_by: str | None = None,
-                paper_sha256: str | None = None) -> Signature:
-        seq = head[0] + 1
-        values = (seq, item.id, item.round if round is None else round, action, from_state, to_state, actor, role,
-                  recorded_by, paper_sha256, stamp, comment, reason, ground, decision, self.pipeline.name,
-                  self.pipeline.full_version, chain.content_hash(item.content()), head[1])
+    def _append(self, cur: Any, item_id: str, round: int, action: str, from_state: str | None, to_state: str,
+                actor: str, role: str | None, now: datetime, content_hash: str, *, comment: str | None = None,
+                reason: str | None = None, ground: str | None = None, decision: str | None = None,
+                recorded_by: str | None = None, paper_sha256: str | None = None) -> Signature:
+        """Add one event at the head of the chain (locking the head until the transaction ends)."""
+        prev_seq, prev_hash = self._chain_head(cur)
+        at = now.astimezone(UTC)
+        values = (prev_seq + 1, item_id, round, action, from_state, to_state, actor, role, recorded_by, paper_sha256,
+                  _stamp(at), comment, reason, ground, decision, self.pipeline.name, self.pipeline.full_version,
+                  content_hash, prev_hash)
         digest = chain.event_hash(values)
-        self._store.write(c, "append", {**dict(zip(chain.FIELDS, values, strict=True)), "hash": digest})
-        if self._store.write(c, "advance_head", {"seq": seq, "hash": digest, "prev": head[0]}) != 1:
+        self._store.write(cur, "append", {**dict(zip(chain.FIELDS, values, strict=True)), "hash": digest})
+        if self._store.write(cur, "advance_head", {"seq": prev_seq + 1, "hash": digest, "prev": prev_seq}) != 1:
             raise ItemChanged("another signature was appended at the same moment; try again")
-        return _signature((*values, digest))
+        return Signature(*values[:10], at, *values[11:], digest)
 
 
 def _item(r: Sequence[Any]) -> Item:

@@ -19,7 +19,9 @@ _ITEM = ("SELECT id, title, body, unit_id, category, timing, kind, interprets, t
          "round, version, created_at, updated_at FROM zwgk_item WHERE id = :id")
 _PERSON = ("SELECT p.id, p.name, p.unit_id, p.email, p.phone, p.active, r.role FROM zwgk_person p "
            "LEFT JOIN zwgk_person_role r ON r.person_id = p.id WHERE p.id = :id ORDER BY r.role")
-_SIGNERS = "SELECT action, actor FROM zwgk_event WHERE item_id = :item_id AND round = :round"
+# The current round's events, oldest first; the last one carries the content hash now in force.
+_ROUND = "SELECT action, actor, content_hash FROM zwgk_event WHERE item_id = :item_id AND round = :round ORDER BY seq"
+_STATE = "SELECT state, round, version FROM zwgk_item WHERE id = :id"
 _MOVE = ("UPDATE zwgk_item SET state = :state, round = :round, version = version + 1, updated_at = :at "
          "WHERE id = :id AND version = :version")
 _HEAD = "SELECT seq, hash FROM zwgk_chain WHERE id = 1"
@@ -42,7 +44,8 @@ class Store:
         self.pg = dialect == "postgresql"
         lock = " FOR UPDATE" if self.pg else ""
         self.sql = {name: self._style(text) for name, text in (
-            ("item", _ITEM), ("item_locked", _ITEM + lock), ("person", _PERSON), ("signers", _SIGNERS),
+            ("item", _ITEM), ("item_locked", _ITEM + lock), ("person", _PERSON), ("round", _ROUND),
+            ("state_locked", _STATE + lock),
             ("move", _MOVE), ("head", _HEAD), ("head_locked", _HEAD + lock), ("append", _APPEND),
             ("advance_head", _ADVANCE_HEAD), ("event", _EVENT),
             ("verify", _VERIFY.format(canonical=chain.canonical_sql(dialect))),
@@ -51,9 +54,8 @@ class Store:
     def _style(self, sql: str) -> str:
         return _NAMED.sub(r"%(\1)s", sql) if self.pg else sql
 
-    def _cursor(self, conn: Connection) -> Any:
-        """One cursor per DBAPI connection, kept in its info dict: making a cursor per statement costs more
-        than the statement on SQLite."""
+    def cursor(self, conn: Connection) -> Any:
+        """The DBAPI cursor of a SQLAlchemy Connection, one per DBAPI connection (kept in its info dict)."""
         if not conn.in_transaction():
             conn.begin()  # as SQLAlchemy's autobegin would: the raw cursor must run inside a transaction
         cur = conn.info.get(_CURSOR)
@@ -61,19 +63,17 @@ class Store:
             cur = conn.info[_CURSOR] = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         return cur
 
-    def one(self, conn: Connection, name: str, params: dict[str, Any]) -> Sequence[Any] | None:
-        cur = self._cursor(conn)
+    def one(self, cur: Any, name: str, params: dict[str, Any]) -> Sequence[Any] | None:
         cur.execute(self.sql[name], params)
         return cur.fetchone()  # type: ignore[no-any-return]
 
-    def all(self, conn: Connection, name: str, params: dict[str, Any]) -> list[Sequence[Any]]:
-        cur = self._cursor(conn)
+    def all(self, cur: Any, name: str, params: dict[str, Any]) -> list[Sequence[Any]]:
         cur.execute(self.sql[name], params)
         return cur.fetchall()  # type: ignore[no-any-return]
 
     def stream(self, conn: Connection, name: str, size: int = 5000) -> Iterator[Sequence[Any]]:
         """Rows of a long query, on a cursor of its own so that other statements can run meanwhile."""
-        self._cursor(conn)
+        self.cursor(conn)
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cur.execute(self.sql[name])
@@ -82,8 +82,7 @@ class Store:
         finally:
             cur.close()
 
-    def write(self, conn: Connection, name: str, params: dict[str, Any]) -> int:
+    def write(self, cur: Any, name: str, params: dict[str, Any]) -> int:
         """Runs a write; returns the number of rows it touched."""
-        cur = self._cursor(conn)
         cur.execute(self.sql[name], params)
         return cur.rowcount  # type: ignore[no-any-return]
