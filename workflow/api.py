@@ -237,7 +237,7 @@ class Workflow:
                               formed_on=formed_on.isoformat() if formed_on else None, drafter=drafter,
                               state=self.pipeline.initial, round=1, version=1, created_at=stamp, updated_at=stamp)
             item = self._load_item(c, item_id)
-            sig = self._append(cur, item_id, 1, "create", None, self.pipeline.initial, actor.id, role, now,
+            sig = self._append_now(cur, item_id, 1, "create", None, self.pipeline.initial, actor.id, role, now,
                                chain.content_hash(item.content()), comment=comment)
         self._announce(conn, sig)
         return item
@@ -272,7 +272,7 @@ class Workflow:
             now = self.clock()
             self._update_draft(c, item, changes | {"updated_at": _stamp(now)})
             edited = self._load_item(c, item_id)
-            sig = self._append(cur, item_id, item.round, "edit", item.state, item.state, who.id, role, now,
+            sig = self._append_now(cur, item_id, item.round, "edit", item.state, item.state, who.id, role, now,
                                chain.content_hash(edited.content()), comment=comment)
         self._announce(conn, sig)
         return sig
@@ -295,25 +295,31 @@ class Workflow:
         if paper_sha256 is not None and recorded_by is None:
             raise InvalidInput("a scanned sheet (paper_sha256) goes with the clerk who recorded it (recorded_by)")
         with self._cursor(conn) as cur:
-            state, rnd, version = self._state_of(cur, item_id, expected_version)
+            locked = self._store.one(cur, "advance", {"id": item_id})
+            if locked is None:
+                raise NotFound(f"no item '{item_id}'")
+            state, rnd, version, head_seq, head_hash = locked
+            self._check_version(item_id, expected_version, version, state)
+            signed = self._store.all(cur, "round", {"item_id": item_id, "round": rnd})
             who = self._actor(cur, actor)
             if recorded_by is not None:
                 self._actor(cur, recorded_by)
-            signed = self._store.all(cur, "round", {"item_id": item_id, "round": rnd})
             attempt = Attempt(item=item_id, actor=who.id, roles=frozenset(who.roles), round=rnd,
                               round_signers={a: p for a, p, _ in signed}, reason=reason, ground=ground,
                               decision=decision)
             step, to_state = self.machine.fire(state, action, attempt)
             new_round = rnd + 1 if step.new_round else rnd
             now = self.clock()
-            moved = self._store.write(cur, "move", {"state": to_state, "round": new_round, "at": _stamp(now),
-                                                    "id": item_id, "version": version})
-            if moved != 1:
+            with self._store.batch(cur) as send:
+                moved = send("move", {"state": to_state, "round": new_round, "at": _stamp(now), "id": item_id,
+                                      "version": version})
+                sig, head_moved = self._append(
+                    send, (head_seq, head_hash), item_id, new_round, step.id, state, to_state, who.id, step.role,
+                    now, signed[-1][2], comment=comment, reason=reason, ground=ground, decision=decision,
+                    paper_sha256=paper_sha256, recorded_by=recorded_by if recorded_by != who.id else None)
+            if moved.rowcount != 1 or head_moved.rowcount != 1:
                 raise ItemChanged(f"item {item_id} changed while this signature was being made; "
                                   "reload it and try again")
-            sig = self._append(cur, item_id, new_round, step.id, state, to_state, who.id, step.role, now,
-                               signed[-1][2], comment=comment, reason=reason, ground=ground, decision=decision,
-                               paper_sha256=paper_sha256, recorded_by=recorded_by if recorded_by != who.id else None)
         self._announce(conn, sig)
         return sig
 
@@ -451,14 +457,6 @@ class Workflow:
         self._check_version(id, expected_version, item.version, item.state)
         return item
 
-    def _state_of(self, cur: Any, id: str, expected_version: int | None) -> tuple[str, int, int]:
-        """(state, round, version) of an item, locked until the end of the transaction."""
-        row = self._store.one(cur, "state_locked", {"id": id})
-        if row is None:
-            raise NotFound(f"no item '{id}'")
-        self._check_version(id, expected_version, row[2], row[0])
-        return row[0], row[1], row[2]
-
     def _check_version(self, id: str, expected: int | None, version: int, state: str) -> None:
         if expected is not None and version != expected:
             raise ItemChanged(f"item {id} changed since you read it (version {expected}, now {version}, "
@@ -479,21 +477,30 @@ class Workflow:
             raise SchemaMissing("the chain head is missing; run `zwgk init`")
         return row[0], row[1]
 
-    def _append(self, cur: Any, item_id: str, round: int, action: str, from_state: str | None, to_state: str,
-                actor: str, role: str | None, now: datetime, content_hash: str, *, comment: str | None = None,
-                reason: str | None = None, ground: str | None = None, decision: str | None = None,
-                recorded_by: str | None = None, paper_sha256: str | None = None) -> Signature:
-        """Add one event at the head of the chain (locking the head until the transaction ends)."""
-        prev_seq, prev_hash = self._chain_head(cur)
+    def _append(self, send: Callable[[str, dict[str, Any]], Any], head: tuple[int, str], item_id: str,
+                round: int, action: str, from_state: str | None, to_state: str, actor: str, role: str | None,
+                now: datetime, content_hash: str, *, comment: str | None = None, reason: str | None = None,
+                ground: str | None = None, decision: str | None = None, recorded_by: str | None = None,
+                paper_sha256: str | None = None) -> tuple[Signature, Any]:
+        """Add one event after `head` (read under lock). Returns the signature and the head update, whose
+        `rowcount` must be 1 once the writes are sent: otherwise another signature took that place."""
+        prev_seq, prev_hash = head
         at = now.astimezone(UTC)
         values = (prev_seq + 1, item_id, round, action, from_state, to_state, actor, role, recorded_by, paper_sha256,
                   _stamp(at), comment, reason, ground, decision, self.pipeline.name, self.pipeline.full_version,
                   content_hash, prev_hash)
         digest = chain.event_hash(values)
-        self._store.write(cur, "append", {**dict(zip(chain.FIELDS, values, strict=True)), "hash": digest})
-        if self._store.write(cur, "advance_head", {"seq": prev_seq + 1, "hash": digest, "prev": prev_seq}) != 1:
+        send("append", {**dict(zip(chain.FIELDS, values, strict=True)), "hash": digest})
+        moved = send("advance_head", {"seq": prev_seq + 1, "hash": digest, "prev": prev_seq})
+        return Signature(*values[:10], at, *values[11:], digest), moved
+
+    def _append_now(self, cur: Any, *args: Any, **kw: Any) -> Signature:
+        """`_append` at the current head, for the writes that are not on the hot path."""
+        with self._store.batch(cur) as send:
+            sig, moved = self._append(send, self._chain_head(cur), *args, **kw)
+        if moved.rowcount != 1:
             raise ItemChanged("another signature was appended at the same moment; try again")
-        return Signature(*values[:10], at, *values[11:], digest)
+        return sig
 
 
 def _item(r: Sequence[Any]) -> Item:

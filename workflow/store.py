@@ -8,7 +8,9 @@ SQL is written with `:name` parameters (sqlite3's named style) and rewritten to 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -21,7 +23,12 @@ _PERSON = ("SELECT p.id, p.name, p.unit_id, p.email, p.phone, p.active, r.role F
            "LEFT JOIN zwgk_person_role r ON r.person_id = p.id WHERE p.id = :id ORDER BY r.role")
 # The current round's events, oldest first; the last one carries the content hash now in force.
 _ROUND = "SELECT action, actor, content_hash FROM zwgk_event WHERE item_id = :item_id AND round = :round ORDER BY seq"
-_STATE = "SELECT state, round, version FROM zwgk_item WHERE id = :id"
+# A signature first locks the item, then the chain head (every writer in that order), and reads both.
+# The round's events are read by the next statement: on PostgreSQL a statement that waited for a lock
+# still sees the rows of other tables as they were when it started, so a join here would miss a
+# signature committed meanwhile.
+_ADVANCE = ("SELECT i.state, i.round, i.version, h.seq, h.hash FROM zwgk_item i CROSS JOIN zwgk_chain h "
+            "WHERE i.id = :id AND h.id = 1")
 _MOVE = ("UPDATE zwgk_item SET state = :state, round = :round, version = version + 1, updated_at = :at "
          "WHERE id = :id AND version = :version")
 _HEAD = "SELECT seq, hash FROM zwgk_chain WHERE id = 1"
@@ -45,7 +52,7 @@ class Store:
         lock = " FOR UPDATE" if self.pg else ""
         self.sql = {name: self._style(text) for name, text in (
             ("item", _ITEM), ("item_locked", _ITEM + lock), ("person", _PERSON), ("round", _ROUND),
-            ("state_locked", _STATE + lock),
+            ("advance", _ADVANCE + (" FOR UPDATE OF i, h" if self.pg else "")),
             ("move", _MOVE), ("head", _HEAD), ("head_locked", _HEAD + lock), ("append", _APPEND),
             ("advance_head", _ADVANCE_HEAD), ("event", _EVENT),
             ("verify", _VERIFY.format(canonical=chain.canonical_sql(dialect))),
@@ -82,7 +89,45 @@ class Store:
         finally:
             cur.close()
 
+    @contextmanager
+    def batch(self, cur: Any) -> Iterator[Callable[[str, dict[str, Any]], Sent]]:
+        """Writes sent together: one round trip on PostgreSQL (psycopg's pipeline mode).
+
+        Yields `send(name, params)`; the `rowcount` of what it returns is known once the block ends.
+        """
+        if not self.pg:
+            def run(name: str, params: dict[str, Any]) -> Sent:
+                cur.execute(self.sql[name], params)
+                return Sent(cur.rowcount)
+
+            yield run
+            return
+        conn = cur.connection
+        sent: list[tuple[Any, Sent]] = []
+
+        def send(name: str, params: dict[str, Any]) -> Sent:
+            c = conn.cursor()
+            sent.append((c, Sent()))
+            c.execute(self.sql[name], params)
+            return sent[-1][1]
+
+        try:
+            with conn.pipeline():
+                yield send
+            for c, result in sent:
+                result.rowcount = c.rowcount
+        finally:
+            for c, _ in sent:
+                c.close()
+
     def write(self, cur: Any, name: str, params: dict[str, Any]) -> int:
         """Runs a write; returns the number of rows it touched."""
         cur.execute(self.sql[name], params)
         return cur.rowcount  # type: ignore[no-any-return]
+
+
+@dataclass
+class Sent:
+    """A write sent in a batch; `rowcount` is filled in when the batch has been sent."""
+
+    rowcount: int = -1
