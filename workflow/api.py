@@ -295,15 +295,19 @@ class Workflow:
         if paper_sha256 is not None and recorded_by is None:
             raise InvalidInput("a scanned sheet (paper_sha256) goes with the clerk who recorded it (recorded_by)")
         with self._cursor(conn) as cur:
-            locked = self._store.one(cur, "advance", {"id": item_id})
-            if locked is None:
+            with self._store.batch(cur) as send:  # the round's events are read after the lock is held
+                locked = send("advance", {"id": item_id})
+                signer = send("person", {"id": actor})
+                clerk = send("person", {"id": recorded_by}) if recorded_by is not None else None
+                round_events = send("current_round", {"item_id": item_id})
+            if not locked.rows:
                 raise NotFound(f"no item '{item_id}'")
-            state, rnd, version, head_seq, head_hash = locked
+            state, rnd, version, head_seq, head_hash = locked.rows[0]
             self._check_version(item_id, expected_version, version, state)
-            signed = self._store.all(cur, "round", {"item_id": item_id, "round": rnd})
-            who = self._actor(cur, actor)
-            if recorded_by is not None:
-                self._actor(cur, recorded_by)
+            signed = round_events.rows
+            who = _person(signer.rows, actor)
+            if clerk is not None:
+                _person(clerk.rows, str(recorded_by))
             attempt = Attempt(item=item_id, actor=who.id, roles=frozenset(who.roles), round=rnd,
                               round_signers={a: p for a, p, _ in signed}, reason=reason, ground=ground,
                               decision=decision)
@@ -433,13 +437,7 @@ class Workflow:
             raise NotFound(f"no {kind} '{id}'")
 
     def _actor(self, cur: Any, person_id: str) -> Person:
-        rows = self._store.all(cur, "person", {"id": person_id})
-        if not rows:
-            raise NotFound(f"no person '{person_id}'")
-        pid, name, unit, email, phone, active, _ = rows[0]
-        if not active:
-            raise InvalidInput(f"person {person_id} is no longer active")
-        return Person(pid, name, unit, tuple(r[6] for r in rows if r[6]), email, phone, bool(active))
+        return _person(self._store.all(cur, "person", {"id": person_id}), person_id)
 
     def _load_item(self, c: Connection, id: str, *, links: bool = False, lock: bool = False) -> Item:
         row = self._store.one(self._store.cursor(c), "item_locked" if lock else "item", {"id": id})
@@ -501,6 +499,16 @@ class Workflow:
         if moved.rowcount != 1:
             raise ItemChanged("another signature was appended at the same moment; try again")
         return sig
+
+
+def _person(rows: Sequence[Sequence[Any]], person_id: str) -> Person:
+    """An active person from the rows of the `person` statement (one per role)."""
+    if not rows:
+        raise NotFound(f"no person '{person_id}'")
+    pid, name, unit, email, phone, active, _ = rows[0]
+    if not active:
+        raise InvalidInput(f"person {person_id} is no longer active")
+    return Person(pid, name, unit, tuple(r[6] for r in rows if r[6]), email, phone, bool(active))
 
 
 def _item(r: Sequence[Any]) -> Item:

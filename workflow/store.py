@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
@@ -23,6 +23,8 @@ _PERSON = ("SELECT p.id, p.name, p.unit_id, p.email, p.phone, p.active, r.role F
            "LEFT JOIN zwgk_person_role r ON r.person_id = p.id WHERE p.id = :id ORDER BY r.role")
 # The current round's events, oldest first; the last one carries the content hash now in force.
 _ROUND = "SELECT action, actor, content_hash FROM zwgk_event WHERE item_id = :item_id AND round = :round ORDER BY seq"
+_CURRENT_ROUND = ("SELECT action, actor, content_hash FROM zwgk_event WHERE item_id = :item_id "
+                  "AND round = (SELECT round FROM zwgk_item WHERE id = :item_id) ORDER BY seq")
 # A signature first locks the item, then the chain head (every writer in that order), and reads both.
 # The round's events are read by the next statement: on PostgreSQL a statement that waited for a lock
 # still sees the rows of other tables as they were when it started, so a join here would miss a
@@ -52,6 +54,7 @@ class Store:
         lock = " FOR UPDATE" if self.pg else ""
         self.sql = {name: self._style(text) for name, text in (
             ("item", _ITEM), ("item_locked", _ITEM + lock), ("person", _PERSON), ("round", _ROUND),
+            ("current_round", _CURRENT_ROUND),
             ("advance", _ADVANCE + (" FOR UPDATE OF i, h" if self.pg else "")),
             ("move", _MOVE), ("head", _HEAD), ("head_locked", _HEAD + lock), ("append", _APPEND),
             ("advance_head", _ADVANCE_HEAD), ("event", _EVENT),
@@ -91,14 +94,15 @@ class Store:
 
     @contextmanager
     def batch(self, cur: Any) -> Iterator[Callable[[str, dict[str, Any]], Sent]]:
-        """Writes sent together: one round trip on PostgreSQL (psycopg's pipeline mode).
+        """Statements sent together: one round trip on PostgreSQL (psycopg's pipeline mode), run in order.
 
-        Yields `send(name, params)`; the `rowcount` of what it returns is known once the block ends.
+        Yields `send(name, params)`; the `rowcount` and `rows` of what it returns are known once the block
+        ends. Each statement still gets its own snapshot, as if sent alone.
         """
         if not self.pg:
             def run(name: str, params: dict[str, Any]) -> Sent:
                 cur.execute(self.sql[name], params)
-                return Sent(cur.rowcount)
+                return Sent(cur.rowcount, cur.fetchall() if cur.description else [])
 
             yield run
             return
@@ -116,6 +120,7 @@ class Store:
                 yield send
             for c, result in sent:
                 result.rowcount = c.rowcount
+                result.rows = c.fetchall() if c.description else []
         finally:
             for c, _ in sent:
                 c.close()
@@ -128,6 +133,7 @@ class Store:
 
 @dataclass
 class Sent:
-    """A write sent in a batch; `rowcount` is filled in when the batch has been sent."""
+    """A statement sent in a batch; filled in when the batch has been sent."""
 
     rowcount: int = -1
+    rows: list[Sequence[Any]] = field(default_factory=list)
