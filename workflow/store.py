@@ -1,7 +1,8 @@
 """The hot path, in hand-written SQL on the driver's own cursor.
 
 A signature takes seven statements; through SQLAlchemy Core each costs ~50-75 µs of Python, on the
-DBAPI cursor ~6 µs (bench/signatures.py). Everything else goes through SQLAlchemy Core.
+DBAPI cursor ~6 µs (measured beside bench/signatures.py). On PostgreSQL they go in two pipelined round
+trips. Everything else goes through SQLAlchemy Core.
 SQL is written with `:name` parameters (sqlite3's named style) and rewritten to `%(name)s` for psycopg.
 """
 
@@ -124,11 +125,6 @@ class Store:
         finally:
             for c, _ in sent:
                 c.close()
-
-    def write(self, cur: Any, name: str, params: dict[str, Any]) -> int:
-        """Runs a write; returns the number of rows it touched."""
-        cur.execute(self.sql[name], params)
-        return cur.rowcount  # type: ignore[no-any-return]
 
 
 @dataclass
