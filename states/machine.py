@@ -48,6 +48,7 @@ class _Subject:
 class PipelineMachine:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
+        self._distinct = {a: sorted(pipeline.distinct_from(a)) for a in pipeline.action_ids()}
         self._machine = Machine(model=None, states=[s.id for s in pipeline.states], initial=pipeline.initial,
                                 auto_transitions=False, send_event=True)
         for action in pipeline.actions:
@@ -94,7 +95,7 @@ class PipelineMachine:
             if need not in attempt.round_signers:
                 raise PrerequisiteMissing(f"{where}: {attempt.actor} cannot sign {action.id} ({action.zh}) yet: "
                                           f"it needs {need} ({_zh(p, need)}) signed first in this round")
-        for other in sorted(p.distinct_from(action.id)):
+        for other in self._distinct[action.id]:
             if attempt.round_signers.get(other) == attempt.actor:
                 raise SeparationOfDuties(f"{where}: {attempt.actor} signed {other} ({_zh(p, other)}) in this round "
                                          f"and may not also sign {action.id} ({action.zh})")
