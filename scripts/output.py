@@ -56,9 +56,17 @@ def _zh(pipeline: Pipeline, state: str) -> str:
         return ""
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {10: "\\n", 13: "\\r", 9: "\\t", 127: "\\x7f"}
+
+
+def safe(text: str) -> str:
+    """One line per record: a newline typed into a comment must not look like another signature."""
+    return text.translate(_CONTROL)
+
+
 def signature_line(s: Signature, pipeline: Pipeline) -> str:
     who = s.actor + (f" (recorded by {s.recorded_by})" if s.recorded_by else "")
-    extra = "".join(f" {k}={v}" for k, v in (("decision", s.decision), ("ground", s.ground), ("reason", s.reason),
+    extra = "".join(f" {k}={safe(v)}" for k, v in (("decision", s.decision), ("ground", s.ground), ("reason", s.reason),
                                               ("comment", s.comment)) if v)
     at = s.at.isoformat(timespec="seconds")
     return (f"#{s.seq:<5} {at}  {s.item_id}  r{s.round}  {s.action:<9} {pipeline.label(s.from_state)} -> "
@@ -66,7 +74,7 @@ def signature_line(s: Signature, pipeline: Pipeline) -> str:
 
 
 def item_lines(i: Item, pipeline: Pipeline, steps: list[tuple[Action, list[str]]]) -> list[str]:
-    lines = [f"{i.id}  {i.title}",
+    lines = [f"{i.id}  {safe(i.title)}",
              f"  state     {pipeline.label(i.state)}  (round {i.round}, version {i.version})",
              f"  unit      {i.unit}    category {i.category}    timing {i.timing}    kind {i.kind}",
              f"  drafter   {i.drafter}    formed on {i.formed_on or '-'}    tags {', '.join(i.tags) or '-'}"]

@@ -179,7 +179,7 @@ class Cli:
         try:
             parsed = make_url(url)
         except ArgumentError:
-            raise UsageError(f"'{url}' is not a database URL") from None
+            raise UsageError("the database URL is malformed (expected e.g. sqlite:///zwgk.db)") from None
         if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
             path = Path(parsed.database)
             if not create and not path.exists():
@@ -247,7 +247,8 @@ class Cli:
             else:
                 items = wf.items(state=a.state)
                 self.emit([output.item_obj(i, wf.pipeline) for i in items],
-                          [f"{i.id:<14} {wf.pipeline.label(i.state):<34} r{i.round}  {i.title}" for i in items])
+                          [f"{i.id:<14} {wf.pipeline.label(i.state):<34} r{i.round}  {output.safe(i.title)}"
+                           for i in items])
         return 0
 
     def advance(self) -> int:
@@ -323,6 +324,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `zwgk history X | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (ValueError, OverflowError, ImportError, UnicodeError, OSError) as e:
+        # Input the layers below could not take (an odd URL, an out-of-range ZWGK_NOW, undecodable bytes)
+        # or a driver's own error: still one line, still nothing written.
+        return _fail(f"{type(e).__name__}: {e}")
+    except Exception as e:
+        if _driver_error(e):
+            return _fail(f"database error: {e}")
+        raise
+
+
+def _driver_error(e: Exception) -> bool:
+    """An error of the DBAPI driver itself (the hot path uses its cursor directly)."""
+    return type(e).__module__.split(".")[0] in ("sqlite3", "psycopg", "psycopg2")
 
 
 def _fail(message: str) -> int:

@@ -132,6 +132,8 @@ def load_pipeline(path: str | Path) -> Pipeline:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise PipelineError(f"{p}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise PipelineError(f"{p}: not UTF-8 text") from None
     return parse_pipeline(text, str(p))
 
 
@@ -184,6 +186,8 @@ def _ident(entry: dict[str, Any], loc: _Locator, table: str, i: int) -> str:
     ident = _text(entry, "id", loc, table, i)
     if not _ID.fullmatch(ident):
         raise loc.error(f"{table} id {ident!r} must be lower-case letters, digits and _", table, i, "id")
+    if len(ident) > 64:
+        raise loc.error(f"{table} id {ident!r} is longer than 64 characters", table, i, "id")
     return ident
 
 
@@ -201,9 +205,11 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
         tables = doc.get(key, [])
         if not isinstance(tables, list) or not all(isinstance(x, dict) for x in tables):
             raise loc.error(f"'{key}' must be a list of tables, written [[{key}]]", None, 0, key)
-    for key in ("name", "version", "initial"):
+    for key, longest in (("name", 64), ("version", 51), ("initial", 64)):  # as stored with each signature
         if not isinstance(doc.get(key), str) or not doc[key]:
             raise loc.error(f"'{key}' must be a non-empty string", None, 0, key)
+        if len(doc[key]) > longest:
+            raise loc.error(f"'{key}' is longer than {longest} characters", None, 0, key)
     states = tuple(State(_ident(s, loc, "state", i), _text(s, "zh", loc, "state", i),
                          _text(s, "en", loc, "state", i)) for i, s in enumerate(doc.get("state", [])))
     roles = tuple(Role(_ident(r, loc, "role", i), _text(r, "zh", loc, "role", i),

@@ -731,7 +731,7 @@ BAD: list[tuple[str, list[str], str]] = [
     ("pipeline-diagram-bad-format", ["pipeline", "diagram", "--format", "png"], "invalid choice: 'png'"),
     ("demo-missing-dir", ["demo", "--dir", "no-such-folder"], "folder no-such-folder does not exist"),
     ("init-missing-folder", ["--db", "sqlite:///no-such-folder/z.db", "init"], "folder no-such-folder does not exist"),
-    ("db-not-a-url", ["--db", "not a url", "item", "list"], "'not a url' is not a database URL"),
+    ("db-not-a-url", ["--db", "not a url", "item", "list"], "the database URL is malformed"),
     ("pipeline-file-missing", ["--pipeline", "no-such.toml", "advance", "d1", "submit", "--as", "clerk"],
      "no-such.toml: cannot read"),
 ]

@@ -38,6 +38,13 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def _texts(**values: object) -> None:
+    """What a signature records must be text: anything else would be hashed as one thing, stored as another."""
+    for name, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{name} must be text, not {type(value).__name__}")
+
+
 def _check_id(kind: str, value: str) -> str:
     if not isinstance(value, str) or not _ID.fullmatch(value):
         raise InvalidInput(f"{kind} id '{value}' must be 1-64 letters, digits, '.', '_' or '-'")
@@ -62,6 +69,7 @@ class Workflow:
         if (url is None) == (engine is None):
             raise InvalidInput("give a database URL or an engine, not both")
         self.engine = engine if engine is not None else db.make_engine(str(url))
+        self._owns_engine = engine is None
         self.pipeline = pipeline or default_pipeline()
         self.machine = PipelineMachine(self.pipeline)
         self.clock = clock or system
@@ -80,7 +88,9 @@ class Workflow:
             conn.commit()
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Close our connection pool; a host's engine is left alone."""
+        if self._owns_engine:
+            self.engine.dispose()
 
     def __enter__(self) -> Workflow:
         return self
@@ -90,7 +100,7 @@ class Workflow:
 
     def check_schema(self) -> None:
         """Raises SchemaMissing unless the database is at the newest revision."""
-        with self.engine.connect() as conn:
+        with self._tx(None, write=False) as conn:
             current, head = db.schema_status(conn)
         if current != head:
             what = "has no zwgk tables" if current is None else f"is at revision {current}, not {head}"
@@ -102,12 +112,20 @@ class Workflow:
             yield host.connection() if isinstance(host, Session) else host
             return
         with self.engine.connect() as conn:
-            if not write:
-                # One snapshot for the whole read: verify must not see a signature's event without its item.
-                conn.execution_options(**{db.READ_ONLY: True}, **({"isolation_level": "REPEATABLE READ"}
-                                                                  if self._pg else {}))
-            with conn.begin():
+            if write:
+                with conn.begin():
+                    yield conn
+                return
+            # One snapshot for the whole read: verify must not see a signature's event without its item.
+            # It ends in a rollback: with an in-memory SQLite database the pool may hand us the host's own
+            # connection, whose open transaction a commit would end.
+            conn.execution_options(**{db.READ_ONLY: True}, **({"isolation_level": "REPEATABLE READ"}
+                                                              if self._pg else {}))
+            read = conn.begin()
+            try:
                 yield conn
+            finally:
+                read.rollback()
 
     @contextmanager
     def _cursor(self, host: HostConnection | None) -> Iterator[Any]:
@@ -206,6 +224,7 @@ class Workflow:
                  formed_on: date | None = None, id: str | None = None, comment: str | None = None,
                  conn: HostConnection | None = None) -> Item:
         """Register a draft. Its creation is the item's first signed event."""
+        _texts(title=title, body=body, unit=unit, drafter=drafter, interprets=interprets, comment=comment)
         self._choice("category", category, catalog.CATEGORIES)
         self._choice("timing", timing, catalog.TIMINGS)
         self._choice("kind", kind, catalog.KINDS)
@@ -246,8 +265,10 @@ class Workflow:
                   tags: Sequence[str] | None = None, formed_on: date | None = None, comment: str | None = None,
                   expected_version: int | None = None, conn: HostConnection | None = None) -> Signature:
         """Change a draft's content; signed like every other step. Refused outside the initial state."""
+        _texts(title=title, body=body, actor=actor, comment=comment)
         with self._tx(conn) as c:
             cur = self._store.cursor(c)
+            self._chain_head(cur)  # every writer locks the chain head first, then the item
             item = self._locked_item(c, item_id, expected_version)
             if item.state != self.pipeline.initial:
                 raise NotEditable(f"item {item_id} is in state {self.pipeline.label(item.state)}; "
@@ -290,19 +311,23 @@ class Workflow:
             item_id, expected_version = item.id, item.version if expected_version is None else expected_version
         else:
             item_id = item
+        _texts(comment=comment, reason=reason, ground=ground, decision=decision, recorded_by=recorded_by,
+               paper_sha256=paper_sha256)
         if paper_sha256 is not None and not _SHA256.fullmatch(paper_sha256):
             raise InvalidInput("paper_sha256 must be 64 lower-case hex digits")
         if paper_sha256 is not None and recorded_by is None:
             raise InvalidInput("a scanned sheet (paper_sha256) goes with the clerk who recorded it (recorded_by)")
         with self._cursor(conn) as cur:
-            with self._store.batch(cur) as send:  # the round's events are read after the lock is held
+            with self._store.batch(cur) as send:  # the round's events are read after the locks are held
+                head = send("head_locked", {})
                 locked = send("advance", {"id": item_id})
                 signer = send("person", {"id": actor})
                 clerk = send("person", {"id": recorded_by}) if recorded_by is not None else None
                 round_events = send("current_round", {"item_id": item_id})
             if not locked.rows:
                 raise NotFound(f"no item '{item_id}'")
-            state, rnd, version, head_seq, head_hash = locked.rows[0]
+            state, rnd, version = locked.rows[0]
+            head_seq, head_hash = head.rows[0]
             self._check_version(item_id, expected_version, version, state)
             signed = round_events.rows
             who = _person(signer.rows, actor)
@@ -314,13 +339,13 @@ class Workflow:
             step, to_state = self.machine.fire(state, action, attempt)
             new_round = rnd + 1 if step.new_round else rnd
             now = self.clock()
-            with self._store.batch(cur) as send:
+            sig = self._event((head_seq, head_hash), item_id, new_round, step.id, state, to_state, who.id, step.role,
+                              now, signed[-1][2], comment=comment, reason=reason, ground=ground, decision=decision,
+                              paper_sha256=paper_sha256, recorded_by=recorded_by if recorded_by != who.id else None)
+            with self._store.batch(cur) as send:  # nothing is sent before the event is complete
                 moved = send("move", {"state": to_state, "round": new_round, "at": _stamp(now), "id": item_id,
                                       "version": version})
-                sig, head_moved = self._append(
-                    send, (head_seq, head_hash), item_id, new_round, step.id, state, to_state, who.id, step.role,
-                    now, signed[-1][2], comment=comment, reason=reason, ground=ground, decision=decision,
-                    paper_sha256=paper_sha256, recorded_by=recorded_by if recorded_by != who.id else None)
+                head_moved = self._append(send, sig)
             if moved.rowcount != 1 or head_moved.rowcount != 1:
                 raise ItemChanged(f"item {item_id} changed while this signature was being made; "
                                   "reload it and try again")
@@ -390,7 +415,11 @@ class Workflow:
                 except (TypeError, ValueError):  # a value no signature could hold (bytes, say): tampered
                     return None
 
-            head = self._chain_head(self._store.cursor(c), lock=False)
+            try:
+                head: tuple[int, str] | None = self._chain_head(self._store.cursor(c), lock=False)
+            except SchemaMissing:
+                head = None
+                verifier.report.problems.append("the chain head row is gone (zwgk_chain was altered)")
             try:
                 verifier.feed(self._store.stream(c, "verify"), digest_of, recheck)
             except self.engine.dialect.loaded_dbapi.Error:
@@ -475,27 +504,36 @@ class Workflow:
             raise SchemaMissing("the chain head is missing; run `zwgk init`")
         return row[0], row[1]
 
-    def _append(self, send: Callable[[str, dict[str, Any]], Any], head: tuple[int, str], item_id: str,
-                round: int, action: str, from_state: str | None, to_state: str, actor: str, role: str | None,
-                now: datetime, content_hash: str, *, comment: str | None = None, reason: str | None = None,
-                ground: str | None = None, decision: str | None = None, recorded_by: str | None = None,
-                paper_sha256: str | None = None) -> tuple[Signature, Any]:
-        """Add one event after `head` (read under lock). Returns the signature and the head update, whose
-        `rowcount` must be 1 once the writes are sent: otherwise another signature took that place."""
+    def _event(self, head: tuple[int, str], item_id: str, round: int, action: str, from_state: str | None,
+               to_state: str, actor: str, role: str | None, now: datetime, content_hash: str, *,
+               comment: str | None = None, reason: str | None = None, ground: str | None = None,
+               decision: str | None = None, recorded_by: str | None = None,
+               paper_sha256: str | None = None) -> Signature:
+        """The next event after `head` (read under lock), hashed and complete before anything is written."""
         prev_seq, prev_hash = head
         at = now.astimezone(UTC)
         values = (prev_seq + 1, item_id, round, action, from_state, to_state, actor, role, recorded_by, paper_sha256,
                   _stamp(at), comment, reason, ground, decision, self.pipeline.name, self.pipeline.full_version,
                   content_hash, prev_hash)
-        digest = chain.event_hash(values)
-        send("append", {**dict(zip(chain.FIELDS, values, strict=True)), "hash": digest})
-        moved = send("advance_head", {"seq": prev_seq + 1, "hash": digest, "prev": prev_seq})
-        return Signature(*values[:10], at, *values[11:], digest), moved
+        try:
+            digest = chain.event_hash(values)
+        except UnicodeEncodeError:
+            raise InvalidInput("text with characters that cannot be stored (lone surrogates)") from None
+        return Signature(*values[:10], at, *values[11:], digest)
+
+    def _append(self, send: Callable[[str, dict[str, Any]], Any], sig: Signature) -> Any:
+        """Write the event and move the chain head. The head update's `rowcount` must be 1 once sent:
+        otherwise another signature took that place."""
+        row = {f: getattr(sig, f) for f in chain.FIELDS}
+        row["at"] = _stamp(sig.at)
+        send("append", {**row, "hash": sig.hash})
+        return send("advance_head", {"seq": sig.seq, "hash": sig.hash, "prev": sig.seq - 1})
 
     def _append_now(self, cur: Any, *args: Any, **kw: Any) -> Signature:
-        """`_append` at the current head, for the writes that are not on the hot path."""
+        """An event at the current head, for the writes that are not on the hot path."""
+        sig = self._event(self._chain_head(cur), *args, **kw)
         with self._store.batch(cur) as send:
-            sig, moved = self._append(send, self._chain_head(cur), *args, **kw)
+            moved = self._append(send, sig)
         if moved.rowcount != 1:
             raise ItemChanged("another signature was appended at the same moment; try again")
         return sig

@@ -26,12 +26,10 @@ _PERSON = ("SELECT p.id, p.name, p.unit_id, p.email, p.phone, p.active, r.role F
 _ROUND = "SELECT action, actor, content_hash FROM zwgk_event WHERE item_id = :item_id AND round = :round ORDER BY seq"
 _CURRENT_ROUND = ("SELECT action, actor, content_hash FROM zwgk_event WHERE item_id = :item_id "
                   "AND round = (SELECT round FROM zwgk_item WHERE id = :item_id) ORDER BY seq")
-# A signature first locks the item, then the chain head (every writer in that order), and reads both.
-# The round's events are read by the next statement: on PostgreSQL a statement that waited for a lock
-# still sees the rows of other tables as they were when it started, so a join here would miss a
-# signature committed meanwhile.
-_ADVANCE = ("SELECT i.state, i.round, i.version, h.seq, h.hash FROM zwgk_item i CROSS JOIN zwgk_chain h "
-            "WHERE i.id = :id AND h.id = 1")
+# A signature first locks the chain head, then the item: every writer takes them in that order, even
+# several signatures in one host transaction. The round's events are read by a later statement: on
+# PostgreSQL a statement that waited for a lock still sees other tables as they were when it started.
+_ADVANCE = "SELECT state, round, version FROM zwgk_item WHERE id = :id"
 _MOVE = ("UPDATE zwgk_item SET state = :state, round = :round, version = version + 1, updated_at = :at "
          "WHERE id = :id AND version = :version")
 _HEAD = "SELECT seq, hash FROM zwgk_chain WHERE id = 1"
@@ -56,7 +54,7 @@ class Store:
         self.sql = {name: self._style(text) for name, text in (
             ("item", _ITEM), ("item_locked", _ITEM + lock), ("person", _PERSON), ("round", _ROUND),
             ("current_round", _CURRENT_ROUND),
-            ("advance", _ADVANCE + (" FOR UPDATE OF i, h" if self.pg else "")),
+            ("advance", _ADVANCE + lock),
             ("move", _MOVE), ("head", _HEAD), ("head_locked", _HEAD + lock), ("append", _APPEND),
             ("advance_head", _ADVANCE_HEAD), ("event", _EVENT),
             ("verify", _VERIFY.format(canonical=chain.canonical_sql(dialect))),

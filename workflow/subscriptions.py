@@ -13,9 +13,11 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Engine, event, select, tuple_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from workflow import schema as t
+from workflow.db import READ_ONLY
 from workflow.model import Signature
 
 log = structlog.get_logger("zwgk")
@@ -57,9 +59,16 @@ class Subscriptions:
 
     def _session_committed(self, session: Session) -> None:
         sigs = self._take(session)
-        if sigs:
-            with self.engine.connect() as conn:
-                self._deliver(_committed(conn, sigs))
+        if not sigs:
+            return
+        try:  # the host's commit is done: whatever happens here must not look like it failed
+            with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+                committed = _committed(conn, sigs)
+                conn.rollback()
+        except Exception:
+            log.exception("cannot tell subscribers of committed signatures", seqs=[s.seq for s in sigs])
+            return
+        self._deliver(committed)
 
     def _connection_committing(self, conn: Connection) -> None:
         # SQLAlchemy fires "commit" before the DBAPI commit and has no event after it. Commit the DBAPI
@@ -68,7 +77,10 @@ class Subscriptions:
         sigs = self._take(conn)
         if not sigs:
             return
-        conn.connection.dbapi_connection.commit()  # type: ignore[union-attr]
+        try:
+            conn.connection.dbapi_connection.commit()  # type: ignore[union-attr]
+        except conn.dialect.loaded_dbapi.Error as e:  # as SQLAlchemy's own commit would have raised it
+            raise DBAPIError.instance(None, None, e, conn.dialect.loaded_dbapi.Error) from e
         self._deliver(_committed(conn, sigs))
 
     def _deliver(self, sigs: Sequence[Signature]) -> None:

@@ -1,0 +1,94 @@
+"""Regressions from the code review: embedding edge cases, input types, lock order, output safety."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from scripts.zwgk import main
+from tests.conftest import new_info, seed
+from workflow import InvalidInput, Workflow
+
+
+def test_non_text_inputs_are_refused_and_write_nothing(wf: Workflow) -> None:
+    item_id = new_info(wf)
+    before = wf.digest()
+    with pytest.raises(InvalidInput, match="comment must be text"):
+        wf.advance(item_id, "submit", actor="clerk", comment=20261009)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="title must be text"):
+        wf.new_item(title=5, unit="gov", category="3.4", timing="periodic", kind="info",  # type: ignore[arg-type]
+                    drafter="clerk")
+    assert wf.digest() == before
+    assert wf.verify().ok
+
+
+def test_two_signatures_in_one_host_transaction_do_not_deadlock_with_another_signer(db_url: str) -> None:
+    host = seed(Workflow(db_url))
+    x, y = new_info(host), new_info(host)
+    other = Workflow(db_url)
+    first_done, errors, results = threading.Event(), [], []
+
+    def rival() -> None:
+        first_done.wait(30)
+        try:
+            results.append(other.advance(y, "submit", actor="clerk").seq)
+        except Exception as e:  # collected for the assertion below
+            errors.append(e)
+
+    thread = threading.Thread(target=rival)
+    thread.start()
+    with host.engine.connect() as conn, conn.begin():
+        host.advance(x, "submit", actor="clerk", conn=conn)
+        first_done.set()
+        threading.Event().wait(0.5)  # let the rival queue up behind our locks
+        host.advance(y, "submit", actor="clerk", conn=conn)
+    thread.join(60)
+    assert not thread.is_alive()
+    # The rival waited for the chain head, then found y already submitted: a refusal, never a deadlock.
+    assert [type(e).__name__ for e in errors] == ["ActionNotAvailable"]
+    assert host.verify().ok
+    host.close()
+    other.close()
+
+
+def test_a_host_engine_is_not_disposed_and_its_transaction_not_committed_by_reads() -> None:
+    engine = create_engine("sqlite://")
+    wf = Workflow(engine=engine)
+    wf.init()
+    wf.add_unit("gov", name="平田乡人民政府")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TABLE host_data (v TEXT)"))
+        conn.commit()
+        tx = conn.begin()
+        conn.execute(text("INSERT INTO host_data VALUES ('pending')"))
+        assert [u.id for u in wf.units()] == ["gov"]  # a read inside the host's open transaction
+        tx.rollback()
+        assert conn.execute(text("SELECT count(*) FROM host_data")).scalar_one() == 0
+    wf.close()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM host_data")).scalar_one() == 0
+
+
+def test_verify_reports_a_deleted_chain_head(sqlite_url: str) -> None:
+    wf = seed(Workflow(sqlite_url))
+    new_info(wf)
+    raw = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    raw.execute("DELETE FROM zwgk_chain")
+    raw.commit()
+    raw.close()
+    report = wf.verify()
+    assert report.first_problem == "the chain head row is gone (zwgk_chain was altered)"
+
+
+def test_a_newline_in_a_comment_cannot_forge_a_history_line(sqlite_url: str,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    wf = seed(Workflow(sqlite_url))
+    item_id = new_info(wf)
+    wf.advance(item_id, "submit", actor="clerk", comment="ok\n#9 2026-01-01 forged approve by head")
+    assert main(["--db", sqlite_url, "history", item_id]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("#")]
+    assert len(lines) == 2  # create and submit; the forged text stays inside the submit line
+    assert "comment=ok\\n#9 2026-01-01 forged" in lines[1]
