@@ -16,14 +16,14 @@ import contextlib
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from workflow import Workflow
 from workflow.logs import configure
+from workflow.testing import scratch_schema
 
 PEOPLE = {"clerk": ["drafter", "publisher"], "proof": ["proofreader"], "sec": ["confidentiality_reviewer"],
           "lead": ["leader"], "head": ["head"]}
@@ -41,16 +41,8 @@ def database(url: str | None) -> Iterator[str]:
     if not url.startswith("postgresql"):
         yield url
         return
-    schema = f"zwgk_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with scratch_schema(url, prefix="zwgk_bench") as scratch:
+        yield scratch
 
 
 def raw_inserts(wf: Workflow, n: int) -> float:

@@ -7,13 +7,13 @@ PostgreSQL tests skip with a one-line reason when no server answers, unless ZWGK
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from workflow import Workflow
+from workflow.testing import scratch_schema
 
 PG_URL = os.environ.get("ZWGK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("ZWGK_REQUIRE_POSTGRES") == "1"
@@ -52,17 +52,8 @@ def pg_schema_url() -> Iterator[str]:
         if REQUIRE_PG:
             pytest.fail(f"{problem} (ZWGK_REQUIRE_POSTGRES=1)")
         pytest.skip(problem)
-    schema = f"zt_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with scratch_schema(PG_URL, prefix="zt") as url:
+        yield url
 
 
 @pytest.fixture
