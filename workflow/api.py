@@ -27,9 +27,7 @@ from workflow.subscriptions import HostConnection, Subscriber, Subscriptions
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _EVENT_COLS = [t.event.c[name] for name in chain.FIELDS] + [t.event.c.hash]
-_ITEM_COLS = [t.item.c[name] for name in ("id", "title", "body", "unit_id", "category", "timing", "kind", "interprets",
-                                          "tags", "formed_on", "drafter", "state", "round", "version", "created_at",
-                                          "updated_at")]
+_ITEM_COLS = [t.item.c[name] for name in t.ITEM_FIELDS]
 
 
 def _stamp(moment: datetime) -> str:

@@ -20,6 +20,10 @@ GENESIS_HASH = "0" * 64
 
 metadata = MetaData()
 
+# The columns an `Item` is read from, in the order `workflow.api._item` expects (Core and raw SQL alike).
+ITEM_FIELDS = ("id", "title", "body", "unit_id", "category", "timing", "kind", "interprets", "tags", "formed_on",
+               "drafter", "state", "round", "version", "created_at", "updated_at")
+
 unit = Table(
     "zwgk_unit", metadata,
     Column("id", String(64), primary_key=True),

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from workflow import chain
+from workflow.schema import ITEM_FIELDS
 
-_ITEM = ("SELECT id, title, body, unit_id, category, timing, kind, interprets, tags, formed_on, drafter, state, "
-         "round, version, created_at, updated_at FROM zwgk_item WHERE id = :id")
+_ITEM = f"SELECT {', '.join(ITEM_FIELDS)} FROM zwgk_item WHERE id = :id"  # noqa: S608 - fixed column names
 _PERSON = ("SELECT p.id, p.name, p.unit_id, p.email, p.phone, p.active, r.role FROM zwgk_person p "
            "LEFT JOIN zwgk_person_role r ON r.person_id = p.id WHERE p.id = :id ORDER BY r.role")
 # The current round's events, oldest first; the last one carries the content hash now in force.
