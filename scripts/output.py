@@ -10,6 +10,10 @@ from typing import Any
 
 from states import Action, Pipeline
 from workflow import Item, Person, Signature, Unit
+from workflow.calendar import YearReport
+from workflow.deadlines import KINDS
+from workflow.duties import Deadline
+from workflow.outbox import Notification
 
 
 def _plain(value: Any) -> Any:
@@ -116,4 +120,37 @@ def pipeline_lines(p: Pipeline) -> list[str]:
                      + _pad(p.label(a.to or a.source), 36) + ", ".join(needs))
     for group in p.separation:
         lines.append(f"\nseparation of duties: {', '.join(group)} are signed by different people in each round")
+    return lines
+
+
+def deadline_obj(d: Deadline, today: date) -> dict[str, Any]:
+    out = {k: _plain(v) for k, v in asdict(d).items()}
+    out["status"], out["stored_status"], out["kind_zh"] = d.status_on(today), d.status, KINDS[d.kind]
+    return out
+
+
+def deadline_line(d: Deadline, today: date) -> str:
+    subject = d.item_id or f"{d.schedule} {d.period}"
+    who = d.responsible or "/".join(d.roles) or "-"
+    flag = " (provisional)" if d.provisional else ""
+    return (f"#{d.id:<5} {d.due_on.isoformat()}{flag:<14} {d.status_on(today):<9} {_pad(KINDS[d.kind], 12)} "
+            f"{subject:<18} {who:<14} {safe(d.title)}")
+
+
+def notification_obj(n: Notification) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in asdict(n).items()}
+
+
+def notification_line(n: Notification) -> str:
+    when = n.sent_at.isoformat(timespec="seconds") if n.sent_at else n.next_attempt_at.isoformat(timespec="seconds")
+    error = f"  last error: {safe(n.last_error)}" if n.last_error else ""
+    return (f"#{n.id:<6} {n.status:<8} {n.channel:<9} {n.recipient:<14} x{n.attempts} {when}  "
+            f"{safe(n.subject)}{error}")
+
+
+def calendar_lines(r: YearReport) -> list[str]:
+    lines = [f"{r.year}: {r.working_days} working days (source: {r.source})"]
+    for day in r.days:
+        kind = "holiday " if day.kind == "holiday" else "workday "
+        lines.append(f"  {day.day.isoformat()} {day.day.strftime('%a')} {kind} {day.name or ''}".rstrip())
     return lines

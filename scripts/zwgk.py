@@ -24,8 +24,12 @@ from states.draw import dot, mermaid
 from states.machine import as_rows
 from workflow import Digest, Workflow, ZwgkError
 from workflow import demo as demo_run
-from workflow.clock import fixed, parse_instant
+from workflow.clock import fixed, parse_instant, running_from
+from workflow.config import Config, redacted
+from workflow.config import load as load_config
+from workflow.daemon import Daemon
 from workflow.logs import configure
+from workflow.reminders import Planner, build_channels
 
 DEFAULT_DB = "sqlite:///zwgk.db"
 
@@ -53,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"database URL (default: $ZWGK_DATABASE_URL or {DEFAULT_DB})")
     common.add_argument("--pipeline", default=argparse.SUPPRESS,
                         help="pipeline TOML file (default: $ZWGK_PIPELINE or the built-in pipeline)")
+    common.add_argument("--config", default=argparse.SUPPRESS,
+                        help="settings TOML file (default: $ZWGK_CONFIG or zwgk.toml beside the database)")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON with stable keys")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log what happens to stderr")
@@ -93,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--tag", action="append", default=[], help="五公开 tag; repeatable")
     new.add_argument("--formed-on", type=_date, help="date the information was formed (YYYY-MM-DD)")
     new.add_argument("--id", help="use this id instead of a generated one")
+    new.add_argument("--schedule", help="the periodic schedule (定期公开) this item discloses, with --period")
+    new.add_argument("--period", help="e.g. 2026Q3, 2026H1, 2026-10 or 2026")
     _body_args(new)
     new.add_argument("--as", dest="actor", required=True, help="the drafter")
     edit = item.add_parser("edit", parents=[common], help="change a draft")
@@ -134,9 +142,45 @@ def build_parser() -> argparse.ArgumentParser:
     dia = pipe.add_parser("diagram", parents=[common])
     dia.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
 
+    dl = sub.add_parser("deadlines", parents=[common], help="deadlines by due date")
+    dl.add_argument("--overdue", action="store_true", help="only those past their due day and not met")
+    dl.add_argument("--due-before", type=_date, help="only those due before this date")
+    dl.add_argument("--status", help="open, overdue, met or cancelled")
+    dl.add_argument("--item", help="only this item's")
+    dd = sub.add_parser("deadline", parents=[common], help="one deadline").add_subparsers(dest="sub", required=True)
+    dshow = dd.add_parser("show", parents=[common])
+    dshow.add_argument("id", type=int)
+    done = dd.add_parser("done", parents=[common], help="close an office duty by hand (self-assessment held, ...)")
+    done.add_argument("id", type=int)
+    done.add_argument("--as", dest="actor", required=True, help="who confirms it")
+    done.add_argument("--note")
+
+    rem = sub.add_parser("reminders", parents=[common], help="the reminder outbox, newest first")
+    which = rem.add_mutually_exclusive_group()
+    for status in ("pending", "sending", "sent", "dead"):
+        which.add_argument(f"--{status}", dest="status", action="store_const", const=status)
+    rem.add_argument("--limit", type=int, default=100)
+    plan = sub.add_parser("remind", parents=[common], help="plan due reminders into the outbox now")
+    plan.add_argument("--dry-run", action="store_true", help="only print what would be queued")
+    plan.add_argument("--now", help="as if it were this time (ISO with offset); also $ZWGK_NOW")
+
+    cal = sub.add_parser("calendar", parents=[common], help="the working-day calendar").add_subparsers(
+        dest="sub", required=True)
+    cshow = cal.add_parser("show", parents=[common], help="a year's holidays and working weekends")
+    cshow.add_argument("year", type=int)
+    cal.add_parser("reload", parents=[common], help="recompute provisional deadlines on the calendar as it is now")
+    cfg = sub.add_parser("config", parents=[common], help="the settings in force").add_subparsers(
+        dest="sub", required=True)
+    cfg.add_parser("show", parents=[common], help="print them, secrets redacted")
+
+    dmn = sub.add_parser("daemon", parents=[common], help="plan and send reminders until stopped (SIGTERM)")
+    dmn.add_argument("--once", action="store_true", help="one pass of every job, then exit (for cron and tests)")
+
     demo = sub.add_parser("demo", parents=[common],
-                          help="build a demo database and walk sample items through the pipeline")
+                          help="build a demo database, walk sample items, then run the reminder daemon on it")
     demo.add_argument("--dir", type=Path, help="folder for the demo database (default: a new temporary folder)")
+    demo.add_argument("--once", action="store_true", help="run the daemon's jobs once instead of until Ctrl-C")
+    demo.add_argument("--no-daemon", action="store_true", help="only build the database")
     return p
 
 
@@ -174,20 +218,35 @@ class Cli:
         path = self.args.pipeline or os.environ.get("ZWGK_PIPELINE")
         return load_pipeline(path) if path else default_pipeline()
 
-    def workflow(self, *, create: bool = False) -> Workflow:
+    def _url(self) -> tuple[str, Path | None]:
+        """The database URL, and the folder of its file for an SQLite database."""
         url = self.args.db or os.environ.get("ZWGK_DATABASE_URL") or DEFAULT_DB
         try:
             parsed = make_url(url)
         except ArgumentError:
             raise UsageError("the database URL is malformed (expected e.g. sqlite:///zwgk.db)") from None
         if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-            path = Path(parsed.database)
+            return url, Path(parsed.database)
+        return url, None
+
+    def config(self) -> Config:
+        given = self.args.config or os.environ.get("ZWGK_CONFIG")
+        if given:
+            return load_config(given, required=True)
+        _, path = self._url()
+        return load_config((path.parent if path else Path()) / "zwgk.toml")
+
+    def workflow(self, *, create: bool = False, moving: bool = False) -> Workflow:
+        """`moving`: a clock set by ZWGK_NOW runs on from there (the daemon), instead of standing still."""
+        url, path = self._url()
+        if path is not None:
             if not create and not path.exists():
                 raise UsageError(f"database {path} does not exist; run `zwgk init` first")
             if create and not path.parent.is_dir():
                 raise UsageError(f"folder {path.parent} does not exist")
-        now = os.environ.get("ZWGK_NOW")
-        wf = Workflow(url, pipeline=self.pipeline, clock=fixed(parse_instant(now)) if now else None)
+        now = self.args.now if getattr(self.args, "now", None) else os.environ.get("ZWGK_NOW")
+        clock = None if not now else (running_from if moving else fixed)(parse_instant(now))
+        wf = Workflow(url, pipeline=self.pipeline, clock=clock, config=self.config())
         if not create:
             wf.check_schema()
         return wf
@@ -233,7 +292,7 @@ class Cli:
             if a.sub == "new":
                 i = wf.new_item(title=a.title, unit=a.unit, category=a.category, timing=a.timing, kind=a.kind,
                                 drafter=a.actor, body=_body(a) or "", interprets=a.interprets, tags=a.tag,
-                                formed_on=a.formed_on, id=a.id)
+                                formed_on=a.formed_on, id=a.id, schedule=a.schedule, period=a.period)
                 self.emit({"id": i.id, "state": i.state, "version": i.version}, [i.id])
             elif a.sub == "edit":
                 s = wf.edit_item(a.item, actor=a.actor, title=a.title, body=_body(a), tags=a.tag,
@@ -299,22 +358,103 @@ class Cli:
             self.out(mermaid(p) if self.args.format == "mermaid" else dot(p))
         return 0
 
+    def deadlines(self) -> int:
+        a = self.args
+        with self.workflow() as wf:
+            found, today = wf.deadlines(status=a.status, overdue=a.overdue, due_before=a.due_before,
+                                        item=a.item), wf.today()
+        self.emit([output.deadline_obj(d, today) for d in found], [output.deadline_line(d, today) for d in found])
+        return 0
+
+    def deadline(self) -> int:
+        a = self.args
+        with self.workflow() as wf:
+            d = wf.deadline(a.id) if a.sub == "show" else wf.complete_deadline(a.id, by=a.actor, note=a.note)
+            today = wf.today()
+        self.emit(output.deadline_obj(d, today), [output.deadline_line(d, today)])
+        return 0
+
+    def reminders(self) -> int:
+        if self.args.limit < 1:
+            raise UsageError("--limit must be at least 1")
+        with self.workflow() as wf:
+            found = wf.notifications(status=self.args.status, limit=self.args.limit)
+        self.emit([output.notification_obj(n) for n in found], [output.notification_line(n) for n in found])
+        return 0
+
+    def remind(self) -> int:
+        with self.workflow() as wf:
+            planner = Planner(wf.engine, wf.config, wf.pipeline, build_channels(wf.config))
+            planned = planner.plan(wf.clock(), dry_run=self.args.dry_run)
+        self.emit([{"deadline": p.deadline_id, "step": p.step, "recipient": p.recipient, "channel": p.channel,
+                    "key": p.key, "subject": p.subject, "not_before": p.not_before.isoformat()} for p in planned],
+                  [f"{'would queue' if self.args.dry_run else 'queued'} #{p.deadline_id} {p.step:<10} "
+                   f"{p.channel:<8} {p.recipient:<14} {output.safe(p.subject)}" for p in planned]
+                  or ["nothing is due"])
+        return 0
+
+    def calendar(self) -> int:
+        config = self.config()
+        if self.args.sub == "show":
+            if not 1900 < self.args.year < 2200:
+                raise UsageError("the year must be between 1901 and 2199")
+            report = config.calendar.year(self.args.year)
+            self.emit({"year": report.year, "source": report.source, "working_days": report.working_days,
+                       "days": [{"date": d.day, "kind": d.kind, "name": d.name} for d in report.days]},
+                      output.calendar_lines(report))
+            return 0
+        with self.workflow() as wf:
+            changed = wf.recompute_deadlines()
+        self.emit([{"deadline": i, "was": old, "now": new} for i, old, new in changed],
+                  [f"#{i}: due {old.isoformat()} -> {new.isoformat()}" for i, old, new in changed]
+                  or ["no provisional deadline changed"])
+        return 0
+
+    def config_cmd(self) -> int:
+        shown = redacted(self.config())
+        self.out(output.to_json(shown))
+        return 0
+
+    def daemon(self) -> int:
+        with self.workflow(moving=True) as wf:
+            runner = Daemon(wf, reload_calendar=self._calendar_watch(wf))
+            if self.args.once:
+                done = runner.once()
+                self.emit(vars(done), [", ".join(f"{k} {v}" for k, v in vars(done).items() if k != "waiting")])
+            else:
+                runner.run()
+        return 0
+
+    def _calendar_watch(self, wf: Workflow) -> Callable[[], bool]:
+        """Re-reads the calendar overrides file; True when it changed (then provisional deadlines are redone)."""
+        def changed() -> bool:
+            fresh = self.config().calendar
+            if fresh.fingerprint() == wf.timeline.calendar.fingerprint():
+                return False
+            wf.use_calendar(fresh)
+            return True
+        return changed
+
     def demo(self) -> int:
         folder = self.args.dir
         if folder is not None and not folder.is_dir():
             raise UsageError(f"folder {folder} does not exist")
-        return demo_run.run(folder, self.out, pipeline=self.pipeline)
+        return demo_run.run(folder, self.out, pipeline=self.pipeline, daemon=not self.args.no_daemon,
+                            once=self.args.once)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        for key, default in (("db", None), ("pipeline", None), ("json", False), ("verbose", False)):
+        for key, default in (("db", None), ("pipeline", None), ("config", None), ("json", False),
+                             ("verbose", False)):
             if not hasattr(args, key):  # the common options are suppressed unless given somewhere
                 setattr(args, key, default)
-        configure(level=logging.INFO if args.verbose else logging.WARNING)
+        daemon = args.command == "daemon"
+        configure(json=daemon, level=logging.INFO if args.verbose or daemon else logging.WARNING)
         cli = Cli(args, print)
-        handler = {"pipeline": cli.pipeline_cmd}.get(args.command) or getattr(cli, args.command)
+        handler = {"pipeline": cli.pipeline_cmd, "config": cli.config_cmd}.get(args.command) or getattr(
+            cli, args.command)
         return int(handler())
     except (UsageError, ZwgkError, Refused, PipelineError) as e:
         return _fail(str(e))

@@ -16,9 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from states import Action, Attempt, Pipeline, PipelineMachine, default_pipeline
-from workflow import catalog, chain, db
+from workflow import catalog, chain, db, duties, outbox, periods
 from workflow import schema as t
-from workflow.clock import OFFICE_TZ, system
+from workflow.calendar import WorkCalendar
+from workflow.clock import system
+from workflow.config import Config
+from workflow.deadlines import STATUSES, Facts, Op, Rules, Timeline, statements
 from workflow.errors import AlreadyExists, InvalidInput, ItemChanged, NotEditable, NotFound, SchemaMissing
 from workflow.model import Item, Person, Signature, Unit
 from workflow.store import Store
@@ -63,7 +66,7 @@ class Workflow:
     """
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None, pipeline: Pipeline | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, config: Config | None = None) -> None:
         if (url is None) == (engine is None):
             raise InvalidInput("give a database URL or an engine, not both")
         self.engine = engine if engine is not None else db.make_engine(str(url))
@@ -71,6 +74,9 @@ class Workflow:
         self.pipeline = pipeline or default_pipeline()
         self.machine = PipelineMachine(self.pipeline)
         self.clock = clock or system
+        self.config = config or Config()
+        self.rules = Rules(self.config, self.pipeline)
+        self.timeline = Timeline(self.config)
         self._subscriptions = Subscriptions(self.engine)
         self._pg = self.engine.dialect.name == "postgresql"
         self._store = Store(self.engine.dialect.name)
@@ -220,9 +226,19 @@ class Workflow:
     def new_item(self, *, title: str, unit: str, category: str, timing: str, kind: str, drafter: str,
                  body: str = "", interprets: str | None = None, tags: Sequence[str] = (),
                  formed_on: date | None = None, id: str | None = None, comment: str | None = None,
+                 schedule: str | None = None, period: str | None = None,
                  conn: HostConnection | None = None) -> Item:
-        """Register a draft. Its creation is the item's first signed event."""
-        _texts(title=title, body=body, unit=unit, drafter=drafter, interprets=interprets, comment=comment)
+        """Register a draft. Its creation is the item's first signed event.
+
+        An item made for a periodic schedule of the configuration names it and the period, e.g.
+        `schedule="finance", period="2026Q3"`; publishing it meets that period's deadline.
+        """
+        _texts(title=title, body=body, unit=unit, drafter=drafter, interprets=interprets, comment=comment,
+               schedule=schedule, period=period)
+        if (schedule is None) != (period is None):
+            raise InvalidInput("a periodic item names both its schedule and its period")
+        if schedule is not None and period is not None:
+            periods.bounds(self.config.schedule(schedule).cycle, period)
         self._choice("category", category, catalog.CATEGORIES)
         self._choice("timing", timing, catalog.TIMINGS)
         self._choice("kind", kind, catalog.KINDS)
@@ -246,16 +262,19 @@ class Workflow:
                 if policy is None or policy.kind != "policy":
                     raise InvalidInput(f"item '{interprets}' is not a policy document, so it cannot be interpreted")
             head = self._chain_head(cur)
-            item_id = id or self._free_item_id(c, f"{now.astimezone(OFFICE_TZ).year}-{head[0] + 1:06d}")
+            today = now.astimezone(self.config.office.tz).date()
+            item_id = id or self._free_item_id(c, f"{today.year}-{head[0] + 1:06d}")
             stamp = _stamp(now)
             self._insert_once(c, t.item, f"item {item_id} already exists",
                               id=item_id, title=_text("title", title), body=body, unit_id=unit, category=category,
                               timing=timing, kind=kind, interprets=interprets, tags=json.dumps(list(tags)),
                               formed_on=formed_on.isoformat() if formed_on else None, drafter=drafter,
-                              state=self.pipeline.initial, round=1, version=1, created_at=stamp, updated_at=stamp)
+                              state=self.pipeline.initial, round=1, version=1, created_at=stamp, updated_at=stamp,
+                              schedule=schedule, period=period)
             item = self._load_item(c, item_id)
             sig = self._append_now(cur, item_id, 1, "create", None, self.pipeline.initial, actor.id, role, now,
                                chain.content_hash(item.content()), comment=comment)
+            self._deadlines(cur, self.rules.on_create(_facts(item), today), sig.seq, now)
         self._announce(conn, sig)
         return item
 
@@ -293,6 +312,8 @@ class Workflow:
             edited = self._load_item(c, item_id)
             sig = self._append_now(cur, item_id, item.round, "edit", item.state, item.state, who.id, role, now,
                                chain.content_hash(edited.content()), comment=comment)
+            formed_changed = formed_on is not None and formed_on != item.formed_on
+            self._deadlines(cur, self.rules.on_edit(_facts(edited), self._today(now), formed_changed), sig.seq, now)
         self._announce(conn, sig)
         return sig
 
@@ -324,7 +345,7 @@ class Workflow:
                 round_events = send("current_round", {"item_id": item_id})
             if not locked.rows:
                 raise NotFound(f"no item '{item_id}'")
-            state, rnd, version = locked.rows[0]
+            state, rnd, version, *known = locked.rows[0]
             head_seq, head_hash = head.rows[0]
             self._check_version(item_id, expected_version, version, state)
             signed = round_events.rows
@@ -340,10 +361,14 @@ class Workflow:
             sig = self._event((head_seq, head_hash), item_id, new_round, step.id, state, to_state, who.id, step.role,
                               now, signed[-1][2], comment=comment, reason=reason, ground=ground, decision=decision,
                               paper_sha256=paper_sha256, recorded_by=recorded_by if recorded_by != who.id else None)
+            duties = statements(self.rules.on_step(_facts_of(item_id, known), state, to_state, self._today(now)),
+                                self.timeline, self.rules.published, sig.seq, now)
             with self._store.batch(cur) as send:  # nothing is sent before the event is complete
                 moved = send("move", {"state": to_state, "round": new_round, "at": _stamp(now), "id": item_id,
                                       "version": version})
                 head_moved = self._append(send, sig)
+                for name, params in duties:
+                    send(name, params)
             if moved.rowcount != 1 or head_moved.rowcount != 1:
                 raise ItemChanged(f"item {item_id} changed while this signature was being made; "
                                   "reload it and try again")
@@ -391,6 +416,54 @@ class Workflow:
                 item=item_id, actor=p.id, roles=frozenset(p.roles), round=item.round, round_signers=signers))]
             out.append((action, may))
         return out
+
+    # -- deadlines and reminders -------------------------------------------------------------------------
+
+    def today(self) -> date:
+        """Today in the office's time zone, by the injected clock."""
+        return self._today(self.clock())
+
+    def use_calendar(self, calendar: WorkCalendar) -> None:
+        """Compute with this calendar from now on (the office published next year's schedule)."""
+        self.config = replace(self.config, calendar=calendar)
+        self.timeline = Timeline(self.config)
+
+    def deadlines(self, *, status: str | None = None, overdue: bool = False, due_before: date | None = None,
+                  item: str | None = None) -> list[duties.Deadline]:
+        """Deadlines by due date. `overdue` (and status "overdue") count by today's date, daemon or not."""
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(f"unknown deadline status '{status}' (one of: {', '.join(STATUSES)})")
+        with self._tx(None, write=False) as c:
+            return duties.listing(c, today=self.today(), status=status, overdue=overdue, due_before=due_before,
+                                  item=item)
+
+    def deadline(self, deadline_id: int) -> duties.Deadline:
+        with self._tx(None, write=False) as c:
+            return duties.one(c, deadline_id)
+
+    def complete_deadline(self, deadline_id: int, *, by: str, note: str | None = None,
+                          conn: HostConnection | None = None) -> duties.Deadline:
+        """Close an office duty by hand: a self-assessment held, a long-term item confirmed still current."""
+        _texts(by=by, note=note)
+        with self._tx(conn) as c:
+            return duties.complete(c, deadline_id, by=by, note=note, now=self.clock(), timeline=self.timeline,
+                                   config=self.config)
+
+    def roll_schedules(self, *, conn: HostConnection | None = None) -> list[str]:
+        """Open the deadline of every periodic schedule's latest completed period (idempotent)."""
+        with self._tx(conn) as c:
+            return duties.roll(c, self.config, self.timeline, self.clock())
+
+    def recompute_deadlines(self, *, conn: HostConnection | None = None) -> list[tuple[int, date, date]]:
+        """Provisional deadlines computed again on the calendar as it is now (`zwgk calendar reload`)."""
+        with self._tx(conn) as c:
+            return duties.recompute(c, self.timeline, self.clock())
+
+    def notifications(self, *, status: str | None = None, limit: int = 1000) -> list[outbox.Notification]:
+        if status is not None and status not in outbox.STATUSES:
+            raise InvalidInput(f"unknown reminder status '{status}' (one of: {', '.join(outbox.STATUSES)})")
+        with self._tx(None, write=False) as c:
+            return outbox.listing(c, status=status, limit=limit)
 
     # -- the chain ---------------------------------------------------------------------------------------
 
@@ -527,6 +600,14 @@ class Workflow:
         send("append", {**row, "hash": sig.hash})
         return send("advance_head", {"seq": sig.seq, "hash": sig.hash, "prev": sig.seq - 1})
 
+    def _today(self, now: datetime) -> date:
+        return now.astimezone(self.config.office.tz).date()
+
+    def _deadlines(self, cur: Any, ops: list[Op], seq: int, now: datetime) -> None:
+        with self._store.batch(cur) as send:
+            for name, params in statements(ops, self.timeline, self.rules.published, seq, now):
+                send(name, params)
+
     def _append_now(self, cur: Any, *args: Any, **kw: Any) -> Signature:
         """An event at the current head, for the writes that are not on the hot path."""
         sig = self._event(self._chain_head(cur), *args, **kw)
@@ -551,7 +632,18 @@ def _item(r: Sequence[Any]) -> Item:
     return Item(id=r[0], title=r[1], body=r[2], unit=r[3], category=r[4], timing=r[5], kind=r[6], interprets=r[7],
                 tags=tuple(json.loads(r[8])), formed_on=date.fromisoformat(r[9]) if r[9] else None, drafter=r[10],
                 state=r[11], round=r[12], version=r[13], created_at=datetime.fromisoformat(r[14]),
-                updated_at=datetime.fromisoformat(r[15]))
+                updated_at=datetime.fromisoformat(r[15]), schedule=r[16], period=r[17])
+
+
+def _facts(item: Item) -> Facts:
+    return Facts(item.id, item.title, item.kind, item.timing, item.interprets, item.drafter, item.unit,
+                 item.schedule, item.period, item.formed_on)
+
+
+def _facts_of(item_id: str, r: Sequence[Any]) -> Facts:
+    """From the columns after state, round and version in the `advance` statement."""
+    return Facts(item_id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
+                 date.fromisoformat(r[8]) if r[8] else None)
 
 
 def _signature(r: Sequence[Any]) -> Signature:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 from workflow.errors import InvalidInput
-
-# The office's time zone: it decides which year an item id carries (and, later, which day is a working day).
-OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def parse_instant(text: str) -> datetime:
@@ -24,6 +21,12 @@ def parse_instant(text: str) -> datetime:
 
 def fixed(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
+
+
+def running_from(moment: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `moment` and runs at the real pace (a daemon asked "what if it were then")."""
+    started = time.monotonic()
+    return lambda: moment + timedelta(seconds=time.monotonic() - started)
 
 
 def system() -> datetime:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Callable
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 from states import Pipeline
 from workflow.api import Workflow
+from workflow.config import Config, Daemon, Reminders
+from workflow.daemon import Daemon as Runner
 from workflow.model import Signature
 
 # The leading group and the office of plan §三, with placeholder names.
@@ -50,7 +53,7 @@ def _walk(wf: Workflow) -> list[Signature]:
     # Published: a quarterly disclosure of township income and expenditure (定期公开).
     money = wf.new_item(title="2026年第三季度乡村两级财务收支情况", unit="finance", category="3.4", timing="periodic",
                         kind="info", drafter="finance_clerk", body="（示例）收入……支出……", tags=["result"],
-                        formed_on=date(2026, 10, 9))
+                        formed_on=date(2026, 10, 9), schedule="finance", period="2026Q3")
     _review(wf, money.id)
     wf.advance(money.id, "publish", actor="clerk")
 
@@ -81,18 +84,31 @@ def _walk(wf: Workflow) -> list[Signature]:
     _review(wf, dibao.id)
     wf.advance(dibao.id, "publish", actor="clerk")
     wf.advance(dibao.id, "retract", actor="head", reason="名单有误，核实后重新公开")
+
+    # Late: formed six weeks ago and still waiting for the leader; its 20 working days have run out, so the
+    # daemon reminds the drafter and escalates to the leader in charge and the head.
+    late = wf.new_item(title="平田乡农村人居环境整治项目进展情况", unit="gov", category="2.5", timing="immediate",
+                       kind="info", drafter="clerk", body="（示例）……", tags=["execution"],
+                       formed_on=wf.today() - timedelta(days=42))
+    for action, actor in (("submit", "clerk"), ("proofread", "proofreader"), ("clear", "office_head")):
+        wf.advance(late.id, action, actor=actor, decision="full" if action == "clear" else None)
     return sigs
 
 
-def run(folder: Path | None, out: Callable[[str], None], *, pipeline: Pipeline | None = None) -> int:
-    from scripts.output import signature_line  # the demo prints like the CLI does
+def run(folder: Path | None, out: Callable[[str], None], *, pipeline: Pipeline | None = None,
+        daemon: bool = True, once: bool = False) -> int:
+    """Build the demo database and print its signatures; then run the reminder daemon on it, printing
+    reminders to the console (all day: a demo should not wait for office hours)."""
+    from scripts.output import deadline_line, signature_line  # the demo prints like the CLI does
 
     target = folder or Path(tempfile.mkdtemp(prefix="zwgk-demo-"))
     path = target / "zwgk-demo.db"
     if path.exists():
         path.unlink()
     url = f"sqlite:///{path}"
-    with Workflow(url, pipeline=pipeline) as wf:
+    config = replace(Config(), reminders=replace(Reminders(), office_hours_only=False),
+                     daemon=Daemon(plan_every=5, send_every=2, roll_every=60, heartbeat_every=10))
+    with Workflow(url, pipeline=pipeline, config=config) as wf:
         wf.init()
         sigs = _walk(wf)
         for s in sigs:
@@ -104,4 +120,18 @@ def run(folder: Path | None, out: Callable[[str], None], *, pipeline: Pipeline |
         out(f"\nverify: {'ok' if report.ok else report.first_problem} ({report.events} events, {report.items} items)")
         out(f"digest: {wf.digest()}")
         out(f"database: {path}  (try: zwgk --db {url} item show {sigs[0].item_id})")
-    return 0 if report.ok else 1
+        if not report.ok:
+            return 1
+        if daemon:
+            wf.roll_schedules()
+            out("\ndeadlines:")
+            today = wf.today()
+            for d in wf.deadlines():
+                out("  " + deadline_line(d, today))
+            out("\nreminder daemon (console notifier)" + ("" if once else "; stop it with Ctrl-C") + ":")
+            runner = Runner(wf)
+            if once:
+                runner.once()
+            else:
+                runner.run()
+    return 0

@@ -42,13 +42,19 @@ class Item:
     version: int
     created_at: datetime
     updated_at: datetime
+    schedule: str | None = None  # the periodic schedule (and its period, e.g. 2026Q3) this item discloses
+    period: str | None = None
     interpreted_by: tuple[str, ...] = ()
 
     def content(self) -> dict[str, object]:
         """The fields every signature signs (through their hash)."""
-        return {"title": self.title, "body": self.body, "unit": self.unit, "category": self.category,
-                "timing": self.timing, "kind": self.kind, "interprets": self.interprets, "tags": list(self.tags),
-                "formed_on": self.formed_on.isoformat() if self.formed_on else None}
+        content: dict[str, object] = {
+            "title": self.title, "body": self.body, "unit": self.unit, "category": self.category,
+            "timing": self.timing, "kind": self.kind, "interprets": self.interprets, "tags": list(self.tags),
+            "formed_on": self.formed_on.isoformat() if self.formed_on else None}
+        if self.schedule is not None:  # only when set: the hashes signed before schedules existed stay valid
+            content["schedule"], content["period"] = self.schedule, self.period
+        return content
 
 
 @dataclass(frozen=True)

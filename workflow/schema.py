@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 PREFIX = "zwgk_"
@@ -22,7 +23,7 @@ metadata = MetaData()
 
 # The columns an `Item` is read from, in the order `workflow.api._item` expects (Core and raw SQL alike).
 ITEM_FIELDS = ("id", "title", "body", "unit_id", "category", "timing", "kind", "interprets", "tags", "formed_on",
-               "drafter", "state", "round", "version", "created_at", "updated_at")
+               "drafter", "state", "round", "version", "created_at", "updated_at", "schedule", "period")
 
 unit = Table(
     "zwgk_unit", metadata,
@@ -67,8 +68,11 @@ item = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
+    Column("schedule", String(64)),  # a periodic schedule's id, with the period (2026Q3) it is for
+    Column("period", String(16)),
     Index("ix_zwgk_item_state", "state"),
     Index("ix_zwgk_item_interprets", "interprets"),
+    Index("ix_zwgk_item_schedule", "schedule", "period"),
 )
 
 # Append-only: the migrations add triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
@@ -104,4 +108,82 @@ chain = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# A dated duty: created and closed in the transaction of the signature that causes it (or by the daemon's
+# roll job for periodic schedules). `next_at` is when the planner must look at it again; NULL once closed.
+deadline = Table(
+    "zwgk_deadline", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("item_id", String(64), ForeignKey("zwgk_item.id")),
+    Column("schedule", String(64)),
+    Column("period", String(16)),
+    Column("title", Text, nullable=False),
+    Column("responsible", String(64)),
+    Column("roles", String(200)),  # comma-separated: everyone active with one of them is responsible
+    Column("unit_id", String(64)),
+    Column("starts_on", String(10), nullable=False),  # the triggering day (not counted)
+    Column("days", Integer),  # working days after starts_on; NULL: due on starts_on (or the next working day)
+    Column("due_on", String(10), nullable=False),
+    Column("provisional", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("step", Integer),  # the last reminder step planned, in working days relative to due_on
+    Column("next_at", String(40)),
+    Column("opened_by", Integer),
+    Column("closed_by", Integer),
+    Column("closed_at", String(40)),
+    Column("closed_note", Text),
+    Column("created_at", String(40), nullable=False),
+    Index("ix_zwgk_deadline_next", "next_at"),
+    Index("ix_zwgk_deadline_item", "item_id", "status"),
+    Index("ix_zwgk_deadline_due", "status", "due_on"),
+)
+
+# The reminder outbox. One row per (deadline, step, recipient, channel): planning twice adds nothing.
+notification = Table(
+    "zwgk_notification", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(255), nullable=False),
+    Column("deadline_id", Integer, ForeignKey("zwgk_deadline.id"), nullable=False),
+    Column("step", String(32), nullable=False),
+    Column("recipient", String(64), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("address", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", String(40), nullable=False),
+    Column("claimed_by", String(128)),
+    Column("claimed_until", String(40)),
+    Column("last_error", Text),
+    Column("sent_at", String(40)),
+    Column("created_at", String(40), nullable=False),
+    UniqueConstraint("deadline_id", "step", "recipient", "channel", name="uq_zwgk_notification_step"),
+    UniqueConstraint("key", name="uq_zwgk_notification_key"),
+    Index("ix_zwgk_notification_due", "status", "next_attempt_at"),
+)
+
+daemon = Table(
+    "zwgk_daemon", metadata,
+    Column("id", String(128), primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", String(40), nullable=False),
+    Column("beat_at", String(40), nullable=False),
+    Column("stopped_at", String(40)),
+    Column("planned", Integer, nullable=False),
+    Column("sent", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+)
+
+# On SQLite one daemon at a time does the work: it holds this lease and renews it.
+lease = Table(
+    "zwgk_lease", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("until", String(40), nullable=False),
 )

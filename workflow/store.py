@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from workflow import chain
+from workflow import chain, deadlines
 from workflow.schema import ITEM_FIELDS
 
 _ITEM = f"SELECT {', '.join(ITEM_FIELDS)} FROM zwgk_item WHERE id = :id"  # noqa: S608 - fixed column names
@@ -29,7 +29,9 @@ _CURRENT_ROUND = ("SELECT action, actor, content_hash FROM zwgk_event WHERE item
 # A signature first locks the chain head, then the item: every writer takes them in that order, even
 # several signatures in one host transaction. The round's events are read by a later statement: on
 # PostgreSQL a statement that waited for a lock still sees other tables as they were when it started.
-_ADVANCE = "SELECT state, round, version FROM zwgk_item WHERE id = :id"
+# What the deadline rules need to know of the item comes with it.
+_ADVANCE = ("SELECT state, round, version, title, kind, timing, interprets, drafter, unit_id, schedule, period, "
+            "formed_on FROM zwgk_item WHERE id = :id")
 _MOVE = ("UPDATE zwgk_item SET state = :state, round = :round, version = version + 1, updated_at = :at "
          "WHERE id = :id AND version = :version")
 _HEAD = "SELECT seq, hash FROM zwgk_chain WHERE id = 1"
@@ -58,7 +60,7 @@ class Store:
             ("move", _MOVE), ("head", _HEAD), ("head_locked", _HEAD + lock), ("append", _APPEND),
             ("advance_head", _ADVANCE_HEAD), ("event", _EVENT),
             ("verify", _VERIFY.format(canonical=chain.canonical_sql(dialect))),
-            ("verify_in_python", _VERIFY.format(canonical="seq")))}
+            ("verify_in_python", _VERIFY.format(canonical="seq")), *deadlines.SQL.items())}
 
     def _style(self, sql: str) -> str:
         return _NAMED.sub(r"%(\1)s", sql) if self.pg else sql

@@ -1,0 +1,77 @@
+"""Channel name → factory: the built-ins, plugins registered in code, and the `zwgk.notifiers` entry points."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
+from typing import Any
+
+from notifiers.base import Notifier, NotifierConfigError
+from notifiers.console import ConsoleNotifier
+from notifiers.dingtalk import DingTalkNotifier
+from notifiers.smtp import EmailNotifier
+from notifiers.webhook import WebhookNotifier
+from notifiers.wecom import WeComNotifier
+
+Factory = Callable[[Mapping[str, Any]], Notifier]
+ENTRY_POINT_GROUP = "zwgk.notifiers"
+
+BUILTINS: Mapping[str, Factory] = {
+    "console": ConsoleNotifier,
+    "email": EmailNotifier,
+    "webhook": WebhookNotifier,
+    "wecom": WeComNotifier,
+    "dingtalk": DingTalkNotifier,
+}
+_registered: dict[str, Factory] = {}
+
+
+def register(channel: str, factory: Factory) -> Callable[[], None]:
+    """Make `channel` buildable by `factory(settings) -> Notifier`; returns a function that takes it back.
+
+    Used by the entry-point loader and by tests or host code that bring their own channel. A built-in
+    or an already registered name cannot be taken over: two meanings for one name in a config is a trap.
+    """
+    if not channel or not channel.isidentifier():
+        raise ValueError(f"channel name {channel!r} must be a simple identifier")
+    if channel in BUILTINS or channel in _registered:
+        raise ValueError(f"channel {channel!r} is already registered")
+    _registered[channel] = factory
+
+    def unregister() -> None:
+        if _registered.get(channel) is factory:
+            del _registered[channel]
+
+    return unregister
+
+
+def _from_entry_point(channel: str) -> Factory | None:
+    # Loaded by name on first use, so one broken plugin does not stop the others, nor the built-ins.
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=channel):
+        try:
+            factory = ep.load()
+        except Exception as e:  # an import error in someone else's package: report it as configuration
+            problem = f"plugin {ep.value} failed to load: {type(e).__name__}"
+            raise NotifierConfigError(f"channel {channel!r}: {problem}") from e
+        if not callable(factory):
+            raise NotifierConfigError(f"channel {channel!r}: plugin {ep.value} is not a factory")
+        register(channel, factory)
+        return _registered[channel]
+    return None
+
+
+def channels() -> list[str]:
+    """Every channel name that build() knows, plugins included (entry points are listed, not loaded)."""
+    names = set(BUILTINS) | set(_registered) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted(names)
+
+
+def build(channel: str, settings: Mapping[str, Any]) -> Notifier:
+    """A ready notifier for `channel`; NotifierConfigError names the bad setting or the unknown channel."""
+    factory = BUILTINS.get(channel) or _registered.get(channel) or _from_entry_point(channel)
+    if factory is None:
+        raise NotifierConfigError(f"unknown notifier channel {channel!r}; known: {', '.join(channels())}")
+    notifier = factory(settings)
+    if not isinstance(notifier, Notifier):
+        raise NotifierConfigError(f"channel {channel!r}: factory returned {type(notifier).__name__}, not a Notifier")
+    return notifier

@@ -1,0 +1,305 @@
+"""The township's settings: one TOML file (`--config`, `ZWGK_CONFIG`, or `zwgk.toml` beside the database).
+
+Every key has a default from the plan and the Regulation, so an office only writes what differs.
+Secrets (SMTP password, robot keys) may be left out of the file and given as `ZWGK_<CHANNEL>_<KEY>`
+environment variables instead (`ZWGK_EMAIL_PASSWORD`, `ZWGK_WECOM_KEY`, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from notifiers import SECRET_KEYS, redact
+from workflow.calendar import WorkCalendar, load_overrides
+from workflow.errors import InvalidInput
+
+CYCLES = ("monthly", "quarterly", "half-yearly", "yearly")
+
+
+class ConfigError(InvalidInput):
+    """A bad configuration file: the message names the file, the key and the problem."""
+
+
+@dataclass(frozen=True)
+class Office:
+    name: str = "乡人民政府"
+    timezone: str = "Asia/Shanghai"
+    opens: time = time(8, 30)
+    closes: time = time(17, 30)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class DeadlineRules:
+    interpretation_days: int = 3  # plan §四(四): interpretation within 3 working days of the policy
+    proactive_days: int = 20  # Regulation Art. 26
+    stage_days: int = 2  # an item waiting longer than this in a review state reminds its signer
+    reconfirm_months: int = 12  # long-term items: is the published content still current?
+    published_state: str = "published"  # reaching it meets the duty to publish; a state with no way out cancels it
+
+
+@dataclass(frozen=True)
+class Reminders:
+    before_days: int = 1  # working days before the due day
+    escalate_leader_after: int = 1  # working days overdue
+    escalate_head_after: int = 3
+    leader_role: str = "leader"
+    head_role: str = "head"
+    channels: tuple[str, ...] = ("console",)  # each person gets every listed channel that can reach them
+    office_hours_only: bool = True  # send only on working days within office hours (night: next morning)
+    max_attempts: int = 8
+    backoff_seconds: float = 60.0  # first retry; doubles each time, with jitter
+    backoff_max_seconds: float = 3600.0
+    lease_seconds: float = 120.0  # a claimed notification not marked sent by then is claimed again
+    batch: int = 200
+
+
+@dataclass(frozen=True)
+class Daemon:
+    plan_every: float = 60.0
+    send_every: float = 10.0
+    roll_every: float = 3600.0
+    heartbeat_every: float = 30.0
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A periodic disclosure (定期公开) or an office duty (self-assessment, annual report)."""
+
+    id: str
+    title: str
+    cycle: str
+    due_days: int | None = None  # working days after the period ends ...
+    due_date: str | None = None  # ... or a fixed "MM-DD" after it ends (the annual report: "01-31")
+    responsible: str | None = None  # a person id, or
+    role: str | None = None  # everyone active with this role (in `unit`, if given)
+    unit: str | None = None
+    category: str | None = None
+
+
+DEFAULT_SCHEDULES = (
+    Schedule("finance", "乡镇和村级财政收支情况 township and village income and expenditure", "quarterly",
+             due_days=15, role="drafter", category="3.4"),
+    Schedule("indicators", "主要经济社会发展指标 main development indicators", "quarterly", due_days=15,
+             role="drafter", category="1.2"),
+    Schedule("budget", "财政预算、决算 budget and final accounts", "yearly", due_days=20, role="drafter",
+             category="3.4"),
+    Schedule("self-assessment", "政务公开半年自评 half-yearly self-assessment (plan §五(三))", "half-yearly",
+             due_days=10, role="head"),
+    Schedule("annual-report", "政府信息公开工作年度报告 annual report (Regulation Art. 49)", "yearly",
+             due_date="01-31", role="head", category="6"),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    office: Office = field(default_factory=Office)
+    deadlines: DeadlineRules = field(default_factory=DeadlineRules)
+    reminders: Reminders = field(default_factory=Reminders)
+    daemon: Daemon = field(default_factory=Daemon)
+    schedules: tuple[Schedule, ...] = DEFAULT_SCHEDULES
+    channels: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: {"console": {"type": "console"}})
+    calendar_file: str | None = None
+    calendar: WorkCalendar = field(default_factory=WorkCalendar, compare=False)
+    source: str = "(built-in defaults)"
+
+    def schedule(self, schedule_id: str) -> Schedule:
+        for s in self.schedules:
+            if s.id == schedule_id:
+                return s
+        raise InvalidInput(f"no periodic schedule '{schedule_id}' in {self.source} "
+                           f"(one of: {', '.join(s.id for s in self.schedules)})")
+
+    def channel_settings(self, name: str) -> dict[str, Any]:
+        """A channel's settings with its secrets filled in from the environment."""
+        settings = dict(self.channels[name])
+        for key in sorted(SECRET_KEYS):
+            env = os.environ.get(f"ZWGK_{name.upper().replace('-', '_')}_{key.upper()}")
+            if env:
+                settings[key] = env
+        return settings
+
+
+def load(path: str | Path | None, *, required: bool = False) -> Config:
+    """The configuration in `path`; the built-in defaults if there is none (unless it was asked for)."""
+    if path is None:
+        return Config()
+    p = Path(path)
+    if not p.exists():
+        if required:
+            raise ConfigError(f"configuration file {p} does not exist")
+        return Config()
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p}: {e}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: cannot read: {e}") from None
+    return parse(data, source=str(p), base=p.parent)
+
+
+def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | None = None) -> Config:
+    r = _Reader(source)
+    r.keys("", data, {"office", "calendar", "deadlines", "reminders", "daemon", "schedule", "channels"})
+    office = r.section("office", data.get("office", {}), Office(), {"opens": r.clock, "closes": r.clock})
+    try:
+        ZoneInfo(office.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.error("office.timezone", f"unknown time zone '{office.timezone}'") from None
+    if office.opens >= office.closes:
+        raise r.error("office.closes", "must be later than office.opens")
+    deadlines = r.section("deadlines", data.get("deadlines", {}), DeadlineRules())
+    reminders = r.section("reminders", data.get("reminders", {}), Reminders())
+    if reminders.escalate_head_after < reminders.escalate_leader_after:
+        raise r.error("reminders.escalate_head_after", "must not be less than escalate_leader_after")
+    daemon = r.section("daemon", data.get("daemon", {}), Daemon())
+    channels = r.channels(data.get("channels", {"console": {"type": "console"}}))
+    for ch in reminders.channels:
+        if ch not in channels:
+            raise r.error("reminders.channels", f"channel '{ch}' is not defined under [channels]")
+    schedules = r.schedules(data["schedule"]) if "schedule" in data else DEFAULT_SCHEDULES
+    cal_section = data.get("calendar", {})
+    r.keys("calendar", cal_section, {"overrides"})
+    calendar, calendar_file = WorkCalendar(), None
+    if "overrides" in cal_section:
+        calendar_file = str((base or Path()) / r.typed("calendar.overrides", cal_section["overrides"], str))
+        try:
+            text = Path(calendar_file).read_text(encoding="utf-8")
+        except OSError as e:
+            raise r.error("calendar.overrides", f"cannot read {calendar_file}: {e.strerror}") from None
+        calendar = WorkCalendar(load_overrides(text, source=calendar_file))
+    return Config(office, deadlines, reminders, daemon, schedules, channels, calendar_file, calendar, source)
+
+
+class _Reader:
+    """Checks a parsed TOML document against the dataclasses, naming the key of the first problem."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def error(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {key}: {problem}")
+
+    def keys(self, where: str, table: Any, allowed: set[str]) -> None:
+        if not isinstance(table, dict):
+            raise self.error(where, "must be a table")
+        for key in table:
+            if key not in allowed:
+                name = f"{where}.{key}" if where else key
+                raise self.error(name, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+    def typed(self, key: str, value: Any, kind: type, *, minimum: float | None = None) -> Any:
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if kind is tuple:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise self.error(key, "must be a list of strings")
+            return tuple(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.error(key, f"must be {_NAMES.get(kind, kind.__name__)}, not {value!r}")
+        if minimum is not None and isinstance(value, int | float) and value < minimum:
+            raise self.error(key, f"must be at least {minimum:g}")
+        return value
+
+    def clock(self, key: str, value: Any) -> time:
+        try:
+            return time.fromisoformat(self.typed(key, value, str))
+        except ValueError:
+            raise self.error(key, f"'{value}' is not a time of day like 08:30") from None
+
+    def section(self, name: str, table: Any, default: Any,
+                special: Mapping[str, Callable[[str, Any], Any]] | None = None) -> Any:
+        kinds = {f.name: type(getattr(default, f.name)) for f in fields(default)}
+        self.keys(name, table, set(kinds))
+        values = {}
+        for key, value in table.items():
+            if special and key in special:
+                values[key] = special[key](f"{name}.{key}", value)
+                continue
+            minimum = 0 if kinds[key] in (int, float) else None
+            values[key] = self.typed(f"{name}.{key}", value, kinds[key], minimum=minimum)
+        return replace(default, **values)
+
+    def channels(self, table: Any) -> dict[str, dict[str, Any]]:
+        self.keys("channels", table, set(table) if isinstance(table, dict) else set())
+        out = {}
+        for name, settings in table.items():
+            if not isinstance(settings, dict):
+                raise self.error(f"channels.{name}", "must be a table")
+            out[name] = {"type": name, **settings}
+            self.typed(f"channels.{name}.type", out[name]["type"], str)
+        return out
+
+    def schedules(self, entries: Any) -> tuple[Schedule, ...]:
+        if not isinstance(entries, list):
+            raise self.error("schedule", "must be an array of tables ([[schedule]])")
+        out: list[Schedule] = []
+        allowed = {f.name for f in fields(Schedule)}
+        for i, entry in enumerate(entries):
+            where = f"schedule[{i}]"
+            self.keys(where, entry, allowed)
+            for needed in ("id", "title", "cycle"):
+                if needed not in entry:
+                    raise self.error(f"{where}.{needed}", "is required")
+            values = {k: self.typed(f"{where}.{k}", v, int if k == "due_days" else str, minimum=None)
+                      for k, v in entry.items()}
+            s = Schedule(**values)
+            if s.cycle not in CYCLES:
+                raise self.error(f"{where}.cycle", f"'{s.cycle}' is not one of: {', '.join(CYCLES)}")
+            if (s.due_days is None) == (s.due_date is None):
+                raise self.error(where, "give exactly one of due_days and due_date")
+            if s.due_days is not None and s.due_days < 0:
+                raise self.error(f"{where}.due_days", "must be at least 0")
+            if s.due_date is not None and not _month_day(s.due_date):
+                raise self.error(f"{where}.due_date", f"'{s.due_date}' is not a month and day like 01-31")
+            if (s.responsible is None) == (s.role is None):
+                raise self.error(where, "give exactly one of responsible (a person) and role")
+            if any(s.id == o.id for o in out):
+                raise self.error(f"{where}.id", f"'{s.id}' is used twice")
+            out.append(s)
+        return tuple(out)
+
+
+def _month_day(text: str) -> bool:
+    parts = text.split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return False
+    month, day = int(parts[0]), int(parts[1])
+    return 1 <= month <= 12 and 1 <= day <= (29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
+
+
+_NAMES = {int: "an integer", float: "a number", str: "text", bool: "true or false"}
+
+
+def redacted(config: Config) -> dict[str, Any]:
+    """The configuration in force, as plain data, with every secret replaced (for `zwgk config show`)."""
+    def plain(obj: Any) -> Any:
+        if isinstance(obj, time):
+            return obj.strftime("%H:%M")
+        if isinstance(obj, tuple):
+            return list(obj)
+        return obj
+
+    def section(obj: Any) -> dict[str, Any]:
+        return {f.name: plain(getattr(obj, f.name)) for f in fields(obj)}
+
+    return {
+        "source": config.source,
+        "office": section(config.office),
+        "deadlines": section(config.deadlines),
+        "reminders": section(config.reminders),
+        "daemon": section(config.daemon),
+        "calendar": {"overrides": config.calendar_file},
+        "schedule": [{k: v for k, v in section(s).items() if v is not None} for s in config.schedules],
+        "channels": {name: redact(config.channel_settings(name)) for name in config.channels},
+    }

@@ -1,0 +1,172 @@
+"""The reminder daemon: a few periodic sweeps over indexed tables, on APScheduler 3's BlockingScheduler.
+
+There is never one scheduler job per item: APScheduler keeps its jobs in memory here, and the database is
+the only source of truth, so any number of daemons (on PostgreSQL) or a standby (on SQLite) can come and go.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import insert, update
+
+from workflow import schema as t
+from workflow.api import Workflow
+from workflow.deadlines import stamp
+from workflow.outbox import Sender, Tally, drop_lease, hold_lease
+from workflow.reminders import Planner, build_channels
+
+log = structlog.get_logger("zwgk.daemon")
+LEASE = "sqlite-daemon"
+
+
+@dataclass
+class Pass:
+    rolled: int = 0
+    recomputed: int = 0
+    planned: int = 0
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    waiting: bool = False  # another daemon holds the SQLite lease
+
+
+class Daemon:
+    def __init__(self, wf: Workflow, *, reload_calendar: Callable[[], Any] | None = None) -> None:
+        self.wf = wf
+        self.config = wf.config
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.channels = build_channels(self.config)
+        self.planner = self._planner()
+        self.sender = Sender(wf.engine, self.config.reminders, self.channels, self.id, wf.clock)
+        self.sqlite = wf.engine.dialect.name == "sqlite"
+        self.stopping = threading.Event()
+        self.totals = Pass()
+        self.reload_calendar = reload_calendar
+        self._log = log.bind(daemon=self.id)
+
+    def _planner(self) -> Planner:
+        pg = self.wf.engine.dialect.name == "postgresql"
+        return Planner(self.wf.engine, self.wf.config, self.wf.pipeline, self.channels,
+                       for_update=" FOR UPDATE OF d SKIP LOCKED" if pg else "")
+
+    # -- the jobs ----------------------------------------------------------------------------------------
+
+    def _may_work(self) -> bool:
+        """On SQLite one daemon works and the others wait; on PostgreSQL they share the work."""
+        if not self.sqlite:
+            return True
+        lease = max(self.config.daemon.plan_every, self.config.daemon.send_every,
+                    self.config.daemon.heartbeat_every) * 3
+        return hold_lease(self.wf.engine, LEASE, self.id, self.wf.clock(), lease)
+
+    def roll(self) -> Pass:
+        done = Pass()
+        if not self._may_work():
+            return Pass(waiting=True)
+        if self.reload_calendar is not None and self.reload_calendar():
+            self.planner = self._planner()  # the new calendar's dates for the next steps too
+            done.recomputed = len(self.wf.recompute_deadlines())
+        done.rolled = len(self.wf.roll_schedules())
+        return done
+
+    def plan(self) -> Pass:
+        if not self._may_work():
+            return Pass(waiting=True)
+        return Pass(planned=len(self.planner.plan(self.wf.clock())))
+
+    def send(self) -> Pass:
+        if not self._may_work():
+            return Pass(waiting=True)
+        if self.config.reminders.office_hours_only and not self.wf.timeline.in_office_hours(self.wf.clock()):
+            return Pass()  # what falls due at night goes out when the office opens
+        tally: Tally = self.sender.deliver(stop=self.stopping.is_set)
+        return Pass(sent=tally.sent, failed=tally.failed, dead=tally.dead)
+
+    def beat(self, *, stopped: bool = False) -> None:
+        now = stamp(self.wf.clock())
+        values = {"beat_at": now, "planned": self.totals.planned, "sent": self.totals.sent,
+                  "failed": self.totals.failed, "stopped_at": now if stopped else None}
+        with self.wf.engine.begin() as conn:
+            if conn.execute(update(t.daemon).where(t.daemon.c.id == self.id).values(**values)).rowcount == 0:
+                conn.execute(insert(t.daemon).values(id=self.id, host=socket.gethostname(), pid=os.getpid(),
+                                                     started_at=now, **values))
+
+    def _job(self, name: str, job: Callable[[], Pass]) -> Callable[[], None]:
+        def run() -> None:
+            if self.stopping.is_set():
+                return
+            try:
+                done = job()
+            except Exception:  # a failed sweep is logged and tried again at the next tick
+                self._log.exception("job_failed", job=name)
+                return
+            self._add(done)
+            if done.rolled or done.recomputed or done.planned or done.sent or done.failed:
+                self._log.info(name, **{k: v for k, v in vars(done).items() if v})
+        return run
+
+    def _add(self, done: Pass) -> None:
+        for key in ("rolled", "recomputed", "planned", "sent", "failed", "dead"):
+            setattr(self.totals, key, getattr(self.totals, key) + getattr(done, key))
+
+    # -- running -----------------------------------------------------------------------------------------
+
+    def once(self) -> Pass:
+        """One pass of every job (for cron and tests): roll, plan, send everything due, beat."""
+        self.beat()
+        for name, job in (("roll", self.roll), ("plan", self.plan), ("send", self.send)):
+            self._job(name, job)()
+        self.beat(stopped=True)
+        self._release()
+        return self.totals
+
+    def run(self) -> None:
+        """Until SIGTERM or SIGINT: finish the message being sent, hand back the rest of the claim, stop."""
+        every = self.config.daemon
+        scheduler = BlockingScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
+                                                                  "misfire_grace_time": None})
+        first = datetime.now(UTC)
+        for name, job, seconds in (("roll", self.roll, every.roll_every), ("plan", self.plan, every.plan_every),
+                                   ("send", self.send, every.send_every)):
+            scheduler.add_job(self._job(name, job), "interval", seconds=seconds, id=name, next_run_time=first)
+        scheduler.add_job(self._beat_job, "interval", seconds=every.heartbeat_every, id="heartbeat")
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            self._log.info("stopping", signal=signal.Signals(signum).name)
+            self.stopping.set()
+            # shutdown(wait=True) waits for running sweeps, so it must not run in the signal handler's frame
+            threading.Thread(target=scheduler.shutdown, daemon=True).start()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.beat()
+        self._log.info("started", database=self.wf.engine.dialect.name, channels=list(self.channels))
+        scheduler.start()
+        self._release()
+        self.beat(stopped=True)
+        self._log.info("stopped", **{k: v for k, v in vars(self.totals).items() if v})
+
+    def _beat_job(self) -> None:
+        try:
+            self.beat()
+        except Exception:
+            self._log.exception("job_failed", job="heartbeat")
+
+    def _release(self) -> None:
+        released = self.sender.release()
+        if released:
+            self._log.info("released", notifications=released)
+        if self.sqlite:
+            drop_lease(self.wf.engine, LEASE, self.id)

@@ -1,0 +1,231 @@
+"""Deadlines: which duties a signature opens or closes, and when their reminders fall due.
+
+`Rules` is pure: from what it knows of an item and the step being signed, it returns `Open` and `Close`
+operations. `statements` turns them into SQL that runs in the signature's own transaction, so a deadline
+never exists without the signature that caused it (and is never found by scanning all items).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from states import Pipeline
+from workflow.calendar import Due, WorkCalendar
+from workflow.config import Config, DeadlineRules
+from workflow.periods import add_months
+
+KINDS = {"interpretation": "政策解读", "proactive": "主动公开", "periodic": "定期公开",
+         "reconfirm": "长期公开复核", "stage": "环节时限"}
+LIVE = ("open", "overdue")
+STATUSES = ("open", "overdue", "met", "cancelled")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules need to know of an item."""
+
+    id: str
+    title: str
+    kind: str
+    timing: str
+    interprets: str | None
+    drafter: str
+    unit: str
+    schedule: str | None
+    period: str | None
+    formed_on: date | None
+
+
+@dataclass(frozen=True)
+class Open:
+    key: str
+    kind: str
+    title: str
+    starts_on: date
+    days: int | None  # None: due on starts_on, or the next working day if that is not one
+    item_id: str | None = None
+    schedule: str | None = None
+    period: str | None = None
+    responsible: str | None = None
+    roles: tuple[str, ...] = ()
+    unit: str | None = None
+    met_if: str | None = None  # "interpreted" | "disclosed": already met when it opens
+
+
+@dataclass(frozen=True)
+class Close:
+    status: str  # met | cancelled
+    key: str | None = None  # one deadline, or
+    item_id: str | None = None  # the item's live deadlines (of `kind`, or all)
+    kind: str | None = None
+
+
+Op = Open | Close
+
+
+class Rules:
+    """The township's deadline rules applied to one pipeline."""
+
+    def __init__(self, config: Config, pipeline: Pipeline) -> None:
+        self.rules = config.deadlines
+        self.published = self.rules.published_state
+        sources = {a.source for a in pipeline.actions}
+        self.final = {s.id for s in pipeline.states if s.id not in sources}  # withheld, retracted
+        self.stage_roles = {
+            s: tuple(sorted({a.role for a in pipeline.actions_from(s) if not a.new_round}))
+            for s in sources if s not in (pipeline.initial, self.published)}
+
+    def on_create(self, item: Facts, today: date) -> list[Op]:
+        # An interpretation's clock is its policy's; a periodic item's is its schedule's.
+        if item.kind == "interpretation" or item.schedule is not None:
+            return []
+        return [Open(f"proactive:{item.id}", "proactive", item.title, item.formed_on or today,
+                     self.rules.proactive_days, item_id=item.id, responsible=item.drafter)]
+
+    def on_edit(self, item: Facts, today: date, formed_changed: bool) -> list[Op]:
+        """Information changed is information formed anew (Art. 26): its 20 days start again."""
+        return self.on_create(item, today) if formed_changed else []
+
+    def on_step(self, item: Facts, from_state: str | None, to_state: str, today: date) -> list[Op]:
+        if from_state == to_state:
+            return []
+        ops: list[Op] = [Close("met", item_id=item.id, kind="stage")]
+        if to_state in self.stage_roles:
+            ops.append(Open(f"stage:{item.id}:{to_state}:{today.isoformat()}", "stage", item.title, today,
+                            self.rules.stage_days, item_id=item.id, roles=self.stage_roles[to_state]))
+        if to_state == self.published:
+            ops.append(Close("met", item_id=item.id, kind="proactive"))
+            if item.kind == "policy":  # 谁起草、谁解读: the policy's drafter interprets it
+                ops.append(Open(f"interpretation:{item.id}", "interpretation", item.title, today,
+                                self.rules.interpretation_days, item_id=item.id, responsible=item.drafter,
+                                met_if="interpreted"))
+            if item.kind == "interpretation" and item.interprets:
+                ops.append(Close("met", key=f"interpretation:{item.interprets}"))
+            if item.schedule is not None:
+                ops.append(Close("met", key=f"periodic:{item.schedule}:{item.period}"))
+            if item.timing == "long_term":
+                ops.append(reconfirm(self.rules, item.id, item.title, item.drafter, today, 1))
+        elif to_state in self.final:
+            ops.append(Close("cancelled", item_id=item.id))
+        return ops
+
+
+def reconfirm(rules: DeadlineRules, item_id: str, title: str, responsible: str, since: date, n: int) -> Open:
+    """Long-term items (长期公开): is the published content still current? Asked every N months."""
+    return Open(f"reconfirm:{item_id}:{n}", "reconfirm", title, add_months(since, rules.reconfirm_months), None,
+                item_id=item_id, responsible=responsible)
+
+
+class Timeline:
+    """When each reminder step of a deadline falls: step k is the k-th working day after the due day
+    (negative: before it), at the office's opening time."""
+
+    def __init__(self, config: Config) -> None:
+        self.calendar: WorkCalendar = config.calendar
+        self.office = config.office
+        self.first = -config.reminders.before_days
+
+    def due(self, starts_on: date, days: int | None) -> Due:
+        if days is None:
+            day = self.calendar.next_working_day(starts_on)
+            return Due(day, not (self.calendar.knows(starts_on.year) and self.calendar.knows(day.year)))
+        return self.calendar.add_working_days(starts_on, days)
+
+    def day(self, due_on: date, step: int) -> date:
+        if step < 0:
+            return self.calendar.subtract_working_days(due_on, -step).day
+        return self.calendar.add_working_days(due_on, step).day if step else due_on
+
+    def at(self, due_on: date, step: int) -> datetime:
+        return self.opening(self.day(due_on, step))
+
+    def opening(self, day: date) -> datetime:
+        return datetime.combine(day, self.office.opens, self.office.tz).astimezone(UTC)
+
+    def reached(self, due_on: date, now: datetime) -> int | None:
+        """The latest step whose time has come, or None if even the first has not."""
+        local = now.astimezone(self.office.tz)
+        seen = local.date() if local.time() >= self.office.opens else local.date() - timedelta(days=1)
+        if seen >= due_on:
+            step = self.calendar.working_days_between(due_on, seen)
+        else:
+            step = -self.calendar.working_days_between(seen, due_on)
+        return step if step >= self.first else None
+
+    def in_office_hours(self, now: datetime) -> bool:
+        local = now.astimezone(self.office.tz)
+        return self.calendar.is_working_day(local.date()) and self.office.opens <= local.time() < self.office.closes
+
+    def next_opening(self, now: datetime) -> datetime:
+        """Now if the office is open, else when it next opens."""
+        if self.in_office_hours(now):
+            return now
+        local = now.astimezone(self.office.tz)
+        inclusive = local.time() < self.office.opens
+        return self.opening(self.calendar.next_working_day(local.date(), inclusive=inclusive))
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+_CLOSE = "UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :seq, closed_at = :at WHERE "
+SQL = {
+    "dl_open": (
+        "INSERT INTO zwgk_deadline (key, kind, item_id, schedule, period, title, responsible, roles, unit_id, "
+        "starts_on, days, due_on, provisional, status, step, next_at, opened_by, created_at) VALUES (:key, :kind, "
+        ":item_id, :schedule, :period, :title, :responsible, :roles, :unit_id, :starts_on, :days, :due_on, "
+        ":provisional, 'open', NULL, :next_at, :seq, :at) "
+        # Opened again (the information changed): new dates, reminders from the start; a closed one stays closed.
+        "ON CONFLICT (key) DO UPDATE SET starts_on = excluded.starts_on, days = excluded.days, "
+        "due_on = excluded.due_on, provisional = excluded.provisional, next_at = excluded.next_at, step = NULL, "
+        "status = 'open', title = excluded.title WHERE zwgk_deadline.status IN ('open', 'overdue')"),
+    "dl_close_key": _CLOSE + "key = :key AND status IN ('open', 'overdue')",
+    "dl_close_kind": _CLOSE + "item_id = :item_id AND kind = :kind AND status IN ('open', 'overdue')",
+    "dl_close_item": _CLOSE + "item_id = :item_id AND status IN ('open', 'overdue')",
+    # Opened already met: the policy's interpretation, or the schedule's item, was published first.
+    "dl_met_interpreted": (
+        "UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :seq, closed_at = :at "
+        "WHERE key = :key AND status IN ('open', 'overdue') AND EXISTS "
+        "(SELECT 1 FROM zwgk_item WHERE interprets = :item_id AND state = :published)"),
+    "dl_met_disclosed": (
+        "UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :seq, closed_at = :at "
+        "WHERE key = :key AND status IN ('open', 'overdue') AND EXISTS "
+        "(SELECT 1 FROM zwgk_item WHERE schedule = :schedule AND period = :period AND state = :published)"),
+}
+
+
+def statements(ops: list[Op], timeline: Timeline, published: str, seq: int | None,
+               now: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """The SQL (names in `SQL`, with parameters) that carries out `ops` for the event `seq`."""
+    at = stamp(now)
+    out: list[tuple[str, dict[str, Any]]] = []
+    for op in ops:
+        if isinstance(op, Close):
+            closing = {"status": op.status, "seq": seq, "at": at}
+            if op.key is not None:
+                out.append(("dl_close_key", {"key": op.key, **closing}))
+            elif op.kind is not None:
+                out.append(("dl_close_kind", {"item_id": op.item_id, "kind": op.kind, **closing}))
+            else:
+                out.append(("dl_close_item", {"item_id": op.item_id, **closing}))
+            continue
+        due = timeline.due(op.starts_on, op.days)
+        out.append(("dl_open", {
+            "key": op.key, "kind": op.kind, "item_id": op.item_id, "schedule": op.schedule, "period": op.period,
+            "title": op.title, "responsible": op.responsible, "roles": ",".join(op.roles) or None,
+            "unit_id": op.unit, "starts_on": op.starts_on.isoformat(), "days": op.days,
+            "due_on": due.day.isoformat(), "provisional": due.provisional,
+            "next_at": stamp(timeline.at(due.day, timeline.first)), "seq": seq, "at": at}))
+        if op.met_if is not None:
+            out.append((f"dl_met_{op.met_if}", {"key": op.key, "item_id": op.item_id, "schedule": op.schedule,
+                                               "period": op.period, "published": published, "status": "met",
+                                               "seq": seq, "at": at}))
+    return out
+
+
+def today(now: datetime, timeline: Timeline) -> date:
+    return now.astimezone(timeline.office.tz).date()
+

@@ -1,0 +1,176 @@
+"""Deadlines outside a signature: listing them, rolling periodic schedules forward, closing office duties
+by hand, and recomputing provisional due dates once the calendar knows their year."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, and_, or_, select, update
+
+from workflow import periods
+from workflow import schema as t
+from workflow.config import Config, Schedule
+from workflow.deadlines import LIVE, Op, Open, Timeline, reconfirm, stamp, statements
+from workflow.errors import InvalidInput, NotFound
+from workflow.store import Store
+
+log = structlog.get_logger("zwgk.deadlines")
+
+
+@dataclass(frozen=True)
+class Deadline:
+    id: int
+    key: str
+    kind: str
+    item_id: str | None
+    schedule: str | None
+    period: str | None
+    title: str
+    responsible: str | None
+    roles: tuple[str, ...]
+    starts_on: date
+    days: int | None
+    due_on: date
+    provisional: bool
+    status: str
+    step: int | None
+    next_at: datetime | None
+    closed_by: int | None
+    closed_at: datetime | None
+    closed_note: str | None
+
+    def status_on(self, today: date) -> str:
+        """The status as of `today`, even if no daemon has looked at it since it fell due."""
+        return "overdue" if self.status in LIVE and self.due_on < today else self.status
+
+
+_COLS = [t.deadline.c[n] for n in ("id", "key", "kind", "item_id", "schedule", "period", "title", "responsible",
+                                   "roles", "starts_on", "days", "due_on", "provisional", "status", "step",
+                                   "next_at", "closed_by", "closed_at", "closed_note")]
+
+
+def _deadline(r: Any) -> Deadline:
+    return Deadline(r.id, r.key, r.kind, r.item_id, r.schedule, r.period, r.title, r.responsible,
+                    tuple(r.roles.split(",")) if r.roles else (), date.fromisoformat(r.starts_on), r.days,
+                    date.fromisoformat(r.due_on), bool(r.provisional), r.status, r.step,
+                    datetime.fromisoformat(r.next_at) if r.next_at else None, r.closed_by,
+                    datetime.fromisoformat(r.closed_at) if r.closed_at else None, r.closed_note)
+
+
+def listing(conn: Connection, *, today: date, status: str | None = None, overdue: bool = False,
+            due_before: date | None = None, item: str | None = None) -> list[Deadline]:
+    q = select(*_COLS).order_by(t.deadline.c.due_on, t.deadline.c.id)
+    d = t.deadline.c
+    if overdue:
+        q = q.where(d.status.in_(LIVE), d.due_on < today.isoformat())
+    elif status == "open":
+        q = q.where(d.status.in_(LIVE), d.due_on >= today.isoformat())
+    elif status is not None:
+        q = q.where(or_(d.status == status, and_(d.status.in_(LIVE), d.due_on < today.isoformat()))
+                    if status == "overdue" else d.status == status)
+    if due_before is not None:
+        q = q.where(d.due_on < due_before.isoformat())
+    if item is not None:
+        q = q.where(d.item_id == item)
+    return [_deadline(r) for r in conn.execute(q)]
+
+
+def one(conn: Connection, deadline_id: int) -> Deadline:
+    row = conn.execute(select(*_COLS).where(t.deadline.c.id == deadline_id)).first()
+    if row is None:
+        raise NotFound(f"no deadline {deadline_id}")
+    return _deadline(row)
+
+
+def complete(conn: Connection, deadline_id: int, *, by: str, note: str | None, now: datetime,
+             timeline: Timeline, config: Config) -> Deadline:
+    """Close an office duty by hand (the self-assessment was held; a long-term item is still current).
+
+    A long-term item's reconfirmation opens the next one; duties met by publishing are refused.
+    """
+    found = one(conn, deadline_id)
+    if found.status not in LIVE:
+        raise InvalidInput(f"deadline {deadline_id} is already {found.status}")
+    if found.kind in ("proactive", "interpretation", "stage"):
+        raise InvalidInput(f"deadline {deadline_id} ({found.kind}) is met by signing the item, not by hand")
+    if found.kind == "periodic" and any(s.id == found.schedule and s.category for s in config.schedules):
+        raise InvalidInput(f"deadline {deadline_id} is met by publishing an item for {found.schedule} "
+                           f"{found.period} (zwgk item new --schedule {found.schedule} --period {found.period})")
+    if conn.execute(select(t.person.c.id).where(t.person.c.id == by, t.person.c.active.is_(True))).first() is None:
+        raise NotFound(f"no active person '{by}'")
+    conn.execute(update(t.deadline).where(t.deadline.c.id == deadline_id, t.deadline.c.status.in_(LIVE))
+                 .values(status="met", next_at=None, closed_at=stamp(now), closed_note=f"{by}: {note or ''}"))
+    if found.kind == "reconfirm" and found.item_id is not None:
+        n = int(found.key.rsplit(":", 1)[1]) + 1
+        opened = reconfirm(config.deadlines, found.item_id, found.title, found.responsible or by,
+                           now.astimezone(config.office.tz).date(), n)
+        _run(conn, [opened], timeline, None, now, config.deadlines.published_state)
+    return one(conn, deadline_id)
+
+
+def roll(conn: Connection, config: Config, timeline: Timeline, now: datetime) -> list[str]:
+    """Open the deadline of each schedule's latest completed period (once: the key is unique).
+
+    A schedule is followed from the first period whose deadline had not passed when it was first rolled:
+    an office installing in November is not told that last year's annual report is 200 days late.
+    """
+    today = now.astimezone(config.office.tz).date()
+    opened = []
+    d = t.deadline.c
+    for s in config.schedules:
+        period = periods.last_completed(s.cycle, today)
+        key = f"periodic:{s.id}:{period}"
+        if conn.execute(select(d.id).where(d.key == key)).first() is not None:
+            continue
+        op = _periodic(s, period)
+        first = conn.execute(select(d.id).where(d.schedule == s.id).limit(1)).first() is None
+        if first and timeline.due(op.starts_on, op.days).day < today:
+            continue
+        _run(conn, [op], timeline, None, now, config.deadlines.published_state)
+        opened.append(key)
+    if opened:
+        log.info("schedules_rolled", opened=opened)
+    return opened
+
+
+def _periodic(s: Schedule, period: str) -> Open:
+    _, last = periods.bounds(s.cycle, period)
+    if s.due_date is not None:
+        month, day = (int(x) for x in s.due_date.split("-"))
+        starts, days = date(last.year + (month <= last.month), month, day), None
+    else:
+        starts, days = last, s.due_days
+    return Open(f"periodic:{s.id}:{period}", "periodic", s.title, starts, days, schedule=s.id, period=period,
+                responsible=s.responsible, roles=(s.role,) if s.role else (), unit=s.unit, met_if="disclosed")
+
+
+def recompute(conn: Connection, timeline: Timeline, now: datetime) -> list[tuple[int, date, date]]:
+    """Provisional due dates computed again with the calendar as it is now: (id, old, new) of each change."""
+    d = t.deadline.c
+    changed = []
+    rows = conn.execute(select(d.id, d.starts_on, d.days, d.due_on, d.step)
+                        .where(d.provisional.is_(True), d.status.in_(LIVE))).all()
+    for r in rows:
+        due = timeline.due(date.fromisoformat(r.starts_on), r.days)
+        old = date.fromisoformat(r.due_on)
+        values: dict[str, Any] = {"provisional": due.provisional}
+        if due.day != old:
+            # Reminders start again from the new dates; steps already sent keep their keys.
+            values.update(due_on=due.day.isoformat(), step=None, status="open",
+                          next_at=stamp(timeline.at(due.day, timeline.first)))
+            changed.append((r.id, old, due.day))
+        conn.execute(update(t.deadline).where(d.id == r.id).values(**values))
+    if changed:
+        log.info("deadlines_recomputed", changed=len(changed))
+    return changed
+
+
+def _run(conn: Connection, ops: list[Op], timeline: Timeline, seq: int | None, now: datetime,
+         published: str) -> None:
+    store = Store(conn.dialect.name)
+    cur = store.cursor(conn)
+    for name, params in statements(ops, timeline, published, seq, now):
+        cur.execute(store.sql[name], params)

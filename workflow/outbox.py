@@ -1,0 +1,175 @@
+"""Delivering the outbox: claim due notifications, send each, mark it sent; retry, then dead-letter.
+
+Claims are rows marked `sending` by one daemon until `claimed_until`: on PostgreSQL several daemons claim
+side by side with `FOR UPDATE SKIP LOCKED`; on SQLite one daemon at a time holds the `sender` lease.
+A daemon killed mid-send leaves its claims to expire and be claimed again: that one message may go out
+twice, with the same idempotency key for the channel to recognise.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Engine, select, text
+
+from notifiers import Contact, Message, Notifier, Result
+from workflow import schema as t
+from workflow.config import Reminders
+from workflow.deadlines import stamp
+
+log = structlog.get_logger("zwgk.outbox")
+
+_CLAIMABLE = ("SELECT id FROM zwgk_notification WHERE (status = 'pending' AND next_attempt_at <= :now) "
+              "OR (status = 'sending' AND claimed_until < :now) ORDER BY next_attempt_at, id LIMIT :n")
+_CLAIM = """UPDATE zwgk_notification SET status = 'sending', claimed_by = :me, claimed_until = :until,
+                attempts = attempts + 1
+            WHERE id IN ({claimable})
+            RETURNING id, key, recipient, channel, address, subject, text, fields, attempts"""
+_CONTACTS = "SELECT id, name, email, phone FROM zwgk_person WHERE id IN ({ids})"
+_SENT = ("UPDATE zwgk_notification SET status = 'sent', sent_at = :now, claimed_by = NULL, claimed_until = NULL, "
+         "last_error = NULL WHERE id = :id AND claimed_by = :me")
+_FAILED = ("UPDATE zwgk_notification SET status = :status, next_attempt_at = :retry_at, last_error = :error, "
+           "claimed_by = NULL, claimed_until = NULL WHERE id = :id AND claimed_by = :me")
+_RELEASE = ("UPDATE zwgk_notification SET status = 'pending', attempts = attempts - 1, claimed_by = NULL, "
+            "claimed_until = NULL WHERE claimed_by = :me AND status = 'sending'")
+_LEASE = """INSERT INTO zwgk_lease (name, holder, until) VALUES (:name, :me, :until)
+            ON CONFLICT (name) DO UPDATE SET holder = :me, until = :until
+            WHERE zwgk_lease.holder = :me OR zwgk_lease.until < :now"""
+_LEASE_HOLDER = "SELECT holder FROM zwgk_lease WHERE name = :name"
+_LEASE_DROP = "DELETE FROM zwgk_lease WHERE name = :name AND holder = :me"
+
+
+STATUSES = ("pending", "sending", "sent", "dead")
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    key: str
+    deadline_id: int
+    step: str
+    recipient: str
+    channel: str
+    subject: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    sent_at: datetime | None
+
+
+def listing(conn: Connection, *, status: str | None, limit: int) -> list[Notification]:
+    n = t.notification.c
+    q = select(n.id, n.key, n.deadline_id, n.step, n.recipient, n.channel, n.subject, n.status, n.attempts,
+               n.next_attempt_at, n.last_error, n.sent_at).order_by(n.id.desc()).limit(limit)
+    if status is not None:
+        q = q.where(n.status == status)
+    return [Notification(*r[:9], datetime.fromisoformat(r.next_attempt_at), r.last_error,
+                         datetime.fromisoformat(r.sent_at) if r.sent_at else None) for r in conn.execute(q)]
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+class Sender:
+    def __init__(self, engine: Engine, settings: Reminders, channels: Mapping[str, Notifier], me: str,
+                 clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.channels = channels
+        self.me = me
+        self.clock = clock
+        pg = engine.dialect.name == "postgresql"
+        self.claim_sql = text(_CLAIM.format(claimable=_CLAIMABLE + (" FOR UPDATE SKIP LOCKED" if pg else "")))
+
+    def deliver(self, *, stop: Callable[[], bool] = lambda: False) -> Tally:
+        """Send everything due now, batch after batch, until nothing is due or `stop()` says so."""
+        tally = Tally()
+        while not stop():
+            claimed = self._claim()
+            if not claimed:
+                break
+            for i, (row, contact) in enumerate(claimed):
+                if stop():  # hand back what was claimed but not sent
+                    self.release()
+                    log.info("stopping", unsent=len(claimed) - i)
+                    return tally
+                self._send(row, contact, tally)
+        return tally
+
+    def _claim(self) -> list[tuple[Any, Contact]]:
+        now = self.clock()
+        until = now + timedelta(seconds=self.settings.lease_seconds)
+        with self.engine.begin() as conn:
+            rows = conn.execute(self.claim_sql, {"me": self.me, "now": stamp(now), "until": stamp(until),
+                                                 "n": self.settings.batch}).all()
+            if not rows:
+                return []
+            ids = sorted({r.recipient for r in rows})
+            params = {f"p{i}": pid for i, pid in enumerate(ids)}
+            found = conn.execute(text(_CONTACTS.format(ids=", ".join(f":{k}" for k in params))), params)
+            contacts = {r.id: Contact(r.id, r.name, r.email, r.phone) for r in found}
+        return [(r, contacts.get(r.recipient, Contact(r.recipient, r.recipient))) for r in sorted(rows, key=_id)]
+
+    def _send(self, row: Any, contact: Contact, tally: Tally) -> None:
+        notifier = self.channels.get(row.channel)
+        if notifier is None:
+            result = Result(False, f"channel '{row.channel}' is not configured", retry=True)
+        else:
+            message = Message(row.key, contact, row.address, row.subject, row.text, json.loads(row.fields))
+            try:
+                result = notifier.send(message)
+            except Exception as e:  # a third-party notifier's bug must not stop the daemon
+                result = Result(False, f"{type(e).__name__}: {e}", retry=True)
+        now = self.clock()
+        with self.engine.begin() as conn:
+            if result.ok:
+                conn.execute(text(_SENT), {"id": row.id, "me": self.me, "now": stamp(now)})
+                tally.sent += 1
+                log.debug("sent", notification=row.id, channel=row.channel, recipient=row.recipient)
+                return
+            dead = not result.retry or row.attempts >= self.settings.max_attempts
+            retry_at = now + timedelta(seconds=self.backoff(row.attempts))
+            conn.execute(text(_FAILED), {"id": row.id, "me": self.me, "status": "dead" if dead else "pending",
+                                         "retry_at": stamp(retry_at), "error": result.detail[:2000]})
+        tally.failed += 1
+        tally.dead += dead
+        log.warning("dead_letter" if dead else "send_failed", notification=row.id, channel=row.channel,
+                    attempts=row.attempts, error=result.detail[:200])
+
+    def backoff(self, attempts: int) -> float:
+        """Exponential, capped, with jitter so that daemons that failed together do not retry together."""
+        ceiling = min(self.settings.backoff_max_seconds, self.settings.backoff_seconds * 2 ** (attempts - 1))
+        return float(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter, not secrecy
+
+    def release(self) -> int:
+        """Give back what this daemon claimed and has not sent (on a clean stop)."""
+        with self.engine.begin() as conn:
+            return conn.execute(text(_RELEASE), {"me": self.me}).rowcount
+
+
+def _id(row: Any) -> int:
+    return int(row.id)
+
+
+def hold_lease(engine: Engine, name: str, me: str, now: datetime, seconds: float) -> bool:
+    """Take or renew the lease `name`; True if this holder has it until `now + seconds`."""
+    with engine.begin() as conn:
+        conn.execute(text(_LEASE), {"name": name, "me": me, "now": stamp(now),
+                                    "until": stamp(now + timedelta(seconds=seconds))})
+        return conn.execute(text(_LEASE_HOLDER), {"name": name}).scalar() == me
+
+
+def drop_lease(engine: Engine, name: str, me: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(_LEASE_DROP), {"name": name, "me": me})

@@ -1,0 +1,219 @@
+"""Planning reminders: due deadlines become rows in the notification outbox.
+
+A pass reads only deadlines whose `next_at` has come (an index range scan), writes at most one step per
+deadline — the latest one reached, so a daemon back from a week's downtime sends one reminder, not five —
+and moves `next_at` to the following step. The outbox's unique key (deadline, step, recipient, channel)
+makes planning twice, or two daemons planning at once, add nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Engine, text
+
+from notifiers import Contact, Notifier, NotifierConfigError, build
+from states import Pipeline
+from workflow.config import Config, ConfigError
+from workflow.deadlines import KINDS, Timeline, stamp
+
+log = structlog.get_logger("zwgk.reminders")
+
+_DUE = """SELECT d.id, d.kind, d.item_id, d.schedule, d.period, d.title, d.responsible, d.roles, d.unit_id,
+                 d.due_on, d.provisional, d.step, d.status, e.actor
+          FROM zwgk_deadline d LEFT JOIN zwgk_event e ON e.seq = d.opened_by
+          WHERE d.next_at <= :now ORDER BY d.next_at, d.id LIMIT :n"""
+_PEOPLE = """SELECT p.id, p.name, p.unit_id, p.email, p.phone, r.role FROM zwgk_person p
+             LEFT JOIN zwgk_person_role r ON r.person_id = p.id WHERE p.active = :yes ORDER BY p.id"""
+_OUTBOX = """INSERT INTO zwgk_notification (key, deadline_id, step, recipient, channel, address, subject, text,
+                 fields, status, attempts, next_attempt_at, created_at)
+             VALUES (:key, :deadline_id, :step, :recipient, :channel, :address, :subject, :text, :fields,
+                 'pending', 0, :not_before, :now)
+             ON CONFLICT DO NOTHING"""
+_MOVE = "UPDATE zwgk_deadline SET step = :step, status = :status, next_at = :next_at WHERE id = :id"
+
+_TODO = {
+    "interpretation": "发布该政策的解读（谁起草、谁解读） publish the interpretation of this policy",
+    "proactive": "完成审核并发布 get it signed and published",
+    "periodic": "发布本期定期公开信息 publish this period's disclosure",
+    "reconfirm": "复核已公开内容是否仍然有效 confirm the published content is still current",
+    "stage": "在本环节签署 sign at this stage",
+}
+
+
+@dataclass(frozen=True)
+class Planned:
+    deadline_id: int
+    step: str
+    recipient: str
+    channel: str
+    key: str
+    subject: str
+    text: str
+    fields: Mapping[str, str]
+    address: str
+    not_before: datetime
+
+
+def build_channels(config: Config) -> dict[str, Notifier]:
+    """The notifiers of `reminders.channels`, in order: a person gets every one that can reach them."""
+    out = {}
+    for name in config.reminders.channels:
+        settings = config.channel_settings(name)
+        kind = settings.pop("type")
+        try:
+            out[name] = build(kind, settings)
+        except NotifierConfigError as e:
+            raise ConfigError(f"{config.source}: channels.{name}: {e}") from None
+    return out
+
+
+def step_name(step: int) -> str:
+    return "due" if step == 0 else f"before{-step}" if step < 0 else f"overdue{step}"
+
+
+class People:
+    """The active people, by id and by role, read once per pass."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.by_id: dict[str, Contact] = {}
+        self.units: dict[str, str] = {}
+        self.by_role: dict[str, list[str]] = {}
+        for pid, name, unit, email, phone, role in conn.execute(text(_PEOPLE), {"yes": True}):
+            self.by_id[pid] = Contact(pid, name, email, phone)
+            self.units[pid] = unit
+            if role:
+                self.by_role.setdefault(role, []).append(pid)
+
+    def holding(self, roles: Sequence[str], unit: str | None = None) -> list[str]:
+        found = [p for r in roles for p in self.by_role.get(r, [])]
+        return sorted({p for p in found if unit is None or self.units[p] == unit})
+
+
+class Planner:
+    def __init__(self, engine: Engine, config: Config, pipeline: Pipeline, channels: Mapping[str, Notifier],
+                 *, for_update: str = "") -> None:
+        self.engine = engine
+        self.config = config
+        self.pipeline = pipeline
+        self.timeline = Timeline(config)
+        self.channels = channels
+        self.for_update = for_update
+
+    def plan(self, now: datetime, *, dry_run: bool = False) -> list[Planned]:
+        """One pass at `now`. With `dry_run` nothing is written: the answer is what would be queued."""
+        out: list[Planned] = []
+        with self.engine.connect() as conn:
+            with conn.begin():
+                people = People(conn)
+            while True:
+                with conn.begin() as tx:
+                    limit = 1_000_000_000 if dry_run else self.config.reminders.batch
+                    rows = conn.execute(text(_DUE + self.for_update), {"now": stamp(now), "n": limit}).all()
+                    if not rows:
+                        break
+                    planned, moves = self._batch(rows, now, people)
+                    out.extend(planned)
+                    if dry_run:
+                        tx.rollback()
+                        break
+                    if planned:
+                        conn.execute(text(_OUTBOX), [_row(p, now) for p in planned])
+                    conn.execute(text(_MOVE), moves)
+        if out and not dry_run:
+            log.info("planned", notifications=len(out))
+        return out
+
+    def _batch(self, rows: Sequence[Any], now: datetime,
+               people: People) -> tuple[list[Planned], list[dict[str, Any]]]:
+        planned: list[Planned] = []
+        moves = []
+        for row in rows:
+            due_on = date.fromisoformat(row.due_on)
+            step = self.timeline.reached(due_on, now)
+            if step is None or (row.step is not None and step <= row.step):
+                upcoming = self.timeline.first if step is None else row.step + 1
+                moves.append({"id": row.id, "step": row.step, "status": row.status,
+                              "next_at": stamp(self.timeline.at(due_on, upcoming))})
+                continue
+            planned.extend(self._messages(row, due_on, step, now, people))
+            moves.append({"id": row.id, "step": step, "status": "overdue" if step > 0 else "open",
+                          "next_at": stamp(self.timeline.at(due_on, step + 1))})
+        return planned, moves
+
+    def _recipients(self, row: Any, step: int, people: People) -> list[tuple[str, str | None]]:
+        """(person, whom they are reminded about: None for their own duty, else the responsible)."""
+        own = ([row.responsible] if row.responsible in people.by_id else []) + people.holding(
+            (row.roles or "").split(",") if row.roles else [], row.unit_id)
+        out: list[tuple[str, str | None]] = [(p, None) for p in own]
+        r = self.config.reminders
+        bosses = ([r.leader_role] if step >= r.escalate_leader_after else []) + (
+            [r.head_role] if step >= r.escalate_head_after else [])
+        about = ", ".join(people.by_id[p].name for p in own) or "（无人）"
+        out += [(p, about) for p in people.holding(bosses) if p not in own]
+        if not own:
+            log.warning("deadline_without_responsible", deadline=row.id)
+        return out
+
+    def _messages(self, row: Any, due_on: date, step: int, now: datetime, people: People) -> list[Planned]:
+        when = self.timeline.at(due_on, step)
+        subject, body, fields = self._content(row, due_on, step)
+        out = []
+        for person_id, about in self._recipients(row, step, people):
+            contact = people.by_id[person_id]
+            text_ = body + (f"\n督办 escalation: 责任人 {about} 已逾期 {step} 个工作日，请督促办理。" if about else "")
+            reached = False
+            for channel, notifier in self.channels.items():
+                address = notifier.address(contact)
+                if address is None:
+                    continue
+                reached = True
+                name = step_name(step)
+                out.append(Planned(row.id, name, person_id, channel, f"zwgk-{row.id}-{name}-{person_id}-{channel}",
+                                   ("【督办】" if about else "") + subject, text_,
+                                   {**fields, "escalation": about or ""}, address, max(when, now)))
+            if not reached:
+                log.warning("recipient_unreachable", person=person_id, channels=list(self.channels))
+        return out
+
+    def _content(self, row: Any, due_on: date, step: int) -> tuple[str, str, dict[str, str]]:
+        """Subject, text and fields: item id, title, deadline, what to do, who asked. Never an item's body."""
+        what = f"{row.item_id} {row.title}" if row.item_id else f"{row.title} {row.period or ''}".strip()
+        when = (f"还有 {-step} 个工作日到期" if step < 0 else "今天到期" if step == 0
+                else f"已逾期 {step} 个工作日")
+        provisional = "（暂定：该年度放假安排未公布）" if row.provisional else ""
+        todo = _TODO[row.kind]
+        if row.kind == "periodic" and self._by_hand(row.schedule):
+            todo = f"完成本期工作并登记 do it, then record it: zwgk deadline done {row.id} --as YOU"
+        if row.kind == "stage" and row.item_id:
+            todo = f"{todo}（{', '.join(self.pipeline.role(r).zh for r in (row.roles or '').split(',') if r)}）"
+        asked = (f"{row.actor} 的签署（第 {row.id} 号期限）" if row.actor
+                 else f"定期公开计划 {row.schedule or ''}".strip())
+        subject = f"【政务公开提醒】{KINDS[row.kind]} {what} {when}"
+        body = "\n".join([
+            f"事项 item: {what}",
+            f"期限 due: {due_on.isoformat()} 下班前 {provisional}".rstrip(),
+            f"要求 to do: {todo}",
+            f"提醒来自 asked by: {asked}",
+        ])
+        fields = {"deadline": str(row.id), "kind": row.kind, "item": row.item_id or "", "title": row.title,
+                  "period": row.period or "", "due": due_on.isoformat(), "step": step_name(step), "to_do": todo,
+                  "asked_by": row.actor or "schedule", "provisional": "yes" if row.provisional else "no"}
+        return subject, body, fields
+
+
+    def _by_hand(self, schedule: str | None) -> bool:
+        """An office duty (no category: nothing to publish) is closed by hand, not by publishing."""
+        return not any(s.id == schedule and s.category for s in self.config.schedules)
+
+
+def _row(p: Planned, now: datetime) -> dict[str, Any]:
+    return {"key": p.key, "deadline_id": p.deadline_id, "step": p.step, "recipient": p.recipient,
+            "channel": p.channel, "address": p.address, "subject": p.subject, "text": p.text,
+            "fields": json.dumps(dict(p.fields), ensure_ascii=False, sort_keys=True),
+            "not_before": stamp(p.not_before), "now": stamp(now)}
