@@ -402,7 +402,8 @@ def test_forged_event_appended_out_of_turn(tampered: Setup) -> None:
 def test_forged_event_for_an_item_without_a_creation(tampered: Setup) -> None:
     raw = tampered.raw
     raw.run("INSERT INTO zwgk_item SELECT 'X', title, body, unit_id, category, timing, kind, interprets, tags, "
-            "formed_on, drafter, 'published', round, version, created_at, updated_at FROM zwgk_item WHERE id = 'A'")
+            "formed_on, drafter, 'published', round, version, created_at, updated_at, schedule, period FROM zwgk_item "
+            "WHERE id = 'A'")
     row = forged(raw, 21, raw.tail()[1], item_id="X", from_state="head_approval", to_state="published")
     raw.insert_event(**row)
     raw.set_head(21, row["hash"])
@@ -469,6 +470,7 @@ def test_swapped_events_of_different_items(tampered: Setup) -> None:
 def test_deleted_whole_item_in_the_middle(tampered: Setup) -> None:
     raw = tampered.raw
     assert raw.delete_events("item_id = 'C'") == 3
+    raw.run("DELETE FROM zwgk_deadline WHERE item_id = 'C'")  # deleting an item takes its deadlines along
     assert raw.run("DELETE FROM zwgk_item WHERE id = 'C'") == 1
     raw.set_head(*raw.tail())  # the head still agrees: C's events were not the last
     first, last = tampered.seqs["C", "create"], tampered.seqs["C", "withhold"]
@@ -482,6 +484,7 @@ def test_deleted_whole_item_at_the_end_with_the_head_fixed(tampered: Setup) -> N
     kept = wf.digest()
     assert kept.seq == 22
     assert raw.delete_events("item_id = 'E'") == 2
+    raw.run("DELETE FROM zwgk_deadline WHERE item_id = 'E'")  # deleting an item takes its deadlines along
     assert raw.run("DELETE FROM zwgk_item WHERE id = 'E'") == 1
     raw.set_head(*raw.tail())
     assert wf.verify().ok  # a clean cut of the newest events: only a digest kept elsewhere shows it
@@ -501,6 +504,7 @@ def test_deleted_item_whose_events_remain(tampered: Setup) -> None:
     raw = tampered.raw
     if raw.pg:
         raw.run("ALTER TABLE zwgk_event DROP CONSTRAINT zwgk_event_item_id_fkey")
+    raw.run("DELETE FROM zwgk_deadline WHERE item_id = 'C'")  # deleting an item takes its deadlines along
     assert raw.run("DELETE FROM zwgk_item WHERE id = 'C'") == 1
     fails_with(tampered.wf, f"item C: has events from {tampered.seqs['C', 'create']} on but the item is gone "
                             "(deleted)")

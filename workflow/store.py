@@ -53,7 +53,7 @@ class Store:
     def __init__(self, dialect: str) -> None:
         self.pg = dialect == "postgresql"
         lock = " FOR UPDATE" if self.pg else ""
-        self.sql = {name: self._style(text) for name, text in (
+        self.sql = {name: self.style(text) for name, text in (
             ("item", _ITEM), ("item_locked", _ITEM + lock), ("person", _PERSON), ("round", _ROUND),
             ("current_round", _CURRENT_ROUND),
             ("advance", _ADVANCE + lock),
@@ -62,7 +62,7 @@ class Store:
             ("verify", _VERIFY.format(canonical=chain.canonical_sql(dialect))),
             ("verify_in_python", _VERIFY.format(canonical="seq")), *deadlines.SQL.items())}
 
-    def _style(self, sql: str) -> str:
+    def style(self, sql: str) -> str:
         return _NAMED.sub(r"%(\1)s", sql) if self.pg else sql
 
     def cursor(self, conn: Connection) -> Any:

@@ -1,0 +1,149 @@
+"""Planning and sending reminders at township-county scale.
+
+    python bench/deadlines.py                                  # SQLite in a temp folder
+    python bench/deadlines.py --db postgresql+psycopg://postgres@127.0.0.1/test
+    python bench/deadlines.py --items 100000 --open 20000      # smaller, quicker
+
+Loads ITEMS items and OPEN open deadlines (bulk, behind the engine's back: this measures the sweeps, not
+signing), of which DUE have their next reminder due now, then prints:
+  (a) one planning pass over the DUE deadlines, seconds (target < 1 s for 1,000 due of 200,000 open);
+  (b) sending what it planned to the console notifier (into /dev/null), notifications/s (target >= 2,000);
+  (c) peak resident memory of `zwgk daemon --once` run as its own process on that database, MB (target < 200).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from signatures import database  # type: ignore[import-not-found]
+from sqlalchemy import Engine
+
+from notifiers import Notifier, build
+from workflow import Workflow
+from workflow.config import Config, Reminders
+from workflow.deadlines import Timeline, stamp
+from workflow.logs import configure
+from workflow.outbox import Sender
+from workflow.reminders import Planner
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wed 10:00 in Asia/Shanghai, a working day
+PEOPLE = [(f"p{i:03d}", role) for i, role in enumerate(
+    ["drafter"] * 40 + ["proofreader"] * 3 + ["confidentiality_reviewer"] * 3 + ["leader"] * 2 + ["head"] * 2)]
+
+
+def load(wf: Workflow, items: int, open_: int, due: int) -> None:
+    wf.init()
+    wf.add_unit("gov", name="乡人民政府")
+    for pid, role in PEOPLE:
+        wf.add_person(pid, name=pid, unit="gov", roles=[role] + (["publisher"] if role == "drafter" else []))
+    created = stamp(NOW - timedelta(days=40))
+    timeline = Timeline(wf.config)
+    soon = stamp(NOW + timedelta(days=30))
+    due_on, started = NOW.date() - timedelta(days=1), NOW.date() - timedelta(days=30)
+    item_rows = ((f"2026-{i:07d}", f"事项 {i}", "（正文）", "gov", "2.5", "immediate", "info", None, "[]", None,
+                  f"p{i % 40:03d}", "leader_check", 1, 4, created, created, None, None) for i in range(items))
+    deadline_rows = ((f"proactive:2026-{i:07d}", "proactive", f"2026-{i:07d}", None, None, f"事项 {i}",
+                      f"p{i % 40:03d}", None, None, started.isoformat(), 20,
+                      due_on.isoformat() if i < due else (NOW.date() + timedelta(days=10)).isoformat(), False,
+                      "open", None, stamp(timeline.at(due_on, 1)) if i < due else soon, None, None, None, None,
+                      created) for i in range(open_))
+    bulk(wf.engine, "zwgk_item", 18, item_rows)
+    bulk(wf.engine, "zwgk_deadline (key, kind, item_id, schedule, period, title, responsible, roles, unit_id, "
+         "starts_on, days, due_on, provisional, status, step, next_at, opened_by, closed_by, closed_at, closed_note, "
+         "created_at)", 21, deadline_rows)
+
+
+def bulk(engine: Engine, table: str, width: int, rows: Any, chunk: int = 20000) -> None:
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        pg = engine.dialect.name == "postgresql"
+        marks = ", ".join(["%s" if pg else "?"] * width)
+        if not pg:
+            cur.execute("BEGIN IMMEDIATE")
+        batch: list[Any] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == chunk:
+                cur.executemany(f"INSERT INTO {table} VALUES ({marks})", batch)
+                batch = []
+        if batch:
+            cur.executemany(f"INSERT INTO {table} VALUES ({marks})", batch)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def daemon_rss(url: str) -> float:
+    """Peak RSS (MB) of `zwgk daemon --once` a day after NOW (when the next step of every due deadline has
+    come: it plans and sends them all), as a process of its own."""
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "bench.toml"
+        config.write_text("[reminders]\noffice_hours_only = false\n", encoding="utf-8")
+        env = os.environ | {"ZWGK_DATABASE_URL": url, "ZWGK_CONFIG": str(config),
+                            "ZWGK_NOW": (NOW + timedelta(days=1)).isoformat()}
+        return peak_rss([sys.executable, "-m", "scripts.zwgk", "daemon", "--once"], env)
+
+
+def peak_rss(argv: list[str], env: dict[str, str]) -> float:
+    """Peak resident memory of one child process, in MB (Linux reports ru_maxrss in KiB)."""
+    with tempfile.TemporaryFile() as log:  # a pipe would fill up with the daemon's log and stall it
+        child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        _, status, usage = os.wait4(child.pid, 0)
+        if status != 0:
+            log.seek(0)
+            raise SystemExit(f"{' '.join(argv)} failed: {log.read().decode()[-500:]}")
+    return usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", help="database URL (default: SQLite in a temp folder)")
+    ap.add_argument("--items", type=int, default=1_000_000)
+    ap.add_argument("--open", type=int, default=200_000, help="open deadlines")
+    ap.add_argument("--due", type=int, default=1_000, help="of which due for a reminder now")
+    a = ap.parse_args()
+    configure()
+    with database(a.db) as url:
+        wf = Workflow(url, clock=lambda: NOW, config=Config(reminders=Reminders(office_hours_only=False,
+                                                                               batch=1000)))
+        start = time.perf_counter()
+        load(wf, a.items, min(a.open, a.items), min(a.due, a.open))
+        print(f"loaded {a.items:,} items and {a.open:,} open deadlines ({a.due:,} due) "
+              f"on {wf.engine.dialect.name} in {time.perf_counter() - start:.0f} s")
+        channels: dict[str, Notifier] = {"console": build("console", {"stream": io.StringIO()})}
+        planner = Planner(wf.engine, wf.config, wf.pipeline, channels)
+        start = time.perf_counter()
+        planned = planner.plan(NOW)
+        plan_s = time.perf_counter() - start
+        print(f"(a) planning pass: {plan_s:.3f} s for {a.due:,} due deadlines -> {len(planned):,} notifications "
+              f"(target < 1 s)")
+        sink = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - kept open for the whole run
+        channels["console"] = build("console", {"stream": sink})
+        sender = Sender(wf.engine, wf.config.reminders, channels, "bench", lambda: NOW)
+        start = time.perf_counter()
+        tally = sender.deliver()
+        send_s = time.perf_counter() - start
+        print(f"(b) console sending: {tally.sent / send_s:,.0f} notifications/s ({tally.sent:,} in {send_s:.2f} s; "
+              f"target >= 2,000/s)")
+        sink.close()
+        wf.close()
+        rss = daemon_rss(url)
+        print(f"(c) `zwgk daemon --once` peak RSS: {rss:.0f} MB (target < 200 MB)")
+        print(json.dumps({"db": url.split(":")[0], "items": a.items, "open": a.open, "due": a.due,
+                          "plan_s": round(plan_s, 3), "send_per_s": round(tally.sent / send_s),
+                          "daemon_rss_mb": round(rss)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,405 @@
+"""Helpers for tests/test_daemon.py: real `zwgk daemon` processes, a real SMTP server, a real HTTP server.
+
+Nothing here is mocked: the daemon is the console script run as a child process (`python -m scripts.zwgk`),
+e-mail goes over TCP to aiosmtpd, webhooks over HTTP to http.server, and the database is the file or the
+PostgreSQL schema the test hands over. Every wait polls with a generous bound, so a loaded machine is slow,
+not red, and a real hang still fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
+from sqlalchemy import text
+
+from workflow import Workflow
+from workflow.db import READ_ONLY
+
+REPO = Path(__file__).resolve().parent.parent
+WAIT = 60.0  # generous for a loaded 2-core machine; a real hang still fails
+
+# "Now" for every daemon: a Monday in office hours. Items formed on FORMED are due about 2026-09-29
+# (20 working days, Regulation Art. 26), so at NOW they are well over 3 working days overdue: their one
+# reminder goes to the drafter, both leaders and both heads (escalate_head_after = 3).
+NOW = datetime.fromisoformat("2026-11-16T10:00:00+08:00")
+FORMED = date(2026, 9, 1)
+PEOPLE: dict[str, tuple[str, list[str]]] = {
+    "clerk": ("张三", ["drafter", "publisher"]),
+    "lead1": ("李四", ["leader"]),
+    "lead2": ("王五", ["leader"]),
+    "head1": ("赵六", ["head"]),
+    "head2": ("钱七", ["head"]),
+}
+RECIPIENTS = sorted(PEOPLE)
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT, every: float = 0.05) -> Any:
+    """Poll until `condition()` is truthy and return it; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {value!r})")
+        time.sleep(every)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def closed_port() -> int:
+    """A port nothing listens on (connections are refused), outside the ephemeral range: a client retrying
+    a port inside it could one day be handed that very port as its own source port and connect to itself."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for port in range(max(low - 1, 1025), 1024, -7):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port below the ephemeral range")
+
+
+# ---------------------------------------------------------------- configuration and data
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def write_config(path: Path, channels: Mapping[str, Mapping[str, Any]], *, reminders: Mapping[str, Any] = {},
+                 daemon: Mapping[str, Any] = {}) -> Path:
+    """A zwgk.toml for a test: no periodic schedules (so the counts are exact), short intervals, no office
+    hours (so nothing depends on the wall clock), every listed channel in `reminders.channels`."""
+    rem = {"channels": list(channels), "office_hours_only": False, "lease_seconds": 3, "max_attempts": 8,
+           "backoff_seconds": 0.2, "backoff_max_seconds": 1, **reminders}
+    dmn = {"plan_every": 0.2, "send_every": 0.2, "roll_every": 5, "heartbeat_every": 0.5, **daemon}
+    lines = ["schedule = []", "", "[reminders]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in rem.items()]
+    lines += ["", "[daemon]"] + [f"{k} = {_toml_value(v)}" for k, v in dmn.items()]
+    for name, settings in channels.items():
+        lines += ["", f"[channels.{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in settings.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def email_channel(port: int) -> dict[str, Any]:
+    return {"type": "email", "host": "127.0.0.1", "port": port, "sender": "政务公开 <zwgk@town.example>",
+            "timeout": 10, "local_hostname": "zwgk.test"}
+
+
+def webhook_channel(url: str) -> dict[str, Any]:
+    return {"type": "webhook", "url": url, "timeout": 10}
+
+
+def seed_people(wf: Workflow) -> None:
+    wf.init()
+    wf.add_unit("gov", name="平田乡人民政府")
+    for pid, (name, roles) in PEOPLE.items():
+        wf.add_person(pid, name=name, unit="gov", roles=roles, email=f"{pid}@town.example")
+
+
+def overdue_items(wf: Workflow, n: int, *, formed_on: date = FORMED, prefix: str = "od",
+                  one_transaction: bool = False) -> list[str]:
+    """`n` drafts formed on `formed_on`: each opens one proactive (20 working days) deadline.
+
+    With `one_transaction` they are all committed at once (a host system's bulk import), so that every
+    daemon already running sees them due at the same moment."""
+    def create(conn: Any) -> list[str]:
+        return [wf.new_item(id=f"{prefix}-{k:04d}", title=f"逾期事项 {k}", unit="gov", category="3.4",
+                            timing="immediate", kind="info", drafter="clerk", body="……", formed_on=formed_on,
+                            conn=conn).id for k in range(n)]
+    if not one_transaction:
+        return create(None)
+    with wf.engine.begin() as conn:
+        return create(conn)
+
+
+def rows(wf: Workflow, sql: str, **params: Any) -> list[Any]:
+    """A read in a read-only transaction (on SQLite a plain BEGIN: polling must not take the write lock)."""
+    with wf.engine.connect() as c:
+        c.execution_options(**{READ_ONLY: True})
+        with c.begin():
+            return list(c.execute(text(sql), params).all())
+
+
+def scalar(wf: Workflow, sql: str, **params: Any) -> Any:
+    found = rows(wf, sql, **params)
+    return found[0][0] if found else None
+
+
+def statuses(wf: Workflow) -> Counter[str]:
+    return Counter({s: n for s, n in rows(wf, "SELECT status, count(*) FROM zwgk_notification GROUP BY status")})
+
+
+# ---------------------------------------------------------------- daemon processes
+
+
+class DaemonProcess:
+    """One `zwgk daemon` child process; stdout and stderr go to files (no pipe to fill up and block it)."""
+
+    def __init__(self, args: list[str], env: Mapping[str, str], folder: Path, name: str) -> None:
+        self.name = name
+        self.out_path = folder / f"{name}.stdout"
+        self.err_path = folder / f"{name}.stderr"
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen([sys.executable, "-m", "scripts.zwgk", *args], cwd=REPO, env=dict(env),
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        self.pid = self.proc.pid
+
+    def stdout(self) -> str:
+        return self.out_path.read_text(encoding="utf-8", errors="replace")
+
+    def stderr(self) -> str:
+        return self.err_path.read_text(encoding="utf-8", errors="replace")
+
+    def log(self) -> list[dict[str, Any]]:
+        """The JSON log lines on stderr (every non-empty line must be one)."""
+        return [json.loads(line) for line in self.stderr().splitlines() if line.strip()]
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def signal(self, signum: int) -> None:
+        if self.running():
+            os.kill(self.pid, signum)
+
+    def wait(self, timeout: float = WAIT) -> int:
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"daemon {self.name} (pid {self.pid}) still running after {timeout:g}s; "
+                                 f"stderr tail: {self.stderr()[-2000:]}") from None
+
+    def stop(self, timeout: float = WAIT) -> int:
+        """SIGTERM, then wait for the exit code."""
+        self.signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: no handler runs, nothing is released."""
+        if self.running():
+            self.proc.kill()
+        self.proc.wait(timeout=WAIT)
+
+    def describe(self) -> str:
+        return f"{self.name} pid {self.pid} rc {self.proc.poll()}\nstderr tail:\n{self.stderr()[-3000:]}"
+
+
+class Daemons:
+    """Starts daemon processes for one test and kills whatever is left of them (by pid) afterwards."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.started: list[DaemonProcess] = []
+        self.workflows: list[Workflow] = []  # this process's own handles on the database, closed at the end
+        self.t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        """One timeline for all daemons of a test: NOW when the test began, running on since.
+
+        Each daemon's clock starts at its ZWGK_NOW and runs on; were they all given NOW, a daemon started
+        later would live in the past of one started earlier and wait that much longer for its leases.
+        """
+        return NOW + timedelta(seconds=time.monotonic() - self.t0)
+
+    def env(self, url: str, config: Path, now: datetime | None = None, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_")}
+        env.update(ZWGK_DATABASE_URL=url, ZWGK_CONFIG=str(config), ZWGK_NOW=(now or self.now()).isoformat(),
+                   PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO), **extra)
+        return env
+
+    def start(self, url: str, config: Path, *args: str, now: datetime | None = None) -> DaemonProcess:
+        name = f"daemon{len(self.started) + 1}"
+        d = DaemonProcess(["daemon", *args], self.env(url, config, now), self.folder, name)
+        self.started.append(d)
+        return d
+
+    def once(self, url: str, config: Path, now: datetime | None = None) -> DaemonProcess:
+        d = self.start(url, config, "--once", now=now)
+        rc = d.wait()
+        assert rc == 0, d.describe()
+        return d
+
+    def cli(self, url: str, config: Path, *args: str, now: datetime | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "scripts.zwgk", *args], cwd=REPO, env=self.env(url, config, now),
+                              capture_output=True, text=True, timeout=WAIT, check=False)
+
+    def cleanup(self) -> None:
+        for d in self.started:
+            if d.running():
+                d.kill()
+        for wf in self.workflows:
+            wf.close()
+
+
+def daemon_rows(wf: Workflow) -> list[Any]:
+    return rows(wf, "SELECT id, pid, beat_at, stopped_at, planned, sent, failed FROM zwgk_daemon ORDER BY started_at")
+
+
+def daemon_row(wf: Workflow, pid: int) -> Any:
+    found = [r for r in daemon_rows(wf) if r.pid == pid]
+    return found[-1] if found else None
+
+
+# ---------------------------------------------------------------- a real SMTP server
+
+
+class SmtpRecorder:
+    """aiosmtpd handler: keeps the X-Zwgk-Idempotency-Key of every message it accepts.
+
+    `delay` seconds are spent inside DATA before the 250 reply (a slow relay). `active` counts the messages
+    inside DATA right now, so a test can strike while one is in flight; a message whose client vanishes
+    meanwhile is never answered, so it is not accepted (aiosmtpd cancels the handler).
+    """
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.keys: list[str] = []  # accepted: answered 250
+        self.begun: list[str] = []  # DATA received (accepted or not)
+        self.active = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        assert isinstance(raw, bytes)
+        key = str(email.message_from_bytes(raw, policy=email.policy.default)["X-Zwgk-Idempotency-Key"])
+        with self.lock:
+            self.active += 1
+            self.begun.append(key)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            with self.lock:
+                self.keys.append(key)
+            return "250 2.0.0 queued"
+        finally:
+            with self.lock:
+                self.active -= 1
+
+    def received(self) -> Counter[str]:
+        with self.lock:
+            return Counter(self.keys)
+
+    def settle(self) -> None:
+        """Wait until no message is inside DATA any more (answered, or dropped with its client)."""
+        wait_for(lambda: self.active == 0, "the SMTP server to be done with the message in flight")
+
+    def in_flight(self) -> bool:
+        return self.active > 0
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.keys)
+
+
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1:`port`; it can be stopped and started again on the same port."""
+
+    def __init__(self, recorder: SmtpRecorder, port: int | None = None) -> None:
+        self.recorder = recorder
+        self.port = port or free_port()
+        self.controller: Controller | None = None
+
+    def start(self) -> SmtpServer:
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, server_hostname="mail.test",
+                                     ready_timeout=WAIT)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+# ---------------------------------------------------------------- a real HTTP server for webhooks
+
+
+class WebhookRecorder:
+    """A ThreadingHTTPServer in this process that answers 200 and keeps each request's Idempotency-Key."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.keys: list[str] = []
+        self.lock = threading.Lock()
+        self.delay = delay
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length).decode("utf-8"))
+                key = self.headers.get("Idempotency-Key", "")
+                assert body["key"] == key
+                if recorder.delay:
+                    time.sleep(recorder.delay)
+                with recorder.lock:
+                    recorder.keys.append(key)
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.request_queue_size = 128
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def received(self) -> Counter[str]:
+        with self.lock:
+            return Counter(self.keys)
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.keys)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def duplicates(received: Counter[str]) -> dict[str, int]:
+    return {k: n for k, n in received.items() if n > 1}
+
+
+def keys_of(wf: Workflow, where: str = "1 = 1") -> set[str]:
+    return {r.key for r in rows(wf, f"SELECT key FROM zwgk_notification WHERE {where}")}

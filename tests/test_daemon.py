@@ -1,0 +1,557 @@
+"""The reminder daemon as real processes: `zwgk daemon` children on a real SQLite file or PostgreSQL schema,
+delivering over real SMTP (aiosmtpd) and HTTP (http.server) to servers in this process.
+
+Nothing is mocked and nothing is timed: every wait polls with a generous bound (tests/daemon_helpers.WAIT).
+What is asserted is what an office would check afterwards: which reminders reached the server and how often
+(by idempotency key), what the outbox rows say, what the heartbeat rows say, what the daemon logged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.daemon_helpers import (
+    NOW,
+    PEOPLE,
+    RECIPIENTS,
+    Daemons,
+    SmtpRecorder,
+    SmtpServer,
+    WebhookRecorder,
+    closed_port,
+    daemon_row,
+    daemon_rows,
+    duplicates,
+    email_channel,
+    keys_of,
+    overdue_items,
+    rows,
+    scalar,
+    seed_people,
+    statuses,
+    wait_for,
+    webhook_channel,
+    write_config,
+)
+from workflow import Workflow
+from workflow.clock import fixed
+from workflow.config import load
+from workflow.daemon import LEASE
+
+
+@pytest.fixture
+def daemons(tmp_path: Path) -> Iterator[Daemons]:
+    d = Daemons(tmp_path)
+    yield d
+    d.cleanup()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer(SmtpRecorder())
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookRecorder]:
+    server = WebhookRecorder()
+    yield server
+    server.close()
+
+
+def open_wf(daemons: Daemons, url: str, config: Path, clock: datetime = NOW) -> Workflow:
+    wf = Workflow(url, clock=fixed(clock), config=load(config))
+    daemons.workflows.append(wf)
+    return wf
+
+
+def setup(daemons: Daemons, url: str, config: Path, items: int, *, clock: datetime = NOW) -> Workflow:
+    """The people and `items` overdue drafts, written through the API by this process; nothing planned yet."""
+    wf = open_wf(daemons, url, config, clock)
+    seed_people(wf)
+    overdue_items(wf, items)
+    assert scalar(wf, "SELECT count(*) FROM zwgk_notification") == 0
+    return wf
+
+
+def sent_keys(wf: Workflow) -> set[str]:
+    return keys_of(wf, "status = 'sent'")
+
+
+def all_sent(wf: Workflow, total: int) -> bool:
+    s = statuses(wf)
+    return s["sent"] == total and sum(s.values()) == total
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def holder_pid(wf: Workflow) -> int | None:
+    holder = scalar(wf, "SELECT holder FROM zwgk_lease WHERE name = :name", name=LEASE)
+    return int(holder.rsplit(":", 2)[1]) if holder else None
+
+
+# ---------------------------------------------------------------- 1. one pass, as cron runs it
+
+
+def test_once_sends_every_due_reminder_once_and_exits(sqlite_url: str, tmp_path: Path, daemons: Daemons) -> None:
+    config = write_config(tmp_path / "zwgk.toml", {"console": {"type": "console"}})
+    wf = setup(daemons, sqlite_url, config, 30)
+    total = 30 * len(PEOPLE)
+
+    first = daemons.once(sqlite_url, config)
+
+    # Every reminder is on stdout exactly once: one block per (item, recipient), headed by the recipient.
+    heads = Counter((m.group(1), m.group(3)) for m in
+                    re.finditer(r"^\[提醒→(\S+) (\S+)\] .*?(od-\d{4})", first.stdout(), re.M))
+    assert set(heads) == {(p, f"od-{k:04d}") for p in RECIPIENTS for k in range(30)}
+    assert set(heads.values()) == {1}, heads.most_common(3)
+    assert first.stdout().rstrip().splitlines()[-1] == (
+        f"rolled 0, recomputed 0, planned {total}, sent {total}, failed 0, dead 0")
+
+    # The outbox: one row per (deadline, step, recipient, channel), all sent at the first attempt.
+    found = rows(wf, "SELECT key, step, recipient, status, attempts, sent_at, claimed_by FROM zwgk_notification")
+    assert len(found) == total
+    assert {r.status for r in found} == {"sent"}
+    assert {r.attempts for r in found} == {1}
+    assert all(r.sent_at and r.claimed_by is None for r in found)
+    step = found[0].step
+    assert step.startswith("overdue") and {r.step for r in found} == {step}  # the latest step only
+    deadline_ids = [r.id for r in rows(wf, "SELECT id FROM zwgk_deadline")]
+    assert {r.key for r in found} == {f"zwgk-{d}-{step}-{p}-console" for d in deadline_ids for p in RECIPIENTS}
+
+    # The log on stderr is JSON lines, with one notify.sent per key.
+    log = first.log()  # raises if a line is not JSON
+    assert log and all(isinstance(e, dict) and "event" in e and "level" in e for e in log)
+    sent_events = Counter(e["key"] for e in log if e["event"] == "notify.sent")
+    assert sent_events == Counter({r.key: 1 for r in found})
+    assert [e["planned"] for e in log if e["event"] == "plan"] == [total]
+
+    # The heartbeat says it stopped, and what it did; the SQLite lease is given back.
+    beat = daemon_row(wf, first.pid)
+    assert beat is not None and beat.stopped_at is not None
+    assert (beat.planned, beat.sent, beat.failed) == (total, total, 0)
+    assert scalar(wf, "SELECT count(*) FROM zwgk_lease") == 0
+
+    # A second pass finds nothing to do and sends nothing again.
+    second = daemons.once(sqlite_url, config)
+    assert "提醒→" not in second.stdout()
+    assert second.stdout().rstrip().splitlines()[-1] == "rolled 0, recomputed 0, planned 0, sent 0, failed 0, dead 0"
+    assert statuses(wf) == Counter({"sent": total})
+    assert len(daemon_rows(wf)) == 2
+
+
+# ---------------------------------------------------------------- 2. SIGTERM mid-batch
+
+
+def test_sigterm_hands_back_the_unsent_claims_and_a_restart_delivers_the_rest(
+        sqlite_url: str, tmp_path: Path, daemons: Daemons, smtp: SmtpServer) -> None:
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(smtp.port)})
+    wf = setup(daemons, sqlite_url, config, 8)
+    total = 8 * len(PEOPLE)
+    smtp.recorder.delay = 0.8  # a slow relay: the batch of 40 would take half a minute
+
+    first = daemons.start(sqlite_url, config)
+    # Strike while a message is inside DATA (begun, not yet answered): that one may finish, no other.
+    wait_for(lambda: smtp.recorder.count() >= 2 and smtp.recorder.in_flight(),
+             "a few reminders sent and one in flight")
+    before = smtp.recorder.count()
+    first.signal(signal.SIGTERM)
+    assert first.wait() == 0, first.describe()
+    smtp.recorder.settle()
+    delivered = smtp.recorder.received()
+    assert before <= sum(delivered.values()) <= before + 1, "it went on sending after SIGTERM"
+    assert not duplicates(delivered)
+
+    # Claimed but not sent: pending again, unclaimed, the attempt not counted; sent: exactly what arrived.
+    s = statuses(wf)
+    assert s["sending"] == 0 and s["dead"] == 0
+    assert sent_keys(wf) == set(delivered)
+    left = rows(wf, "SELECT attempts, claimed_by, claimed_until FROM zwgk_notification WHERE status = 'pending'")
+    assert len(left) == total - len(delivered) > 0
+    assert all(r.attempts == 0 and r.claimed_by is None and r.claimed_until is None for r in left)
+    beat = daemon_row(wf, first.pid)
+    assert beat.stopped_at is not None and beat.sent == len(delivered)
+    assert scalar(wf, "SELECT count(*) FROM zwgk_lease") == 0  # a standby need not wait for it to expire
+    events = [e["event"] for e in json_lines(first.stderr())]
+    assert "started" in events and "stopping" in events and events[-1] == "stopped"
+
+    # Restarted (and the relay fast again): the rest goes out, nothing twice.
+    smtp.recorder.delay = 0
+    second = daemons.start(sqlite_url, config)
+    wait_for(lambda: all_sent(wf, total), "every reminder sent after the restart")
+    assert second.stop() == 0, second.describe()
+    received = smtp.recorder.received()
+    assert received == Counter({k: 1 for k in keys_of(wf)}), duplicates(received)
+    assert len(received) == total
+    assert daemon_row(wf, second.pid).sent == total - len(delivered)
+
+
+# ---------------------------------------------------------------- 3. kill -9 mid-send
+
+
+def test_kill_9_while_sending_then_restart_delivers_everything(
+        db_url: str, tmp_path: Path, daemons: Daemons, smtp: SmtpServer) -> None:
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(smtp.port)})
+    wf = setup(daemons, db_url, config, 8)
+    total = 8 * len(PEOPLE)
+    smtp.recorder.delay = 0.8
+
+    first = daemons.start(db_url, config)
+    wait_for(lambda: smtp.recorder.count() >= 2 and smtp.recorder.in_flight(),
+             "a few reminders sent and one in flight")
+    first.kill()
+    killed_beat = daemon_row(wf, first.pid)
+    assert killed_beat is not None and killed_beat.stopped_at is None  # it never said goodbye
+    assert statuses(wf)["sending"] > 0  # its claims are left to expire
+    # What may arrive twice: what reached the server but is not marked sent (the message in flight).
+    smtp.recorder.settle()
+    suspects = set(smtp.recorder.begun) - sent_keys(wf)
+    assert len(suspects) <= 1, suspects
+
+    smtp.recorder.delay = 0
+    second = daemons.start(db_url, config)
+    wait_for(lambda: all_sent(wf, total), "every reminder sent after the restart")
+    assert second.stop() == 0, second.describe()
+
+    received = smtp.recorder.received()
+    assert set(received) == keys_of(wf) and len(received) == total
+    twice = duplicates(received)
+    assert set(twice) <= suspects, f"sent twice although not in flight when killed: {twice}, suspects: {suspects}"
+    assert len(twice) <= 1 and max(received.values()) <= 2
+    assert all(r.claimed_by is None for r in rows(wf, "SELECT claimed_by FROM zwgk_notification"))
+    assert daemon_row(wf, second.pid).stopped_at is not None
+
+
+# ---------------------------------------------------------------- 4. three daemons on PostgreSQL
+
+
+def test_three_daemons_on_postgresql_share_2000_reminders_each_sent_once(
+        pg_url: str, tmp_path: Path, daemons: Daemons, webhook: WebhookRecorder) -> None:
+    items, total = 400, 400 * len(PEOPLE)
+    # lease_seconds is generous here on purpose: a batch that outlives its claim is another test's subject.
+    config = write_config(tmp_path / "zwgk.toml", {"webhook": webhook_channel(webhook.url)},
+                          reminders={"batch": 50, "lease_seconds": 60})
+    wf = open_wf(daemons, pg_url, config)
+    seed_people(wf)
+
+    trio = [daemons.start(pg_url, config) for _ in range(3)]
+    wait_for(lambda: len(daemon_rows(wf)) == 3, "three heartbeats")
+    # 400 overdue items arrive at once while the daemons run: they plan and send them side by side.
+    overdue_items(wf, items, one_transaction=True)
+    wait_for(lambda: all_sent(wf, total), f"{total} reminders sent", timeout=120)
+    for d in trio:
+        assert d.running(), d.describe()
+    for d in trio:
+        assert d.stop() == 0, d.describe()
+
+    received = webhook.received()
+    assert sum(received.values()) == total and len(received) == total, duplicates(received)
+    assert set(received) == keys_of(wf)
+    assert scalar(wf, "SELECT count(*) FROM zwgk_deadline") == items
+    assert scalar(wf, "SELECT count(DISTINCT deadline_id) FROM zwgk_notification") == items
+    assert {r.attempts for r in rows(wf, "SELECT attempts FROM zwgk_notification")} == {1}
+    beats = daemon_rows(wf)
+    assert len(beats) == 3 and all(b.stopped_at is not None for b in beats)
+    # No deadline was planned twice (each Planned counts, even one the unique key would have swallowed),
+    # and the sends add up.
+    assert sum(b.planned for b in beats) == total
+    assert sum(b.sent for b in beats) == total
+    print("per daemon (planned, sent):", [(b.planned, b.sent) for b in beats])
+
+
+# ---------------------------------------------------------------- 5. retries and dead letters
+
+
+def test_smtp_down_for_a_while_retries_then_delivers_once(sqlite_url: str, tmp_path: Path, daemons: Daemons) -> None:
+    port = closed_port()  # nothing listens there yet: connections are refused
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(port)},
+                          reminders={"max_attempts": 50, "backoff_seconds": 0.1, "backoff_max_seconds": 0.5})
+    wf = setup(daemons, sqlite_url, config, 3)
+    total = 3 * len(PEOPLE)
+
+    d = daemons.start(sqlite_url, config)
+    wait_for(lambda: (scalar(wf, "SELECT min(attempts) FROM zwgk_notification") or 0) >= 2,
+             "every reminder tried at least twice")
+    failing = rows(wf, "SELECT status, last_error FROM zwgk_notification")
+    assert {r.status for r in failing} <= {"pending", "sending"}
+    assert any(r.last_error and "Connection" in r.last_error for r in failing), failing
+
+    server = SmtpServer(SmtpRecorder(), port).start()
+    try:
+        wait_for(lambda: all_sent(wf, total), "every reminder sent once the server is back")
+        assert d.stop() == 0, d.describe()
+    finally:
+        server.stop()
+
+    received = server.recorder.received()
+    assert received == Counter({k: 1 for k in keys_of(wf)})
+    done = rows(wf, "SELECT attempts, last_error, sent_at FROM zwgk_notification")
+    assert all(r.attempts > 1 and r.last_error is None and r.sent_at for r in done)
+    beat = daemon_row(wf, d.pid)
+    assert beat.sent == total and beat.failed >= total
+    assert any(e.get("event") == "send_failed" for e in json_lines(d.stderr()))
+
+
+def test_smtp_down_for_good_dead_letters_after_max_attempts(sqlite_url: str, tmp_path: Path,
+                                                            daemons: Daemons) -> None:
+    port = closed_port()
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(port)},
+                          reminders={"max_attempts": 3, "backoff_seconds": 0.05, "backoff_max_seconds": 0.1})
+    wf = setup(daemons, sqlite_url, config, 3)
+    total = 3 * len(PEOPLE)
+
+    d = daemons.start(sqlite_url, config)
+    wait_for(lambda: statuses(wf)["dead"] == total, "every reminder dead-lettered")
+    assert d.stop() == 0, d.describe()
+
+    dead = rows(wf, "SELECT id, key, status, attempts, last_error, sent_at, claimed_by FROM zwgk_notification")
+    assert len(dead) == total
+    assert all(r.status == "dead" and r.attempts == 3 and r.sent_at is None and r.claimed_by is None for r in dead)
+    assert all(r.last_error and "ConnectionRefusedError" in r.last_error for r in dead), dead[0].last_error
+    log = json_lines(d.stderr())
+    assert Counter(e["notification"] for e in log if e.get("event") == "dead_letter") == Counter(
+        {r.id: 1 for r in dead})
+
+    listed = daemons.cli(sqlite_url, config, "reminders", "--dead", "--json")
+    assert listed.returncode == 0, listed.stderr
+    shown = json.loads(listed.stdout)
+    assert sorted(n["id"] for n in shown) == sorted(r.id for r in dead)
+    assert all(n["status"] == "dead" and n["attempts"] == 3 and "ConnectionRefusedError" in n["last_error"]
+               for n in shown)
+    human = daemons.cli(sqlite_url, config, "reminders", "--dead")
+    assert human.returncode == 0, human.stderr
+    assert len(human.stdout.splitlines()) == total
+    for r in dead:
+        assert re.search(rf"^#{r.id}\s+dead\s+email\b.*last error: .*ConnectionRefusedError", human.stdout, re.M)
+
+
+# ---------------------------------------------------------------- 6. SQLite: one works, one waits
+
+
+def test_sqlite_standby_takes_over_when_the_holder_is_killed(sqlite_url: str, tmp_path: Path, daemons: Daemons,
+                                                             smtp: SmtpServer) -> None:
+    # The SQLite lease lasts 3 x the longest interval (3 s here); a standby must see it held throughout.
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(smtp.port)},
+                          daemon={"heartbeat_every": 1.0})
+    wf = setup(daemons, sqlite_url, config, 10)
+    total = 10 * len(PEOPLE)
+    smtp.recorder.delay = 0.5
+
+    pair = [daemons.start(sqlite_url, config), daemons.start(sqlite_url, config)]
+    wait_for(lambda: holder_pid(wf) is not None and smtp.recorder.count() >= 1, "a lease holder sending")
+    holder = next(d for d in pair if d.pid == holder_pid(wf))
+    standby = next(d for d in pair if d is not holder)
+
+    # The standby runs and beats, but sends nothing while the holder lives.
+    wait_for(lambda: daemon_row(wf, standby.pid) is not None, "the standby's heartbeat")
+    first_beat = daemon_row(wf, standby.pid).beat_at
+    wait_for(lambda: daemon_row(wf, standby.pid).beat_at > first_beat, "the standby beating again")
+    wait_for(lambda: smtp.recorder.in_flight(), "a message in flight")
+    claimers = {r.claimed_by for r in rows(wf, "SELECT claimed_by FROM zwgk_notification WHERE status = 'sending'")}
+    standby_beat = daemon_row(wf, standby.pid)
+    assert holder_pid(wf) == holder.pid
+    assert standby_beat.sent == 0 and standby_beat.planned == 0
+    assert claimers == {daemon_row(wf, holder.pid).id}
+    assert 0 < smtp.recorder.count() < total
+
+    holder.kill()
+    sent_by_holder = sent_keys(wf)  # before the standby can take over: the lease has 3 s to run
+    smtp.recorder.delay = 0
+    smtp.recorder.settle()
+    suspects = set(smtp.recorder.begun) - sent_by_holder
+    assert len(suspects) <= 1, suspects
+    wait_for(lambda: all_sent(wf, total), "the standby to deliver the rest")
+    assert holder_pid(wf) == standby.pid
+    assert standby.stop() == 0, standby.describe()
+
+    received = smtp.recorder.received()
+    assert set(received) == keys_of(wf) and len(received) == total
+    twice = duplicates(received)
+    assert set(twice) <= suspects and len(twice) <= 1, (twice, suspects)
+    took_over = daemon_row(wf, standby.pid)
+    assert took_over.stopped_at is not None and 0 < took_over.sent < total
+    assert daemon_row(wf, holder.pid).stopped_at is None
+
+
+# ---------------------------------------------------------------- 7. catch-up after downtime
+
+CREATED = datetime.fromisoformat("2026-09-01T09:00:00+08:00")
+DUE = date(2026, 9, 29)  # 20 working days after 2026-09-01
+# 5 working days after DUE: 09-30, (National Day 10-01..07), 10-08, 10-09, Sat 10-10 (a working day), 10-12.
+CAUGHT_UP = datetime.fromisoformat("2026-10-12T10:00:00+08:00")
+NEXT_DAY = datetime.fromisoformat("2026-10-13T10:00:00+08:00")
+
+
+def test_catch_up_after_downtime_plans_one_reminder_per_recipient_not_one_per_missed_day(
+        sqlite_url: str, tmp_path: Path, daemons: Daemons) -> None:
+    config = write_config(tmp_path / "zwgk.toml", {"console": {"type": "console"}})
+    wf = setup(daemons, sqlite_url, config, 6, clock=CREATED)
+    deadlines = rows(wf, "SELECT id, due_on, step FROM zwgk_deadline")
+    assert len(deadlines) == 6 and {(r.due_on, r.step) for r in deadlines} == {(DUE.isoformat(), None)}
+    assert wf.timeline.reached(DUE, CAUGHT_UP) == 5
+
+    # No daemon ran from before the first reminder (one working day before DUE) until 5 working days after.
+    once = daemons.once(sqlite_url, config, now=CAUGHT_UP)
+    planned = rows(wf, "SELECT deadline_id, step, recipient, status FROM zwgk_notification")
+    assert Counter((r.deadline_id, r.step) for r in planned) == Counter(
+        {(d.id, "overdue5"): len(PEOPLE) for d in deadlines})
+    assert {(r.deadline_id, r.recipient) for r in planned} == {(d.id, p) for d in deadlines for p in RECIPIENTS}
+    assert {r.status for r in planned} == {"sent"}
+    heads = [line for line in once.stdout().splitlines() if line.startswith("[提醒→")]
+    assert len(heads) == len(planned) and all(line.endswith("已逾期 5 个工作日") for line in heads)
+    assert "今天到期" not in once.stdout() and "还有" not in once.stdout()
+    after = rows(wf, "SELECT step, status, next_at FROM zwgk_deadline")
+    assert {(r.step, r.status) for r in after} == {(5, "overdue")}
+    assert {datetime.fromisoformat(r.next_at) for r in after} == {NEXT_DAY.replace(hour=8, minute=30)}
+
+    # Later the same day: nothing new. The next working day: exactly the next step, once per recipient.
+    again = daemons.once(sqlite_url, config, now=CAUGHT_UP + timedelta(hours=5))
+    assert "提醒→" not in again.stdout()
+    assert scalar(wf, "SELECT count(*) FROM zwgk_notification") == len(planned)
+    daemons.once(sqlite_url, config, now=NEXT_DAY)
+    steps = Counter(r.step for r in rows(wf, "SELECT step FROM zwgk_notification"))
+    assert steps == Counter({"overdue5": len(planned), "overdue6": len(planned)})
+    assert statuses(wf) == Counter({"sent": 2 * len(planned)})
+
+
+# ---------------------------------------------------------------- bugs found
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: the long-running daemon writes APScheduler's plain-text warnings "
+                   "('Execution of job ... skipped: maximum number of running instances reached') to stderr "
+                   "among its JSON log lines whenever a send sweep outlasts send_every")
+def test_long_running_daemon_logs_only_json_lines(sqlite_url: str, tmp_path: Path, daemons: Daemons,
+                                                  smtp: SmtpServer) -> None:
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(smtp.port)})
+    setup(daemons, sqlite_url, config, 1)
+    smtp.recorder.delay = 0.5  # each send outlasts send_every (0.2 s)
+    d = daemons.start(sqlite_url, config)
+    wait_for(lambda: smtp.recorder.count() >= 3, "three reminders sent")
+    assert d.stop() == 0, d.describe()
+    bad = [line for line in d.stderr().splitlines() if line.strip() and not line.startswith("{")]
+    assert not bad, bad[:3]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a claimed batch is neither renewed nor re-checked while it is "
+                   "being sent: once sending it outlasts reminders.lease_seconds, another daemon claims the "
+                   "unsent rest and both deliver it (duplicates without any crash)")
+def test_a_batch_that_outlives_its_claim_is_not_sent_twice(pg_url: str, tmp_path: Path, daemons: Daemons) -> None:
+    hook = WebhookRecorder(delay=0.8)  # a slow receiver: the batch of 10 takes 8 s, its claim lasts 2 s
+    try:
+        config = write_config(tmp_path / "zwgk.toml", {"webhook": webhook_channel(hook.url)},
+                              reminders={"lease_seconds": 2, "batch": 10})
+        wf = setup(daemons, pg_url, config, 2)
+        total = 2 * len(PEOPLE)
+        pair = [daemons.start(pg_url, config)]
+        wait_for(lambda: hook.count() >= 1, "the first daemon delivering its batch")
+        pair.append(daemons.start(pg_url, config))  # healthy, and looking for expired claims
+        wait_for(lambda: all_sent(wf, total), "every reminder sent")
+        for d in pair:
+            assert d.stop() == 0, d.describe()
+        received = hook.received()
+        assert set(received) == keys_of(wf)
+        assert not duplicates(received), f"{sum(received.values())} deliveries of {total} reminders"
+    finally:
+        hook.close()
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: the outbox does not look at the deadline when it sends: a reminder "
+                   "queued before its deadline was met (here: the item was published while the relay was down) "
+                   "is still delivered afterwards, escalation to the leaders and heads included")
+def test_reminders_queued_before_the_deadline_was_met_are_not_sent_after(sqlite_url: str, tmp_path: Path,
+                                                                          daemons: Daemons) -> None:
+    port = closed_port()  # the relay is down while the reminders are first tried
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(port)},
+                          reminders={"max_attempts": 50, "backoff_seconds": 0.1, "backoff_max_seconds": 0.5})
+    wf = setup(daemons, sqlite_url, config, 2)
+    wf.add_person("proof", name="校对员", unit="gov", roles=["proofreader"])
+    wf.add_person("sec", name="保密员", unit="gov", roles=["confidentiality_reviewer"])
+    total = 2 * len(PEOPLE)
+
+    d = daemons.start(sqlite_url, config)
+    wait_for(lambda: len(rows(wf, "SELECT id FROM zwgk_notification WHERE attempts >= 1")) == total,
+             "every reminder tried once")
+    # Meanwhile the office publishes od-0000: its duty to publish (and every reminder about it) is met.
+    for action, actor, extra in (("submit", "clerk", {}), ("proofread", "proof", {}),
+                                 ("clear", "sec", {"decision": "full"}), ("check", "lead1", {}),
+                                 ("approve", "head1", {}), ("publish", "clerk", {})):
+        wf.advance("od-0000", action, actor=actor, **extra)
+    met = rows(wf, "SELECT id, status FROM zwgk_deadline WHERE item_id = 'od-0000' AND kind = 'proactive'")
+    assert [r.status for r in met] == ["met"]
+    met_keys = keys_of(wf, f"deadline_id = {met[0].id}")
+    open_keys = keys_of(wf) - met_keys
+    assert len(met_keys) == len(open_keys) == len(PEOPLE)
+
+    server = SmtpServer(SmtpRecorder(), port).start()
+    try:
+        wait_for(lambda: statuses(wf)["pending"] + statuses(wf)["sending"] == 0, "the outbox to settle")
+        assert d.stop() == 0, d.describe()
+    finally:
+        server.stop()
+    received = server.recorder.received()
+    assert set(received) & open_keys == open_keys and not duplicates(received)
+    assert not set(received) & met_keys, f"reminders sent about a published item: {sorted(set(received) & met_keys)}"
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: Daemon._add() never carries Pass.waiting into the totals, so "
+                   "`zwgk daemon --once` that did nothing because another daemon holds the SQLite lease reports "
+                   "waiting=false (and the plain output says nothing at all)")
+def test_once_says_it_waited_while_another_daemon_holds_the_sqlite_lease(sqlite_url: str, tmp_path: Path,
+                                                                          daemons: Daemons, smtp: SmtpServer) -> None:
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(smtp.port)},
+                          daemon={"heartbeat_every": 1.0})  # a 3 s SQLite lease
+    wf = setup(daemons, sqlite_url, config, 6)
+    smtp.recorder.delay = 0.3  # 30 reminders: the holder is busy for 9 s
+    holder = daemons.start(sqlite_url, config)
+    wait_for(lambda: holder_pid(wf) == holder.pid and smtp.recorder.count() >= 1, "the holder sending")
+
+    once = daemons.start(sqlite_url, config, "--once", "--json")
+    assert once.wait() == 0, once.describe()
+    assert holder.running() and holder_pid(wf) == holder.pid
+    done = json.loads(once.stdout())
+    assert (done["planned"], done["sent"]) == (0, 0)
+    assert done["waiting"] is True
+
+
+def _catches_sigterm(pid: int) -> bool:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc to see the handler installed")
+@pytest.mark.xfail(strict=True, reason="BUG: a SIGTERM that arrives after Daemon.run() installs its handler but "
+                   "before scheduler.start() (e.g. while the first heartbeat waits for a busy SQLite file) calls "
+                   "shutdown() on a scheduler not yet running (SchedulerNotRunningError in a thread); the "
+                   "scheduler then starts anyway and the daemon runs on, beating but doing nothing, until SIGKILL")
+def test_sigterm_during_startup_stops_the_daemon(sqlite_url: str, tmp_path: Path, daemons: Daemons) -> None:
+    config = write_config(tmp_path / "zwgk.toml", {"console": {"type": "console"}})
+    wf = setup(daemons, sqlite_url, config, 1)
+    busy = sqlite3.connect(tmp_path / "zwgk.db", isolation_level=None)
+    busy.execute("BEGIN IMMEDIATE")  # another writer holds the file: the daemon's first heartbeat waits
+    try:
+        d = daemons.start(sqlite_url, config)
+        wait_for(lambda: _catches_sigterm(d.pid), "the daemon's SIGTERM handler")
+        d.signal(signal.SIGTERM)
+    finally:
+        busy.execute("ROLLBACK")
+        busy.close()
+    first = datetime.fromisoformat(wait_for(lambda: daemon_row(wf, d.pid), "the first heartbeat").beat_at)
+    wait_for(lambda: not d.running() or datetime.fromisoformat(daemon_row(wf, d.pid).beat_at)
+             >= first + timedelta(seconds=5), "the daemon to exit (or to beat on for 5 s)")
+    assert not d.running(), "SIGTERM ignored: " + d.stderr()[-1500:]
+    assert d.wait() == 0
+    assert daemon_row(wf, d.pid).stopped_at is not None
