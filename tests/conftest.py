@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+import structlog
 from sqlalchemy import create_engine, text
 
 from workflow import Workflow
@@ -28,6 +29,14 @@ PEOPLE = {
     "head": ["head"],
     "multi": ["proofreader", "confidentiality_reviewer", "leader", "head", "publisher", "drafter"],
 }
+
+
+@pytest.fixture(autouse=True)
+def _structlog_as_it_was() -> Iterator[None]:
+    """The CLI configures logging for its process; in-process CLI tests must not leave that to the next test."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 def _pg_problem() -> str | None:

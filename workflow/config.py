@@ -7,7 +7,9 @@ environment variables instead (`ZWGK_EMAIL_PASSWORD`, `ZWGK_WECOM_KEY`, ...).
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -140,7 +142,7 @@ def load(path: str | Path | None, *, required: bool = False) -> Config:
             raise ConfigError(f"configuration file {p} does not exist")
         return Config()
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))  # Notepad saves UTF-8 with a BOM
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{p}: {e}") from None
     except (OSError, UnicodeDecodeError) as e:
@@ -174,9 +176,11 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
     if "overrides" in cal_section:
         calendar_file = str((base or Path()) / r.typed("calendar.overrides", cal_section["overrides"], str))
         try:
-            text = Path(calendar_file).read_text(encoding="utf-8")
+            text = Path(calendar_file).read_text(encoding="utf-8-sig")
         except OSError as e:
             raise r.error("calendar.overrides", f"cannot read {calendar_file}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise r.error("calendar.overrides", f"{calendar_file} is not UTF-8 text") from None
         calendar = WorkCalendar(load_overrides(text, source=calendar_file))
     return Config(office, deadlines, reminders, daemon, schedules, channels, calendar_file, calendar, source)
 
@@ -207,15 +211,23 @@ class _Reader:
             return tuple(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise self.error(key, f"must be {_NAMES.get(kind, kind.__name__)}, not {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.error(key, "must be a finite number")
         if minimum is not None and isinstance(value, int | float) and value < minimum:
             raise self.error(key, f"must be at least {minimum:g}")
         return value
 
     def clock(self, key: str, value: Any) -> time:
-        try:
-            return time.fromisoformat(self.typed(key, value, str))
-        except ValueError:
-            raise self.error(key, f"'{value}' is not a time of day like 08:30") from None
+        """"08:30" or a TOML time 08:30:00; local to the office's time zone, so no offset."""
+        if not isinstance(value, time):
+            try:
+                value = time.fromisoformat(self.typed(key, value, str))
+            except ValueError:
+                raise self.error(key, f"'{value}' is not a time of day like 08:30") from None
+        moment: time = value
+        if moment.tzinfo is not None:
+            raise self.error(key, "a time of day in the office's time zone has no offset (set office.timezone)")
+        return moment
 
     def section(self, name: str, table: Any, default: Any,
                 special: Mapping[str, Callable[[str, Any], Any]] | None = None) -> Any:
@@ -226,7 +238,7 @@ class _Reader:
             if special and key in special:
                 values[key] = special[key](f"{name}.{key}", value)
                 continue
-            minimum = 0 if kinds[key] in (int, float) else None
+            minimum = _MINIMUM.get(key, 0) if kinds[key] in (int, float) else None
             values[key] = self.typed(f"{name}.{key}", value, kinds[key], minimum=minimum)
         return replace(default, **values)
 
@@ -234,6 +246,8 @@ class _Reader:
         self.keys("channels", table, set(table) if isinstance(table, dict) else set())
         out = {}
         for name, settings in table.items():
+            if not _CHANNEL_NAME.fullmatch(name):
+                raise self.error(f"channels.{name}", "a channel name is 1-32 letters, digits, '_' or '-'")
             if not isinstance(settings, dict):
                 raise self.error(f"channels.{name}", "must be a table")
             out[name] = {"type": name, **settings}
@@ -275,9 +289,14 @@ def _month_day(text: str) -> bool:
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         return False
     month, day = int(parts[0]), int(parts[1])
-    return 1 <= month <= 12 and 1 <= day <= (29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
+    return 1 <= month <= 12 and 1 <= day <= (29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)  # 02-29:
+    # the last day of February in other years
 
 
+# Numbers that would silently stop the work at 0 (a batch of none, a lease that has always expired).
+_MINIMUM = {"batch": 1, "max_attempts": 1, "lease_seconds": 1, "backoff_seconds": 0.1, "backoff_max_seconds": 0.1,
+            "plan_every": 0.1, "send_every": 0.1, "roll_every": 0.1, "heartbeat_every": 0.1}
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _NAMES = {int: "an integer", float: "a number", str: "text", bool: "true or false"}
 
 

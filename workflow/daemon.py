@@ -57,9 +57,7 @@ class Daemon:
         self._log = log.bind(daemon=self.id)
 
     def _planner(self) -> Planner:
-        pg = self.wf.engine.dialect.name == "postgresql"
-        return Planner(self.wf.engine, self.wf.config, self.wf.pipeline, self.channels,
-                       for_update=" FOR UPDATE OF d SKIP LOCKED" if pg else "")
+        return Planner(self.wf.engine, self.wf.config, self.wf.pipeline, self.channels)
 
     # -- the jobs ----------------------------------------------------------------------------------------
 

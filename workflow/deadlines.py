@@ -13,7 +13,7 @@ from typing import Any
 
 from states import Pipeline
 from workflow.calendar import Due, WorkCalendar
-from workflow.config import Config, DeadlineRules
+from workflow.config import Config, ConfigError, DeadlineRules
 from workflow.periods import add_months
 
 KINDS = {"interpretation": "政策解读", "proactive": "主动公开", "periodic": "定期公开",
@@ -55,6 +55,14 @@ class Open:
 
 
 @dataclass(frozen=True)
+class Narrow:
+    """A role has signed in the state: the stage's reminders go on only to those who still have to."""
+
+    item_id: str
+    role: str
+
+
+@dataclass(frozen=True)
 class Close:
     status: str  # met | cancelled
     key: str | None = None  # one deadline, or
@@ -62,7 +70,7 @@ class Close:
     kind: str | None = None
 
 
-Op = Open | Close
+Op = Open | Close | Narrow
 
 
 class Rules:
@@ -71,6 +79,7 @@ class Rules:
     def __init__(self, config: Config, pipeline: Pipeline) -> None:
         self.rules = config.deadlines
         self.published = self.rules.published_state
+        _check_names(config, pipeline)
         sources = {a.source for a in pipeline.actions}
         self.final = {s.id for s in pipeline.states if s.id not in sources}  # withheld, retracted
         self.stage_roles = {
@@ -88,12 +97,13 @@ class Rules:
         """Information changed is information formed anew (Art. 26): its 20 days start again."""
         return self.on_create(item, today) if formed_changed else []
 
-    def on_step(self, item: Facts, from_state: str | None, to_state: str, today: date) -> list[Op]:
-        if from_state == to_state:
-            return []
+    def on_step(self, item: Facts, from_state: str | None, to_state: str, today: date,
+                role: str | None = None, round: int = 1) -> list[Op]:
+        if from_state == to_state:  # proofread, approve: signed, but the item waits on in the state
+            return [Narrow(item.id, role)] if role and to_state in self.stage_roles else []
         ops: list[Op] = [Close("met", item_id=item.id, kind="stage")]
         if to_state in self.stage_roles:
-            ops.append(Open(f"stage:{item.id}:{to_state}:{today.isoformat()}", "stage", item.title, today,
+            ops.append(Open(f"stage:{item.id}:{round}:{to_state}", "stage", item.title, today,
                             self.rules.stage_days, item_id=item.id, roles=self.stage_roles[to_state]))
         if to_state == self.published:
             ops.append(Close("met", item_id=item.id, kind="proactive"))
@@ -110,6 +120,19 @@ class Rules:
         elif to_state in self.final:
             ops.append(Close("cancelled", item_id=item.id))
         return ops
+
+
+def _check_names(config: Config, pipeline: Pipeline) -> None:
+    """A misspelt state or role would silently stop a duty from being met or an escalation from going out."""
+    states, roles = {s.id for s in pipeline.states}, {r.id for r in pipeline.roles}
+    named = [("deadlines.published_state", config.deadlines.published_state, states, "state"),
+             ("reminders.leader_role", config.reminders.leader_role, roles, "role"),
+             ("reminders.head_role", config.reminders.head_role, roles, "role")]
+    named += [(f"schedule {s.id}: role", s.role, roles, "role") for s in config.schedules if s.role]
+    for key, value, known, what in named:
+        if value not in known:
+            raise ConfigError(f"{config.source}: {key}: '{value}' is not a {what} of pipeline {pipeline.name} "
+                              f"(one of: {', '.join(sorted(known))})")
 
 
 def reconfirm(rules: DeadlineRules, item_id: str, title: str, responsible: str, since: date, n: int) -> Open:
@@ -182,6 +205,8 @@ SQL = {
         "ON CONFLICT (key) DO UPDATE SET starts_on = excluded.starts_on, days = excluded.days, "
         "due_on = excluded.due_on, provisional = excluded.provisional, next_at = excluded.next_at, step = NULL, "
         "status = 'open', title = excluded.title WHERE zwgk_deadline.status IN ('open', 'overdue')"),
+    "dl_narrow": ("UPDATE zwgk_deadline SET roles = TRIM(REPLACE(',' || roles || ',', ',' || :role || ',', ','), ',') "
+                  "WHERE item_id = :item_id AND kind = 'stage' AND status IN ('open', 'overdue')"),
     "dl_close_key": _CLOSE + "key = :key AND status IN ('open', 'overdue')",
     "dl_close_kind": _CLOSE + "item_id = :item_id AND kind = :kind AND status IN ('open', 'overdue')",
     "dl_close_item": _CLOSE + "item_id = :item_id AND status IN ('open', 'overdue')",
@@ -203,6 +228,9 @@ def statements(ops: list[Op], timeline: Timeline, published: str, seq: int | Non
     at = stamp(now)
     out: list[tuple[str, dict[str, Any]]] = []
     for op in ops:
+        if isinstance(op, Narrow):
+            out.append(("dl_narrow", {"item_id": op.item_id, "role": op.role}))
+            continue
         if isinstance(op, Close):
             closing = {"status": op.status, "seq": seq, "at": at}
             if op.key is not None:

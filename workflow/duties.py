@@ -3,6 +3,7 @@ by hand, and recomputing provisional due dates once the calendar knows their yea
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -140,7 +141,8 @@ def _periodic(s: Schedule, period: str) -> Open:
     _, last = periods.bounds(s.cycle, period)
     if s.due_date is not None:
         month, day = (int(x) for x in s.due_date.split("-"))
-        starts, days = date(last.year + (month <= last.month), month, day), None
+        year = last.year + (month <= last.month)
+        starts, days = date(year, month, min(day, calendar.monthrange(year, month)[1])), None
     else:
         starts, days = last, s.due_days
     return Open(f"periodic:{s.id}:{period}", "periodic", s.title, starts, days, schedule=s.id, period=period,

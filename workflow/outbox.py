@@ -27,8 +27,14 @@ from workflow.store import Store
 
 log = structlog.get_logger("zwgk.outbox")
 
-_CLAIMABLE = ("SELECT id FROM zwgk_notification WHERE (status = 'pending' AND next_attempt_at <= :now) "
-              "OR (status = 'sending' AND claimed_until < :now) ORDER BY next_attempt_at, id LIMIT :n")
+_CLAIMABLE = ("SELECT id FROM zwgk_notification WHERE ((status = 'pending' AND next_attempt_at <= :now) "
+              "OR (status = 'sending' AND claimed_until < :now)) AND deadline_id IN "
+              "(SELECT id FROM zwgk_deadline WHERE status IN ('open', 'overdue')) "
+              "ORDER BY next_attempt_at, id LIMIT :n")
+# A reminder queued before its deadline was met (or cancelled) is not sent.
+_STALE = ("UPDATE zwgk_notification SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL "
+          "WHERE status IN ('pending', 'sending') AND (status = 'pending' OR claimed_until < :now) AND deadline_id IN "
+          "(SELECT id FROM zwgk_deadline WHERE status IN ('met', 'cancelled'))")
 _CLAIM = """UPDATE zwgk_notification SET status = 'sending', claimed_by = :me, claimed_until = :until,
                 attempts = attempts + 1
             WHERE id IN ({claimable})
@@ -47,7 +53,7 @@ _LEASE_HOLDER = "SELECT holder FROM zwgk_lease WHERE name = :name"
 _LEASE_DROP = "DELETE FROM zwgk_lease WHERE name = :name AND holder = :me"
 
 
-STATUSES = ("pending", "sending", "sent", "dead")
+STATUSES = ("pending", "sending", "sent", "dead", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,10 @@ class Sender:
     def deliver(self, *, stop: Callable[[], bool] = lambda: False) -> Tally:
         """Send everything due now, batch after batch, until nothing is due or `stop()` says so."""
         tally = Tally()
+        with self.engine.begin() as conn:
+            stale = conn.execute(text(_STALE), {"now": stamp(self.clock())}).rowcount
+        if stale:
+            log.info("cancelled", notifications=stale, why="their deadlines were met or cancelled")
         with self._marker() as mark:
             while not stop():
                 claimed = self._claim()
@@ -125,7 +135,7 @@ class Sender:
             contacts = {r.id: Contact(r.id, r.name, r.email, r.phone) for r in found}
         return [(r, contacts.get(r.recipient, Contact(r.recipient, r.recipient))) for r in sorted(rows, key=_id)]
 
-    def _send(self, row: Any, contact: Contact, tally: Tally, mark: Callable[[str, dict[str, Any]], None]) -> None:
+    def _send(self, row: Any, contact: Contact, tally: Tally, mark: Callable[[str, dict[str, Any]], int]) -> None:
         notifier = self.channels.get(row.channel)
         if notifier is None:
             result = Result(False, f"channel '{row.channel}' is not configured", retry=True)
@@ -137,20 +147,24 @@ class Sender:
                 result = Result(False, f"{type(e).__name__}: {e}", retry=True)
         now = self.clock()
         if result.ok:
-            mark(_SENT, {"id": row.id, "me": self.me, "now": stamp(now)})
-            tally.sent += 1
+            if mark(_SENT, {"id": row.id, "me": self.me, "now": stamp(now)}):
+                tally.sent += 1
+            else:  # our lease ran out and another daemon claimed it: it sends again, with the same key
+                log.warning("claim_lost", notification=row.id)
             return
         dead = not result.retry or row.attempts >= self.settings.max_attempts
         retry_at = now + timedelta(seconds=self.backoff(row.attempts))
-        mark(_FAILED, {"id": row.id, "me": self.me, "status": "dead" if dead else "pending",
-                       "retry_at": stamp(retry_at), "error": result.detail[:2000]})
+        if not mark(_FAILED, {"id": row.id, "me": self.me, "status": "dead" if dead else "pending",
+                              "retry_at": stamp(retry_at), "error": result.detail[:2000]}):
+            log.warning("claim_lost", notification=row.id)
+            return
         tally.failed += 1
         tally.dead += dead
         log.warning("dead_letter" if dead else "send_failed", notification=row.id, channel=row.channel,
                     attempts=row.attempts, error=result.detail[:200])
 
     @contextmanager
-    def _marker(self) -> Iterator[Callable[[str, dict[str, Any]], None]]:
+    def _marker(self) -> Iterator[Callable[[str, dict[str, Any]], int]]:
         """`mark(sql, params)`: one statement in a transaction of its own that returns before its commit
         reaches the disk, on a DBAPI connection held for the whole delivery (a commit per message is the
         cost that matters here).
@@ -160,28 +174,30 @@ class Sender:
         the setting is put back before the connection returns to the pool.
         """
         raw = self.engine.raw_connection()
-        cur = raw.cursor()
-        relaxed, strict = (("SET synchronous_commit = off", "RESET synchronous_commit") if self.pg
-                           else ("PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL"))
+        driver: Any = raw.driver_connection
+        cur = driver.cursor()
+        if self.pg:
+            # One statement is one transaction: a single round trip instead of BEGIN, UPDATE and COMMIT.
+            driver.autocommit = True
+            relaxed, restore = "SET synchronous_commit = off", "RESET synchronous_commit"
+        else:
+            level = cur.execute("PRAGMA synchronous").fetchone()[0]  # a host's engine gets back what it had
+            relaxed, restore = "PRAGMA synchronous = NORMAL", f"PRAGMA synchronous = {int(level)}"
         cur.execute(relaxed)
-        raw.commit()
 
-        def mark(sql: str, params: dict[str, Any]) -> None:
-            if not self.pg:
-                cur.execute("BEGIN IMMEDIATE")
-            try:
-                cur.execute(self.store.style(sql), params)
-            except BaseException:
-                raw.rollback()
-                raise
-            raw.commit()
+        def mark(sql: str, params: dict[str, Any]) -> int:
+            cur.execute(self.store.style(sql), params)
+            if getattr(driver, "in_transaction", False):  # a host's SQLite engine may let the driver begin
+                driver.commit()
+            return int(cur.rowcount)
 
         try:
             yield mark
         finally:
             try:
-                cur.execute(strict)
-                raw.commit()
+                cur.execute(restore)
+                if self.pg:
+                    driver.autocommit = False
             finally:
                 raw.close()
 

@@ -2,8 +2,8 @@
 
 A pass reads only deadlines whose `next_at` has come (an index range scan), writes at most one step per
 deadline — the latest one reached, so a daemon back from a week's downtime sends one reminder, not five —
-and moves `next_at` to the following step. The outbox's unique key (deadline, step, recipient, channel)
-makes planning twice, or two daemons planning at once, add nothing.
+and moves `next_at` to the following step. The outbox's unique key (deadline, due day, step, recipient,
+channel) makes planning twice, or two daemons planning at once, add nothing.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from notifiers import Contact, Notifier, NotifierConfigError, build
 from states import Pipeline
+from workflow import schema as t
 from workflow.config import Config, ConfigError
 from workflow.deadlines import KINDS, Timeline, stamp
 
@@ -30,11 +33,6 @@ _DUE = """SELECT d.id, d.kind, d.item_id, d.schedule, d.period, d.title, d.respo
           WHERE d.next_at <= :now ORDER BY d.next_at, d.id LIMIT :n"""
 _PEOPLE = """SELECT p.id, p.name, p.unit_id, p.email, p.phone, r.role FROM zwgk_person p
              LEFT JOIN zwgk_person_role r ON r.person_id = p.id WHERE p.active = :yes ORDER BY p.id"""
-_OUTBOX = """INSERT INTO zwgk_notification (key, deadline_id, step, recipient, channel, address, subject, text,
-                 fields, status, attempts, next_attempt_at, created_at)
-             VALUES (:key, :deadline_id, :step, :recipient, :channel, :address, :subject, :text, :fields,
-                 'pending', 0, :not_before, :now)
-             ON CONFLICT DO NOTHING"""
 _MOVE = "UPDATE zwgk_deadline SET step = :step, status = :status, next_at = :next_at WHERE id = :id"
 
 _TODO = {
@@ -49,6 +47,7 @@ _TODO = {
 @dataclass(frozen=True)
 class Planned:
     deadline_id: int
+    due_on: date
     step: str
     recipient: str
     channel: str
@@ -96,14 +95,17 @@ class People:
 
 
 class Planner:
-    def __init__(self, engine: Engine, config: Config, pipeline: Pipeline, channels: Mapping[str, Notifier],
-                 *, for_update: str = "") -> None:
+    def __init__(self, engine: Engine, config: Config, pipeline: Pipeline, channels: Mapping[str, Notifier]) -> None:
         self.engine = engine
         self.config = config
         self.pipeline = pipeline
         self.timeline = Timeline(config)
         self.channels = channels
-        self.for_update = for_update
+        pg = engine.dialect.name == "postgresql"
+        # Daemons planning side by side each take different deadlines.
+        self.for_update = " FOR UPDATE OF d SKIP LOCKED" if pg else ""
+        insert = pg_insert if pg else sqlite_insert
+        self.outbox = insert(t.notification).on_conflict_do_nothing().returning(t.notification.c.key)
 
     def plan(self, now: datetime, *, dry_run: bool = False) -> list[Planned]:
         """One pass at `now`. With `dry_run` nothing is written: the answer is what would be queued."""
@@ -118,12 +120,13 @@ class Planner:
                     if not rows:
                         break
                     planned, moves = self._batch(rows, now, people)
-                    out.extend(planned)
                     if dry_run:
+                        out.extend(planned)
                         tx.rollback()
                         break
-                    if planned:
-                        conn.execute(text(_OUTBOX), [_row(p, now) for p in planned])
+                    if planned:  # only what was new: another planner may have queued some already
+                        added = set(conn.execute(self.outbox, [_row(p, now) for p in planned]).scalars())
+                        out.extend(p for p in planned if p.key in added)
                     conn.execute(text(_MOVE), moves)
         if out and not dry_run:
             log.info("planned", notifications=len(out))
@@ -174,7 +177,9 @@ class Planner:
                     continue
                 reached = True
                 name = step_name(step)
-                out.append(Planned(row.id, name, person_id, channel, f"zwgk-{row.id}-{name}-{person_id}-{channel}",
+                # ':' is in no id nor channel name, so the key is unambiguous.
+                key = f"zwgk:{row.id}:{due_on.isoformat()}:{name}:{person_id}:{channel}"
+                out.append(Planned(row.id, due_on, name, person_id, channel, key,
                                    ("【督办】" if about else "") + subject, text_,
                                    {**fields, "escalation": about or ""}, address, max(when, now)))
             if not reached:
@@ -213,7 +218,7 @@ class Planner:
 
 
 def _row(p: Planned, now: datetime) -> dict[str, Any]:
-    return {"key": p.key, "deadline_id": p.deadline_id, "step": p.step, "recipient": p.recipient,
-            "channel": p.channel, "address": p.address, "subject": p.subject, "text": p.text,
-            "fields": json.dumps(dict(p.fields), ensure_ascii=False, sort_keys=True),
-            "not_before": stamp(p.not_before), "now": stamp(now)}
+    return {"key": p.key, "deadline_id": p.deadline_id, "due_on": p.due_on.isoformat(), "step": p.step,
+            "recipient": p.recipient, "channel": p.channel, "address": p.address, "subject": p.subject,
+            "text": p.text, "fields": json.dumps(dict(p.fields), ensure_ascii=False, sort_keys=True),
+            "status": "pending", "attempts": 0, "next_attempt_at": stamp(p.not_before), "created_at": stamp(now)}

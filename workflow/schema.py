@@ -141,12 +141,13 @@ deadline = Table(
     Index("ix_zwgk_deadline_due", "status", "due_on"),
 )
 
-# The reminder outbox. One row per (deadline, step, recipient, channel): planning twice adds nothing.
+# The reminder outbox. One row per (deadline, due day, step, recipient, channel): planning twice adds nothing.
 notification = Table(
     "zwgk_notification", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("key", String(255), nullable=False),
     Column("deadline_id", Integer, ForeignKey("zwgk_deadline.id"), nullable=False),
+    Column("due_on", String(10), nullable=False),  # a deadline moved (information changed) reminds again
     Column("step", String(32), nullable=False),
     Column("recipient", String(64), nullable=False),
     Column("channel", String(32), nullable=False),
@@ -162,7 +163,7 @@ notification = Table(
     Column("last_error", Text),
     Column("sent_at", String(40)),
     Column("created_at", String(40), nullable=False),
-    UniqueConstraint("deadline_id", "step", "recipient", "channel", name="uq_zwgk_notification_step"),
+    UniqueConstraint("deadline_id", "due_on", "step", "recipient", "channel", name="uq_zwgk_notification_step"),
     UniqueConstraint("key", name="uq_zwgk_notification_key"),
     Index("ix_zwgk_notification_due", "status", "next_attempt_at"),
 )

@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("key", sa.String(255), nullable=False),
         sa.Column("deadline_id", sa.Integer, sa.ForeignKey("zwgk_deadline.id"), nullable=False),
+        sa.Column("due_on", sa.String(10), nullable=False),
         sa.Column("step", sa.String(32), nullable=False),
         sa.Column("recipient", sa.String(64), nullable=False),
         sa.Column("channel", sa.String(32), nullable=False),
@@ -68,7 +69,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text),
         sa.Column("sent_at", sa.String(40)),
         sa.Column("created_at", sa.String(40), nullable=False),
-        sa.UniqueConstraint("deadline_id", "step", "recipient", "channel", name="uq_zwgk_notification_step"),
+        sa.UniqueConstraint("deadline_id", "due_on", "step", "recipient", "channel",
+                            name="uq_zwgk_notification_step"),
         sa.UniqueConstraint("key", name="uq_zwgk_notification_key"),
     )
     op.create_index("ix_zwgk_notification_due", "zwgk_notification", ["status", "next_attempt_at"])
