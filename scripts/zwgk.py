@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rem = sub.add_parser("reminders", parents=[common], help="the reminder outbox, newest first")
     which = rem.add_mutually_exclusive_group()
-    for status in ("pending", "sending", "sent", "dead"):
+    for status in ("pending", "sending", "sent", "dead", "cancelled"):
         which.add_argument(f"--{status}", dest="status", action="store_const", const=status)
     rem.add_argument("--limit", type=int, default=100)
     plan = sub.add_parser("remind", parents=[common], help="plan due reminders into the outbox now")

@@ -361,8 +361,8 @@ class Workflow:
             sig = self._event((head_seq, head_hash), item_id, new_round, step.id, state, to_state, who.id, step.role,
                               now, signed[-1][2], comment=comment, reason=reason, ground=ground, decision=decision,
                               paper_sha256=paper_sha256, recorded_by=recorded_by if recorded_by != who.id else None)
-            ops = self.rules.on_step(_facts_of(item_id, known), state, to_state, self._today(now), step.role,
-                                     new_round)
+            ops = self.rules.on_step(_facts_of(item_id, known), state, to_state, self._today(now), role=step.role,
+                                     signer=who.id, round=new_round)
             duties = statements(ops, self.timeline, self.rules.published, sig.seq, now)
             with self._store.batch(cur) as send:  # nothing is sent before the event is complete
                 moved = send("move", {"state": to_state, "round": new_round, "at": _stamp(now), "id": item_id,

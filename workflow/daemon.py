@@ -118,6 +118,7 @@ class Daemon:
     def _add(self, done: Pass) -> None:
         for key in ("rolled", "recomputed", "planned", "sent", "failed", "dead"):
             setattr(self.totals, key, getattr(self.totals, key) + getattr(done, key))
+        self.totals.waiting = done.waiting
 
     # -- running -----------------------------------------------------------------------------------------
 
@@ -140,12 +141,13 @@ class Daemon:
                                    ("send", self.send, every.send_every)):
             scheduler.add_job(self._job(name, job), "interval", seconds=seconds, id=name, next_run_time=first)
         scheduler.add_job(self._beat_job, "interval", seconds=every.heartbeat_every, id="heartbeat")
+        # The signal handler only raises a flag; this job, running once the scheduler does, acts on it. So a
+        # signal that comes before the scheduler has started is not lost.
+        scheduler.add_job(self._watch(scheduler), "interval", seconds=0.2, id="watch", next_run_time=first)
 
         def stop(signum: int, _frame: FrameType | None) -> None:
             self._log.info("stopping", signal=signal.Signals(signum).name)
             self.stopping.set()
-            # shutdown(wait=True) waits for running sweeps, so it must not run in the signal handler's frame
-            threading.Thread(target=scheduler.shutdown, daemon=True).start()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
@@ -155,6 +157,16 @@ class Daemon:
         self._release()
         self.beat(stopped=True)
         self._log.info("stopped", **{k: v for k, v in vars(self.totals).items() if v})
+
+    def _watch(self, scheduler: BlockingScheduler) -> Callable[[], None]:
+        stopping = threading.Event()
+
+        def watch() -> None:
+            if self.stopping.is_set() and not stopping.is_set():
+                stopping.set()
+                # shutdown(wait=True) waits for the running sweeps, this one included: not in this thread.
+                threading.Thread(target=scheduler.shutdown, daemon=True).start()
+        return watch
 
     def _beat_job(self) -> None:
         try:

@@ -60,6 +60,7 @@ class Narrow:
 
     item_id: str
     role: str
+    signer: str
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,10 @@ class Rules:
         """Information changed is information formed anew (Art. 26): its 20 days start again."""
         return self.on_create(item, today) if formed_changed else []
 
-    def on_step(self, item: Facts, from_state: str | None, to_state: str, today: date,
-                role: str | None = None, round: int = 1) -> list[Op]:
+    def on_step(self, item: Facts, from_state: str | None, to_state: str, today: date, *,
+                role: str | None = None, signer: str = "", round: int = 1) -> list[Op]:
         if from_state == to_state:  # proofread, approve: signed, but the item waits on in the state
-            return [Narrow(item.id, role)] if role and to_state in self.stage_roles else []
+            return [Narrow(item.id, role, signer)] if role and to_state in self.stage_roles else []
         ops: list[Op] = [Close("met", item_id=item.id, kind="stage")]
         if to_state in self.stage_roles:
             ops.append(Open(f"stage:{item.id}:{round}:{to_state}", "stage", item.title, today,
@@ -128,7 +129,7 @@ def _check_names(config: Config, pipeline: Pipeline) -> None:
     named = [("deadlines.published_state", config.deadlines.published_state, states, "state"),
              ("reminders.leader_role", config.reminders.leader_role, roles, "role"),
              ("reminders.head_role", config.reminders.head_role, roles, "role")]
-    named += [(f"schedule {s.id}: role", s.role, roles, "role") for s in config.schedules if s.role]
+    named += [(f"schedule[{i}].role", s.role, roles, "role") for i, s in enumerate(config.schedules) if s.role]
     for key, value, known, what in named:
         if value not in known:
             raise ConfigError(f"{config.source}: {key}: '{value}' is not a {what} of pipeline {pipeline.name} "
@@ -207,6 +208,10 @@ SQL = {
         "status = 'open', title = excluded.title WHERE zwgk_deadline.status IN ('open', 'overdue')"),
     "dl_narrow": ("UPDATE zwgk_deadline SET roles = TRIM(REPLACE(',' || roles || ',', ',' || :role || ',', ','), ',') "
                   "WHERE item_id = :item_id AND kind = 'stage' AND status IN ('open', 'overdue')"),
+    # ... and what was queued for the signer about this stage is not sent any more.
+    "dl_unremind": ("UPDATE zwgk_notification SET status = 'cancelled' WHERE status = 'pending' "
+                    "AND recipient = :signer AND deadline_id IN (SELECT id FROM zwgk_deadline "
+                    "WHERE item_id = :item_id AND kind = 'stage' AND status IN ('open', 'overdue'))"),
     "dl_close_key": _CLOSE + "key = :key AND status IN ('open', 'overdue')",
     "dl_close_kind": _CLOSE + "item_id = :item_id AND kind = :kind AND status IN ('open', 'overdue')",
     "dl_close_item": _CLOSE + "item_id = :item_id AND status IN ('open', 'overdue')",
@@ -230,6 +235,7 @@ def statements(ops: list[Op], timeline: Timeline, published: str, seq: int | Non
     for op in ops:
         if isinstance(op, Narrow):
             out.append(("dl_narrow", {"item_id": op.item_id, "role": op.role}))
+            out.append(("dl_unremind", {"item_id": op.item_id, "signer": op.signer}))
             continue
         if isinstance(op, Close):
             closing = {"status": op.status, "seq": seq, "at": at}

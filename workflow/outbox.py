@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,19 +27,31 @@ from workflow.deadlines import stamp
 from workflow.store import Store
 
 log = structlog.get_logger("zwgk.outbox")
+# Within a batch, a message more than this many seconds after the last check is checked again first: fast
+# channels never pay for it, a slow mail relay cannot outlive its claim or send a reminder no longer due.
+RECHECK_AFTER = 1.0
 
+# Only reminders of a live deadline, for the due day it has now, are sent.
 _CLAIMABLE = ("SELECT id FROM zwgk_notification WHERE ((status = 'pending' AND next_attempt_at <= :now) "
-              "OR (status = 'sending' AND claimed_until < :now)) AND deadline_id IN "
-              "(SELECT id FROM zwgk_deadline WHERE status IN ('open', 'overdue')) "
-              "ORDER BY next_attempt_at, id LIMIT :n")
-# A reminder queued before its deadline was met (or cancelled) is not sent.
+              "OR (status = 'sending' AND claimed_until < :now)) AND EXISTS (SELECT 1 FROM zwgk_deadline d "
+              "WHERE d.id = zwgk_notification.deadline_id AND d.status IN ('open', 'overdue') "
+              "AND d.due_on = zwgk_notification.due_on) ORDER BY next_attempt_at, id LIMIT :n")
+# A reminder queued before its deadline was met, cancelled or moved to another day is not sent.
 _STALE = ("UPDATE zwgk_notification SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL "
-          "WHERE status IN ('pending', 'sending') AND (status = 'pending' OR claimed_until < :now) AND deadline_id IN "
-          "(SELECT id FROM zwgk_deadline WHERE status IN ('met', 'cancelled'))")
+          "WHERE (status = 'pending' OR (status = 'sending' AND claimed_until < :now)) AND NOT EXISTS "
+          "(SELECT 1 FROM zwgk_deadline d WHERE d.id = zwgk_notification.deadline_id "
+          "AND d.status IN ('open', 'overdue') AND d.due_on = zwgk_notification.due_on)")
 _CLAIM = """UPDATE zwgk_notification SET status = 'sending', claimed_by = :me, claimed_until = :until,
                 attempts = attempts + 1
             WHERE id IN ({claimable})
             RETURNING id, key, recipient, channel, address, subject, text, fields, attempts"""
+# Before a send late in a slow batch: still ours (renewed), and still wanted (its deadline live, same day)?
+_RECHECK = ("UPDATE zwgk_notification SET claimed_until = :until WHERE id = :id AND claimed_by = :me "
+            "AND status = 'sending' AND EXISTS (SELECT 1 FROM zwgk_deadline d WHERE "
+            "d.id = zwgk_notification.deadline_id AND d.status IN ('open', 'overdue') "
+            "AND d.due_on = zwgk_notification.due_on)")
+_DROP = ("UPDATE zwgk_notification SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL "
+         "WHERE id = :id AND claimed_by = :me AND status = 'sending'")
 _CONTACTS = "SELECT id, name, email, phone FROM zwgk_person WHERE id IN ({ids})"
 _SENT = ("UPDATE zwgk_notification SET status = 'sent', sent_at = :now, claimed_by = NULL, claimed_until = NULL, "
          "last_error = NULL WHERE id = :id AND claimed_by = :me")
@@ -104,22 +117,34 @@ class Sender:
     def deliver(self, *, stop: Callable[[], bool] = lambda: False) -> Tally:
         """Send everything due now, batch after batch, until nothing is due or `stop()` says so."""
         tally = Tally()
-        with self.engine.begin() as conn:
-            stale = conn.execute(text(_STALE), {"now": stamp(self.clock())}).rowcount
-        if stale:
-            log.info("cancelled", notifications=stale, why="their deadlines were met or cancelled")
+        self._cancel_stale()
         with self._marker() as mark:
             while not stop():
                 claimed = self._claim()
                 if not claimed:
                     break
+                checked = time.monotonic()
                 for i, (row, contact) in enumerate(claimed):
                     if stop():  # hand back what was claimed but not sent
                         self.release()
                         log.info("stopping", unsent=len(claimed) - i)
                         return tally
+                    if time.monotonic() - checked > RECHECK_AFTER:  # a slow channel: the batch takes a while
+                        until = self.clock() + timedelta(seconds=self.settings.lease_seconds)
+                        if not mark(_RECHECK, {"id": row.id, "me": self.me, "until": stamp(until)}):
+                            mark(_DROP, {"id": row.id, "me": self.me})  # if still ours, it is not wanted
+                            log.info("skipped", notification=row.id, why="no longer ours or no longer wanted")
+                            continue
+                        checked = time.monotonic()
                     self._send(row, contact, tally, mark)
+        self._cancel_stale()
         return tally
+
+    def _cancel_stale(self) -> None:
+        with self.engine.begin() as conn:
+            stale = conn.execute(text(_STALE), {"now": stamp(self.clock())}).rowcount
+        if stale:
+            log.info("cancelled", notifications=stale, why="their deadlines were met, cancelled or moved")
 
     def _claim(self) -> list[tuple[Any, Contact]]:
         now = self.clock()
