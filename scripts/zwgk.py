@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -174,7 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     cfg.add_parser("show", parents=[common], help="print them, secrets redacted")
 
     dmn = sub.add_parser("daemon", parents=[common], help="plan and send reminders until stopped (SIGTERM)")
-    dmn.add_argument("--once", action="store_true", help="one pass of every job, then exit (for cron and tests)")
+    mode = dmn.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="one pass of every job, then exit (for cron and tests)")
+    mode.add_argument("--status", action="store_true", help="list the daemons' heartbeats and exit")
 
     demo = sub.add_parser("demo", parents=[common],
                           help="build a demo database, walk sample items, then run the reminder daemon on it")
@@ -416,6 +418,16 @@ class Cli:
         return 0
 
     def daemon(self) -> int:
+        if self.args.status:
+            with self.workflow() as wf:
+                beats, now, every = wf.daemons(), wf.clock(), wf.config.daemon.heartbeat_every
+            for b in beats:  # a daemon killed outright never says it stopped: its heartbeat goes quiet
+                quiet = (now - datetime.fromisoformat(b["beat_at"])).total_seconds() > 3 * every
+                b["state"] = "stopped" if b["stopped_at"] else "silent" if quiet else "running"
+            self.emit(beats, [f"{b['id']:<40} {b['state']:<8} started {b['started_at'][:19]}  beat "
+                              f"{b['beat_at'][:19]}  planned {b['planned']} sent {b['sent']} failed {b['failed']}"
+                              for b in beats] or ["no daemon has run on this database"])
+            return 0
         with self.workflow(moving=True) as wf:
             runner = Daemon(wf, reload_calendar=self._calendar_watch(wf))
             if self.args.once:
@@ -450,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              ("verbose", False)):
             if not hasattr(args, key):  # the common options are suppressed unless given somewhere
                 setattr(args, key, default)
-        daemon = args.command == "daemon"
+        daemon = args.command == "daemon" and not args.status
         configure(json=daemon, level=logging.INFO if args.verbose or daemon else logging.WARNING)
         cli = Cli(args, print)
         handler = {"pipeline": cli.pipeline_cmd, "config": cli.config_cmd}.get(args.command) or getattr(

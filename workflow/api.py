@@ -466,6 +466,12 @@ class Workflow:
         with self._tx(None, write=False) as c:
             return outbox.listing(c, status=status, limit=limit)
 
+    def daemons(self) -> list[dict[str, Any]]:
+        """The daemons' heartbeats, newest first: id, host, pid, started_at, beat_at, stopped_at, counters."""
+        with self._tx(None, write=False) as c:
+            rows = c.execute(select(t.daemon).order_by(t.daemon.c.beat_at.desc())).mappings().all()
+        return [dict(r) for r in rows]
+
     # -- the chain ---------------------------------------------------------------------------------------
 
     def digest(self) -> chain.Digest:
