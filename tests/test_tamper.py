@@ -523,6 +523,21 @@ def test_event_field_overwritten_with_a_blob_is_reported_not_crashed_on(sqlite_u
     assert report.first_problem == f"event 5: {MODIFIED}", report.problems
 
 
+@pytest.mark.parametrize("column", ["comment", "actor"])
+def test_event_field_overwritten_with_bytes_that_are_not_utf8_is_reported(sqlite_url: str,
+                                                                         lite_template: tuple[Path, Any],
+                                                                         column: str) -> None:
+    """Text that is not UTF-8 cannot even be read back by Python's sqlite3: verify must name the event."""
+    copy_sqlite(lite_template[0], Path(str(make_url(sqlite_url).database)))
+    raw = Raw(sqlite_url)
+    raw.drop_guards()
+    raw.run(f"UPDATE zwgk_event SET {column} = CAST(X'C3FF' AS TEXT) WHERE seq = 5")
+    raw.close()
+    with Workflow(sqlite_url) as wf:
+        report = wf.verify()
+    assert report.first_problem == f"event 5: {MODIFIED}", report.problems
+
+
 # -- items that disagree with their signatures -----------------------------------------------------------
 
 

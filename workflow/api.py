@@ -482,9 +482,9 @@ class Workflow:
     def verify(self, against: chain.Digest | None = None) -> chain.Report:
         """Recompute the hash chain and replay every item; the report names the first bad event."""
         verifier = chain.Verifier(t.GENESIS_HASH, against)
-        digest_of = (lambda h: h) if self._pg else chain.sha256_hex
+        digest_of = (lambda h: h) if self._pg else _sha256_or_none
 
-        with self._tx(None, write=False) as c:
+        with self._tx(None, write=False) as c, _lenient_text(c):
 
             def recheck(seq: int) -> str | None:
                 row = self._store.one(self._store.cursor(c), "event", {"seq": seq})
@@ -640,6 +640,29 @@ def _item(r: Sequence[Any]) -> Item:
                 tags=tuple(json.loads(r[8])), formed_on=date.fromisoformat(r[9]) if r[9] else None, drafter=r[10],
                 state=r[11], round=r[12], version=r[13], created_at=datetime.fromisoformat(r[14]),
                 updated_at=datetime.fromisoformat(r[15]), schedule=r[16], period=r[17])
+
+
+def _sha256_or_none(text: str) -> str | None:
+    try:
+        return chain.sha256_hex(text)
+    except UnicodeEncodeError:  # bytes that are not UTF-8, read back by _lenient_text: tampered
+        return None
+
+
+@contextmanager
+def _lenient_text(conn: Connection) -> Iterator[None]:
+    """While verifying SQLite: bytes written behind the engine's back that are not UTF-8 must be reported
+    as a bad event, not stop the check ("Could not decode to UTF-8 column")."""
+    driver: Any = conn.connection.driver_connection
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = driver.text_factory
+    driver.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
+    try:
+        yield
+    finally:
+        driver.text_factory = before
 
 
 def _facts(item: Item) -> Facts:
