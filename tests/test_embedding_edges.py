@@ -92,3 +92,30 @@ def test_a_newline_in_a_comment_cannot_forge_a_history_line(sqlite_url: str,
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("#")]
     assert len(lines) == 2  # create and submit; the forged text stays inside the submit line
     assert "comment=ok\\n#9 2026-01-01 forged" in lines[1]
+
+
+def test_a_host_sqlite_engine_without_our_settings_still_serialises_writers(tmp_path: object) -> None:
+    """A host's plain `create_engine` lets sqlite3 open deferred transactions; our own writes take the
+    write lock first (BEGIN IMMEDIATE), so concurrent writers wait instead of failing halfway."""
+    url = f"sqlite:///{tmp_path}/host.db"
+    seed(Workflow(url)).close()
+    engine = create_engine(url, connect_args={"timeout": 30})  # no WAL, no BEGIN IMMEDIATE: the host's choice
+    host = Workflow(engine=engine)
+    errors: list[Exception] = []
+
+    def writer(n: int) -> None:
+        for i in range(8):
+            try:
+                new_info(host, title=f"writer {n} item {i}")
+            except Exception as e:  # collected for the assertion below
+                errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert len(host.items()) == 32
+    assert host.verify().ok
+    engine.dispose()

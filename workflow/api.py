@@ -79,9 +79,13 @@ class Workflow:
         self.timeline = Timeline(self.config)
         self._subscriptions = Subscriptions(self.engine)
         self._pg = self.engine.dialect.name == "postgresql"
+        self._plain_sqlite = self.engine.dialect.name == "sqlite" and not db.is_durable(self.engine)
         self._store = Store(self.engine.dialect.name)
         # Bound once, with the logging set up at this moment: a lazy proxy re-binds on every call.
         self._log = structlog.get_logger("zwgk").bind()
+        if self._plain_sqlite and self.engine.url.database not in (None, "", ":memory:"):
+            self._log.warning("sqlite_engine_not_durable", hint="call workflow.db.durable(engine) before it opens "
+                              "connections: WAL, synchronous=FULL and BEGIN IMMEDIATE for every writer")
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
@@ -118,6 +122,8 @@ class Workflow:
         with self.engine.connect() as conn:
             if write:
                 with conn.begin():
+                    if self._plain_sqlite:  # a host's engine without our BEGIN IMMEDIATE: take the lock now,
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")  # not halfway through, when it may be refused
                     yield conn
                 return
             # One snapshot for the whole read: verify must not see a signature's event without its item.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from importlib import resources
 from typing import Any
 
@@ -14,19 +15,26 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from workflow.schema import VERSION_TABLE
 
 READ_ONLY = "zwgk_read_only"
+_DURABLE: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def make_engine(url: str) -> Engine:
     """An engine with the durability settings a signature log needs."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
-        _sqlite_durable(engine)
+        durable(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def _sqlite_durable(engine: Engine) -> None:
-    """WAL with synchronous=FULL: a signature reported done survives a power cut.
+def is_durable(engine: Engine) -> bool:
+    """Whether `durable()` has set this SQLite engine up (a host's own engine may not be)."""
+    return engine in _DURABLE
+
+
+def durable(engine: Engine) -> None:
+    """WAL with synchronous=FULL: a signature reported done survives a power cut. A host that hands us its
+    own SQLite engine can call this on it (it applies to the connections the engine opens from then on).
 
     Writers start with BEGIN IMMEDIATE so that two processes never both read, then both try to
     upgrade to a write lock (which fails in WAL mode instead of waiting).
@@ -44,6 +52,8 @@ def _sqlite_durable(engine: Engine) -> None:
     def _begin(conn: Connection) -> None:
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    _DURABLE.add(engine)
 
 
 def _alembic_config(conn: Connection) -> Config:
