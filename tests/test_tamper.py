@@ -443,6 +443,8 @@ def test_deleted_last_event_with_the_head_rewound_is_caught_only_by_a_digest(tam
     assert kept.seq == 20
     assert tampered.raw.delete_events("seq = 20") == 1  # B's approval: the state does not change
     tampered.raw.set_head(*tampered.raw.tail())
+    fails_with(tampered.wf, "item B: version 6 but 5 signatures (one per version)")
+    tampered.raw.set_item("B", version=5)  # a careful forger rewinds the version too
     assert tampered.wf.verify().ok
     fails_with(tampered.wf, "digest 20: the log ends at event 19, before the digest (events deleted from the end)",
                against=kept)
@@ -553,6 +555,18 @@ def test_item_round_changed(tampered: Setup) -> None:
                             "(replay gives draft round 2", prefix=True)
 
 
+def test_item_version_changed(tampered: Setup) -> None:
+    """The version counts the item's signatures: a rewritten version would defeat the stale-read check."""
+    tampered.raw.set_item("C", version=2)
+    fails_with(tampered.wf, "item C: version 2 but 3 signatures (one per version)")
+
+
+def test_item_drafter_changed(tampered: Setup) -> None:
+    """谁起草、谁解读: whoever signed the creation is the drafter; moving the duty to someone else shows."""
+    tampered.raw.set_item("A", drafter="multi")
+    fails_with(tampered.wf, "item A: drafter multi but clerk signed its creation")
+
+
 def test_published_content_changed(tampered: Setup) -> None:
     raw = tampered.raw
     original = raw.rows("SELECT body, title, tags, formed_on, category FROM zwgk_item WHERE id = 'A'")[0]
@@ -639,7 +653,8 @@ def test_cli_verify_against_a_digest_after_truncation(tampered: Setup, capsys: p
     # cut the last two events (B's approval and D's edit, state-neutral) and put D's body back
     assert tampered.raw.delete_events("seq >= 19") == 2
     tampered.raw.set_head(*tampered.raw.tail())
-    tampered.raw.set_item("D", body="收入……")
+    tampered.raw.set_item("D", body="收入……", version=3)
+    tampered.raw.set_item("B", version=5)
     assert cli(capsys, "verify", "--db", tampered.url)[0] == 0
     code, _, err = cli(capsys, "verify", "--db", tampered.url, "--against", kept)
     assert code == 1

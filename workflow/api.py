@@ -516,7 +516,7 @@ class Workflow:
             rows = c.execute(select(*_ITEM_COLS)).all()
         items, hashes = [], {}
         for row in rows:
-            items.append((row[0], row[11], row[12]))
+            items.append((row[0], row[11], row[12], row[13], row[10]))
             try:
                 hashes[row[0]] = chain.content_hash(_item(row).content())
             except (TypeError, ValueError):

@@ -93,7 +93,7 @@ class Verifier:
 
     def feed(self, rows: Iterable[Sequence[Any]], digest_of: Callable[[Any], str | None],
              recheck: Callable[[int], str | None]) -> None:
-        """Rows are (seq, item_id, round, from_state, to_state, content_hash, prev_hash, hash, computed).
+        """Rows are (seq, item_id, round, from_state, to_state, content_hash, prev_hash, hash, actor, computed).
 
         `digest_of(computed)` gives the hash the database recomputed (see `canonical_sql`); where it
         differs from the stored one, `recheck(seq)` recomputes it from the columns in Python, which is the
@@ -103,7 +103,7 @@ class Verifier:
         replay = self.replay
         want = self._want
         last_seq, last_hash, count = self.last_seq, self.last_hash, 0
-        for seq, item_id, rnd, from_state, to_state, chash, prev, stored, computed in rows:
+        for seq, item_id, rnd, from_state, to_state, chash, prev, stored, actor, computed in rows:
             count += 1
             if not problems:
                 if seq != last_seq + 1:
@@ -117,20 +117,22 @@ class Verifier:
             if seq in want:
                 self.hashes_at[seq] = stored
             r = replay.get(item_id)
-            if r is None:
-                replay[item_id] = [to_state, rnd, chash, seq]
+            if r is None:  # state, round, content hash, first event, events, creator
+                replay[item_id] = [to_state, rnd, chash, seq, 1, actor]
                 if from_state is not None and not problems:
                     problems.append(f"event {seq}: item {item_id} has no creation event before it")
                 continue
             if r[0] != from_state and not problems:
                 problems.append(f"event {seq}: item {item_id} moves from {from_state} but was in {r[0]}")
             r[0], r[1], r[2] = to_state, rnd, chash
+            r[4] += 1
         self.last_seq, self.last_hash = last_seq, last_hash
         self.report.events += count
 
     def finish(self, head: tuple[int, str] | None, items: Iterable[Sequence[Any]], content_hashes: dict[str, str],
                against: Digest | None) -> Report:
-        """`items` rows are (id, state, round); `content_hashes` maps id to the hash of its current content."""
+        """`items` rows are (id, state, round, version, drafter); `content_hashes` maps id to the hash of its
+        current content."""
         problems = self.report.problems
         if head is not None and (head[0], head[1]) != (self.last_seq, self.last_hash):
             problems.append(f"chain head says event {head[0]} but the log ends at event {self.last_seq} "
@@ -143,7 +145,7 @@ class Verifier:
             elif got != against.hash:
                 problems.append(f"digest {against.seq}: event {against.seq} differs from the digest")
         seen = set()
-        for item_id, state, rnd in items:
+        for item_id, state, rnd, version, drafter in items:
             seen.add(item_id)
             self.report.items += 1
             r = self.replay.get(item_id)
@@ -154,6 +156,10 @@ class Verifier:
                                 f"(replay gives {r[0]} round {r[1]})")
             elif content_hashes.get(item_id) != r[2]:
                 problems.append(f"item {item_id}: content differs from what was last signed")
+            elif version != r[4]:
+                problems.append(f"item {item_id}: version {version} but {r[4]} signatures (one per version)")
+            elif drafter != r[5]:
+                problems.append(f"item {item_id}: drafter {drafter} but {r[5]} signed its creation")
         for item_id, r in self.replay.items():
             if item_id not in seen:
                 problems.append(f"item {item_id}: has events from {r[3]} on but the item is gone (deleted)")
