@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from scripts.zwgk import main
-from tests.conftest import new_info, seed
+from tests.conftest import new_info, publish, seed
 from workflow import InvalidInput, Workflow
+from workflow.daemon import Daemon
 
 
 def test_non_text_inputs_are_refused_and_write_nothing(wf: Workflow) -> None:
@@ -118,4 +120,24 @@ def test_a_host_sqlite_engine_without_our_settings_still_serialises_writers(tmp_
     assert errors == []
     assert len(host.items()) == 32
     assert host.verify().ok
+    engine.dispose()
+
+
+def test_a_psycopg2_host_engine_signs_plans_sends_and_verifies(pg_url: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Pipeline mode and executemany(returning=) are psycopg 3's; a host on psycopg2 gets the plain path."""
+    engine = create_engine(pg_url.replace("postgresql+psycopg://", "postgresql+psycopg2://"))
+    assert engine.dialect.driver == "psycopg2"
+    start = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Asia/Shanghai
+    now = [start]
+    wf = seed(Workflow(engine=engine, clock=lambda: now[0]))
+    policy = new_info(wf, kind="policy", title="村庄建设管理办法")
+    publish(wf, policy)
+    assert wf.verify().ok
+    now[0] = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)  # Monday after the holiday: the interpretation is late
+    capsys.readouterr()
+    done = Daemon(wf).once()
+    assert (done.planned, done.sent) > (0, 0) and done.planned == done.sent
+    assert "政策解读" in capsys.readouterr().out
+    assert [d.kind for d in wf.deadlines(item=policy, overdue=True)] == ["interpretation"]
     engine.dispose()

@@ -110,7 +110,6 @@ class Planner:
         self.for_update = " FOR UPDATE OF d SKIP LOCKED" if pg else ""
         insert = pg_insert if pg else sqlite_insert
         self.outbox = insert(t.notification).on_conflict_do_nothing().returning(t.notification.c.key)
-        self.pg = pg
 
     def plan(self, now: datetime, *, dry_run: bool = False) -> list[Planned]:
         """One pass at `now`. With `dry_run` nothing is written: the answer is what would be queued."""
@@ -141,7 +140,7 @@ class Planner:
 
     def _queue(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
         """Insert what is new; the keys of what was inserted."""
-        if not self.pg:
+        if conn.dialect.driver != "psycopg":  # SQLite, psycopg2
             return set(conn.execute(self.outbox, rows).scalars())
         # psycopg pipelines an executemany; SQLAlchemy's one-statement-for-many-rows form spends ~1 ms a row
         # in psycopg's query parsing (measured with bench/deadlines.py).

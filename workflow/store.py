@@ -100,7 +100,7 @@ class Store:
         Yields `send(name, params)`; the `rowcount` and `rows` of what it returns are known once the block
         ends. Each statement still gets its own snapshot, as if sent alone.
         """
-        if not self.pg:
+        if not self.pg or not hasattr(cur.connection, "pipeline"):  # SQLite, or psycopg2: one at a time
             def run(name: str, params: dict[str, Any]) -> Sent:
                 cur.execute(self.sql[name], params)
                 return Sent(cur.rowcount, cur.fetchall() if cur.description else [])
