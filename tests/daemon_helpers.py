@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,13 +51,19 @@ PEOPLE: dict[str, tuple[str, list[str]]] = {
 RECIPIENTS = sorted(PEOPLE)
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT, every: float = 0.05) -> Any:
-    """Poll until `condition()` is truthy and return it; fail naming `what` after `timeout` seconds."""
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT, every: float = 0.05,
+             alive: Iterable[DaemonProcess] = ()) -> Any:
+    """Poll until `condition()` is truthy and return it; fail naming `what` after `timeout` seconds, or at
+    once if one of the daemons in `alive` has exited meanwhile (a bad config, a crash)."""
     deadline = time.monotonic() + timeout
+    watched = list(alive)
     while True:
         value = condition()
         if value:
             return value
+        for d in watched:
+            if not d.running():
+                raise AssertionError(f"daemon exited while waiting for {what}: {d.describe()}")
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {value!r})")
         time.sleep(every)

@@ -4,7 +4,6 @@ the environment, `zwgk config show`'s redaction, and the channels and calendar b
 from __future__ import annotations
 
 import json
-import math
 import re
 import tomllib
 from dataclasses import replace
@@ -193,6 +192,8 @@ BAD = [
     ('[office]\nopens = "9am"\n', "office.opens: '9am' is not a time of day like 08:30"),
     ('[office]\nopens = "18:00"\n', "office.closes: must be later than office.opens"),
     ('[office]\nopens = "08:30"\ncloses = "08:30"\n', "office.closes: must be later than office.opens"),
+    ('[office]\nopens = "08:30+08:00"\n', "office.opens: a time of day in the office's time zone has no offset"),
+    ('[office]\ncloses = "17:30Z"\n', "office.closes: a time of day in the office's time zone has no offset"),
     ('[office]\ntimezone = "Asia/Beijing"\n', "office.timezone: unknown time zone 'Asia/Beijing'"),
     ('[office]\ntimezone = "../../etc/passwd"\n', "office.timezone: unknown time zone"),
     ('[deadlines]\nproactive_days = "20"\n', "deadlines.proactive_days: must be an integer, not '20'"),
@@ -202,7 +203,22 @@ BAD = [
     ("[deadlines]\nproactive_day = 20\n", "deadlines.proactive_day: unknown key (expected one of: "
                                           "interpretation_days, proactive_days, published_state, reconfirm_months, "
                                           "stage_days)"),
-    ("[reminders]\nbackoff_seconds = -5\n", "reminders.backoff_seconds: must be at least 0"),
+    ("[reminders]\nbackoff_seconds = -5\n", "reminders.backoff_seconds: must be at least 0.1"),
+    # Numbers that would silently stop the work at 0: a batch of none, a lease that has always run out, ...
+    ("[reminders]\nbatch = 0\n", "reminders.batch: must be at least 1"),
+    ("[reminders]\nmax_attempts = 0\n", "reminders.max_attempts: must be at least 1"),
+    ("[reminders]\nlease_seconds = 0\n", "reminders.lease_seconds: must be at least 1"),
+    ("[reminders]\nlease_seconds = 0.5\n", "reminders.lease_seconds: must be at least 1"),
+    ("[reminders]\nbackoff_seconds = 0\n", "reminders.backoff_seconds: must be at least 0.1"),
+    ("[reminders]\nbackoff_max_seconds = 0.05\n", "reminders.backoff_max_seconds: must be at least 0.1"),
+    ("[daemon]\nplan_every = 0\n", "daemon.plan_every: must be at least 0.1"),
+    ("[daemon]\nsend_every = 0\n", "daemon.send_every: must be at least 0.1"),
+    ("[daemon]\nroll_every = -1\n", "daemon.roll_every: must be at least 0.1"),
+    ("[daemon]\nheartbeat_every = 0.0\n", "daemon.heartbeat_every: must be at least 0.1"),
+    # TOML's nan and inf are floats too.
+    ("[daemon]\nplan_every = nan\n", "daemon.plan_every: must be a finite number"),
+    ("[reminders]\nlease_seconds = inf\n", "reminders.lease_seconds: must be a finite number"),
+    ("[reminders]\nbackoff_max_seconds = -inf\n", "reminders.backoff_max_seconds: must be a finite number"),
     ('[reminders]\noffice_hours_only = "yes"\n', "reminders.office_hours_only: must be true or false, not 'yes'"),
     ("[reminders]\nescalate_leader_after = 5\n",
      "reminders.escalate_head_after: must not be less than escalate_leader_after"),
@@ -215,6 +231,12 @@ BAD = [
     ("channels = 5\n", "channels: must be a table"),
     ("[channels]\nemail = 5\n", "channels.email: must be a table"),
     ("[channels.email]\ntype = 5\n", "channels.email.type: must be text, not 5"),
+    # A channel's name goes into the outbox's keys (':'-separated) and into ZWGK_<NAME>_PASSWORD.
+    ('[channels."work:mail"]\ntype = "email"\n', "channels.work:mail: a channel name is 1-32 letters, digits, "
+                                                 "'_' or '-'"),
+    ('[channels."work mail"]\ntype = "email"\n', "channels.work mail: a channel name is 1-32 letters"),
+    ('[channels.""]\ntype = "email"\n', "channels.: a channel name is 1-32 letters"),
+    (f'[channels.{"m" * 33}]\ntype = "email"\n', f"channels.{'m' * 33}: a channel name is 1-32 letters"),
     ('[daemon]\nplan_every = "1m"\n', "daemon.plan_every: must be a number, not '1m'"),
     ('[calendar]\nfile = "holidays.toml"\n', "calendar.file: unknown key (expected one of: overrides)"),
     ("[calendar]\noverrides = 2027\n", "calendar.overrides: must be text, not 2027"),
@@ -341,66 +363,70 @@ def test_config_show_hides_every_secret(tmp_path: Path, monkeypatch: pytest.Monk
                                     "due_date": "01-31", "responsible": "head"}
 
 
-# --- known gaps (bugs: see each reason) ---------------------------------------------------------------------
+# --- what the fixes of the first review made of the file ---------------------------------------------------
 
-@pytest.mark.xfail(strict=True, raises=UnicodeDecodeError,
-                   reason="BUG: parse() reads calendar.overrides catching only OSError; a GBK-saved overrides file "
-                          "escapes as a raw UnicodeDecodeError (load() handles this for the main file)")
 def test_an_override_file_that_is_not_utf8(tmp_path: Path) -> None:
-    (tmp_path / "holidays.toml").write_bytes('[2027]\nholidays = ["2027-01-01"]  # 元旦\n'.encode("gbk"))
+    overrides = tmp_path / "holidays.toml"
+    overrides.write_bytes('[2027]\nholidays = ["2027-01-01"]  # 元旦\n'.encode("gbk"))
     path = write(tmp_path, '[calendar]\noverrides = "holidays.toml"\n')
-    with pytest.raises(ConfigError, match=re.escape(f"{path}: calendar.overrides: cannot read")):
+    with pytest.raises(ConfigError) as caught:
         load(path)
+    assert str(caught.value) == f"{path}: calendar.overrides: {overrides} is not UTF-8 text"
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="BUG: office.opens with a UTC offset ('08:30+08:00') parses to an aware time; comparing "
-                          "it with the naive default closes raises TypeError instead of a ConfigError")
-def test_office_hours_with_an_offset_are_refused() -> None:
-    with pytest.raises(ConfigError, match=r"office\.opens"):
-        parse({"office": {"opens": "08:30+08:00"}})
+def test_files_saved_with_a_byte_order_mark(tmp_path: Path) -> None:
+    """Notepad saves UTF-8 with a BOM; both the configuration and the overrides file may start with one."""
+    (tmp_path / "holidays.toml").write_bytes(b"\xef\xbb\xbf" + OVERRIDE_2027.encode())
+    path = tmp_path / "zwgk.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + '[office]\nname = "平田乡人民政府"\n[calendar]\noverrides = "holidays.toml"\n'
+                     .encode())
+    c = load(path)
+    assert c.office.name == "平田乡人民政府"
+    assert c.calendar.knows(2027) and not c.calendar.is_working_day(date(2027, 1, 4))
 
 
-@pytest.mark.xfail(strict=True, raises=ConfigError,
-                   reason="BUG: a TOML time literal (opens = 08:00:00) is refused with the self-contradictory "
-                          "\"'08:00:00' is not a time of day like 08:30\"; calendar overrides accept date literals")
 def test_office_hours_as_toml_time_literals() -> None:
     c = parse(tomllib.loads("[office]\nopens = 08:00:00\ncloses = 17:00:00\n"))
     assert (c.office.opens, c.office.closes) == (time(8, 0), time(17, 0))
+    assert redacted(c)["office"] == {"name": "乡人民政府", "timezone": "Asia/Shanghai", "opens": "08:00",
+                                     "closes": "17:00"}
+    with pytest.raises(ConfigError, match=r"^zwgk.toml: office.closes: must be later than office.opens"):
+        parse(tomllib.loads("[office]\nopens = 18:00:00\n"))
 
 
-@pytest.mark.parametrize(("section", "key", "value"), [
-    ("daemon", "plan_every", math.nan),  # SQLite: every job fails in hold_lease, timedelta(seconds=nan)
-    ("reminders", "lease_seconds", math.inf),  # every send job fails: timedelta(seconds=inf) in Sender._claim
-    ("reminders", "backoff_seconds", math.nan),
+def test_a_leap_day_due_date_is_accepted() -> None:
+    """It falls on the last day of February in other years (see test_deadlines)."""
+    c = parse({"schedule": [{"id": "leap", "title": "t", "cycle": "yearly", "due_date": "02-29", "role": "head"}]})
+    assert c.schedule("leap").due_date == "02-29"
+
+
+@pytest.mark.parametrize(("raw", "key", "name", "what"), [
+    # Publishing would never meet the duty to publish; 'publised' would become a review stage.
+    ({"deadlines": {"published_state": "publised"}}, "deadlines.published_state", "publised", "state"),
+    # Escalations would go to nobody.
+    ({"reminders": {"leader_role": "leadr"}}, "reminders.leader_role", "leadr", "role"),
+    ({"reminders": {"head_role": "boss"}}, "reminders.head_role", "boss", "role"),
+    # The periodic deadline would have nobody responsible.
+    ({"schedule": [{"id": "rent", "title": "t", "cycle": "yearly", "due_days": 5, "role": "draftr"}]},
+     "schedule rent: role", "draftr", "role"),
 ])
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="BUG: TOML nan/inf pass the 'at least 0' check for durations")
-def test_durations_must_be_finite(section: str, key: str, value: float) -> None:
-    with pytest.raises(ConfigError, match=re.escape(f"{section}.{key}")):
-        parse({section: {key: value}})
-
-
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="BUG: reminders.batch = 0 is accepted; the planner's and sender's LIMIT 0 then plan and "
-                          "send nothing, silently, for ever")
-def test_a_batch_of_nothing_is_refused() -> None:
-    with pytest.raises(ConfigError, match=r"reminders\.batch"):
-        parse({"reminders": {"batch": 0}})
-
-
-@pytest.mark.parametrize(("raw", "name"), [
-    # Publishing never meets the duty to publish; 'published' becomes a review stage reminding the head.
-    ({"deadlines": {"published_state": "publised"}}, "publised"),
-    # Escalations go to nobody.
-    ({"reminders": {"leader_role": "leadr"}}, "leadr"),
-    ({"reminders": {"head_role": "boss"}}, "boss"),
-    # The periodic deadline has nobody responsible.
-    ({"schedule": [{"id": "rent", "title": "t", "cycle": "yearly", "due_days": 5, "role": "draftr"}]}, "draftr"),
-])
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="BUG: state and role names in the configuration are never checked against the pipeline")
-def test_names_the_pipeline_does_not_know_are_refused(sqlite_url: str, raw: dict[str, object], name: str) -> None:
-    config = parse(raw)
-    with pytest.raises(InvalidInput, match=name):
+def test_names_the_pipeline_does_not_know_are_refused(sqlite_url: str, raw: dict[str, object], key: str, name: str,
+                                                      what: str) -> None:
+    config = parse(raw, source="/etc/zwgk.toml")
+    with pytest.raises(ConfigError) as caught:
         Workflow(sqlite_url, config=config).close()
+    message = str(caught.value)
+    known = ("confidentiality_review, draft, head_approval, leader_check, published, retracted, withheld"
+             if what == "state" else "confidentiality_reviewer, drafter, head, leader, proofreader, publisher")
+    assert message == f"/etc/zwgk.toml: {key}: '{name}' is not a {what} of pipeline zwgk-default (one of: {known})"
+
+
+def test_names_the_pipeline_knows_are_accepted(sqlite_url: str) -> None:
+    config = parse({"deadlines": {"published_state": "published"},
+                    "reminders": {"leader_role": "head", "head_role": "head"},
+                    "schedule": [{"id": "rent", "title": "t", "cycle": "yearly", "due_days": 5, "role": "publisher"}]})
+    wf = Workflow(sqlite_url, config=config)
+    try:
+        assert wf.config.reminders.leader_role == "head"
+    finally:
+        wf.close()

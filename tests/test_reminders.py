@@ -26,7 +26,7 @@ from structlog.testing import capture_logs
 
 import notifiers
 from notifiers import Contact, Message, Result
-from tests.conftest import new_info, publish, seed
+from tests.conftest import new_info, publish, seed, to_head_approval
 from workflow import Workflow
 from workflow.calendar import WorkCalendar, load_overrides
 from workflow.config import Config, parse
@@ -38,7 +38,6 @@ from workflow.reminders import Planned, Planner, build_channels
 CST = timezone(timedelta(hours=8))
 BODY = "正文机密-BODY-7f3a9c-不得外传"  # an item's body: must never reach a notification
 TITLE = "平田乡村庄建设管理办法"
-SKIP_LOCKED = " FOR UPDATE OF d SKIP LOCKED"  # what the daemon's planner adds on PostgreSQL
 
 
 def local(day: date, hour: int = 8, minute: int = 30) -> datetime:
@@ -172,8 +171,8 @@ def deadline(wf: Workflow, key: str) -> Deadline:
     return found[0]
 
 
-def planner(wf: Workflow, *, for_update: str = "") -> Planner:
-    return Planner(wf.engine, wf.config, wf.pipeline, build_channels(wf.config), for_update=for_update)
+def planner(wf: Workflow) -> Planner:
+    return Planner(wf.engine, wf.config, wf.pipeline, build_channels(wf.config))
 
 
 def sender(wf: Workflow, me: str = "sender-a") -> Sender:
@@ -190,8 +189,9 @@ def steps(planned: list[Planned]) -> list[tuple[str, str]]:
     return sorted((p.step, p.recipient) for p in planned)
 
 
-def key(deadline_id: int, step: str, recipient: str, channel: str) -> str:
-    return f"zwgk-{deadline_id}-{step}-{recipient}-{channel}"
+def key(deadline_id: int, due_on: date, step: str, recipient: str, channel: str) -> str:
+    """The documented idempotency key: ':' is in no id nor channel name."""
+    return f"zwgk:{deadline_id}:{due_on.isoformat()}:{step}:{recipient}:{channel}"
 
 
 def days(first: date, last: date) -> Iterator[date]:
@@ -247,15 +247,17 @@ def test_reminder_steps_follow_the_working_day_calendar(town: Make) -> None:
     assert {(n.step, n.recipient, n.next_attempt_at.astimezone(CST).date()) for n in rows} == want
     assert len(rows) == len(want) == 1 + 1 + 3 + 3 + 4 * 5
     for n in rows:
-        assert n.key == key(interp.id, n.step, n.recipient, "console")
+        assert n.key == key(interp.id, DUE, n.step, n.recipient, "console")
         assert n.channel == "console" and n.status == "pending" and n.attempts == 0
         assert n.deadline_id == interp.id
         assert n.next_attempt_at == local(n.next_attempt_at.astimezone(CST).date())
         escalated = n.recipient != "clerk"
         assert n.subject.startswith("【督办】") == escalated, n.subject
     texts = {r["key"]: r["text"] for r in outbox(wf)}
-    assert "督办 escalation: 责任人 clerk 已逾期 3 个工作日" in texts[key(interp.id, "overdue3", "head", "console")]
-    assert "督办" not in texts[key(interp.id, "overdue3", "clerk", "console")]
+    escalation = texts[key(interp.id, DUE, "overdue3", "head", "console")]
+    assert "督办 escalation: 责任人 clerk 已逾期 3 个工作日" in escalation
+    assert "督办" not in texts[key(interp.id, DUE, "overdue3", "clerk", "console")]
+    assert {r["due_on"] for r in outbox(wf)} == {DUE.isoformat()}
     assert (interp.status, interp.step, interp.next_at) == ("overdue", 7, local(date(2026, 10, 21)))
 
 
@@ -309,9 +311,9 @@ def test_dry_run_writes_nothing_and_answers_what_would_be_queued(town: Make) -> 
 # -- idempotency ---------------------------------------------------------------------------------------------
 
 
-def unique_rows(wf: Workflow) -> list[tuple[int, str, str, str]]:
-    rows = [(r["deadline_id"], r["step"], r["recipient"], r["channel"]) for r in outbox(wf)]
-    assert len(rows) == len(set(rows)), "duplicate (deadline, step, recipient, channel)"
+def unique_rows(wf: Workflow) -> list[tuple[int, str, str, str, str]]:
+    rows = [(r["deadline_id"], r["due_on"], r["step"], r["recipient"], r["channel"]) for r in outbox(wf)]
+    assert len(rows) == len(set(rows)), "duplicate (deadline, due_on, step, recipient, channel)"
     keys = [r["key"] for r in outbox(wf)]
     assert len(keys) == len(set(keys)), "duplicate idempotency key"
     return sorted(rows)
@@ -337,12 +339,12 @@ def test_planning_twice_at_the_same_time_adds_nothing(town: Make) -> None:
     assert unique_rows(wf) == rows
     interp = deadline(wf, "interpretation:pol")
     assert sorted(r["key"] for r in outbox(wf)) == sorted(
-        key(interp.id, "overdue3", p, "console") for p in ("clerk", "head", "lead", "multi"))
+        key(interp.id, DUE, "overdue3", p, "console") for p in ("clerk", "head", "lead", "multi"))
 
 
 def test_the_outbox_unique_key_refuses_a_replanned_step(town: Make) -> None:
     """Even when a planner plans a step again (it read the deadline before another one moved it on), the unique
-    key (deadline, step, recipient, channel) keeps the outbox free of duplicates."""
+    key (deadline, due_on, step, recipient, channel) keeps the outbox free of duplicates."""
     wf, clock = town()
     publish_policy(wf)
     moment = clock.set(local(date(2026, 10, 14)))
@@ -354,27 +356,32 @@ def test_the_outbox_unique_key_refuses_a_replanned_step(town: Make) -> None:
     unique_rows(wf)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Planner.plan() returns (and the daemon counts and logs) rows that "
-                   "ON CONFLICT DO NOTHING did not insert")
-def test_plan_reports_only_what_it_queued(town: Make) -> None:
-    wf, clock = town()
+def test_plan_reports_only_what_it_queued(town: Make, recorder: Recorder) -> None:
+    wf, clock = town(rec_config())
     publish_policy(wf)
     moment = clock.set(local(date(2026, 10, 14)))
-    planner(wf).plan(moment)
+    assert len(planner(wf).plan(moment)) == 4
+    rows = outbox(wf)
     rewind(wf, "interpretation:pol")
     again = planner(wf).plan(moment)
     assert again == [], "nothing was queued (every key was already in the outbox), yet it says it was"
+    assert outbox(wf) == rows
+    d = deadline(wf, "interpretation:pol")
+    assert (d.status, d.step, d.next_at) == ("overdue", 3, local(date(2026, 10, 15)))  # moved on all the same
+    # The daemon counts what the planner answers.
+    rewind(wf, "interpretation:pol")
+    assert Daemon(wf).plan().planned == 0
 
 
 def test_concurrent_planners_create_no_duplicates(town: Make, db_url: str) -> None:
-    """Four planners at once over twelve deadlines: threads on PostgreSQL (with and without the daemon's
-    SKIP LOCKED), one after another on SQLite, where a writer holds the whole database."""
+    """Four planners at once over twelve deadlines: threads on PostgreSQL (where each skips the deadlines
+    another has locked), one after another on SQLite, where a writer holds the whole database."""
     wf, clock = town()
     for n in range(12):
         publish_policy(wf, f"pol{n}")
     moment = clock.set(local(date(2026, 10, 14)))
     pg = wf.engine.dialect.name == "postgresql"
-    planners = [planner(wf, for_update=SKIP_LOCKED if pg and i % 2 else "") for i in range(4)]
+    planners = [planner(wf) for _ in range(4)]
     results: list[list[Planned]] = []
     if pg:
         barrier = threading.Barrier(len(planners))
@@ -399,16 +406,16 @@ def test_concurrent_planners_create_no_duplicates(town: Make, db_url: str) -> No
         assert [len(r) for r in results] == [48, 0, 0, 0]
     rows = unique_rows(wf)
     assert len(rows) == 12 * 4  # each deadline: overdue3 to clerk, head, lead, multi
-    assert {step for _, step, _, _ in rows} == {"overdue3"}
-    assert {k for r in results for k in (p.key for p in r)} == {r["key"] for r in outbox(wf)}
+    assert {(due, step) for _, due, step, _, _ in rows} == {(DUE.isoformat(), "overdue3")}
+    # Each row is reported by the one planner that inserted it.
+    reported = [p.key for r in results for p in r]
+    assert sorted(reported) == sorted(r["key"] for r in outbox(wf))
     assert {d.step for d in wf.deadlines(status="overdue")} == {3}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the idempotency key zwgk-{deadline}-{step}-{recipient}-{channel} is "
-                   "ambiguous when ids contain '-': two different notifications get one key and one is dropped")
 def test_idempotency_keys_do_not_collide(town: Make, recorder: Recorder) -> None:
-    # Person ids and channel names may contain '-': ("clerk", "backup-mail") and ("clerk-backup", "mail") both
-    # make the key zwgk-N-overdue1-clerk-backup-mail; ON CONFLICT DO NOTHING then drops the second one.
+    # Person ids and channel names may contain '-': ("clerk", "backup-mail") and ("clerk-backup", "mail") made
+    # one key zwgk-N-overdue1-clerk-backup-mail when '-' separated the parts; neither may contain ':'.
     config = parse({"channels": {"mail": {"type": "recording"}, "backup-mail": {"type": "recording"}},
                     "reminders": {"channels": ["mail", "backup-mail"]}})
     wf, clock = town(config)
@@ -418,6 +425,13 @@ def test_idempotency_keys_do_not_collide(town: Make, recorder: Recorder) -> None
     assert len(planned) == 8  # clerk, lead, multi, clerk-backup on two channels
     assert sorted((r["recipient"], r["channel"]) for r in outbox(wf)) == sorted(
         (p, c) for p in ("clerk", "clerk-backup", "lead", "multi") for c in ("mail", "backup-mail"))
+    d = deadline(wf, "interpretation:pol")
+    keys = {r["key"] for r in outbox(wf)}
+    assert len(keys) == 8
+    assert key(d.id, DUE, "overdue1", "clerk", "backup-mail") in keys
+    assert key(d.id, DUE, "overdue1", "clerk-backup", "mail") in keys
+    assert sender(wf).deliver().sent == 8
+    assert sorted(m.key for m in recorder.delivered) == sorted(keys)
 
 
 # -- meeting the deadline ------------------------------------------------------------------------------------------
@@ -451,8 +465,6 @@ def test_an_interpretation_published_first_meets_the_deadline_at_once(town: Make
         assert planner(wf).plan(clock.set(local(day))) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a reminder already in the outbox is still sent after its deadline "
-                   "was met (the sender never looks at the deadline), escalating a duty that is done")
 def test_a_queued_reminder_of_a_met_deadline_is_not_sent(town: Make, recorder: Recorder) -> None:
     wf, clock = town(rec_config())
     publish_policy(wf)
@@ -463,13 +475,58 @@ def test_a_queued_reminder_of_a_met_deadline_is_not_sent(town: Make, recorder: R
     publish_interpretation(wf, "pol")  # the clerk publishes it before the office opens
     assert deadline(wf, "interpretation:pol").status == "met"
     clock.set(local(date(2026, 10, 13), 8, 30))
-    daemon.send()
+    done = daemon.send()
+    assert (done.sent, done.failed, done.dead) == (0, 0, 0)
     assert recorder.attempts == [], [m.key for m in recorder.attempts]
+    assert {(r["status"], r["attempts"], r["claimed_by"]) for r in outbox(wf)} == {("cancelled", 0, None)}
+    assert len(wf.notifications(status="cancelled")) == 3
+    assert wf.notifications(status="pending") == []
+    clock.advance(86400)
+    assert daemon.send().sent == 0 and recorder.attempts == []  # cancelled stays cancelled
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a deadline opened again (information formed anew: formed_on edited; "
-                   "or a provisional date recomputed) plans its steps again under the same outbox keys; ON CONFLICT "
-                   "DO NOTHING drops them, so nobody is reminded on the new due day")
+def test_reminders_queued_before_a_withholding_are_not_sent(town: Make, recorder: Recorder) -> None:
+    """Withholding meets the review stage's deadline and cancels the duty to publish: neither reminds."""
+    wf, clock = town(rec_config())
+    new_info(wf, id="s1", body=BODY)  # to be published by 3 November
+    wf.advance("s1", "submit", actor="clerk")  # the confidentiality review: due 9 October
+    daemon = Daemon(wf)
+    clock.set(local(date(2026, 11, 2), 20, 0))
+    assert daemon.plan().planned > 1
+    queued = {r["deadline_id"] for r in outbox(wf)}
+    stage, duty = deadline(wf, "stage:s1:1:confidentiality_review"), deadline(wf, "proactive:s1")
+    assert queued == {stage.id, duty.id}
+    clock.set(local(date(2026, 11, 3), 8, 0))
+    wf.advance("s1", "withhold", actor="sec", reason="涉及个人隐私", ground="art15")
+    assert (deadline(wf, "stage:s1:1:confidentiality_review").status, deadline(wf, "proactive:s1").status) == (
+        "met", "cancelled")
+    clock.set(local(date(2026, 11, 3), 8, 30))
+    assert daemon.send().sent == 0
+    assert recorder.attempts == []
+    assert {r["status"] for r in outbox(wf)} == {"cancelled"}
+
+
+def test_a_claim_of_a_met_deadline_is_cancelled_once_its_lease_runs_out(town: Make, recorder: Recorder) -> None:
+    wf, clock = town(rec_config({"lease_seconds": 120}))
+    publish_policy(wf)
+    planner(wf).plan(clock.set(local(date(2026, 10, 12))))
+    recorder.script = [Crash()]
+    a = sender(wf, "daemon-a")
+    with pytest.raises(Crash):
+        a.deliver()  # killed while sending the first of three
+    assert len(recorder.attempts) == 1
+    publish_interpretation(wf, "pol")
+    b = sender(wf, "daemon-b")
+    clock.advance(60)
+    assert b.deliver().sent == 0
+    assert {(r["status"], r["claimed_by"]) for r in outbox(wf)} == {("sending", "daemon-a")}  # still a's
+    clock.advance(61)
+    assert b.deliver().sent == 0
+    assert {(r["status"], r["claimed_by"], r["claimed_until"]) for r in outbox(wf)} == {("cancelled", None, None)}
+    assert len(recorder.attempts) == 1
+    assert a.release() == 0  # nothing of a's is left to hand back
+
+
 def test_a_restarted_deadline_reminds_again(town: Make) -> None:
     wf, clock = town()
     new_info(wf, id="d1", body=BODY)  # to be published within 20 working days: by 3 November
@@ -482,25 +539,78 @@ def test_a_restarted_deadline_reminds_again(town: Make) -> None:
     wf.edit_item("d1", actor="clerk", formed_on=date(2026, 11, 4))  # changed: formed anew, 20 working days again
     d = deadline(wf, "proactive:d1")
     assert (d.due_on, d.step, d.status, d.next_at) == (date(2026, 12, 2), None, "open", local(date(2026, 12, 1)))
-    for day in days(date(2026, 11, 5), date(2026, 12, 3)):
-        plan.plan(clock.set(local(day)))
+    second_round = {day: steps(plan.plan(clock.set(local(day)))) for day in days(date(2026, 11, 5), date(2026, 12, 3))}
+    assert {day: s for day, s in second_round.items() if s} == {
+        date(2026, 12, 1): [("before1", "clerk")],
+        date(2026, 12, 2): [("due", "clerk")],
+        date(2026, 12, 3): [("overdue1", "clerk"), ("overdue1", "lead"), ("overdue1", "multi")]}
+    # The same steps again, told apart by the due day in the unique key and in the idempotency key.
+    rows = unique_rows(wf)
+    assert sorted((due, step, who) for _, due, step, who, _ in rows) == sorted(
+        [(due.isoformat(), step, "clerk") for due in (date(2026, 11, 3), date(2026, 12, 2))
+         for step in ("before1", "due")]
+        + [(due.isoformat(), "overdue1", who) for due in (date(2026, 11, 3), date(2026, 12, 2))
+           for who in ("clerk", "lead", "multi")])
+    assert key(d.id, date(2026, 12, 2), "due", "clerk", "console") in {r["key"] for r in outbox(wf)}
     on_the_new_due_day = [(n.step, n.recipient) for n in wf.notifications()
                           if n.next_attempt_at == local(date(2026, 12, 2))]
     assert on_the_new_due_day == [("due", "clerk")]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a stage reminder goes to every role that can act in the state, also "
-                   "to whoever has already signed there in this round (the proofreader after proofread, the head "
-                   "after approve)")
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="BUG: a reminder queued for a deadline's old due day is still sent after the deadline "
+                          "restarted with a new one (formed_on edited, or a provisional date recomputed): the sender "
+                          "cancels only the reminders of met or cancelled deadlines, so the clerk is told the duty "
+                          "is due on a day that no longer holds")
+def test_a_reminder_of_the_old_due_day_is_not_sent_after_a_restart(town: Make, recorder: Recorder) -> None:
+    wf, clock = town(rec_config())
+    new_info(wf, id="d1", body=BODY)  # due 3 November
+    daemon = Daemon(wf)
+    clock.set(local(date(2026, 11, 2), 20, 0))
+    assert daemon.plan().planned == 1  # before1 to the clerk, "due 2026-11-03", for the morning
+    clock.set(local(date(2026, 11, 3), 8, 0))
+    wf.edit_item("d1", actor="clerk", formed_on=date(2026, 11, 3))  # formed anew: due 1 December
+    assert deadline(wf, "proactive:d1").due_on == date(2026, 12, 1)
+    clock.set(local(date(2026, 11, 3), 8, 30))
+    daemon.send()
+    assert [m.fields["due"] for m in recorder.attempts] == [], "a reminder for a due day that no longer holds"
+
+
 def test_a_stage_reminder_is_for_who_still_has_to_sign(town: Make) -> None:
     wf, clock = town()
     new_info(wf, id="s1", body=BODY)
     wf.advance("s1", "submit", actor="clerk")
+    review = deadline(wf, "stage:s1:1:confidentiality_review")
+    assert review.roles == ("confidentiality_reviewer", "proofreader")
     wf.advance("s1", "proofread", actor="proof")  # now only the confidentiality review is missing
-    d = deadline(wf, "stage:s1:confidentiality_review:2026-09-30")
-    assert (d.roles, d.due_on) == (("confidentiality_reviewer", "proofreader"), date(2026, 10, 9))
+    review = deadline(wf, "stage:s1:1:confidentiality_review")
+    assert (review.roles, review.due_on) == (("confidentiality_reviewer",), date(2026, 10, 9))
+    new_info(wf, id="s2", body=BODY)
+    to_head_approval(wf, "s2")
+    wf.advance("s2", "approve", actor="head")  # the head has approved; the publisher has yet to publish
+    approval = deadline(wf, "stage:s2:1:head_approval")
+    assert (approval.roles, approval.due_on) == (("publisher",), date(2026, 10, 9))
     planned = planner(wf).plan(clock.set(local(date(2026, 10, 9))))
-    assert sorted(p.recipient for p in planned if p.deadline_id == d.id) == ["multi", "sec"]
+    assert sorted(p.recipient for p in planned if p.deadline_id == review.id) == ["multi", "sec"]  # not proof
+    assert sorted(p.recipient for p in planned if p.deadline_id == approval.id) == ["clerk", "multi"]  # not head
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="BUG: a stage reminder queued before a role signed in the state is still sent to that "
+                          "role's people: narrowing the stage's roles stops later plans only, so the proofreader "
+                          "is asked to sign what they have signed")
+def test_a_queued_stage_reminder_is_not_sent_to_who_has_signed_since(town: Make, recorder: Recorder) -> None:
+    wf, clock = town(rec_config())
+    new_info(wf, id="s1", body=BODY)
+    wf.advance("s1", "submit", actor="clerk")  # the review is due 9 October
+    daemon = Daemon(wf)
+    clock.set(local(date(2026, 10, 8), 20, 0))
+    assert daemon.plan().planned == 3  # before1 for the morning: multi, proof, sec
+    clock.set(local(date(2026, 10, 9), 8, 0))
+    wf.advance("s1", "proofread", actor="proof")
+    clock.set(local(date(2026, 10, 9), 8, 30))
+    daemon.send()
+    assert sorted(m.recipient.id for m in recorder.attempts) == ["multi", "sec"]
 
 
 # -- office hours ----------------------------------------------------------------------------------------------
@@ -678,6 +788,32 @@ def test_release_after_a_crash_and_lease_expiry(town: Make, recorder: Recorder) 
     assert a.release() == 0
 
 
+def test_a_sender_whose_lease_ran_out_counts_nothing_it_no_longer_holds(town: Make, recorder: Recorder) -> None:
+    """Daemon a is so slow that its lease runs out while it sends; daemon b claims the three and sends them.
+    a's late marks (a failure, then two successes) change nothing and are not counted."""
+    wf, clock = town(rec_config({"lease_seconds": 120}))
+    publish_policy(wf)
+    planner(wf).plan(clock.set(local(date(2026, 10, 12))))
+    keys = sorted(r["key"] for r in outbox(wf))
+    b_tally: list[Any] = []
+
+    def meanwhile(_m: Message) -> None:
+        recorder.after_send = None
+        clock.advance(121)
+        b_tally.append(sender(wf, "daemon-b").deliver())
+
+    recorder.script = [Result(False, "451 busy", retry=True)]  # a's first attempt fails, after b has taken over
+    recorder.after_send = meanwhile
+    a_tally = sender(wf, "daemon-a").deliver()
+    assert (a_tally.sent, a_tally.failed, a_tally.dead) == (0, 0, 0)
+    assert [(t.sent, t.failed) for t in b_tally] == [(3, 0)]
+    assert {(r["status"], r["attempts"], r["claimed_by"], r["last_error"]) for r in outbox(wf)} == {
+        ("sent", 2, None, None)}
+    # At least once: what a had claimed it sent too, under the same idempotency keys.
+    assert sorted({m.key for m in recorder.attempts}) == keys
+    assert len(recorder.attempts) == 6
+
+
 def test_release_returns_the_claim_of_a_stopped_sender(town: Make, recorder: Recorder) -> None:
     wf, clock = town(rec_config())
     publish_policy(wf)
@@ -827,7 +963,7 @@ def test_email_while_the_server_is_down_is_retried_then_delivered_once(
     by_key = {r["key"]: r for r in outbox(wf)}
     for env, mail in zip(collector.envelopes, collector.messages(), strict=True):
         row = by_key[mail["X-Zwgk-Idempotency-Key"]]
-        assert row["key"] == key(row["deadline_id"], "overdue3", row["recipient"], "email")
+        assert row["key"] == key(row["deadline_id"], DUE, "overdue3", row["recipient"], "email")
         assert env.rcpt_tos == [row["address"]] == [MAILED[row["recipient"]][1]]
         assert mail["Subject"] == row["subject"]
         assert mail.get_content().rstrip("\n") == row["text"]
@@ -874,7 +1010,7 @@ def test_messages_say_what_who_and_when_but_never_the_body(town: Make) -> None:
     by_kind = {d.kind: d for d in wf.deadlines(status="overdue")}
     assert {d.key for d in wf.deadlines(status="overdue")} == {
         "periodic:finance:2026Q2", "periodic:indicators:2026Q2", "periodic:self-assessment:2026H1",
-        "interpretation:pol", "proactive:d1", "proactive:s1", "stage:s1:confidentiality_review:2026-09-30"}
+        "interpretation:pol", "proactive:d1", "proactive:s1", "stage:s1:1:confidentiality_review"}
     assert {p.deadline_id for p in planned} == {d.id for d in wf.deadlines(status="overdue")}
 
     rows = outbox(wf)
@@ -908,7 +1044,7 @@ def test_messages_say_what_who_and_when_but_never_the_body(town: Make) -> None:
     assert "2026-10-10" in interp
     assert "提醒来自 asked by: drafter2 的签署" in text_of("proactive:d1", "drafter2")
     assert "完成审核并发布" in text_of("proactive:d1", "drafter2")
-    stage = text_of("stage:s1:confidentiality_review:2026-09-30", "proof")
+    stage = text_of("stage:s1:1:confidentiality_review", "proof")
     assert "在本环节签署" in stage and "保密审查人" in stage and "校对人" in stage
     assert "提醒来自 asked by: clerk 的签署" in stage
     finance = text_of("periodic:finance:2026Q2", "drafter2")
