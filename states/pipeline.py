@@ -137,11 +137,28 @@ def load_pipeline(path: str | Path) -> Pipeline:
     return parse_pipeline(text, str(p))
 
 
+def _outside_strings(lines: list[str]) -> list[str]:
+    """The lines, with those inside a multi-line string blanked: a `[[action]]` quoted in a description is
+    not a table (the line numbers stay as they are)."""
+    out, inside = [], None
+    for line in lines:
+        if inside is None:
+            out.append(line)
+        else:
+            out.append("")
+        for quote in re.findall(r'"""|\'\'\'', line):
+            if inside is None:
+                inside = quote
+            elif quote == inside:
+                inside = None
+    return out
+
+
 class _Locator:
     """Finds the line of the n-th `[[table]]` (and a key in it), since tomllib keeps no positions."""
 
     def __init__(self, text: str, source: str) -> None:
-        self.lines = text.splitlines()
+        self.lines = _outside_strings(text.splitlines())
         self.source = source
 
     def line_of(self, table: str | None, index: int = 0, key: str | None = None) -> int:

@@ -482,6 +482,17 @@ def test_duplicate_state(tmp_path: Path) -> None:
     assert "two states share an id" in message
 
 
+@pytest.mark.parametrize("quote", ['"""', "'''"])
+def test_a_table_header_quoted_in_a_multiline_string_does_not_shift_the_line(tmp_path: Path, quote: str) -> None:
+    # Line 22 becomes three lines (22-24) whose middle one looks like a table header; the bad `to` of the
+    # third action, line 40 of MINI, is then line 42.
+    text = mini({22: f'zh = {quote}走', 40: 'to = "nowhere"'}).replace(
+        f"{quote}走\n", f"{quote}走\n[[action]]\n（说明）{quote}\n", 1)
+    message, line = error_of(text, tmp_path)
+    assert line == 42, message
+    assert "nowhere" in message
+
+
 def test_parse_pipeline_without_a_file_names_its_source() -> None:
     with pytest.raises(PipelineError) as e:
         parse_pipeline(mini({25: 'to = "nowhere"'}), "township.toml")
