@@ -336,9 +336,11 @@ class Cli:
         with self.workflow() as wf:
             r = wf.verify(against)
         if self.args.json:
-            self.out(output.to_json({"ok": r.ok, "events": r.events, "items": r.items, "problems": r.problems}))
+            self.out(output.to_json({"ok": r.ok, "events": r.events, "items": r.items, "problems": r.problems,
+                                     "unchecked": r.unchecked}))
         elif r.ok:
-            self.out(f"ok: {r.events} events, {r.items} items; chain and states agree")
+            other = f"; {r.unchecked} signed under another pipeline version, not replayed" if r.unchecked else ""
+            self.out(f"ok: {r.events} events, {r.items} items; chain, states and rules agree{other}")
         else:
             print(f"zwgk: verify failed: {r.first_problem}", file=sys.stderr)
             for more in r.problems[1:]:

@@ -400,7 +400,7 @@ def test_walk_through_the_pipeline_with_json_signatures(capsys: pytest.CaptureFi
     assert history[0]["from_state"] is None and history[0]["to_state"] == "draft"
     assert history[1:] == sigs
     assert ok_json(capsys, "digest") == {"seq": 7, "hash": sigs[-1]["hash"], "digest": f"7:{sigs[-1]['hash']}"}
-    assert ok_json(capsys, "verify") == {"ok": True, "events": 7, "items": 1, "problems": []}
+    assert ok_json(capsys, "verify") == {"ok": True, "events": 7, "items": 1, "problems": [], "unchecked": 0}
 
 
 def test_advance_and_history_human_lines(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
@@ -500,8 +500,8 @@ def test_digest_and_verify(capsys: pytest.CaptureFixture[str], world: Path) -> N
     assert ok(capsys, "digest") == d["digest"] + "\n"
     assert d["digest"] == f"{d['seq']}:{d['hash']}"
     events = d["seq"]
-    assert ok(capsys, "verify") == f"ok: {events} events, 5 items; chain and states agree\n"
-    assert ok_json(capsys, "verify") == {"ok": True, "events": events, "items": 5, "problems": []}
+    assert ok(capsys, "verify") == f"ok: {events} events, 5 items; chain, states and rules agree\n"
+    assert ok_json(capsys, "verify") == {"ok": True, "events": events, "items": 5, "problems": [], "unchecked": 0}
     ok(capsys, "advance", "d1", "submit", "--as", "clerk")
     assert ok_json(capsys, "verify", "--against", d["digest"])["ok"] is True
     assert ok(capsys, "verify", "--against", d["digest"]).startswith(f"ok: {events + 1} events")
@@ -577,7 +577,7 @@ def test_verify_fails_after_an_event_is_modified(capsys: pytest.CaptureFixture[s
     assert rc == 1
     report = json.loads(out)
     assert report["ok"] is False and report["problems"][0].startswith("event 3:")
-    assert set(report) == {"ok", "events", "items", "problems"}
+    assert set(report) == {"ok", "events", "items", "problems", "unchecked"}
     assert refused(capsys, world, "verify", "--against", digest, code=1).startswith("verify failed: event 3:")
 
 
@@ -1012,7 +1012,7 @@ def test_postgresql_happy_path_and_refusal(capsys: pytest.CaptureFixture[str], p
     d = ok_json(capsys, *db, "digest")
     assert d["seq"] == 7
     assert ok_json(capsys, *db, "verify", "--against", d["digest"]) == {"ok": True, "events": 7, "items": 1,
-                                                                      "problems": []}
+                                                                      "problems": [], "unchecked": 0}
     items = ok(capsys, *db, "item", "list", "--json")
     for argv in (["advance", item_id, "retract", "--as", "head"],
                  ["advance", item_id, "retract", "--as", "clerk", "--reason", "x"],
@@ -1027,7 +1027,7 @@ def test_postgresql_happy_path_and_refusal(capsys: pytest.CaptureFixture[str], p
     # ZWGK_DATABASE_URL works for PostgreSQL too
     monkeypatch.setenv("ZWGK_DATABASE_URL", pg)
     assert ok(capsys, "digest") == d["digest"] + "\n"
-    assert ok(capsys, "verify") == "ok: 7 events, 1 items; chain and states agree\n"
+    assert ok(capsys, "verify") == "ok: 7 events, 1 items; chain, states and rules agree\n"
 
 
 def test_postgresql_not_initialised(capsys: pytest.CaptureFixture[str], pg: str) -> None:

@@ -322,7 +322,12 @@ def test_modified_and_rehashed_breaks_the_next_link(tampered: Setup) -> None:
         raw.set_event(seq, **{field: value})
         raw.rehash(seq)
         report = tampered.wf.verify()
-        assert report.first_problem == f"event {seq + 1}: {LINK}", (field, report.problems)
+        if field == "decision":  # a partial clearance without a reason: the replay of the rules sees it first
+            assert report.first_problem == (f"event {seq}: item A (confidentiality_review (保密审查), round 1): clear "
+                                            "(审核) by sec needs a reason (a signature the pipeline would have "
+                                            "refused)"), report.problems
+        else:
+            assert report.first_problem == f"event {seq + 1}: {LINK}", (field, report.problems)
         raw.set_event(seq, **{field: original[field]})
         assert raw.rehash(seq) == original["hash"]
     assert tampered.wf.verify().ok
@@ -351,16 +356,20 @@ def test_full_rewrite_that_changes_a_state_is_caught_by_replay(tampered: Setup) 
     seq = tampered.seqs["C", "withhold"]
     tampered.raw.set_event(seq, to_state="published", action="publish")
     tampered.raw.rewrite_from(seq)
-    fails_with(tampered.wf, "item C: state withheld round 1 disagrees with its signatures "
-                            "(replay gives published round 1", prefix=True)
+    # The rules see a publish straight from the confidentiality review; the item's state disagrees too.
+    assert tampered.wf.verify().problems == [
+        f"event {seq}: publish is not possible from state confidentiality_review (a signature the pipeline would "
+        "have refused)",
+        "item C: state withheld round 1 disagrees with its signatures (replay gives published round 1)"]
 
 
 def test_full_rewrite_that_breaks_an_items_sequence_is_caught_by_replay(tampered: Setup) -> None:
     seq = tampered.seqs["A", "proofread"]
     tampered.raw.set_event(seq, to_state="leader_check")
     tampered.raw.rewrite_from(seq)
-    nxt = tampered.seqs["A", "clear"]
-    fails_with(tampered.wf, f"event {nxt}: item A moves from confidentiality_review but was in leader_check")
+    fails_with(tampered.wf, f"event {seq}: proofread leads to confidentiality_review and is signed as proofreader "
+                            "(a signature the pipeline would have refused)")
+
 
 
 # -- inserted, deleted and reordered events --------------------------------------------------------------
@@ -391,6 +400,67 @@ def test_forged_event_appended_with_the_head_moved(tampered: Setup) -> None:
                             "(replay gives published round 1", prefix=True)
 
 
+def forge_next(tampered: Setup, item_id: str, action: str, to_state: str, actor: str, role: str) -> None:
+    """Append a well-hashed step for `item_id` and bring its item row and the chain head along: only the
+    pipeline's rules can tell that it should never have been signed."""
+    raw = tampered.raw
+    last = raw.rows("SELECT seq, to_state, round, content_hash FROM zwgk_event WHERE item_id = :i "
+                    "ORDER BY seq DESC", i=item_id)[0]
+    seq, prev = raw.tail()
+    row = forged(raw, seq + 1, prev, item_id=item_id, action=action, from_state=last[1], to_state=to_state,
+                 round=last[2], actor=actor, role=role, content_hash=last[3], decision=None, reason=None,
+                 ground=None, comment=None, recorded_by=None, paper_sha256=None)
+    raw.insert_event(**row)
+    raw.set_head(seq + 1, row["hash"])
+    version = raw.rows("SELECT version FROM zwgk_item WHERE id = :i", i=item_id)[0][0]
+    raw.set_item(item_id, state=to_state, version=version + 1)
+
+
+def test_forged_publish_without_the_heads_approval_is_caught_by_the_rules(tampered: Setup) -> None:
+    new_info(tampered.wf, id="E", title="伪造的发布")
+    to_head_approval(tampered.wf, "E")
+    forge_next(tampered, "E", "publish", "published", "clerk", "publisher")
+    seq = tampered.raw.tail()[0]
+    fails_with(tampered.wf, f"event {seq}: item E (head_approval (主要领导同意), round 1): clerk cannot sign publish "
+                            "(发布) yet: it needs approve (同意) signed first in this round (a signature the pipeline "
+                            "would have refused)")
+
+
+def test_forged_check_by_the_drafter_is_caught_by_the_separation_of_duties(tampered: Setup) -> None:
+    wf = tampered.wf
+    new_info(wf, id="E", title="自己把关")
+    for action, actor, extra in (("submit", "clerk", {}), ("proofread", "proof", {}),
+                                 ("clear", "sec", {"decision": "full"})):
+        wf.advance("E", action, actor=actor, **extra)
+    forge_next(tampered, "E", "check", "head_approval", "clerk", "leader")
+    seq = tampered.raw.tail()[0]
+    fails_with(tampered.wf, f"event {seq}: item E (leader_check (分管领导把关), round 1): clerk signed submit (经办) "
+                            "in this round and may not also sign check (把关) (a signature the pipeline would have "
+                            "refused)")
+
+
+def test_a_forged_signer_who_is_nobody_is_caught(tampered: Setup) -> None:
+    new_info(tampered.wf, id="E", title="无名氏")
+    to_head_approval(tampered.wf, "E")
+    forge_next(tampered, "E", "approve", "head_approval", "ghost", "head")
+    seq = tampered.raw.tail()[0]
+    fails_with(tampered.wf, f"event {seq}: ghost who signed it is nobody registered (a signature the pipeline "
+                            "would have refused)")
+
+
+def test_signatures_of_another_pipeline_version_are_not_judged_by_this_one(tampered: Setup) -> None:
+    raw = tampered.raw
+    new_info(tampered.wf, id="E", title="旧版流程")
+    to_head_approval(tampered.wf, "E")
+    forge_next(tampered, "E", "publish", "published", "clerk", "publisher")
+    seq = raw.tail()[0]
+    raw.set_event(seq, pipeline_version="2018.1+000000000000")  # as a 2018 pipeline without "approve" signed it
+    raw.rehash(seq)
+    raw.set_head(*raw.tail())
+    report = tampered.wf.verify()
+    assert (report.ok, report.unchecked) == (True, 1)  # said, not judged: that version's rules are not loaded
+
+
 def test_forged_event_appended_out_of_turn(tampered: Setup) -> None:
     raw = tampered.raw
     row = forged(raw, 21, raw.tail()[1], item_id="C", from_state="draft", to_state="withheld")
@@ -418,7 +488,9 @@ def test_forged_event_inserted_in_the_middle(tampered: Setup) -> None:
     row = forged(raw, 10, raw.event(9)["hash"], action="comment", to_state="leader_check")
     raw.insert_event(**row)
     raw.set_head(*raw.tail())
-    fails_with(tampered.wf, f"event 11: {LINK}")
+    fails_with(tampered.wf, f"event 10: comment is not possible from state {row['from_state']} (a signature the "
+                            "pipeline would have refused)")
+
 
 
 def test_deleted_middle_event(tampered: Setup) -> None:
@@ -631,7 +703,7 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_cli_verify_ok(built: Setup, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "--db", built.url, "verify")
     assert (code, err) == (0, "")
-    assert out.strip() == "ok: 20 events, 4 items; chain and states agree"
+    assert out.strip() == "ok: 20 events, 4 items; chain, states and rules agree"
 
 
 def test_cli_verify_names_the_first_bad_event(tampered: Setup, capsys: pytest.CaptureFixture[str]) -> None:

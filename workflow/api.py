@@ -24,6 +24,7 @@ from workflow.config import Config
 from workflow.deadlines import STATUSES, Facts, Op, Rules, Timeline, statements
 from workflow.errors import AlreadyExists, InvalidInput, ItemChanged, NotEditable, NotFound, SchemaMissing
 from workflow.model import Item, Person, Signature, Unit
+from workflow.replay import RuleReplay
 from workflow.store import Store
 from workflow.subscriptions import HostConnection, Subscriber, Subscriptions
 
@@ -504,15 +505,19 @@ class Workflow:
             except SchemaMissing:
                 head = None
                 verifier.report.problems.append("the chain head row is gone (zwgk_chain was altered)")
+            people = set(c.execute(select(t.person.c.id)).scalars())
+            rules = RuleReplay(self.pipeline, self.machine, people)
             try:
-                verifier.feed(self._store.stream(c, "verify"), digest_of, recheck)
+                verifier.feed(self._store.stream(c, "verify"), digest_of, recheck, rules)
             except self.engine.dialect.loaded_dbapi.Error:
                 if self._pg:
                     raise
                 # SQLite's json_array() refuses a BLOB, which only tampering can have put there: walk the log
                 # again, hashing every event in Python.
                 verifier = chain.Verifier(t.GENESIS_HASH, against)
-                verifier.feed(self._store.stream(c, "verify_in_python"), recheck, recheck)
+                rules = RuleReplay(self.pipeline, self.machine, people)
+                verifier.feed(self._store.stream(c, "verify_in_python"), recheck, recheck, rules)
+            verifier.report.unchecked = rules.unchecked
             rows = c.execute(select(*_ITEM_COLS)).all()
         items, hashes = [], {}
         for row in rows:

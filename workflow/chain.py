@@ -70,6 +70,7 @@ class Report:
     events: int = 0
     items: int = 0
     problems: list[str] = field(default_factory=list)
+    unchecked: int = 0  # signatures made under another version of the pipeline: their rules were not replayed
 
     @property
     def ok(self) -> bool:
@@ -78,6 +79,11 @@ class Report:
     @property
     def first_problem(self) -> str | None:
         return self.problems[0] if self.problems else None
+
+
+# Replays one event against the pipeline's rules: a problem, or None.
+Rules = Callable[[int, str, int, str, str | None, str, str, str | None, str | None, str | None, str | None, str],
+                 str | None]
 
 
 class Verifier:
@@ -92,8 +98,9 @@ class Verifier:
         self._want: set[int] = {against.seq} if against else set()
 
     def feed(self, rows: Iterable[Sequence[Any]], digest_of: Callable[[Any], str | None],
-             recheck: Callable[[int], str | None]) -> None:
-        """Rows are (seq, item_id, round, from_state, to_state, content_hash, prev_hash, hash, actor, computed).
+             recheck: Callable[[int], str | None], rules: Rules | None = None) -> None:
+        """Rows are (seq, item_id, round, from_state, to_state, content_hash, prev_hash, hash, actor, action, role,
+        reason, ground, decision, pipeline_version, computed).
 
         `digest_of(computed)` gives the hash the database recomputed (see `canonical_sql`); where it
         differs from the stored one, `recheck(seq)` recomputes it from the columns in Python, which is the
@@ -103,7 +110,8 @@ class Verifier:
         replay = self.replay
         want = self._want
         last_seq, last_hash, count = self.last_seq, self.last_hash, 0
-        for seq, item_id, rnd, from_state, to_state, chash, prev, stored, actor, computed in rows:
+        for (seq, item_id, rnd, from_state, to_state, chash, prev, stored, actor, action, role, reason, ground,
+             decision, version, computed) in rows:
             count += 1
             if not problems:
                 if seq != last_seq + 1:
@@ -118,14 +126,18 @@ class Verifier:
                 self.hashes_at[seq] = stored
             r = replay.get(item_id)
             if r is None:  # state, round, content hash, first event, events, creator
-                replay[item_id] = [to_state, rnd, chash, seq, 1, actor]
+                replay[item_id] = r = [to_state, rnd, chash, seq, 1, actor]
                 if from_state is not None and not problems:
                     problems.append(f"event {seq}: item {item_id} has no creation event before it")
-                continue
-            if r[0] != from_state and not problems:
-                problems.append(f"event {seq}: item {item_id} moves from {from_state} but was in {r[0]}")
-            r[0], r[1], r[2] = to_state, rnd, chash
-            r[4] += 1
+            else:
+                if r[0] != from_state and not problems:
+                    problems.append(f"event {seq}: item {item_id} moves from {from_state} but was in {r[0]}")
+                r[0], r[1], r[2] = to_state, rnd, chash
+                r[4] += 1
+            # Last: the rules judge a step only once it is known to follow from where the item was.
+            if rules is not None and (broken := rules(seq, item_id, rnd, action, from_state, to_state, actor, role,
+                                                      reason, ground, decision, version)) and not problems:
+                problems.append(broken)
         self.last_seq, self.last_hash = last_seq, last_hash
         self.report.events += count
 

@@ -39,7 +39,8 @@ _APPEND = (f"INSERT INTO zwgk_event ({', '.join(chain.FIELDS)}, hash) "  # noqa:
            f"VALUES ({', '.join(':' + f for f in chain.FIELDS)}, :hash)")
 _ADVANCE_HEAD = "UPDATE zwgk_chain SET seq = :seq, hash = :hash WHERE id = 1 AND seq = :prev"
 
-_VERIFY = ("SELECT seq, item_id, round, from_state, to_state, content_hash, prev_hash, hash, actor, {canonical} "
+_VERIFY = ("SELECT seq, item_id, round, from_state, to_state, content_hash, prev_hash, hash, actor, action, role, "
+           "reason, ground, decision, pipeline_version, {canonical} "
            "FROM zwgk_event ORDER BY seq")
 _EVENT = f"SELECT {', '.join(chain.FIELDS)}, hash FROM zwgk_event WHERE seq = :seq"  # noqa: S608 - fixed columns
 

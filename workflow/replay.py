@@ -1,0 +1,59 @@
+"""`verify` replays every signature against the pipeline's rules, with the check `advance` makes.
+
+A forger who writes a well-hashed `publish` behind the engine's back (no approval first, the drafter
+approving their own item, a step from the wrong state) is caught here, not only by a broken hash.
+Signatures made under another version of the pipeline are not judged by this one: `unchecked` counts them.
+"""
+
+from __future__ import annotations
+
+from states import Attempt, Pipeline, PipelineMachine, Refused
+
+
+class RuleReplay:
+    def __init__(self, pipeline: Pipeline, machine: PipelineMachine, people: set[str]) -> None:
+        self.pipeline = pipeline
+        self.machine = machine
+        self.people = people
+        self.version = pipeline.full_version
+        self.rounds: dict[str, tuple[int, dict[str, str]]] = {}  # item -> (round, {action: signer}) as advance sees
+        self.unchecked = 0
+
+    def __call__(self, seq: int, item: str, rnd: int, action_id: str, from_state: str | None, to_state: str,
+                 actor: str, role: str | None, reason: str | None, ground: str | None, decision: str | None,
+                 version: str) -> str | None:
+        problem = self._judge(item, rnd, action_id, from_state, to_state, actor, role, reason, ground, decision,
+                              version)
+        current, signed = self.rounds.get(item, (rnd, {}))
+        if rnd != current:  # a return opens the next round; its own event is the first of it
+            signed = {}
+        signed[action_id] = actor
+        self.rounds[item] = (rnd, signed)
+        return f"event {seq}: {problem} (a signature the pipeline would have refused)" if problem else None
+
+    def _judge(self, item: str, rnd: int, action_id: str, from_state: str | None, to_state: str, actor: str,
+               role: str | None, reason: str | None, ground: str | None, decision: str | None,
+               version: str) -> str | None:
+        p = self.pipeline
+        if actor not in self.people:
+            return f"{actor} who signed it is nobody registered"
+        if version != self.version:
+            self.unchecked += 1
+            return None
+        if action_id in ("create", "edit"):
+            if role != p.drafter_role or to_state != p.initial or (action_id == "edit") != (from_state == p.initial):
+                return f"{action_id} of item {item} is not a drafter's step in state {p.initial}"
+            return None
+        action = p.action(from_state or "", action_id)
+        if action is None:
+            return f"{action_id} is not possible from state {from_state}"
+        if to_state != (action.to or action.source) or role != action.role:
+            return f"{action_id} leads to {action.to or action.source} and is signed as {action.role}"
+        _, signed = self.rounds.get(item, (rnd, {}))
+        try:
+            self.machine.check(action, Attempt(item=item, actor=actor, roles=frozenset({action.role}), round=rnd,
+                                               round_signers=signed, reason=reason, ground=ground,
+                                               decision=decision))
+        except Refused as refused:
+            return str(refused)
+        return None
