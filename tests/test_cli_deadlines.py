@@ -317,6 +317,7 @@ def test_deadlines_filters(capsys: pytest.CaptureFixture[str], world: Path, monk
     (["deadline", "done", "3"], "--as"),
     (["reminders", "--limit", "0"], "--limit must be at least 1"),
     (["reminders", "--pending", "--sent"], "not allowed with"),
+    (["reminders", "--sent", "--cancelled"], "not allowed with"),
     (["remind", "--now", "tomorrow"], "is not an ISO time"),
     (["remind", "--now", "2026-10-13T09:00:00"], "needs an offset"),
     (["calendar", "show", "1066"], "between 1901 and 2199"),
@@ -484,17 +485,35 @@ def test_daemon_once_sends_to_the_console_and_prints_a_summary(capsys: pytest.Ca
     assert (rc, out) == (0, "rolled 0, recomputed 0, planned 0, sent 0, failed 0, dead 0\n"), err
 
 
+def steps_by_deadline(listed: list[dict[str, Any]]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for n in listed:
+        out.setdefault(n["deadline_id"], set()).add(n["step"])
+    return out
+
+
 def test_daemon_once_at_night_queues_for_the_morning(capsys: pytest.CaptureFixture[str], world: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZWGK_NOW", "2026-10-12T21:00:00+08:00")
     rc, out, err = run(capsys, "daemon", "--once")
     assert (rc, out) == (0, "rolled 2, recomputed 0, planned 16, sent 0, failed 0, dead 0\n"), err
-    assert len(ok_json(capsys, "reminders", "--pending")) == 16
+    night = ok_json(capsys, "reminders", "--pending")
+    assert len(night) == 16
     monkeypatch.setenv("ZWGK_NOW", "2026-10-13T08:30:00+08:00")
     rc, out, err = run(capsys, "daemon", "--once")
     assert rc == 0, err
-    assert out.splitlines()[-1] == "rolled 0, recomputed 0, planned 16, sent 32, failed 0, dead 0"
-    assert len(ok_json(capsys, "reminders", "--sent")) == 32
+    # The morning's next step of each deadline supersedes last night's: only the 16 new ones go out.
+    assert out.splitlines()[-1] == "rolled 0, recomputed 0, planned 16, sent 16, failed 0, dead 0"
+    assert len([line for line in out.splitlines() if line.startswith("[提醒→")]) == 16
+    sent, cancelled = ok_json(capsys, "reminders", "--sent"), ok_json(capsys, "reminders", "--cancelled")
+    assert sorted(n["id"] for n in cancelled) == sorted(n["id"] for n in night)
+    assert {(n["status"], n["attempts"], n["sent_at"]) for n in cancelled} == {("cancelled", 0, None)}
+    assert len(sent) == 16 and not {n["id"] for n in sent} & {n["id"] for n in night}
+    last_night, this_morning = steps_by_deadline(night), steps_by_deadline(sent)
+    assert set(last_night) == set(this_morning) and len(last_night) == 4  # one step per deadline each time
+    assert all(len(this_morning[d]) == 1 and this_morning[d] != last_night[d] for d in last_night)
+    assert ok_json(capsys, "reminders", "--pending") == []
+    assert len(ok(capsys, "reminders", "--cancelled").splitlines()) == 16
 
 
 def test_a_reminder_queued_for_a_duty_done_since_is_cancelled(capsys: pytest.CaptureFixture[str], world: Path,
@@ -502,22 +521,27 @@ def test_a_reminder_queued_for_a_duty_done_since_is_cancelled(capsys: pytest.Cap
     duty = deadline_ids(world)["periodic:self-assessment:2026H1"]
     monkeypatch.setenv("ZWGK_NOW", "2026-10-12T21:00:00+08:00")
     assert run(capsys, "daemon", "--once")[1] == "rolled 2, recomputed 0, planned 16, sent 0, failed 0, dead 0\n"
-    queued = [n for n in ok_json(capsys, "reminders", "--pending") if n["deadline_id"] == duty]
+    night = ok_json(capsys, "reminders", "--pending")
+    queued = [n for n in night if n["deadline_id"] == duty]
     assert sorted(n["recipient"] for n in queued) == ["head", "lead", "multi"]
     monkeypatch.setenv("ZWGK_NOW", "2026-10-13T08:00:00+08:00")
     ok(capsys, "deadline", "done", str(duty), "--as", "head", "--note", "自评会已召开")
     monkeypatch.setenv("ZWGK_NOW", "2026-10-13T08:30:00+08:00")
     rc, out, err = run(capsys, "daemon", "--once")
     assert rc == 0, err
-    # 13 queued last night for the three other deadlines, and their 13 of this morning; not the duty's 3
-    assert out.splitlines()[-1] == "rolled 0, recomputed 0, planned 13, sent 26, failed 0, dead 0"
+    # This morning's 13 for the three other deadlines (superseding their 13 of last night); not the duty's 3
+    assert out.splitlines()[-1] == "rolled 0, recomputed 0, planned 13, sent 13, failed 0, dead 0"
     assert "自评" not in "".join(line for line in out.splitlines() if line.startswith("[提醒→"))
     listed = ok_json(capsys, "reminders")
-    assert {(n["deadline_id"] == duty, n["status"], n["attempts"]) for n in listed} == {
-        (True, "cancelled", 0), (False, "sent", 1)}
     assert len(listed) == 16 + 13
+    night_ids = {n["id"] for n in night}
+    assert {(n["deadline_id"] == duty, n["id"] in night_ids, n["status"], n["attempts"]) for n in listed} == {
+        (True, True, "cancelled", 0),  # the duty was done
+        (False, True, "cancelled", 0),  # superseded by this morning's step
+        (False, False, "sent", 1)}
+    assert sorted(n["id"] for n in ok_json(capsys, "reminders", "--cancelled")) == sorted(night_ids)
     lines = [line for line in ok(capsys, "reminders").splitlines() if " cancelled " in line]
-    assert sorted(line.split()[0] for line in lines) == sorted(f"#{n['id']}" for n in queued)
+    assert sorted(line.split()[0] for line in lines) == sorted(f"#{i}" for i in night_ids)
 
 
 # -- the calendar ------------------------------------------------------------------------------------------------------

@@ -406,9 +406,11 @@ def test_a_leap_day_due_date_is_accepted() -> None:
     # Escalations would go to nobody.
     ({"reminders": {"leader_role": "leadr"}}, "reminders.leader_role", "leadr", "role"),
     ({"reminders": {"head_role": "boss"}}, "reminders.head_role", "boss", "role"),
-    # The periodic deadline would have nobody responsible.
-    ({"schedule": [{"id": "rent", "title": "t", "cycle": "yearly", "due_days": 5, "role": "draftr"}]},
-     "schedule rent: role", "draftr", "role"),
+    # The periodic deadline would have nobody responsible; the key names the entry as the other errors of
+    # [[schedule]] do, by its place in the list.
+    ({"schedule": [{"id": "ok", "title": "t", "cycle": "yearly", "due_days": 5, "role": "head"},
+                   {"id": "rent", "title": "t", "cycle": "yearly", "due_days": 5, "role": "draftr"}]},
+     "schedule[1].role", "draftr", "role"),
 ])
 def test_names_the_pipeline_does_not_know_are_refused(sqlite_url: str, raw: dict[str, object], key: str, name: str,
                                                       what: str) -> None:

@@ -28,7 +28,8 @@ def configure(*, json: bool = False, level: int = logging.WARNING) -> None:
     # "skipped: maximum number of running instances reached" only says a sweep outlasted its interval.
     handler = _StderrHandler()
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info,
+                    renderer],
         foreign_pre_chain=[structlog.stdlib.add_logger_name, *stamps]))
     scheduler = logging.getLogger("apscheduler")
     scheduler.handlers = [handler]

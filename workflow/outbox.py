@@ -27,7 +27,7 @@ from workflow.deadlines import stamp
 from workflow.store import Store
 
 log = structlog.get_logger("zwgk.outbox")
-# Within a batch, a message more than this many seconds after the last check is checked again first: fast
+# Within a batch, claims are renewed and checked again every second (or quarter lease, if shorter): fast
 # channels never pay for it, a slow mail relay cannot outlive its claim or send a reminder no longer due.
 RECHECK_AFTER = 1.0
 
@@ -45,13 +45,15 @@ _CLAIM = """UPDATE zwgk_notification SET status = 'sending', claimed_by = :me, c
                 attempts = attempts + 1
             WHERE id IN ({claimable})
             RETURNING id, key, recipient, channel, address, subject, text, fields, attempts"""
-# Before a send late in a slow batch: still ours (renewed), and still wanted (its deadline live, same day)?
-_RECHECK = ("UPDATE zwgk_notification SET claimed_until = :until WHERE id = :id AND claimed_by = :me "
-            "AND status = 'sending' AND EXISTS (SELECT 1 FROM zwgk_deadline d WHERE "
-            "d.id = zwgk_notification.deadline_id AND d.status IN ('open', 'overdue') "
-            "AND d.due_on = zwgk_notification.due_on)")
-_DROP = ("UPDATE zwgk_notification SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL "
-         "WHERE id = :id AND claimed_by = :me AND status = 'sending'")
+# In a slow batch, now and then: renew this daemon's claims on what is left of it, and keep only what is
+# still wanted (its deadline live, on the same due day); the rest is cancelled.
+_RENEW = ("UPDATE zwgk_notification SET claimed_until = :until WHERE claimed_by = :me AND status = 'sending' "
+          "AND EXISTS (SELECT 1 FROM zwgk_deadline d WHERE d.id = zwgk_notification.deadline_id "
+          "AND d.status IN ('open', 'overdue') AND d.due_on = zwgk_notification.due_on) RETURNING id")
+_UNWANTED = ("UPDATE zwgk_notification SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL "
+             "WHERE claimed_by = :me AND status = 'sending' AND NOT EXISTS (SELECT 1 FROM zwgk_deadline d "
+             "WHERE d.id = zwgk_notification.deadline_id AND d.status IN ('open', 'overdue') "
+             "AND d.due_on = zwgk_notification.due_on)")
 _CONTACTS = "SELECT id, name, email, phone FROM zwgk_person WHERE id IN ({ids})"
 _SENT = ("UPDATE zwgk_notification SET status = 'sent', sent_at = :now, claimed_by = NULL, claimed_until = NULL, "
          "last_error = NULL WHERE id = :id AND claimed_by = :me")
@@ -112,6 +114,7 @@ class Sender:
         self.clock = clock
         self.pg = engine.dialect.name == "postgresql"
         self.store = Store(engine.dialect.name)
+        self.recheck_after = min(RECHECK_AFTER, settings.lease_seconds / 4)
         self.claim_sql = text(_CLAIM.format(claimable=_CLAIMABLE + (" FOR UPDATE SKIP LOCKED" if self.pg else "")))
 
     def deliver(self, *, stop: Callable[[], bool] = lambda: False) -> Tally:
@@ -123,22 +126,27 @@ class Sender:
                 claimed = self._claim()
                 if not claimed:
                     break
-                checked = time.monotonic()
+                checked, kept = time.monotonic(), None
                 for i, (row, contact) in enumerate(claimed):
                     if stop():  # hand back what was claimed but not sent
                         self.release()
                         log.info("stopping", unsent=len(claimed) - i)
                         return tally
-                    if time.monotonic() - checked > RECHECK_AFTER:  # a slow channel: the batch takes a while
-                        until = self.clock() + timedelta(seconds=self.settings.lease_seconds)
-                        if not mark(_RECHECK, {"id": row.id, "me": self.me, "until": stamp(until)}):
-                            mark(_DROP, {"id": row.id, "me": self.me})  # if still ours, it is not wanted
-                            log.info("skipped", notification=row.id, why="no longer ours or no longer wanted")
-                            continue
-                        checked = time.monotonic()
+                    if time.monotonic() - checked > self.recheck_after:  # a slow channel: the batch takes a while
+                        kept, checked = self._renew(), time.monotonic()
+                    if kept is not None and row.id not in kept:
+                        log.info("skipped", notification=row.id, why="no longer ours or no longer wanted")
+                        continue
                     self._send(row, contact, tally, mark)
         self._cancel_stale()
         return tally
+
+    def _renew(self) -> set[int]:
+        until = self.clock() + timedelta(seconds=self.settings.lease_seconds)
+        with self.engine.begin() as conn:
+            kept = set(conn.execute(text(_RENEW), {"me": self.me, "until": stamp(until)}).scalars())
+            conn.execute(text(_UNWANTED), {"me": self.me})
+        return kept
 
     def _cancel_stale(self) -> None:
         with self.engine.begin() as conn:
