@@ -20,11 +20,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from scripts.zwgk import main
+from tests.cli_helpers import ok, ok_json, one_error_line, run, snapshot
 from tests.conftest import PEOPLE, new_info, publish, seed, to_head_approval
 from workflow import Workflow
 
@@ -60,43 +59,6 @@ DB_COMMANDS: list[list[str]] = [
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    rc = main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def ok(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    rc, out, err = run(capsys, *argv)
-    assert rc == 0, err
-    assert err == "", f"a successful command printed to stderr: {err!r}"
-    return out
-
-
-def ok_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
-    return json.loads(ok(capsys, *argv, "--json"))
-
-
-def one_error_line(err: str) -> str:
-    assert err.startswith("zwgk: "), err
-    assert err.endswith("\n") and err.count("\n") == 1, f"not exactly one line on stderr: {err!r}"
-    return err[len("zwgk: "):-1]
-
-
-def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table (and the schema itself), to prove that a refused command wrote nothing."""
-    assert path.exists()
-    con = sqlite3.connect(path)
-    try:
-        out = {"sqlite_master": sorted(con.execute("SELECT type, name, sql FROM sqlite_master"), key=repr)}
-        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-            out[name] = sorted(con.execute(f'SELECT * FROM "{name}"'), key=repr)
-        return out
-    finally:
-        con.close()
 
 
 def refused(capsys: pytest.CaptureFixture[str], db: Path, *argv: str, code: int = 2) -> str:

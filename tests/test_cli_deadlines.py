@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ import pytest
 
 import notifiers
 from notifiers import Contact, Message, Result
-from scripts.zwgk import main
+from tests.cli_helpers import ok, ok_json, one_error_line, run, snapshot
 from tests.conftest import new_info, publish, seed
 from workflow import Workflow
 from workflow.calendar import WorkCalendar
@@ -50,24 +49,6 @@ workdays = ["2027-01-02", "2027-02-14"]
 # -- helpers ----------------------------------------------------------------------------------------------------
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    rc = main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def ok(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    rc, out, err = run(capsys, *argv)
-    assert rc == 0, err
-    assert err == "", f"a successful command printed to stderr: {err!r}"
-    return out
-
-
-def ok_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
-    return json.loads(ok(capsys, *argv, "--json"))
-
-
 def ok_warned(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     """A successful command that may log the calendar's one warning about a year it does not know."""
     rc, out, err = run(capsys, *argv)
@@ -75,25 +56,6 @@ def ok_warned(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     for line in err.splitlines():
         assert "calendar_year_unknown" in line, err
     return out
-
-
-def one_error_line(err: str) -> str:
-    assert err.startswith("zwgk: "), err
-    assert err.endswith("\n") and err.count("\n") == 1, f"not exactly one line on stderr: {err!r}"
-    return err[len("zwgk: "):-1]
-
-
-def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, to prove that a refused command (or a dry run) wrote nothing."""
-    assert path.exists()
-    con = sqlite3.connect(path)
-    try:
-        out = {"sqlite_master": sorted(con.execute("SELECT type, name, sql FROM sqlite_master"), key=repr)}
-        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-            out[name] = sorted(con.execute(f'SELECT * FROM "{name}"'), key=repr)
-        return out
-    finally:
-        con.close()
 
 
 def refused(capsys: pytest.CaptureFixture[str], db: Path | None, *argv: str) -> str:
