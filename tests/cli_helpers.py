@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -47,3 +48,11 @@ def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         return out
     finally:
         con.close()
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No ZWGK_* from the caller's shell, and a scratch working directory (the default DB is ./zwgk.db)."""
+    for key in list(os.environ):
+        if key.startswith("ZWGK_") and key not in ("ZWGK_TEST_POSTGRES_URL", "ZWGK_REQUIRE_POSTGRES"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import ok, ok_json, one_error_line, run, snapshot
+from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot
 from tests.conftest import PEOPLE, new_info, publish, seed, to_head_approval
 from workflow import Workflow
 
@@ -116,11 +116,7 @@ def tamper(path: Path, seq: int, **values: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No ZWGK_* from the caller's shell, and a scratch working directory (the default DB is ./zwgk.db)."""
-    for key in list(os.environ):
-        if key.startswith("ZWGK_") and key not in ("ZWGK_TEST_POSTGRES_URL", "ZWGK_REQUIRE_POSTGRES"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+    isolate(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ import pytest
 
 import notifiers
 from notifiers import Contact, Message, Result
-from tests.cli_helpers import ok, ok_json, one_error_line, run, snapshot
+from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot
 from tests.conftest import new_info, publish, seed
 from workflow import Workflow
 from workflow.calendar import WorkCalendar
@@ -148,11 +148,7 @@ def recorder() -> Iterator[Recorder]:
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No ZWGK_* from the caller's shell, and a scratch working directory (the default DB is ./zwgk.db)."""
-    for key in list(os.environ):
-        if key.startswith("ZWGK_") and key not in ("ZWGK_TEST_POSTGRES_URL", "ZWGK_REQUIRE_POSTGRES"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+    isolate(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="session")
