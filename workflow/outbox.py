@@ -113,7 +113,8 @@ class Sender:
         self.me = me
         self.clock = clock
         self.pg = engine.dialect.name == "postgresql"
-        self.store = Store(engine.dialect.name)
+        store = Store(engine.dialect.name)
+        self.styled = {sql: store.style(sql) for sql in (_SENT, _FAILED)}  # the marks, in the driver's style
         self.recheck_after = min(RECHECK_AFTER, settings.lease_seconds / 4)
         self.claim_sql = text(_CLAIM.format(claimable=_CLAIMABLE + (" FOR UPDATE SKIP LOCKED" if self.pg else "")))
 
@@ -219,7 +220,7 @@ class Sender:
         cur.execute(relaxed)
 
         def mark(sql: str, params: dict[str, Any]) -> int:
-            cur.execute(self.store.style(sql), params)
+            cur.execute(self.styled[sql], params)
             if getattr(driver, "in_transaction", False):  # a host's SQLite engine may let the driver begin
                 driver.commit()
             return int(cur.rowcount)
