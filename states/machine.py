@@ -6,7 +6,7 @@ forever); each trigger runs on a throw-away subject that only carries the item's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -83,21 +83,24 @@ class PipelineMachine:
 
     def check(self, action: Action, attempt: Attempt, *, inputs: bool = True) -> None:
         p = self.pipeline
-        where = f"item {attempt.item} ({p.label(action.source)}, round {attempt.round})"
+
+        def where() -> str:  # built only for a refusal: `verify` checks every signature ever made
+            return f"item {attempt.item} ({p.label(action.source)}, round {attempt.round})"
+
         if action.role not in attempt.roles:
             role = p.role(action.role)
-            raise RoleMissing(f"{where}: {attempt.actor} does not hold the role {role.id} ({role.zh}) "
+            raise RoleMissing(f"{where()}: {attempt.actor} does not hold the role {role.id} ({role.zh}) "
                               f"needed to {action.id} ({action.zh})")
         if action.to is None and action.id in attempt.round_signers:
-            raise AlreadySigned(f"{where}: {attempt.actor} cannot sign {action.id} ({action.zh}) again: it was "
+            raise AlreadySigned(f"{where()}: {attempt.actor} cannot sign {action.id} ({action.zh}) again: it was "
                                 f"already signed in this round by {attempt.round_signers[action.id]}")
         for need in action.requires:
             if need not in attempt.round_signers:
-                raise PrerequisiteMissing(f"{where}: {attempt.actor} cannot sign {action.id} ({action.zh}) yet: "
+                raise PrerequisiteMissing(f"{where()}: {attempt.actor} cannot sign {action.id} ({action.zh}) yet: "
                                           f"it needs {need} ({_zh(p, need)}) signed first in this round")
         for other in self._distinct[action.id]:
             if attempt.round_signers.get(other) == attempt.actor:
-                raise SeparationOfDuties(f"{where}: {attempt.actor} signed {other} ({_zh(p, other)}) in this round "
+                raise SeparationOfDuties(f"{where()}: {attempt.actor} signed {other} ({_zh(p, other)}) in this round "
                                          f"and may not also sign {action.id} ({action.zh})")
         if inputs:
             _check_inputs(action, attempt, where)
@@ -107,9 +110,9 @@ def _zh(p: Pipeline, action_id: str) -> str:
     return next(a.zh for a in p.actions if a.id == action_id)
 
 
-def _check_inputs(action: Action, attempt: Attempt, where: str) -> None:
+def _check_inputs(action: Action, attempt: Attempt, where: Callable[[], str]) -> None:
     def refuse(problem: str) -> InputMissing:
-        return InputMissing(f"{where}: {action.id} ({action.zh}) by {attempt.actor} {problem}")
+        return InputMissing(f"{where()}: {action.id} ({action.zh}) by {attempt.actor} {problem}")
 
     if action.decisions:
         if attempt.decision not in action.decisions:

@@ -491,7 +491,7 @@ class Workflow:
         verifier = chain.Verifier(t.GENESIS_HASH, against)
         digest_of = (lambda h: h) if self._pg else _sha256_or_none
 
-        with self._tx(None, write=False) as c, _lenient_text(c):
+        with self._tx(None, write=False) as c:
 
             def recheck(seq: int) -> str | None:
                 row = self._store.one(self._store.cursor(c), "event", {"seq": seq})
@@ -512,11 +512,12 @@ class Workflow:
             except self.engine.dialect.loaded_dbapi.Error:
                 if self._pg:
                     raise
-                # SQLite's json_array() refuses a BLOB, which only tampering can have put there: walk the log
-                # again, hashing every event in Python.
+                # SQLite's json_array() refuses a BLOB, and Python text that is not UTF-8: only tampering can
+                # have put them there. Walk the log again, hashing every event in Python.
                 verifier = chain.Verifier(t.GENESIS_HASH, against)
                 rules = RuleReplay(self.pipeline, self.machine, people)
-                verifier.feed(self._store.stream(c, "verify_in_python"), recheck, recheck, rules)
+                with _lenient_text(c):
+                    verifier.feed(self._store.stream(c, "verify_in_python"), recheck, recheck, rules)
             verifier.report.unchecked = rules.unchecked
             rows = c.execute(select(*_ITEM_COLS)).all()
         items, hashes = [], {}
