@@ -492,6 +492,21 @@ def test_rolling_opens_each_schedule_from_a_period_still_ahead(wf: Workflow, now
     assert wf.roll_schedules() == []  # and it is not opened again
 
 
+def test_a_daemon_down_for_a_whole_period_still_opens_that_periods_deadline(wf: Workflow,
+                                                                            now: list[datetime]) -> None:
+    now[0] = sh(2026, 4, 8)
+    assert wf.roll_schedules() == ["periodic:finance:2026Q1", "periodic:indicators:2026Q1"]
+    # Nothing rolled from April to January: 2026Q2 and 2026Q3 were never opened. Their deadlines have passed,
+    # but this schedule is followed, so they are opened (and overdue) rather than forgotten.
+    now[0] = sh(2027, 1, 5)
+    opened = wf.roll_schedules()
+    assert [k for k in opened if k.startswith("periodic:finance:")] == [
+        "periodic:finance:2026Q2", "periodic:finance:2026Q3", "periodic:finance:2026Q4"]
+    late = {d.period for d in wf.deadlines(overdue=True) if d.schedule == "finance"}
+    assert late == {"2026Q1", "2026Q2", "2026Q3"}  # Q1 was never published either
+    assert wf.roll_schedules() == []
+
+
 def test_publishing_the_periods_item_meets_the_periodic_deadline(wf: Workflow, now: list[datetime]) -> None:
     now[0] = sh(2026, 10, 9)
     wf.roll_schedules()

@@ -113,25 +113,26 @@ def complete(conn: Connection, deadline_id: int, *, by: str, note: str | None, n
 
 
 def roll(conn: Connection, config: Config, timeline: Timeline, now: datetime) -> list[str]:
-    """Open the deadline of each schedule's latest completed period (once: the key is unique).
+    """Open the deadline of every schedule's completed periods not opened yet (once: the key is unique).
 
     A schedule is followed from the first period whose deadline had not passed when it was first rolled:
-    an office installing in November is not told that last year's annual report is 200 days late.
+    an office installing in November is not told that last year's annual report is 200 days late. After
+    that, a daemon that was down for a whole period still opens that period's deadline.
     """
     today = now.astimezone(config.office.tz).date()
     opened = []
     d = t.deadline.c
     for s in config.schedules:
-        period = periods.last_completed(s.cycle, today)
-        key = f"periodic:{s.id}:{period}"
-        if conn.execute(select(d.id).where(d.key == key)).first() is not None:
-            continue
-        op = _periodic(s, period)
-        first = conn.execute(select(d.id).where(d.schedule == s.id).limit(1)).first() is None
-        if first and timeline.due(op.starts_on, op.days).day < today:
-            continue
-        _run(conn, [op], timeline, None, now, config.deadlines.published_state)
-        opened.append(key)
+        latest = periods.last_completed(s.cycle, today)
+        known = conn.execute(select(d.period, d.starts_on).where(d.schedule == s.id, d.kind == "periodic")
+                             .order_by(d.starts_on.desc()).limit(1)).first()
+        todo = periods.between(s.cycle, known.period, latest) if known else [latest]
+        for period in todo:
+            op = _periodic(s, period)
+            if known is None and timeline.due(op.starts_on, op.days).day < today:
+                continue
+            _run(conn, [op], timeline, None, now, config.deadlines.published_state)
+            opened.append(op.key)
     if opened:
         log.info("schedules_rolled", opened=opened)
     return opened

@@ -46,6 +46,18 @@ def last_completed(cycle: str, today: date) -> str:
     return label(cycle, first - timedelta(days=1))
 
 
+def between(cycle: str, after: str, last: str) -> list[str]:
+    """The periods after `after` up to and including `last`, oldest first."""
+    out: list[str] = []
+    _, end = bounds(cycle, after)
+    while True:
+        period = label(cycle, end + timedelta(days=1))
+        if bounds(cycle, period)[0] > bounds(cycle, last)[0]:
+            return out
+        out.append(period)
+        _, end = bounds(cycle, period)
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, or the month's last day (31 Jan + 1 month is the end of February)."""
     total = day.month - 1 + months
