@@ -376,6 +376,7 @@ def test_information_changed_is_information_formed_anew(wf: Workflow) -> None:
     key = f"proactive:{i}"
     wf.edit_item(i, actor="clerk", title="2026年第三季度财务收支（更正）")
     assert wf.deadlines(item=i)[0].due_on == date(2026, 11, 3)  # a new title is not a new date
+    assert wf.deadlines(item=i)[0].title == "2026年第三季度财务收支（更正）"  # but reminders use it
     wf.edit_item(i, actor="clerk", formed_on=date(2026, 10, 20))
     d = keyed(wf, item=i)[key]
     # Tue 20 Oct: Oct 21–23 (3), 26–30 (8), Nov 2–6 (13), 9–13 (18), 16, 17.

@@ -64,6 +64,12 @@ class Narrow:
 
 
 @dataclass(frozen=True)
+class Retitle:
+    item_id: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Close:
     status: str  # met | cancelled
     key: str | None = None  # one deadline, or
@@ -71,7 +77,7 @@ class Close:
     kind: str | None = None
 
 
-Op = Open | Close | Narrow
+Op = Open | Close | Narrow | Retitle
 
 
 class Rules:
@@ -95,8 +101,9 @@ class Rules:
                      self.rules.proactive_days, item_id=item.id, responsible=item.drafter)]
 
     def on_edit(self, item: Facts, today: date, formed_changed: bool) -> list[Op]:
-        """Information changed is information formed anew (Art. 26): its 20 days start again."""
-        return self.on_create(item, today) if formed_changed else []
+        """Information changed is information formed anew (Art. 26): its 20 days start again. Reminders
+        name the item by its title as it is now."""
+        return [Retitle(item.id, item.title), *(self.on_create(item, today) if formed_changed else [])]
 
     def on_step(self, item: Facts, from_state: str | None, to_state: str, today: date, *,
                 role: str | None = None, signer: str = "", round: int = 1) -> list[Op]:
@@ -212,6 +219,7 @@ SQL = {
     "dl_unremind": ("UPDATE zwgk_notification SET status = 'cancelled' WHERE status = 'pending' "
                     "AND recipient = :signer AND deadline_id IN (SELECT id FROM zwgk_deadline "
                     "WHERE item_id = :item_id AND kind = 'stage' AND status IN ('open', 'overdue'))"),
+    "dl_retitle": "UPDATE zwgk_deadline SET title = :title WHERE item_id = :item_id AND status IN ('open', 'overdue')",
     "dl_close_key": _CLOSE + "key = :key AND status IN ('open', 'overdue')",
     "dl_close_kind": _CLOSE + "item_id = :item_id AND kind = :kind AND status IN ('open', 'overdue')",
     "dl_close_item": _CLOSE + "item_id = :item_id AND status IN ('open', 'overdue')",
@@ -233,6 +241,9 @@ def statements(ops: list[Op], timeline: Timeline, published: str, seq: int | Non
     at = stamp(now)
     out: list[tuple[str, dict[str, Any]]] = []
     for op in ops:
+        if isinstance(op, Retitle):
+            out.append(("dl_retitle", {"item_id": op.item_id, "title": op.title}))
+            continue
         if isinstance(op, Narrow):
             out.append(("dl_narrow", {"item_id": op.item_id, "role": op.role}))
             out.append(("dl_unremind", {"item_id": op.item_id, "signer": op.signer}))
