@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from tests.conftest import new_info, publish, seed
+from states import Pipeline, parse_pipeline
+from tests.conftest import new_info, publish, seed, to_head_approval
 from workflow import Workflow
 from workflow import schema as t
 from workflow.calendar import Due, WorkCalendar
@@ -187,9 +189,9 @@ def make(db_url: str, now: list[datetime]) -> Iterator[Callable[..., Workflow]]:
     """A seeded Workflow on a travelling clock (`now[0]`); call it once per test, with a config if needed."""
     made: list[Workflow] = []
 
-    def factory(config: Config | None = None) -> Workflow:
-        w = seed(Workflow(db_url, clock=lambda: now[0], config=config))
-        made.append(w)
+    def factory(config: Config | None = None, pipeline: Pipeline | None = None) -> Workflow:
+        w = Workflow(db_url, clock=lambda: now[0], config=config, pipeline=pipeline)
+        made.append(seed(w) if len(made) == 0 else w)  # a second one is the same office with other settings
         return w
 
     yield factory
@@ -609,3 +611,47 @@ def test_listing_by_status_counts_by_today_daemon_or_not(wf: Workflow, now: list
     assert {d.item_id for d in wf.deadlines(item=done)} == {done}
     with pytest.raises(InvalidInput, match="unknown deadline status 'late'"):
         wf.deadlines(status="late")
+
+
+# -- regressions from the review ---------------------------------------------------------------------------
+
+
+def test_a_due_day_on_a_rest_day_moves_to_the_next_working_day(make: Callable[..., Workflow],
+                                                                now: list[datetime]) -> None:
+    """`due_days = 0` after May, which ends on a Sunday: due Monday 1 June, reminded the Friday before."""
+    wf = make(parse({"schedule": [{"id": "check", "title": "月度自查", "cycle": "monthly", "due_days": 0,
+                                   "role": "head"}]}))
+    now[0] = sh(2026, 6, 1, 8)
+    assert wf.roll_schedules() == ["periodic:check:2026-05"]
+    d = keyed(wf)["periodic:check:2026-05"]
+    assert (d.starts_on, d.due_on) == (date(2026, 5, 31), date(2026, 6, 1))
+    assert d.next_at == opening_utc(2026, 5, 29)  # before1: Friday
+
+
+def test_a_role_with_a_step_onwards_still_has_to_sign_after_a_step_in_place(make: Callable[..., Workflow],
+                                                                             now: list[datetime]) -> None:
+    """A township where the head both approves and publishes: approving leaves the head responsible."""
+    text = (resources.files("states") / "default.toml").read_text(encoding="utf-8")
+    own = text.replace('id = "publish"\nzh = "发布"\nen = "Publish"\nfrom = "head_approval"\nto = "published"\n'
+                       'role = "publisher"', 'id = "publish"\nzh = "发布"\nen = "Publish"\nfrom = "head_approval"\n'
+                       'to = "published"\nrole = "head"')
+    assert own != text
+    wf = make(pipeline=parse_pipeline(own, "head-publishes.toml"))
+    i = new_info(wf)
+    to_head_approval(wf, i)
+    wf.advance(i, "approve", actor="head")
+    assert [d.roles for d in live(wf, i).values() if d.kind == "stage"] == [("head",)]
+
+
+def test_a_schedule_whose_cycle_changed_does_not_stop_the_roll(make: Callable[..., Workflow],
+                                                                now: list[datetime]) -> None:
+    monthly = {"id": "fin", "title": "财务", "cycle": "monthly", "due_days": 10, "role": "drafter"}
+    other = {"id": "other", "title": "其他", "cycle": "monthly", "due_days": 10, "role": "drafter"}
+    now[0] = sh(2026, 11, 2)
+    assert make(parse({"schedule": [monthly, other]})).roll_schedules() == [
+        "periodic:fin:2026-10", "periodic:other:2026-10"]
+    now[0] = sh(2026, 12, 1)
+    quarterly = make(parse({"schedule": [monthly | {"cycle": "quarterly"}, other]}))
+    assert quarterly.roll_schedules() == ["periodic:other:2026-11"]  # fin's 2026Q3 was past due already
+    now[0] = sh(2027, 1, 4)
+    assert "periodic:fin:2026Q4" in quarterly.roll_schedules()

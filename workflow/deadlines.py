@@ -92,6 +92,12 @@ class Rules:
         self.stage_roles = {
             s: tuple(sorted({a.role for a in pipeline.actions_from(s) if not a.new_round}))
             for s in sources if s not in (pipeline.initial, self.published)}
+        # A role whose only step in the state keeps the item there (proofread, approve) has nothing left to
+        # sign there once it has signed; a role that also has a step onwards still has.
+        self.done_by_signing = {
+            s: {a.role for a in pipeline.actions_from(s) if a.to is None} - {
+                a.role for a in pipeline.actions_from(s) if a.to is not None and not a.new_round}
+            for s in self.stage_roles}
 
     def on_create(self, item: Facts, today: date) -> list[Op]:
         # An interpretation's clock is its policy's; a periodic item's is its schedule's.
@@ -108,7 +114,9 @@ class Rules:
     def on_step(self, item: Facts, from_state: str | None, to_state: str, today: date, *,
                 role: str | None = None, signer: str = "", round: int = 1) -> list[Op]:
         if from_state == to_state:  # proofread, approve: signed, but the item waits on in the state
-            return [Narrow(item.id, role, signer)] if role and to_state in self.stage_roles else []
+            if role is not None and role in self.done_by_signing.get(to_state, set()):
+                return [Narrow(item.id, role, signer)]
+            return []
         ops: list[Op] = [Close("met", item_id=item.id, kind="stage")]
         if to_state in self.stage_roles:
             ops.append(Open(f"stage:{item.id}:{round}:{to_state}", "stage", item.title, today,
@@ -159,7 +167,7 @@ class Timeline:
         self.first = -config.reminders.before_days
 
     def due(self, starts_on: date, days: int | None) -> Due:
-        if days is None:
+        if not days:  # on that day: on a rest day that is the next working day
             day = self.calendar.next_working_day(starts_on)
             return Due(day, not (self.calendar.knows(starts_on.year) and self.calendar.knows(day.year)))
         return self.calendar.add_working_days(starts_on, days)

@@ -126,16 +126,24 @@ def roll(conn: Connection, config: Config, timeline: Timeline, now: datetime) ->
         latest = periods.last_completed(s.cycle, today)
         known = conn.execute(select(d.period, d.starts_on).where(d.schedule == s.id, d.kind == "periodic")
                              .order_by(d.starts_on.desc()).limit(1)).first()
-        todo = periods.between(s.cycle, known.period, latest) if known else [latest]
+        try:
+            todo = periods.between(s.cycle, known.period, latest) if known else [latest]
+        except InvalidInput:  # the schedule's cycle was changed in the config: follow it afresh
+            log.warning("schedule_cycle_changed", schedule=s.id, last_period=known.period if known else None)
+            known, todo = None, [latest]
         for period in todo:
             op = _periodic(s, period)
-            if known is None and timeline.due(op.starts_on, op.days).day < today:
+            if known is None and (op.key in _keys(conn, s.id) or timeline.due(op.starts_on, op.days).day < today):
                 continue
             _run(conn, [op], timeline, None, now, config.deadlines.published_state)
             opened.append(op.key)
     if opened:
         log.info("schedules_rolled", opened=opened)
     return opened
+
+
+def _keys(conn: Connection, schedule: str) -> set[str]:
+    return set(conn.execute(select(t.deadline.c.key).where(t.deadline.c.schedule == schedule)).scalars())
 
 
 def _periodic(s: Schedule, period: str) -> Open:
