@@ -30,8 +30,9 @@ from sqlalchemy import Engine
 
 from notifiers import Notifier, build
 from workflow import Workflow
+from workflow.clock import stamp
 from workflow.config import Config, Reminders
-from workflow.deadlines import Timeline, stamp
+from workflow.deadlines import Timeline
 from workflow.logs import configure
 from workflow.outbox import Sender
 from workflow.reminders import Planner

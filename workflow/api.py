@@ -19,7 +19,7 @@ from states import Action, Attempt, Pipeline, PipelineMachine, default_pipeline
 from workflow import catalog, chain, db, duties, outbox, periods
 from workflow import schema as t
 from workflow.calendar import WorkCalendar
-from workflow.clock import system
+from workflow.clock import stamp, system
 from workflow.config import Config
 from workflow.deadlines import STATUSES, Facts, Op, Rules, Timeline, statements
 from workflow.errors import AlreadyExists, InvalidInput, ItemChanged, NotEditable, NotFound, SchemaMissing
@@ -32,12 +32,6 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _EVENT_COLS = [t.event.c[name] for name in chain.FIELDS] + [t.event.c.hash]
 _ITEM_COLS = [t.item.c[name] for name in t.ITEM_FIELDS]
-
-
-def _stamp(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise InvalidInput("the clock returned a time without a time zone")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _texts(**values: object) -> None:
@@ -181,7 +175,7 @@ class Workflow:
                                                                                    catalog.UNIT_KINDS))
         with self._tx(conn) as c:
             self._insert_once(c, t.unit, f"unit {id} already exists",
-                              id=unit.id, name=unit.name, kind=unit.kind, created_at=_stamp(self.clock()))
+                              id=unit.id, name=unit.name, kind=unit.kind, created_at=stamp(self.clock()))
         return unit
 
     def units(self) -> list[Unit]:
@@ -200,7 +194,7 @@ class Workflow:
         with self._tx(conn) as c:
             self._require(c, t.unit, unit, "unit")
             self._insert_once(c, t.person, f"person {id} already exists", id=person.id, name=person.name,
-                              unit_id=unit, email=email, phone=phone, active=True, created_at=_stamp(self.clock()))
+                              unit_id=unit, email=email, phone=phone, active=True, created_at=stamp(self.clock()))
             if person.roles:
                 c.execute(insert(t.person_role), [{"person_id": id, "role": r} for r in person.roles])
         return person
@@ -269,14 +263,14 @@ class Workflow:
                 if policy is None or policy.kind != "policy":
                     raise InvalidInput(f"item '{interprets}' is not a policy document, so it cannot be interpreted")
             head = self._chain_head(cur)
-            today = now.astimezone(self.config.office.tz).date()
+            today = self.config.office.date_of(now)
             item_id = id or self._free_item_id(c, f"{today.year}-{head[0] + 1:06d}")
-            stamp = _stamp(now)
+            created = stamp(now)
             self._insert_once(c, t.item, f"item {item_id} already exists",
                               id=item_id, title=_text("title", title), body=body, unit_id=unit, category=category,
                               timing=timing, kind=kind, interprets=interprets, tags=json.dumps(list(tags)),
                               formed_on=formed_on.isoformat() if formed_on else None, drafter=drafter,
-                              state=self.pipeline.initial, round=1, version=1, created_at=stamp, updated_at=stamp,
+                              state=self.pipeline.initial, round=1, version=1, created_at=created, updated_at=created,
                               schedule=schedule, period=period)
             item = self._load_item(c, item_id)
             sig = self._append_now(cur, item_id, 1, "create", None, self.pipeline.initial, actor.id, role, now,
@@ -315,7 +309,7 @@ class Workflow:
             if not changes:
                 raise InvalidInput("nothing to change")
             now = self.clock()
-            self._update_draft(c, item, changes | {"updated_at": _stamp(now)})
+            self._update_draft(c, item, changes | {"updated_at": stamp(now)})
             edited = self._load_item(c, item_id)
             sig = self._append_now(cur, item_id, item.round, "edit", item.state, item.state, who.id, role, now,
                                chain.content_hash(edited.content()), comment=comment)
@@ -372,7 +366,7 @@ class Workflow:
                                      signer=who.id, round=new_round)
             duties = statements(ops, self.timeline, self.rules.published, sig.seq, now)
             with self._store.batch(cur) as send:  # nothing is sent before the event is complete
-                moved = send("move", {"state": to_state, "round": new_round, "at": _stamp(now), "id": item_id,
+                moved = send("move", {"state": to_state, "round": new_round, "at": stamp(now), "id": item_id,
                                       "version": version})
                 head_moved = self._append(send, sig)
                 for name, params in duties:
@@ -603,7 +597,7 @@ class Workflow:
         prev_seq, prev_hash = head
         at = now.astimezone(UTC)
         values = (prev_seq + 1, item_id, round, action, from_state, to_state, actor, role, recorded_by, paper_sha256,
-                  _stamp(at), comment, reason, ground, decision, self.pipeline.name, self.pipeline.full_version,
+                  stamp(at), comment, reason, ground, decision, self.pipeline.name, self.pipeline.full_version,
                   content_hash, prev_hash)
         try:
             digest = chain.event_hash(values)
@@ -615,12 +609,12 @@ class Workflow:
         """Write the event and move the chain head. The head update's `rowcount` must be 1 once sent:
         otherwise another signature took that place."""
         row = {f: getattr(sig, f) for f in chain.FIELDS}
-        row["at"] = _stamp(sig.at)
+        row["at"] = stamp(sig.at)
         send("append", {**row, "hash": sig.hash})
         return send("advance_head", {"seq": sig.seq, "hash": sig.hash, "prev": sig.seq - 1})
 
     def _today(self, now: datetime) -> date:
-        return now.astimezone(self.config.office.tz).date()
+        return self.config.office.date_of(now)
 
     def _deadlines(self, cur: Any, ops: list[Op], seq: int, now: datetime) -> None:
         with self._store.batch(cur) as send:

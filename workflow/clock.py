@@ -19,6 +19,13 @@ def parse_instant(text: str) -> datetime:
     return moment
 
 
+def stamp(moment: datetime) -> str:
+    """How every time is stored: UTC, microseconds, so that stored times compare as text."""
+    if moment.tzinfo is None:
+        raise InvalidInput("the clock returned a time without a time zone")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def fixed(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
 

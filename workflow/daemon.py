@@ -23,7 +23,7 @@ from sqlalchemy import insert, update
 
 from workflow import schema as t
 from workflow.api import Workflow
-from workflow.deadlines import stamp
+from workflow.clock import stamp
 from workflow.outbox import Sender, Tally, drop_lease, hold_lease
 from workflow.reminders import Planner, build_channels
 

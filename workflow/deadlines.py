@@ -13,6 +13,7 @@ from typing import Any
 
 from states import Pipeline
 from workflow.calendar import Due, WorkCalendar
+from workflow.clock import stamp
 from workflow.config import Config, ConfigError, DeadlineRules
 from workflow.periods import add_months
 
@@ -206,10 +207,6 @@ class Timeline:
         return self.opening(self.calendar.next_working_day(local.date(), inclusive=inclusive))
 
 
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 _CLOSE = "UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :seq, closed_at = :at WHERE "
 SQL = {
     "dl_open": (
@@ -277,8 +274,4 @@ def statements(ops: list[Op], timeline: Timeline, published: str, seq: int | Non
                                                "period": op.period, "published": published, "status": "met",
                                                "seq": seq, "at": at}))
     return out
-
-
-def today(now: datetime, timeline: Timeline) -> date:
-    return now.astimezone(timeline.office.tz).date()
 

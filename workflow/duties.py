@@ -13,8 +13,9 @@ from sqlalchemy import Connection, and_, or_, select, update
 
 from workflow import periods
 from workflow import schema as t
+from workflow.clock import stamp
 from workflow.config import Config, Schedule
-from workflow.deadlines import LIVE, Op, Open, Timeline, reconfirm, stamp, statements
+from workflow.deadlines import LIVE, Op, Open, Timeline, reconfirm, statements
 from workflow.errors import InvalidInput, NotFound
 from workflow.store import Store
 
@@ -107,7 +108,7 @@ def complete(conn: Connection, deadline_id: int, *, by: str, note: str | None, n
     if found.kind == "reconfirm" and found.item_id is not None:
         n = int(found.key.rsplit(":", 1)[1]) + 1
         opened = reconfirm(config.deadlines, found.item_id, found.title, found.responsible or by,
-                           now.astimezone(config.office.tz).date(), n)
+                           config.office.date_of(now), n)
         _run(conn, [opened], timeline, None, now, config.deadlines.published_state)
     return one(conn, deadline_id)
 
@@ -119,7 +120,7 @@ def roll(conn: Connection, config: Config, timeline: Timeline, now: datetime) ->
     an office installing in November is not told that last year's annual report is 200 days late. After
     that, a daemon that was down for a whole period still opens that period's deadline.
     """
-    today = now.astimezone(config.office.tz).date()
+    today = config.office.date_of(now)
     opened = []
     d = t.deadline.c
     for s in config.schedules:

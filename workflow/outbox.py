@@ -22,8 +22,8 @@ from sqlalchemy import Connection, Engine, select, text
 
 from notifiers import Contact, Message, Notifier, Result
 from workflow import schema as t
+from workflow.clock import stamp
 from workflow.config import Reminders
-from workflow.deadlines import stamp
 from workflow.store import Store
 
 log = structlog.get_logger("zwgk.outbox")

@@ -22,8 +22,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from notifiers import Contact, Notifier, NotifierConfigError, build
 from states import Pipeline
 from workflow import schema as t
+from workflow.clock import stamp
 from workflow.config import Config, ConfigError
-from workflow.deadlines import KINDS, Timeline, stamp
+from workflow.deadlines import KINDS, Timeline
 
 log = structlog.get_logger("zwgk.reminders")
 
