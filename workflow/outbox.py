@@ -31,29 +31,25 @@ log = structlog.get_logger("zwgk.outbox")
 # channels never pay for it, a slow mail relay cannot outlive its claim or send a reminder no longer due.
 RECHECK_AFTER = 1.0
 
-# Only reminders of a live deadline, for the due day it has now, are sent.
-_CLAIMABLE = ("SELECT id FROM zwgk_notification WHERE ((status = 'pending' AND next_attempt_at <= :now) "
-              "OR (status = 'sending' AND claimed_until < :now)) AND EXISTS (SELECT 1 FROM zwgk_deadline d "
-              "WHERE d.id = zwgk_notification.deadline_id AND d.status IN ('open', 'overdue') "
-              "AND d.due_on = zwgk_notification.due_on) ORDER BY next_attempt_at, id LIMIT :n")
-# A reminder queued before its deadline was met, cancelled or moved to another day is not sent.
-_STALE = ("UPDATE zwgk_notification SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL "
-          "WHERE (status = 'pending' OR (status = 'sending' AND claimed_until < :now)) AND NOT EXISTS "
-          "(SELECT 1 FROM zwgk_deadline d WHERE d.id = zwgk_notification.deadline_id "
-          "AND d.status IN ('open', 'overdue') AND d.due_on = zwgk_notification.due_on)")
+# A reminder is wanted while its deadline is live and still due on the day it was planned for.
+_WANTED = ("EXISTS (SELECT 1 FROM zwgk_deadline d WHERE d.id = zwgk_notification.deadline_id "
+           "AND d.status IN ('open', 'overdue') AND d.due_on = zwgk_notification.due_on)")
+_CANCEL = ("UPDATE zwgk_notification SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL "  # noqa: S608
+           "WHERE {which} AND NOT " + _WANTED)
+_CLAIMABLE = ("SELECT id FROM zwgk_notification WHERE ((status = 'pending' AND next_attempt_at <= :now) "  # noqa: S608
+              "OR (status = 'sending' AND claimed_until < :now)) AND " + _WANTED +
+              " ORDER BY next_attempt_at, id LIMIT :n")
+# Queued before its deadline was met, cancelled or moved to another day: not sent.
+_STALE = _CANCEL.format(which="(status = 'pending' OR (status = 'sending' AND claimed_until < :now))")
 _CLAIM = """UPDATE zwgk_notification SET status = 'sending', claimed_by = :me, claimed_until = :until,
                 attempts = attempts + 1
             WHERE id IN ({claimable})
             RETURNING id, key, recipient, channel, address, subject, text, fields, attempts"""
 # In a slow batch, now and then: renew this daemon's claims on what is left of it, and keep only what is
-# still wanted (its deadline live, on the same due day); the rest is cancelled.
-_RENEW = ("UPDATE zwgk_notification SET claimed_until = :until WHERE claimed_by = :me AND status = 'sending' "
-          "AND EXISTS (SELECT 1 FROM zwgk_deadline d WHERE d.id = zwgk_notification.deadline_id "
-          "AND d.status IN ('open', 'overdue') AND d.due_on = zwgk_notification.due_on) RETURNING id")
-_UNWANTED = ("UPDATE zwgk_notification SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL "
-             "WHERE claimed_by = :me AND status = 'sending' AND NOT EXISTS (SELECT 1 FROM zwgk_deadline d "
-             "WHERE d.id = zwgk_notification.deadline_id AND d.status IN ('open', 'overdue') "
-             "AND d.due_on = zwgk_notification.due_on)")
+# still wanted; the rest is cancelled.
+_RENEW = ("UPDATE zwgk_notification SET claimed_until = :until "  # noqa: S608
+          "WHERE claimed_by = :me AND status = 'sending' AND " + _WANTED + " RETURNING id")
+_UNWANTED = _CANCEL.format(which="claimed_by = :me AND status = 'sending'")
 _CONTACTS = "SELECT id, name, email, phone FROM zwgk_person WHERE id IN ({ids})"
 _SENT = ("UPDATE zwgk_notification SET status = 'sent', sent_at = :now, claimed_by = NULL, claimed_until = NULL, "
          "last_error = NULL WHERE id = :id AND claimed_by = :me")
