@@ -13,6 +13,8 @@ import pytest
 import structlog
 from sqlalchemy import create_engine, text
 
+import notifiers
+from tests.recording import Recorder
 from workflow import Workflow
 from workflow.testing import scratch_schema
 
@@ -124,3 +126,12 @@ def publish(wf: Workflow, item_id: str) -> None:
     to_head_approval(wf, item_id)
     wf.advance(item_id, "approve", actor="head")
     wf.advance(item_id, "publish", actor="clerk")
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    """The channel type `recording`, for the length of a test: what it was asked to send, and scripted outcomes."""
+    rec = Recorder()
+    unregister = notifiers.register("recording", rec.factory)
+    yield rec
+    unregister()

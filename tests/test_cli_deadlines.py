@@ -14,18 +14,16 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import notifiers
-from notifiers import Contact, Message, Result
+from notifiers import Result
 from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot
 from tests.conftest import new_info, publish, seed
+from tests.recording import Recorder
 from workflow import Workflow
 from workflow.calendar import WorkCalendar
 
@@ -112,35 +110,6 @@ class Clock:
 # -- a recording channel (for dead letters through the CLI) --------------------------------------------------------
 
 
-@dataclass
-class Recorder:
-    script: list[Result] = field(default_factory=list)
-    attempts: list[Message] = field(default_factory=list)
-
-    def factory(self, settings: Mapping[str, Any]) -> RecordingNotifier:
-        return RecordingNotifier(self)
-
-
-class RecordingNotifier:
-    channel = "recording"
-
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
-
-    def address(self, person: Contact) -> str | None:
-        return person.id
-
-    def send(self, message: Message) -> Result:
-        self.recorder.attempts.append(message)
-        return self.recorder.script.pop(0) if self.recorder.script else Result(True, "recorded")
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-    unregister = notifiers.register("recording", rec.factory)
-    yield rec
-    unregister()
 
 
 # -- fixtures ----------------------------------------------------------------------------------------------------

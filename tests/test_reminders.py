@@ -13,8 +13,7 @@ import email.policy
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -24,9 +23,9 @@ from aiosmtpd.smtp import Envelope, Session
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
-import notifiers
-from notifiers import Contact, Message, Result
+from notifiers import Message, Result
 from tests.conftest import new_info, publish, seed, to_head_approval
+from tests.recording import Recorder
 from workflow import Workflow
 from workflow.calendar import WorkCalendar, load_overrides
 from workflow.config import Config, parse
@@ -72,48 +71,6 @@ class Crash(BaseException):
     """The daemon process dying mid-send: not an error a notifier reports, nothing catches it."""
 
 
-@dataclass
-class Recorder:
-    """Scripted outcomes, in order (then success); every attempt and every delivery recorded."""
-
-    script: list[Result | BaseException] = field(default_factory=list)
-    attempts: list[Message] = field(default_factory=list)
-    delivered: list[Message] = field(default_factory=list)
-    after_send: Callable[[Message], None] | None = None
-
-    def factory(self, settings: Mapping[str, Any]) -> RecordingNotifier:
-        return RecordingNotifier(self, dict(settings))
-
-
-class RecordingNotifier:
-    channel = "recording"
-
-    def __init__(self, recorder: Recorder, settings: dict[str, Any]) -> None:
-        self.recorder = recorder
-        self.settings = settings
-
-    def address(self, person: Contact) -> str | None:
-        return person.id
-
-    def send(self, message: Message) -> Result:
-        r = self.recorder
-        r.attempts.append(message)
-        outcome = r.script.pop(0) if r.script else Result(True, "recorded")
-        if isinstance(outcome, BaseException):
-            raise outcome
-        if outcome.ok:
-            r.delivered.append(message)
-        if r.after_send is not None:
-            r.after_send(message)
-        return outcome
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-    unregister = notifiers.register("recording", rec.factory)
-    yield rec
-    unregister()
 
 
 def rec_config(reminders: dict[str, Any] | None = None, **channels: dict[str, Any]) -> Config:
