@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from notifiers._http import Reply, transient_status
-from notifiers.base import Message, Result, scrub, truncate_utf8
+from notifiers._settings import Settings
+from notifiers.base import Message, NotifierConfigError, Result, scrub, truncate_utf8
 
 SYSTEM_BUSY = -1  # both platforms document -1 as "系统繁忙": try again later
+
+
+def endpoint(s: Settings, key_name: str, base_url: str) -> tuple[str, str]:
+    """The robot's webhook URL, given whole as `url` or as its key (`key`, `token`) after `base_url`; and the key."""
+    url, key = s.text("url"), s.text(key_name)
+    if url and key:
+        raise NotifierConfigError(f"{s.channel}: set either 'url' or '{key_name}', not both")
+    if not url and not key:
+        raise NotifierConfigError(f"{s.channel}: setting 'url' or '{key_name}' is required")
+    return (s.url("url", url) if url else base_url + quote(key or "", safe="")), key or ""
 
 
 def content(message: Message, max_bytes: int, suffix: str = "") -> str:

@@ -8,12 +8,12 @@ import hmac
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from notifiers import _robot
 from notifiers._http import NETWORK_ERRORS, network_failure, post_json, url_secrets
 from notifiers._settings import Settings
-from notifiers.base import Contact, Message, NotifierConfigError, Result, contact_value, finish
+from notifiers.base import Contact, Message, Result, contact_value, finish
 
 BASE_URL = "https://oapi.dingtalk.com/robot/send?access_token="
 MAX_BYTES = 4000  # DingTalk allows more, but a reminder needs far less and a long one is not read
@@ -31,15 +31,10 @@ class DingTalkNotifier:
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         s = Settings(self.channel, settings)
-        url, token = s.text("url"), s.text("token")
-        if url and token:
-            raise NotifierConfigError("dingtalk: set either 'url' or 'token', not both")
-        if not url and not token:
-            raise NotifierConfigError("dingtalk: setting 'url' or 'token' is required")
-        self._url = s.url("url", url) if url else BASE_URL + quote(token or "", safe="")
+        self._url, token = _robot.endpoint(s, "token", BASE_URL)
         self._secret = s.text("secret")
         self.timeout = s.number("timeout", 10.0)
-        self._secrets = (*url_secrets(self._url), token or "", self._secret or "")
+        self._secrets = (*url_secrets(self._url), token, self._secret or "")
 
     def address(self, person: Contact) -> str | None:
         return contact_value(person.phone)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from notifiers import _robot
 from notifiers._http import NETWORK_ERRORS, network_failure, post_json, url_secrets
 from notifiers._settings import Settings
-from notifiers.base import Contact, Message, NotifierConfigError, Result, contact_value, finish
+from notifiers.base import Contact, Message, Result, contact_value, finish
 
 BASE_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key="
 MAX_BYTES = 2048  # documented limit of text.content, in UTF-8 bytes
@@ -21,14 +20,9 @@ class WeComNotifier:
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         s = Settings(self.channel, settings)
-        url, key = s.text("url"), s.text("key")
-        if url and key:
-            raise NotifierConfigError("wecom: set either 'url' or 'key', not both")
-        if not url and not key:
-            raise NotifierConfigError("wecom: setting 'url' or 'key' is required")
-        self._url = s.url("url", url) if url else BASE_URL + quote(key or "", safe="")
+        self._url, key = _robot.endpoint(s, "key", BASE_URL)
         self.timeout = s.number("timeout", 10.0)
-        self._secrets = (*url_secrets(self._url), key or "")
+        self._secrets = (*url_secrets(self._url), key)
 
     def address(self, person: Contact) -> str | None:
         return contact_value(person.phone)
