@@ -7,6 +7,7 @@ environment variables instead (`ZWGK_EMAIL_PASSWORD`, `ZWGK_WECOM_KEY`, ...).
 
 from __future__ import annotations
 
+import calendar
 import math
 import os
 import re
@@ -293,8 +294,8 @@ def _month_day(text: str) -> bool:
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         return False
     month, day = int(parts[0]), int(parts[1])
-    return 1 <= month <= 12 and 1 <= day <= (29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)  # 02-29:
-    # the last day of February in other years
+    # Any day of a leap year; 02-29 falls on 28 February in other years.
+    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(2000, month)[1]
 
 
 # Numbers that would silently stop the work at 0 (a batch of none, a lease that has always expired).
