@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -422,10 +422,7 @@ class Cli:
     def daemon(self) -> int:
         if self.args.status:
             with self.workflow() as wf:
-                beats, now, every = wf.daemons(), wf.clock(), wf.config.daemon.heartbeat_every
-            for b in beats:  # a daemon killed outright never says it stopped: its heartbeat goes quiet
-                quiet = (now - datetime.fromisoformat(b["beat_at"])).total_seconds() > 3 * every
-                b["state"] = "stopped" if b["stopped_at"] else "silent" if quiet else "running"
+                beats = wf.daemons()
             self.emit(beats, [f"{b['id']:<40} {b['state']:<8} started {b['started_at'][:19]}  beat "
                               f"{b['beat_at'][:19]}  planned {b['planned']} sent {b['sent']} failed {b['failed']}"
                               for b in beats] or ["no daemon has run on this database"])

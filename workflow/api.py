@@ -468,10 +468,16 @@ class Workflow:
             return outbox.listing(c, status=status, limit=limit)
 
     def daemons(self) -> list[dict[str, Any]]:
-        """The daemons' heartbeats, newest first: id, host, pid, started_at, beat_at, stopped_at, counters."""
+        """The daemons' heartbeats, newest first: id, host, pid, started_at, beat_at, stopped_at, counters, and
+        `state`: running, stopped, or silent (no beat for three intervals: killed outright, it never said so)."""
         with self._tx(None, write=False) as c:
             rows = c.execute(select(t.daemon).order_by(t.daemon.c.beat_at.desc())).mappings().all()
-        return [dict(r) for r in rows]
+        now, every = self.clock(), self.config.daemon.heartbeat_every
+        out = []
+        for r in rows:
+            quiet = (now - datetime.fromisoformat(r["beat_at"])).total_seconds() > 3 * every
+            out.append(dict(r) | {"state": "stopped" if r["stopped_at"] else "silent" if quiet else "running"})
+        return out
 
     # -- the chain ---------------------------------------------------------------------------------------
 
