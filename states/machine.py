@@ -49,6 +49,9 @@ class PipelineMachine:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self._distinct = {a: sorted(pipeline.distinct_from(a)) for a in pipeline.action_ids()}
+        self._actions: dict[tuple[str, str], Action] = {}  # as `pipeline.action` finds them, without the scan
+        for action in pipeline.actions:
+            self._actions.setdefault((action.source, action.id), action)
         self._machine = Machine(model=None, states=[s.id for s in pipeline.states], initial=pipeline.initial,
                                 auto_transitions=False, send_event=True)
         for action in pipeline.actions:
@@ -61,7 +64,8 @@ class PipelineMachine:
 
     def fire(self, state: str, action_id: str, attempt: Attempt) -> tuple[Action, str]:
         """Run one action through the machine; returns the action and the new state, or raises `Refused`."""
-        action = self.pipeline.action(state, action_id)
+        # Not text (a list, say): no such action, as the pipeline's own scan would find.
+        action = self._actions.get((state, action_id)) if isinstance(action_id, str) else None
         if action is None:
             allowed = ", ".join(a.id for a in self.pipeline.actions_from(state)) or "none"
             raise ActionNotAvailable(f"item {attempt.item} is in state {self.pipeline.label(state)}; {attempt.actor} "

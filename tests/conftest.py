@@ -18,6 +18,9 @@ from tests.recording import Recorder
 from workflow import Workflow
 from workflow.testing import scratch_schema
 
+# The tampering fixtures (a log to tamper with, on SQLite and PostgreSQL), for test_tamper and test_sweep.
+pytest_plugins = ["tests.tampering"]
+
 PG_URL = os.environ.get("ZWGK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("ZWGK_REQUIRE_POSTGRES") == "1"
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, and_, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from states import Action, Attempt, Pipeline, PipelineMachine, default_pipeline
-from workflow import catalog, chain, db, duties, outbox, periods
+from workflow import catalog, chain, db, duties, outbox, periods, sweep
 from workflow import schema as t
 from workflow.calendar import WorkCalendar
 from workflow.clock import stamp, system
@@ -132,16 +132,18 @@ class Workflow:
             finally:
                 read.rollback()
 
-    @contextmanager
-    def _cursor(self, host: HostConnection | None) -> Iterator[Any]:
+    def _cursor(self, host: HostConnection | None) -> AbstractContextManager[Any]:
         """A DBAPI cursor in the host's transaction, or in one of ours on a pooled DBAPI connection.
 
         A SQLAlchemy Connection costs ~100 µs of Python per transaction, as much as a signature itself
         (bench/signatures.py), so the hot path takes the connection from the pool directly.
         """
-        if host is not None:
-            yield self._store.cursor(host.connection() if isinstance(host, Session) else host)
-            return
+        if host is not None:  # not a generator: ending one raises StopIteration, a cost in every signature
+            return nullcontext(self._store.cursor(host.connection() if isinstance(host, Session) else host))
+        return self._own_cursor()
+
+    @contextmanager
+    def _own_cursor(self) -> Iterator[Any]:
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
@@ -337,13 +339,12 @@ class Workflow:
             raise InvalidInput("paper_sha256 must be 64 lower-case hex digits")
         if paper_sha256 is not None and recorded_by is None:
             raise InvalidInput("a scanned sheet (paper_sha256) goes with the clerk who recorded it (recorded_by)")
+        reads: list[tuple[str, Any]] = [("head_locked", {}), ("advance", {"id": item_id}), ("person", {"id": actor})]
+        if recorded_by is not None:
+            reads.append(("person", {"id": recorded_by}))
+        reads.append(("current_round", {"item_id": item_id}))  # the round's events: after the locks are held
         with self._cursor(conn) as cur:
-            with self._store.batch(cur) as send:  # the round's events are read after the locks are held
-                head = send("head_locked", {})
-                locked = send("advance", {"id": item_id})
-                signer = send("person", {"id": actor})
-                clerk = send("person", {"id": recorded_by}) if recorded_by is not None else None
-                round_events = send("current_round", {"item_id": item_id})
+            head, locked, signer, *clerk, round_events = self._store.send(cur, reads)
             if not locked.rows:
                 raise NotFound(f"no item '{item_id}'")
             state, rnd, version, *known = locked.rows[0]
@@ -351,26 +352,24 @@ class Workflow:
             self._check_version(item_id, expected_version, version, state)
             signed = round_events.rows
             who = _person(signer.rows, actor)
-            if clerk is not None:
-                _person(clerk.rows, str(recorded_by))
+            if clerk:
+                _person(clerk[0].rows, str(recorded_by))
             attempt = Attempt(item=item_id, actor=who.id, roles=frozenset(who.roles), round=rnd,
                               round_signers={a: p for a, p, _ in signed}, reason=reason, ground=ground,
                               decision=decision)
             step, to_state = self.machine.fire(state, action, attempt)
             new_round = rnd + 1 if step.new_round else rnd
             now = self.clock()
-            sig = self._event((head_seq, head_hash), item_id, new_round, step.id, state, to_state, who.id, step.role,
-                              now, signed[-1][2], comment=comment, reason=reason, ground=ground, decision=decision,
-                              paper_sha256=paper_sha256, recorded_by=recorded_by if recorded_by != who.id else None)
+            sig, row = self._event((head_seq, head_hash), item_id, new_round, step.id, state, to_state, who.id,
+                                   step.role, now, signed[-1][2], comment=comment, reason=reason, ground=ground,
+                                   decision=decision, paper_sha256=paper_sha256,
+                                   recorded_by=recorded_by if recorded_by != who.id else None)
             ops = self.rules.on_step(_facts_of(item_id, known), state, to_state, self._today(now), role=step.role,
                                      signer=who.id, round=new_round)
-            duties = statements(ops, self.timeline, self.rules.published, sig.seq, now)
-            with self._store.batch(cur) as send:  # nothing is sent before the event is complete
-                moved = send("move", {"state": to_state, "round": new_round, "at": stamp(now), "id": item_id,
-                                      "version": version})
-                head_moved = self._append(send, sig)
-                for name, params in duties:
-                    send(name, params)
+            at = row[10] if now.tzinfo is not None else stamp(now)  # stamp refuses a clock without a time zone
+            moved, _, head_moved, *_ = self._store.send(cur, [  # nothing is sent before the event is complete
+                ("move", {"state": to_state, "round": new_round, "at": at, "id": item_id, "version": version}),
+                *self._append(sig, row), *statements(ops, self.timeline, self.rules.published, sig.seq, at)])
             if moved.rowcount != 1 or head_moved.rowcount != 1:
                 raise ItemChanged(f"item {item_id} changed while this signature was being made; "
                                   "reload it and try again")
@@ -487,46 +486,60 @@ class Workflow:
         return chain.Digest(seq, h)
 
     def verify(self, against: chain.Digest | None = None) -> chain.Report:
-        """Recompute the hash chain and replay every item; the report names the first bad event."""
-        verifier = chain.Verifier(t.GENESIS_HASH, against)
-        digest_of = (lambda h: h) if self._pg else _sha256_or_none
+        """Recompute the hash chain and replay every item; the report names the first bad event.
 
+        A bulk sweep (workflow/sweep.py) vouches for a sound log; at any doubt the log is walked event by
+        event, which finds and names the first bad event.
+        """
         with self._tx(None, write=False) as c:
-
-            def recheck(seq: int) -> str | None:
-                row = self._store.one(self._store.cursor(c), "event", {"seq": seq})
-                try:
-                    return chain.event_hash(row[:-1]) if row else None
-                except (TypeError, ValueError):  # a value no signature could hold (bytes, say): tampered
-                    return None
-
             try:
                 head: tuple[int, str] | None = self._chain_head(self._store.cursor(c), lock=False)
             except SchemaMissing:
                 head = None
-                verifier.report.problems.append("the chain head row is gone (zwgk_chain was altered)")
             people = set(c.execute(select(t.person.c.id)).scalars())
-            rules = RuleReplay(self.pipeline, self.machine, people)
+            items, hashes, unsigned = sweep.item_hashes(c.exec_driver_sql(sweep.ITEMS).all())
+            if head is not None and not unsigned:
+                log = sweep.Log(head, c.execute(select(func.max(t.event.c.seq))).scalar() or 0, items, hashes)
+                try:
+                    report = sweep.Sweep(self.engine, self.pipeline, self.machine, people,
+                                         t.GENESIS_HASH).run(c, log, against)
+                except (SQLAlchemyError, UnicodeError, ValueError, TypeError):  # what only tampering causes
+                    report = None
+                if report is not None:
+                    return report
+            return self._walk(c, head, people, items, hashes, unsigned, against)
+
+    def _walk(self, c: Connection, head: tuple[int, str] | None, people: set[str], items: list[tuple[Any, ...]],
+              hashes: dict[str, str], unsigned: list[str], against: chain.Digest | None) -> chain.Report:
+        """Every event in order, with `chain.Verifier`: slower than the sweep, and names the first bad event."""
+        def fresh() -> tuple[chain.Verifier, RuleReplay]:
+            verifier = chain.Verifier(t.GENESIS_HASH, against)
+            if head is None:
+                verifier.report.problems.append("the chain head row is gone (zwgk_chain was altered)")
+            return verifier, RuleReplay(self.pipeline, self.machine, people)
+
+        digest_of = (lambda h: h) if self._pg else _sha256_or_none
+
+        def recheck(seq: int) -> str | None:
+            row = self._store.one(self._store.cursor(c), "event", {"seq": seq})
             try:
-                verifier.feed(self._store.stream(c, "verify"), digest_of, recheck, rules)
-            except self.engine.dialect.loaded_dbapi.Error:
-                if self._pg:
-                    raise
-                # SQLite's json_array() refuses a BLOB, and Python text that is not UTF-8: only tampering can
-                # have put them there. Walk the log again, hashing every event in Python.
-                verifier = chain.Verifier(t.GENESIS_HASH, against)
-                rules = RuleReplay(self.pipeline, self.machine, people)
-                with _lenient_text(c):
-                    verifier.feed(self._store.stream(c, "verify_in_python"), recheck, recheck, rules)
-            verifier.report.unchecked = rules.unchecked
-            rows = c.execute(select(*_ITEM_COLS)).all()
-        items, hashes = [], {}
-        for row in rows:
-            items.append((row[0], row[11], row[12], row[13], row[10]))
-            try:
-                hashes[row[0]] = chain.content_hash(_item(row).content())
-            except (TypeError, ValueError):
-                verifier.report.problems.append(f"item {row[0]}: a signed field holds a value no signature made")
+                return chain.event_hash(row[:-1]) if row else None
+            except (TypeError, ValueError):  # a value no signature could hold (bytes, say): tampered
+                return None
+
+        verifier, rules = fresh()
+        try:
+            verifier.feed(self._store.stream(c, "verify"), digest_of, recheck, rules)
+        except self.engine.dialect.loaded_dbapi.Error:
+            if self._pg:
+                raise
+            # SQLite's json_array() refuses a BLOB, and Python text that is not UTF-8: only tampering can
+            # have put them there. Walk the log again, hashing every event in Python.
+            verifier, rules = fresh()
+            with _lenient_text(c):
+                verifier.feed(self._store.stream(c, "verify_in_python"), recheck, recheck, rules)
+        verifier.report.unchecked = rules.unchecked
+        verifier.report.problems.extend(unsigned)
         return verifier.finish(head, items, hashes, against)
 
     # -- internals ---------------------------------------------------------------------------------------
@@ -598,8 +611,9 @@ class Workflow:
                to_state: str, actor: str, role: str | None, now: datetime, content_hash: str, *,
                comment: str | None = None, reason: str | None = None, ground: str | None = None,
                decision: str | None = None, recorded_by: str | None = None,
-               paper_sha256: str | None = None) -> Signature:
-        """The next event after `head` (read under lock), hashed and complete before anything is written."""
+               paper_sha256: str | None = None) -> tuple[Signature, tuple[Any, ...]]:
+        """The next event after `head` (read under lock), hashed and complete before anything is written;
+        with its row as the `append` statement stores it."""
         prev_seq, prev_hash = head
         at = now.astimezone(UTC)
         values = (prev_seq + 1, item_id, round, action, from_state, to_state, actor, role, recorded_by, paper_sha256,
@@ -609,29 +623,23 @@ class Workflow:
             digest = chain.event_hash(values)
         except UnicodeEncodeError:
             raise InvalidInput("text with characters that cannot be stored (lone surrogates)") from None
-        return Signature(*values[:10], at, *values[11:], digest)
+        return Signature(*values[:10], at, *values[11:], digest), (*values, digest)
 
-    def _append(self, send: Callable[[str, dict[str, Any]], Any], sig: Signature) -> Any:
+    def _append(self, sig: Signature, row: tuple[Any, ...]) -> list[tuple[str, Any]]:
         """Write the event and move the chain head. The head update's `rowcount` must be 1 once sent:
         otherwise another signature took that place."""
-        row = {f: getattr(sig, f) for f in chain.FIELDS}
-        row["at"] = stamp(sig.at)
-        send("append", {**row, "hash": sig.hash})
-        return send("advance_head", {"seq": sig.seq, "hash": sig.hash, "prev": sig.seq - 1})
+        return [("append", row), ("advance_head", {"seq": sig.seq, "hash": sig.hash, "prev": sig.seq - 1})]
 
     def _today(self, now: datetime) -> date:
         return self.config.office.date_of(now)
 
     def _deadlines(self, cur: Any, ops: list[Op], seq: int, now: datetime) -> None:
-        with self._store.batch(cur) as send:
-            for name, params in statements(ops, self.timeline, self.rules.published, seq, now):
-                send(name, params)
+        self._store.send(cur, statements(ops, self.timeline, self.rules.published, seq, now))
 
     def _append_now(self, cur: Any, *args: Any, **kw: Any) -> Signature:
         """An event at the current head, for the writes that are not on the hot path."""
-        sig = self._event(self._chain_head(cur), *args, **kw)
-        with self._store.batch(cur) as send:
-            moved = self._append(send, sig)
+        sig, row = self._event(self._chain_head(cur), *args, **kw)
+        _, moved = self._store.send(cur, self._append(sig, row))
         if moved.rowcount != 1:
             raise ItemChanged("another signature was appended at the same moment; try again")
         return sig

@@ -43,10 +43,12 @@ def sha256_hex(text: str) -> str:
     return _sha256(text.encode()).hexdigest()
 
 
+_encode_sorted = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+
 def content_hash(content: dict[str, Any]) -> str:
     """SHA-256 of an item's content, as signed by every signature on it."""
-    data = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return _sha256(data.encode()).hexdigest()
+    return _sha256(_encode_sorted(content).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -241,9 +241,10 @@ SQL = {
 
 
 def statements(ops: list[Op], timeline: Timeline, published: str, seq: int | None,
-               now: datetime) -> list[tuple[str, dict[str, Any]]]:
-    """The SQL (names in `SQL`, with parameters) that carries out `ops` for the event `seq`."""
-    at = stamp(now)
+               now: datetime | str) -> list[tuple[str, dict[str, Any]]]:
+    """The SQL (names in `SQL`, with parameters) that carries out `ops` for the event `seq`, at `now`
+    (or its `stamp`, if the caller has it already)."""
+    at = now if isinstance(now, str) else stamp(now)
     out: list[tuple[str, dict[str, Any]]] = []
     for op in ops:
         if isinstance(op, Retitle):

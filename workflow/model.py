@@ -48,13 +48,20 @@ class Item:
 
     def content(self) -> dict[str, object]:
         """The fields every signature signs (through their hash)."""
-        content: dict[str, object] = {
-            "title": self.title, "body": self.body, "unit": self.unit, "category": self.category,
-            "timing": self.timing, "kind": self.kind, "interprets": self.interprets, "tags": list(self.tags),
-            "formed_on": self.formed_on.isoformat() if self.formed_on else None}
-        if self.schedule is not None:  # only when set: the hashes signed before schedules existed stay valid
-            content["schedule"], content["period"] = self.schedule, self.period
-        return content
+        return signed_content(self.title, self.body, self.unit, self.category, self.timing, self.kind,
+                              self.interprets, list(self.tags), self.formed_on, self.schedule, self.period)
+
+
+def signed_content(title: str, body: str, unit: str, category: str, timing: str, kind: str, interprets: str | None,
+                   tags: list[str], formed_on: date | None, schedule: str | None,
+                   period: str | None) -> dict[str, object]:
+    """An item's signed fields; `verify` builds them straight from table rows, for every item."""
+    content: dict[str, object] = {
+        "title": title, "body": body, "unit": unit, "category": category, "timing": timing, "kind": kind,
+        "interprets": interprets, "tags": tags, "formed_on": formed_on.isoformat() if formed_on else None}
+    if schedule is not None:  # only when set: the hashes signed before schedules existed stay valid
+        content["schedule"], content["period"] = schedule, period
+    return content
 
 
 @dataclass(frozen=True)

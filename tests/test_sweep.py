@@ -1,0 +1,203 @@
+"""The bulk sweep behind `verify` never changes its answer: it vouches for a sound log, and declines
+(handing over to the event-by-event walk, which names the problem) whenever the walk would find one."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+from tests.conftest import seed
+from tests.tampering import COLS, Raw, Setup, build, copy_sqlite
+from workflow import Digest, Workflow, chain, sweep
+from workflow.db import durable
+from workflow.schema import GENESIS_HASH
+
+
+def walked(wf: Workflow, against: Digest | None = None) -> chain.Report:
+    """The walk's own answer: the sweep told to decline."""
+    with mock.patch.object(sweep.Sweep, "run", return_value=None):
+        return wf.verify(against)
+
+
+@contextmanager
+def sweep_only() -> Iterator[None]:
+    """verify() must answer from the sweep alone."""
+    with mock.patch.object(Workflow, "_walk", side_effect=AssertionError("the sweep declined")):
+        yield
+
+
+def test_the_sweep_vouches_for_a_sound_log(built: Setup) -> None:
+    kept = Digest(7, built.raw.event(7)["hash"])
+    with sweep_only():
+        report = built.wf.verify()
+        assert built.wf.verify(kept).ok
+        assert built.wf.verify(built.wf.digest()).ok
+        assert built.wf.verify(Digest(0, GENESIS_HASH)).ok
+    assert not built.wf.verify(Digest(7, "0" * 64)).ok  # a digest that differs: the walk says where
+    assert report.ok and (report.events, report.items, report.unchecked) == (20, 4, 0)
+    assert report == walked(built.wf)
+
+
+def test_the_sweep_vouches_across_many_chunks(built: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sweep, "CHUNK", 3)  # 20 events: seven chunks, the last one short
+    with sweep_only():
+        assert built.wf.verify().ok
+        assert built.wf.verify(Digest(10, built.raw.event(10)["hash"])).ok
+
+
+def test_an_in_memory_database_is_swept_on_its_own_connection() -> None:
+    with seed(Workflow("sqlite://")) as wf:
+        build(wf)
+        with sweep_only():
+            report = wf.verify()
+    assert report.ok and report.events == 20
+
+
+def test_a_host_engine_that_shares_one_connection_is_swept_on_it(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url, poolclass=StaticPool)
+    durable(engine)
+    with seed(Workflow(engine=engine)) as wf:
+        build(wf)
+        with sweep_only():
+            assert wf.verify().ok
+    engine.dispose()
+
+
+def test_an_empty_log_is_vouched_for(sqlite_url: str) -> None:
+    with seed(Workflow(sqlite_url)) as wf, sweep_only():
+        assert wf.verify().ok
+
+
+@pytest.mark.parametrize("reason", ["", " ", "\u3000", "\t\n"])
+def test_a_blank_reason_where_one_is_needed_is_left_to_the_walk(tampered: Setup, reason: str) -> None:
+    """Blank as `advance` means it (str.strip), full-width spaces included; forged and rehashed."""
+    seq = tampered.seqs["C", "withhold"]
+    tampered.raw.set_event(seq, reason=reason)
+    tampered.raw.rewrite_from(seq)
+    report = tampered.wf.verify()
+    assert report.first_problem is not None and "needs a reason" in report.first_problem
+    assert report == walked(tampered.wf)
+
+
+def test_a_separator_inside_a_value_is_left_to_the_walk(tampered: Setup) -> None:
+    for value in ("a,b", "a\nb"):
+        tampered.raw.set_event(5, comment=value)
+        tampered.raw.rewrite_from(5)
+        assert tampered.wf.verify() == walked(tampered.wf)
+
+
+def test_a_step_that_does_not_start_where_the_item_was_is_left_to_the_walk(tampered: Setup) -> None:
+    """D's return, forged as if from the leader's check: a step the rules allow, from the wrong state."""
+    seq = tampered.seqs["D", "return"]
+    tampered.raw.set_event(seq, from_state="leader_check", actor="lead", role="leader")
+    tampered.raw.rewrite_from(seq)
+    report = tampered.wf.verify()
+    assert report.first_problem == f"event {seq}: item D moves from leader_check but was in confidentiality_review"
+    assert report == walked(tampered.wf)
+
+
+def test_signatures_of_another_pipeline_version_are_counted_alike(tampered: Setup) -> None:
+    tampered.raw.set_event(9, pipeline_version="0.9")
+    tampered.raw.rewrite_from(9)
+    with sweep_only():
+        report = tampered.wf.verify()
+    assert report.ok and report.unchecked == 1
+    assert report == walked(tampered.wf)
+
+
+# -- the property: whatever is tampered with, the sweep gives the walk's answer ---------------------------
+
+NAMES = ["multi", "nobody", "drafter2", "clerk", "proof", "sec", "lead", "head", "draft", "retracted",
+         "confidentiality_review", "leader_check", "head_approval", "published", "withheld", "create", "edit",
+         "submit", "proofread", "clear", "check", "publish", "approve", "return", "withhold", "retract", "drafter",
+         "leader", "publisher", "proofreader", "confidentiality_reviewer", "full", "partial", "art16", "result"]
+VALUES = st.one_of(
+    st.sampled_from([None, "", " ", "\u3000", *NAMES, "A", "B", "a,b", "x\ny", "2026-10-08", "20261008", "[]",
+                     '["result"]', "1", "2"]),
+    st.integers(-1, 25),
+    st.text(max_size=4))
+# Mostly what the rules and the replay read, forged with the chain rewritten after it: only they can tell.
+RULED = ["action", "from_state", "to_state", "actor", "role", "round", "reason", "ground", "decision",
+         "pipeline_version", "item_id", "content_hash"]
+EVENT_COLUMNS = RULED * 3 + [c for c in COLS if c != "hash"]
+ITEM_COLUMNS = ["state", "round", "version", "drafter", "title", "body", "tags", "formed_on", "unit_id",
+                "schedule", "period"]
+
+
+@st.composite
+def tamperings(draw: st.DrawFn) -> list[tuple[str, Any]]:
+    steps = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["event", "event", "event", "item", "delete", "head"]))
+        if kind == "event":
+            steps.append(("event", (draw(st.integers(1, 20)), draw(st.sampled_from(EVENT_COLUMNS)), draw(VALUES),
+                                    draw(st.sampled_from(["as is", "rehash", "rewrite", "rewrite", "rewrite"])))))
+        elif kind == "item":
+            steps.append(("item", (draw(st.sampled_from("ABCD")), draw(st.sampled_from(ITEM_COLUMNS)), draw(VALUES))))
+        elif kind == "delete":
+            steps.append(("delete", (draw(st.integers(1, 20)), draw(st.booleans()))))
+        else:
+            steps.append(("head", (draw(st.integers(0, 21)),)))
+    return steps
+
+
+def apply(raw: Raw, kind: str, args: Any) -> None:
+    last = raw.tail()[0]
+    if kind == "event":
+        seq, column, value, then = args
+        if seq > last:
+            return
+        if column == "seq":  # renumbered: moved elsewhere in the log, or onto another event's place
+            raw.run("UPDATE zwgk_event SET seq = :to WHERE seq = :seq", to=value, seq=seq)
+            return
+        raw.set_event(seq, **{column: value})
+        if then == "rehash":
+            raw.rehash(seq)
+        elif then == "rewrite":
+            raw.rewrite_from(seq)
+    elif kind == "item":
+        raw.set_item(args[0], **{args[1]: args[2]})
+    elif kind == "delete":
+        seq, rewrite = args
+        raw.delete_events("seq = :seq", seq=seq)
+        if rewrite and seq < last:
+            raw.rewrite_from(seq + 1)
+    else:
+        seq = min(args[0], last)
+        raw.set_head(seq, raw.event(seq)["hash"] if seq else GENESIS_HASH)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=tamperings(), digest_at=st.integers(0, 20))
+def test_whatever_is_tampered_with_the_sweep_gives_the_walks_answer(
+        lite_template: tuple[Path, dict[tuple[str, str], int]], steps: list[tuple[str, Any]], digest_at: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "zwgk.db"
+        copy_sqlite(lite_template[0], path)
+        url = f"sqlite:///{path}"
+        raw = Raw(url)
+        wf = Workflow(url)
+        try:
+            kept = Digest(digest_at, raw.event(digest_at)["hash"]) if digest_at else None
+            raw.drop_guards()
+            for kind, args in steps:
+                try:
+                    apply(raw, kind, args)
+                except (sqlite3.IntegrityError, AssertionError):  # NOT NULL, or an event already deleted
+                    assume(False)
+            for against in (None, kept):
+                assert wf.verify(against) == walked(wf, against), steps
+        finally:
+            raw.close()
+            wf.close()
