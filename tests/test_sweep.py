@@ -79,6 +79,10 @@ def test_an_empty_log_is_vouched_for(sqlite_url: str) -> None:
         assert wf.verify().ok
 
 
+def test_blank_is_what_str_strip_takes_away() -> None:
+    assert set(sweep.BLANK) == {c for c in map(chr, range(0x110000)) if c.isspace()}
+
+
 @pytest.mark.parametrize("reason", ["", " ", "\u3000", "\t\n"])
 def test_a_blank_reason_where_one_is_needed_is_left_to_the_walk(tampered: Setup, reason: str) -> None:
     """Blank as `advance` means it (str.strip), full-width spaces included; forged and rehashed."""

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 import structlog
@@ -497,9 +498,9 @@ class Workflow:
             except SchemaMissing:
                 head = None
             people = set(c.execute(select(t.person.c.id)).scalars())
-            items, hashes, unsigned = sweep.item_hashes(c.exec_driver_sql(sweep.ITEMS).all())
-            if head is not None and not unsigned:
-                log = sweep.Log(head, c.execute(select(func.max(t.event.c.seq))).scalar() or 0, items, hashes)
+            items = cache(lambda: sweep.item_hashes(c.exec_driver_sql(sweep.ITEMS).all()))
+            if head is not None:
+                log = sweep.Log(head, c.execute(select(func.max(t.event.c.seq))).scalar() or 0, items)
                 try:
                     report = sweep.Sweep(self.engine, self.pipeline, self.machine, people,
                                          t.GENESIS_HASH).run(c, log, against)
@@ -507,10 +508,10 @@ class Workflow:
                     report = None
                 if report is not None:
                     return report
-            return self._walk(c, head, people, items, hashes, unsigned, against)
+            return self._walk(c, head, people, items(), against)
 
-    def _walk(self, c: Connection, head: tuple[int, str] | None, people: set[str], items: list[tuple[Any, ...]],
-              hashes: dict[str, str], unsigned: list[str], against: chain.Digest | None) -> chain.Report:
+    def _walk(self, c: Connection, head: tuple[int, str] | None, people: set[str], items: sweep.Items,
+              against: chain.Digest | None) -> chain.Report:
         """Every event in order, with `chain.Verifier`: slower than the sweep, and names the first bad event."""
         def fresh() -> tuple[chain.Verifier, RuleReplay]:
             verifier = chain.Verifier(t.GENESIS_HASH, against)
@@ -539,8 +540,8 @@ class Workflow:
             with _lenient_text(c):
                 verifier.feed(self._store.stream(c, "verify_in_python"), recheck, recheck, rules)
         verifier.report.unchecked = rules.unchecked
-        verifier.report.problems.extend(unsigned)
-        return verifier.finish(head, items, hashes, against)
+        verifier.report.problems.extend(items.problems)
+        return verifier.finish(head, items.rows, items.content_hashes, against)
 
     # -- internals ---------------------------------------------------------------------------------------
 

@@ -13,10 +13,11 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -30,9 +31,11 @@ from workflow.replay import RuleReplay
 from workflow.schema import ITEM_FIELDS
 
 CHUNK = 5000
-_AHEAD = 3  # chunks fetched ahead of the one being checked
-# What str.strip() takes away, so that a reason the database calls blank is one `advance` calls blank.
-_BLANK = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+_AHEAD = 4  # chunks fetched ahead of the one being checked
+# What str.strip() takes away (every c with c.isspace()), so that a reason the database calls blank is one
+# `advance` calls blank.
+BLANK = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+         "\u200a\u2028\u2029\u202f\u205f\u3000")
 # What the rules depend on in one event. A reason counts only as absent, blank or given.
 _STEP = ("action", "from_state", "to_state", "actor", "role", "round", "decision", "ground",
          "CASE WHEN reason IS NULL THEN NULL WHEN {trim}(reason, :blank) = '' THEN 0 ELSE 1 END",
@@ -60,30 +63,35 @@ def _chunk_sql(dialect: str) -> str:
 ITEMS = f"SELECT {', '.join(ITEM_FIELDS)} FROM zwgk_item"  # noqa: S608 - fixed column names
 
 
-def item_hashes(rows: Sequence[Sequence[Any]]) -> tuple[list[tuple[Any, ...]], dict[str, str], list[str]]:
-    """From `ITEMS` rows: (id, state, round, version, drafter) of each item, the hash of each one's content
-    now, and a problem for each item whose signed fields hold what no signature made."""
-    items, hashes, problems = [], {}, []
+@dataclass
+class Items:
+    rows: list[tuple[Any, ...]]  # (id, state, round, version, drafter)
+    content_hashes: dict[str, str]  # item id -> hash of its current content
+    problems: list[str]  # items whose signed fields hold what no signature made
+
+
+def item_hashes(rows: Sequence[Sequence[Any]]) -> Items:
+    """The items of `ITEMS` rows, each with the hash of its content now."""
+    items = Items([], {}, [])
     for (id, title, body, unit, category, timing, kind, interprets, tags, formed_on, drafter, state, rnd, version,
          _created, _updated, schedule, period) in rows:
-        items.append((id, state, rnd, version, drafter))
+        items.rows.append((id, state, rnd, version, drafter))
         try:
-            hashes[id] = chain.content_hash(signed_content(
+            items.content_hashes[id] = chain.content_hash(signed_content(
                 title, body, unit, category, timing, kind, interprets, list(json.loads(tags)),
                 date.fromisoformat(formed_on) if formed_on else None, schedule, period))
         except (TypeError, ValueError):
-            problems.append(f"item {id}: a signed field holds a value no signature made")
-    return items, hashes, problems
+            items.problems.append(f"item {id}: a signed field holds a value no signature made")
+    return items
 
 
 @dataclass
 class Log:
-    """What a sweep needs to know before it starts, read in `verify`'s own snapshot."""
+    """What a sweep needs to know, read in `verify`'s own snapshot."""
 
     head: tuple[int, str]  # the chain head row
     last_seq: int  # the highest seq in the event table
-    items: Sequence[Sequence[Any]]  # (id, state, round, version, drafter)
-    content_hashes: dict[str, str]  # item id -> hash of its current content
+    items: Callable[[], Items]  # asked for once the first chunks are on their way
 
 
 class Sweep:
@@ -106,17 +114,21 @@ class Sweep:
         prev, at_digest = self.genesis, self.genesis if against is not None and against.seq == 0 else None
         ranges = [(lo, min(lo + CHUNK - 1, last_seq)) for lo in range(1, last_seq + 1, CHUNK)]
         with self._fetcher(conn) as fetch:
-            for (lo, hi), row in zip(ranges, fetch(ranges), strict=True):
+            rows = fetch(ranges)
+            items = log.items()
+            if items.problems:
+                return None
+            for (lo, hi), row in zip(ranges, rows, strict=True):
                 lists = self._lists(row, lo, hi)
                 if lists is None:
                     return None
-                hashes, prevs, content, items, steps = lists
+                hashes, prevs, content, owners, steps = lists
                 if prevs[0] != prev or prevs[1:] != hashes[:-1]:
                     return None
                 prev = hashes[-1]
                 if against is not None and lo <= against.seq <= hi:
                     at_digest = hashes[against.seq - lo]
-                for item, step, content_hash in zip(items, steps, content, strict=True):
+                for item, step, content_hash in zip(owners, steps, content, strict=True):
                     trace = traces.get(item)
                     if trace is None:
                         traces[item] = [step]
@@ -125,10 +137,10 @@ class Sweep:
                     signed[item] = content_hash
         if prev != last_hash or (against is not None and at_digest != against.hash):
             return None
-        report = chain.Report(events=last_seq, items=len(log.items))
+        report = chain.Report(events=last_seq, items=len(items.rows))
         replayed: dict[tuple[str, ...], tuple[str, int, int, str, int] | None] = {}
-        for item_id, state, rnd, version, drafter in log.items:
-            if item_id not in traces or signed[item_id] != log.content_hashes.get(item_id):
+        for item_id, state, rnd, version, drafter in items.rows:
+            if item_id not in traces or signed[item_id] != items.content_hashes.get(item_id):
                 return None
             key = tuple(traces.pop(item_id))
             if key not in replayed:
@@ -190,13 +202,19 @@ class Sweep:
             return self._fetch(own, lo, hi)
 
         def chunks(ranges: list[tuple[int, int]]) -> Iterator[Any]:
-            ahead: deque[Future[Any]] = deque()
-            for lo, hi in ranges:
-                ahead.append(pool.submit(fetch, lo, hi))
-                if len(ahead) > _AHEAD:  # a bounded queue: memory stays a few chunks whatever the log's size
-                    yield ahead.popleft().result()
-            while ahead:
-                yield ahead.popleft().result()
+            """The first chunks are asked for at once (the caller has work of its own meanwhile); after that
+            a few ahead of the one being checked, so memory stays a few chunks whatever the log's size."""
+            waiting = iter(ranges)
+            ahead = deque(pool.submit(fetch, lo, hi) for lo, hi in islice(waiting, _AHEAD))
+
+            def results() -> Iterator[Any]:
+                while ahead:
+                    row = ahead.popleft().result()
+                    if (following := next(waiting, None)) is not None:
+                        ahead.append(pool.submit(fetch, *following))
+                    yield row
+
+            return results()
 
         pool = ThreadPoolExecutor(2, thread_name_prefix="zwgk-verify")
         try:
@@ -207,4 +225,4 @@ class Sweep:
                 own.close()
 
     def _fetch(self, conn: Connection, lo: int, hi: int) -> Any:
-        return conn.exec_driver_sql(self.sql, {"lo": lo, "hi": hi, "blank": _BLANK}).one()
+        return conn.exec_driver_sql(self.sql, {"lo": lo, "hi": hi, "blank": BLANK}).one()
