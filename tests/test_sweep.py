@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
-from tests.conftest import seed
+from tests.conftest import new_info, publish, seed
 from tests.tampering import COLS, Raw, Setup, build, copy_sqlite
 from workflow import Digest, Workflow, chain, sweep
 from workflow.db import durable
@@ -54,6 +55,37 @@ def test_the_sweep_vouches_across_many_chunks(built: Setup, monkeypatch: pytest.
     with sweep_only():
         assert built.wf.verify().ok
         assert built.wf.verify(Digest(10, built.raw.event(10)["hash"])).ok
+
+
+def test_signatures_made_while_the_sweep_runs_do_not_disturb_it(wf: Workflow,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The office goes on signing (another connection) while verify runs: each verify sees its own snapshot's
+    log, whole, even though the sweep reads its chunks on connections of its own, later."""
+    monkeypatch.setattr(sweep, "CHUNK", 4)
+    for _ in range(3):
+        publish(wf, new_info(wf))
+    stop = threading.Event()
+    signed = []
+
+    def office() -> None:
+        while not stop.is_set():
+            item = new_info(wf)
+            publish(wf, item)
+            signed.append(item)
+
+    worker = threading.Thread(target=office)
+    worker.start()
+    try:
+        reports = []
+        with sweep_only():
+            while len(reports) < 5 or len(signed) < 3:
+                reports.append(wf.verify())
+    finally:
+        stop.set()
+        worker.join()
+    assert all(r.ok for r in reports), [r.problems for r in reports]
+    assert reports[-1].events > reports[0].events  # the log grew under the sweeps
+    assert wf.verify().ok
 
 
 def test_an_in_memory_database_is_swept_on_its_own_connection() -> None:
