@@ -367,7 +367,7 @@ class Workflow:
                                    recorded_by=recorded_by if recorded_by != who.id else None)
             ops = self.rules.on_step(_facts_of(item_id, known), state, to_state, self._today(now), role=step.role,
                                      signer=who.id, round=new_round)
-            at = row[10] if now.tzinfo is not None else stamp(now)  # stamp refuses a clock without a time zone
+            at = row[10]  # the event's stored time, for the item and the deadlines too
             moved, _, head_moved, *_ = self._store.send(cur, [  # nothing is sent before the event is complete
                 ("move", {"state": to_state, "round": new_round, "at": at, "id": item_id, "version": version}),
                 *self._append(sig, row), *statements(ops, self.timeline, self.rules.published, sig.seq, at)])
@@ -504,7 +504,8 @@ class Workflow:
                 try:
                     report = sweep.Sweep(self.engine, self.pipeline, self.machine, people,
                                          t.GENESIS_HASH).run(c, log, against)
-                except (SQLAlchemyError, UnicodeError, ValueError, TypeError):  # what only tampering causes
+                except (SQLAlchemyError, UnicodeError, ValueError, TypeError) as e:  # what only tampering causes
+                    self._log.debug("verify: the sweep gave up, walking the log", error=type(e).__name__)
                     report = None
                 if report is not None:
                     return report
@@ -616,15 +617,15 @@ class Workflow:
         """The next event after `head` (read under lock), hashed and complete before anything is written;
         with its row as the `append` statement stores it."""
         prev_seq, prev_hash = head
-        at = now.astimezone(UTC)
+        stored = stamp(now)  # first: it refuses a clock without a time zone
         values = (prev_seq + 1, item_id, round, action, from_state, to_state, actor, role, recorded_by, paper_sha256,
-                  stamp(at), comment, reason, ground, decision, self.pipeline.name, self.pipeline.full_version,
+                  stored, comment, reason, ground, decision, self.pipeline.name, self.pipeline.full_version,
                   content_hash, prev_hash)
         try:
             digest = chain.event_hash(values)
         except UnicodeEncodeError:
             raise InvalidInput("text with characters that cannot be stored (lone surrogates)") from None
-        return Signature(*values[:10], at, *values[11:], digest), (*values, digest)
+        return Signature(*values[:10], now.astimezone(UTC), *values[11:], digest), (*values, digest)
 
     def _append(self, sig: Signature, row: tuple[Any, ...]) -> list[tuple[str, Any]]:
         """Write the event and move the chain head. The head update's `rowcount` must be 1 once sent:
