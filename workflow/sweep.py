@@ -31,7 +31,7 @@ from workflow.replay import RuleReplay
 from workflow.schema import ITEM_FIELDS
 
 CHUNK = 5000
-_AHEAD = 4  # chunks fetched ahead of the one being checked
+_AHEAD = 8  # chunks fetched ahead of the one being checked (each a few MB): they keep both cores busy
 # What str.strip() takes away (every c with c.isspace()), so that a reason the database calls blank is one
 # `advance` calls blank.
 BLANK = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
