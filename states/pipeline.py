@@ -61,15 +61,38 @@ class Pipeline:
     grounds: dict[str, str] = field(default_factory=dict)
 
     @cached_property
+    def definition(self) -> str:
+        """The whole pipeline as canonical JSON: what the fingerprint hashes, and what the database stores."""
+        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the definition, so an edited pipeline is visible even if its version is not bumped."""
-        data = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(data.encode()).hexdigest()
+        return hashlib.sha256(self.definition.encode()).hexdigest()
 
     @cached_property
     def full_version(self) -> str:
         """The version recorded on every signature: declared version plus the definition's fingerprint."""
         return f"{self.version}+{self.fingerprint[:12]}"
+
+    @classmethod
+    def from_definition(cls, text: str, full_version: str) -> Pipeline | None:
+        """The pipeline stored as `text` under `full_version`, or None if it is not the one that version names.
+
+        The stored text may have been altered behind the engine's back, but the version, with the
+        fingerprint, is inside every hashed signature: a definition that hashes to it is the one signed with.
+        """
+        try:
+            d = json.loads(text)
+            pipeline = cls(
+                name=d["name"], version=d["version"], initial=d["initial"],
+                states=tuple(State(**s) for s in d["states"]), roles=tuple(Role(**r) for r in d["roles"]),
+                actions=tuple(Action(**_tuples(a)) for a in d["actions"]),
+                separation=tuple(tuple(group) for group in d["separation"]), grounds=dict(d["grounds"]))
+            matches = pipeline.full_version == full_version
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):  # text no pipeline wrote
+            return None
+        return pipeline if matches else None
 
     def state(self, state_id: str) -> State:
         for s in self.states:
@@ -119,6 +142,11 @@ class Pipeline:
             if action_id in group:
                 out.update(a for a in group if a != action_id)
         return out
+
+
+def _tuples(entry: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object's lists as the tuples a frozen dataclass holds."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()}
 
 
 def default_pipeline() -> Pipeline:

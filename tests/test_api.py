@@ -40,7 +40,7 @@ from workflow import (
 GENESIS = "0" * 64
 BEIJING = timezone(timedelta(hours=8))
 ZWGK_TABLES = {"zwgk_alembic_version", "zwgk_chain", "zwgk_event", "zwgk_item", "zwgk_person", "zwgk_person_role",
-               "zwgk_unit", "zwgk_deadline", "zwgk_notification", "zwgk_daemon", "zwgk_lease"}
+               "zwgk_unit", "zwgk_deadline", "zwgk_notification", "zwgk_daemon", "zwgk_lease", "zwgk_pipeline"}
 
 # The default signer of each forward step, and what it must say.
 DEFAULT: dict[str, tuple[str, dict[str, Any]]] = {
@@ -865,7 +865,7 @@ def test_our_tables_are_prefixed_and_init_is_idempotent(host: Host) -> None:
     assert tables - {"host_note"} == ZWGK_TABLES
     assert "alembic_version" not in tables
     with host.engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM zwgk_alembic_version")).scalars().all() == ["0002"]
+        assert c.execute(text("SELECT version_num FROM zwgk_alembic_version")).scalars().all() == ["0003"]
     item_id = new_info(wf)
     sig = wf.advance(item_id, "submit", actor="clerk")
     before = world(wf)
@@ -875,7 +875,7 @@ def test_our_tables_are_prefixed_and_init_is_idempotent(host: Host) -> None:
     assert set(inspect(host.engine).get_table_names()) == tables
     assert world(wf) == before
     with host.engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM zwgk_alembic_version")).scalars().all() == ["0002"]
+        assert c.execute(text("SELECT version_num FROM zwgk_alembic_version")).scalars().all() == ["0003"]
     assert_chain_ok(wf, sig)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import cache
@@ -74,6 +74,9 @@ class Workflow:
         self.rules = Rules(self.config, self.pipeline)
         self.timeline = Timeline(self.config)
         self._subscriptions = Subscriptions(self.engine)
+        # Every signature also stores our pipeline's definition, until one of them is known committed.
+        self._pipeline_stored = False
+        self._subscriptions.add(self._pipeline_committed)
         self._pg = self.engine.dialect.name == "postgresql"
         self._plain_sqlite = self.engine.dialect.name == "sqlite" and not db.is_durable(self.engine)
         self._store = Store(self.engine.dialect.name)
@@ -86,10 +89,12 @@ class Workflow:
     # -- plumbing ---------------------------------------------------------------------------------------
 
     def init(self) -> None:
-        """Create or upgrade the schema (idempotent)."""
+        """Create or upgrade the schema (idempotent), and store our pipeline's definition."""
         with self.engine.connect() as conn:
             db.upgrade(conn)
+            self._store.send(self._store.cursor(conn), [self._pipeline_row(stamp(self.clock()))])
             conn.commit()
+        self._pipeline_committed()
 
     def close(self) -> None:
         """Close our connection pool; a host's engine is left alone."""
@@ -166,6 +171,16 @@ class Workflow:
         rolled back (with the transaction or a savepoint). A callback that raises is logged and ignored.
         """
         return self._subscriptions.add(callback)
+
+    def _pipeline_committed(self, _sig: Signature | None = None) -> None:
+        """Our definition is in the database for good: it went with this committed signature (or with init)."""
+        self._pipeline_stored = True
+        with suppress(ValueError):  # already removed, by another thread
+            self._subscriptions.callbacks.remove(self._pipeline_committed)
+
+    def _pipeline_row(self, at: str) -> tuple[str, dict[str, str]]:
+        p = self.pipeline
+        return "store_pipeline", {"name": p.name, "version": p.full_version, "definition": p.definition, "at": at}
 
     def _announce(self, host: HostConnection | None, sig: Signature) -> None:
         self._log.info("signed", item=sig.item_id, action=sig.action, actor=sig.actor, seq=sig.seq, state=sig.to_state)
@@ -498,27 +513,39 @@ class Workflow:
             except SchemaMissing:
                 head = None
             people = set(c.execute(select(t.person.c.id)).scalars())
+            machines = self._machines(c)
             items = cache(lambda: sweep.item_hashes(c.exec_driver_sql(sweep.ITEMS).all()))
             if head is not None:
                 log = sweep.Log(head, c.execute(select(func.max(t.event.c.seq))).scalar() or 0, items)
                 try:
-                    report = sweep.Sweep(self.engine, self.pipeline, self.machine, people,
-                                         t.GENESIS_HASH).run(c, log, against)
+                    report = sweep.Sweep(self.engine, machines, people, t.GENESIS_HASH).run(c, log, against)
                 except (SQLAlchemyError, UnicodeError, ValueError, TypeError) as e:  # what only tampering causes
                     self._log.debug("verify: the sweep gave up, walking the log", error=type(e).__name__)
                     report = None
                 if report is not None:
                     return report
-            return self._walk(c, head, people, items(), against)
+            return self._walk(c, head, people, machines, items(), against)
 
-    def _walk(self, c: Connection, head: tuple[int, str] | None, people: set[str], items: sweep.Items,
+    def _machines(self, c: Connection) -> dict[str, PipelineMachine]:
+        """The rules of each pipeline version by the version string its signatures record: ours, and each
+        stored definition that is the one its version names (an altered one is left out: unchecked)."""
+        machines = {self.pipeline.full_version: self.machine}
+        with _lenient_text(c):  # a definition altered into bytes that are not UTF-8 must not stop verify
+            rows = c.execute(select(t.pipeline.c.version, t.pipeline.c.definition)).all()
+        for version, definition in rows:
+            if version not in machines and (p := Pipeline.from_definition(definition, version)) is not None:
+                machines[version] = PipelineMachine(p)
+        return machines
+
+    def _walk(self, c: Connection, head: tuple[int, str] | None, people: set[str],
+              machines: dict[str, PipelineMachine], items: sweep.Items,
               against: chain.Digest | None) -> chain.Report:
         """Every event in order, with `chain.Verifier`: slower than the sweep, and names the first bad event."""
         def fresh() -> tuple[chain.Verifier, RuleReplay]:
             verifier = chain.Verifier(t.GENESIS_HASH, against)
             if head is None:
                 verifier.report.problems.append("the chain head row is gone (zwgk_chain was altered)")
-            return verifier, RuleReplay(self.pipeline, self.machine, people)
+            return verifier, RuleReplay(machines, people)
 
         digest_of = (lambda h: h) if self._pg else _sha256_or_none
 
@@ -629,8 +656,12 @@ class Workflow:
 
     def _append(self, sig: Signature, row: tuple[Any, ...]) -> list[tuple[str, Any]]:
         """Write the event and move the chain head. The head update's `rowcount` must be 1 once sent:
-        otherwise another signature took that place."""
-        return [("append", row), ("advance_head", {"seq": sig.seq, "hash": sig.hash, "prev": sig.seq - 1})]
+        otherwise another signature took that place. Our pipeline's definition goes with it until a commit
+        has stored it (a host may roll back the first signatures), so `verify` can judge it after an edit."""
+        out = [("append", row), ("advance_head", {"seq": sig.seq, "hash": sig.hash, "prev": sig.seq - 1})]
+        if not self._pipeline_stored:
+            out.append(self._pipeline_row(row[10]))
+        return out
 
     def _today(self, now: datetime) -> date:
         return self.config.office.date_of(now)
@@ -641,7 +672,7 @@ class Workflow:
     def _append_now(self, cur: Any, *args: Any, **kw: Any) -> Signature:
         """An event at the current head, for the writes that are not on the hot path."""
         sig, row = self._event(self._chain_head(cur), *args, **kw)
-        _, moved = self._store.send(cur, self._append(sig, row))
+        _, moved, *_ = self._store.send(cur, self._append(sig, row))
         if moved.rowcount != 1:
             raise ItemChanged("another signature was appended at the same moment; try again")
         return sig

@@ -2,20 +2,20 @@
 
 A forger who writes a well-hashed `publish` behind the engine's back (no approval first, the drafter
 approving their own item, a step from the wrong state) is caught here, not only by a broken hash.
-Signatures made under another version of the pipeline are not judged by this one: `unchecked` counts them.
+Each signature is judged by the rules of the pipeline version it records: the current one, or one stored in
+`zwgk_pipeline` whose definition hashes to that version. Signatures of a version with no such definition are
+not judged: `unchecked` counts them.
 """
 
 from __future__ import annotations
 
-from states import Attempt, Pipeline, PipelineMachine, Refused
+from states import Attempt, PipelineMachine, Refused
 
 
 class RuleReplay:
-    def __init__(self, pipeline: Pipeline, machine: PipelineMachine, people: set[str]) -> None:
-        self.pipeline = pipeline
-        self.machine = machine
+    def __init__(self, machines: dict[str, PipelineMachine], people: set[str]) -> None:
+        self.machines = machines  # by the version string signatures record
         self.people = people
-        self.version = pipeline.full_version
         self.rounds: dict[str, tuple[int, dict[str, str]]] = {}  # item -> (round, {action: signer}) as advance sees
         self.unchecked = 0
 
@@ -34,12 +34,13 @@ class RuleReplay:
     def _judge(self, item: str, rnd: int, action_id: str, from_state: str | None, to_state: str, actor: str,
                role: str | None, reason: str | None, ground: str | None, decision: str | None,
                version: str) -> str | None:
-        p = self.pipeline
         if actor not in self.people:
             return f"{actor} who signed it is nobody registered"
-        if version != self.version:
+        machine = self.machines.get(version)
+        if machine is None:
             self.unchecked += 1
             return None
+        p = machine.pipeline
         if action_id in ("create", "edit"):
             if role != p.drafter_role or to_state != p.initial or (action_id == "edit") != (from_state == p.initial):
                 return f"{action_id} of item {item} is not a drafter's step in state {p.initial}"
@@ -51,9 +52,8 @@ class RuleReplay:
             return f"{action_id} leads to {action.to or action.source} and is signed as {action.role}"
         _, signed = self.rounds.get(item, (rnd, {}))
         try:
-            self.machine.check(action, Attempt(item=item, actor=actor, roles=frozenset({action.role}), round=rnd,
-                                               round_signers=signed, reason=reason, ground=ground,
-                                               decision=decision))
+            machine.check(action, Attempt(item=item, actor=actor, roles=frozenset({action.role}), round=rnd,
+                                          round_signers=signed, reason=reason, ground=ground, decision=decision))
         except Refused as refused:
             return str(refused)
         return None

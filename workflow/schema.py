@@ -102,6 +102,16 @@ event = Table(
     Index("ix_zwgk_event_item", "item_id", "seq"),
 )
 
+# Every pipeline version that signed, by the version string its signatures record; `definition` is its
+# canonical JSON (`Pipeline.definition`), so `verify` can judge old signatures by the rules they were made under.
+pipeline = Table(
+    "zwgk_pipeline", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", String(64), primary_key=True),
+    Column("definition", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
 # One row: the head of the hash chain. Appending locks it, which orders all signatures.
 chain = Table(
     "zwgk_chain", metadata,

@@ -37,6 +37,9 @@ _HEAD = "SELECT seq, hash FROM zwgk_chain WHERE id = 1"
 _APPEND = (f"INSERT INTO zwgk_event ({', '.join(chain.FIELDS)}, hash) "  # noqa: S608 - fixed column names
            f"VALUES ({', '.join(['{mark}'] * (len(chain.FIELDS) + 1))})")
 _ADVANCE_HEAD = "UPDATE zwgk_chain SET seq = :seq, hash = :hash WHERE id = 1 AND seq = :prev"
+# Another process may be storing the same definition at the same moment: the second one adds nothing.
+_STORE_PIPELINE = ("INSERT INTO zwgk_pipeline (name, version, definition, created_at) "
+                   "VALUES (:name, :version, :definition, :at) ON CONFLICT DO NOTHING")
 
 _VERIFY = ("SELECT seq, item_id, round, from_state, to_state, content_hash, prev_hash, hash, actor, action, role, "
            "reason, ground, decision, pipeline_version, {canonical} "
@@ -59,7 +62,7 @@ class Store:
             ("advance", _ADVANCE + lock),
             ("move", _MOVE), ("head", _HEAD), ("head_locked", _HEAD + lock),
             ("append", _APPEND.format(mark="%s" if self.pg else "?")),
-            ("advance_head", _ADVANCE_HEAD), ("event", _EVENT),
+            ("advance_head", _ADVANCE_HEAD), ("store_pipeline", _STORE_PIPELINE), ("event", _EVENT),
             ("verify", _VERIFY.format(canonical=chain.canonical_sql(dialect))),
             ("verify_in_python", _VERIFY.format(canonical="seq")), *deadlines.SQL.items())}
 
