@@ -337,10 +337,13 @@ class Cli:
             r = wf.verify(against)
         if self.args.json:
             self.out(output.to_json({"ok": r.ok, "events": r.events, "items": r.items, "problems": r.problems,
-                                     "unchecked": r.unchecked}))
+                                     "unchecked": r.unchecked, "versions": r.versions}))
         elif r.ok:
-            other = f"; {r.unchecked} signed under another pipeline version, not replayed" if r.unchecked else ""
+            other = (f"; {r.unchecked} signed under a pipeline version with no stored definition, not judged"
+                     if r.unchecked else "")
             self.out(f"ok: {r.events} events, {r.items} items; chain, states and rules agree{other}")
+            if r.versions:  # a version nobody here recognises is worth a look
+                self.out("signed under pipeline " + ", ".join(f"{v} ({n})" for v, n in sorted(r.versions.items())))
         else:
             print(f"zwgk: verify failed: {r.first_problem}", file=sys.stderr)
             for more in r.problems[1:]:

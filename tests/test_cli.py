@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from states import default_pipeline
 from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot
 from tests.conftest import PEOPLE, new_info, publish, seed, to_head_approval
 from workflow import Workflow
@@ -31,6 +32,8 @@ NOW = "2026-10-09T09:00:00+08:00"
 NOW_UTC = datetime(2026, 10, 9, 1, 0, tzinfo=UTC)
 ZWGK = Path(sys.executable).with_name("zwgk")
 DEFAULT_TOML = Path(__file__).resolve().parents[1] / "states" / "default.toml"
+
+VERSION = default_pipeline().full_version  # what every signature here records
 
 SIGNATURE_KEYS = {"seq", "item_id", "round", "action", "from_state", "to_state", "to_state_zh", "actor", "role",
                   "recorded_by", "paper_sha256", "at", "comment", "reason", "ground", "decision", "pipeline",
@@ -358,7 +361,8 @@ def test_walk_through_the_pipeline_with_json_signatures(capsys: pytest.CaptureFi
     assert history[0]["from_state"] is None and history[0]["to_state"] == "draft"
     assert history[1:] == sigs
     assert ok_json(capsys, "digest") == {"seq": 7, "hash": sigs[-1]["hash"], "digest": f"7:{sigs[-1]['hash']}"}
-    assert ok_json(capsys, "verify") == {"ok": True, "events": 7, "items": 1, "problems": [], "unchecked": 0}
+    assert ok_json(capsys, "verify") == {"ok": True, "events": 7, "items": 1, "problems": [], "unchecked": 0,
+                                         "versions": {VERSION: 7}}
 
 
 def test_advance_and_history_human_lines(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
@@ -458,8 +462,10 @@ def test_digest_and_verify(capsys: pytest.CaptureFixture[str], world: Path) -> N
     assert ok(capsys, "digest") == d["digest"] + "\n"
     assert d["digest"] == f"{d['seq']}:{d['hash']}"
     events = d["seq"]
-    assert ok(capsys, "verify") == f"ok: {events} events, 5 items; chain, states and rules agree\n"
-    assert ok_json(capsys, "verify") == {"ok": True, "events": events, "items": 5, "problems": [], "unchecked": 0}
+    assert ok(capsys, "verify") == (f"ok: {events} events, 5 items; chain, states and rules agree\n"
+                                    f"signed under pipeline {VERSION} ({events})\n")
+    assert ok_json(capsys, "verify") == {"ok": True, "events": events, "items": 5, "problems": [], "unchecked": 0,
+                                         "versions": {VERSION: events}}
     ok(capsys, "advance", "d1", "submit", "--as", "clerk")
     assert ok_json(capsys, "verify", "--against", d["digest"])["ok"] is True
     assert ok(capsys, "verify", "--against", d["digest"]).startswith(f"ok: {events + 1} events")
@@ -535,7 +541,7 @@ def test_verify_fails_after_an_event_is_modified(capsys: pytest.CaptureFixture[s
     assert rc == 1
     report = json.loads(out)
     assert report["ok"] is False and report["problems"][0].startswith("event 3:")
-    assert set(report) == {"ok", "events", "items", "problems", "unchecked"}
+    assert set(report) == {"ok", "events", "items", "problems", "unchecked", "versions"}
     assert refused(capsys, world, "verify", "--against", digest, code=1).startswith("verify failed: event 3:")
 
 
@@ -970,7 +976,8 @@ def test_postgresql_happy_path_and_refusal(capsys: pytest.CaptureFixture[str], p
     d = ok_json(capsys, *db, "digest")
     assert d["seq"] == 7
     assert ok_json(capsys, *db, "verify", "--against", d["digest"]) == {"ok": True, "events": 7, "items": 1,
-                                                                      "problems": [], "unchecked": 0}
+                                                                      "problems": [], "unchecked": 0,
+                                                                      "versions": {VERSION: 7}}
     items = ok(capsys, *db, "item", "list", "--json")
     for argv in (["advance", item_id, "retract", "--as", "head"],
                  ["advance", item_id, "retract", "--as", "clerk", "--reason", "x"],
@@ -985,7 +992,8 @@ def test_postgresql_happy_path_and_refusal(capsys: pytest.CaptureFixture[str], p
     # ZWGK_DATABASE_URL works for PostgreSQL too
     monkeypatch.setenv("ZWGK_DATABASE_URL", pg)
     assert ok(capsys, "digest") == d["digest"] + "\n"
-    assert ok(capsys, "verify") == "ok: 7 events, 1 items; chain, states and rules agree\n"
+    assert ok(capsys, "verify") == f"ok: 7 events, 1 items; chain, states and rules agree\n" \
+                                   f"signed under pipeline {VERSION} (7)\n"
 
 
 def test_postgresql_not_initialised(capsys: pytest.CaptureFixture[str], pg: str) -> None:

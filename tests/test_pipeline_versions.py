@@ -109,6 +109,7 @@ def test_signatures_of_an_earlier_pipeline_are_judged_by_its_rules(db_url: str, 
     for wf in (lax, old):
         report = both_ways(wf)
         assert (report.ok, report.events, report.items, report.unchecked) == (True, 14, 3, 0), report
+        assert report.versions == {old.pipeline.full_version: 12, LAX.full_version: 2}  # publish, N's creation
     with Workflow(db_url, pipeline=RELABELLED) as third:
         assert (third.verify().ok, third.verify().unchecked) == (True, 0)
 

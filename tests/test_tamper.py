@@ -518,7 +518,8 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_cli_verify_ok(built: Setup, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "--db", built.url, "verify")
     assert (code, err) == (0, "")
-    assert out.strip() == "ok: 20 events, 4 items; chain, states and rules agree"
+    assert out.splitlines() == ["ok: 20 events, 4 items; chain, states and rules agree",
+                                f"signed under pipeline {built.wf.pipeline.full_version} (20)"]
 
 
 def test_cli_verify_names_the_first_bad_event(tampered: Setup, capsys: pytest.CaptureFixture[str]) -> None:

@@ -567,7 +567,7 @@ class Workflow:
             verifier, rules = fresh()
             with _lenient_text(c):
                 verifier.feed(self._store.stream(c, "verify_in_python"), recheck, recheck, rules)
-        verifier.report.unchecked = rules.unchecked
+        verifier.report.unchecked, verifier.report.versions = rules.unchecked, dict(rules.versions)
         verifier.report.problems.extend(items.problems)
         return verifier.finish(head, items.rows, items.content_hashes, against)
 

@@ -72,7 +72,8 @@ class Report:
     events: int = 0
     items: int = 0
     problems: list[str] = field(default_factory=list)
-    unchecked: int = 0  # signatures made under another version of the pipeline: their rules were not replayed
+    unchecked: int = 0  # signatures of a pipeline version with no (valid) stored definition: not judged
+    versions: dict[str, int] = field(default_factory=dict)  # signatures by the pipeline version they record
 
     @property
     def ok(self) -> bool:

@@ -9,6 +9,8 @@ not judged: `unchecked` counts them.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from states import Attempt, PipelineMachine, Refused
 
 
@@ -18,10 +20,12 @@ class RuleReplay:
         self.people = people
         self.rounds: dict[str, tuple[int, dict[str, str]]] = {}  # item -> (round, {action: signer}) as advance sees
         self.unchecked = 0
+        self.versions: Counter[str] = Counter()  # signatures by the pipeline version they record
 
     def __call__(self, seq: int, item: str, rnd: int, action_id: str, from_state: str | None, to_state: str,
                  actor: str, role: str | None, reason: str | None, ground: str | None, decision: str | None,
                  version: str) -> str | None:
+        self.versions[version] += 1
         problem = self._judge(item, rnd, action_id, from_state, to_state, actor, role, reason, ground, decision,
                               version)
         current, signed = self.rounds.get(item, (rnd, {}))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -147,7 +147,8 @@ class Sweep:
         if prev != last_hash or (against is not None and at_digest != against.hash):
             return None
         report = chain.Report(events=last_seq, items=len(items.rows))
-        replayed: dict[tuple[str, ...], tuple[str, int, int, str, int] | None] = {}
+        replayed: dict[tuple[str, ...], tuple[str, int, int, str, int, Counter[str]] | None] = {}
+        versions: Counter[str] = Counter()
         for item_id, state, rnd, version, drafter in items.rows:
             if item_id not in traces or signed[item_id] != items.content_hashes.get(item_id):
                 return None
@@ -158,6 +159,8 @@ class Sweep:
             if outcome is None or outcome[:4] != (state, rnd, version, drafter):
                 return None
             report.unchecked += outcome[4]
+            versions.update(outcome[5])
+        report.versions = dict(versions)
         return None if traces else report  # events left over: of items that are gone
 
     def _lists(self, row: Sequence[Any], lo: int, hi: int) -> tuple[list[str], ...] | None:
@@ -171,8 +174,9 @@ class Sweep:
         computed = canon.split("\n") if self.pg else [chain.sha256_hex(text) for text in canon.split("\n")]
         return tuple(lists) if computed == lists[0] else None
 
-    def _replay(self, trace: tuple[str, ...]) -> tuple[str, int, int, str, int] | None:
-        """One history, as `verify`'s walk replays it: (state, round, events, creator, unchecked) or None."""
+    def _replay(self, trace: tuple[str, ...]) -> tuple[str, int, int, str, int, Counter[str]] | None:
+        """One history, as `verify`'s walk replays it: (state, round, events, creator, unchecked, versions) or
+        None."""
         rules = RuleReplay(self.machines, self.people)
         state: str | None = None
         rnd, creator = 0, ""
@@ -191,7 +195,7 @@ class Sweep:
             if rules(n, "?", rnd, action, from_state, to_state, actor, role, given, ground, decision, version):
                 return None
             state = to_state
-        return (state, rnd, len(trace), creator, rules.unchecked) if state is not None else None
+        return (state, rnd, len(trace), creator, rules.unchecked, rules.versions) if state is not None else None
 
     @contextmanager
     def _fetcher(self, conn: Connection) -> Iterator[Callable[[list[tuple[int, int]]], Iterator[Any]]]:
