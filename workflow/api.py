@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -516,7 +516,7 @@ class Workflow:
             machines = self._machines(c)
             items = cache(lambda: sweep.item_hashes(c.exec_driver_sql(sweep.ITEMS).all()))
             if head is not None:
-                log = sweep.Log(head, c.execute(select(func.max(t.event.c.seq))).scalar() or 0, items)
+                log = sweep.Log(head, items)
                 try:
                     report = sweep.Sweep(self.engine, machines, people, t.GENESIS_HASH).run(c, log, against)
                 except (SQLAlchemyError, UnicodeError, ValueError, TypeError) as e:  # what only tampering causes
@@ -667,7 +667,7 @@ class Workflow:
         return self.config.office.date_of(now)
 
     def _deadlines(self, cur: Any, ops: list[Op], seq: int, now: datetime) -> None:
-        self._store.send(cur, statements(ops, self.timeline, self.rules.published, seq, now))
+        self._store.send(cur, statements(ops, self.timeline, self.rules.published, seq, stamp(now)))
 
     def _append_now(self, cur: Any, *args: Any, **kw: Any) -> Signature:
         """An event at the current head, for the writes that are not on the hot path."""

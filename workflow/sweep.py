@@ -98,7 +98,6 @@ class Log:
     """What a sweep needs to know, read in `verify`'s own snapshot."""
 
     head: tuple[int, str]  # the chain head row
-    last_seq: int  # the highest seq in the event table
     items: Callable[[], Items]  # asked for once the first chunks are on their way
 
 
@@ -114,10 +113,12 @@ class Sweep:
     def run(self, conn: Connection, log: Log, against: chain.Digest | None) -> chain.Report | None:
         """The report of a sound log, or None when anything at all looks wrong (walk it to know what)."""
         last_seq, last_hash = log.head
-        if log.last_seq != last_seq or (against is not None and against.seq > last_seq):
+        if against is not None and against.seq > last_seq:
             return None
-        if conn.exec_driver_sql("SELECT count(*) FROM zwgk_event").scalar() != last_seq:
-            return None  # rows outside 1..head (an event at seq 0, say): the chunks would never read them
+        # Exactly the rows 1..head: one more (an event at seq 0, say) would never be read by a chunk.
+        if tuple(conn.exec_driver_sql("SELECT count(*), max(seq) FROM zwgk_event").one()) != (
+                last_seq, last_seq or None):
+            return None
         traces: dict[str, list[str]] = {}
         signed: dict[str, str] = {}  # item id -> content hash of its last signature
         prev, at_digest = self.genesis, self.genesis if against is not None and against.seq == 0 else None
