@@ -241,10 +241,9 @@ SQL = {
 
 
 def statements(ops: list[Op], timeline: Timeline, published: str, seq: int | None,
-               now: datetime | str) -> list[tuple[str, dict[str, Any]]]:
-    """The SQL (names in `SQL`, with parameters) that carries out `ops` for the event `seq`, at `now`
-    (or its `stamp`, if the caller has it already)."""
-    at = now if isinstance(now, str) else stamp(now)
+               at: str) -> list[tuple[str, dict[str, Any]]]:
+    """The SQL (names in `SQL`, with parameters) that carries out `ops` for the event `seq`, stored as at `at`
+    (a `stamp`, which a signature has already made for its event)."""
     out: list[tuple[str, dict[str, Any]]] = []
     for op in ops:
         if isinstance(op, Retitle):

@@ -184,5 +184,5 @@ def _run(conn: Connection, ops: list[Op], timeline: Timeline, seq: int | None, n
          published: str) -> None:
     store = Store(conn.dialect.name)
     cur = store.cursor(conn)
-    for name, params in statements(ops, timeline, published, seq, now):
+    for name, params in statements(ops, timeline, published, seq, stamp(now)):
         cur.execute(store.sql[name], params)
