@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,15 @@ def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if key.startswith("ZWGK_") and key not in ("ZWGK_TEST_POSTGRES_URL", "ZWGK_REQUIRE_POSTGRES"):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
+
+
+def url_of(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def world_copy(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy of a module's template database, which the CLI then finds through ZWGK_DATABASE_URL."""
+    path = tmp_path / "world.db"
+    shutil.copy(template, path)
+    monkeypatch.setenv("ZWGK_DATABASE_URL", url_of(path))
+    return path

@@ -13,7 +13,6 @@ import hashlib
 import itertools
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from states import default_pipeline
-from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot
+from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot, url_of, world_copy
 from tests.conftest import PEOPLE, new_info, publish, seed, to_head_approval
 from workflow import Workflow
 
@@ -73,10 +72,6 @@ def refused(capsys: pytest.CaptureFixture[str], db: Path, *argv: str, code: int 
     message = one_error_line(err)
     assert snapshot(db) == before, "a refused command changed the database"
     return message
-
-
-def url_of(path: Path) -> str:
-    return f"sqlite:///{path}"
 
 
 def item_new(*extra: str, **over: str | None) -> list[str]:
@@ -148,10 +143,7 @@ def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def world(world_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "world.db"
-    shutil.copy(world_template, path)
-    monkeypatch.setenv("ZWGK_DATABASE_URL", url_of(path))
-    return path
+    return world_copy(world_template, tmp_path, monkeypatch)
 
 
 @pytest.fixture

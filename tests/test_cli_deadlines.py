@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 
 from notifiers import Result
-from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot
+from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot, url_of, world_copy
 from tests.conftest import new_info, publish, seed
 from tests.recording import Recorder
 from workflow import Workflow
@@ -66,10 +65,6 @@ def refused(capsys: pytest.CaptureFixture[str], db: Path | None, *argv: str) -> 
     if db:
         assert snapshot(db) == before, "a refused command changed the database"
     return message
-
-
-def url_of(path: Path) -> str:
-    return f"sqlite:///{path}"
 
 
 def clean_env() -> dict[str, str]:
@@ -142,11 +137,8 @@ def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def world(world_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "world.db"
-    shutil.copy(world_template, path)
-    monkeypatch.setenv("ZWGK_DATABASE_URL", url_of(path))
     monkeypatch.setenv("ZWGK_NOW", NOW)
-    return path
+    return world_copy(world_template, tmp_path, monkeypatch)
 
 
 @pytest.fixture
