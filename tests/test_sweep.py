@@ -8,6 +8,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -150,6 +151,26 @@ def test_signatures_of_another_pipeline_version_are_counted_alike(tampered: Setu
         report = tampered.wf.verify()
     assert report.ok and report.unchecked == 1
     assert report == walked(tampered.wf)
+
+
+# Text the database must escape exactly as Python's JSON does, for the sweep to vouch by itself.
+AWKWARD = ['他说"公开"', "C:\\路径\\", "第一行\n第二行\r\n\t缩进", "控制\x01\x1f\x7f", "emoji 😀 \u2028\u2029",
+           "全角\u3000空格", "' OR 1=1 --"]
+
+
+@pytest.mark.parametrize("text", AWKWARD)
+def test_items_of_awkward_text_are_vouched_for_by_the_sweep(wf: Workflow, text: str) -> None:
+    """The database builds each item's signed content itself: it must be the text Python signed."""
+    policy = new_info(wf, kind="policy", title=text, body=text, tags=["decision", "result"],
+                      formed_on=date(2026, 2, 28))
+    publish(wf, policy)
+    new_info(wf, kind="interpretation", interprets=policy, title="解读", body=text)
+    new_info(wf, schedule="finance", period="2026Q3", body=text, formed_on=date(2026, 10, 8))
+    wf.advance(new_info(wf, body=text), "submit", actor="clerk", comment=text)
+    with sweep_only():
+        report = wf.verify()
+    assert report.ok and report.items == 4
+    assert report == walked(wf)
 
 
 # -- the property: whatever is tampered with, the sweep gives the walk's answer ---------------------------

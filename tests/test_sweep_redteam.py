@@ -46,22 +46,22 @@ def same(wf: Workflow, against: Digest | None = None) -> chain.Report:
     return report
 
 
-def drop_not_null(setup: Setup, column: str) -> None:
+def drop_not_null(setup: Setup, column: str, table: str = "zwgk_event") -> None:
     """Behind the engine's back, the schema too: `column` may now hold NULL and any length of text."""
     if setup.raw.pg:
-        setup.raw.run(f"ALTER TABLE zwgk_event ALTER COLUMN {column} DROP NOT NULL")
-        setup.raw.run(f"ALTER TABLE zwgk_event ALTER COLUMN {column} TYPE text")
+        setup.raw.run(f"ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL")
+        setup.raw.run(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE text")
         return
     path = str(make_url(setup.url).database)
     setup.raw.close()
     lite = sqlite3.connect(path, isolation_level=None)
     try:
-        (ddl,) = lite.execute("SELECT sql FROM sqlite_master WHERE name = 'zwgk_event'").fetchone()
-        new, n = re.subn(rf"(\b{column} VARCHAR\(64\)) NOT NULL", r"\1", ddl)
+        (ddl,) = lite.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+        new, n = re.subn(rf"(\b{column} \w+(\(\d+\))?) NOT NULL", r"\1", ddl)
         assert n == 1, ddl
         (version,) = lite.execute("PRAGMA schema_version").fetchone()
         lite.execute("PRAGMA writable_schema = ON")
-        lite.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'zwgk_event'", (new,))
+        lite.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?", (new, table))
         lite.execute(f"PRAGMA schema_version = {version + 1}")
         lite.execute("PRAGMA writable_schema = OFF")
     finally:
@@ -307,6 +307,35 @@ def test_a_comment_or_paper_only_change_agrees(tampered: Setup) -> None:
 
 
 # -- items -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("tags", "[]"), ("tags", '["result"]'), ("tags", '["result" ]'), ("tags", '["result", "decision"]'),
+    ("tags", "[1]"), ("tags", '"result"'), ("tags", '{"result": 1}'), ("tags", "not json"),
+    ("tags", '["result", null]'), ("tags", '["\\u0072esult"]'), ("tags", None),
+    ("formed_on", "20261008"), ("formed_on", "2026-10-08 "), ("formed_on", None), ("schedule", "finance"),
+    ("interprets", "B"), ("title", "2026年第三季度财务收支 "), ("body", None), ("category", "3.5")])
+def test_signed_content_altered_agrees(tampered: Setup, column: str, value: str | None) -> None:
+    """Item A was signed with tags ["result"] and formed on 2026-10-08: whatever its signed fields hold now, the
+    sweep (the database builds the content it hashes) and the walk (Python builds it) agree."""
+    if value is None and column in ("tags", "body"):
+        drop_not_null(tampered, column, "zwgk_item")
+    tampered.raw.set_item("A", **{column: value})
+    report = same(tampered.wf)
+    if value in ('["result"]', '["result" ]'):  # the same list, written another way: still what was signed
+        assert report.ok
+
+
+def test_a_hash_in_capitals_or_of_another_length_is_left_to_the_walk(tampered: Setup) -> None:
+    drop_not_null(tampered, "hash")
+    drop_not_null(tampered, "prev_hash")
+    raw = tampered.raw
+    good = raw.event(5)["hash"]
+    for forged in (good.upper(), good + "0", good[:-1], good[:32] + "," + good[33:]):
+        raw.set_event(5, hash=forged)
+        raw.set_event(6, prev_hash=forged)
+        raw.rewrite_from(6)
+        assert not same(tampered.wf).ok
+
 
 def test_an_item_that_differs_only_in_case_is_left_to_the_walk(tampered: Setup) -> None:
     raw = tampered.raw

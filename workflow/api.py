@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import Any
 
 import structlog
@@ -514,17 +513,16 @@ class Workflow:
                 head = None
             people = set(c.execute(select(t.person.c.id)).scalars())
             machines = self._machines(c)
-            items = cache(lambda: sweep.item_hashes(c.exec_driver_sql(sweep.ITEMS).all()))
             if head is not None:
-                log = sweep.Log(head, items)
                 try:
-                    report = sweep.Sweep(self.engine, machines, people, t.GENESIS_HASH).run(c, log, against)
+                    report = sweep.Sweep(self.engine, machines, people, t.GENESIS_HASH).run(c, head, against)
                 except (SQLAlchemyError, UnicodeError, ValueError, TypeError) as e:  # what only tampering causes
                     self._log.debug("verify: the sweep gave up, walking the log", error=type(e).__name__)
                     report = None
                 if report is not None:
                     return report
-            return self._walk(c, head, people, machines, items(), against)
+            return self._walk(c, head, people, machines, chain.item_hashes(c.exec_driver_sql(chain.ITEMS).all()),
+                              against)
 
     def _machines(self, c: Connection) -> dict[str, PipelineMachine]:
         """The rules of each pipeline version by the version string its signatures record: ours, and each
@@ -538,7 +536,7 @@ class Workflow:
         return machines
 
     def _walk(self, c: Connection, head: tuple[int, str] | None, people: set[str],
-              machines: dict[str, PipelineMachine], items: sweep.Items,
+              machines: dict[str, PipelineMachine], items: chain.Items,
               against: chain.Digest | None) -> chain.Report:
         """Every event in order, with `chain.Verifier`: slower than the sweep, and names the first bad event."""
         def fresh() -> tuple[chain.Verifier, RuleReplay]:

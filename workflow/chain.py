@@ -10,7 +10,11 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
+
+from workflow.model import signed_content
+from workflow.schema import ITEM_FIELDS
 
 FORMAT = "zwgk-event/1"
 FIELDS = ("seq", "item_id", "round", "action", "from_state", "to_state", "actor", "role", "recorded_by",
@@ -35,8 +39,13 @@ def canonical_sql(dialect: str) -> str:
     if dialect == "sqlite":
         return f"json_array('{FORMAT}', {', '.join(FIELDS)})"
     parts = [f"{f}::text" if f in _INTEGER_FIELDS else f"coalesce(to_json({f})::text, 'null')" for f in FIELDS]
-    text = f"""'["{FORMAT}",' || {" || ',' || ".join(parts)} || ']'"""
-    return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
+    return hashed_sql(f"""'["{FORMAT}",' || {" || ',' || ".join(parts)} || ']'""", dialect)
+
+
+def hashed_sql(text: str, dialect: str) -> str:
+    """A SQL expression of canonical text, as the database hands it to `verify`: PostgreSQL hashes it itself;
+    SQLite has no SHA-256, so there the text comes back and Python hashes it."""
+    return text if dialect == "sqlite" else f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
 
 
 def sha256_hex(text: str) -> str:
@@ -179,3 +188,30 @@ class Verifier:
             if item_id not in seen:
                 problems.append(f"item {item_id}: has events from {r[3]} on but the item is gone (deleted)")
         return self.report
+
+
+ITEMS = f"SELECT {', '.join(ITEM_FIELDS)} FROM zwgk_item"  # noqa: S608 - fixed column names
+
+
+@dataclass
+class Items:
+    """Every item as the walk checks it (`Verifier.finish`)."""
+
+    rows: list[tuple[Any, ...]]  # (id, state, round, version, drafter)
+    content_hashes: dict[str, str]  # item id -> hash of its current content
+    problems: list[str]  # items whose signed fields hold what no signature made
+
+
+def item_hashes(rows: Sequence[Sequence[Any]]) -> Items:
+    """The items of `ITEMS` rows, each with the hash of its content now."""
+    items = Items([], {}, [])
+    for (id, title, body, unit, category, timing, kind, interprets, tags, formed_on, drafter, state, rnd, version,
+         _created, _updated, schedule, period) in rows:
+        items.rows.append((id, state, rnd, version, drafter))
+        try:
+            items.content_hashes[id] = content_hash(signed_content(
+                title, body, unit, category, timing, kind, interprets, list(json.loads(tags)),
+                date.fromisoformat(formed_on) if formed_on else None, schedule, period))
+        except (TypeError, ValueError):
+            items.problems.append(f"item {id}: a signed field holds a value no signature made")
+    return items

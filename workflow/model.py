@@ -64,6 +64,36 @@ def signed_content(title: str, body: str, unit: str, category: str, timing: str,
     return content
 
 
+# signed_content's keys in the order `chain.content_hash` writes them (sorted), with the column each comes from.
+_SIGNED_COLUMNS = (("body", "body"), ("category", "category"), ("formed_on", "formed_on"),
+                   ("interprets", "interprets"), ("kind", "kind"), ("period", "period"), ("schedule", "schedule"),
+                   ("tags", "tags"), ("timing", "timing"), ("title", "title"), ("unit", "unit_id"))
+
+
+def signed_content_sql(dialect: str) -> str:
+    """A SQL expression for a zwgk_item row: the canonical JSON `chain.content_hash` hashes for its
+    `signed_content`, built by the database (verify's sweep). Where it differs, the sweep declines and
+    `verify` hashes every item in Python, which is the definition."""
+    pg = dialect == "postgresql"
+
+    def value(column: str) -> str:
+        if column != "tags":
+            return f"coalesce(to_json({column})::text, 'null')" if pg else f"json_quote({column})"
+        if not pg:
+            return "json(tags)"  # minified, each tag as written (NULL stays NULL, and so does the whole)
+        # Each element as written; a NULL column must not pass for an empty list.
+        return ("CASE WHEN tags IS NOT NULL THEN (SELECT '[' || coalesce(string_agg(e::text, ',' ORDER BY n), '') "
+                "|| ']' FROM json_array_elements(tags::json) WITH ORDINALITY AS x(e, n)) END")
+
+    join = " || ',' || ".join
+    pieces = {key: f"'\"{key}\":' || {value(column)}" for key, column in _SIGNED_COLUMNS}
+    # Like signed_content: period and schedule only when a schedule is set.
+    when_scheduled = join([pieces.pop("period"), pieces.pop("schedule")])
+    scheduled = f"CASE WHEN schedule IS NULL THEN '' ELSE ',' || {when_scheduled} END"
+    keys = list(pieces.values())
+    return f"'{{' || {join(keys[:5])} || {scheduled} || ',' || {join(keys[5:])} || '}}'"
+
+
 @dataclass(frozen=True)
 class Signature:
     """One immutable, hash-chained event: who signed what, when, on which content."""
