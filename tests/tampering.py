@@ -172,13 +172,27 @@ def copy_sqlite(src: Path, dst: Path) -> None:
         b.close()
 
 
+def from_template(url: str, template: tuple[Path, dict[tuple[str, str], int]]) -> Setup:
+    path, seqs = template
+    copy_sqlite(path, Path(str(make_url(url).database)))
+    return Setup(url, Workflow(url), Raw(url), dict(seqs))
+
+
+@pytest.fixture
+def lite(sqlite_url: str, lite_template: tuple[Path, dict[tuple[str, str], int]]) -> Iterator[Setup]:
+    """SQLite only, the guards dropped: for what only SQLite does."""
+    setup = from_template(sqlite_url, lite_template)
+    setup.raw.drop_guards()
+    yield setup
+    setup.raw.close()
+    setup.wf.close()
+
+
 @pytest.fixture
 def built(db_url: str, request: pytest.FixtureRequest) -> Iterator[Setup]:
     if db_url.startswith("sqlite"):
-        path, seqs = request.getfixturevalue("lite_template")
-        copy_sqlite(path, Path(str(make_url(db_url).database)))
-        wf = Workflow(db_url)
-        raw = Raw(db_url)
+        setup = from_template(db_url, request.getfixturevalue("lite_template"))
+        wf, raw, seqs = setup.wf, setup.raw, setup.seqs
     else:
         schema, seqs = request.getfixturevalue("pg_template")
         wf = Workflow(db_url)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -153,6 +154,72 @@ def test_signatures_of_another_pipeline_version_are_counted_alike(tampered: Setu
     assert report == walked(tampered.wf)
 
 
+# -- the helper process: most of a large SQLite log's chain checked on the other core -----------------------
+
+@pytest.fixture
+def helped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A helper for any SQLite log, in chunks of 3 events: 20 events make seven chunks, six of them lent."""
+    monkeypatch.setattr(sweep, "HELPER_FROM", 0)
+    monkeypatch.setattr(sweep, "CHUNK", 3)
+
+
+def helpers_started(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    started: list[list[str]] = []
+    real = subprocess.Popen
+
+    def popen(args: list[str], **kw: Any) -> Any:
+        started.append(args)
+        return real(args, **kw)
+
+    monkeypatch.setattr(sweep.subprocess, "Popen", popen)
+    return started
+
+
+@pytest.mark.parametrize("at", [None, 0, 1, 9, 17, 18, 19, 20])
+def test_a_helper_process_checks_most_of_the_chain(lite: Setup, helped: None, monkeypatch: pytest.MonkeyPatch,
+                                                  at: int | None) -> None:
+    started = helpers_started(monkeypatch)
+    against = None if at is None else Digest(at, lite.raw.event(at)["hash"] if at else GENESIS_HASH)
+    with sweep_only():
+        report = lite.wf.verify(against)
+    assert report.ok and report == walked(lite.wf, against)
+    assert len(started) == 1 and started[0][1:3] == ["-I", "-S"]
+    if at is not None:  # and a digest that differs, wherever it falls
+        assert not lite.wf.verify(Digest(at, "f" * 64)).ok
+
+
+@pytest.mark.parametrize("seq", [1, 4, 17, 18, 19, 20])  # lent: 1..18; checked here: 19..20
+def test_a_forgery_is_found_on_either_side_of_the_helper(lite: Setup, helped: None, seq: int) -> None:
+    lite.raw.set_event(seq, comment="改过")
+    lite.raw.rewrite_from(seq + 1)
+    report = lite.wf.verify()
+    assert report.first_problem == f"event {seq}: contents do not match its hash (event modified)"
+    assert report == walked(lite.wf)
+
+
+@pytest.mark.parametrize("python", ["/nonexistent/python3", "/bin/false", "/bin/true"])
+def test_a_helper_that_cannot_start_or_fails_leaves_the_chain_to_verify(
+        lite: Setup, helped: None, monkeypatch: pytest.MonkeyPatch, python: str) -> None:
+    monkeypatch.setattr(sweep.sys, "executable", python)
+    with sweep_only():
+        assert lite.wf.verify().ok
+    lite.raw.set_event(5, comment="改过")
+    lite.raw.rehash(5)
+    assert not lite.wf.verify().ok
+
+
+def test_a_helper_is_not_started_for_a_small_log_or_a_database_it_cannot_open(
+        lite: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    started = helpers_started(monkeypatch)
+    monkeypatch.setattr(sweep, "CHUNK", 3)
+    assert lite.wf.verify().ok  # 20 events: fewer than HELPER_FROM
+    monkeypatch.setattr(sweep, "HELPER_FROM", 0)
+    with seed(Workflow("sqlite://")) as memory:
+        build(memory)
+        assert memory.verify().ok
+    assert started == []
+
+
 # Text the database must escape exactly as Python's JSON does, for the sweep to vouch by itself.
 AWKWARD = ['他说"公开"', "C:\\路径\\", "第一行\n第二行\r\n\t缩进", "控制\x01\x1f\x7f", "emoji 😀 \u2028\u2029",
            "全角\u3000空格", "' OR 1=1 --"]
@@ -236,9 +303,11 @@ def apply(raw: Raw, kind: str, args: Any) -> None:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=tamperings(), digest_at=st.integers(0, 20))
+@given(steps=tamperings(), digest_at=st.integers(0, 20), helper=st.booleans())
 def test_whatever_is_tampered_with_the_sweep_gives_the_walks_answer(
-        lite_template: tuple[Path, dict[tuple[str, str], int]], steps: list[tuple[str, Any]], digest_at: int) -> None:
+        lite_template: tuple[Path, dict[tuple[str, str], int]], steps: list[tuple[str, Any]], digest_at: int,
+        helper: bool) -> None:
+    """With a helper process (in chunks of 4: events 1-16 lent to it) or without."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "zwgk.db"
         copy_sqlite(lite_template[0], path)
@@ -253,8 +322,10 @@ def test_whatever_is_tampered_with_the_sweep_gives_the_walks_answer(
                     apply(raw, kind, args)
                 except (sqlite3.IntegrityError, AssertionError):  # NOT NULL, or an event already deleted
                     assume(False)
-            for against in (None, kept):
-                assert wf.verify(against) == walked(wf, against), steps
+            with mock.patch.multiple(sweep, HELPER_FROM=0 if helper else sweep.HELPER_FROM,
+                                     CHUNK=4 if helper else sweep.CHUNK):
+                for against in (None, kept):
+                    assert wf.verify(against) == walked(wf, against), steps
         finally:
             raw.close()
             wf.close()

@@ -10,8 +10,10 @@ the walk's (tests hold it to that), and a tampered log costs only the time of th
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
@@ -21,14 +23,17 @@ from functools import partial
 from itertools import islice
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from states import PipelineMachine
-from workflow import chain
+from workflow import chain, chunks
 from workflow.db import READ_ONLY
 from workflow.model import signed_content_sql
 from workflow.replay import RuleReplay
+
+log = structlog.get_logger("zwgk.verify")
 
 CHUNK = 5000
 _AHEAD = 8  # chunks fetched ahead of the one being checked (each a few MB): they keep both cores busy
@@ -40,7 +45,10 @@ BLANK = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\
 _STEP = ("action", "from_state", "to_state", "actor", "role", "round", "decision", "ground",
          "CASE WHEN reason IS NULL THEN NULL WHEN {trim}(reason, :blank) = '' THEN 0 ELSE 1 END",
          "pipeline_version")
-_HASH = 64  # characters of a hash in hex
+# From this many events on, a SQLite log's chain is checked by a helper process while this one does the rest:
+# starting it costs ~20 ms.
+HELPER_FROM = 20_000
+Spans = list[chunks.Span] | None  # the chunks' spans in order, or None if one is not sound
 
 
 def _chunk_sql(dialect: str) -> str:
@@ -102,47 +110,42 @@ class Sweep:
         if tuple(conn.exec_driver_sql("SELECT count(*), max(seq) FROM zwgk_event").one()) != (
                 last_seq, last_seq or None):
             return None
-        prev, at_digest = self.genesis, self.genesis if against is not None and against.seq == 0 else None
-        ranges = [(lo, min(lo + CHUNK - 1, last_seq)) for lo in range(1, last_seq + 1, CHUNK)]
+        ranges = chunks.ranges(last_seq, CHUNK)
+        at = against.seq if against is not None else None
         with self._reader(conn) as submit:
             histories = submit(self.histories_sql, {"head": last_seq, "blank": BLANK})
-            chunks = self._chunks(submit, ranges)
-            # Items change with every signature: they are read in verify's own snapshot, with the head. In a
-            # savepoint: on PostgreSQL a garbled row fails the statement, and the walk still needs the snapshot.
-            with conn.begin_nested():
-                items = conn.exec_driver_sql(self.items_sql).all()
-            for (lo, hi), row in zip(ranges, chunks, strict=True):
-                hashes = self._chunk(row, lo, hi, prev)
-                if hashes is None:
-                    return None
-                prev = hashes[-_HASH:]
-                if against is not None and lo <= against.seq <= hi:
-                    at = (against.seq - lo) * (_HASH + 1)
-                    at_digest = hashes[at:at + _HASH]
-            if prev != last_hash or (against is not None and at_digest != against.hash):
-                return None
-            return self._items(items, histories(), last_seq)
+            with self._helper(ranges, at, lambda part: self._check(part, self._chunks(submit, part), at)) as (
+                    lent, helped):
+                mine = ranges[lent:]
+                rows = self._chunks(submit, mine)
+                # Items change with every signature: they are read in verify's own snapshot, with the head. In
+                # a savepoint: on PostgreSQL a garbled row fails the statement, and the walk needs the snapshot.
+                with conn.begin_nested():
+                    items = conn.exec_driver_sql(self.items_sql).all()
+                if helped is not None:  # this process judges the items while the helper checks the chain
+                    report = self._items(items, histories(), last_seq)
+                    spans = self._check(mine, rows, at) if report is not None else None
+                    before = helped() if spans is not None else None
+                    spans = None if before is None or spans is None else before + spans
+                else:
+                    spans = self._check(mine, rows, at)
+                    report = self._items(items, histories(), last_seq) if spans is not None else None
+        start = (self.genesis, self.genesis, self.genesis if at == 0 else None)
+        whole = chunks.link([start, *spans]) if spans is not None else None
+        if whole is None or whole[1] != last_hash or (against is not None and whole[2] != against.hash):
+            return None
+        return report
 
-    def _chunk(self, row: Sequence[Any], lo: int, hi: int, prev: str) -> str | None:
-        """The chunk's hashes joined with ',', or None unless it is exactly events lo..hi, each well hashed and
-        linked to the one before (`prev`, for the first)."""
-        count, odd, seqs, joined, prevs, computed = row
-        hashes: str = joined
-        n = hi - lo + 1
-        if odd or count != n or seqs != ",".join(map(str, range(lo, hi + 1))):
-            return None
-        # Every hash exactly 64 characters: no separator can hide inside one, nor shift the others.
-        if len(hashes) != n * (_HASH + 1) - 1 or hashes[_HASH::_HASH + 1] != "," * (n - 1):
-            return None
-        if prevs != f"{prev},{hashes}"[:len(hashes)]:
-            return None
-        if self.pg:
-            return hashes if computed == hashes else None
-        canons = computed.encode().split(b"\n")  # Python hashes what SQLite built, a chunk's worth at a time
-        sha256 = hashlib.sha256
-        if len(canons) != n or b"".join([sha256(c).digest() for c in canons]).hex() != hashes.replace(",", ""):
-            return None
-        return hashes
+    def _check(self, ranges: list[tuple[int, int]], rows: Iterator[Sequence[Any]],
+               at: int | None) -> list[chunks.Span] | None:
+        """Each chunk's span, checked here; None at the first that is not sound."""
+        spans = []
+        for (lo, hi), row in zip(ranges, rows, strict=True):
+            span = chunks.check(row, lo, hi, self.pg, at)
+            if span is None:
+                return None
+            spans.append(span)
+        return spans
 
     def _items(self, items: Sequence[Sequence[Any]], histories: list[Sequence[Any]],
                events: int) -> chain.Report | None:
@@ -198,6 +201,50 @@ class Sweep:
                 return None
             state = to_state
         return (state, rnd, len(trace), creator, rules.unchecked, rules.versions) if state is not None else None
+
+    @contextmanager
+    def _helper(self, ranges: list[tuple[int, int]], at: int | None,
+                here: Callable[[list[tuple[int, int]]], Spans]) -> Iterator[tuple[int, Callable[[], Spans] | None]]:
+        """On a large SQLite log, a helper process (`chunks.py`) that checks most of the chain on the other core
+        while this one judges the items and checks the last chunks: how many chunks it took, and what waits
+        for its answer (0 and None: no helper, all is checked here).
+
+        Its answer is believed either way: the span of a sound chain, or None at the first chunk that is not.
+        A helper that cannot start, or fails, leaves its chunks to `here`."""
+        url = self.engine.url
+        lent = len(ranges) - max(1, len(ranges) // 8)  # the shares that came out about even (bench/signatures.py)
+        if (self.pg or isinstance(self.engine.pool, StaticPool) or url.query or not sys.executable
+                or url.database in (None, "", ":memory:") or lent < 1 or ranges[-1][1] < HELPER_FROM):
+            yield 0, None
+            return
+        job = json.dumps({"db": os.path.abspath(str(url.database)), "sql": self.chunk_sql,
+                          "last": ranges[lent - 1][1], "chunk": CHUNK, "at": at})
+        try:  # -I: not the package's folder on sys.path (its calendar.py is not the standard library's)
+            proc = subprocess.Popen([sys.executable, "-I", "-S", chunks.__file__, job], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as e:
+            log.debug("verify: no helper process, the chain is checked here", error=str(e))
+            yield 0, None
+            return
+
+        def answer() -> Spans:
+            out, err = proc.communicate()
+            if proc.returncode == 0:
+                try:
+                    span = json.loads(out)["span"]
+                    return None if span is None else [(span[0], span[1], span[2])]
+                except (ValueError, KeyError, TypeError, IndexError):
+                    pass
+            log.debug("verify: the helper process failed, the chain is checked here",
+                      code=proc.returncode, error=err.decode(errors="replace").strip().splitlines()[-1:])
+            return here(ranges[:lent])
+
+        try:
+            yield lent, answer
+        finally:
+            if proc.poll() is None:  # left early
+                proc.kill()
+            proc.communicate()
 
     def _chunks(self, submit: Callable[[str, dict[str, Any]], Callable[[], list[Any]]],
                 ranges: list[tuple[int, int]]) -> Iterator[Sequence[Any]]:
