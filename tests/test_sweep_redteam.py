@@ -374,3 +374,22 @@ def test_a_log_swept_in_chunks_of_one_agrees(tampered: Setup, monkeypatch: pytes
     tampered.raw.set_event(10, comment="x")
     tampered.raw.rehash(10)
     assert not same(tampered.wf).ok
+
+
+def test_a_history_joined_out_of_order_is_left_to_the_walk(lite: Setup) -> None:
+    """SQLite joins each item's steps in the order its index is scanned. A forger who rebuilds that index to
+    scan E's events as create, submit(2), return(3), submit(1), return(2) gets a history that replays just as
+    well (the same edges) but ends in round 2; with E's row set to round 2, only the order tells."""
+    wf, raw = lite.wf, lite.raw
+    new_info(wf, id="E")
+    for _ in range(2):
+        wf.advance("E", "submit", actor="clerk")
+        wf.advance("E", "return", actor="sec", reason="缺少附件")
+    create, submit1, return2, submit2, return3 = (s.seq for s in wf.history("E"))
+    order = {create: 0, submit2: 1, return3: 2, submit1: 3, return2: 4}
+    raw.run("DROP INDEX ix_zwgk_event_item")
+    whens = " ".join(f"WHEN {seq} THEN {rank}" for seq, rank in order.items())
+    raw.run(f"CREATE INDEX ix_zwgk_event_item ON zwgk_event (item_id, CASE seq {whens} ELSE seq END)")
+    raw.set_item("E", round=2)
+    assert same(wf).first_problem == ("item E: state draft round 2 disagrees with its signatures "
+                                      "(replay gives draft round 3)")

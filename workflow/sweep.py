@@ -36,7 +36,7 @@ from workflow.replay import RuleReplay
 log = structlog.get_logger("zwgk.verify")
 
 CHUNK = 5000
-_AHEAD = 8  # chunks fetched ahead of the one being checked (each a few MB): they keep both cores busy
+_AHEAD = 8  # chunks asked for ahead of the one being checked (each a few MB): PostgreSQL works on them meanwhile
 # What str.strip() takes away (every c with c.isspace()), so that a reason the database calls blank is one
 # `advance` calls blank.
 BLANK = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
@@ -68,20 +68,21 @@ def _chunk_sql(dialect: str) -> str:
 
 def _histories_sql(dialect: str) -> str:
     """One row per item id among events 1..head: the item, its event count, its last seq, the content hash its
-    last event signed, and its steps in seq order joined with newlines (JSON has none of its own).
+    last event signed, its steps joined with newlines (JSON has none of its own) and their seqs joined with ','.
 
-    SQLite (before 3.44) cannot order inside group_concat: it joins in the order of the scan, which the
-    (item_id, seq) index gives. An order it did not keep could only make the replay fail: the sweep then
-    declines, and the walk judges."""
+    SQLite (before 3.44) cannot order inside group_concat: it joins in the order of its scan, which the
+    (item_id, seq) index gives, unless someone altered the index. The seqs, joined in the same order as the
+    steps, show what order that was."""
     if dialect == "postgresql":
         step = f"json_build_array({', '.join(_STEP).format(trim='btrim')})::text"
         return ("SELECT item_id, count(*), max(seq), (array_agg(content_hash ORDER BY seq DESC))[1], "  # noqa: S608
-                f"string_agg({step}, E'\\n' ORDER BY seq) FROM zwgk_event WHERE seq BETWEEN 1 AND %(head)s "
-                "GROUP BY item_id").replace(":blank", "%(blank)s")
+                f"string_agg({step}, E'\\n' ORDER BY seq), string_agg(seq::text, ',' ORDER BY seq) "
+                "FROM zwgk_event WHERE seq BETWEEN 1 AND %(head)s GROUP BY item_id").replace(":blank", "%(blank)s")
     step = f"json_array({', '.join(_STEP).format(trim='trim')})"
     # content_hash is a bare column: SQLite takes it from the row of max(seq).
-    return (f"SELECT item_id, count(*), max(seq), content_hash, group_concat({step}, char(10)) "  # noqa: S608
-            "FROM zwgk_event INDEXED BY ix_zwgk_event_item WHERE seq BETWEEN 1 AND :head GROUP BY item_id")
+    return (f"SELECT item_id, count(*), max(seq), content_hash, group_concat({step}, char(10)), "  # noqa: S608
+            "group_concat(seq, ',') FROM zwgk_event INDEXED BY ix_zwgk_event_item WHERE seq BETWEEN 1 AND :head "
+            "GROUP BY item_id")
 
 
 def _items_sql(dialect: str) -> str:
@@ -150,9 +151,13 @@ class Sweep:
     def _items(self, items: Sequence[Sequence[Any]], histories: list[Sequence[Any]],
                events: int) -> chain.Report | None:
         """Each item against the replay of its own history and the content its last signature signed."""
-        by_item = {item_id: (steps, signed) for item_id, _, _, signed, steps in histories}
+        by_item = {item_id: (steps, signed) for item_id, _, _, signed, steps, _ in histories}
         if sum(n for _, n, *_ in histories) != events:
             return None
+        for *_, seqs in histories:  # each history in the order of its events
+            order = list(map(int, seqs.split(",")))
+            if order != sorted(order):
+                return None
         replayed: dict[str, tuple[str, int, int, str, int, Counter[str]] | None] = {}
         shared: Counter[str] = Counter()  # items by history
         kept: dict[str, tuple[str, int, int, str, int, Counter[str]]] = {}
