@@ -52,12 +52,17 @@ def drop_not_null(setup: Setup, column: str, table: str = "zwgk_event") -> None:
         setup.raw.run(f"ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL")
         setup.raw.run(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE text")
         return
+    rewrite_sqlite_ddl(setup, table, rf"(\b{column} \w+(\(\d+\))?) NOT NULL", r"\1")
+
+
+def rewrite_sqlite_ddl(setup: Setup, table: str, pattern: str, replacement: str) -> None:
+    """A table's declaration rewritten in place (PRAGMA writable_schema), its rows left as they are."""
     path = str(make_url(setup.url).database)
     setup.raw.close()
     lite = sqlite3.connect(path, isolation_level=None)
     try:
         (ddl,) = lite.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
-        new, n = re.subn(rf"(\b{column} \w+(\(\d+\))?) NOT NULL", r"\1", ddl)
+        new, n = re.subn(pattern, replacement, ddl)
         assert n == 1, ddl
         (version,) = lite.execute("PRAGMA schema_version").fetchone()
         lite.execute("PRAGMA writable_schema = ON")
@@ -393,3 +398,35 @@ def test_a_history_joined_out_of_order_is_left_to_the_walk(lite: Setup) -> None:
     raw.set_item("E", round=2)
     assert same(wf).first_problem == ("item E: state draft round 2 disagrees with its signatures "
                                       "(replay gives draft round 3)")
+
+
+@pytest.mark.parametrize("moved", [[15], [13], [14, 15]])
+def test_events_of_an_item_id_equal_but_for_case_under_the_columns_collation_are_left_to_the_walk(
+        lite: Setup, moved: list[int]) -> None:
+    """zwgk_event.item_id declared COLLATE NOCASE: some of C's events moved to an item 'c' (which does not
+    exist), the chain rewritten. Grouped by the column's collation they would make C's history whole again."""
+    rewrite_sqlite_ddl(lite, "zwgk_event", r"(\bitem_id VARCHAR\(64\) NOT NULL)", r"\1 COLLATE NOCASE")
+    lite.raw.run("REINDEX ix_zwgk_event_item")
+    for seq in moved:
+        lite.raw.set_event(seq, item_id="c")
+    lite.raw.rewrite_from(moved[0])
+    assert not same(lite.wf).ok
+
+
+def test_events_of_an_item_id_equal_but_for_case_under_a_postgresql_collation_are_left_to_the_walk(
+        pg_url: str) -> None:
+    """The same on PostgreSQL, where a nondeterministic (case-blind) collation can make 'c' equal 'C'."""
+    with seed(Workflow(pg_url)) as wf:
+        build(wf)
+        raw = Raw(pg_url)
+        try:
+            raw.drop_guards()
+            raw.run("CREATE COLLATION IF NOT EXISTS zwgk_test_ci (provider = icu, locale = 'und-u-ks-level2', "
+                    "deterministic = false)")
+            raw.run("ALTER TABLE zwgk_event DROP CONSTRAINT IF EXISTS zwgk_event_item_id_fkey")
+            raw.run("ALTER TABLE zwgk_event ALTER COLUMN item_id TYPE varchar(64) COLLATE zwgk_test_ci")
+            raw.set_event(13, item_id="c")
+            raw.rewrite_from(13)
+            assert not same(wf).ok
+        finally:
+            raw.close()

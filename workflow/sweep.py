@@ -11,7 +11,6 @@ the walk's (tests hold it to that), and a tampered log costs only the time of th
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -69,20 +68,22 @@ def _chunk_sql(dialect: str) -> str:
 def _histories_sql(dialect: str) -> str:
     """One row per item id among events 1..head: the item, its event count, its last seq, the content hash its
     last event signed, its steps joined with newlines (JSON has none of its own) and their seqs joined with ','.
+    Item ids are grouped byte by byte, whatever collation the column was given: as Python tells them apart.
 
     SQLite (before 3.44) cannot order inside group_concat: it joins in the order of its scan, which the
     (item_id, seq) index gives, unless someone altered the index. The seqs, joined in the same order as the
     steps, show what order that was."""
     if dialect == "postgresql":
         step = f"json_build_array({', '.join(_STEP).format(trim='btrim')})::text"
-        return ("SELECT item_id, count(*), max(seq), (array_agg(content_hash ORDER BY seq DESC))[1], "  # noqa: S608
+        return ("SELECT item_id COLLATE \"C\", count(*), max(seq), (array_agg(content_hash ORDER BY seq DESC))[1], "  # noqa: S608
                 f"string_agg({step}, E'\\n' ORDER BY seq), string_agg(seq::text, ',' ORDER BY seq) "
-                "FROM zwgk_event WHERE seq BETWEEN 1 AND %(head)s GROUP BY item_id").replace(":blank", "%(blank)s")
+                "FROM zwgk_event WHERE seq BETWEEN 1 AND %(head)s GROUP BY item_id COLLATE \"C\"").replace(
+                    ":blank", "%(blank)s")
     step = f"json_array({', '.join(_STEP).format(trim='trim')})"
     # content_hash is a bare column: SQLite takes it from the row of max(seq).
     return (f"SELECT item_id, count(*), max(seq), content_hash, group_concat({step}, char(10)), "  # noqa: S608
             "group_concat(seq, ',') FROM zwgk_event INDEXED BY ix_zwgk_event_item WHERE seq BETWEEN 1 AND :head "
-            "GROUP BY item_id")
+            "GROUP BY item_id COLLATE BINARY")
 
 
 def _items_sql(dialect: str) -> str:
@@ -115,7 +116,7 @@ class Sweep:
         at = against.seq if against is not None else None
         with self._reader(conn) as submit:
             histories = submit(self.histories_sql, {"head": last_seq, "blank": BLANK})
-            with self._helper(ranges, at, lambda part: self._check(part, self._chunks(submit, part), at)) as (
+            with self._helper(conn, ranges, at, lambda part: self._check(part, self._chunks(submit, part), at)) as (
                     lent, helped):
                 mine = ranges[lent:]
                 rows = self._chunks(submit, mine)
@@ -208,7 +209,7 @@ class Sweep:
         return (state, rnd, len(trace), creator, rules.unchecked, rules.versions) if state is not None else None
 
     @contextmanager
-    def _helper(self, ranges: list[tuple[int, int]], at: int | None,
+    def _helper(self, conn: Connection, ranges: list[tuple[int, int]], at: int | None,
                 here: Callable[[list[tuple[int, int]]], Spans]) -> Iterator[tuple[int, Callable[[], Spans] | None]]:
         """On a large SQLite log, a helper process (`chunks.py`) that checks most of the chain on the other core
         while this one judges the items and checks the last chunks: how many chunks it took, and what waits
@@ -216,14 +217,12 @@ class Sweep:
 
         Its answer is believed either way: the span of a sound chain, or None at the first chunk that is not.
         A helper that cannot start, or fails, leaves its chunks to `here`."""
-        url = self.engine.url
         lent = len(ranges) - max(1, len(ranges) // 6)  # over 100,000 events, the two then finish about together
-        if (self.pg or isinstance(self.engine.pool, StaticPool) or url.query or not sys.executable
-                or url.database in (None, "", ":memory:") or lent < 1 or ranges[-1][1] < HELPER_FROM):
+        path = "" if self.pg or lent < 1 or ranges[-1][1] < HELPER_FROM or not sys.executable else self._file(conn)
+        if not path:
             yield 0, None
             return
-        job = json.dumps({"db": os.path.abspath(str(url.database)), "sql": self.chunk_sql,
-                          "last": ranges[lent - 1][1], "chunk": CHUNK, "at": at})
+        job = json.dumps({"db": path, "sql": self.chunk_sql, "last": ranges[lent - 1][1], "chunk": CHUNK, "at": at})
         try:  # -I: not the package's folder on sys.path (its calendar.py is not the standard library's)
             proc = subprocess.Popen([sys.executable, "-I", "-S", chunks.__file__, job], stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -250,6 +249,12 @@ class Sweep:
             if proc.poll() is None:  # left early
                 proc.kill()
             proc.communicate()
+
+    @staticmethod
+    def _file(conn: Connection) -> str:
+        """The SQLite file `conn` has open (whatever the URL said, and wherever the process has moved since), or
+        "" for a database in memory."""
+        return str(next(row[2] for row in conn.exec_driver_sql("PRAGMA database_list") if row[1] == "main") or "")
 
     def _chunks(self, submit: Callable[[str, dict[str, Any]], Callable[[], list[Any]]],
                 ranges: list[tuple[int, int]]) -> Iterator[Sequence[Any]]:
