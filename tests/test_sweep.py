@@ -197,15 +197,22 @@ def test_a_forgery_is_found_on_either_side_of_the_helper(lite: Setup, helped: No
     assert report == walked(lite.wf)
 
 
-@pytest.mark.parametrize("python", ["/nonexistent/python3", "/bin/false", "/bin/true"])
+@pytest.mark.parametrize("helper", [None, "exit 1", "exit 0", "echo '{\"span\": [1]}'", "sleep 0.2; kill -9 $$"])
 def test_a_helper_that_cannot_start_or_fails_leaves_the_chain_to_verify(
-        lite: Setup, helped: None, monkeypatch: pytest.MonkeyPatch, python: str) -> None:
-    monkeypatch.setattr(sweep.sys, "executable", python)
+        lite: Setup, helped: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, helper: str | None) -> None:
+    """A "python" that is not there, or that fails, says nothing, says nonsense or is killed."""
+    python = tmp_path / "python3"
+    if helper is not None:
+        python.write_text(f"#!/bin/sh\n{helper}\n")
+        python.chmod(0o755)
+    monkeypatch.setattr(sweep.sys, "executable", str(python))
+    started = helpers_started(monkeypatch)
     with sweep_only():
         assert lite.wf.verify().ok
+    assert len(started) == 1
     lite.raw.set_event(5, comment="改过")
     lite.raw.rehash(5)
-    assert not lite.wf.verify().ok
+    assert lite.wf.verify().first_problem == "event 6: previous-hash link broken (event deleted, inserted or reordered)"
 
 
 def test_a_helper_is_not_started_for_a_small_log_or_a_database_it_cannot_open(
@@ -214,6 +221,12 @@ def test_a_helper_is_not_started_for_a_small_log_or_a_database_it_cannot_open(
     monkeypatch.setattr(sweep, "CHUNK", 3)
     assert lite.wf.verify().ok  # 20 events: fewer than HELPER_FROM
     monkeypatch.setattr(sweep, "HELPER_FROM", 0)
+    for python in ("/usr/bin/uwsgi", ""):  # not a Python: an embedding server's binary would start itself
+        monkeypatch.setattr(sweep.sys, "executable", python)
+        assert lite.wf.verify().ok
+    monkeypatch.setattr(sweep.sys, "frozen", True, raising=False)  # a frozen application's own binary
+    monkeypatch.setattr(sweep.sys, "executable", "/opt/app/python")
+    assert lite.wf.verify().ok
     with seed(Workflow("sqlite://")) as memory:
         build(memory)
         assert memory.verify().ok

@@ -11,6 +11,7 @@ the walk's (tests hold it to that), and a tampered log costs only the time of th
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -218,7 +219,7 @@ class Sweep:
         Its answer is believed either way: the span of a sound chain, or None at the first chunk that is not.
         A helper that cannot start, or fails, leaves its chunks to `here`."""
         lent = len(ranges) - max(1, len(ranges) // 6)  # over 100,000 events, the two then finish about together
-        path = "" if self.pg or lent < 1 or ranges[-1][1] < HELPER_FROM or not sys.executable else self._file(conn)
+        path = "" if self.pg or lent < 1 or ranges[-1][1] < HELPER_FROM or not _python() else self._file(conn)
         if not path:
             yield 0, None
             return
@@ -297,6 +298,13 @@ class Sweep:
             pool.shutdown(wait=True, cancel_futures=True)
             for own in opened.values():
                 own.close()
+
+
+def _python() -> bool:
+    """Whether sys.executable is a Python to start the helper with: not a frozen application's own binary, nor
+    the server an interpreter is embedded in (uWSGI, say), which would start with the helper's arguments."""
+    name = os.path.basename(sys.executable or "").lower()
+    return not getattr(sys, "frozen", False) and name.startswith(("python", "pypy"))
 
 
 def _rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
