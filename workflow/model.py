@@ -72,8 +72,9 @@ _SIGNED_COLUMNS = (("body", "body"), ("category", "category"), ("formed_on", "fo
 
 def signed_content_sql(dialect: str) -> str:
     """A SQL expression for a zwgk_item row: the canonical JSON `chain.content_hash` hashes for its
-    `signed_content`, built by the database (verify's sweep). Where it differs, the sweep declines and
-    `verify` hashes every item in Python, which is the definition."""
+    `signed_content`, built by the database (verify's sweep), or NULL where it could not be Python's. It is
+    Python's for what the engine writes; the sweep checks the tags and formed_on as written, and declines
+    where anything differs, and then `verify` hashes every item in Python, which is the definition."""
     pg = dialect == "postgresql"
 
     def value(column: str) -> str:
@@ -91,7 +92,12 @@ def signed_content_sql(dialect: str) -> str:
     when_scheduled = join([pieces.pop("period"), pieces.pop("schedule")])
     scheduled = f"CASE WHEN schedule IS NULL THEN '' ELSE ',' || {when_scheduled} END"
     keys = list(pieces.values())
-    return f"'{{' || {join(keys[:5])} || {scheduled} || ',' || {join(keys[5:])} || '}}'"
+    content = f"'{{' || {join(keys[:5])} || {scheduled} || ',' || {join(keys[5:])} || '}}'"
+    if pg:  # the column types are checked once (sweep.py)
+        return content
+    # SQLite lets a column hold any type: a number is written otherwise than Python writes it (1.0e+20).
+    texts = " AND ".join(f"typeof({column}) IN ('text', 'null')" for _, column in _SIGNED_COLUMNS)
+    return f"CASE WHEN {texts} THEN {content} END"
 
 
 @dataclass(frozen=True)

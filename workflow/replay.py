@@ -40,6 +40,9 @@ class RuleReplay:
                version: str) -> str | None:
         if actor not in self.people:
             return f"{actor} who signed it is nobody registered"
+        for name, value in (("reason", reason), ("ground", ground), ("decision", decision)):
+            if value is not None and not isinstance(value, str):  # only tampering stores a number there
+                return f"its {name} is {value!r}, which no signature writes"
         machine = self.machines.get(version)
         if machine is None:
             self.unchecked += 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -19,16 +20,17 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import date
 from functools import partial
 from itertools import islice
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Boolean, Connection, Engine, Integer, String, Text
 from sqlalchemy.pool import StaticPool
 
 from states import PipelineMachine
-from workflow import chain, chunks
+from workflow import chain, chunks, schema
 from workflow.db import READ_ONLY
 from workflow.model import signed_content_sql
 from workflow.replay import RuleReplay
@@ -41,9 +43,11 @@ _AHEAD = 8  # chunks asked for ahead of the one being checked (each a few MB): P
 # `advance` calls blank.
 BLANK = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
          "\u200a\u2028\u2029\u202f\u205f\u3000")
-# What the rules depend on in one event. A reason counts only as absent, blank or given.
+# What the rules depend on in one event.
+# A reason counts only as absent (NULL), blank (0), given (1), or on SQLite not text at all (2: the rules would
+# not read it as `advance` does).
 _STEP = ("action", "from_state", "to_state", "actor", "role", "round", "decision", "ground",
-         "CASE WHEN reason IS NULL THEN NULL WHEN {trim}(reason, :blank) = '' THEN 0 ELSE 1 END",
+         "CASE WHEN reason IS NULL THEN NULL {odd}WHEN {trim}(reason, :blank) = '' THEN 0 ELSE 1 END",
          "pipeline_version")
 # From this many events on, a SQLite log's chain is checked by a helper process while this one does the rest:
 # starting it costs ~20 ms.
@@ -75,12 +79,13 @@ def _histories_sql(dialect: str) -> str:
     (item_id, seq) index gives, unless someone altered the index. The seqs, joined in the same order as the
     steps, show what order that was."""
     if dialect == "postgresql":
-        step = f"json_build_array({', '.join(_STEP).format(trim='btrim')})::text"
+        step = f"json_build_array({', '.join(_STEP).format(trim='btrim', odd='')})::text"
         return ("SELECT item_id COLLATE \"C\", count(*), max(seq), (array_agg(content_hash ORDER BY seq DESC))[1], "  # noqa: S608
                 f"string_agg({step}, E'\\n' ORDER BY seq), string_agg(seq::text, ',' ORDER BY seq) "
                 "FROM zwgk_event WHERE seq BETWEEN 1 AND %(head)s GROUP BY item_id COLLATE \"C\"").replace(
                     ":blank", "%(blank)s")
-    step = f"json_array({', '.join(_STEP).format(trim='trim')})"
+    odd = "WHEN typeof(reason) <> 'text' THEN 2 "
+    step = f"json_array({', '.join(_STEP).format(trim='trim', odd=odd)})"
     # content_hash is a bare column: SQLite takes it from the row of max(seq).
     return (f"SELECT item_id, count(*), max(seq), content_hash, group_concat({step}, char(10)), "  # noqa: S608
             "group_concat(seq, ',') FROM zwgk_event INDEXED BY ix_zwgk_event_item WHERE seq BETWEEN 1 AND :head "
@@ -88,8 +93,38 @@ def _histories_sql(dialect: str) -> str:
 
 
 def _items_sql(dialect: str) -> str:
-    return f"SELECT id, state, round, version, drafter, {chain.hashed_sql(signed_content_sql(dialect), dialect)} " \
-           "FROM zwgk_item"  # noqa: S608 - fixed expressions
+    content = chain.hashed_sql(signed_content_sql(dialect), dialect)
+    return f"SELECT id, state, round, version, drafter, tags, formed_on, {content} FROM zwgk_item"  # noqa: S608
+
+
+# What the engine writes (`json.dumps` of tag ids; `date.isoformat`). Where the two are written otherwise, the
+# database's JSON and Python's may differ (an escape kept, a date normalised), and the sweep declines.
+_TAGS = re.compile(r'\[(?:"[A-Za-z0-9_.-]+"(?:, "[A-Za-z0-9_.-]+")*)?\]')
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _as_written(tags: Any, formed_on: Any) -> bool:
+    if type(tags) is not str or not _TAGS.fullmatch(tags):
+        return False
+    if formed_on is None:
+        return True
+    if type(formed_on) is not str or not _DATE.fullmatch(formed_on):
+        return False
+    try:
+        return date.fromisoformat(formed_on).isoformat() == formed_on
+    except ValueError:  # 2026-02-30
+        return False
+
+
+# PostgreSQL: the columns of the tables the sweep reads must have the types the migrations gave them (and the
+# default collation). Cast to text, a char(n) loses its padding and a json or date column its own form; the walk
+# reads them as psycopg hands them over.
+_PG_COLUMNS = ("SELECT c.relname, a.attname, format_type(a.atttypid, NULL), a.attcollation IN (0, 100) "
+               "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attnum > 0 AND NOT a.attisdropped "
+               "AND a.attrelid IN ('zwgk_event'::regclass, 'zwgk_item'::regclass)")
+_PG_TYPES = {Integer: "integer", String: "character varying", Text: "text", Boolean: "boolean"}
+_AS_MADE = {(table.name, c.name): _PG_TYPES[type(c.type)] for table in (schema.event, schema.item)
+            for c in table.columns}
 
 
 class Sweep:
@@ -109,6 +144,11 @@ class Sweep:
         last_seq, last_hash = head
         if against is not None and against.seq > last_seq:
             return None
+        if self.pg:
+            columns = conn.exec_driver_sql(_PG_COLUMNS).all()
+            if {(table, column): kind for table, column, kind, _ in columns} != _AS_MADE or not all(
+                    default for *_, default in columns):
+                return None
         # Exactly the rows 1..head: one more (an event at seq 0, say) would never be read by a chunk.
         if tuple(conn.exec_driver_sql("SELECT count(*), max(seq) FROM zwgk_event").one()) != (
                 last_seq, last_seq or None):
@@ -163,9 +203,11 @@ class Sweep:
         replayed: dict[str, tuple[str, int, int, str, int, Counter[str]] | None] = {}
         shared: Counter[str] = Counter()  # items by history
         kept: dict[str, tuple[str, int, int, str, int, Counter[str]]] = {}
-        for item_id, state, rnd, version, drafter, content in items:
+        for item_id, state, rnd, version, drafter, tags, formed_on, content in items:
             steps, signed = by_item.pop(item_id, (None, None))
-            if steps is None or content is None or signed != (content if self.pg else chain.sha256_hex(content)):
+            if steps is None or content is None or not _as_written(tags, formed_on):
+                return None
+            if signed != (content if self.pg else chain.sha256_hex(content)):
                 return None
             if steps not in replayed:
                 replayed[steps] = self._replay(steps)
@@ -203,6 +245,8 @@ class Sweep:
                 return None
             if n == 1:
                 creator = actor
+            if reason not in (None, 0, 1):
+                return None
             given = None if reason is None else ("given" if reason else "")
             if rules(n, "?", rnd, action, from_state, to_state, actor, role, given, ground, decision, version):
                 return None
