@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.conftest import seed
 from tests.tampering import Raw, Setup, build, copy_sqlite
 from tests.test_sweep import walked
-from tests.test_sweep_redteam import drop_not_null, same
+from tests.test_sweep_redteam import drop_not_null, rewrite_sqlite_ddl, same
 from workflow import Digest, Workflow, chain, sweep
 from workflow.model import signed_content_sql
 from workflow.schema import GENESIS_HASH
@@ -28,22 +26,7 @@ from workflow.schema import GENESIS_HASH
 
 def alter_sqlite(setup: Setup, table: str, pattern: str, repl: str, reindex: str | None = None) -> None:
     """Rewrite a SQLite table's declared SQL behind the engine's back (writable_schema), then REINDEX."""
-    assert not setup.raw.pg
-    path = str(make_url(setup.url).database)
-    setup.raw.close()
-    lite = sqlite3.connect(path, isolation_level=None)
-    try:
-        (ddl,) = lite.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
-        new, n = re.subn(pattern, repl, ddl)
-        assert n == 1, ddl
-        (version,) = lite.execute("PRAGMA schema_version").fetchone()
-        lite.execute("PRAGMA writable_schema = ON")
-        lite.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?", (new, table))
-        lite.execute(f"PRAGMA schema_version = {version + 1}")
-        lite.execute("PRAGMA writable_schema = OFF")
-    finally:
-        lite.close()
-    setup.raw = Raw(setup.url)
+    rewrite_sqlite_ddl(setup, table, pattern, repl)
     if reindex:
         setup.raw.run(f"REINDEX {reindex}")
 
@@ -100,6 +83,17 @@ def sign_db_content(setup: Setup, item: str) -> str:
     raw.set_event(seq, content_hash=h)
     raw.rewrite_from(seq)
     return h
+
+
+def forge_event_5(path: Path) -> None:
+    """Event 5 of the file's log changed and rehashed, event 6's link left broken."""
+    raw = Raw(f"sqlite:///{path}")
+    try:
+        raw.drop_guards()
+        raw.set_event(5, comment="forged")
+        raw.rehash(5)
+    finally:
+        raw.close()
 
 
 def walk_fails(setup: Setup, against: Digest | None = None) -> chain.Report:
@@ -355,13 +349,7 @@ def test_a_helper_started_after_a_chdir_checks_another_file(tmp_path: Path, monk
     try:
         build(wf)
         copy_sqlite(real / "zwgk.db", elsewhere / "zwgk.db")  # a backup, or yesterday's copy
-        raw = Raw(f"sqlite:///{real / 'zwgk.db'}")
-        try:
-            raw.drop_guards()
-            raw.set_event(5, comment="forged")
-            raw.rehash(5)
-        finally:
-            raw.close()
+        forge_event_5(real / "zwgk.db")
         os.chdir(elsewhere)
         report = walked(wf)
         assert report.first_problem == "event 6: previous-hash link broken (event deleted, inserted or reordered)"
@@ -520,13 +508,7 @@ def test_a_helper_for_a_path_with_odd_characters_agrees(tmp_path: Path, monkeypa
     try:
         build(wf)
         assert same(wf).ok
-        raw = Raw(f"sqlite:///{path}")
-        try:
-            raw.drop_guards()
-            raw.set_event(5, comment="forged")
-            raw.rehash(5)
-        finally:
-            raw.close()
+        forge_event_5(path)
         assert not same(wf).ok
     finally:
         wf.close()
