@@ -265,19 +265,7 @@ def test_histories_in_a_descending_index_are_left_to_the_walk(lite: Setup) -> No
 
 # -- 5. GROUP BY merges item ids the walk keeps apart ---------------------------------------------------------
 
-def test_item_ids_merged_by_a_nocase_column_are_left_to_the_walk(lite: Setup) -> None:
-    """FINDING on 8c971cc, fixed at HEAD (be660df: GROUP BY item_id COLLATE BINARY).
-    zwgk_event.item_id declared COLLATE NOCASE (writable_schema, then REINDEX): A's submit (event 3)
-    moved to item 'a', the chain rewritten. The walk sees an item 'a' with no creation and no item row, and A
-    missing a step. GROUP BY item_id merges 'A' and 'a' into one group whose item_id is 'A' (the row of
-    max(seq)), steps in seq order: exactly A's history, and the sweep vouches."""
-    alter_sqlite(lite, "zwgk_event", r"\bitem_id VARCHAR\(64\) NOT NULL", "item_id VARCHAR(64) COLLATE NOCASE NOT NULL",
-                 reindex="ix_zwgk_event_item")
-    seq = seqs_of(lite, "A")[1]
-    lite.raw.set_event(seq, item_id="a")
-    lite.raw.rewrite_from(seq)
-    walk_fails(lite)
-    same(lite.wf)
+# The same with COLLATE NOCASE on SQLite: test_sweep_redteam.py, test_events_of_an_item_id_equal_but_for_case...
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -286,6 +274,8 @@ def test_item_ids_merged_by_a_nondeterministic_collation_are_left_to_the_walk(ta
     collation (deterministic = false) on zwgk_event.item_id, the foreign key dropped: GROUP BY item_id merges 'A'
     and 'a' as above."""
     raw = tampered.raw
+    if not raw.rows("SELECT 1 FROM pg_collation WHERE collprovider = 'i' LIMIT 1"):
+        pytest.skip("this PostgreSQL has no ICU collations")
     raw.run("CREATE COLLATION IF NOT EXISTS zt_ci (provider = icu, locale = 'und-u-ks-level2', "
             "deterministic = false)")
     for (name,) in raw.rows("SELECT conname FROM pg_constraint WHERE conrelid = 'zwgk_event'::regclass "

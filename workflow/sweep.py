@@ -73,17 +73,17 @@ def _chunk_sql(dialect: str) -> str:
 def _histories_sql(dialect: str) -> str:
     """One row per item id among events 1..head: the item, its event count, its last seq, the content hash its
     last event signed, its steps joined with newlines (JSON has none of its own) and their seqs joined with ','.
-    Item ids are grouped byte by byte, whatever collation the column was given: as Python tells them apart.
+    Item ids are grouped as Python tells them apart: byte by byte on SQLite, whatever collation the column was
+    given (on PostgreSQL, `run` has checked it is the default one).
 
     SQLite (before 3.44) cannot order inside group_concat: it joins in the order of its scan, which the
     (item_id, seq) index gives, unless someone altered the index. The seqs, joined in the same order as the
     steps, show what order that was."""
     if dialect == "postgresql":
         step = f"json_build_array({', '.join(_STEP).format(trim='btrim', odd='')})::text"
-        return ("SELECT item_id COLLATE \"C\", count(*), max(seq), (array_agg(content_hash ORDER BY seq DESC))[1], "  # noqa: S608
+        return ("SELECT item_id, count(*), max(seq), (array_agg(content_hash ORDER BY seq DESC))[1], "  # noqa: S608
                 f"string_agg({step}, E'\\n' ORDER BY seq), string_agg(seq::text, ',' ORDER BY seq) "
-                "FROM zwgk_event WHERE seq BETWEEN 1 AND %(head)s GROUP BY item_id COLLATE \"C\"").replace(
-                    ":blank", "%(blank)s")
+                "FROM zwgk_event WHERE seq BETWEEN 1 AND %(head)s GROUP BY item_id").replace(":blank", "%(blank)s")
     odd = "WHEN typeof(reason) <> 'text' THEN 2 "
     step = f"json_array({', '.join(_STEP).format(trim='trim', odd=odd)})"
     # content_hash is a bare column: SQLite takes it from the row of max(seq).
