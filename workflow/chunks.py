@@ -12,7 +12,7 @@ import hashlib
 import json
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -65,17 +65,26 @@ def ranges(last: int, size: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + size - 1, last)) for lo in range(1, last + 1, size)]
 
 
+def check_all(rows: Iterable[tuple[tuple[int, int], Sequence[Any]]], hashed: bool,
+              at: int | None = None) -> list[Span] | None:
+    """Each chunk's span, from ((lo, hi), row) in order; None at the first that is not sound."""
+    spans = []
+    for (lo, hi), row in rows:
+        span = check(row, lo, hi, hashed, at)
+        if span is None:
+            return None
+        spans.append(span)
+    return spans
+
+
 def run(job: dict[str, Any]) -> Span | None:
     """The helper's work: all the chunks of a SQLite file, read on a connection of its own, as one span."""
     db = sqlite3.connect(job["db"], timeout=30)
     try:
-        spans = []
-        for lo, hi in ranges(job["last"], job["chunk"]):
-            span = check(db.execute(job["sql"], {"lo": lo, "hi": hi}).fetchone(), lo, hi, False, job["at"])
-            if span is None:
-                return None
-            spans.append(span)
-        return link(spans)
+        rows = ((r, db.execute(job["sql"], {"lo": r[0], "hi": r[1]}).fetchone())
+                for r in ranges(job["last"], job["chunk"]))
+        spans = check_all(rows, False, job["at"])
+        return link(spans) if spans is not None else None
     finally:
         db.close()
 

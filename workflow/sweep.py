@@ -182,46 +182,39 @@ class Sweep:
     def _check(self, ranges: list[tuple[int, int]], rows: Iterator[Sequence[Any]],
                at: int | None) -> list[chunks.Span] | None:
         """Each chunk's span, checked here; None at the first that is not sound."""
-        spans = []
-        for (lo, hi), row in zip(ranges, rows, strict=True):
-            span = chunks.check(row, lo, hi, self.pg, at)
-            if span is None:
-                return None
-            spans.append(span)
-        return spans
+        return chunks.check_all(zip(ranges, rows, strict=True), self.pg, at)
 
     def _items(self, items: Sequence[Sequence[Any]], histories: list[Sequence[Any]],
                events: int) -> chain.Report | None:
         """Each item against the replay of its own history and the content its last signature signed."""
-        by_item = {item_id: (steps, signed) for item_id, _, _, signed, steps, _ in histories}
-        if sum(n for _, n, *_ in histories) != events:
-            return None
-        for *_, seqs in histories:  # each history in the order of its events
-            order = list(map(int, seqs.split(",")))
+        by_item, counted = {}, 0
+        for item_id, n, _, signed, steps, seqs in histories:
+            order = list(map(int, seqs.split(",")))  # each history in the order of its events
             if order != sorted(order):
                 return None
-        replayed: dict[str, tuple[str, int, int, str, int, Counter[str]] | None] = {}
+            by_item[item_id] = (steps, signed)
+            counted += n
+        if counted != events:
+            return None
+        replayed: dict[str, tuple[str, int, int, str, int, Counter[str]]] = {}
         shared: Counter[str] = Counter()  # items by history
-        kept: dict[str, tuple[str, int, int, str, int, Counter[str]]] = {}
         for item_id, state, rnd, version, drafter, tags, formed_on, content in items:
             steps, signed = by_item.pop(item_id, (None, None))
             if steps is None or content is None or not _as_written(tags, formed_on):
                 return None
             if signed != (content if self.pg else chain.sha256_hex(content)):
                 return None
-            if steps not in replayed:
-                replayed[steps] = self._replay(steps)
-            outcome = replayed[steps]
+            outcome = replayed.get(steps) or self._replay(steps)
             if outcome is None or outcome[:4] != (state, rnd, version, drafter):
                 return None
+            replayed[steps] = outcome
             shared[steps] += 1
-            kept[steps] = outcome
         if by_item:  # events left over: of items that are gone
             return None
         report = chain.Report(events=events, items=len(items))
         versions: Counter[str] = Counter()
         for steps, n in shared.items():
-            _, _, _, _, unchecked, signed_under = kept[steps]
+            _, _, _, _, unchecked, signed_under = replayed[steps]
             report.unchecked += unchecked * n
             versions.update({version: count * n for version, count in signed_under.items()})
         report.versions = dict(versions)
