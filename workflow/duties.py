@@ -183,6 +183,4 @@ def recompute(conn: Connection, timeline: Timeline, now: datetime) -> list[tuple
 def _run(conn: Connection, ops: list[Op], timeline: Timeline, seq: int | None, now: datetime,
          published: str) -> None:
     store = Store(conn.dialect.name)
-    cur = store.cursor(conn)
-    for name, params in statements(ops, timeline, published, seq, stamp(now)):
-        cur.execute(store.sql[name], params)
+    store.send(store.cursor(conn), statements(ops, timeline, published, seq, stamp(now)))
