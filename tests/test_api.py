@@ -865,7 +865,7 @@ def test_our_tables_are_prefixed_and_init_is_idempotent(host: Host) -> None:
     assert tables - {"host_note"} == ZWGK_TABLES
     assert "alembic_version" not in tables
     with host.engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM zwgk_alembic_version")).scalars().all() == ["0003"]
+        assert c.execute(text("SELECT version_num FROM zwgk_alembic_version")).scalars().all() == ["0004"]
     item_id = new_info(wf)
     sig = wf.advance(item_id, "submit", actor="clerk")
     before = world(wf)
@@ -875,7 +875,7 @@ def test_our_tables_are_prefixed_and_init_is_idempotent(host: Host) -> None:
     assert set(inspect(host.engine).get_table_names()) == tables
     assert world(wf) == before
     with host.engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM zwgk_alembic_version")).scalars().all() == ["0003"]
+        assert c.execute(text("SELECT version_num FROM zwgk_alembic_version")).scalars().all() == ["0004"]
     assert_chain_ok(wf, sig)
 
 

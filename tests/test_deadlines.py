@@ -14,17 +14,18 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import event, text, update
 
 from states import Pipeline, parse_pipeline
 from tests.conftest import new_info, publish, seed, to_head_approval
-from workflow import Workflow
+from workflow import Workflow, db, reminders
 from workflow import schema as t
 from workflow.calendar import Due, WorkCalendar
 from workflow.config import Config, parse
-from workflow.deadlines import Timeline
+from workflow.deadlines import LIVE, Timeline
 from workflow.duties import Deadline
 from workflow.errors import InvalidInput, NotFound
 
@@ -655,3 +656,65 @@ def test_a_schedule_whose_cycle_changed_does_not_stop_the_roll(make: Callable[..
     assert quarterly.roll_schedules() == ["periodic:other:2026-11"]  # fin's 2026Q3 was past due already
     now[0] = sh(2027, 1, 4)
     assert "periodic:fin:2026Q4" in quarterly.roll_schedules()
+
+
+LISTINGS = ({}, {"overdue": True}, {"status": "open"}, {"status": "overdue"}, {"status": "met"},
+            {"status": "cancelled"}, {"due_before": date(2026, 10, 20)})
+
+
+def listings(wf: Workflow) -> list[list[str]]:
+    return [[d.key for d in wf.deadlines(**kw)] for kw in LISTINGS]  # type: ignore[arg-type]
+
+
+def index_sql(wf: Workflow, name: str) -> str | None:
+    sql = ("SELECT sql FROM sqlite_master WHERE name = :n" if wf.engine.dialect.name == "sqlite" else
+           "SELECT indexdef FROM pg_indexes WHERE indexname = :n AND schemaname = current_schema()")
+    with wf.engine.connect() as c:
+        return c.execute(text(sql), {"n": name}).scalar()
+
+
+def test_the_live_deadline_indexes_come_with_an_upgrade_and_every_listing_reads_the_same(
+        wf: Workflow, now: list[datetime]) -> None:
+    """Revision 0004 keeps only live deadlines in the due-date and planner indexes. A database at 0003
+    upgrades with its deadlines as they were, and every listing finds the same deadlines in the same order."""
+    published, waiting, withheld, _late = new_info(wf), new_info(wf), new_info(wf), new_info(wf)
+    publish(wf, published)  # its stage and twenty-day deadlines met
+    wf.advance(waiting, "submit", actor="clerk")  # a stage deadline open
+    wf.advance(withheld, "submit", actor="clerk")
+    wf.advance(withheld, "withhold", actor="sec", reason="涉密", ground="art14")  # cancelled
+    now[0] = sh(2026, 11, 27)  # the drafts' twenty working days have passed: overdue by date
+    planner = reminders.Planner(wf.engine, wf.config, wf.pipeline, reminders.build_channels(wf.config))
+    assert planner.plan(now[0])  # the daemon's planning marks them overdue
+    new_info(wf)  # open, and not yet due
+    before = listings(wf)
+    assert all(before[1:6]), before  # every listing finds something
+    with wf.engine.begin() as c:
+        command.downgrade(db._alembic_config(c), "0003")
+    assert index_sql(wf, "ix_zwgk_deadline_live") is None and index_sql(wf, "ix_zwgk_deadline_due")
+    assert listings(wf) == before
+    wf.init()
+    wf.check_schema()
+    assert index_sql(wf, "ix_zwgk_deadline_due") is None
+    for name, condition in (("ix_zwgk_deadline_live", "'open'"), ("ix_zwgk_deadline_next", "next_at IS NOT NULL")):
+        assert condition in (index_sql(wf, name) or ""), index_sql(wf, name)
+    assert listings(wf) == before
+
+
+def test_the_listings_of_live_deadlines_and_the_planner_read_only_live_entries(swf: Workflow) -> None:
+    """A query uses a partial index only if it says the index's condition word for word (SQLite)."""
+    listing = {"overdue": True}, {"status": "open"}, {"status": "overdue"}
+    statements: list[str] = []
+    event.listen(swf.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    for kw in listing:
+        statements.clear()
+        swf.deadlines(**kw)  # type: ignore[arg-type]
+        query = next(s for s in statements if "FROM zwgk_deadline" in s)
+        with swf.engine.connect() as c:
+            plan = " ".join(r[3] for r in c.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}",
+                                                            (date(2026, 9, 30).isoformat(),) * query.count("?")))
+        assert "ix_zwgk_deadline_live" in plan, (kw, plan)
+    with swf.engine.connect() as c:
+        plan = " ".join(r[3] for r in c.exec_driver_sql(f"EXPLAIN QUERY PLAN {reminders._DUE}".replace(":now", "?")
+                                                        .replace(":n", "?"), ("x", 10)))
+    assert "ix_zwgk_deadline_next" in plan, plan
+    assert f"status IN ({', '.join(repr(s) for s in LIVE)})" == t.LIVE_ONLY
