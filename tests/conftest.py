@@ -11,11 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from alembic import command
 from sqlalchemy import create_engine, text
 
 import notifiers
 from tests.recording import Recorder
-from workflow import Workflow
+from workflow import Workflow, db
 from workflow.testing import scratch_schema
 
 # The tampering fixtures (a log to tamper with, on SQLite and PostgreSQL), for test_tamper and test_sweep.
@@ -86,6 +87,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterat
 @pytest.fixture
 def sqlite_url(tmp_path: os.PathLike[str]) -> str:
     return f"sqlite:///{tmp_path}/zwgk.db"
+
+
+def downgrade(wf: Workflow, revision: str) -> None:
+    """The schema as an older release made it (the migrations' own downgrades)."""
+    with wf.engine.begin() as c:
+        command.downgrade(db._alembic_config(c), revision)
 
 
 def seed(wf: Workflow) -> Workflow:

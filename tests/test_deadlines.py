@@ -14,14 +14,13 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
-from alembic import command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, text, update
 
 from states import Pipeline, parse_pipeline
-from tests.conftest import new_info, publish, seed, to_head_approval
-from workflow import Workflow, db, reminders
+from tests.conftest import downgrade, new_info, publish, seed, to_head_approval
+from workflow import Workflow, reminders
 from workflow import schema as t
 from workflow.calendar import Due, WorkCalendar
 from workflow.config import Config, parse
@@ -688,8 +687,7 @@ def test_the_live_deadline_indexes_come_with_an_upgrade_and_every_listing_reads_
     new_info(wf)  # open, and not yet due
     before = listings(wf)
     assert all(before[1:6]), before  # every listing finds something
-    with wf.engine.begin() as c:
-        command.downgrade(db._alembic_config(c), "0003")
+    downgrade(wf, "0003")
     assert index_sql(wf, "ix_zwgk_deadline_live") is None and index_sql(wf, "ix_zwgk_deadline_due")
     assert listings(wf) == before
     wf.init()

@@ -13,11 +13,11 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect
 from sqlalchemy.orm import Session
 
 from states import Pipeline, default_pipeline, parse_pipeline
-from tests.conftest import new_info, publish, seed, to_head_approval
+from tests.conftest import downgrade, new_info, publish, seed, to_head_approval
 from tests.tampering import Raw
 from workflow import Workflow, chain, sweep
 
@@ -241,9 +241,8 @@ def test_init_twice_and_workflows_storing_the_same_definition_at_once(db_url: st
 
 
 def test_upgrading_an_older_database_stores_the_definition(db_url: str, old: Workflow) -> None:
-    with old.engine.begin() as c:
-        c.execute(text("DROP TABLE zwgk_pipeline"))
-        c.execute(text("UPDATE zwgk_alembic_version SET version_num = '0002'"))
+    downgrade(old, "0002")  # before the definitions were kept
+    assert "zwgk_pipeline" not in inspect(old.engine).get_table_names()
     old.init()  # the upgrade adds the table and stores the definition
     assert stored(db_url) == {old.pipeline.full_version: old.pipeline.definition}
     old.check_schema()
