@@ -165,7 +165,7 @@ def recompute(conn: Connection, timeline: Timeline, now: datetime) -> list[tuple
     d = t.deadline.c
     changed = []
     rows = conn.execute(select(d.id, d.starts_on, d.days, d.due_on, d.step)
-                        .where(d.provisional.is_(True), d.status.in_(LIVE))).all()
+                        .where(text(t.LIVE_ONLY), d.provisional.is_(True))).all()  # the live index
     for r in rows:
         due = timeline.due(date.fromisoformat(r.starts_on), r.days)
         old = date.fromisoformat(r.due_on)
