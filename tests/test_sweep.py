@@ -154,11 +154,11 @@ def test_signatures_of_another_pipeline_version_are_counted_alike(tampered: Setu
     assert report == walked(tampered.wf)
 
 
-# -- the helper process: most of a large SQLite log's chain checked on the other core -----------------------
+# -- the helper process: a large SQLite log's chain checked on the other core -----------------------
 
 @pytest.fixture
 def helped(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A helper for any SQLite log, in chunks of 3 events: 20 events make seven chunks, six of them lent."""
+    """A helper for any SQLite log, in chunks of 3 events: 20 events make seven chunks."""
     monkeypatch.setattr(sweep, "HELPER_FROM", 0)
     monkeypatch.setattr(sweep, "CHUNK", 3)
 
@@ -176,7 +176,7 @@ def helpers_started(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("at", [None, 0, 1, 9, 17, 18, 19, 20])
-def test_a_helper_process_checks_most_of_the_chain(lite: Setup, helped: None, monkeypatch: pytest.MonkeyPatch,
+def test_a_helper_process_checks_the_chain(lite: Setup, helped: None, monkeypatch: pytest.MonkeyPatch,
                                                   at: int | None) -> None:
     started = helpers_started(monkeypatch)
     against = None if at is None else Digest(at, lite.raw.event(at)["hash"] if at else GENESIS_HASH)
@@ -188,8 +188,8 @@ def test_a_helper_process_checks_most_of_the_chain(lite: Setup, helped: None, mo
         assert not lite.wf.verify(Digest(at, "f" * 64)).ok
 
 
-@pytest.mark.parametrize("seq", [1, 4, 17, 18, 19, 20])  # lent: 1..18; checked here: 19..20
-def test_a_forgery_is_found_on_either_side_of_the_helper(lite: Setup, helped: None, seq: int) -> None:
+@pytest.mark.parametrize("seq", [1, 4, 17, 18, 19, 20])  # the first, middle and last chunks
+def test_a_forgery_is_found_in_any_chunk_the_helper_checks(lite: Setup, helped: None, seq: int) -> None:
     lite.raw.set_event(seq, comment="改过")
     lite.raw.rewrite_from(seq + 1)
     report = lite.wf.verify()
@@ -320,7 +320,7 @@ def apply(raw: Raw, kind: str, args: Any) -> None:
 def test_whatever_is_tampered_with_the_sweep_gives_the_walks_answer(
         lite_template: tuple[Path, dict[tuple[str, str], int]], steps: list[tuple[str, Any]], digest_at: int,
         helper: bool) -> None:
-    """With a helper process (in chunks of 4: events 1-16 lent to it) or without."""
+    """With a helper process (in chunks of 4) or without."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "zwgk.db"
         copy_sqlite(lite_template[0], path)

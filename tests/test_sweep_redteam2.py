@@ -452,7 +452,7 @@ def test_hashes_with_trailing_blanks_are_declined_on_sqlite(tampered: Setup, col
 @pytest.mark.parametrize("at", [3, 6, 15, 16, 18, 19])
 def test_a_relinked_forgery_at_a_chunk_boundary_with_a_digest_agrees(
         tampered: Setup, monkeypatch: pytest.MonkeyPatch, at: int) -> None:
-    """HELD. Chunks of 3 with the helper (events 1..18 lent on SQLite): the digest before, at and after a forged
+    """HELD. Chunks of 3 with the helper (the whole chain, on SQLite): the digest before, at and after a forged
     event at a boundary, the chain rewritten after it."""
     monkeypatch.setattr(sweep, "HELPER_FROM", 0)
     monkeypatch.setattr(sweep, "CHUNK", 3)
