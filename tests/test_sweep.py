@@ -175,15 +175,30 @@ def helpers_started(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return started
 
 
+def chunks_checked_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many chunks each check in `verify`'s own process took."""
+    counts: list[int] = []
+    real = sweep.Sweep._check
+
+    def check(self: sweep.Sweep, ranges: list[tuple[int, int]], *args: Any) -> Any:
+        counts.append(len(ranges))
+        return real(self, ranges, *args)
+
+    monkeypatch.setattr(sweep.Sweep, "_check", check)
+    return counts
+
+
 @pytest.mark.parametrize("at", [None, 0, 1, 9, 17, 18, 19, 20])
 def test_a_helper_process_checks_the_chain(lite: Setup, helped: None, monkeypatch: pytest.MonkeyPatch,
                                                   at: int | None) -> None:
     started = helpers_started(monkeypatch)
+    checked_here = chunks_checked_here(monkeypatch)
     against = None if at is None else Digest(at, lite.raw.event(at)["hash"] if at else GENESIS_HASH)
     with sweep_only():
         report = lite.wf.verify(against)
     assert report.ok and report == walked(lite.wf, against)
     assert len(started) == 1 and started[0][1:3] == ["-I", "-S"]
+    assert checked_here == []  # the helper's answer was taken
     if at is not None:  # and a digest that differs, wherever it falls
         assert not lite.wf.verify(Digest(at, "f" * 64)).ok
 
@@ -207,9 +222,11 @@ def test_a_helper_that_cannot_start_or_fails_leaves_the_chain_to_verify(
         python.chmod(0o755)
     monkeypatch.setattr(sweep.sys, "executable", str(python))
     started = helpers_started(monkeypatch)
+    checked_here = chunks_checked_here(monkeypatch)
     with sweep_only():
         assert lite.wf.verify().ok
     assert len(started) == 1
+    assert checked_here == [7]  # all seven chunks, once
     lite.raw.set_event(5, comment="改过")
     lite.raw.rehash(5)
     assert lite.wf.verify().first_problem == "event 6: previous-hash link broken (event deleted, inserted or reordered)"

@@ -1,6 +1,6 @@
 """One chunk of the hash chain, checked from the strings the database joined (`sweep`'s chunk query).
 
-It runs inside `verify`, and as a helper process that checks most of a large SQLite log on the other core
+It runs inside `verify`, and as a helper process that checks the chain of a large SQLite log on the other core
 (`python -I -S chunks.py JOB`, the job and the answer in JSON): SQLite works inside the
 process that calls it, and two threads of one process querying it at once run no faster than one. So this
 module imports nothing but the standard library.
