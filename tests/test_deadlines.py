@@ -8,6 +8,7 @@ known to the package: its answers are provisional (Mon–Fri minus 1 Jan, 1–2 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
@@ -24,7 +25,7 @@ from workflow import Workflow, reminders
 from workflow import schema as t
 from workflow.calendar import Due, WorkCalendar
 from workflow.config import Config, parse
-from workflow.deadlines import LIVE, Timeline
+from workflow.deadlines import LIVE, STATUSES, Timeline
 from workflow.duties import Deadline
 from workflow.errors import InvalidInput, NotFound
 
@@ -665,6 +666,23 @@ def listings(wf: Workflow) -> list[list[str]]:
     return [[d.key for d in wf.deadlines(**kw)] for kw in LISTINGS]  # type: ignore[arg-type]
 
 
+def listed_as_documented(wf: Workflow, items: list[str]) -> None:
+    """Every combination of a listing's arguments lists what they say, judged in Python over all deadlines:
+    "open" and "overdue" by today's date (daemon or not), other statuses as stored."""
+    every, today = wf.deadlines(), wf.today()
+    for status, overdue, due_before, item in itertools.product((None, *STATUSES), (False, True),
+                                                               (None, date(2026, 10, 20)), (None, *items)):
+        def wanted(d: Deadline) -> bool:
+            if overdue or status in ("open", "overdue"):
+                said = d.status_on(today) == ("overdue" if overdue else status)
+            else:
+                said = status is None or d.status == status
+            return said and (due_before is None or d.due_on < due_before) and (item is None or d.item_id == item)
+
+        listed = wf.deadlines(status=status, overdue=overdue, due_before=due_before, item=item)
+        assert [d.key for d in listed] == [d.key for d in every if wanted(d)], (status, overdue, due_before, item)
+
+
 def index_sql(wf: Workflow, name: str) -> str | None:
     sql = ("SELECT sql FROM sqlite_master WHERE name = :n" if wf.engine.dialect.name == "sqlite" else
            "SELECT indexdef FROM pg_indexes WHERE indexname = :n AND schemaname = current_schema()")
@@ -685,8 +703,10 @@ def test_the_live_deadline_indexes_come_with_an_upgrade_and_every_listing_reads_
     planner = reminders.Planner(wf.engine, wf.config, wf.pipeline, reminders.build_channels(wf.config))
     assert planner.plan(now[0])  # the daemon's planning marks them overdue
     new_info(wf)  # open, and not yet due
+    new_info(wf, formed_on=date(2026, 9, 1))  # open, past due, and no daemon has looked at it yet
     before = listings(wf)
     assert all(before[1:6]), before  # every listing finds something
+    listed_as_documented(wf, [published, waiting])
     downgrade(wf, "0003")
     assert index_sql(wf, "ix_zwgk_deadline_live") is None and index_sql(wf, "ix_zwgk_deadline_due")
     assert listings(wf) == before
