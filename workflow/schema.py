@@ -121,9 +121,10 @@ chain = Table(
     Column("hash", String(64), nullable=False),
 )
 
-# The deadlines still to be met. The due-date index holds only these, and the planner's only those it must look
-# at again: closing a deadline takes its entries out instead of moving them, a page fewer for each signature
-# that closes a stage (bench/signatures.py). A query uses the index only if it says LIVE_ONLY word for word.
+# The deadlines still to be met. The due-date index holds only these, and the planner's only those it must
+# look at again: closing a deadline takes its entries out of these two instead of moving them, a page fewer
+# for each signature that closes a stage (bench/signatures.py). A query uses the due-date index only if it
+# says LIVE_ONLY word for word.
 LIVE_ONLY = "status IN ('open', 'overdue')"
 
 # A dated duty: created and closed in the transaction of the signature that causes it (or by the daemon's
