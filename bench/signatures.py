@@ -25,7 +25,6 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 
-from states import Action
 from workflow import Workflow, chain
 from workflow.clock import stamp
 from workflow.deadlines import Facts, statements
@@ -121,16 +120,19 @@ def hand_signatures(wf: Workflow, n_items: int, deadlines: bool = True) -> float
     `verify` checks them with the rest. Without `deadlines`, the deadline rows are left out, as no
     implementation of issue 3 may."""
     store, pipeline, rules = Store(wf.engine.dialect.name), wf.pipeline, wf.rules
-    actions: dict[tuple[str, str], Action] = {}
-    for action in pipeline.actions:  # as the engine finds them: by the state the item is in, and the id
-        actions.setdefault((action.source, action.id), action)
+    steps, state = [], pipeline.initial
+    for action, actor, extra in STEPS:  # every item takes the same path: each step's action is found once
+        a = pipeline.action(state, action)
+        if a is None:
+            raise SystemExit(f"the pipeline has no '{action}' from {state}")
+        steps.append((a, actor, extra.get("decision")))
+        state = a.to or state
     items = new_items(wf, n_items)
     raw = wf.engine.raw_connection()
     try:
         cur = raw.cursor()
         start = time.perf_counter()
-        for action, actor, extra in STEPS:
-            decision = extra.get("decision")
+        for a, actor, decision in steps:
             for item_id in items:
                 if not store.pg:
                     cur.execute("BEGIN IMMEDIATE")
@@ -138,7 +140,6 @@ def hand_signatures(wf: Workflow, n_items: int, deadlines: bool = True) -> float
                     ("head_locked", {}), ("advance", {"id": item_id}), ("person", {"id": actor}),
                     ("current_round", {"item_id": item_id})])
                 (seq, prev_hash), (state, rnd, version, *known) = head.rows[0], item.rows[0]
-                a = actions[(state, action)]
                 to_state, now = a.to or state, wf.clock()
                 at = stamp(now)
                 values = (seq + 1, item_id, rnd, a.id, state, to_state, actor, a.role, None, None, at, None, None,
