@@ -25,7 +25,7 @@ from workflow import Workflow, reminders
 from workflow import schema as t
 from workflow.calendar import Due, WorkCalendar
 from workflow.config import Config, parse
-from workflow.deadlines import LIVE, STATUSES, Timeline
+from workflow.deadlines import STATUSES, Timeline
 from workflow.duties import Deadline
 from workflow.errors import InvalidInput, NotFound
 
@@ -736,4 +736,4 @@ def test_the_listings_of_live_deadlines_and_the_planner_read_only_live_entries(s
         plan = " ".join(r[3] for r in c.exec_driver_sql(f"EXPLAIN QUERY PLAN {reminders._DUE}".replace(":now", "?")
                                                         .replace(":n", "?"), ("x", 10)))
     assert "ix_zwgk_deadline_next" in plan, plan
-    assert f"status IN ({', '.join(repr(s) for s in LIVE)})" == t.LIVE_ONLY
+    assert f"status IN ({', '.join(repr(s) for s in t.LIVE)})" == t.LIVE_ONLY

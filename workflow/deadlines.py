@@ -19,7 +19,6 @@ from workflow.periods import add_months
 
 KINDS = {"interpretation": "政策解读", "proactive": "主动公开", "periodic": "定期公开",
          "reconfirm": "长期公开复核", "stage": "环节时限"}
-LIVE = ("open", "overdue")
 STATUSES = ("open", "overdue", "met", "cancelled")
 
 

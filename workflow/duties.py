@@ -15,7 +15,7 @@ from workflow import periods
 from workflow import schema as t
 from workflow.clock import stamp
 from workflow.config import Config, Schedule
-from workflow.deadlines import LIVE, Op, Open, Timeline, reconfirm, statements
+from workflow.deadlines import Op, Open, Timeline, reconfirm, statements
 from workflow.errors import InvalidInput, NotFound
 from workflow.store import Store
 
@@ -46,7 +46,7 @@ class Deadline:
 
     def status_on(self, today: date) -> str:
         """The status as of `today`, even if no daemon has looked at it since it fell due."""
-        return "overdue" if self.status in LIVE and self.due_on < today else self.status
+        return "overdue" if self.status in t.LIVE and self.due_on < today else self.status
 
 
 _COLS = [t.deadline.c[n] for n in ("id", "key", "kind", "item_id", "schedule", "period", "title", "responsible",
@@ -95,7 +95,7 @@ def complete(conn: Connection, deadline_id: int, *, by: str, note: str | None, n
     A long-term item's reconfirmation opens the next one; duties met by publishing are refused.
     """
     found = one(conn, deadline_id)
-    if found.status not in LIVE:
+    if found.status not in t.LIVE:
         raise InvalidInput(f"deadline {deadline_id} is already {found.status}")
     if found.kind in ("proactive", "interpretation", "stage"):
         raise InvalidInput(f"deadline {deadline_id} ({found.kind}) is met by signing the item, not by hand")
@@ -104,7 +104,7 @@ def complete(conn: Connection, deadline_id: int, *, by: str, note: str | None, n
                            f"{found.period} (zwgk item new --schedule {found.schedule} --period {found.period})")
     if conn.execute(select(t.person.c.id).where(t.person.c.id == by, t.person.c.active.is_(True))).first() is None:
         raise NotFound(f"no active person '{by}'")
-    conn.execute(update(t.deadline).where(t.deadline.c.id == deadline_id, t.deadline.c.status.in_(LIVE))
+    conn.execute(update(t.deadline).where(t.deadline.c.id == deadline_id, t.deadline.c.status.in_(t.LIVE))
                  .values(status="met", next_at=None, closed_at=stamp(now), closed_note=f"{by}: {note or ''}"))
     if found.kind == "reconfirm" and found.item_id is not None:
         n = int(found.key.rsplit(":", 1)[1]) + 1

@@ -125,7 +125,8 @@ chain = Table(
 # look at again: closing a deadline takes its entries out of these two instead of moving them, a page fewer
 # for each signature that closes a stage (bench/signatures.py). A query uses the due-date index only if it
 # says LIVE_ONLY word for word.
-LIVE_ONLY = "status IN ('open', 'overdue')"
+LIVE = ("open", "overdue")
+LIVE_ONLY = f"status IN ({', '.join(repr(status) for status in LIVE)})"
 
 # A dated duty: created and closed in the transaction of the signature that causes it (or by the daemon's
 # roll job for periodic schedules). `next_at` is when the planner must look at it again; NULL once closed.
