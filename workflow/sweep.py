@@ -31,7 +31,6 @@ from sqlalchemy.pool import StaticPool
 
 from states import PipelineMachine
 from workflow import chain, chunks, schema
-from workflow.db import READ_ONLY
 from workflow.model import signed_content_sql
 from workflow.replay import RuleReplay
 
@@ -324,8 +323,8 @@ class Sweep:
 
         def run(sql: str, params: dict[str, Any]) -> list[Any]:
             own = opened.get(threading.get_ident())
-            if own is None:  # read-only: on SQLite a plain BEGIN, not the writers' BEGIN IMMEDIATE
-                own = opened[threading.get_ident()] = self.engine.connect().execution_options(**{READ_ONLY: True})
+            if own is None:
+                own = opened[threading.get_ident()] = self.engine.connect()
             return _rows(own, sql, params)
 
         pool = ThreadPoolExecutor(2, thread_name_prefix="zwgk-verify")
