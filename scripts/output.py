@@ -10,7 +10,7 @@ from typing import Any
 
 from states import Action, Pipeline
 from workflow import Item, Person, Signature, Unit
-from workflow.calendar import YearReport
+from workflow.workdays import YearReport
 from workflow.deadlines import KINDS
 from workflow.duties import Deadline
 from workflow.outbox import Notification

@@ -1,20 +1,27 @@
-"""The disclosure pipeline as data. Imports nothing of ours and no database."""
+"""Kinds of case, their pipelines as data, and the rulebooks that judge every event. Imports nothing of ours and
+no database."""
 
 from states.errors import (
     ActionNotAvailable,
+    AdoptionRefused,
     AlreadySigned,
     InputMissing,
+    NotAuthorised,
+    NotEditable,
     PipelineError,
     PrerequisiteMissing,
     Refused,
     RoleMissing,
     SeparationOfDuties,
+    SignerInactive,
 )
+from states.kinds import KINDS, Kind, builtin, check_adoptable, default_pipeline
 from states.machine import Attempt, PipelineMachine
-from states.pipeline import Action, Pipeline, Role, State, default_pipeline, load_pipeline, parse_pipeline
+from states.pipeline import Action, Pipeline, Role, State, load_pipeline, parse_pipeline
 
 __all__ = [
-    "Action", "ActionNotAvailable", "AlreadySigned", "Attempt", "InputMissing", "Pipeline", "PipelineError",
-    "PipelineMachine", "PrerequisiteMissing", "Refused", "Role", "RoleMissing", "SeparationOfDuties", "State",
-    "default_pipeline", "load_pipeline", "parse_pipeline",
+    "KINDS", "Action", "ActionNotAvailable", "AdoptionRefused", "AlreadySigned", "Attempt", "InputMissing", "Kind",
+    "NotAuthorised", "NotEditable", "Pipeline", "PipelineError", "PipelineMachine", "PrerequisiteMissing",
+    "Refused", "Role", "RoleMissing", "SeparationOfDuties", "SignerInactive", "State", "builtin",
+    "check_adoptable", "default_pipeline", "load_pipeline", "parse_pipeline",
 ]

@@ -17,6 +17,12 @@ class ActionNotAvailable(Refused):
     rule = "action-not-available"
 
 
+class NotEditable(ActionNotAvailable):
+    """The content of a case can change only in its pipeline's initial state."""
+
+    rule = "not-editable"
+
+
 class RoleMissing(Refused):
     rule = "role"
 
@@ -37,3 +43,21 @@ class InputMissing(Refused):
     """A reason, a legal ground or a decision is required, or the one given is not allowed."""
 
     rule = "input"
+
+
+class NotAuthorised(Refused):
+    """An act on the register or a unit's authority (people, roles, pipelines) that the rules forbid."""
+
+    rule = "authority"
+
+
+class SignerInactive(Refused):
+    """The signer, or the clerk recording for them, is unknown or deactivated at that point of the chain."""
+
+    rule = "inactive"
+
+
+class AdoptionRefused(Refused):
+    """A pipeline a unit may not adopt."""
+
+    rule = "adoption"

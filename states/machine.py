@@ -28,7 +28,7 @@ from states.pipeline import Action, Pipeline
 class Attempt:
     """Who wants to sign, with which inputs, against the signatures already in this round."""
 
-    item: str
+    case: str  # as people name it: "item 2026-000017"
     actor: str
     roles: frozenset[str]
     round: int
@@ -68,7 +68,7 @@ class PipelineMachine:
         action = self._actions.get((state, action_id)) if isinstance(action_id, str) else None
         if action is None:
             allowed = ", ".join(a.id for a in self.pipeline.actions_from(state)) or "none"
-            raise ActionNotAvailable(f"item {attempt.item} is in state {self.pipeline.label(state)}; {attempt.actor} "
+            raise ActionNotAvailable(f"{attempt.case} is in state {self.pipeline.label(state)}; {attempt.actor} "
                                      f"cannot '{action_id}' there (possible: {allowed})")
         subject = _Subject(state)
         self._machine.events[action_id].trigger(subject, attempt=attempt)
@@ -89,7 +89,7 @@ class PipelineMachine:
         p = self.pipeline
 
         def where() -> str:  # built only for a refusal: `verify` checks every signature ever made
-            return f"item {attempt.item} ({p.label(action.source)}, round {attempt.round})"
+            return f"{attempt.case} ({p.label(action.source)}, round {attempt.round})"
 
         if action.role not in attempt.roles:
             role = p.role(action.role)

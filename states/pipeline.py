@@ -59,6 +59,7 @@ class Pipeline:
     actions: tuple[Action, ...]
     separation: tuple[tuple[str, ...], ...] = ()
     grounds: dict[str, str] = field(default_factory=dict)
+    kind: str = "item"  # the kind of case it is for (states/kinds.py)
 
     @cached_property
     def definition(self) -> str:
@@ -72,15 +73,15 @@ class Pipeline:
 
     @cached_property
     def full_version(self) -> str:
-        """The version recorded on every signature: declared version plus the definition's fingerprint."""
+        """How people read the version: declared version plus the start of the fingerprint."""
         return f"{self.version}+{self.fingerprint[:12]}"
 
     @classmethod
-    def from_definition(cls, text: str, full_version: str) -> Pipeline | None:
-        """The pipeline stored as `text` under `full_version`, or None if it is not the one that version names.
+    def from_definition(cls, text: str, fingerprint: str) -> Pipeline | None:
+        """The pipeline stored as `text` under `fingerprint`, or None if it is not the one that names.
 
-        The stored text may have been altered behind the engine's back, but the version, with the
-        fingerprint, is inside every hashed signature: a definition that hashes to it is the one signed with.
+        The stored text may have been altered behind the engine's back, but the fingerprint is inside the
+        hashed adoption and every signature: a definition that hashes to it is the one adopted.
         """
         try:
             d = json.loads(text)
@@ -88,8 +89,9 @@ class Pipeline:
                 name=d["name"], version=d["version"], initial=d["initial"],
                 states=tuple(State(**s) for s in d["states"]), roles=tuple(Role(**r) for r in d["roles"]),
                 actions=tuple(Action(**_tuples(a)) for a in d["actions"]),
-                separation=tuple(tuple(group) for group in d["separation"]), grounds=dict(d["grounds"]))
-            matches = pipeline.full_version == full_version
+                separation=tuple(tuple(group) for group in d["separation"]), grounds=dict(d["grounds"]),
+                kind=d["kind"])
+            matches = pipeline.fingerprint == fingerprint
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):  # text no pipeline wrote
             return None
         return pipeline if matches else None
@@ -149,9 +151,10 @@ def _tuples(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()}
 
 
-def default_pipeline() -> Pipeline:
-    text = resources.files("states").joinpath("default.toml").read_text(encoding="utf-8")
-    return parse_pipeline(text, "default.toml")
+def bundled_pipeline(filename: str) -> Pipeline:
+    """A pipeline file shipped in `states/`."""
+    text = resources.files("states").joinpath(filename).read_text(encoding="utf-8")
+    return parse_pipeline(text, filename)
 
 
 def load_pipeline(path: str | Path) -> Pipeline:
@@ -236,6 +239,10 @@ def _ident(entry: dict[str, Any], loc: _Locator, table: str, i: int) -> str:
     return ident
 
 
+# Steps every kind of case has without a pipeline declaring them: its creation, an edit of its content while it
+# is in the initial state, and the note a case receives when a case of another unit links to it.
+IMPLICIT_ACTIONS = ("create", "edit", "link")
+_KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _ACTION_KEYS = {"id", "zh", "en", "from", "to", "role", "requires", "reason", "grounds", "decisions",
                 "reason_for", "new_round"}
 
@@ -246,6 +253,10 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
     except tomllib.TOMLDecodeError as e:
         raise PipelineError(f"{source}: {e}") from None
     loc = _Locator(text, source)
+    kind = doc.get("kind", "item")
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+        raise loc.error("'kind' must be lower-case letters, digits and _ (the kind of case, e.g. item)", None, 0,
+                        "kind")
     for key in ("state", "role", "action", "separation"):
         tables = doc.get(key, [])
         if not isinstance(tables, list) or not all(isinstance(x, dict) for x in tables):
@@ -298,6 +309,9 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
         if not set(act.reason_for) <= set(act.decisions):
             raise loc.error(f"action '{act.id}': reason_for names a decision not in decisions", "action", i,
                             "reason_for")
+        if act.id in IMPLICIT_ACTIONS:
+            raise loc.error(f"action id '{act.id}' is the engine's own (one of: {', '.join(IMPLICIT_ACTIONS)})",
+                            "action", i, "id")
         if any(b.id == act.id and b.source == act.source for b in actions):
             raise loc.error(f"action '{act.id}' is declared twice from state '{act.source}'", "action", i, "id")
         actions.append(act)
@@ -318,4 +332,4 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
             raise loc.error(f"separation #{i + 1}: {problem}", "separation", i, "distinct")
         separation.append(group)
     return Pipeline(name=doc["name"], version=doc["version"], initial=doc["initial"], states=states, roles=roles,
-                    actions=tuple(actions), separation=tuple(separation), grounds=dict(grounds))
+                    actions=tuple(actions), separation=tuple(separation), grounds=dict(grounds), kind=kind)

@@ -24,7 +24,7 @@ from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapsho
 from tests.conftest import new_info, publish, seed
 from tests.recording import Recorder
 from workflow import Workflow
-from workflow.calendar import WorkCalendar
+from workflow.workdays import WorkCalendar
 
 CST = timezone(timedelta(hours=8))
 NOW = "2026-10-13T09:00:00+08:00"  # a Tuesday: the interpretation (due Saturday 10 October) is 2 days overdue

@@ -15,7 +15,7 @@ import pytest
 from notifiers.smtp import EmailNotifier
 from notifiers.webhook import WebhookNotifier
 from workflow import Workflow
-from workflow.calendar import Due
+from workflow.workdays import Due
 from workflow.config import (
     DEFAULT_SCHEDULES,
     Config,

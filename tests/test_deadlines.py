@@ -23,7 +23,7 @@ from states import Pipeline, parse_pipeline
 from tests.conftest import downgrade, new_info, publish, seed, to_head_approval
 from workflow import Workflow, reminders
 from workflow import schema as t
-from workflow.calendar import Due, WorkCalendar
+from workflow.workdays import Due, WorkCalendar
 from workflow.config import Config, parse
 from workflow.deadlines import STATUSES, Timeline
 from workflow.duties import Deadline

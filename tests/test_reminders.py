@@ -27,7 +27,7 @@ from notifiers import Message, Result
 from tests.conftest import new_info, publish, seed, to_head_approval
 from tests.recording import Recorder
 from workflow import Workflow
-from workflow.calendar import WorkCalendar, load_overrides
+from workflow.workdays import WorkCalendar, load_overrides
 from workflow.config import Config, parse
 from workflow.daemon import Daemon
 from workflow.duties import Deadline

@@ -6,21 +6,38 @@
 
 from states import (
     ActionNotAvailable,
+    AdoptionRefused,
     AlreadySigned,
     InputMissing,
+    NotAuthorised,
+    NotEditable,
     PipelineError,
     PrerequisiteMissing,
     Refused,
     RoleMissing,
     SeparationOfDuties,
+    SignerInactive,
 )
 from workflow.api import Workflow
-from workflow.chain import Digest, Report
-from workflow.errors import AlreadyExists, InvalidInput, ItemChanged, NotEditable, NotFound, SchemaMissing, ZwgkError
+from workflow.errors import (
+    AlreadyExists,
+    ClockBehind,
+    InvalidInput,
+    ItemChanged,
+    NotFound,
+    SchemaMissing,
+    SimulatedClock,
+    Unjudgeable,
+    ZwgkError,
+)
+from workflow.ledger.events import Digest
+from workflow.ledger.verify import Report
 from workflow.model import Item, Person, Signature, Unit
 
 __all__ = [
-    "ActionNotAvailable", "AlreadyExists", "AlreadySigned", "Digest", "InputMissing", "InvalidInput", "Item",
-    "ItemChanged", "NotEditable", "NotFound", "Person", "PipelineError", "PrerequisiteMissing", "Refused", "Report",
-    "RoleMissing", "SchemaMissing", "SeparationOfDuties", "Signature", "Unit", "Workflow", "ZwgkError",
+    "ActionNotAvailable", "AdoptionRefused", "AlreadyExists", "AlreadySigned", "ClockBehind", "Digest",
+    "InputMissing", "InvalidInput", "Item", "ItemChanged", "NotAuthorised", "NotEditable", "NotFound", "Person",
+    "PipelineError", "PrerequisiteMissing", "Refused", "Report", "RoleMissing", "SchemaMissing",
+    "SeparationOfDuties", "Signature", "SignerInactive", "SimulatedClock", "Unit", "Unjudgeable",
+    "Workflow", "ZwgkError",
 ]

@@ -1,37 +1,45 @@
-"""The Workflow facade: the public API that the CLI, the daemon and host systems call."""
+"""The Workflow facade: the public API that the CLI, the daemon and host systems call.
+
+Each method opens a unit of work (ours, or the host's transaction given as `conn=`), calls a handler, and
+leaves the announcing of what was signed to the unit of work, after the commit.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, and_, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
-from states import Action, Attempt, Pipeline, PipelineMachine, default_pipeline
-from workflow import catalog, chain, db, duties, outbox, periods, sweep
-from workflow import schema as t
-from workflow.calendar import WorkCalendar
-from workflow.clock import stamp, system
+from states import KINDS, Action, InputMissing, Pipeline
+from states.authority import REGISTER
+from states.pipeline import IMPLICIT_ACTIONS
+from states.rules import Case, Signer, allowed
+from workflow import catalog, db, duties, items, outbox, periods
+from workflow.clock import system
 from workflow.config import Config
-from workflow.deadlines import STATUSES, Facts, Op, Rules, Timeline, statements
-from workflow.errors import AlreadyExists, InvalidInput, ItemChanged, NotEditable, NotFound, SchemaMissing
+from workflow.deadlines import STATUSES, Timeline
+from workflow.errors import InvalidInput, NotFound, SchemaMissing, SimulatedClock
+from workflow.ledger.chains import Appender
+from workflow.ledger.events import Digest, Event
+from workflow.ledger.verify import Report, Verifier
 from workflow.model import Item, Person, Signature, Unit
-from workflow.replay import RuleReplay
-from workflow.store import Store
-from workflow.subscriptions import HostConnection, Subscriber, Subscriptions
+from workflow.operator import local_account
+from workflow.pipelines import InForce, Pipelines
+from workflow.register import Registrar
+from workflow.signing import Signing, case_of, signer
+from workflow.uow import HostConnection, Subscriber, UnitOfWork, Work
+from workflow.workdays import WorkCalendar
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_EVENT_COLS = [t.event.c[name] for name in chain.FIELDS] + [t.event.c.hash]
-_ITEM_COLS = [t.item.c[name] for name in t.ITEM_FIELDS]
 
 
 def _texts(**values: object) -> None:
@@ -53,47 +61,64 @@ def _text(kind: str, value: str | None) -> str:
     return value
 
 
+def _choice(kind: str, value: str, allowed: dict[str, str]) -> str:
+    try:
+        return catalog.choice(kind, value, allowed)
+    except ValueError as e:
+        raise InvalidInput(str(e)) from None
+
+
 class Workflow:
     """`Workflow("sqlite:///zwgk.db")` or `Workflow(engine=host_engine)`.
 
     Every method that writes takes `conn=`: a host's Connection or Session, so that the host's writes and
     ours commit or roll back together. Without it, each call is one transaction of its own.
+
+    `operator` is who runs the program (recorded with every event beside its signer): by default this
+    process's account (`account@host`); a host system passes its own user. `clock` replaces the system clock;
+    only a database made for simulation (`init(simulation=True)`) accepts writes made with it.
     """
 
-    def __init__(self, url: str | None = None, *, engine: Engine | None = None, pipeline: Pipeline | None = None,
-                 clock: Callable[[], datetime] | None = None, config: Config | None = None) -> None:
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None,
+                 clock: Callable[[], datetime] | None = None, config: Config | None = None,
+                 operator: str | None = None) -> None:
         if (url is None) == (engine is None):
             raise InvalidInput("give a database URL or an engine, not both")
         self.engine = engine if engine is not None else db.make_engine(str(url))
         self._owns_engine = engine is None
-        self.pipeline = pipeline or default_pipeline()
-        self.machine = PipelineMachine(self.pipeline)
         self.clock = clock or system
+        self._clock_set = clock is not None
         self.config = config or Config()
-        self.rules = Rules(self.config, self.pipeline)
         self.timeline = Timeline(self.config)
-        self._subscriptions = Subscriptions(self.engine)
-        # Every signature also stores our pipeline's definition, until one of them is known committed.
-        self._pipeline_stored = False
-        self._subscriptions.add(self._pipeline_committed)
-        self._pg = self.engine.dialect.name == "postgresql"
-        self._plain_sqlite = self.engine.dialect.name == "sqlite" and not db.is_durable(self.engine)
-        self._store = Store(self.engine.dialect.name)
-        # Bound once, with the logging set up at this moment: a lazy proxy re-binds on every call.
+        self.pipelines = Pipelines(self.config)
+        self.uow = UnitOfWork(self.engine)
+        self.operator = operator if operator is not None else local_account()
+        _texts(operator=self.operator)
+        self._simulation: bool | None = None  # read from the register's first event, once
+        self._session_users: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
         self._log = structlog.get_logger("zwgk").bind()
-        if self._plain_sqlite and self.engine.url.database not in (None, "", ":memory:"):
+        if self.uow.plain_sqlite and self.engine.url.database not in (None, "", ":memory:"):
             self._log.warning("sqlite_engine_not_durable", hint="call workflow.db.durable(engine) before it opens "
                               "connections: WAL, synchronous=FULL and BEGIN IMMEDIATE for every writer")
 
-    # -- plumbing ---------------------------------------------------------------------------------------
+    # -- plumbing ---------------------------------------------------------------------------------------------
 
-    def init(self) -> None:
-        """Create or upgrade the schema (idempotent), and store our pipeline's definition."""
-        with self.engine.connect() as conn:
-            db.upgrade(conn)
-            self._store.send(self._store.cursor(conn), [self._pipeline_row(stamp(self.clock()))])
-            conn.commit()
-        self._pipeline_committed()
+    def init(self, *, admin: str | None = None, name: str | None = None, simulation: bool = False,
+             conn: HostConnection | None = None) -> None:
+        """Create or upgrade the schema (idempotent). With `admin` and `name`, also start the register: its first
+        event names the first admin and whether this database is a simulation (which alone accepts a clock
+        set by hand). Both in one transaction."""
+        if admin is not None:
+            _check_id("person", admin)
+            _text("admin name", name)
+        with self.uow(conn, core=True) as work:
+            db.upgrade(work.conn)
+            if admin is not None:
+                if self._clock_set and not simulation:
+                    raise SimulatedClock("a clock set by hand (ZWGK_NOW, Workflow(clock=)) may start only a "
+                                         "simulation's register (zwgk init --simulation)")
+                self._simulation = simulation
+                Registrar(work, self._appender(work), self.pipelines).open(admin, str(name), simulation=simulation)
 
     def close(self) -> None:
         """Close our connection pool; a host's engine is left alone."""
@@ -108,60 +133,11 @@ class Workflow:
 
     def check_schema(self) -> None:
         """Raises SchemaMissing unless the database is at the newest revision."""
-        with self._tx(None, write=False) as conn:
-            current, head = db.schema_status(conn)
+        with self.uow(write=False, core=True) as work:
+            current, head = db.schema_status(work.conn)
         if current != head:
             what = "has no zwgk tables" if current is None else f"is at revision {current}, not {head}"
             raise SchemaMissing(f"database {what}; run `zwgk init`")
-
-    @contextmanager
-    def _tx(self, host: HostConnection | None, *, write: bool = True) -> Iterator[Connection]:
-        if host is not None:
-            yield host.connection() if isinstance(host, Session) else host
-            return
-        with self.engine.connect() as conn:
-            if write:
-                with conn.begin():
-                    if self._plain_sqlite:  # a host's engine without our BEGIN IMMEDIATE: take the lock now,
-                        conn.exec_driver_sql("BEGIN IMMEDIATE")  # not halfway through, when it may be refused
-                    yield conn
-                return
-            # One snapshot for the whole read: verify must not see a signature's event without its item.
-            # It ends in a rollback: with an in-memory SQLite database the pool may hand us the host's own
-            # connection, whose open transaction a commit would end.
-            conn.execution_options(**{db.READ_ONLY: True}, **({"isolation_level": "REPEATABLE READ"}
-                                                              if self._pg else {}))
-            read = conn.begin()
-            try:
-                yield conn
-            finally:
-                read.rollback()
-
-    def _cursor(self, host: HostConnection | None) -> AbstractContextManager[Any]:
-        """A DBAPI cursor in the host's transaction, or in one of ours on a pooled DBAPI connection.
-
-        A SQLAlchemy Connection costs ~100 µs of Python per transaction, as much as a signature itself
-        (bench/signatures.py), so the hot path takes the connection from the pool directly.
-        """
-        if host is not None:  # not a generator: ending one raises StopIteration, a cost in every signature
-            return nullcontext(self._store.cursor(host.connection() if isinstance(host, Session) else host))
-        return self._own_cursor()
-
-    @contextmanager
-    def _own_cursor(self) -> Iterator[Any]:
-        raw = self.engine.raw_connection()
-        try:
-            cur = raw.cursor()
-            if not self._pg:
-                cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-            except BaseException:
-                raw.rollback()
-                raise
-            raw.commit()
-        finally:
-            raw.close()
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call `callback(signature)` once each signature is committed. Returns a function that unsubscribes.
@@ -169,77 +145,171 @@ class Workflow:
         Inside a host transaction, callbacks run when the host commits, and never for a signature that was
         rolled back (with the transaction or a savepoint). A callback that raises is logged and ignored.
         """
-        return self._subscriptions.add(callback)
+        self.uow.subscribers.append(callback)
+        return lambda: self.uow.subscribers.remove(callback)
 
-    def _pipeline_committed(self, _sig: Signature | None = None) -> None:
-        """Our definition is in the database for good: it went with this committed signature (or with init)."""
-        self._pipeline_stored = True
-        with suppress(ValueError):  # already removed, by another thread
-            self._subscriptions.callbacks.remove(self._pipeline_committed)
+    @contextmanager
+    def _write(self, conn: HostConnection | None, *, core: bool = False) -> Iterator[Work]:
+        with self.uow(conn, core=core) as work:
+            self._may_write(work)
+            yield work
+        for sig in work.signed:
+            self._log.info("signed", chain=sig.chain, seq=sig.seq, case=sig.case_id, action=sig.action,
+                           actor=sig.actor)
 
-    def _pipeline_row(self, at: str) -> tuple[str, dict[str, str]]:
-        p = self.pipeline
-        return "store_pipeline", {"name": p.name, "version": p.full_version, "definition": p.definition, "at": at}
+    def _may_write(self, work: Work) -> None:
+        """A clock set by hand writes only to a simulation."""
+        if not self._clock_set:
+            return
+        if self._simulation is None:
+            row = work.one("genesis_data", {"chain": REGISTER})
+            if row is None:
+                raise SchemaMissing("the register is not started; run `zwgk init --admin ID --name NAME`")
+            self._simulation = bool(json.loads(row["data"]).get("simulation"))
+        if not self._simulation:
+            raise SimulatedClock("this database is not a simulation (zwgk init --simulation), so a clock set by "
+                                 "hand (ZWGK_NOW, Workflow(clock=)) may only read it")
 
-    def _announce(self, host: HostConnection | None, sig: Signature) -> None:
-        self._log.info("signed", item=sig.item_id, action=sig.action, actor=sig.actor, seq=sig.seq, state=sig.to_state)
-        self._subscriptions.signed(host, sig)
+    def writable_clock(self) -> None:
+        """Raises SimulatedClock if this Workflow's clock may not write to its database (the daemon checks first)."""
+        with self.uow(write=False) as work:
+            self._may_write(work)
 
-    # -- units and people --------------------------------------------------------------------------------
+    def _operator(self, work: Work) -> str:
+        """The operator, with PostgreSQL's `session_user` (asked once per connection)."""
+        if not work.pg:
+            return self.operator
+        conn = work.cur.connection
+        user = self._session_users.get(conn)
+        if user is None:
+            work.cur.execute("SELECT session_user")
+            user = self._session_users[conn] = str(work.cur.fetchone()[0])
+        return f"{self.operator} pg:{user}"
 
-    def add_unit(self, id: str, *, name: str, kind: str = "government", conn: HostConnection | None = None) -> Unit:
-        unit = Unit(_check_id("unit", id), _text("unit name", name), self._choice("unit kind", kind,
-                                                                                   catalog.UNIT_KINDS))
-        with self._tx(conn) as c:
-            self._insert_once(c, t.unit, f"unit {id} already exists",
-                              id=unit.id, name=unit.name, kind=unit.kind, created_at=stamp(self.clock()))
+    def _appender(self, work: Work) -> Appender:
+        return Appender(work, self.clock, self._operator(work), self.config.ledger.max_clock_skew)
+
+    def _signing(self, work: Work) -> Signing:
+        return Signing(work, self._appender(work), self.pipelines, self.config, self.timeline, {"item": _ITEMS})
+
+    def _registrar(self, work: Work) -> Registrar:
+        return Registrar(work, self._appender(work), self.pipelines)
+
+    def _typed_by(self, signer: str, recorded_by: str | None = None) -> None:
+        """Where the configuration says which person the operator is, they sign as themselves, or record for
+        the one who signs."""
+        person = self.config.operator_person(self.operator)
+        if person is not None and signer != person and recorded_by != person:
+            raise InvalidInput(f"operator {self.operator} is {person} ({self.config.source}); signing as {signer} "
+                               f"needs --recorded-by {person}")
+
+    # -- the register -----------------------------------------------------------------------------------------
+
+    def add_unit(self, id: str, *, name: str, kind: str = "government", by: str,
+                 conn: HostConnection | None = None) -> Unit:
+        """A unit (a township government, a station, an office, a village committee) with its own chain, in which
+        the built-in pipeline of each kind of case is adopted. Signed by an admin."""
+        unit = Unit(_check_id("unit", id), _text("unit name", name), _choice("unit kind", kind, catalog.UNIT_KINDS))
+        _texts(by=by)
+        self._typed_by(by)
+        with self._write(conn) as work:
+            self._registrar(work).add_unit(unit.id, unit.name, unit.kind, by)
         return unit
 
-    def units(self) -> list[Unit]:
-        with self._tx(None, write=False) as c:
-            return [Unit(*r) for r in c.execute(select(t.unit.c.id, t.unit.c.name, t.unit.c.kind)
-                                                .order_by(t.unit.c.id))]
+    def close_unit(self, id: str, *, by: str, conn: HostConnection | None = None) -> None:
+        """Close a unit: its chain takes no more events."""
+        _texts(id=id, by=by)
+        self._typed_by(by)
+        with self._write(conn) as work:
+            self._registrar(work).close_unit(id, by)
 
-    def add_person(self, id: str, *, name: str, unit: str, roles: Sequence[str], email: str | None = None,
-                   phone: str | None = None, conn: HostConnection | None = None) -> Person:
-        known = {r.id for r in self.pipeline.roles}
-        for role in roles:
-            if role not in known:
-                raise InvalidInput(f"unknown role '{role}' (one of: {', '.join(sorted(known))})")
-        person = Person(_check_id("person", id), _text("person name", name), unit, tuple(sorted(set(roles))),
-                        email, phone)
-        with self._tx(conn) as c:
-            self._require(c, t.unit, unit, "unit")
-            self._insert_once(c, t.person, f"person {id} already exists", id=person.id, name=person.name,
-                              unit_id=unit, email=email, phone=phone, active=True, created_at=stamp(self.clock()))
-            if person.roles:
-                c.execute(insert(t.person_role), [{"person_id": id, "role": r} for r in person.roles])
-        return person
+    def units(self) -> list[Unit]:
+        with self.uow(write=False) as work:
+            return [Unit(r["id"], r["name"], r["kind"], bool(r["open"])) for r in work.rows("units")]
+
+    def add_person(self, id: str, *, name: str, by: str, unit: str | None = None, roles: Sequence[str] = (),
+                   email: str | None = None, phone: str | None = None, conn: HostConnection | None = None) -> Person:
+        """A person in the register, who works in `unit`, with `roles` granted there (each a signed act)."""
+        _texts(name=name, by=by, unit=unit, email=email, phone=phone)
+        _check_id("person", id)
+        _text("person name", name)
+        if roles and unit is None:
+            raise InvalidInput("roles are held in a unit: name it")
+        self._typed_by(by)
+        with self._write(conn) as work:
+            registrar = self._registrar(work)
+            registrar.add_person(id, name, unit, email, phone, by)
+            for role in sorted(set(roles)):
+                _texts(role=role)
+                registrar.grant(id, role, unit, by)
+        return self.person(id) if conn is None else Person(id, name, unit, {unit: tuple(sorted(set(roles)))}
+                                                           if unit and roles else {}, email, phone)
+
+    def grant(self, person: str, role: str, *, unit: str | None = None, by: str,
+              conn: HostConnection | None = None) -> None:
+        """Grant `role` in `unit` (a role of a pipeline in force there), or `admin` in the register (no unit)."""
+        self._roles(person, role, unit, by, conn, revoke=False)
+
+    def revoke(self, person: str, role: str, *, unit: str | None = None, by: str,
+               conn: HostConnection | None = None) -> None:
+        self._roles(person, role, unit, by, conn, revoke=True)
+
+    def _roles(self, person: str, role: str, unit: str | None, by: str, conn: HostConnection | None, *,
+               revoke: bool) -> None:
+        _texts(person=person, role=role, unit=unit, by=by)
+        self._typed_by(by)
+        with self._write(conn) as work:
+            self._registrar(work).grant(person, role, unit, by, revoke=revoke)
+
+    def deactivate(self, person: str, *, by: str, conn: HostConnection | None = None) -> None:
+        """A person who may no longer sign (left the office); their signatures stay what they were."""
+        self._active(person, False, by, conn)
+
+    def reactivate(self, person: str, *, by: str, conn: HostConnection | None = None) -> None:
+        self._active(person, True, by, conn)
+
+    def _active(self, person: str, active: bool, by: str, conn: HostConnection | None) -> None:
+        _texts(person=person, by=by)
+        self._typed_by(by)
+        with self._write(conn) as work:
+            self._registrar(work).set_active(person, active, by)
+
+    def adopt_pipeline(self, unit: str, pipeline: Pipeline, *, by: str, conn: HostConnection | None = None) -> str:
+        """Adopt `pipeline` for its kind of case in `unit` (signed by an admin); returns its fingerprint."""
+        _texts(unit=unit, by=by)
+        self._typed_by(by)
+        with self._write(conn) as work:
+            self._registrar(work).adopt(unit, pipeline, by)
+        return pipeline.fingerprint
+
+    def pipeline_in_force(self, unit: str, kind: str = "item") -> Pipeline:
+        with self.uow(write=False) as work:
+            found = {r["kind"]: r["pipeline"] for r in work.rows("unit_adoptions", {"unit": unit})}
+            if kind not in found:
+                raise NotFound(f"unit '{unit}' has no {kind} pipeline (no such unit?)")
+            return self.pipelines.load(work, found[kind]).pipeline
 
     def person(self, id: str) -> Person:
-        with self._tx(None, write=False) as c:
-            found = self._people(c, t.person.c.id == id)
+        found = [p for p in self.people() if p.id == id]
         if not found:
             raise NotFound(f"no person '{id}'")
         return found[0]
 
     def people(self) -> list[Person]:
-        with self._tx(None, write=False) as c:
-            return self._people(c, None)
+        with self.uow(write=False) as work:
+            roles: dict[str, dict[str, list[str]]] = {}
+            for r in work.rows("roles"):
+                roles.setdefault(r["person_id"], {}).setdefault(r["chain"], []).append(r["role"])
+            people = work.rows("people")
+        out = []
+        for r in people:
+            held = roles.get(r["id"], {})
+            admin = REGISTER in held
+            out.append(Person(r["id"], r["name"], r["unit_id"], {u: tuple(v) for u, v in held.items() if u != REGISTER},
+                              r["email"], r["phone"], bool(r["active"]), admin))
+        return out
 
-    def _people(self, c: Connection, where: Any) -> list[Person]:
-        q = select(t.person.c.id, t.person.c.name, t.person.c.unit_id, t.person.c.email, t.person.c.phone,
-                   t.person.c.active, t.person_role.c.role).outerjoin(t.person_role).order_by(t.person.c.id,
-                                                                                             t.person_role.c.role)
-        if where is not None:
-            q = q.where(where)
-        out: dict[str, Person] = {}
-        for pid, name, unit, email, phone, active, role in c.execute(q):
-            p = out.get(pid) or Person(pid, name, unit, (), email, phone, bool(active))
-            out[pid] = Person(pid, name, unit, p.roles + ((role,) if role else ()), email, phone, bool(active))
-        return list(out.values())
-
-    # -- items -------------------------------------------------------------------------------------------
+    # -- items ------------------------------------------------------------------------------------------------
 
     def new_item(self, *, title: str, unit: str, category: str, timing: str, kind: str, drafter: str,
                  body: str = "", interprets: str | None = None, tags: Sequence[str] = (),
@@ -257,83 +327,46 @@ class Workflow:
             raise InvalidInput("a periodic item names both its schedule and its period")
         if schedule is not None and period is not None:
             periods.bounds(self.config.schedule(schedule).cycle, period)
-        self._choice("category", category, catalog.CATEGORIES)
-        self._choice("timing", timing, catalog.TIMINGS)
-        self._choice("kind", kind, catalog.KINDS)
+        _choice("category", category, catalog.CATEGORIES)
+        _choice("timing", timing, catalog.TIMINGS)
+        _choice("kind", kind, catalog.KINDS)
         for tag in tags:
-            self._choice("tag", tag, catalog.TAGS)
+            _choice("tag", tag, catalog.TAGS)
         if (kind == "interpretation") != (interprets is not None):
             raise InvalidInput("an interpretation must name the policy it interprets (--interprets), "
                                "and only an interpretation may")
         if id is not None:
             _check_id("item", id)
-        now = self.clock()
-        with self._tx(conn) as c:
-            cur = self._store.cursor(c)
-            self._require(c, t.unit, unit, "unit")
-            actor = self._actor(cur, drafter)
-            role = self.pipeline.drafter_role
-            if role not in actor.roles:
-                raise InvalidInput(f"{drafter} does not hold the role {role} needed to draft an item")
-            if interprets is not None:
-                policy = c.execute(select(t.item.c.kind).where(t.item.c.id == interprets)).first()
-                if policy is None or policy.kind != "policy":
-                    raise InvalidInput(f"item '{interprets}' is not a policy document, so it cannot be interpreted")
-            head = self._chain_head(cur)
-            today = self.config.office.date_of(now)
-            item_id = id or self._free_item_id(c, f"{today.year}-{head[0] + 1:06d}")
-            created = stamp(now)
-            self._insert_once(c, t.item, f"item {item_id} already exists",
-                              id=item_id, title=_text("title", title), body=body, unit_id=unit, category=category,
-                              timing=timing, kind=kind, interprets=interprets, tags=json.dumps(list(tags)),
-                              formed_on=formed_on.isoformat() if formed_on else None, drafter=drafter,
-                              state=self.pipeline.initial, round=1, version=1, created_at=created, updated_at=created,
-                              schedule=schedule, period=period)
-            item = self._load_item(c, item_id)
-            sig = self._append_now(cur, item_id, 1, "create", None, self.pipeline.initial, actor.id, role, now,
-                               chain.content_hash(item.content()), comment=comment)
-            self._deadlines(cur, self.rules.on_create(_facts(item), today), sig.seq, now)
-        self._announce(conn, sig)
-        return item
+        self._typed_by(drafter)
+        with self._write(conn) as work:
+            done = items.create(self._signing(work), unit=unit, drafter=drafter, item_id=id,
+                                title=_text("title", title), body=body, category=category, timing=timing, kind=kind,
+                                interprets=interprets, tags=list(tags), formed_on=formed_on, schedule=schedule,
+                                period=period, comment=comment)
+            return items.load(work, done.case.id)
 
     def edit_item(self, item_id: str, *, actor: str, title: str | None = None, body: str | None = None,
                   tags: Sequence[str] | None = None, formed_on: date | None = None, comment: str | None = None,
                   expected_version: int | None = None, conn: HostConnection | None = None) -> Signature:
         """Change a draft's content; signed like every other step. Refused outside the initial state."""
         _texts(title=title, body=body, actor=actor, comment=comment)
-        with self._tx(conn) as c:
-            cur = self._store.cursor(c)
-            self._chain_head(cur)  # every writer locks the chain head first, then the item
-            item = self._locked_item(c, item_id, expected_version)
-            if item.state != self.pipeline.initial:
-                raise NotEditable(f"item {item_id} is in state {self.pipeline.label(item.state)}; "
-                                  f"only a {self.pipeline.initial} can be edited (return it first)")
-            who = self._actor(cur, actor)
-            role = self.pipeline.drafter_role
-            if role not in who.roles:
-                raise InvalidInput(f"{actor} does not hold the role {role} needed to edit a draft")
-            for tag in tags or ():
-                self._choice("tag", tag, catalog.TAGS)
-            changes: dict[str, Any] = {}
-            if title is not None:
-                changes["title"] = _text("title", title)
-            if body is not None:
-                changes["body"] = body
-            if tags is not None:
-                changes["tags"] = json.dumps(list(tags))
-            if formed_on is not None:
-                changes["formed_on"] = formed_on.isoformat()
-            if not changes:
-                raise InvalidInput("nothing to change")
-            now = self.clock()
-            self._update_draft(c, item, changes | {"updated_at": stamp(now)})
-            edited = self._load_item(c, item_id)
-            sig = self._append_now(cur, item_id, item.round, "edit", item.state, item.state, who.id, role, now,
-                               chain.content_hash(edited.content()), comment=comment)
-            formed_changed = formed_on is not None and formed_on != item.formed_on
-            self._deadlines(cur, self.rules.on_edit(_facts(edited), self._today(now), formed_changed), sig.seq, now)
-        self._announce(conn, sig)
-        return sig
+        for tag in tags or ():
+            _choice("tag", tag, catalog.TAGS)
+        changes: dict[str, Any] = {}
+        if title is not None:
+            changes["title"] = _text("title", title)
+        if body is not None:
+            changes["body"] = body
+        if tags is not None:
+            changes["tags"] = list(tags)
+        if formed_on is not None:
+            changes["formed_on"] = formed_on
+        if not changes:
+            raise InvalidInput("nothing to change")
+        self._typed_by(actor)
+        with self._write(conn) as work:
+            return items.edit(self._signing(work), item_id, actor, changes, comment=comment,
+                              expected_version=expected_version).signature
 
     def advance(self, item: str | Item, action: str, *, actor: str, comment: str | None = None,
                 reason: str | None = None, ground: str | None = None, decision: str | None = None,
@@ -348,96 +381,75 @@ class Workflow:
             item_id, expected_version = item.id, item.version if expected_version is None else expected_version
         else:
             item_id = item
-        _texts(comment=comment, reason=reason, ground=ground, decision=decision, recorded_by=recorded_by,
-               paper_sha256=paper_sha256)
+        _texts(item=item_id, action=action, actor=actor, comment=comment, reason=reason, ground=ground,
+               decision=decision, recorded_by=recorded_by, paper_sha256=paper_sha256)
         if paper_sha256 is not None and not _SHA256.fullmatch(paper_sha256):
             raise InvalidInput("paper_sha256 must be 64 lower-case hex digits")
         if paper_sha256 is not None and recorded_by is None:
             raise InvalidInput("a scanned sheet (paper_sha256) goes with the clerk who recorded it (recorded_by)")
-        reads: list[tuple[str, Any]] = [("head_locked", {}), ("advance", {"id": item_id}), ("person", {"id": actor})]
-        if recorded_by is not None:
-            reads.append(("person", {"id": recorded_by}))
-        reads.append(("current_round", {"item_id": item_id}))  # the round's events: after the locks are held
-        with self._cursor(conn) as cur:
-            head, locked, signer, *clerk, round_events = self._store.send(cur, reads)
-            if not locked.rows:
-                raise NotFound(f"no item '{item_id}'")
-            state, rnd, version, *known = locked.rows[0]
-            head_seq, head_hash = head.rows[0]
-            self._check_version(item_id, expected_version, version, state)
-            signed = round_events.rows
-            who = _person(signer.rows, actor)
-            if clerk:
-                _person(clerk[0].rows, str(recorded_by))
-            attempt = Attempt(item=item_id, actor=who.id, roles=frozenset(who.roles), round=rnd,
-                              round_signers={a: p for a, p, _ in signed}, reason=reason, ground=ground,
-                              decision=decision)
-            step, to_state = self.machine.fire(state, action, attempt)
-            new_round = rnd + 1 if step.new_round else rnd
-            now = self.clock()
-            sig, row = self._event((head_seq, head_hash), item_id, new_round, step.id, state, to_state, who.id,
-                                   step.role, now, signed[-1][2], comment=comment, reason=reason, ground=ground,
-                                   decision=decision, paper_sha256=paper_sha256,
-                                   recorded_by=recorded_by if recorded_by != who.id else None)
-            ops = self.rules.on_step(_facts_of(item_id, known), state, to_state, self._today(now), role=step.role,
-                                     signer=who.id, round=new_round)
-            at = row[10]  # the event's stored time, for the item and the deadlines too
-            moved, _, head_moved, *_ = self._store.send(cur, [  # nothing is sent before the event is complete
-                ("move", {"state": to_state, "round": new_round, "at": at, "id": item_id, "version": version}),
-                *self._append(sig, row), *statements(ops, self.timeline, self.rules.published, sig.seq, at)])
-            if moved.rowcount != 1 or head_moved.rowcount != 1:
-                raise ItemChanged(f"item {item_id} changed while this signature was being made; "
-                                  "reload it and try again")
-        self._announce(conn, sig)
-        return sig
+        if action in IMPLICIT_ACTIONS:
+            raise InputMissing(f"item {item_id}: {action} is not a step of the pipeline (new_item, edit_item and "
+                               "interpretations make those)")
+        self._typed_by(actor, recorded_by)
+        with self._write(conn) as work:
+            return self._signing(work).advance("item", item_id, action, actor, expected_version=expected_version,
+                                               recorded_by=recorded_by, reason=reason, ground=ground,
+                                               decision=decision, comment=comment,
+                                               paper_sha256=paper_sha256).signature
 
     def item(self, id: str) -> Item:
-        with self._tx(None, write=False) as c:
-            return self._load_item(c, id, links=True)
+        with self.uow(write=False) as work:
+            found = items.load(work, id)
+            if found.kind == "policy" and found.state in KINDS["item"].public:
+                ids = tuple(r["id"] for r in work.rows("interpretations", {"id": id,
+                                                                            "published": found.state}))
+                found = replace(found, interpreted_by=ids)
+            return found
 
     def items(self, *, state: str | None = None) -> list[Item]:
-        q = select(*_ITEM_COLS).order_by(t.item.c.created_at, t.item.c.id)
-        if state is not None:
-            if state not in {s.id for s in self.pipeline.states}:
-                raise InvalidInput(f"unknown state '{state}' (one of: {', '.join(s.id for s in self.pipeline.states)})")
-            q = q.where(t.item.c.state == state)
-        with self._tx(None, write=False) as c:
-            return [_item(r) for r in c.execute(q)]
+        if state is not None and not isinstance(state, str):
+            raise InvalidInput("state must be text")
+        with self.uow(write=False) as work:
+            return [items.item_of(r) for r in work.rows("items", {"id": None, "state": state})]
 
     def history(self, id: str) -> list[Signature]:
-        with self._tx(None, write=False) as c:
-            self._require(c, t.item, id, "item")
-            rows = c.execute(select(*_EVENT_COLS).where(t.event.c.item_id == id).order_by(t.event.c.seq))
-            return [_signature(r) for r in rows]
+        """Every event of an item: its own chain's, and the link notes other units' chains hold of it."""
+        with self.uow(write=False) as work:
+            items.load(work, id)
+            return [Signature.of(e) for e in work.events("case_events", {"kind": "item", "id": id})]
 
     def actions_for(self, item_id: str, person_id: str) -> list[Action]:
         """What this person may sign on this item now (they may still have to give a reason or ground)."""
-        with self._tx(None, write=False) as c:
-            item = self._load_item(c, item_id)
-            cur = self._store.cursor(c)
-            who = self._actor(cur, person_id)
-            return self.machine.allowed(item.state, Attempt(
-                item=item_id, actor=who.id, roles=frozenset(who.roles), round=item.round,
-                round_signers=self._round_signers(cur, item_id, item.round)))
+        with self.uow(write=False) as work:
+            case, in_force, row = self._case(work, item_id)
+            who, _ = signer(work.rows("signer_of_case", {"register": REGISTER, "kind": "item", "id": item_id,
+                                                          "person": person_id}), person_id)
+            return allowed(in_force.machine, case, who) if row["unit_open"] else []
 
     def next_steps(self, item_id: str) -> list[tuple[Action, list[str]]]:
         """Each action possible now, with the active people who may sign it."""
-        with self._tx(None, write=False) as c:
-            item = self._load_item(c, item_id)
-            signers = self._round_signers(self._store.cursor(c), item_id, item.round)
-            people = [p for p in self._people(c, t.person.c.active.is_(True))]
+        with self.uow(write=False) as work:
+            case, in_force, row = self._case(work, item_id)
+            people = [p for p in self.people() if p.active]
         out = []
-        for action in self.pipeline.actions_from(item.state):
-            may = [p.id for p in people if action in self.machine.allowed(item.state, Attempt(
-                item=item_id, actor=p.id, roles=frozenset(p.roles), round=item.round, round_signers=signers))]
+        for action in in_force.pipeline.actions_from(case.state):
+            may = [p.id for p in people if row["unit_open"] and action in allowed(
+                in_force.machine, case, _signer_of(p, row["unit_id"]))]
             out.append((action, may))
         return out
 
-    # -- deadlines and reminders -------------------------------------------------------------------------
+    def _case(self, work: Work, item_id: str) -> tuple[Case, InForce, dict[str, Any]]:
+        row = work.one("case_for_step", {"kind": "item", "id": item_id})
+        if row is None:
+            raise NotFound(f"no item '{item_id}'")
+        return (case_of("item", item_id, row),
+                self.pipelines.in_force(work, row["unit_id"], row["pipeline"], row["adopted_seq"]), row)
+
+    # -- deadlines and reminders ------------------------------------------------------------------------------
 
     def today(self) -> date:
         """Today in the office's time zone, by the injected clock."""
-        return self._today(self.clock())
+        return self.config.office.date_of(self.clock())
 
     def use_calendar(self, calendar: WorkCalendar) -> None:
         """Compute with this calendar from now on (the office published next year's schedule)."""
@@ -449,286 +461,88 @@ class Workflow:
         """Deadlines by due date. `overdue` (and status "overdue") count by today's date, daemon or not."""
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"unknown deadline status '{status}' (one of: {', '.join(STATUSES)})")
-        with self._tx(None, write=False) as c:
-            return duties.listing(c, today=self.today(), status=status, overdue=overdue, due_before=due_before,
+        with self.uow(write=False, core=True) as work:
+            return duties.listing(work, today=self.today(), status=status, overdue=overdue, due_before=due_before,
                                   item=item)
 
     def deadline(self, deadline_id: int) -> duties.Deadline:
-        with self._tx(None, write=False) as c:
-            return duties.one(c, deadline_id)
+        with self.uow(write=False, core=True) as work:
+            return duties.one(work, deadline_id)
 
     def complete_deadline(self, deadline_id: int, *, by: str, note: str | None = None,
                           conn: HostConnection | None = None) -> duties.Deadline:
         """Close an office duty by hand: a self-assessment held, a long-term item confirmed still current."""
         _texts(by=by, note=note)
-        with self._tx(conn) as c:
-            return duties.complete(c, deadline_id, by=by, note=note, now=self.clock(), timeline=self.timeline,
+        self._typed_by(by)
+        with self._write(conn, core=True) as work:
+            return duties.complete(work, deadline_id, by=by, note=note, now=self.clock(), timeline=self.timeline,
                                    config=self.config)
 
     def roll_schedules(self, *, conn: HostConnection | None = None) -> list[str]:
         """Open the deadline of every periodic schedule's latest completed period (idempotent)."""
-        with self._tx(conn) as c:
-            return duties.roll(c, self.config, self.timeline, self.clock())
+        with self._write(conn, core=True) as work:
+            return duties.roll(work, self.config, self.timeline, self.clock())
 
     def recompute_deadlines(self, *, conn: HostConnection | None = None) -> list[tuple[int, date, date]]:
         """Provisional deadlines computed again on the calendar as it is now (`zwgk calendar reload`)."""
-        with self._tx(conn) as c:
-            return duties.recompute(c, self.timeline, self.clock())
+        with self._write(conn, core=True) as work:
+            return duties.recompute(work, self.timeline, self.clock())
 
     def notifications(self, *, status: str | None = None, limit: int = 1000) -> list[outbox.Notification]:
         if status is not None and status not in outbox.STATUSES:
             raise InvalidInput(f"unknown reminder status '{status}' (one of: {', '.join(outbox.STATUSES)})")
-        with self._tx(None, write=False) as c:
-            return outbox.listing(c, status=status, limit=limit)
+        with self.uow(write=False, core=True) as work:
+            return outbox.listing(work.conn, status=status, limit=limit)
 
     def daemons(self) -> list[dict[str, Any]]:
         """The daemons' heartbeats, newest first: id, host, pid, started_at, beat_at, stopped_at, counters, and
         `state`: running, stopped, or silent (no beat for three intervals: killed outright, it never said so)."""
-        with self._tx(None, write=False) as c:
-            rows = c.execute(select(t.daemon).order_by(t.daemon.c.beat_at.desc())).mappings().all()
+        with self.uow(write=False) as work:
+            rows = work.rows("daemons")
         now, every = self.clock(), self.config.daemon.heartbeat_every
         out = []
         for r in rows:
             quiet = (now - datetime.fromisoformat(r["beat_at"])).total_seconds() > 3 * every
-            out.append(dict(r) | {"state": "stopped" if r["stopped_at"] else "silent" if quiet else "running"})
+            out.append(r | {"state": "stopped" if r["stopped_at"] else "silent" if quiet else "running"})
         return out
 
-    # -- the chain ---------------------------------------------------------------------------------------
+    # -- the chains -------------------------------------------------------------------------------------------
 
-    def digest(self) -> chain.Digest:
-        with self._tx(None, write=False) as c:
-            seq, h = self._chain_head(self._store.cursor(c), lock=False)
-        return chain.Digest(seq, h)
+    def seal(self, *, conn: HostConnection | None = None) -> Signature | None:
+        """Append a seal of every unit chain's head to the register; None if its last event is such a seal."""
+        with self._write(conn) as work:
+            event = self._registrar(work).seal()
+        return Signature.of(event) if event is not None else None
 
-    def verify(self, against: chain.Digest | None = None) -> chain.Report:
-        """Recompute the hash chain and replay every item; the report names the first bad event.
+    def digest(self) -> Digest:
+        """The root digest `SEQ:HASH`: the register's head once a seal records every chain's head in it. Keep it
+        elsewhere; `verify(against=...)` then proves every chain still holds what it held."""
+        self.seal()
+        with self.uow(write=False) as work:
+            head = work.one("head", {"chain": REGISTER})
+        if head is None:
+            raise SchemaMissing("the register is not started; run `zwgk init --admin ID --name NAME`")
+        return Digest(head["seq"], head["hash"])
 
-        A bulk sweep (workflow/sweep.py) vouches for a sound log; at any doubt the log is walked event by
-        event, which finds and names the first bad event.
+    def verify(self, against: Digest | None = None, since: Digest | None = None) -> Report:
+        """Recompute every chain and fold every event through the rules; the report names the first problem.
+
+        `against`: a root digest kept earlier (by a witness): the register still holds it, and every chain what
+        the seal up to it names. `since`: recheck only what came after that digest.
         """
-        with self._tx(None, write=False) as c:
-            try:
-                head: tuple[int, str] | None = self._chain_head(self._store.cursor(c), lock=False)
-            except SchemaMissing:
-                head = None
-            people = set(c.execute(select(t.person.c.id)).scalars())
-            machines = self._machines(c)
-            if head is not None:
-                try:
-                    report = sweep.Sweep(self.engine, machines, people, t.GENESIS_HASH).run(c, head, against)
-                except (SQLAlchemyError, UnicodeError, ValueError, TypeError) as e:  # what only tampering causes
-                    self._log.debug("verify: the sweep gave up, walking the log", error=type(e).__name__)
-                    report = None
-                if report is not None:
-                    return report
-            return self._walk(c, head, people, machines, chain.item_hashes(c.exec_driver_sql(chain.ITEMS).all()),
-                              against)
+        with self.uow(write=False) as work:
+            return Verifier(work, self.pipelines).run(against, since)
 
-    def _machines(self, c: Connection) -> dict[str, PipelineMachine]:
-        """The rules of each pipeline version by the version string its signatures record: ours, and each
-        stored definition that is the one its version names (an altered one is left out: unchecked)."""
-        machines = {self.pipeline.full_version: self.machine}
-        with _lenient_text(c):  # a definition altered into bytes that are not UTF-8 must not stop verify
-            rows = c.execute(select(t.pipeline.c.version, t.pipeline.c.definition)).all()
-        for version, definition in rows:
-            if version not in machines and (p := Pipeline.from_definition(definition, version)) is not None:
-                machines[version] = PipelineMachine(p)
-        return machines
-
-    def _walk(self, c: Connection, head: tuple[int, str] | None, people: set[str],
-              machines: dict[str, PipelineMachine], items: chain.Items,
-              against: chain.Digest | None) -> chain.Report:
-        """Every event in order, with `chain.Verifier`: slower than the sweep, and names the first bad event."""
-        def fresh() -> tuple[chain.Verifier, RuleReplay]:
-            verifier = chain.Verifier(t.GENESIS_HASH, against)
-            if head is None:
-                verifier.report.problems.append("the chain head row is gone (zwgk_chain was altered)")
-            return verifier, RuleReplay(machines, people)
-
-        digest_of = (lambda h: h) if self._pg else _sha256_or_none
-
-        def recheck(seq: int) -> str | None:
-            row = self._store.one(self._store.cursor(c), "event", {"seq": seq})
-            try:
-                return chain.event_hash(row[:-1]) if row else None
-            except (TypeError, ValueError):  # a value no signature could hold (bytes, say): tampered
-                return None
-
-        verifier, rules = fresh()
-        try:
-            verifier.feed(self._store.stream(c, "verify"), digest_of, recheck, rules)
-        except self.engine.dialect.loaded_dbapi.Error:
-            if self._pg:
-                raise
-            # SQLite's json_array() refuses a BLOB, and Python text that is not UTF-8: only tampering can
-            # have put them there. Walk the log again, hashing every event in Python.
-            verifier, rules = fresh()
-            with _lenient_text(c):
-                verifier.feed(self._store.stream(c, "verify_in_python"), recheck, recheck, rules)
-        verifier.report.unchecked, verifier.report.versions = rules.unchecked, dict(rules.versions)
-        verifier.report.problems.extend(items.problems)
-        return verifier.finish(head, items.rows, items.content_hashes, against)
-
-    # -- internals ---------------------------------------------------------------------------------------
-
-    def _choice(self, kind: str, value: str, allowed: dict[str, str]) -> str:
-        try:
-            return catalog.choice(kind, value, allowed)
-        except ValueError as e:
-            raise InvalidInput(str(e)) from None
-
-    def _insert_once(self, c: Connection, table: Any, message: str, **values: Any) -> None:
-        if c.execute(select(table.c.id).where(table.c.id == values["id"])).first() is not None:
-            raise AlreadyExists(message)
-        try:
-            c.execute(insert(table).values(**values))
-        except IntegrityError:  # a concurrent insert of the same id won the race; the transaction is lost
-            raise AlreadyExists(message) from None
-
-    def _free_item_id(self, c: Connection, base: str) -> str:
-        """`base` (year and sequence), or `base.2`, `base.3`… if someone chose that id by hand."""
-        taken = set(c.execute(select(t.item.c.id).where(t.item.c.id.like(f"{base}%"))).scalars())
-        return next(candidate for candidate in (base, *(f"{base}.{n}" for n in range(2, len(taken) + 2)))
-                    if candidate not in taken)
-
-    def _require(self, c: Connection, table: Any, id: str, kind: str) -> None:
-        if c.execute(select(table.c.id).where(table.c.id == id)).first() is None:
-            raise NotFound(f"no {kind} '{id}'")
-
-    def _actor(self, cur: Any, person_id: str) -> Person:
-        return _person(self._store.all(cur, "person", {"id": person_id}), person_id)
-
-    def _load_item(self, c: Connection, id: str, *, links: bool = False, lock: bool = False) -> Item:
-        row = self._store.one(self._store.cursor(c), "item_locked" if lock else "item", {"id": id})
+    def event(self, chain: str, seq: int) -> Signature:
+        with self.uow(write=False) as work:
+            row = work.one("event", {"chain": chain, "seq": seq})
         if row is None:
-            raise NotFound(f"no item '{id}'")
-        item = _item(row)
-        if links and item.kind == "policy" and item.state == "published":
-            ids = c.execute(select(t.item.c.id).where(and_(t.item.c.interprets == id, t.item.c.state == "published"))
-                            .order_by(t.item.c.id)).scalars().all()
-            item = replace(item, interpreted_by=tuple(ids))
-        return item
-
-    def _locked_item(self, c: Connection, id: str, expected_version: int | None) -> Item:
-        item = self._load_item(c, id, lock=True)
-        self._check_version(id, expected_version, item.version, item.state)
-        return item
-
-    def _check_version(self, id: str, expected: int | None, version: int, state: str) -> None:
-        if expected is not None and version != expected:
-            raise ItemChanged(f"item {id} changed since you read it (version {expected}, now {version}, "
-                              f"state {self.pipeline.label(state)}); reload it and try again")
-
-    def _update_draft(self, c: Connection, item: Item, values: dict[str, Any]) -> None:
-        done = c.execute(update(t.item).where(and_(t.item.c.id == item.id, t.item.c.version == item.version))
-                         .values(version=t.item.c.version + 1, **values))
-        if done.rowcount != 1:
-            raise ItemChanged(f"item {item.id} changed while this signature was being made; reload it and try again")
-
-    def _round_signers(self, cur: Any, item_id: str, rnd: int) -> dict[str, str]:
-        return {a: p for a, p, _ in self._store.all(cur, "round", {"item_id": item_id, "round": rnd})}
-
-    def _chain_head(self, cur: Any, *, lock: bool = True) -> tuple[int, str]:
-        row = self._store.one(cur, "head_locked" if lock else "head", {})
-        if row is None:
-            raise SchemaMissing("the chain head is missing; run `zwgk init`")
-        return row[0], row[1]
-
-    def _event(self, head: tuple[int, str], item_id: str, round: int, action: str, from_state: str | None,
-               to_state: str, actor: str, role: str | None, now: datetime, content_hash: str, *,
-               comment: str | None = None, reason: str | None = None, ground: str | None = None,
-               decision: str | None = None, recorded_by: str | None = None,
-               paper_sha256: str | None = None) -> tuple[Signature, tuple[Any, ...]]:
-        """The next event after `head` (read under lock), hashed and complete before anything is written;
-        with its row as the `append` statement stores it."""
-        prev_seq, prev_hash = head
-        stored = stamp(now)  # first: it refuses a clock without a time zone
-        values = (prev_seq + 1, item_id, round, action, from_state, to_state, actor, role, recorded_by, paper_sha256,
-                  stored, comment, reason, ground, decision, self.pipeline.name, self.pipeline.full_version,
-                  content_hash, prev_hash)
-        try:
-            digest = chain.event_hash(values)
-        except UnicodeEncodeError:
-            raise InvalidInput("text with characters that cannot be stored (lone surrogates)") from None
-        return Signature(*values[:10], now.astimezone(UTC), *values[11:], digest), (*values, digest)
-
-    def _append(self, sig: Signature, row: tuple[Any, ...]) -> list[tuple[str, Any]]:
-        """Write the event and move the chain head. The head update's `rowcount` must be 1 once sent:
-        otherwise another signature took that place. Our pipeline's definition goes with it until a commit
-        has stored it (a host may roll back the first signatures), so `verify` can judge it after an edit."""
-        out = [("append", row), ("advance_head", {"seq": sig.seq, "hash": sig.hash, "prev": sig.seq - 1})]
-        if not self._pipeline_stored:
-            out.append(self._pipeline_row(row[10]))
-        return out
-
-    def _today(self, now: datetime) -> date:
-        return self.config.office.date_of(now)
-
-    def _deadlines(self, cur: Any, ops: list[Op], seq: int, now: datetime) -> None:
-        self._store.send(cur, statements(ops, self.timeline, self.rules.published, seq, stamp(now)))
-
-    def _append_now(self, cur: Any, *args: Any, **kw: Any) -> Signature:
-        """An event at the current head, for the writes that are not on the hot path."""
-        sig, row = self._event(self._chain_head(cur), *args, **kw)
-        _, moved, *_ = self._store.send(cur, self._append(sig, row))
-        if moved.rowcount != 1:
-            raise ItemChanged("another signature was appended at the same moment; try again")
-        return sig
+            raise NotFound(f"no event {seq} in chain {chain}")
+        return Signature.of(Event(**row))
 
 
-def _person(rows: Sequence[Sequence[Any]], person_id: str) -> Person:
-    """An active person from the rows of the `person` statement (one per role)."""
-    if not rows:
-        raise NotFound(f"no person '{person_id}'")
-    pid, name, unit, email, phone, active, _ = rows[0]
-    if not active:
-        raise InvalidInput(f"person {person_id} is no longer active")
-    return Person(pid, name, unit, tuple(r[6] for r in rows if r[6]), email, phone, bool(active))
+def _signer_of(p: Person, unit: str) -> Signer:
+    return Signer(p.id, p.active, frozenset(p.roles_in(unit)))
 
 
-def _item(r: Sequence[Any]) -> Item:
-    return Item(id=r[0], title=r[1], body=r[2], unit=r[3], category=r[4], timing=r[5], kind=r[6], interprets=r[7],
-                tags=tuple(json.loads(r[8])), formed_on=date.fromisoformat(r[9]) if r[9] else None, drafter=r[10],
-                state=r[11], round=r[12], version=r[13], created_at=datetime.fromisoformat(r[14]),
-                updated_at=datetime.fromisoformat(r[15]), schedule=r[16], period=r[17])
-
-
-def _sha256_or_none(text: str) -> str | None:
-    try:
-        return chain.sha256_hex(text)
-    except UnicodeEncodeError:  # bytes that are not UTF-8, read back by _lenient_text: tampered
-        return None
-
-
-@contextmanager
-def _lenient_text(conn: Connection) -> Iterator[None]:
-    """While verifying SQLite: bytes written behind the engine's back that are not UTF-8 must be reported
-    as a bad event, not stop the check ("Could not decode to UTF-8 column")."""
-    driver: Any = conn.connection.driver_connection
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = driver.text_factory
-    driver.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
-    try:
-        yield
-    finally:
-        driver.text_factory = before
-
-
-def _facts(item: Item) -> Facts:
-    return Facts(item.id, item.title, item.kind, item.timing, item.interprets, item.drafter, item.unit,
-                 item.schedule, item.period, item.formed_on)
-
-
-def _facts_of(item_id: str, r: Sequence[Any]) -> Facts:
-    """From the columns after state, round and version in the `advance` statement."""
-    return Facts(item_id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                 date.fromisoformat(r[8]) if r[8] else None)
-
-
-def _signature(r: Sequence[Any]) -> Signature:
-    values = dict(zip([*chain.FIELDS, "hash"], r, strict=True))
-    values["at"] = datetime.fromisoformat(values["at"])
-    return Signature(**values)
-
+_ITEMS = items.ItemKind()

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notifiers import SECRET_KEYS, redact
-from workflow.calendar import WorkCalendar, load_overrides
+from workflow.workdays import WorkCalendar, load_overrides
 from workflow.errors import InvalidInput
 
 CYCLES = ("monthly", "quarterly", "half-yearly", "yearly")
@@ -77,6 +77,25 @@ class Daemon:
     send_every: float = 10.0
     roll_every: float = 3600.0
     heartbeat_every: float = 30.0
+    seal_every: float = 3600.0  # a seal of every chain's head in the register, its digest sent to the witnesses
+
+
+@dataclass(frozen=True)
+class Ledger:
+    # A signature records the clock, or its chain's last time if the clock is behind that; further behind than
+    # this many seconds, it is refused: a chain's time never goes backwards.
+    max_clock_skew: float = 60.0
+
+
+@dataclass(frozen=True)
+class Witness:
+    """Someone outside the office who keeps each seal's root digest (e.g. the county's disclosure office), so that
+    a database rewritten whole by its owner can still be caught (`zwgk verify --against DIGEST`)."""
+
+    name: str
+    channel: str
+    email: str | None = None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,13 @@ class Config:
     calendar_file: str | None = None
     calendar: WorkCalendar = field(default_factory=WorkCalendar, compare=False)
     source: str = "(built-in defaults)"
+    ledger: Ledger = field(default_factory=Ledger)
+    operators: Mapping[str, str] = field(default_factory=dict)  # operator (account@host or account) -> person
+    witnesses: tuple[Witness, ...] = ()
+
+    def operator_person(self, operator: str) -> str | None:
+        """The person an operator account is, where the configuration says so."""
+        return self.operators.get(operator) or self.operators.get(operator.partition("@")[0])
 
     def schedule(self, schedule_id: str) -> Schedule:
         for s in self.schedules:
@@ -157,7 +183,8 @@ def load(path: str | Path | None, *, required: bool = False) -> Config:
 
 def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | None = None) -> Config:
     r = _Reader(source)
-    r.keys("", data, {"office", "calendar", "deadlines", "reminders", "daemon", "schedule", "channels"})
+    r.keys("", data, {"office", "calendar", "deadlines", "reminders", "daemon", "schedule", "channels", "ledger",
+                      "operators", "witness"})
     office = r.section("office", data.get("office", {}), Office(), {"opens": r.clock, "closes": r.clock})
     try:
         ZoneInfo(office.timezone)
@@ -170,7 +197,10 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
     if reminders.escalate_head_after < reminders.escalate_leader_after:
         raise r.error("reminders.escalate_head_after", "must not be less than escalate_leader_after")
     daemon = r.section("daemon", data.get("daemon", {}), Daemon())
+    ledger = r.section("ledger", data.get("ledger", {}), Ledger())
+    operators = r.operators(data.get("operators", {}))
     channels = r.channels(data.get("channels", {"console": {"type": "console"}}))
+    witnesses = r.witnesses(data.get("witness", []), channels)
     for ch in reminders.channels:
         if ch not in channels:
             raise r.error("reminders.channels", f"channel '{ch}' is not defined under [channels]")
@@ -187,7 +217,8 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
         except UnicodeDecodeError:
             raise r.error("calendar.overrides", f"{calendar_file} is not UTF-8 text") from None
         calendar = WorkCalendar(load_overrides(text, source=calendar_file))
-    return Config(office, deadlines, reminders, daemon, schedules, channels, calendar_file, calendar, source)
+    return Config(office, deadlines, reminders, daemon, schedules, channels, calendar_file, calendar, source, ledger,
+                  operators, witnesses)
 
 
 class _Reader:
@@ -259,6 +290,26 @@ class _Reader:
             self.typed(f"channels.{name}.type", out[name]["type"], str)
         return out
 
+    def operators(self, table: Any) -> dict[str, str]:
+        self.keys("operators", table, set(table) if isinstance(table, dict) else set())
+        return {account: self.typed(f"operators.{account}", person, str) for account, person in table.items()}
+
+    def witnesses(self, entries: Any, channels: Mapping[str, Any]) -> tuple[Witness, ...]:
+        if not isinstance(entries, list):
+            raise self.error("witness", "must be an array of tables ([[witness]])")
+        out = []
+        for i, entry in enumerate(entries):
+            where = f"witness[{i}]"
+            self.keys(where, entry, {f.name for f in fields(Witness)})
+            for needed in ("name", "channel"):
+                if needed not in entry:
+                    raise self.error(f"{where}.{needed}", "is required")
+            w = Witness(**{k: self.typed(f"{where}.{k}", v, str) for k, v in entry.items()})
+            if w.channel not in channels:
+                raise self.error(f"{where}.channel", f"channel '{w.channel}' is not defined under [channels]")
+            out.append(w)
+        return tuple(out)
+
     def schedules(self, entries: Any) -> tuple[Schedule, ...]:
         if not isinstance(entries, list):
             raise self.error("schedule", "must be an array of tables ([[schedule]])")
@@ -300,7 +351,7 @@ def _month_day(text: str) -> bool:
 
 # Numbers that would silently stop the work at 0 (a batch of none, a lease that has always expired).
 _MINIMUM = {"batch": 1, "max_attempts": 1, "lease_seconds": 1, "backoff_seconds": 0.1, "backoff_max_seconds": 0.1,
-            "plan_every": 0.1, "send_every": 0.1, "roll_every": 0.1, "heartbeat_every": 0.1}
+            "plan_every": 0.1, "send_every": 0.1, "roll_every": 0.1, "heartbeat_every": 0.1, "seal_every": 0.1}
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _NAMES = {int: "an integer", float: "a number", str: "text", bool: "true or false"}
 
@@ -323,6 +374,9 @@ def redacted(config: Config) -> dict[str, Any]:
         "deadlines": section(config.deadlines),
         "reminders": section(config.reminders),
         "daemon": section(config.daemon),
+        "ledger": section(config.ledger),
+        "operators": dict(config.operators),
+        "witness": [{k: v for k, v in section(w).items() if v is not None} for w in config.witnesses],
         "calendar": {"overrides": config.calendar_file},
         "schedule": [{k: v for k, v in section(s).items() if v is not None} for s in config.schedules],
         "channels": {name: redact(config.channel_settings(name)) for name in config.channels},

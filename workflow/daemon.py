@@ -57,7 +57,7 @@ class Daemon:
         self._log = log.bind(daemon=self.id)
 
     def _planner(self) -> Planner:
-        return Planner(self.wf.engine, self.wf.config, self.wf.pipeline, self.channels)
+        return Planner(self.wf.engine, self.wf.config, self.channels)
 
     # -- the jobs ----------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from workflow.errors import SchemaMissing
 from workflow.schema import VERSION_TABLE
 
 READ_ONLY = "zwgk_read_only"
@@ -63,8 +64,16 @@ def _alembic_config(conn: Connection) -> Config:
     return cfg
 
 
+# The revisions of zwgk 0.1, whose single chain 0.2 does not carry over (CHANGELOG.md).
+_RELEASE_0_1 = {"0001", "0002", "0003", "0004"}
+
+
 def upgrade(conn: Connection) -> None:
     """Create or upgrade the schema to the newest revision; running it again does nothing."""
+    current = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+    if current in _RELEASE_0_1:
+        raise SchemaMissing(f"this database was made by zwgk 0.1 (revision {current}), which 0.2 does not "
+                            "upgrade: make a new one with `zwgk init` (see CHANGELOG.md)")
     command.upgrade(_alembic_config(conn), "head")
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from states import Pipeline
-from workflow.calendar import Due, WorkCalendar
+from workflow.workdays import Due, WorkCalendar
 from workflow.clock import stamp
 from workflow.config import Config, ConfigError, DeadlineRules
 from workflow.periods import add_months
@@ -104,7 +104,7 @@ class Rules:
         if item.kind == "interpretation" or item.schedule is not None:
             return []
         return [Open(f"proactive:{item.id}", "proactive", item.title, item.formed_on or today,
-                     self.rules.proactive_days, item_id=item.id, responsible=item.drafter)]
+                     self.rules.proactive_days, item_id=item.id, responsible=item.drafter, unit=item.unit)]
 
     def on_edit(self, item: Facts, today: date, formed_changed: bool) -> list[Op]:
         """Information changed is information formed anew (Art. 26): its 20 days start again. Reminders
@@ -120,19 +120,19 @@ class Rules:
         ops: list[Op] = [Close("met", item_id=item.id, kind="stage")]
         if to_state in self.stage_roles:
             ops.append(Open(f"stage:{item.id}:{round}:{to_state}", "stage", item.title, today,
-                            self.rules.stage_days, item_id=item.id, roles=self.stage_roles[to_state]))
+                            self.rules.stage_days, item_id=item.id, roles=self.stage_roles[to_state], unit=item.unit))
         if to_state == self.published:
             ops.append(Close("met", item_id=item.id, kind="proactive"))
             if item.kind == "policy":  # 谁起草、谁解读: the policy's drafter interprets it
                 ops.append(Open(f"interpretation:{item.id}", "interpretation", item.title, today,
                                 self.rules.interpretation_days, item_id=item.id, responsible=item.drafter,
-                                met_if="interpreted"))
+                                unit=item.unit, met_if="interpreted"))
             if item.kind == "interpretation" and item.interprets:
                 ops.append(Close("met", key=f"interpretation:{item.interprets}"))
             if item.schedule is not None:
                 ops.append(Close("met", key=f"periodic:{item.schedule}:{item.period}"))
             if item.timing == "long_term":
-                ops.append(reconfirm(self.rules, item.id, item.title, item.drafter, today, 1))
+                ops.append(reconfirm(self.rules, item.id, item.title, item.drafter, item.unit, today, 1))
         elif to_state in self.final:
             ops.append(Close("cancelled", item_id=item.id))
         return ops
@@ -151,10 +151,11 @@ def _check_names(config: Config, pipeline: Pipeline) -> None:
                               f"(one of: {', '.join(sorted(known))})")
 
 
-def reconfirm(rules: DeadlineRules, item_id: str, title: str, responsible: str, since: date, n: int) -> Open:
+def reconfirm(rules: DeadlineRules, item_id: str, title: str, responsible: str, unit: str | None, since: date,
+              n: int) -> Open:
     """Long-term items (长期公开): is the published content still current? Asked every N months."""
     return Open(f"reconfirm:{item_id}:{n}", "reconfirm", title, add_months(since, rules.reconfirm_months), None,
-                item_id=item_id, responsible=responsible)
+                item_id=item_id, responsible=responsible, unit=unit)
 
 
 class Timeline:
@@ -206,43 +207,10 @@ class Timeline:
         return self.opening(self.calendar.next_working_day(local.date(), inclusive=inclusive))
 
 
-_CLOSE = "UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :seq, closed_at = :at WHERE "
-SQL = {
-    "dl_open": (
-        "INSERT INTO zwgk_deadline (key, kind, item_id, schedule, period, title, responsible, roles, unit_id, "
-        "starts_on, days, due_on, provisional, status, step, next_at, opened_by, created_at) VALUES (:key, :kind, "
-        ":item_id, :schedule, :period, :title, :responsible, :roles, :unit_id, :starts_on, :days, :due_on, "
-        ":provisional, 'open', NULL, :next_at, :seq, :at) "
-        # Opened again (the information changed): new dates, reminders from the start; a closed one stays closed.
-        "ON CONFLICT (key) DO UPDATE SET starts_on = excluded.starts_on, days = excluded.days, "
-        "due_on = excluded.due_on, provisional = excluded.provisional, next_at = excluded.next_at, step = NULL, "
-        "status = 'open', title = excluded.title WHERE zwgk_deadline.status IN ('open', 'overdue')"),
-    "dl_narrow": ("UPDATE zwgk_deadline SET roles = TRIM(REPLACE(',' || roles || ',', ',' || :role || ',', ','), ',') "
-                  "WHERE item_id = :item_id AND kind = 'stage' AND status IN ('open', 'overdue')"),
-    # ... and what was queued for the signer about this stage is not sent any more.
-    "dl_unremind": ("UPDATE zwgk_notification SET status = 'cancelled' WHERE status = 'pending' "
-                    "AND recipient = :signer AND deadline_id IN (SELECT id FROM zwgk_deadline "
-                    "WHERE item_id = :item_id AND kind = 'stage' AND status IN ('open', 'overdue'))"),
-    "dl_retitle": "UPDATE zwgk_deadline SET title = :title WHERE item_id = :item_id AND status IN ('open', 'overdue')",
-    "dl_close_key": _CLOSE + "key = :key AND status IN ('open', 'overdue')",
-    "dl_close_kind": _CLOSE + "item_id = :item_id AND kind = :kind AND status IN ('open', 'overdue')",
-    "dl_close_item": _CLOSE + "item_id = :item_id AND status IN ('open', 'overdue')",
-    # Opened already met: the policy's interpretation, or the schedule's item, was published first.
-    "dl_met_interpreted": (
-        "UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :seq, closed_at = :at "
-        "WHERE key = :key AND status IN ('open', 'overdue') AND EXISTS "
-        "(SELECT 1 FROM zwgk_item WHERE interprets = :item_id AND state = :published)"),
-    "dl_met_disclosed": (
-        "UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :seq, closed_at = :at "
-        "WHERE key = :key AND status IN ('open', 'overdue') AND EXISTS "
-        "(SELECT 1 FROM zwgk_item WHERE schedule = :schedule AND period = :period AND state = :published)"),
-}
-
-
-def statements(ops: list[Op], timeline: Timeline, published: str, seq: int | None,
+def statements(ops: list[Op], timeline: Timeline, published: str, by: str | None, asked_by: str | None,
                at: str) -> list[tuple[str, dict[str, Any]]]:
-    """The SQL (names in `SQL`, with parameters) that carries out `ops` for the event `seq`, stored as at `at`
-    (a `stamp`, which a signature has already made for its event)."""
+    """The statements (workflow/sql/deadlines.sql) that carry out `ops` for the event `by` (CHAIN:SEQ, signed by
+    `asked_by`), stored as at `at` (a `stamp`, which a signature has already made for its event)."""
     out: list[tuple[str, dict[str, Any]]] = []
     for op in ops:
         if isinstance(op, Retitle):
@@ -253,7 +221,7 @@ def statements(ops: list[Op], timeline: Timeline, published: str, seq: int | Non
             out.append(("dl_unremind", {"item_id": op.item_id, "signer": op.signer}))
             continue
         if isinstance(op, Close):
-            closing = {"status": op.status, "seq": seq, "at": at}
+            closing = {"status": op.status, "by": by, "at": at}
             if op.key is not None:
                 out.append(("dl_close_key", {"key": op.key, **closing}))
             elif op.kind is not None:
@@ -267,10 +235,10 @@ def statements(ops: list[Op], timeline: Timeline, published: str, seq: int | Non
             "title": op.title, "responsible": op.responsible, "roles": ",".join(op.roles) or None,
             "unit_id": op.unit, "starts_on": op.starts_on.isoformat(), "days": op.days,
             "due_on": due.day.isoformat(), "provisional": due.provisional,
-            "next_at": stamp(timeline.at(due.day, timeline.first)), "seq": seq, "at": at}))
+            "next_at": stamp(timeline.at(due.day, timeline.first)), "by": by, "asked_by": asked_by, "at": at}))
         if op.met_if is not None:
             out.append((f"dl_met_{op.met_if}", {"key": op.key, "item_id": op.item_id, "schedule": op.schedule,
                                                "period": op.period, "published": published, "status": "met",
-                                               "seq": seq, "at": at}))
+                                               "by": by, "at": at}))
     return out
 

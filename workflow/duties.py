@@ -17,7 +17,7 @@ from workflow.clock import stamp
 from workflow.config import Config, Schedule
 from workflow.deadlines import Op, Open, Timeline, reconfirm, statements
 from workflow.errors import InvalidInput, NotFound
-from workflow.store import Store
+from workflow.uow import Work
 
 log = structlog.get_logger("zwgk.deadlines")
 
@@ -33,6 +33,7 @@ class Deadline:
     title: str
     responsible: str | None
     roles: tuple[str, ...]
+    unit: str | None
     starts_on: date
     days: int | None
     due_on: date
@@ -40,7 +41,7 @@ class Deadline:
     status: str
     step: int | None
     next_at: datetime | None
-    closed_by: int | None
+    closed_by: str | None
     closed_at: datetime | None
     closed_note: str | None
 
@@ -50,19 +51,19 @@ class Deadline:
 
 
 _COLS = [t.deadline.c[n] for n in ("id", "key", "kind", "item_id", "schedule", "period", "title", "responsible",
-                                   "roles", "starts_on", "days", "due_on", "provisional", "status", "step",
+                                   "roles", "unit_id", "starts_on", "days", "due_on", "provisional", "status", "step",
                                    "next_at", "closed_by", "closed_at", "closed_note")]
 
 
 def _deadline(r: Any) -> Deadline:
     return Deadline(r.id, r.key, r.kind, r.item_id, r.schedule, r.period, r.title, r.responsible,
-                    tuple(r.roles.split(",")) if r.roles else (), date.fromisoformat(r.starts_on), r.days,
+                    tuple(r.roles.split(",")) if r.roles else (), r.unit_id, date.fromisoformat(r.starts_on), r.days,
                     date.fromisoformat(r.due_on), bool(r.provisional), r.status, r.step,
                     datetime.fromisoformat(r.next_at) if r.next_at else None, r.closed_by,
                     datetime.fromisoformat(r.closed_at) if r.closed_at else None, r.closed_note)
 
 
-def listing(conn: Connection, *, today: date, status: str | None = None, overdue: bool = False,
+def listing(work: Work, *, today: date, status: str | None = None, overdue: bool = False,
             due_before: date | None = None, item: str | None = None) -> list[Deadline]:
     q = select(*_COLS).order_by(t.deadline.c.due_on, t.deadline.c.id)
     d = t.deadline.c
@@ -78,23 +79,24 @@ def listing(conn: Connection, *, today: date, status: str | None = None, overdue
         q = q.where(d.due_on < due_before.isoformat())
     if item is not None:
         q = q.where(d.item_id == item)
-    return [_deadline(r) for r in conn.execute(q)]
+    return [_deadline(r) for r in work.conn.execute(q)]
 
 
-def one(conn: Connection, deadline_id: int) -> Deadline:
-    row = conn.execute(select(*_COLS).where(t.deadline.c.id == deadline_id)).first()
+def one(work: Work, deadline_id: int) -> Deadline:
+    row = work.conn.execute(select(*_COLS).where(t.deadline.c.id == deadline_id)).first()
     if row is None:
         raise NotFound(f"no deadline {deadline_id}")
     return _deadline(row)
 
 
-def complete(conn: Connection, deadline_id: int, *, by: str, note: str | None, now: datetime,
+def complete(work: Work, deadline_id: int, *, by: str, note: str | None, now: datetime,
              timeline: Timeline, config: Config) -> Deadline:
     """Close an office duty by hand (the self-assessment was held; a long-term item is still current).
 
     A long-term item's reconfirmation opens the next one; duties met by publishing are refused.
     """
-    found = one(conn, deadline_id)
+    found = one(work, deadline_id)
+    conn = work.conn
     if found.status not in t.LIVE:
         raise InvalidInput(f"deadline {deadline_id} is already {found.status}")
     if found.kind in ("proactive", "interpretation", "stage"):
@@ -108,13 +110,13 @@ def complete(conn: Connection, deadline_id: int, *, by: str, note: str | None, n
                  .values(status="met", next_at=None, closed_at=stamp(now), closed_note=f"{by}: {note or ''}"))
     if found.kind == "reconfirm" and found.item_id is not None:
         n = int(found.key.rsplit(":", 1)[1]) + 1
-        opened = reconfirm(config.deadlines, found.item_id, found.title, found.responsible or by,
+        opened = reconfirm(config.deadlines, found.item_id, found.title, found.responsible or by, found.unit,
                            config.office.date_of(now), n)
-        _run(conn, [opened], timeline, None, now, config.deadlines.published_state)
-    return one(conn, deadline_id)
+        _run(work, [opened], timeline, now, config.deadlines.published_state)
+    return one(work, deadline_id)
 
 
-def roll(conn: Connection, config: Config, timeline: Timeline, now: datetime) -> list[str]:
+def roll(work: Work, config: Config, timeline: Timeline, now: datetime) -> list[str]:
     """Open the deadline of every schedule's completed periods not opened yet (once: the key is unique).
 
     A schedule is followed from the first period whose deadline had not passed when it was first rolled:
@@ -124,6 +126,7 @@ def roll(conn: Connection, config: Config, timeline: Timeline, now: datetime) ->
     today = config.office.date_of(now)
     opened = []
     d = t.deadline.c
+    conn = work.conn
     for s in config.schedules:
         latest = periods.last_completed(s.cycle, today)
         known = conn.execute(select(d.period, d.starts_on).where(d.schedule == s.id, d.kind == "periodic")
@@ -137,7 +140,7 @@ def roll(conn: Connection, config: Config, timeline: Timeline, now: datetime) ->
             op = _periodic(s, period)
             if known is None and (op.key in _keys(conn, s.id) or timeline.due(op.starts_on, op.days).day < today):
                 continue
-            _run(conn, [op], timeline, None, now, config.deadlines.published_state)
+            _run(work, [op], timeline, now, config.deadlines.published_state)
             opened.append(op.key)
     if opened:
         log.info("schedules_rolled", opened=opened)
@@ -160,10 +163,11 @@ def _periodic(s: Schedule, period: str) -> Open:
                 responsible=s.responsible, roles=(s.role,) if s.role else (), unit=s.unit, met_if="disclosed")
 
 
-def recompute(conn: Connection, timeline: Timeline, now: datetime) -> list[tuple[int, date, date]]:
+def recompute(work: Work, timeline: Timeline, now: datetime) -> list[tuple[int, date, date]]:
     """Provisional due dates computed again with the calendar as it is now: (id, old, new) of each change."""
     d = t.deadline.c
     changed = []
+    conn = work.conn
     rows = conn.execute(select(d.id, d.starts_on, d.days, d.due_on, d.step)
                         .where(text(t.LIVE_ONLY), d.provisional.is_(True))).all()  # the live index
     for r in rows:
@@ -181,7 +185,6 @@ def recompute(conn: Connection, timeline: Timeline, now: datetime) -> list[tuple
     return changed
 
 
-def _run(conn: Connection, ops: list[Op], timeline: Timeline, seq: int | None, now: datetime,
-         published: str) -> None:
-    store = Store(conn.dialect.name)
-    store.send(store.cursor(conn), statements(ops, timeline, published, seq, stamp(now)))
+def _run(work: Work, ops: list[Op], timeline: Timeline, now: datetime, published: str) -> None:
+    """Deadlines no signature opens (a schedule's, a reconfirmation's next)."""
+    work.send(statements(ops, timeline, published, None, None, stamp(now)))

@@ -23,9 +23,18 @@ class ItemChanged(ZwgkError):
     """Someone else changed the item since it was read: reload it and decide again."""
 
 
-class NotEditable(ZwgkError):
-    pass
-
-
 class SchemaMissing(ZwgkError):
     pass
+
+
+class ClockBehind(ZwgkError):
+    """The clock is further behind a chain's last event than `max_clock_skew` allows: a signature's time would
+    go backwards."""
+
+
+class SimulatedClock(ZwgkError):
+    """A clock set by hand (ZWGK_NOW, `Workflow(clock=)`) may write only to a database made for simulation."""
+
+
+class Unjudgeable(ZwgkError):
+    """What the rules need to judge a signature (a pipeline definition, an adoption) is missing or altered."""

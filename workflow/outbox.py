@@ -18,51 +18,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, select
 
 from notifiers import Contact, Message, Notifier, Result
 from workflow import schema as t
 from workflow.clock import stamp
 from workflow.config import Reminders
-from workflow.store import Store
+from workflow.sql import statements
 
 log = structlog.get_logger("zwgk.outbox")
 # Within a batch, claims are renewed and checked again every second (or quarter lease, if shorter): fast
 # channels never pay for it, a slow mail relay cannot outlive its claim or send a reminder no longer due.
 RECHECK_AFTER = 1.0
-
-# A reminder is wanted while its deadline is live and still due on the day it was planned for.
-_WANTED = ("EXISTS (SELECT 1 FROM zwgk_deadline d WHERE d.id = zwgk_notification.deadline_id "
-           "AND d.status IN ('open', 'overdue') AND d.due_on = zwgk_notification.due_on)")
-_CANCEL = ("UPDATE zwgk_notification SET status = 'cancelled', claimed_by = NULL, claimed_until = NULL "  # noqa: S608
-           "WHERE {which} AND NOT " + _WANTED)
-_CLAIMABLE = ("SELECT id FROM zwgk_notification WHERE ((status = 'pending' AND next_attempt_at <= :now) "  # noqa: S608
-              "OR (status = 'sending' AND claimed_until < :now)) AND " + _WANTED +
-              " ORDER BY next_attempt_at, id LIMIT :n")
-# Queued before its deadline was met, cancelled or moved to another day: not sent.
-_STALE = _CANCEL.format(which="(status = 'pending' OR (status = 'sending' AND claimed_until < :now))")
-_CLAIM = """UPDATE zwgk_notification SET status = 'sending', claimed_by = :me, claimed_until = :until,
-                attempts = attempts + 1
-            WHERE id IN ({claimable})
-            RETURNING id, key, recipient, channel, address, subject, text, fields, attempts"""
-# In a slow batch, now and then: renew this daemon's claims on what is left of it, and keep only what is
-# still wanted; the rest is cancelled.
-_RENEW = ("UPDATE zwgk_notification SET claimed_until = :until "  # noqa: S608
-          "WHERE claimed_by = :me AND status = 'sending' AND " + _WANTED + " RETURNING id")
-_UNWANTED = _CANCEL.format(which="claimed_by = :me AND status = 'sending'")
-_CONTACTS = "SELECT id, name, email, phone FROM zwgk_person WHERE id IN ({ids})"
-_SENT = ("UPDATE zwgk_notification SET status = 'sent', sent_at = :now, claimed_by = NULL, claimed_until = NULL, "
-         "last_error = NULL WHERE id = :id AND claimed_by = :me")
-_FAILED = ("UPDATE zwgk_notification SET status = :status, next_attempt_at = :retry_at, last_error = :error, "
-           "claimed_by = NULL, claimed_until = NULL WHERE id = :id AND claimed_by = :me")
-_RELEASE = ("UPDATE zwgk_notification SET status = 'pending', attempts = attempts - 1, claimed_by = NULL, "
-            "claimed_until = NULL WHERE claimed_by = :me AND status = 'sending'")
-_LEASE = """INSERT INTO zwgk_lease (name, holder, until) VALUES (:name, :me, :until)
-            ON CONFLICT (name) DO UPDATE SET holder = :me, until = :until
-            WHERE zwgk_lease.holder = :me OR zwgk_lease.until < :now"""
-_LEASE_HOLDER = "SELECT holder FROM zwgk_lease WHERE name = :name"
-_LEASE_DROP = "DELETE FROM zwgk_lease WHERE name = :name AND holder = :me"
-
 
 STATUSES = ("pending", "sending", "sent", "dead", "cancelled")
 
@@ -109,10 +76,8 @@ class Sender:
         self.me = me
         self.clock = clock
         self.pg = engine.dialect.name == "postgresql"
-        store = Store(engine.dialect.name)
-        self.styled = {sql: store.style(sql) for sql in (_SENT, _FAILED)}  # the marks, in the driver's style
+        self.sql = statements(engine.dialect.name, engine.dialect.paramstyle)
         self.recheck_after = min(RECHECK_AFTER, settings.lease_seconds / 4)
-        self.claim_sql = text(_CLAIM.format(claimable=_CLAIMABLE + (" FOR UPDATE SKIP LOCKED" if self.pg else "")))
 
     def deliver(self, *, stop: Callable[[], bool] = lambda: False) -> Tally:
         """Send everything due now, batch after batch, until nothing is due or `stop()` says so."""
@@ -141,13 +106,13 @@ class Sender:
     def _renew(self) -> set[int]:
         until = self.clock() + timedelta(seconds=self.settings.lease_seconds)
         with self.engine.begin() as conn:
-            kept = set(conn.execute(text(_RENEW), {"me": self.me, "until": stamp(until)}).scalars())
-            conn.execute(text(_UNWANTED), {"me": self.me})
+            kept = set(conn.execute(self.sql.clause("ob_renew"), {"me": self.me, "until": stamp(until)}).scalars())
+            conn.execute(self.sql.clause("ob_unwanted"), {"me": self.me})
         return kept
 
     def _cancel_stale(self) -> None:
         with self.engine.begin() as conn:
-            stale = conn.execute(text(_STALE), {"now": stamp(self.clock())}).rowcount
+            stale = conn.execute(self.sql.clause("ob_stale"), {"now": stamp(self.clock())}).rowcount
         if stale:
             log.info("cancelled", notifications=stale, why="their deadlines were met, cancelled or moved")
 
@@ -155,13 +120,13 @@ class Sender:
         now = self.clock()
         until = now + timedelta(seconds=self.settings.lease_seconds)
         with self.engine.begin() as conn:
-            rows = conn.execute(self.claim_sql, {"me": self.me, "now": stamp(now), "until": stamp(until),
+            rows = conn.execute(self.sql.clause("ob_claim"), {"me": self.me, "now": stamp(now), "until": stamp(until),
                                                  "n": self.settings.batch}).all()
             if not rows:
                 return []
             ids = sorted({r.recipient for r in rows})
-            params = {f"p{i}": pid for i, pid in enumerate(ids)}
-            found = conn.execute(text(_CONTACTS.format(ids=", ".join(f":{k}" for k in params))), params)
+            found = conn.execute(select(t.person.c.id, t.person.c.name, t.person.c.email, t.person.c.phone)
+                                 .where(t.person.c.id.in_(ids)))
             contacts = {r.id: Contact(r.id, r.name, r.email, r.phone) for r in found}
         return [(r, contacts.get(r.recipient, Contact(r.recipient, r.recipient))) for r in sorted(rows, key=_id)]
 
@@ -177,14 +142,14 @@ class Sender:
                 result = Result(False, f"{type(e).__name__}: {e}", retry=True)
         now = self.clock()
         if result.ok:
-            if mark(_SENT, {"id": row.id, "me": self.me, "now": stamp(now)}):
+            if mark("ob_sent", {"id": row.id, "me": self.me, "now": stamp(now)}):
                 tally.sent += 1
             else:  # our lease ran out and another daemon claimed it: it sends again, with the same key
                 log.warning("claim_lost", notification=row.id)
             return
         dead = not result.retry or row.attempts >= self.settings.max_attempts
         retry_at = now + timedelta(seconds=self.backoff(row.attempts))
-        if not mark(_FAILED, {"id": row.id, "me": self.me, "status": "dead" if dead else "pending",
+        if not mark("ob_failed", {"id": row.id, "me": self.me, "status": "dead" if dead else "pending",
                               "retry_at": stamp(retry_at), "error": result.detail[:2000]}):
             log.warning("claim_lost", notification=row.id)
             return
@@ -216,7 +181,7 @@ class Sender:
         cur.execute(relaxed)
 
         def mark(sql: str, params: dict[str, Any]) -> int:
-            cur.execute(self.styled[sql], params)
+            cur.execute(self.sql[sql], params)
             if getattr(driver, "in_transaction", False):  # a host's SQLite engine may let the driver begin
                 driver.commit()
             return int(cur.rowcount)
@@ -239,7 +204,7 @@ class Sender:
     def release(self) -> int:
         """Give back what this daemon claimed and has not sent (on a clean stop)."""
         with self.engine.begin() as conn:
-            return conn.execute(text(_RELEASE), {"me": self.me}).rowcount
+            return conn.execute(self.sql.clause("ob_release"), {"me": self.me}).rowcount
 
 
 def _id(row: Any) -> int:
@@ -248,12 +213,13 @@ def _id(row: Any) -> int:
 
 def hold_lease(engine: Engine, name: str, me: str, now: datetime, seconds: float) -> bool:
     """Take or renew the lease `name`; True if this holder has it until `now + seconds`."""
+    sql = statements(engine.dialect.name)
     with engine.begin() as conn:
-        conn.execute(text(_LEASE), {"name": name, "me": me, "now": stamp(now),
-                                    "until": stamp(now + timedelta(seconds=seconds))})
-        return conn.execute(text(_LEASE_HOLDER), {"name": name}).scalar() == me
+        conn.execute(sql.clause("lease_take"), {"name": name, "me": me, "now": stamp(now),
+                                                "until": stamp(now + timedelta(seconds=seconds))})
+        return conn.execute(sql.clause("lease_holder"), {"name": name}).scalar() == me
 
 
 def drop_lease(engine: Engine, name: str, me: str) -> None:
     with engine.begin() as conn:
-        conn.execute(text(_LEASE_DROP), {"name": name, "me": me})
+        conn.execute(statements(engine.dialect.name).clause("lease_drop"), {"name": name, "me": me})

@@ -15,30 +15,19 @@ from datetime import date, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from notifiers import Contact, Notifier, NotifierConfigError, build
-from states import Pipeline
+from states import KINDS, builtin
 from workflow import schema as t
 from workflow.clock import stamp
 from workflow.config import Config, ConfigError
 from workflow.deadlines import KINDS, Timeline
+from workflow.sql import Statements, statements
 
 log = structlog.get_logger("zwgk.reminders")
-
-_DUE = """SELECT d.id, d.kind, d.item_id, d.schedule, d.period, d.title, d.responsible, d.roles, d.unit_id,
-                 d.due_on, d.provisional, d.step, d.status, e.actor
-          FROM zwgk_deadline d LEFT JOIN zwgk_event e ON e.seq = d.opened_by
-          WHERE d.next_at <= :now ORDER BY d.next_at, d.id LIMIT :n"""
-_PEOPLE = """SELECT p.id, p.name, p.unit_id, p.email, p.phone, r.role FROM zwgk_person p
-             LEFT JOIN zwgk_person_role r ON r.person_id = p.id WHERE p.active = :yes ORDER BY p.id"""
-# A newer step supersedes what is still pending of older ones (after an outage: "due today", not also
-# "due tomorrow").
-_SUPERSEDE = ("UPDATE zwgk_notification SET status = 'cancelled' "
-              "WHERE deadline_id = :id AND status = 'pending' AND step <> :step")
-_MOVE = "UPDATE zwgk_deadline SET step = :step, status = :status, next_at = :next_at WHERE id = :id"
 
 _TODO = {
     "interpretation": "发布该政策的解读（谁起草、谁解读） publish the interpretation of this policy",
@@ -82,33 +71,30 @@ def step_name(step: int) -> str:
 
 
 class People:
-    """The active people, by id and by role, read once per pass."""
+    """The active people, by id and by the roles they hold in each unit, read once per pass."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.by_id: dict[str, Contact] = {}
-        self.units: dict[str, str] = {}
-        self.by_role: dict[str, list[str]] = {}
-        for pid, name, unit, email, phone, role in conn.execute(text(_PEOPLE), {"yes": True}):
-            self.by_id[pid] = Contact(pid, name, email, phone)
-            self.units[pid] = unit
-            if role:
-                self.by_role.setdefault(role, []).append(pid)
+    def __init__(self, conn: Connection, sql: Statements) -> None:
+        self.by_id = {r.id: Contact(r.id, r.name, r.email, r.phone)
+                      for r in conn.execute(sql.clause("rm_people"), {"yes": True})}
+        self.by_role: dict[str, list[tuple[str, str]]] = {}  # role -> (unit, person)
+        for r in conn.execute(sql.clause("rm_roles"), {"yes": True}):
+            self.by_role.setdefault(r.role, []).append((r.chain, r.person_id))
 
     def holding(self, roles: Sequence[str], unit: str | None = None) -> list[str]:
-        found = [p for r in roles for p in self.by_role.get(r, [])]
-        return sorted({p for p in found if unit is None or self.units[p] == unit})
+        """Who holds one of `roles` in `unit` (in any unit, if none is given)."""
+        return sorted({p for r in roles for u, p in self.by_role.get(r, []) if unit is None or u == unit})
 
 
 class Planner:
-    def __init__(self, engine: Engine, config: Config, pipeline: Pipeline, channels: Mapping[str, Notifier]) -> None:
+    def __init__(self, engine: Engine, config: Config, channels: Mapping[str, Notifier]) -> None:
         self.engine = engine
         self.config = config
-        self.pipeline = pipeline
+        # Roles named in a stage's reminder, in Chinese as the built-in pipelines name them.
+        self.role_names = {r.id: r.zh for kind in KINDS for r in builtin(kind).roles}
         self.timeline = Timeline(config)
         self.channels = channels
         pg = engine.dialect.name == "postgresql"
-        # Daemons planning side by side each take different deadlines.
-        self.for_update = " FOR UPDATE OF d SKIP LOCKED" if pg else ""
+        self.sql = statements(engine.dialect.name)
         insert = pg_insert if pg else sqlite_insert
         self.outbox = insert(t.notification).on_conflict_do_nothing().returning(t.notification.c.key)
 
@@ -117,11 +103,11 @@ class Planner:
         out: list[Planned] = []
         with self.engine.connect() as conn:
             with conn.begin():
-                people = People(conn)
+                people = People(conn, self.sql)
             while True:
                 with conn.begin() as tx:
                     limit = 1_000_000_000 if dry_run else self.config.reminders.batch
-                    rows = conn.execute(text(_DUE + self.for_update), {"now": stamp(now), "n": limit}).all()
+                    rows = conn.execute(self.sql.clause("rm_due"), {"now": stamp(now), "n": limit}).all()
                     if not rows:
                         break
                     planned, moves = self._batch(rows, now, people)
@@ -130,11 +116,11 @@ class Planner:
                         tx.rollback()
                         break
                     if planned:  # only what was new: another planner may have queued some already
-                        conn.execute(text(_SUPERSEDE), [{"id": i, "step": step} for i, step in
+                        conn.execute(self.sql.clause("rm_supersede"), [{"id": i, "step": step} for i, step in
                                                         {(p.deadline_id, p.step) for p in planned}])
                         added = self._queue(conn, [_row(p, now) for p in planned])
                         out.extend(p for p in planned if p.key in added)
-                    conn.execute(text(_MOVE), moves)
+                    conn.execute(self.sql.clause("rm_move"), moves)
         if out and not dry_run:
             log.info("planned", notifications=len(out))
         return out
@@ -182,7 +168,7 @@ class Planner:
         bosses = ([r.leader_role] if step >= r.escalate_leader_after else []) + (
             [r.head_role] if step >= r.escalate_head_after else [])
         about = ", ".join(people.by_id[p].name for p in own) or "（无人）"
-        out += [(p, about) for p in people.holding(bosses) if p not in own]
+        out += [(p, about) for p in people.holding(bosses, row.unit_id) if p not in own]
         if not own:
             log.warning("deadline_without_responsible", deadline=row.id)
         return out
@@ -220,7 +206,7 @@ class Planner:
         if row.kind == "periodic" and self._by_hand(row.schedule):
             todo = f"完成本期工作并登记 do it, then record it: zwgk deadline done {row.id} --as YOU"
         if row.kind == "stage" and row.item_id:
-            todo = f"{todo}（{', '.join(self.pipeline.role(r).zh for r in (row.roles or '').split(',') if r)}）"
+            todo = f"{todo}（{', '.join(self.role_names.get(r, r) for r in (row.roles or '').split(',') if r)}）"
         asked = (f"{row.actor} 的签署（第 {row.id} 号期限）" if row.actor
                  else f"定期公开计划 {row.schedule or ''}".strip())
         subject = f"【政务公开提醒】{KINDS[row.kind]} {what} {when}"

@@ -22,15 +22,69 @@ GENESIS_HASH = "0" * 64
 
 metadata = MetaData()
 
-# The columns an `Item` is read from, in the order `workflow.api._item` expects (Core and raw SQL alike).
-ITEM_FIELDS = ("id", "title", "body", "unit_id", "category", "timing", "kind", "interprets", "tags", "formed_on",
-               "drafter", "state", "round", "version", "created_at", "updated_at", "schedule", "period")
+# -- the chains: the only source of truth ---------------------------------------------------------------------
+
+# One row per chain (the register's, and one per unit): its last event. Appending to a chain locks its row, so
+# the signatures of one unit are ordered and those of different units never wait for each other.
+chain = Table(
+    "zwgk_chain", metadata,
+    Column("chain", String(64), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("at", String(40), nullable=False),  # the last event's time: a chain's time never goes backwards
+)
+
+# Append-only: the migrations add triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
+# `seq` is assigned under the chain's lock, so it is gapless within its chain. The columns are the hashed
+# fields of `workflow.ledger.events.FIELDS`, in that order, then the hash.
+event = Table(
+    "zwgk_event", metadata,
+    Column("chain", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("register_seq", Integer),  # a unit's event: the register's last event when it was decided
+    Column("case_kind", String(32), nullable=False),
+    Column("case_id", String(64), nullable=False),
+    Column("round", Integer),
+    Column("action", String(64), nullable=False),
+    Column("from_state", String(64)),
+    Column("to_state", String(64)),
+    Column("actor", String(64)),
+    Column("role", String(64)),
+    Column("recorded_by", String(64)),
+    Column("paper_sha256", String(64)),
+    Column("operator", Text, nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("comment", Text),
+    Column("reason", Text),
+    Column("ground", String(64)),
+    Column("decision", Text),
+    Column("pipeline", String(64)),  # the fingerprint of the pipeline in force (or adopted)
+    Column("content_hash", String(64)),
+    Column("data", Text),  # canonical JSON of what an act or a link carries besides
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_zwgk_event_case", "case_kind", "case_id", "chain", "seq"),
+)
+
+# Every pipeline definition ever adopted, by its fingerprint (the SHA-256 of `definition`).
+pipeline = Table(
+    "zwgk_pipeline", metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+# -- projections of the chains: what the engine decides on, rebuilt and checked by `verify` ------------------
 
 unit = Table(
     "zwgk_unit", metadata,
     Column("id", String(64), primary_key=True),
     Column("name", Text, nullable=False),
     Column("kind", String(32), nullable=False),
+    Column("open", Boolean, nullable=False),
     Column("created_at", String(40), nullable=False),
 )
 
@@ -38,87 +92,65 @@ person = Table(
     "zwgk_person", metadata,
     Column("id", String(64), primary_key=True),
     Column("name", Text, nullable=False),
-    Column("unit_id", String(64), ForeignKey("zwgk_unit.id"), nullable=False),
-    Column("email", Text),
+    Column("unit_id", String(64)),  # where they work; roles are held per unit (zwgk_role)
+    Column("email", Text),  # contact details are not signed: they change without anyone's authority
     Column("phone", Text),
-    Column("active", Boolean, nullable=False, default=True),
+    Column("active", Boolean, nullable=False),
     Column("created_at", String(40), nullable=False),
 )
 
-person_role = Table(
-    "zwgk_person_role", metadata,
+# The roles each person holds in each chain: a unit's roles in its chain, `admin` in the register's.
+role = Table(
+    "zwgk_role", metadata,
+    Column("chain", String(64), primary_key=True),
     Column("person_id", String(64), ForeignKey("zwgk_person.id"), primary_key=True),
     Column("role", String(64), primary_key=True),
+    Index("ix_zwgk_role_person", "person_id"),
 )
 
+# The pipeline in force in each unit for each kind of case: the latest adopted in the unit's chain.
+adopted = Table(
+    "zwgk_adopted", metadata,
+    Column("unit_id", String(64), ForeignKey("zwgk_unit.id"), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("pipeline", String(64), ForeignKey("zwgk_pipeline.fingerprint"), nullable=False),
+    Column("seq", Integer, nullable=False),  # the adoption's event in the unit's chain
+)
+
+# One row per case, whatever its kind: the fold of its events (states.rules.Case) and its unit.
+case = Table(
+    "zwgk_case", metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("unit_id", String(64), ForeignKey("zwgk_unit.id"), nullable=False),
+    Column("state", String(64), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("signers", Text, nullable=False),  # canonical JSON: action -> person, in this round
+    Column("content_hash", String(64), nullable=False),
+    Column("drafter", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Index("ix_zwgk_case_state", "kind", "state"),
+    Index("ix_zwgk_case_unit", "unit_id", "kind"),
+)
+
+# The content of each item of information (a case of kind `item`): what its signatures sign, by hash.
 item = Table(
     "zwgk_item", metadata,
     Column("id", String(64), primary_key=True),
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
-    Column("unit_id", String(64), ForeignKey("zwgk_unit.id"), nullable=False),
     Column("category", String(16), nullable=False),
     Column("timing", String(16), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("interprets", String(64), ForeignKey("zwgk_item.id")),
     Column("tags", Text, nullable=False),
     Column("formed_on", String(10)),
-    Column("drafter", String(64), ForeignKey("zwgk_person.id"), nullable=False),
-    Column("state", String(64), nullable=False),
-    Column("round", Integer, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", String(40), nullable=False),
-    Column("updated_at", String(40), nullable=False),
     Column("schedule", String(64)),  # a periodic schedule's id, with the period (2026Q3) it is for
     Column("period", String(16)),
-    Index("ix_zwgk_item_state", "state"),
     Index("ix_zwgk_item_interprets", "interprets"),
     Index("ix_zwgk_item_schedule", "schedule", "period"),
-)
-
-# Append-only: the migrations add triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
-# `seq` is assigned from `zwgk_chain` under its lock, so it is gapless and equals the chain position.
-event = Table(
-    "zwgk_event", metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=False),
-    Column("item_id", String(64), ForeignKey("zwgk_item.id"), nullable=False),
-    Column("round", Integer, nullable=False),
-    Column("action", String(64), nullable=False),
-    Column("from_state", String(64)),
-    Column("to_state", String(64), nullable=False),
-    Column("actor", String(64), nullable=False),
-    Column("role", String(64)),
-    Column("recorded_by", String(64)),
-    Column("paper_sha256", String(64)),
-    Column("at", String(40), nullable=False),
-    Column("comment", Text),
-    Column("reason", Text),
-    Column("ground", String(64)),
-    Column("decision", Text),
-    Column("pipeline", String(64), nullable=False),
-    Column("pipeline_version", String(64), nullable=False),
-    Column("content_hash", String(64), nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
-    Index("ix_zwgk_event_item", "item_id", "seq"),
-)
-
-# Every pipeline version that signed, by the version string its signatures record; `definition` is its
-# canonical JSON (`Pipeline.definition`), so `verify` can judge old signatures by the rules they were made under.
-pipeline = Table(
-    "zwgk_pipeline", metadata,
-    Column("name", String(64), primary_key=True),
-    Column("version", String(64), primary_key=True),
-    Column("definition", Text, nullable=False),
-    Column("created_at", String(40), nullable=False),
-)
-
-# One row: the head of the hash chain. Appending locks it, which orders all signatures.
-chain = Table(
-    "zwgk_chain", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("seq", Integer, nullable=False),
-    Column("hash", String(64), nullable=False),
 )
 
 # The deadlines still to be met. The due-date index holds only these, and the planner's only those it must
@@ -149,8 +181,9 @@ deadline = Table(
     Column("status", String(16), nullable=False),
     Column("step", Integer),  # the last reminder step planned, in working days relative to due_on
     Column("next_at", String(40)),
-    Column("opened_by", Integer),
-    Column("closed_by", Integer),
+    Column("opened_by", String(80)),  # the event that opened it, as CHAIN:SEQ (NULL: a periodic schedule's)
+    Column("asked_by", String(64)),  # who signed that event
+    Column("closed_by", String(80)),  # the event that closed it, as CHAIN:SEQ
     Column("closed_at", String(40)),
     Column("closed_note", Text),
     Column("created_at", String(40), nullable=False),
@@ -165,7 +198,7 @@ notification = Table(
     "zwgk_notification", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("key", String(255), nullable=False),
-    Column("deadline_id", Integer, ForeignKey("zwgk_deadline.id"), nullable=False),
+    Column("deadline_id", Integer, ForeignKey("zwgk_deadline.id")),  # NULL: a seal's digest to a witness
     Column("due_on", String(10), nullable=False),  # a deadline moved (information changed) reminds again
     Column("step", String(32), nullable=False),
     Column("recipient", String(64), nullable=False),

@@ -1,4 +1,4 @@
-"""workflow.calendar: known deadlines, unknown years, the override file, and properties checked by hypothesis."""
+"""workflow.workdays: known deadlines, unknown years, the override file, and properties checked by hypothesis."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from workflow.calendar import (
+from workflow.workdays import (
     Due,
     SpecialDay,
     WorkCalendar,

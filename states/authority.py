@@ -1,0 +1,327 @@
+"""The rulebook of authority: who may add people and units, grant and revoke roles, and adopt pipelines.
+
+Every such act is an event of a chain, like a signature on a case. The register's chain holds units, people
+and admins (and seals); each unit's chain holds the roles held in that unit and the pipelines it adopted.
+`decide_*` judges an act against the register (and the unit's book) as it stood; `apply` gives the new state
+of the act's subject. The engine decides on the state it reads from its tables, `verify` on the state it
+folds from the chains.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from states.errors import InputMissing, NotAuthorised, RoleMissing, SignerInactive
+from states.kinds import check_adoptable
+from states.pipeline import Pipeline
+
+REGISTER = "_register"  # the register's chain; unit ids begin with a letter or a digit, so none is this
+ADMIN = "admin"
+ADMIN_ZH = "登记管理员"
+
+# Acts, as (case kind, action): the register's and a unit chain's.
+OPEN, ADD, CLOSE, SEAL = "open", "add", "close", "seal"
+DEACTIVATE, REACTIVATE = "deactivate", "reactivate"
+GRANT, REVOKE, ADOPT = "grant", "revoke", "adopt"
+AUTHORITY_KINDS = ("register", "person", "unit", "pipeline")
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    unit: str | None  # where they work; roles are held per unit, wherever that is
+    active: bool = True
+    admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    name: str
+    kind: str
+    open: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """An act of authority, as the event that records it carries it."""
+
+    chain: str
+    case_kind: str
+    case_id: str
+    action: str
+    actor: str | None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def what(self) -> str:
+        return f"{self.action} {self.case_kind} {self.case_id}"
+
+
+class RegisterView(Protocol):
+    """The register as it stood when an act was decided."""
+
+    def person(self, person_id: str) -> Person | None: ...
+
+    def unit(self, unit_id: str) -> Unit | None: ...
+
+    def active_admins(self) -> set[str]: ...
+
+
+@dataclass
+class UnitBook:
+    """One unit's authority: the roles held in it and the pipeline in force for each kind of case."""
+
+    unit: str
+    open: bool = False
+    roles: dict[str, frozenset[str]] = field(default_factory=dict)  # person -> roles held in this unit
+    pipelines: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)  # kind -> (fingerprint, roles)
+
+    @property
+    def known_roles(self) -> frozenset[str]:
+        """The roles of the pipelines in force: the only ones that may be granted here."""
+        return frozenset().union(*(roles for _, roles in self.pipelines.values()))
+
+    def apply(self, act: Act, pipeline: Pipeline | None = None) -> None:
+        """Fold an act of this unit's chain, already decided (an adoption with the pipeline it adopts)."""
+        if act.case_kind == "unit":
+            self.open = act.action == OPEN
+        elif act.case_kind == "person":
+            self.roles[act.case_id] = apply_roles(self.roles.get(act.case_id, frozenset()), act)
+        elif act.case_kind == "pipeline" and pipeline is not None:
+            self.pipelines[act.case_id] = (pipeline.fingerprint, frozenset(r.id for r in pipeline.roles))
+
+
+def check_open(unit: str, is_open: bool, action: str) -> None:
+    """No event follows a unit chain's closing."""
+    if not is_open:
+        raise NotAuthorised(f"unit {unit} is closed: its chain takes no more events ({action} refused)")
+
+
+def _signer(reg: RegisterView, act: Act) -> Person:
+    """The actor of an act: an active admin of the register."""
+    who = reg.person(act.actor) if act.actor is not None else None
+    if who is None or not who.active:
+        raise SignerInactive(f"{act.what}: {act.actor} is not an active person of the register")
+    if not who.admin:
+        raise RoleMissing(f"{act.what}: {act.actor} does not hold the role {ADMIN} ({ADMIN_ZH}) needed for it")
+    return who
+
+
+def _subject(reg: RegisterView, act: Act, *, active: bool | None = True) -> Person:
+    subject = reg.person(act.case_id)
+    if subject is None:
+        raise NotAuthorised(f"{act.what}: there is no person {act.case_id} in the register")
+    if active is not None and subject.active != active:
+        raise NotAuthorised(f"{act.what}: {act.case_id} is {'not ' if active else ''}active")
+    return subject
+
+
+def _not_last_admin(reg: RegisterView, act: Act) -> None:
+    if reg.active_admins() <= {act.case_id}:
+        raise NotAuthorised(f"{act.what}: {act.case_id} is the last active admin; grant {ADMIN} to another "
+                            "person first")
+
+
+def decide_register(reg: RegisterView, act: Act, *, first: bool = False) -> None:
+    """An act of the register's chain; `first` for its first event, which names the first admin."""
+    if first != (act.case_kind == "register" and act.action == OPEN):
+        raise NotAuthorised(f"{act.what}: the register opens with its first event, and only then")
+    if first:
+        admin = act.data.get("admin")
+        if not isinstance(admin, dict) or not admin.get("id") or not admin.get("name"):
+            raise InputMissing(f"{act.what}: the register opens with its first admin (id and name)")
+        return
+    if act.case_kind == "register" and act.action == SEAL:
+        return  # a seal records the chains' heads; it grants nothing, so anyone running zwgk may append one
+    _signer(reg, act)
+    if act.case_kind == "person":
+        if act.action == ADD:
+            if reg.person(act.case_id) is not None:
+                raise NotAuthorised(f"{act.what}: person {act.case_id} is in the register already")
+            return
+        if act.action in (DEACTIVATE, REACTIVATE):
+            subject = _subject(reg, act, active=act.action == DEACTIVATE)
+            if act.action == DEACTIVATE and subject.admin:
+                _not_last_admin(reg, act)
+            return
+        if act.action in (GRANT, REVOKE) and act.data.get("role") == ADMIN:
+            subject = _subject(reg, act, active=True if act.action == GRANT else None)
+            _grant_check(act, subject.admin)
+            if act.action == REVOKE:
+                _not_last_admin(reg, act)
+            return
+    if act.case_kind == "unit":
+        known = reg.unit(act.case_id)
+        if act.action == ADD:
+            if known is not None:
+                raise NotAuthorised(f"{act.what}: unit {act.case_id} is in the register already")
+            return
+        if act.action == CLOSE:
+            if known is None or not known.open:
+                raise NotAuthorised(f"{act.what}: there is no open unit {act.case_id}")
+            return
+    raise NotAuthorised(f"{act.what}: no such act in the register")
+
+
+def _grant_check(act: Act, holds: bool) -> None:
+    role = act.data.get("role")
+    if act.action == GRANT and act.case_id == act.actor:
+        raise NotAuthorised(f"{act.what}: an admin may not grant a role to themselves "
+                            f"({act.actor} asked for {role})")
+    if act.action == GRANT and holds:
+        raise NotAuthorised(f"{act.what}: {act.case_id} holds the role {role} there already")
+    if act.action == REVOKE and not holds:
+        raise NotAuthorised(f"{act.what}: {act.case_id} does not hold the role {role} there")
+
+
+def decide_unit(reg: RegisterView, book: UnitBook, act: Act, *, pipeline: Pipeline | None = None,
+                open_states: Collection[str] = ()) -> None:
+    """An act of a unit's chain. An adoption comes with the pipeline whose fingerprint it names (None: no such
+    definition is known) and the states the unit's open cases of that kind sit in."""
+    if act.case_kind == "unit" and act.action == OPEN:
+        unit = reg.unit(book.unit)
+        if book.open or unit is None or not unit.open:
+            raise NotAuthorised(f"{act.what}: a unit's chain opens once, after the unit is added to the register")
+        return
+    check_open(book.unit, book.open, act.what)
+    _signer(reg, act)
+    if act.case_kind == "unit" and act.action == CLOSE:
+        return
+    if act.case_kind == "pipeline" and act.action == ADOPT:
+        if pipeline is None or pipeline.kind != act.case_id:
+            raise NotAuthorised(f"{act.what}: no stored definition of a {act.case_id} pipeline has that fingerprint")
+        check_adoptable(pipeline, open_states)
+        return
+    if act.case_kind == "person" and act.action in (GRANT, REVOKE):
+        role = act.data.get("role")
+        if not isinstance(role, str) or role == ADMIN:
+            raise NotAuthorised(f"{act.what}: {ADMIN} is held in the register, not in a unit")
+        if act.action == GRANT and role not in book.known_roles:
+            raise NotAuthorised(f"{act.what}: '{role}' is a role of no pipeline in force in unit {book.unit} "
+                                f"(one of: {', '.join(sorted(book.known_roles))})")
+        _subject(reg, act, active=True if act.action == GRANT else None)
+        _grant_check(act, role in book.roles.get(act.case_id, frozenset()))
+        return
+    raise NotAuthorised(f"{act.what}: no such act in a unit's chain")
+
+
+def apply_person(before: Person | None, act: Act) -> Person:
+    """The register's record of a person after an act on them."""
+    if act.action == ADD:
+        return Person(str(act.data["name"]), act.data.get("unit"))
+    assert before is not None
+    if act.action in (DEACTIVATE, REACTIVATE):
+        return replace(before, active=act.action == REACTIVATE)
+    return replace(before, admin=act.action == GRANT)
+
+
+def apply_unit(before: Unit | None, act: Act) -> Unit:
+    if act.action == ADD:
+        return Unit(str(act.data["name"]), str(act.data["kind"]))
+    assert before is not None
+    return replace(before, open=False)
+
+
+def apply_roles(before: frozenset[str], act: Act) -> frozenset[str]:
+    """A person's roles in a unit after a grant or a revocation there."""
+    role = str(act.data["role"])
+    return before | {role} if act.action == GRANT else before - {role}
+
+
+def first_admin(data: Mapping[str, Any]) -> tuple[str, Person]:
+    """The register's first event names its first admin."""
+    admin = data["admin"]
+    return str(admin["id"]), Person(str(admin["name"]), None, admin=True)
+
+
+class Register:
+    """The register folded from its chain, remembering when each record changed: a unit's event is judged
+    by the register as it stood at the register event it was decided under."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.simulation = False
+        self._people: dict[str, tuple[list[int], list[Person]]] = {}
+        self._units: dict[str, tuple[list[int], list[Unit]]] = {}
+
+    def at(self, seq: int) -> RegisterAt:
+        return RegisterAt(self, seq)
+
+    def person_at(self, person_id: str, seq: int) -> Person | None:
+        return _at(self._people.get(person_id), seq)
+
+    def unit_at(self, unit_id: str, seq: int) -> Unit | None:
+        return _at(self._units.get(unit_id), seq)
+
+    def people(self) -> dict[str, Person]:
+        return {pid: states[-1] for pid, (_, states) in self._people.items()}
+
+    def units(self) -> dict[str, Unit]:
+        return {uid: states[-1] for uid, (_, states) in self._units.items()}
+
+    def apply(self, seq: int, act: Act) -> None:
+        """Fold the register's event `seq`, already decided."""
+        self.seq = seq
+        if act.case_kind == "register" and act.action == OPEN:
+            self.simulation = bool(act.data.get("simulation"))
+            admin, person = first_admin(act.data)
+            _record(self._people, admin, seq, person)
+        elif act.case_kind == "person":
+            _record(self._people, act.case_id, seq, apply_person(self.person_at(act.case_id, seq), act))
+        elif act.case_kind == "unit":
+            _record(self._units, act.case_id, seq, apply_unit(self.unit_at(act.case_id, seq), act))
+
+
+def _record(table: dict[str, tuple[list[int], list[Any]]], key: str, seq: int, value: Any) -> None:
+    seqs, values = table.setdefault(key, ([], []))
+    seqs.append(seq)
+    values.append(value)
+
+
+def _at(history: tuple[list[int], list[Any]] | None, seq: int) -> Any:
+    if history is None:
+        return None
+    i = bisect_right(history[0], seq)
+    return history[1][i - 1] if i else None
+
+
+@dataclass(frozen=True)
+class RegisterAt:
+    """The folded register as it stood after its event `seq`."""
+
+    register: Register
+    seq: int
+
+    def person(self, person_id: str) -> Person | None:
+        return self.register.person_at(person_id, self.seq)
+
+    def unit(self, unit_id: str) -> Unit | None:
+        return self.register.unit_at(unit_id, self.seq)
+
+    def active_admins(self) -> set[str]:
+        out = set()
+        for pid in self.register.people():
+            p = self.person(pid)
+            if p is not None and p.active and p.admin:
+                out.add(pid)
+        return out
+
+
+@dataclass(frozen=True)
+class Directory:
+    """The register as the engine's tables hold it now (what `advance` decides on)."""
+
+    people: Mapping[str, Person]
+    units: Mapping[str, Unit]
+
+    def person(self, person_id: str) -> Person | None:
+        return self.people.get(person_id)
+
+    def unit(self, unit_id: str) -> Unit | None:
+        return self.units.get(unit_id)
+
+    def active_admins(self) -> set[str]:
+        return {pid for pid, p in self.people.items() if p.active and p.admin}

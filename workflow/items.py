@@ -1,0 +1,151 @@
+"""Items of information, the first kind of case: their content, their creation and edits, their deadlines.
+
+An item's content lives in `zwgk_item`; every signature on the item signs its hash. An interpretation of
+another unit's policy is linked in both chains in one transaction (the policy's unit gets a `link` note).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from states.authority import REGISTER, check_open
+from states.rules import CREATE, EDIT, Case, Command, Step, apply, decide
+from workflow.deadlines import Facts, Op
+from workflow.errors import AlreadyExists, InvalidInput, NotFound
+from workflow.ledger.chains import Head
+from workflow.ledger.events import canonical, content_hash
+from workflow.model import Item, signed_content
+from workflow.pipelines import InForce
+from workflow.signing import Signed, Signing, Statement, case_of, case_row, check_version, signer, step_fields
+from workflow.uow import Row, Work
+
+KIND = "item"
+
+
+class ItemKind:
+    """The deadlines of items (`workflow.deadlines.Rules`), for `Signing`."""
+
+    def facts(self, case_id: str) -> Statement:
+        return "item_facts", {"id": case_id}
+
+    def on_step(self, in_force: InForce, case: Case, unit: str, facts: Row, step: Step, today: date,
+                actor: str) -> list[Op]:
+        return in_force.rules.on_step(_facts(case, unit, facts), step.from_state, step.to_state, today,
+                                      role=step.role, signer=actor, round=step.round)
+
+
+def _facts(case: Case, unit: str, r: Row) -> Facts:
+    return Facts(case.id, r["title"], r["kind"], r["timing"], r["interprets"], case.drafter, unit, r["schedule"],
+                 r["period"], date.fromisoformat(r["formed_on"]) if r["formed_on"] else None)
+
+
+def item_of(r: Row, interpreted_by: tuple[str, ...] = ()) -> Item:
+    """An item from a row of the `items` statement."""
+    return Item(id=r["id"], title=r["title"], body=r["body"], unit=r["unit_id"], category=r["category"],
+                timing=r["timing"], kind=r["kind"], interprets=r["interprets"], tags=tuple(json.loads(r["tags"])),
+                formed_on=date.fromisoformat(r["formed_on"]) if r["formed_on"] else None, drafter=r["drafter"],
+                state=r["state"], round=r["round"], version=r["version"],
+                created_at=datetime.fromisoformat(r["created_at"]), updated_at=datetime.fromisoformat(r["updated_at"]),
+                schedule=r["schedule"], period=r["period"])
+
+
+def load(work: Work, item_id: str) -> Item:
+    row = work.one("items", {"id": item_id, "state": None})
+    if row is None:
+        raise NotFound(f"no item '{item_id}'")
+    return item_of(row)
+
+
+def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title: str, body: str, category: str,
+           timing: str, kind: str, interprets: str | None, tags: list[str], formed_on: date | None,
+           schedule: str | None, period: str | None, comment: str | None) -> Signed:
+    """A draft item, its creation signed by its drafter: the item's first event."""
+    work = sign.work
+    policy_unit = None
+    if interprets is not None:
+        found = work.one("case_unit", {"kind": KIND, "id": interprets})
+        policy_unit = found["unit_id"] if found else None
+    heads = sign.append.lock(unit, *([policy_unit] if policy_unit else []))
+    if interprets is not None:
+        policy = work.one("item_facts", {"id": interprets})
+        if policy is None or policy["kind"] != "policy":
+            raise InvalidInput(f"item '{interprets}' is not a policy document, so it cannot be interpreted")
+    units = {r["id"]: bool(r["open"]) for r in work.rows("units")}
+    check_open(unit, units[unit], CREATE)
+    adopted = {r["kind"]: r for r in work.rows("unit_adoptions", {"unit": unit})}[KIND]
+    in_force = sign.pipelines.in_force(work, unit, adopted["pipeline"], adopted["seq"])
+    who, register_seq = signer(work.rows("signer", {"register": REGISTER, "chain": unit, "person": drafter}), drafter)
+    head = heads[unit]
+    at = sign.append.time(*heads.values())
+    today = sign.today(at)
+    if item_id is None:
+        item_id = _free_id(work, f"{unit[:48]}-{today.year}-{head.seq + 1:06d}")
+    elif work.one("case_exists", {"kind": KIND, "id": item_id}) is not None:
+        raise AlreadyExists(f"item {item_id} already exists")
+    content = signed_content(title, body, unit, category, timing, kind, interprets, tags, formed_on, schedule,
+                             period)
+    step = decide(in_force.machine, None, Command(KIND, item_id, CREATE, who, content_hash=content_hash(content)))
+    link = {"chain": policy_unit, "seq": heads[policy_unit].seq + 1} if policy_unit not in (None, unit) else None
+    event = sign.append.event(head, at, register_seq=register_seq, pipeline=in_force.pipeline.fingerprint,
+                              comment=comment, data=_link_data(link), **step_fields(KIND, item_id, step, drafter))
+    case = apply(None, KIND, item_id, step, drafter)
+    row = {"id": item_id, "title": title, "body": body, "category": category, "timing": timing, "kind": kind,
+           "interprets": interprets, "tags": json.dumps(tags), "formed_on": formed_on.isoformat() if formed_on else None,
+           "schedule": schedule, "period": period}
+    ops = in_force.rules.on_create(_facts(case, unit, row), today)
+    sign.commit(event, [("insert_case", case_row(case, unit, at)), ("insert_item", row)], ops, drafter)
+    sig = sign.signed(event)
+    if link is not None:
+        assert policy_unit is not None and interprets is not None
+        note = sign.note(heads[policy_unit], at, KIND, interprets, drafter, register_seq,
+                         {"chain": event.chain, "seq": event.seq, "hash": event.hash})
+        for sent in work.send(note)[1:]:
+            work.moved(sent, f"item {interprets}")
+    return Signed(sig, case, unit)
+
+
+def _link_data(link: dict[str, Any] | None) -> str | None:
+    return canonical({"link": link}) if link else None
+
+
+def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, comment: str | None,
+         expected_version: int | None) -> Signed:
+    """Change a draft's content; signed like every other step, and only in the pipeline's initial state."""
+    work = sign.work
+    key = {"kind": KIND, "id": item_id}
+    locked, found, signing = work.send([("case_head_locked", key), ("case_for_step", key), (
+        "signer_of_case", {"register": REGISTER, **key, "person": actor})])
+    if not found.rows or not locked.rows:
+        raise NotFound(f"no item '{item_id}'")
+    r = found.rows[0]
+    check_open(r["unit_id"], bool(r["unit_open"]), EDIT)
+    case = case_of(KIND, item_id, r)
+    check_version(case, expected_version)
+    who, register_seq = signer(signing.rows, actor)
+    item = load(work, item_id)
+    values = {"title": item.title, "body": item.body, "tags": list(item.tags), "formed_on": item.formed_on} | changes
+    content = signed_content(values["title"], values["body"], item.unit, item.category, item.timing, item.kind,
+                             item.interprets, values["tags"], values["formed_on"], item.schedule, item.period)
+    in_force = sign.pipelines.in_force(work, r["unit_id"], r["pipeline"], r["adopted_seq"])
+    step = decide(in_force.machine, case, Command(KIND, item_id, EDIT, who, content_hash=content_hash(content)))
+    head = Head(**locked.rows[0])
+    at = sign.append.time(head)
+    event = sign.append.event(head, at, register_seq=register_seq, pipeline=in_force.pipeline.fingerprint,
+                              comment=comment, **step_fields(KIND, item_id, step, actor))
+    after = apply(case, KIND, item_id, step, actor)
+    formed = values["formed_on"]
+    row = {"id": item_id, "title": values["title"], "body": values["body"], "tags": json.dumps(values["tags"]),
+           "formed_on": formed.isoformat() if formed else None}
+    facts = _facts(after, item.unit, row | {"kind": item.kind, "timing": item.timing, "interprets": item.interprets,
+                                             "schedule": item.schedule, "period": item.period})
+    ops = in_force.rules.on_edit(facts, sign.today(at), "formed_on" in changes and formed != item.formed_on)
+    sign.commit(event, [("update_case", case_row(after, item.unit, at)), ("update_item", row)], ops, actor)
+    return Signed(sign.signed(event), after, item.unit)
+
+
+def _free_id(work: Work, base: str) -> str:
+    """`base`, or `base.2`, `base.3`… if someone chose that id by hand."""
+    taken = {r["id"] for r in work.rows("case_ids_like", {"kind": KIND, "prefix": f"{base}%"})}
+    return next(c for c in (base, *(f"{base}.{n}" for n in range(2, len(taken) + 2))) if c not in taken)

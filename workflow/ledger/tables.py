@@ -1,0 +1,105 @@
+"""The engine's tables are projections of the chains: `verify` holds them to what the chains fold to.
+
+What the engine decides on (a person's active flag, a role, the pipeline in force, a case's state and round)
+must be exactly the fold of the signed events, or a signature could be decided on a forged table; and each
+item's content must hash to what its last signature signed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+
+from states.authority import ADMIN, REGISTER, Register, UnitBook
+from states.rules import Case
+from workflow.ledger.events import content_hash
+from workflow.model import signed_content
+from workflow.uow import Row, Work
+
+
+def authority(work: Work, register: Register, books: Mapping[str, UnitBook]) -> list[str]:
+    """People, roles, units and the pipelines in force."""
+    problems = []
+    people = register.people()
+    rows = {r["id"]: r for r in work.rows("people")}
+    for pid in sorted(set(people) | set(rows)):
+        p, r = people.get(pid), rows.get(pid)
+        if p is None or r is None:
+            problems.append(f"person {pid}: {'in the table but added by no event' if p is None else 'gone from the table'}")
+        elif (r["name"], r["unit_id"], bool(r["active"])) != (p.name, p.unit, p.active):
+            problems.append(f"person {pid}: the table says {r['name']}, unit {r['unit_id']}, "
+                            f"{'active' if r['active'] else 'inactive'}; the register's events say otherwise")
+    held = {(REGISTER, pid, ADMIN) for pid, p in people.items() if p.admin}
+    held |= {(unit, pid, role) for unit, book in books.items() for pid, roles in book.roles.items() for role in roles}
+    table = {(r["chain"], r["person_id"], r["role"]) for r in work.rows("roles")}
+    for chain, pid, role in sorted(table ^ held):
+        granted = "granted by no event" if (chain, pid, role) in table else "granted but gone from the table"
+        problems.append(f"role {role} of {pid} in {chain}: {granted}")
+    units = register.units()
+    unit_rows = {r["id"]: r for r in work.rows("units")}
+    for uid in sorted(set(units) | set(unit_rows)):
+        u, r = units.get(uid), unit_rows.get(uid)
+        if u is None or r is None or (r["name"], r["kind"], bool(r["open"])) != (u.name, u.kind, u.open):
+            problems.append(f"unit {uid}: the table and the register's events disagree")
+    adopted = {(unit, kind): fp for unit, book in books.items() for kind, (fp, _) in book.pipelines.items()}
+    in_table = {(r["unit_id"], r["kind"]): r["pipeline"] for r in work.rows("adoptions")}
+    for unit, kind in sorted(set(adopted) | set(in_table)):
+        if adopted.get((unit, kind)) != in_table.get((unit, kind)):
+            problems.append(f"unit {unit}: the {kind} pipeline in force is not the one its chain adopted last")
+    return problems
+
+
+def cases(work: Work, unit: str, folded: Mapping[tuple[str, str], Case], *, every: bool) -> list[str]:
+    """A unit's cases against their fold; `every`: each row must have events and each fold a row (a full
+    verify), else only the cases folded are compared (since)."""
+    problems = []
+    rows = {(r["kind"], r["id"]): r for r in work.rows("unit_cases", {"unit": unit})}
+    content = {r["id"]: _item_hash(r) for r in work.rows("unit_items", {"unit": unit})}
+    for key in sorted(set(rows) | set(folded) if every else folded):
+        case, row = folded.get(key), rows.get(key)
+        label = f"{key[0]} {key[1]}"
+        if case is None:
+            problems.append(f"{label}: has no events in the chain of unit {unit} (its history was deleted)")
+        elif row is None:
+            problems.append(f"{label}: has events in the chain of unit {unit} but its row is gone (deleted)")
+        elif (row["state"], row["round"]) != (case.state, case.round):
+            problems.append(f"{label}: state {row['state']} round {row['round']} disagrees with its signatures "
+                            f"(they give {case.state} round {case.round})")
+        elif row["version"] != case.version:
+            problems.append(f"{label}: version {row['version']} but {case.version} events (one per version)")
+        elif row["drafter"] != case.drafter:
+            problems.append(f"{label}: drafter {row['drafter']} but {case.drafter} signed its creation")
+        elif _signers(row["signers"]) != dict(case.signers) or row["content_hash"] != case.content_hash:
+            problems.append(f"{label}: its row's round signers or content hash disagree with its signatures")
+        elif key[0] == "item" and content.get(key[1]) != case.content_hash:
+            problems.append(f"{label}: content differs from what was last signed")
+    return problems
+
+
+def strays(work: Work, units: set[str]) -> list[str]:
+    """Rows that belong to no chain verified: cases of a unit without a chain, items without a case."""
+    problems = [f"{r['kind']} {r['id']}: belongs to unit {r['unit_id']}, which has no chain"
+                for r in work.rows("all_case_keys") if r["unit_id"] not in units]
+    problems += [f"item {r['id']}: has content but no case" for r in work.rows("item_ids_without_case")]
+    return problems
+
+
+def _signers(text: str) -> object:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _item_hash(r: Row) -> str | None:
+    """The hash of an item's content as its row holds it; None if a field holds what no signature made."""
+    try:
+        tags = json.loads(r["tags"])
+        if not isinstance(tags, list):
+            return None
+        return content_hash(signed_content(
+            r["title"], r["body"], r["unit_id"], r["category"], r["timing"], r["kind"], r["interprets"], tags,
+            date.fromisoformat(r["formed_on"]) if r["formed_on"] else None, r["schedule"], r["period"]))
+    except (TypeError, ValueError, AttributeError, UnicodeError):
+        return None

@@ -1,0 +1,393 @@
+"""`verify`: stream each chain, recompute every hash and link, and fold every event through the same rulebooks
+that decided it (`states.rules` for cases, `states.authority` for acts), with the roles and the pipeline as the
+chain had adopted them at that event. A signature the rules cannot judge is a failure, never a pass.
+
+The register is checked first: it says which units exist, who was an active person and an admin at each of
+its events, and (in its seals) where every unit's chain stood. Each unit's chain is then checked on its own,
+judged by the register as it stood at the register event each of its events names. Last, the engine's tables
+(people, roles, units, pipelines in force, cases, items' content) must be what the chains fold to.
+
+`since`: only what follows a digest is rechecked; the acts and the cases the new events touch are folded from
+the events before, which are read, not rechecked (nor are the links before the digest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from states import Refused
+from states.authority import (
+    ADMIN,
+    AUTHORITY_KINDS,
+    OPEN,
+    REGISTER,
+    SEAL,
+    Act,
+    Register,
+    UnitBook,
+    check_open,
+    decide_register,
+    decide_unit,
+)
+from states.kinds import open_states
+from states.rules import CREATE, EDIT, LINK, Case, Command, Signer, Step, apply, decide
+from workflow.errors import ZwgkError
+from workflow.ledger import tables
+from workflow.ledger.events import Digest, Event, event_hash, is_stamp
+from workflow.pipelines import InForce, Pipelines
+from workflow.schema import GENESIS_HASH
+from workflow.uow import Work
+
+_DRAFTING = (CREATE, EDIT)
+Position = tuple[str, int]  # (chain, seq)
+
+
+@dataclass
+class Report:
+    events: int = 0  # checked (with `since`: the new ones)
+    chains: int = 0
+    cases: int = 0
+    problems: list[str] = field(default_factory=list)
+    digest: Digest | None = None  # the register's head: the root digest
+    since: Digest | None = None  # events up to it (and the chain positions of its seal) were not rechecked
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_problem(self) -> str | None:
+        return self.problems[0] if self.problems else None
+
+
+class Broken(Exception):
+    """The first problem of a chain: what follows it in that chain cannot be judged."""
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a chain's check starts: before its first event, or (since) at a digest's position."""
+
+    seq: int = 0
+    hash: str = GENESIS_HASH
+    at: str = ""
+
+
+class Verifier:
+    def __init__(self, work: Work, pipelines: Pipelines) -> None:
+        self.work = work
+        self.pipelines = pipelines
+        self.report = Report()
+        self.register = Register()
+        self.books: dict[str, UnitBook] = {}
+        self.sealed: dict[str, dict[str, tuple[int, str]]] = {}  # which seal -> chain -> (seq, hash) it names
+        self.links: dict[Position, tuple[str, int, str | None]] = {}  # an event -> the other copy it names
+        self.hashes: dict[Position, str] = {}  # of the events that seals and links name
+        self.ends: dict[str, int] = {}
+
+    def run(self, against: Digest | None = None, since: Digest | None = None) -> Report:
+        heads = {h["chain"]: h for h in self.work.rows("heads")}
+        if REGISTER not in heads:
+            self.report.problems.append("the register has no chain head (zwgk_chain was altered, or the register was "
+                                        "never started: zwgk init --admin ID --name NAME)")
+            return self.report
+        self.report.digest = Digest(heads[REGISTER]["seq"], heads[REGISTER]["hash"])
+        self.report.since = since
+        try:
+            starts = self._since(since) if since is not None else {}
+        except Broken as broken:
+            self.report.problems.append(str(broken))
+            return self.report
+        self._chain(RegisterFold(self, against), heads, starts.get(REGISTER, Start()))
+        units = self.register.units()
+        for chain in sorted(set(units) | set(heads) - {REGISTER}):
+            if chain not in units:
+                self._problem(f"chain {chain} belongs to no unit of the register (made behind the engine's back)")
+            elif chain not in heads:
+                self._problem(f"unit {chain} of the register has no chain (its events and head were deleted)")
+            else:
+                start = starts.get(chain, Start())
+                self._chain(UnitFold(self, chain, start.seq, full=since is None), heads, start)
+        self._check_sealed()
+        self._check_links()
+        self.report.problems.extend(tables.authority(self.work, self.register, self.books))
+        if since is None:
+            self.report.problems.extend(tables.strays(self.work, set(self.books)))
+        return self.report
+
+    def _problem(self, text: str) -> None:
+        self.report.problems.append(text)
+
+    def _chain(self, fold: RegisterFold | UnitFold, heads: dict[str, Any], start: Start) -> None:
+        chain = fold.chain
+        self.report.chains += 1
+        seq, prev, at = start.seq, start.hash, start.at
+        wanted = {s for positions in self.sealed.values() for c, (s, _) in positions.items() if c == chain}
+        try:
+            for e in self.work.events("chain_events", {"chain": chain, "after": seq}):
+                self.report.events += 1
+                _check_link(e, seq, prev, at)
+                fold.feed(e)
+                seq, prev, at = e.seq, e.hash, e.at
+                if e.data is not None or seq in wanted:  # named by a seal, or a copy of a linked event
+                    self.hashes[(chain, seq)] = e.hash
+        except Broken as broken:
+            self._problem(str(broken))
+            return
+        finally:
+            self.ends[chain] = seq
+        self.report.problems.extend(fold.finish())
+        head = heads[chain]
+        if (head["seq"], head["hash"]) != (seq, prev):
+            self._problem(f"chain {chain}: its head says event {head['seq']} but the chain ends at event {seq} "
+                          "(events deleted from the end, or the head was altered)")
+
+    # -- since ------------------------------------------------------------------------------------------------
+
+    def _since(self, since: Digest) -> dict[str, Start]:
+        """Where each chain's recheck starts: after the digest's register event, and after the positions the last
+        seal up to it names. The acts before are folded (read, not rechecked)."""
+        event = self._event(REGISTER, since.seq)
+        if event is None or event.hash != since.hash or event_hash(event[:-1]) != since.hash:
+            raise Broken(f"digest {since}: the register's event {since.seq} is not the one the digest names (the "
+                         "log was rewritten)")
+        starts = {REGISTER: Start(event.seq, event.hash, event.at)}
+        sealed: dict[str, tuple[int, str]] = {}
+        for e in self.work.events("acts_before", {"chain": REGISTER, "upto": since.seq}):
+            act = _act(e)
+            self.register.apply(e.seq, act)
+            if act.action == SEAL:
+                sealed = _positions(act)
+        for chain, (seq, digest) in sealed.items():
+            found = self._event(chain, seq)
+            if found is None or found.hash != digest or event_hash(found[:-1]) != digest:
+                raise Broken(f"chain {chain}: event {seq} is not the one the seal up to digest {since} names (the "
+                             "log was rewritten)")
+            starts[chain] = Start(seq, digest, found.at)
+        return starts
+
+    def _event(self, chain: str, seq: int) -> Event | None:
+        row = self.work.one("event", {"chain": chain, "seq": seq})
+        return Event(**row) if row else None
+
+    # -- what names other events ------------------------------------------------------------------------------
+
+    def _check_sealed(self) -> None:
+        for what, positions in self.sealed.items():
+            for chain, (seq, digest) in sorted(positions.items()):
+                if self.ends.get(chain, 0) < seq:
+                    self._problem(f"chain {chain} ends at event {self.ends.get(chain, 0)}, before event {seq} that "
+                                  f"{what} names (events deleted from the end)")
+                elif self.hashes.get((chain, seq), digest) != digest:
+                    self._problem(f"chain {chain}: event {seq} differs from what {what} names (rewritten)")
+
+    def _check_links(self) -> None:
+        """Each copy of a linked event names the other, and the later copy the earlier one's hash."""
+        for (chain, seq), (other, other_seq, digest) in sorted(self.links.items()):
+            back, found = self.links.get((other, other_seq)), self.hashes.get((other, other_seq))
+            if back is None or found is None:  # a copy not rechecked (since), or one with its link cut
+                event = self._event(other, other_seq)
+                link = event.payload().get("link") if event is not None and event.data else None
+                back = _named(event, link) if event is not None and link is not None else None
+                found = event.hash if event is not None else None
+            if back is None or back[:2] != (chain, seq):
+                self._problem(f"chain {chain} event {seq}: names event {other_seq} of chain {other} as its other "
+                              "copy, which does not name it back")
+            elif digest is not None and found != digest:
+                self._problem(f"chain {chain} event {seq}: its other copy ({other} event {other_seq}) differs")
+
+
+def _check_link(e: Event, seq: int, prev: str, at: str) -> None:
+    """A chain's own checks of an event: its place, its link, its hash, its time."""
+    where = f"chain {e.chain} event {e.seq}"
+    if type(e.seq) is not int:
+        raise Broken(f"chain {e.chain}: the event after {seq} has sequence number {e.seq!r}, not a whole number")
+    if e.seq != seq + 1:
+        kind = "missing or reordered" if e.seq > seq + 1 else "duplicated"
+        raise Broken(f"chain {e.chain}: sequence jumps from {seq} to {e.seq} ({kind} events)")
+    if e.prev_hash != prev:
+        raise Broken(f"{where}: previous-hash link broken (event deleted, inserted or reordered)")
+    try:
+        digest = event_hash(e[:-1])
+    except (TypeError, ValueError):  # bytes, a BLOB: what only an edit behind the engine's back stores
+        raise Broken(f"{where}: holds a value no event is made of (event modified)") from None
+    if digest != e.hash:
+        raise Broken(f"{where}: contents do not match its hash (event modified)")
+    if not is_stamp(e.at):
+        raise Broken(f"{where}: its time {e.at!r} is not one the engine writes")
+    if e.at < at:
+        raise Broken(f"{where}: its time {e.at} is before the event before it ({at}): a chain's time never goes "
+                     "backwards")
+
+
+def _act(e: Event) -> Act:
+    try:
+        return Act(e.chain, e.case_kind, e.case_id, e.action, e.actor, e.payload())
+    except (ValueError, TypeError):
+        raise Broken(f"chain {e.chain} event {e.seq}: its data is not what the engine writes") from None
+
+
+def _positions(act: Act) -> dict[str, tuple[int, str]]:
+    return {str(c): (int(s), str(h)) for c, s, h in act.data["chains"]}
+
+
+def _named(e: Event, link: Any) -> tuple[str, int, str | None]:
+    try:
+        return str(link["chain"]), int(link["seq"]), link.get("hash")
+    except (KeyError, TypeError, ValueError):
+        raise Broken(f"chain {e.chain} event {e.seq}: its link is not what the engine writes") from None
+
+
+class RegisterFold:
+    """The register's chain, folded through `states.authority`."""
+
+    chain = REGISTER
+
+    def __init__(self, v: Verifier, against: Digest | None) -> None:
+        self.v = v
+        self.against = against
+
+    def feed(self, e: Event) -> None:
+        where = f"chain {REGISTER} event {e.seq}"
+        act = _act(e)
+        if e.register_seq is not None or e.round is not None or e.case_kind not in AUTHORITY_KINDS:
+            raise Broken(f"{where}: is not an act of the register")
+        if e.role != (ADMIN if e.actor is not None and e.seq > 1 else None):
+            raise Broken(f"{where}: signed as {e.role}, not as the rules sign it")
+        reg = self.v.register
+        try:
+            decide_register(reg.at(e.seq - 1), act, first=e.seq == 1)
+            if act.action == SEAL:
+                self.v.sealed["the register's last seal"] = _positions(act)
+                if self.against is not None and e.seq <= self.against.seq:
+                    self.v.sealed[f"the seal up to digest {self.against}"] = _positions(act)
+        except Refused as refused:
+            raise Broken(f"{where}: {refused} (an act the rules would have refused)") from None
+        except (KeyError, TypeError, ValueError):
+            raise Broken(f"{where}: its data is not what the engine writes") from None
+        reg.apply(e.seq, act)
+        if "link" in act.data:
+            self.v.links[(e.chain, e.seq)] = _named(e, act.data["link"])
+        if self.against is not None and e.seq == self.against.seq and e.hash != self.against.hash:
+            raise Broken(f"digest {self.against}: the register's event {e.seq} differs from it (the log was "
+                         "rewritten)")
+
+    def finish(self) -> list[str]:
+        if self.against is not None and self.against.seq > self.v.register.seq:
+            return [f"digest {self.against}: the register ends at event {self.v.register.seq}, before it (events "
+                    "deleted from the end)"]
+        return []
+
+
+class UnitFold:
+    """A unit's chain: its acts through `states.authority`, its cases through `states.rules`."""
+
+    def __init__(self, v: Verifier, unit: str, after: int, *, full: bool) -> None:
+        self.v = v
+        self.chain = unit
+        self.full = full
+        self.book = UnitBook(unit)
+        self.cases: dict[tuple[str, str], Case] = {}
+        self.register_seq = 0
+        self.in_force: dict[str, InForce] = {}
+        self.after = after
+        if after:  # since: the acts before are folded, not rechecked
+            for e in v.work.events("acts_before", {"chain": unit, "upto": after}):
+                self._apply_act(e, _act(e))
+                self.register_seq = e.register_seq or 0
+
+    def feed(self, e: Event) -> None:
+        where = f"chain {self.chain} event {e.seq}"
+        rseq = e.register_seq
+        if type(rseq) is not int or not 0 < rseq <= self.v.register.seq or rseq < self.register_seq:
+            raise Broken(f"{where}: decided under register event {rseq!r}, which is not a register event at or after "
+                         f"{self.register_seq}")
+        self.register_seq = rseq
+        try:
+            if e.case_kind in AUTHORITY_KINDS:
+                self._act(e, where)
+            else:
+                self._step(e, where)
+        except Refused as refused:
+            raise Broken(f"{where}: {refused} (a signature the rules would have refused)") from None
+        except (ValueError, TypeError, KeyError, AttributeError, ZwgkError) as problem:
+            raise Broken(f"{where}: cannot be judged ({problem})") from None
+
+    def _act(self, e: Event, where: str) -> None:
+        act = _act(e)
+        if e.role != ADMIN:
+            raise Broken(f"{where}: signed as {e.role}, not as {ADMIN}")
+        if (act.case_kind == "unit" and act.action == OPEN) != (e.seq == 1):
+            raise Broken(f"{where}: a unit's chain opens with its first event, and only then")
+        pipeline, states = None, set()
+        if act.case_kind == "pipeline":
+            pipeline = self.v.pipelines.load(self.v.work, str(e.pipeline)).pipeline
+            current = self.in_force.get(act.case_id)
+            states = open_states(current.pipeline if current else None,
+                                 {c.state for (kind, _), c in self.cases.items() if kind == act.case_id})
+        elif e.pipeline is not None:
+            raise Broken(f"{where}: names a pipeline, which only an adoption does")
+        decide_unit(self.v.register.at(int(e.register_seq or 0)), self.book, act, pipeline=pipeline,
+                    open_states=states)
+        self._apply_act(e, act)
+
+    def _apply_act(self, e: Event, act: Act) -> None:
+        in_force = self.v.pipelines.load(self.v.work, str(e.pipeline)) if act.case_kind == "pipeline" else None
+        self.book.apply(act, in_force.pipeline if in_force else None)
+        if in_force is not None:
+            self.in_force[in_force.pipeline.kind] = in_force
+        if "link" in act.data:
+            self.v.links[(e.chain, e.seq)] = _named(e, act.data["link"])
+
+    def _step(self, e: Event, where: str) -> None:
+        check_open(self.chain, self.book.open, e.action)
+        kind, case_id = e.case_kind, e.case_id
+        in_force = self.in_force.get(kind)
+        if in_force is None or e.pipeline != in_force.pipeline.fingerprint:
+            raise Broken(f"{where}: signed under pipeline {str(e.pipeline)[:12]}, not the one unit {self.chain} had "
+                         f"adopted for {kind}s then")
+        key = (kind, case_id)
+        case = self.cases.get(key)
+        if case is None and self.after:
+            case = self._earlier(kind, case_id)
+        reg, rseq = self.v.register, int(e.register_seq or 0)
+        recorded_by = _signer(reg, self.book, e.recorded_by, rseq) if e.recorded_by is not None else None
+        step = decide(in_force.machine, case, Command(
+            kind, case_id, e.action, _signer(reg, self.book, e.actor, rseq),
+            content_hash=e.content_hash if e.action in _DRAFTING else None, reason=e.reason, ground=e.ground,
+            decision=e.decision, recorded_by=recorded_by))
+        if (step.round, step.from_state, step.to_state, step.role, step.content_hash) != (
+                e.round, e.from_state, e.to_state, e.role, e.content_hash):
+            raise Broken(f"{where}: records {e.action} of {kind} {case_id} as round {e.round}, {e.from_state} -> "
+                         f"{e.to_state} signed as {e.role}, where the rules make it round {step.round}, "
+                         f"{step.from_state} -> {step.to_state} signed as {step.role}, on the content in force")
+        link = e.payload().get("link") if e.data is not None else None
+        if (e.data is not None and link is None) or (e.action == LINK and link is None):
+            raise Broken(f"{where}: a link note naming no other copy, or data no signature writes")
+        if link is not None:
+            self.v.links[(e.chain, e.seq)] = _named(e, link)
+        self.cases[key] = apply(case, kind, case_id, step, str(e.actor))
+
+    def _earlier(self, kind: str, case_id: str) -> Case | None:
+        """A case folded from its events before the recheck (read, not rechecked)."""
+        case = None
+        for e in self._events_before(kind, case_id):
+            step = Step(e.action, e.from_state, str(e.to_state), e.role, int(e.round or 0), str(e.content_hash))
+            case = apply(case, kind, case_id, step, str(e.actor))
+        return case
+
+    def _events_before(self, kind: str, case_id: str) -> Iterator[Event]:
+        return self.v.work.events("case_events_before", {"kind": kind, "id": case_id, "chain": self.chain,
+                                                        "upto": self.after})
+
+    def finish(self) -> list[str]:
+        self.v.books[self.chain] = self.book
+        self.v.report.cases += len(self.cases)
+        return tables.cases(self.v.work, self.chain, self.cases, every=self.full)
+
+
+def _signer(reg: Register, book: UnitBook, person: str | None, register_seq: int) -> Signer:
+    p = reg.person_at(str(person), register_seq)
+    return Signer(str(person), p is not None and p.active, book.roles.get(str(person), frozenset()))

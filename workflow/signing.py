@@ -1,0 +1,165 @@
+"""Signing a step of a case: load, decide, append, in the caller's unit of work.
+
+The rules are `states.rules`; what a kind of case adds (its content, its deadlines) comes from its `CaseKind`.
+A signature locks its unit's chain head and nothing of any other unit: the register is read, never locked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from states.authority import REGISTER, check_open
+from states.rules import LINK, Case, Command, Signer, Step, apply, decide
+from workflow.config import Config
+from workflow.deadlines import Op, Timeline, statements
+from workflow.errors import ItemChanged, NotFound
+from workflow.ledger.chains import Appender, Head, appending
+from workflow.ledger.events import Event, canonical
+from workflow.model import Signature
+from workflow.pipelines import InForce, Pipelines
+from workflow.uow import Row, Sent, Work
+
+Statement = tuple[str, dict[str, Any]]
+
+
+class CaseKind(Protocol):
+    """What a kind of case adds to the rules: the facts its deadlines need, and those deadlines."""
+
+    def facts(self, case_id: str) -> Statement:
+        """The statement that reads the facts of a case, sent with the signature's other reads."""
+        ...
+
+    def on_step(self, in_force: InForce, case: Case, unit: str, facts: Row, step: Step, today: date,
+                actor: str) -> list[Op]:
+        """The deadlines a step opens and closes."""
+        ...
+
+
+@dataclass
+class Signed:
+    """A signature appended, and the case as it now is."""
+
+    signature: Signature
+    case: Case
+    unit: str
+
+
+def signer(rows: Sequence[Row], person_id: str) -> tuple[Signer, int]:
+    """A person from the rows of the `signer` statements (one per role held), with the register's last event
+    read in the same snapshot."""
+    if not rows:
+        raise NotFound(f"no person '{person_id}'")
+    roles = frozenset(r["role"] for r in rows if r["role"])
+    return Signer(person_id, bool(rows[0]["active"]), roles), int(rows[0]["register_seq"])
+
+
+def case_of(kind: str, case_id: str, row: Row) -> Case:
+    return Case(kind, case_id, row["state"], row["round"], row["version"], json.loads(row["signers"]),
+                row["content_hash"], row["drafter"])
+
+
+def case_row(case: Case, unit: str, at: str) -> dict[str, Any]:
+    """The `zwgk_case` row of a case (its insert and its update take the same parameters)."""
+    return {"kind": case.kind, "id": case.id, "unit_id": unit, "state": case.state, "round": case.round,
+            "version": case.version, "signers": canonical(case.signers), "content_hash": case.content_hash,
+            "drafter": case.drafter, "at": at}
+
+
+class Signing:
+    """The signatures of one unit of work."""
+
+    def __init__(self, work: Work, append: Appender, pipelines: Pipelines, config: Config, timeline: Timeline,
+                 kinds: dict[str, CaseKind]) -> None:
+        self.work = work
+        self.append = append
+        self.pipelines = pipelines
+        self.config = config
+        self.timeline = timeline
+        self.kinds = kinds
+
+    def advance(self, kind: str, case_id: str, action: str, actor: str, *, expected_version: int | None = None,
+                recorded_by: str | None = None, reason: str | None = None, ground: str | None = None,
+                decision: str | None = None, **recorded: Any) -> Signed:
+        """Sign one step of a pipeline. `recorded` are what the event carries that no rule reads: the comment and
+        the scanned sheet's hash."""
+        key = {"kind": kind, "id": case_id}
+        who = {"register": REGISTER, **key}
+        reads: list[Statement] = [("case_head_locked", key), ("case_for_step", key),
+                                  ("signer_of_case", who | {"person": actor}), self.kinds[kind].facts(case_id)]
+        if recorded_by is not None:
+            reads.append(("signer_of_case", who | {"person": recorded_by}))
+        locked, found, signing, facts, *clerk = self.work.send(reads)
+        if not found.rows or not locked.rows:
+            raise NotFound(f"no {kind} '{case_id}'")
+        row = found.rows[0]
+        check_open(row["unit_id"], bool(row["unit_open"]), action)
+        case = case_of(kind, case_id, row)
+        check_version(case, expected_version)
+        who_signs, register_seq = signer(signing.rows, actor)
+        clerk_signer = signer(clerk[0].rows, recorded_by)[0] if clerk and recorded_by != actor else None
+        in_force = self.pipelines.in_force(self.work, row["unit_id"], row["pipeline"], row["adopted_seq"])
+        step = decide(in_force.machine, case, Command(kind, case_id, action, who_signs, reason=reason, ground=ground,
+                                                      decision=decision, recorded_by=clerk_signer))
+        head = Head(**locked.rows[0])
+        at = self.append.time(head)
+        event = self.append.event(
+            head, at, register_seq=register_seq, pipeline=in_force.pipeline.fingerprint,
+            recorded_by=clerk_signer.id if clerk_signer else None, reason=reason, ground=ground, decision=decision,
+            **step_fields(kind, case_id, step, actor), **recorded)
+        after = apply(case, kind, case_id, step, actor)
+        ops = self.kinds[kind].on_step(in_force, after, row["unit_id"], facts.rows[0], step, self.today(at), actor)
+        self.commit(event, [("update_case", case_row(after, row["unit_id"], at))], ops, actor)
+        return Signed(self.signed(event), after, row["unit_id"])
+
+    def note(self, head: Head, at: str, kind: str, case_id: str, actor: str, register_seq: int,
+             link: dict[str, Any]) -> list[Statement]:
+        """A link note on a case of this chain's unit, naming the event of another chain that links to it
+        (appended in the same transaction). The statements that store it; its case must exist here."""
+        row = self.work.one("case_for_step", {"kind": kind, "id": case_id})
+        if row is None:
+            raise NotFound(f"no {kind} '{case_id}'")
+        case = case_of(kind, case_id, row)
+        in_force = self.pipelines.in_force(self.work, row["unit_id"], row["pipeline"], row["adopted_seq"])
+        who, _ = signer(self.work.rows("signer", {"register": REGISTER, "chain": head.chain, "person": actor}),
+                        actor)
+        step = decide(in_force.machine, case, Command(kind, case_id, LINK, who))
+        event = self.append.event(head, at, register_seq=register_seq, pipeline=in_force.pipeline.fingerprint,
+                                  data=canonical({"link": link}), **step_fields(kind, case_id, step, actor))
+        after = apply(case, kind, case_id, step, actor)
+        self.signed(event)
+        return [*appending(event), ("update_case", case_row(after, row["unit_id"], at))]
+
+    def commit(self, event: Event, writes: list[Statement], ops: list[Op], actor: str) -> list[Sent]:
+        """Send the event, the head's move, the case's writes and the deadlines' statements in one batch; the head
+        and the case must have moved from where they were read."""
+        deadlines = statements(ops, self.timeline, self.config.deadlines.published_state,
+                               f"{event.chain}:{event.seq}", actor, event.at)
+        sent = self.work.send([*appending(event), *writes, *deadlines])
+        self.work.moved(sent[1], f"chain {event.chain}")
+        self.work.moved(sent[2], f"{event.case_kind} {event.case_id}")
+        return sent
+
+    def signed(self, event: Event) -> Signature:
+        sig = Signature.of(event)
+        self.work.signed.append(sig)
+        return sig
+
+    def today(self, at: str) -> date:
+        return self.config.office.date_of(datetime.fromisoformat(at))
+
+
+def check_version(case: Case, expected: int | None) -> None:
+    if expected is not None and case.version != expected:
+        raise ItemChanged(f"{case.label} changed since you read it (version {expected}, now {case.version}, "
+                          f"state {case.state}); reload it and try again")
+
+
+def step_fields(kind: str, case_id: str, step: Step, actor: str) -> dict[str, Any]:
+    """The event's fields that the rules decided."""
+    return {"case_kind": kind, "case_id": case_id, "round": step.round, "action": step.action,
+            "from_state": step.from_state, "to_state": step.to_state, "actor": actor, "role": step.role,
+            "content_hash": step.content_hash}

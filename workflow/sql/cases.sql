@@ -1,0 +1,89 @@
+-- Cases of every kind (zwgk_case), and the content of items (zwgk_item).
+
+-- What a signature needs to know of its case, with the pipeline in force for it in its unit.
+-- name: case_for_step
+SELECT c.unit_id, c.state, c.round, c.version, c.signers, c.content_hash, c.drafter,
+    a.pipeline, a.seq AS adopted_seq, u.open AS unit_open
+FROM zwgk_case c JOIN zwgk_adopted a ON a.unit_id = c.unit_id AND a.kind = c.kind
+    JOIN zwgk_unit u ON u.id = c.unit_id
+WHERE c.kind = :kind AND c.id = :id
+
+-- A signer, with the roles they hold in a unit, and the register's last event in the same snapshot.
+-- name: signer
+SELECT p.id, p.active, r.role, (SELECT seq FROM zwgk_chain WHERE chain = :register) AS register_seq
+FROM zwgk_person p LEFT JOIN zwgk_role r ON r.person_id = p.id AND r.chain = :chain
+WHERE p.id = :person
+
+-- name: insert_case
+INSERT INTO zwgk_case (kind, id, unit_id, state, round, version, signers, content_hash, drafter, created_at,
+    updated_at)
+VALUES (:kind, :id, :unit_id, :state, :round, :version, :signers, :content_hash, :drafter, :at, :at)
+
+-- Only from the version read: rowcount 0 means another signature came first.
+-- name: update_case
+UPDATE zwgk_case SET state = :state, round = :round, version = :version, signers = :signers,
+    content_hash = :content_hash, updated_at = :at
+WHERE kind = :kind AND id = :id AND version = :version - 1
+
+-- name: case_exists
+SELECT 1 AS found FROM zwgk_case WHERE kind = :kind AND id = :id
+
+-- name: case_ids_like
+SELECT id FROM zwgk_case WHERE kind = :kind AND id LIKE :prefix
+
+-- The states the cases of a kind sit in, in a unit (an adoption must keep every open one).
+-- name: unit_case_states
+SELECT DISTINCT state FROM zwgk_case WHERE unit_id = :unit AND kind = :kind
+
+-- name: unit_cases
+SELECT kind, id, unit_id, state, round, version, signers, content_hash, drafter FROM zwgk_case
+WHERE unit_id = :unit ORDER BY kind, id
+
+-- name: all_case_keys
+SELECT kind, id, unit_id FROM zwgk_case
+
+-- Items --------------------------------------------------------------------------------------------------------
+
+-- name: item_facts
+SELECT title, kind, timing, interprets, schedule, period, formed_on FROM zwgk_item WHERE id = :id
+
+-- name: insert_item
+INSERT INTO zwgk_item (id, title, body, category, timing, kind, interprets, tags, formed_on, schedule, period)
+VALUES (:id, :title, :body, :category, :timing, :kind, :interprets, :tags, :formed_on, :schedule, :period)
+
+-- name: update_item
+UPDATE zwgk_item SET title = :title, body = :body, tags = :tags, formed_on = :formed_on WHERE id = :id
+
+-- Items with their case, by id or state or all (a parameter given as NULL does not filter).
+-- name: items
+SELECT c.id, c.unit_id, c.state, c.round, c.version, c.drafter, c.created_at, c.updated_at, i.title, i.body,
+    i.category, i.timing, i.kind, i.interprets, i.tags, i.formed_on, i.schedule, i.period
+FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
+WHERE c.kind = 'item' AND c.id = coalesce(:id, c.id) AND c.state = coalesce(:state, c.state)
+ORDER BY c.created_at, c.id
+
+-- The items of a unit, with their content, for verify to hash.
+-- name: unit_items
+SELECT c.id, c.unit_id, i.title, i.body, i.category, i.timing, i.kind, i.interprets, i.tags, i.formed_on,
+    i.schedule, i.period
+FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
+WHERE c.kind = 'item' AND c.unit_id = :unit
+
+-- name: item_ids_without_case
+SELECT i.id FROM zwgk_item i LEFT JOIN zwgk_case c ON c.kind = 'item' AND c.id = i.id WHERE c.id IS NULL
+
+-- The published interpretations of a policy.
+-- name: interpretations
+SELECT c.id FROM zwgk_item i JOIN zwgk_case c ON c.kind = 'item' AND c.id = i.id
+WHERE i.interprets = :id AND c.state = :published ORDER BY c.id
+
+-- The signer of a step on a case, with the roles they hold in the case's unit, and the register's last event in
+-- the same snapshot (the register is read, never locked: signatures of different units do not wait on it).
+-- name: signer_of_case
+SELECT p.id, p.active, r.role, (SELECT seq FROM zwgk_chain WHERE chain = :register) AS register_seq
+FROM zwgk_person p LEFT JOIN zwgk_role r ON r.person_id = p.id
+    AND r.chain = (SELECT unit_id FROM zwgk_case WHERE kind = :kind AND id = :id)
+WHERE p.id = :person
+
+-- name: case_unit
+SELECT unit_id FROM zwgk_case WHERE kind = :kind AND id = :id

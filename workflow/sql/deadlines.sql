@@ -1,0 +1,52 @@
+-- Deadlines opened and closed in the transaction of the signature that causes them (workflow/deadlines.py).
+-- `:by` is that event as CHAIN:SEQ. The live statuses are schema.LIVE, spelt out as schema.LIVE_ONLY says.
+
+-- Opened again (the information changed): new dates, reminders from the start; a closed one stays closed.
+-- name: dl_open
+INSERT INTO zwgk_deadline (key, kind, item_id, schedule, period, title, responsible, roles, unit_id, starts_on,
+    days, due_on, provisional, status, step, next_at, opened_by, asked_by, created_at)
+VALUES (:key, :kind, :item_id, :schedule, :period, :title, :responsible, :roles, :unit_id, :starts_on, :days,
+    :due_on, :provisional, 'open', NULL, :next_at, :by, :asked_by, :at)
+ON CONFLICT (key) DO UPDATE SET starts_on = excluded.starts_on, days = excluded.days, due_on = excluded.due_on,
+    provisional = excluded.provisional, next_at = excluded.next_at, step = NULL, status = 'open',
+    title = excluded.title
+WHERE zwgk_deadline.status IN ('open', 'overdue')
+
+-- A role has signed in the state: the stage's reminders go on only to those who still have to ...
+-- name: dl_narrow
+UPDATE zwgk_deadline SET roles = TRIM(REPLACE(',' || roles || ',', ',' || :role || ',', ','), ',')
+WHERE item_id = :item_id AND kind = 'stage' AND status IN ('open', 'overdue')
+
+-- ... and what was queued for the signer about this stage is not sent any more.
+-- name: dl_unremind
+UPDATE zwgk_notification SET status = 'cancelled'
+WHERE status = 'pending' AND recipient = :signer AND deadline_id IN (SELECT id FROM zwgk_deadline
+    WHERE item_id = :item_id AND kind = 'stage' AND status IN ('open', 'overdue'))
+
+-- name: dl_retitle
+UPDATE zwgk_deadline SET title = :title WHERE item_id = :item_id AND status IN ('open', 'overdue')
+
+-- name: dl_close_key
+UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, closed_at = :at
+WHERE key = :key AND status IN ('open', 'overdue')
+
+-- name: dl_close_kind
+UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, closed_at = :at
+WHERE item_id = :item_id AND kind = :kind AND status IN ('open', 'overdue')
+
+-- name: dl_close_item
+UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, closed_at = :at
+WHERE item_id = :item_id AND status IN ('open', 'overdue')
+
+-- Opened already met: the policy's interpretation was published first ...
+-- name: dl_met_interpreted
+UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, closed_at = :at
+WHERE key = :key AND status IN ('open', 'overdue') AND EXISTS (SELECT 1 FROM zwgk_item i
+    JOIN zwgk_case c ON c.kind = 'item' AND c.id = i.id WHERE i.interprets = :item_id AND c.state = :published)
+
+-- ... or the schedule's item.
+-- name: dl_met_disclosed
+UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, closed_at = :at
+WHERE key = :key AND status IN ('open', 'overdue') AND EXISTS (SELECT 1 FROM zwgk_item i
+    JOIN zwgk_case c ON c.kind = 'item' AND c.id = i.id
+    WHERE i.schedule = :schedule AND i.period = :period AND c.state = :published)
