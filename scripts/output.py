@@ -33,12 +33,19 @@ def unit_obj(u: Unit) -> dict[str, Any]:
 
 
 def person_obj(p: Person) -> dict[str, Any]:
-    return {k: _plain(v) for k, v in asdict(p).items()}
+    return {k: _plain(v) for k, v in asdict(p).items()} | {"roles": {u: list(r) for u, r in p.roles.items()}}
+
+
+def person_line(p: Person) -> str:
+    held = "; ".join(f"{unit}: {', '.join(roles)}" for unit, roles in sorted(p.roles.items()))
+    flags = ("  admin" if p.admin else "") + ("" if p.active else "  (inactive)")
+    return f"{p.id:<16} {_pad(p.name, 12)}{p.unit or '-':<12} {held or '-'}{flags}"
 
 
 def signature_obj(s: Signature, pipeline: Pipeline) -> dict[str, Any]:
     out = {k: _plain(v) for k, v in asdict(s).items()}
-    out["to_state_zh"] = _zh(pipeline, s.to_state)
+    out["item_id"] = s.case_id if s.case_kind == "item" else None
+    out["to_state_zh"] = _zh(pipeline, s.to_state) if s.to_state else None
     return out
 
 
@@ -69,11 +76,15 @@ def safe(text: str) -> str:
 
 
 def signature_line(s: Signature, pipeline: Pipeline) -> str:
-    who = s.actor + (f" (recorded by {s.recorded_by})" if s.recorded_by else "")
+    who = (s.actor or "-") + (f" (recorded by {s.recorded_by})" if s.recorded_by else "")
     extra = "".join(f" {k}={safe(v)}" for k, v in (("decision", s.decision), ("ground", s.ground), ("reason", s.reason),
                                               ("comment", s.comment)) if v)
     at = s.at.isoformat(timespec="seconds")
-    return (f"#{s.seq:<5} {at}  {s.item_id}  r{s.round}  {s.action:<9} {pipeline.label(s.from_state)} -> "
+    where = f"{s.chain}#{s.seq:<4}"
+    if s.round is None:  # an act of authority, or a seal
+        data = safe(json.dumps(dict(s.data), ensure_ascii=False, sort_keys=True)) if s.data else ""
+        return f"{where} {at}  {s.case_kind} {s.case_id}  {s.action}  by {who}  {data}  hash {s.hash[:12]}".rstrip()
+    return (f"{where} {at}  {s.case_id}  r{s.round}  {s.action:<9} {pipeline.label(s.from_state)} -> "
             f"{pipeline.label(s.to_state)}  by {who} as {s.role}{extra}  hash {s.hash[:12]}")
 
 

@@ -22,7 +22,7 @@ from scripts import output
 from states import Pipeline, PipelineError, Refused, default_pipeline, load_pipeline
 from states.draw import dot, mermaid
 from states.machine import as_rows
-from workflow import Digest, Workflow, ZwgkError
+from workflow import Digest, Signature, Workflow, ZwgkError
 from workflow import demo as demo_run
 from workflow.clock import fixed, parse_instant, running_from
 from workflow.config import Config, redacted
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", default=argparse.SUPPRESS,
                         help=f"database URL (default: $ZWGK_DATABASE_URL or {DEFAULT_DB})")
     common.add_argument("--pipeline", default=argparse.SUPPRESS,
-                        help="pipeline TOML file (default: $ZWGK_PIPELINE or the built-in pipeline)")
+                        help="pipeline TOML file for `pipeline show|diagram|adopt` (default: $ZWGK_PIPELINE)")
     common.add_argument("--config", default=argparse.SUPPRESS,
                         help="settings TOML file (default: $ZWGK_CONFIG or zwgk.toml beside the database)")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON with stable keys")
@@ -66,26 +66,47 @@ def build_parser() -> argparse.ArgumentParser:
                 parents=[common])
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    sub.add_parser("init", parents=[common], help="create or upgrade the schema (idempotent)")
+    init = sub.add_parser("init", parents=[common], help="create or upgrade the schema (idempotent); with --admin, "
+                                                        "start the register")
+    init.add_argument("--admin", help="the first admin's person id (登记管理员: keeps the register)")
+    init.add_argument("--name", help="the first admin's name")
+    init.add_argument("--simulation", action="store_true",
+                      help="a database for demos and tests: the only kind that takes a clock set by ZWGK_NOW")
 
     unit = sub.add_parser("unit", parents=[common], help="units: 乡人民政府, 站所, 村委会").add_subparsers(
         dest="sub", required=True)
-    ua = unit.add_parser("add", parents=[common])
+    ua = unit.add_parser("add", parents=[common], help="add a unit, with its own chain (signed by an admin)")
     ua.add_argument("id")
     ua.add_argument("--name", required=True)
     ua.add_argument("--kind", default="government", help="government, station, village or office")
+    _signer_arg(ua, "the admin who adds it")
+    uc = unit.add_parser("close", parents=[common], help="close a unit: its chain takes no more events")
+    uc.add_argument("id")
+    _signer_arg(uc, "the admin who closes it")
     unit.add_parser("list", parents=[common])
 
-    person = sub.add_parser("person", parents=[common], help="people and their roles").add_subparsers(
-        dest="sub", required=True)
-    pa = person.add_parser("add", parents=[common])
+    person = sub.add_parser("person", parents=[common], help="people").add_subparsers(dest="sub", required=True)
+    pa = person.add_parser("add", parents=[common], help="add a person to the register (signed by an admin)")
     pa.add_argument("id")
     pa.add_argument("--name", required=True)
-    pa.add_argument("--unit", required=True)
-    pa.add_argument("--role", action="append", required=True, help="repeat for several roles")
+    pa.add_argument("--unit", help="where they work; --role grants roles there")
+    pa.add_argument("--role", action="append", default=[], help="a role in --unit; repeat for several")
     pa.add_argument("--email")
     pa.add_argument("--phone")
+    _signer_arg(pa, "the admin who adds them")
+    for verb, what in (("deactivate", "may no longer sign (left the office)"), ("reactivate", "may sign again")):
+        pd = person.add_parser(verb, parents=[common], help=f"the person {what}")
+        pd.add_argument("id")
+        _signer_arg(pd, "the admin")
     person.add_parser("list", parents=[common])
+
+    for verb, what in (("grant", "grant a role in a unit, or admin in the register (no --unit)"),
+                       ("revoke", "revoke a role in a unit, or admin in the register (no --unit)")):
+        g = sub.add_parser(verb, parents=[common], help=what)
+        g.add_argument("person")
+        g.add_argument("role")
+        g.add_argument("--unit", help="the unit the role is held in")
+        _signer_arg(g, "the admin (who may not grant a role to themselves)")
 
     item = sub.add_parser("item", parents=[common], help="items of information").add_subparsers(
         dest="sub", required=True)
@@ -132,15 +153,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     hist = sub.add_parser("history", parents=[common], help="every signature on an item")
     hist.add_argument("item")
-    ver = sub.add_parser("verify", parents=[common], help="recompute the hash chain and replay every item")
-    ver.add_argument("--against", help="a digest printed earlier by `zwgk digest`")
-    sub.add_parser("digest", parents=[common], help="print the chain head (SEQ:SHA256) to keep elsewhere")
+    ver = sub.add_parser("verify", parents=[common], help="recompute every chain and judge every event by the rules")
+    ver.add_argument("--against", help="a root digest kept earlier (printed by `zwgk digest`, sent to witnesses)")
+    ver.add_argument("--since", help="recheck only what came after this root digest")
+    sub.add_parser("digest", parents=[common],
+                   help="seal every chain's head in the register and print the root digest (SEQ:SHA256)")
 
-    pipe = sub.add_parser("pipeline", parents=[common], help="the pipeline in force").add_subparsers(
+    pipe = sub.add_parser("pipeline", parents=[common],
+                          help="pipelines: a file's (--pipeline), or the one in force in a unit").add_subparsers(
         dest="sub", required=True)
-    pipe.add_parser("show", parents=[common])
-    dia = pipe.add_parser("diagram", parents=[common])
-    dia.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    for name in ("show", "diagram"):
+        shown = pipe.add_parser(name, parents=[common])
+        shown.add_argument("--unit", help="the pipeline in force in this unit (default: --pipeline, or built-in)")
+        if name == "diagram":
+            shown.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    adopt = pipe.add_parser("adopt", parents=[common], help="adopt a pipeline file in a unit (signed by an admin)")
+    adopt.add_argument("file", nargs="?", type=Path, help="the pipeline TOML (default: --pipeline)")
+    adopt.add_argument("--unit", required=True)
+    _signer_arg(adopt, "the admin who adopts it")
 
     dl = sub.add_parser("deadlines", parents=[common], help="deadlines by due date")
     dl.add_argument("--overdue", action="store_true", help="only those past their due day and not met")
@@ -186,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _signer_arg(p: argparse.ArgumentParser, who: str) -> None:
+    p.add_argument("--as", dest="actor", required=True, help=who)
+
+
 def _body_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--body", help="the text")
@@ -214,11 +248,11 @@ class Cli:
     def __init__(self, args: argparse.Namespace, out: Callable[[str], None]) -> None:
         self.args = args
         self.out = out
-        self.pipeline = self._pipeline()
 
-    def _pipeline(self) -> Pipeline:
-        path = self.args.pipeline or os.environ.get("ZWGK_PIPELINE")
-        return load_pipeline(path) if path else default_pipeline()
+    def pipeline_file(self) -> Pipeline | None:
+        """The pipeline of --pipeline (or $ZWGK_PIPELINE), for `pipeline show|diagram|adopt` alone."""
+        path = getattr(self.args, "file", None) or self.args.pipeline or os.environ.get("ZWGK_PIPELINE")
+        return load_pipeline(path) if path else None
 
     def _url(self) -> tuple[str, Path | None]:
         """The database URL, and the folder of its file for an SQLite database."""
@@ -248,7 +282,7 @@ class Cli:
                 raise UsageError(f"folder {path.parent} does not exist")
         now = self.args.now if getattr(self.args, "now", None) else os.environ.get("ZWGK_NOW")
         clock = None if not now else (running_from if moving else fixed)(parse_instant(now))
-        wf = Workflow(url, pipeline=self.pipeline, clock=clock, config=self.config())
+        wf = Workflow(url, clock=clock, config=self.config())
         if not create:
             wf.check_schema()
         return wf
@@ -259,33 +293,56 @@ class Cli:
     # -- commands -----------------------------------------------------------------------------------------
 
     def init(self) -> int:
+        a = self.args
+        if (a.admin is None) != (a.name is None):
+            raise UsageError("the register starts with its first admin: give both --admin ID and --name NAME")
         with self.workflow(create=True) as wf:
-            wf.init()
+            wf.init(admin=a.admin, name=a.name, simulation=a.simulation)
             url = wf.engine.url.render_as_string(hide_password=True)
-        self.emit({"database": url, "ready": True}, [f"database {url} is ready"])
+        started = f"; register started by admin {a.admin}" + (" (a simulation)" if a.simulation else "")
+        self.emit({"database": url, "ready": True, "admin": a.admin, "simulation": a.simulation},
+                  [f"database {url} is ready" + (started if a.admin else "")])
         return 0
 
     def unit(self) -> int:
+        a = self.args
         with self.workflow() as wf:
-            if self.args.sub == "add":
-                u = wf.add_unit(self.args.id, name=self.args.name, kind=self.args.kind)
-                self.emit(output.unit_obj(u), [f"unit {u.id} added"])
+            if a.sub == "add":
+                u = wf.add_unit(a.id, name=a.name, kind=a.kind, by=a.actor)
+                self.emit(output.unit_obj(u), [f"unit {u.id} added, with its chain"])
+            elif a.sub == "close":
+                wf.close_unit(a.id, by=a.actor)
+                self.emit({"id": a.id, "open": False}, [f"unit {a.id} closed"])
             else:
                 units = wf.units()
-                self.emit([output.unit_obj(u) for u in units], [f"{u.id:<16} {u.kind:<11} {u.name}" for u in units])
+                self.emit([output.unit_obj(u) for u in units],
+                          [f"{u.id:<16} {u.kind:<11} {u.name}" + ("" if u.open else "  (closed)") for u in units])
         return 0
 
     def person(self) -> int:
+        a = self.args
         with self.workflow() as wf:
-            if self.args.sub == "add":
-                a = self.args
-                p = wf.add_person(a.id, name=a.name, unit=a.unit, roles=a.role, email=a.email, phone=a.phone)
-                self.emit(output.person_obj(p), [f"person {p.id} added with roles {', '.join(p.roles)}"])
+            if a.sub == "add":
+                p = wf.add_person(a.id, name=a.name, unit=a.unit, roles=a.role, email=a.email, phone=a.phone,
+                                  by=a.actor)
+                self.emit(output.person_obj(p), [f"person {p.id} added" + (
+                    f" with roles {', '.join(a.role)} in {a.unit}" if a.role else "")])
+            elif a.sub in ("deactivate", "reactivate"):
+                (wf.deactivate if a.sub == "deactivate" else wf.reactivate)(a.id, by=a.actor)
+                self.emit({"id": a.id, "active": a.sub == "reactivate"}, [f"person {a.id} {a.sub}d"])
             else:
                 people = wf.people()
-                self.emit([output.person_obj(p) for p in people],
-                          [f"{p.id:<16} {p.name:<10} {p.unit:<12} {', '.join(p.roles)}"
-                           + ("" if p.active else "  (inactive)") for p in people])
+                self.emit([output.person_obj(p) for p in people], [output.person_line(p) for p in people])
+        return 0
+
+    def grant(self) -> int:
+        a = self.args
+        where = f"in {a.unit}" if a.unit else "in the register"
+        with self.workflow() as wf:
+            (wf.revoke if a.command == "revoke" else wf.grant)(a.person, a.role, unit=a.unit, by=a.actor)
+        done = "revoked from" if a.command == "revoke" else "granted to"
+        self.emit({"person": a.person, "role": a.role, "unit": a.unit, "held": a.command == "grant"},
+                  [f"role {a.role} {where} {done} {a.person}"])
         return 0
 
     def item(self) -> int:
@@ -299,16 +356,18 @@ class Cli:
             elif a.sub == "edit":
                 s = wf.edit_item(a.item, actor=a.actor, title=a.title, body=_body(a), tags=a.tag,
                                  formed_on=a.formed_on, comment=a.comment)
-                self.emit(output.signature_obj(s, wf.pipeline), [output.signature_line(s, wf.pipeline)])
+                self._signatures(wf, [s], one=True)
             elif a.sub == "show":
                 i = wf.item(a.item)
                 steps = wf.next_steps(a.item)
-                self.emit(output.item_obj(i, wf.pipeline, body=True) | {"next": output.next_obj(steps)},
-                          output.item_lines(i, wf.pipeline, steps))
+                p = wf.pipeline_in_force(i.unit)
+                self.emit(output.item_obj(i, p, body=True) | {"next": output.next_obj(steps)},
+                          output.item_lines(i, p, steps))
             else:
                 items = wf.items(state=a.state)
-                self.emit([output.item_obj(i, wf.pipeline) for i in items],
-                          [f"{i.id:<14} {wf.pipeline.label(i.state):<34} r{i.round}  {output.safe(i.title)}"
+                labels = _Labels(wf)
+                self.emit([output.item_obj(i, labels(i.unit)) for i in items],
+                          [f"{i.id:<22} {labels(i.unit).label(i.state):<34} r{i.round}  {output.safe(i.title)}"
                            for i in items])
         return 0
 
@@ -318,32 +377,37 @@ class Cli:
             s = wf.advance(a.item, a.action, actor=a.actor, comment=a.comment, reason=a.reason, ground=a.ground,
                            decision=a.decision, recorded_by=a.recorded_by, paper_sha256=_paper(a),
                            expected_version=a.expect_version)
-            self.emit(output.signature_obj(s, wf.pipeline), [output.signature_line(s, wf.pipeline)])
+            self._signatures(wf, [s], one=True)
         return 0
 
     def history(self) -> int:
         with self.workflow() as wf:
-            sigs = wf.history(self.args.item)
-            self.emit([output.signature_obj(s, wf.pipeline) for s in sigs],
-                      [output.signature_line(s, wf.pipeline) for s in sigs])
+            self._signatures(wf, wf.history(self.args.item))
         return 0
+
+    def _signatures(self, wf: Workflow, sigs: Sequence[Signature], *, one: bool = False) -> None:
+        labels = _Labels(wf)
+        objs = [output.signature_obj(s, labels(s.chain)) for s in sigs]
+        self.emit(objs[0] if one else objs, [output.signature_line(s, labels(s.chain)) for s in sigs])
 
     def verify(self) -> int:
         try:
             against = Digest.parse(self.args.against) if self.args.against else None
+            since = Digest.parse(self.args.since) if self.args.since else None
         except ValueError as e:
             raise UsageError(str(e)) from None
         with self.workflow() as wf:
-            r = wf.verify(against)
+            r = wf.verify(against, since)
         if self.args.json:
-            self.out(output.to_json({"ok": r.ok, "events": r.events, "items": r.items, "problems": r.problems,
-                                     "unchecked": r.unchecked, "versions": r.versions}))
+            self.out(output.to_json({"ok": r.ok, "events": r.events, "chains": r.chains, "cases": r.cases,
+                                     "problems": r.problems, "digest": str(r.digest) if r.digest else None,
+                                     "since": str(r.since) if r.since else None}))
         elif r.ok:
-            other = (f"; {r.unchecked} signed under a pipeline version with no stored definition, not judged"
-                     if r.unchecked else "")
-            self.out(f"ok: {r.events} events, {r.items} items; chain, states and rules agree{other}")
-            if r.versions:  # a version nobody here recognises is worth a look
-                self.out("signed under pipeline " + ", ".join(f"{v} ({n})" for v, n in sorted(r.versions.items())))
+            self.out(f"ok: {r.events} events in {r.chains} chains, {r.cases} cases; hashes, links, times, rules and "
+                     f"tables agree; root digest {r.digest}")
+            if r.since is not None:
+                self.out(f"rechecked only what follows {r.since} (and the chain positions of its seal); the links "
+                         "before it were not rechecked")
         else:
             print(f"zwgk: verify failed: {r.first_problem}", file=sys.stderr)
             for more in r.problems[1:]:
@@ -357,12 +421,28 @@ class Cli:
         return 0
 
     def pipeline_cmd(self) -> int:
-        p = self.pipeline
-        if self.args.sub == "show":
-            self.emit({"name": p.name, "version": p.full_version, "initial": p.initial, "actions": as_rows(p),
-                       "separation": [list(g) for g in p.separation]}, output.pipeline_lines(p))
+        a = self.args
+        if a.sub == "adopt":
+            p = self.pipeline_file()
+            if p is None:
+                raise UsageError("pipeline adopt needs a pipeline file (FILE or --pipeline)")
+            with self.workflow() as wf:
+                fingerprint = wf.adopt_pipeline(a.unit, p, by=a.actor)
+            self.emit({"unit": a.unit, "kind": p.kind, "name": p.name, "version": p.full_version,
+                       "fingerprint": fingerprint},
+                      [f"unit {a.unit} adopted {p.kind} pipeline {p.name} {p.full_version}"])
+            return 0
+        if a.unit is not None:
+            with self.workflow() as wf:
+                p = wf.pipeline_in_force(a.unit)
         else:
-            self.out(mermaid(p) if self.args.format == "mermaid" else dot(p))
+            p = self.pipeline_file() or default_pipeline()
+        if a.sub == "show":
+            self.emit({"kind": p.kind, "name": p.name, "version": p.full_version, "fingerprint": p.fingerprint,
+                       "initial": p.initial, "actions": as_rows(p), "separation": [list(g) for g in p.separation]},
+                      output.pipeline_lines(p))
+        else:
+            self.out(mermaid(p) if a.format == "mermaid" else dot(p))
         return 0
 
     def deadlines(self) -> int:
@@ -391,7 +471,7 @@ class Cli:
 
     def remind(self) -> int:
         with self.workflow() as wf:
-            planner = Planner(wf.engine, wf.config, wf.pipeline, build_channels(wf.config))
+            planner = Planner(wf.engine, wf.config, build_channels(wf.config))
             planned = planner.plan(wf.clock(), dry_run=self.args.dry_run)
         self.emit([{"deadline": p.deadline_id, "step": p.step, "recipient": p.recipient, "channel": p.channel,
                     "key": p.key, "subject": p.subject, "not_before": p.not_before.isoformat()} for p in planned],
@@ -453,8 +533,24 @@ class Cli:
         folder = self.args.dir
         if folder is not None and not folder.is_dir():
             raise UsageError(f"folder {folder} does not exist")
-        return demo_run.run(folder, self.out, pipeline=self.pipeline, daemon=not self.args.no_daemon,
+        return demo_run.run(folder, self.out, daemon=not self.args.no_daemon,
                             once=self.args.once)
+
+
+class _Labels:
+    """The pipeline in force in each unit, asked once: how a state is shown."""
+
+    def __init__(self, wf: Workflow) -> None:
+        self.wf = wf
+        self.known: dict[str, Pipeline] = {}
+
+    def __call__(self, unit: str) -> Pipeline:
+        if unit not in self.known:
+            try:
+                self.known[unit] = self.wf.pipeline_in_force(unit)
+            except ZwgkError:  # the register's chain: no states to show
+                self.known[unit] = default_pipeline()
+        return self.known[unit]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -467,8 +563,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         daemon = args.command == "daemon" and not args.status
         configure(json=daemon, level=logging.INFO if args.verbose or daemon else logging.WARNING)
         cli = Cli(args, print)
-        handler = {"pipeline": cli.pipeline_cmd, "config": cli.config_cmd}.get(args.command) or getattr(
-            cli, args.command)
+        handler = {"pipeline": cli.pipeline_cmd, "config": cli.config_cmd, "revoke": cli.grant}.get(
+            args.command) or getattr(cli, args.command)
         return int(handler())
     except (UsageError, ZwgkError, Refused, PipelineError) as e:
         return _fail(str(e))

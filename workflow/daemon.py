@@ -22,6 +22,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import insert, update
 
 from workflow import schema as t
+from workflow import witness
 from workflow.api import Workflow
 from workflow.clock import stamp
 from workflow.outbox import Sender, Tally, drop_lease, hold_lease
@@ -39,11 +40,14 @@ class Pass:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    sealed: int = 0
+    witnessed: int = 0
     waiting: bool = False  # another daemon holds the SQLite lease
 
 
 class Daemon:
     def __init__(self, wf: Workflow, *, reload_calendar: Callable[[], Any] | None = None) -> None:
+        wf.writable_clock()  # a clock set by hand runs a daemon only on a simulation
         self.wf = wf
         self.config = wf.config
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -92,6 +96,17 @@ class Daemon:
         tally: Tally = self.sender.deliver(stop=self.stopping.is_set)
         return Pass(sent=tally.sent, failed=tally.failed, dead=tally.dead)
 
+    def seal(self) -> Pass:
+        """Seal every chain's head in the register (unless nothing moved since the last seal) and queue the root
+        digest for the witnesses."""
+        if not self._may_work():
+            return Pass(waiting=True)
+        sealed = self.wf.seal()
+        if sealed is None:
+            return Pass()
+        return Pass(sealed=1, witnessed=witness.queue(self.wf.engine, self.config, self.channels, sealed,
+                                                      self.wf.clock()))
+
     def beat(self, *, stopped: bool = False) -> None:
         now = stamp(self.wf.clock())
         values = {"beat_at": now, "planned": self.totals.planned, "sent": self.totals.sent,
@@ -111,21 +126,21 @@ class Daemon:
                 self._log.exception("job_failed", job=name)
                 return
             self._add(done)
-            if done.rolled or done.recomputed or done.planned or done.sent or done.failed:
+            if done.rolled or done.recomputed or done.planned or done.sent or done.failed or done.sealed:
                 self._log.info(name, **{k: v for k, v in vars(done).items() if v})
         return run
 
     def _add(self, done: Pass) -> None:
-        for key in ("rolled", "recomputed", "planned", "sent", "failed", "dead"):
+        for key in ("rolled", "recomputed", "planned", "sent", "failed", "dead", "sealed", "witnessed"):
             setattr(self.totals, key, getattr(self.totals, key) + getattr(done, key))
         self.totals.waiting = done.waiting
 
     # -- running -----------------------------------------------------------------------------------------
 
     def once(self) -> Pass:
-        """One pass of every job (for cron and tests): roll, plan, send everything due, beat."""
+        """One pass of every job (for cron and tests): roll, plan, seal, send everything due, beat."""
         self.beat()
-        for name, job in (("roll", self.roll), ("plan", self.plan), ("send", self.send)):
+        for name, job in (("roll", self.roll), ("plan", self.plan), ("seal", self.seal), ("send", self.send)):
             self._job(name, job)()
         self.beat(stopped=True)
         self._release()
@@ -138,7 +153,7 @@ class Daemon:
                                                                   "misfire_grace_time": None})
         first = datetime.now(UTC)
         for name, job, seconds in (("roll", self.roll, every.roll_every), ("plan", self.plan, every.plan_every),
-                                   ("send", self.send, every.send_every)):
+                                   ("seal", self.seal, every.seal_every), ("send", self.send, every.send_every)):
             scheduler.add_job(self._job(name, job), "interval", seconds=seconds, id=name, next_run_time=first)
         scheduler.add_job(self._beat_job, "interval", seconds=every.heartbeat_every, id="heartbeat")
         # The signal handler only raises a flag; this job, running once the scheduler does, acts on it. So a

@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from states import Pipeline
 from workflow.api import Workflow
 from workflow.config import Config, Daemon, Reminders
 from workflow.daemon import Daemon as Runner
@@ -19,15 +18,20 @@ from workflow.model import Signature
 UNITS = [("gov", "平田乡人民政府", "government"), ("office", "平田乡党政办", "office"),
          ("finance", "平田乡财政所", "station"), ("civil", "平田乡民政所", "station"),
          ("village1", "平田村委会", "village")]
+# Roles are held per unit: the township's leaders and the office (党政办) review and publish for every unit that
+# discloses; each station's clerk drafts for their own.
+REVIEWED = ("gov", "finance", "civil")
 PEOPLE = [
-    ("head", "乡长（示例）", "gov", ["head"]),
-    ("leader", "分管副书记（示例）", "gov", ["leader"]),
-    ("office_head", "党政办主任（示例）", "office", ["confidentiality_reviewer"]),
-    ("proofreader", "党政办校对员（示例）", "office", ["proofreader"]),
-    ("clerk", "党政办经办员（示例）", "office", ["drafter", "publisher"]),
-    ("finance_clerk", "财政所经办员（示例）", "finance", ["drafter"]),
-    ("civil_clerk", "民政所经办员（示例）", "civil", ["drafter"]),
+    ("head", "乡长（示例）", "gov", {u: ["head"] for u in REVIEWED}),
+    ("leader", "分管副书记（示例）", "gov", {u: ["leader"] for u in REVIEWED}),
+    ("office_head", "党政办主任（示例）", "office", {u: ["confidentiality_reviewer"] for u in REVIEWED}),
+    ("proofreader", "党政办校对员（示例）", "office", {u: ["proofreader"] for u in REVIEWED}),
+    ("clerk", "党政办经办员（示例）", "office", {"gov": ["drafter", "publisher"], "finance": ["publisher"],
+                                          "civil": ["publisher"]}),
+    ("finance_clerk", "财政所经办员（示例）", "finance", {"finance": ["drafter"]}),
+    ("civil_clerk", "民政所经办员（示例）", "civil", {"civil": ["drafter"]}),
 ]
+ADMIN = ("registrar", "党政办登记管理员（示例）")
 
 
 def _review(wf: Workflow, item_id: str, *, paper: bool = False) -> list[Signature]:
@@ -44,10 +48,14 @@ def _review(wf: Workflow, item_id: str, *, paper: bool = False) -> list[Signatur
 
 def _walk(wf: Workflow) -> list[Signature]:
     sigs: list[Signature] = []
+    admin = ADMIN[0]
     for uid, name, kind in UNITS:
-        wf.add_unit(uid, name=name, kind=kind)
-    for pid, name, unit, roles in PEOPLE:
-        wf.add_person(pid, name=name, unit=unit, roles=roles)
+        wf.add_unit(uid, name=name, kind=kind, by=admin)
+    for pid, name, home, held in PEOPLE:
+        wf.add_person(pid, name=name, unit=home, by=admin)
+        for unit, roles in held.items():
+            for role in roles:
+                wf.grant(pid, role, unit=unit, by=admin)
     wf.subscribe(sigs.append)
 
     # Published: a quarterly disclosure of township income and expenditure (定期公开).
@@ -95,8 +103,7 @@ def _walk(wf: Workflow) -> list[Signature]:
     return sigs
 
 
-def run(folder: Path | None, out: Callable[[str], None], *, pipeline: Pipeline | None = None,
-        daemon: bool = True, once: bool = False) -> int:
+def run(folder: Path | None, out: Callable[[str], None], *, daemon: bool = True, once: bool = False) -> int:
     """Build the demo database and print its signatures; then run the reminder daemon on it, printing
     reminders to the console (all day: a demo should not wait for office hours)."""
     from scripts.output import deadline_line, signature_line  # the demo prints like the CLI does
@@ -108,17 +115,19 @@ def run(folder: Path | None, out: Callable[[str], None], *, pipeline: Pipeline |
     url = f"sqlite:///{path}"
     config = replace(Config(), reminders=replace(Reminders(), office_hours_only=False),
                      daemon=Daemon(plan_every=5, send_every=2, roll_every=60, heartbeat_every=10))
-    with Workflow(url, pipeline=pipeline, config=config) as wf:
-        wf.init()
+    with Workflow(url, config=config) as wf:
+        wf.init(admin=ADMIN[0], name=ADMIN[1], simulation=True)  # placeholder people: a simulation
         sigs = _walk(wf)
+        pipeline = wf.pipeline_in_force("gov")
         for s in sigs:
-            out(signature_line(s, wf.pipeline))
+            out(signature_line(s, pipeline))
         report = wf.verify()
         out("")
         for item in wf.items():
-            out(f"{item.id}  {wf.pipeline.label(item.state):<28} {item.title}")
-        out(f"\nverify: {'ok' if report.ok else report.first_problem} ({report.events} events, {report.items} items)")
-        out(f"digest: {wf.digest()}")
+            out(f"{item.id:<22} {pipeline.label(item.state):<28} {item.title}")
+        out(f"\nverify: {'ok' if report.ok else report.first_problem} ({report.events} events in {report.chains} "
+            f"chains, {report.cases} cases)")
+        out(f"root digest: {wf.digest()}")
         out(f"database: {path}  (try: zwgk --db {url} item show {sigs[0].item_id})")
         if not report.ok:
             return 1

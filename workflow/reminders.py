@@ -20,7 +20,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from notifiers import Contact, Notifier, NotifierConfigError, build
-from states import KINDS, builtin
+from states import builtin
+from states.kinds import KINDS as CASE_KINDS
 from workflow import schema as t
 from workflow.clock import stamp
 from workflow.config import Config, ConfigError
@@ -54,9 +55,10 @@ class Planned:
 
 
 def build_channels(config: Config) -> dict[str, Notifier]:
-    """The notifiers of `reminders.channels`, in order: a person gets every one that can reach them."""
+    """The notifiers of `reminders.channels`, in order (a person gets every one that can reach them), then those
+    only the witnesses use."""
     out = {}
-    for name in config.reminders.channels:
+    for name in dict.fromkeys([*config.reminders.channels, *(w.channel for w in config.witnesses)]):
         settings = config.channel_settings(name)
         kind = settings.pop("type")
         try:
@@ -90,9 +92,9 @@ class Planner:
         self.engine = engine
         self.config = config
         # Roles named in a stage's reminder, in Chinese as the built-in pipelines name them.
-        self.role_names = {r.id: r.zh for kind in KINDS for r in builtin(kind).roles}
+        self.role_names = {r.id: r.zh for kind in CASE_KINDS for r in builtin(kind).roles}
         self.timeline = Timeline(config)
-        self.channels = channels
+        self.channels = {name: channels[name] for name in config.reminders.channels}
         pg = engine.dialect.name == "postgresql"
         self.sql = statements(engine.dialect.name)
         insert = pg_insert if pg else sqlite_insert

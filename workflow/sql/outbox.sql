@@ -57,3 +57,11 @@ SELECT holder FROM zwgk_lease WHERE name = :name
 
 -- name: lease_drop
 DELETE FROM zwgk_lease WHERE name = :name AND holder = :me
+
+-- A seal's root digest for a witness: no deadline; queued once per seal, witness and channel.
+-- name: ob_witness
+INSERT INTO zwgk_notification (key, deadline_id, due_on, step, recipient, channel, address, subject, text, fields,
+    status, attempts, next_attempt_at, created_at)
+VALUES (:key, NULL, :due_on, 'seal', :recipient, :channel, :address, :subject, :text, :fields, 'pending', 0, :now,
+    :now)
+ON CONFLICT DO NOTHING
