@@ -19,7 +19,7 @@ from tests.recording import Recorder
 from workflow import Workflow, db
 from workflow.testing import scratch_schema
 
-# The tampering fixtures (a log to tamper with, on SQLite and PostgreSQL), for test_tamper and test_sweep.
+# The tampering fixtures (a log to tamper with, on SQLite and PostgreSQL), for the tampering tests.
 pytest_plugins = ["tests.tampering"]
 
 PG_URL = os.environ.get("ZWGK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -95,11 +95,15 @@ def downgrade(wf: Workflow, revision: str) -> None:
         command.downgrade(db._alembic_config(c), revision)
 
 
+ADMIN = "admin"  # keeps the register (登记管理员); signs no step of any case
+
+
 def seed(wf: Workflow) -> Workflow:
-    wf.init()
-    wf.add_unit("gov", name="平田乡人民政府")
+    """The register (a simulation: tests may set the clock), the unit `gov` and the plan's people in it."""
+    wf.init(admin=ADMIN, name="党政办登记管理员", simulation=True)
+    wf.add_unit("gov", name="平田乡人民政府", by=ADMIN)
     for pid, roles in PEOPLE.items():
-        wf.add_person(pid, name=pid, unit="gov", roles=roles)
+        wf.add_person(pid, name=pid, unit="gov", roles=roles, by=ADMIN)
     return wf
 
 

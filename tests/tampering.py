@@ -16,15 +16,17 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import new_info, pg_schema_url, publish, seed, to_head_approval
-from workflow import Workflow, chain
+from workflow import Workflow
+from workflow.ledger.events import COLUMNS, FIELDS, event_hash
 from workflow.schema import GENESIS_HASH
 
-COLS = [*chain.FIELDS, "hash"]
+UNIT = "gov"
+
 
 class Raw:
     """A connection that bypasses the engine: stdlib sqlite3, or a plain SQLAlchemy connection (autocommit).
 
-    SQL uses `:name` parameters, which both understand.
+    SQL uses `:name` parameters, which both understand. Events are named by chain and seq (`gov` by default).
     """
 
     def __init__(self, url: str) -> None:
@@ -53,67 +55,88 @@ class Raw:
         return self._lite.execute(sql, params).fetchall()
 
     def drop_guards(self) -> None:
-        if self.pg:
-            self.run("DROP TRIGGER zwgk_event_no_change ON zwgk_event")
-            self.run("DROP TRIGGER zwgk_event_no_truncate ON zwgk_event")
-        else:
-            self.run("DROP TRIGGER zwgk_event_no_update")
-            self.run("DROP TRIGGER zwgk_event_no_delete")
+        for table in ("zwgk_event", "zwgk_pipeline"):
+            if self.pg:
+                self.run(f"DROP TRIGGER {table}_no_change ON {table}")
+                self.run(f"DROP TRIGGER {table}_no_truncate ON {table}")
+            else:
+                self.run(f"DROP TRIGGER {table}_no_update")
+                self.run(f"DROP TRIGGER {table}_no_delete")
 
-    def event(self, seq: int) -> dict[str, Any]:
-        found = self.rows(f"SELECT {', '.join(COLS)} FROM zwgk_event WHERE seq = :seq", seq=seq)
-        assert len(found) == 1, f"no event {seq}"
-        return dict(zip(COLS, found[0], strict=True))
+    def event(self, seq: int, chain: str = UNIT) -> dict[str, Any]:
+        found = self.rows(f"SELECT {', '.join(COLUMNS)} FROM zwgk_event WHERE chain = :chain AND seq = :seq",
+                          chain=chain, seq=seq)
+        assert len(found) == 1, f"no event {seq} in {chain}"
+        return dict(zip(COLUMNS, found[0], strict=True))
 
-    def set_event(self, seq: int, **values: Any) -> None:
+    def set_event(self, seq: int, chain: str = UNIT, **values: Any) -> None:
         sets = ", ".join(f"{k} = :{k}" for k in values)
-        assert self.run(f"UPDATE zwgk_event SET {sets} WHERE seq = :where_seq", where_seq=seq, **values) == 1
+        assert self.run(f"UPDATE zwgk_event SET {sets} WHERE chain = :where_chain AND seq = :where_seq",
+                        where_chain=chain, where_seq=seq, **values) == 1
 
-    def rehash(self, seq: int) -> str:
-        """Recompute event `seq`'s own hash from its stored fields, as a forger would."""
-        row = self.event(seq)
-        h = chain.event_hash([row[f] for f in chain.FIELDS])
-        self.set_event(seq, hash=h)
+    def rehash(self, seq: int, chain: str = UNIT) -> str:
+        """Recompute an event's own hash from its stored fields, as a forger would."""
+        row = self.event(seq, chain)
+        h = event_hash(tuple(row[f] for f in FIELDS))
+        self.set_event(seq, chain, hash=h)
         return h
 
-    def rewrite_from(self, seq: int) -> None:
-        """Relink and rehash every event from `seq` to the end, and move the chain head: a full forgery."""
-        last = self.tail()[0]
-        prev = self.event(seq - 1)["hash"] if seq > 1 else GENESIS_HASH
+    def rewrite_from(self, seq: int, chain: str = UNIT) -> None:
+        """Relink and rehash every event of a chain from `seq` to its end, and move its head: a full forgery."""
+        last = self.tail(chain)[0]
+        prev = self.event(seq - 1, chain)["hash"] if seq > 1 else GENESIS_HASH
         for s in range(seq, last + 1):
-            self.set_event(s, prev_hash=prev)
-            prev = self.rehash(s)
-        self.set_head(last, prev)
+            self.set_event(s, chain, prev_hash=prev)
+            prev = self.rehash(s, chain)
+        self.set_head(last, prev, chain)
 
     def insert_event(self, **values: Any) -> None:
         cols = ", ".join(values)
         params = ", ".join(f":{k}" for k in values)
         assert self.run(f"INSERT INTO zwgk_event ({cols}) VALUES ({params})", **values) == 1
 
+    def append_forged(self, chain: str = UNIT, **values: Any) -> dict[str, Any]:
+        """A copy of the chain's last event with `values`, well hashed and linked, the head moved: what a forger
+        with write access to the database appends."""
+        seq, h = self.tail(chain)
+        row = self.event(seq, chain) | {"seq": seq + 1, "prev_hash": h} | values
+        row["hash"] = event_hash(tuple(row[f] for f in FIELDS))
+        self.insert_event(**row)
+        self.set_head(row["seq"], row["hash"], chain, at=row["at"])
+        return row
+
     def delete_events(self, where: str, **params: Any) -> int:
         return self.run(f"DELETE FROM zwgk_event WHERE {where}", **params)
 
-    def tail(self) -> tuple[int, str]:
-        seq, h = self.rows("SELECT seq, hash FROM zwgk_event ORDER BY seq DESC LIMIT 1")[0]
+    def tail(self, chain: str = UNIT) -> tuple[int, str]:
+        seq, h = self.rows("SELECT seq, hash FROM zwgk_event WHERE chain = :chain ORDER BY seq DESC LIMIT 1",
+                           chain=chain)[0]
         return seq, h
 
-    def head(self) -> tuple[int, str]:
-        seq, h = self.rows("SELECT seq, hash FROM zwgk_chain WHERE id = 1")[0]
+    def head(self, chain: str = UNIT) -> tuple[int, str]:
+        seq, h = self.rows("SELECT seq, hash FROM zwgk_chain WHERE chain = :chain", chain=chain)[0]
         return seq, h
 
-    def set_head(self, seq: int, h: str) -> None:
-        assert self.run("UPDATE zwgk_chain SET seq = :seq, hash = :h WHERE id = 1", seq=seq, h=h) == 1
+    def set_head(self, seq: int, h: str, chain: str = UNIT, *, at: str | None = None) -> None:
+        sets = "seq = :seq, hash = :h" + (", at = :at" if at else "")
+        assert self.run(f"UPDATE zwgk_chain SET {sets} WHERE chain = :chain", seq=seq, h=h, chain=chain,
+                        at=at) == 1
 
     def set_item(self, item_id: str, **values: Any) -> None:
         sets = ", ".join(f"{k} = :{k}" for k in values)
         assert self.run(f"UPDATE zwgk_item SET {sets} WHERE id = :where_id", where_id=item_id, **values) == 1
 
+    def set_case(self, item_id: str, **values: Any) -> None:
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+        assert self.run(f"UPDATE zwgk_case SET {sets} WHERE kind = 'item' AND id = :where_id", where_id=item_id,
+                        **values) == 1
+
 
 def build(wf: Workflow) -> dict[tuple[str, str], int]:
-    """Four items walked through the pipeline, interleaved: 20 events. Returns {(item, action): seq}.
+    """Four items of unit gov walked through the pipeline, interleaved: 20 signatures after the unit's own acts.
+    Returns {(item, action): seq in gov's chain}.
 
-    A published (1, 3-8), B at head approval and approved last (2, 9-12, 20), C withheld (13-15),
-    D returned to a second round and edited (16-19).
+    A published, B at head approval and approved last, C withheld, D returned to a second round and edited.
     """
     new_info(wf, id="A", title="2026年第三季度财务收支", tags=["result"], formed_on=date(2026, 10, 8))
     new_info(wf, id="B", title="乡村振兴项目资金", category="3.4")
@@ -128,7 +151,7 @@ def build(wf: Workflow) -> dict[tuple[str, str], int]:
     wf.edit_item("D", actor="clerk", body="补充了附件", comment="补件")
     wf.advance("B", "approve", actor="head", recorded_by="clerk", paper_sha256="ab" * 32)
     seqs = {(s.item_id, s.action): s.seq for i in ("A", "B", "C", "D") for s in wf.history(i)}
-    assert len(seqs) == 20 and wf.digest().seq == 20
+    assert len(seqs) == 20
     return seqs
 
 
@@ -140,7 +163,8 @@ class Setup:
     seqs: dict[tuple[str, str], int]
 
 
-TABLES = ["zwgk_unit", "zwgk_person", "zwgk_person_role", "zwgk_item", "zwgk_event"]
+TABLES = ["zwgk_pipeline", "zwgk_unit", "zwgk_person", "zwgk_role", "zwgk_adopted", "zwgk_case", "zwgk_item",
+          "zwgk_event", "zwgk_chain", "zwgk_deadline"]
 
 
 @pytest.fixture(scope="module")
@@ -200,8 +224,7 @@ def built(db_url: str, request: pytest.FixtureRequest) -> Iterator[Setup]:
         raw = Raw(db_url)
         for table in TABLES:
             raw.run(f"INSERT INTO {table} SELECT * FROM {schema}.{table}")
-        raw.run(f"UPDATE zwgk_chain SET seq = t.seq, hash = t.hash FROM {schema}.zwgk_chain t "
-                "WHERE zwgk_chain.id = t.id")
+        raw.run("SELECT setval(pg_get_serial_sequence('zwgk_deadline', 'id'), (SELECT max(id) FROM zwgk_deadline))")
     yield Setup(db_url, wf, raw, dict(seqs))
     raw.close()
     wf.close()
@@ -211,6 +234,6 @@ def built(db_url: str, request: pytest.FixtureRequest) -> Iterator[Setup]:
 def tampered(built: Setup) -> Setup:
     """The same, with the append-only triggers dropped and the untampered log checked first."""
     report = built.wf.verify()
-    assert report.ok and report.events == 20 and report.items == 4, report
+    assert report.ok and report.cases == 4, report
     built.raw.drop_guards()
     return built

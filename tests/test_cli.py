@@ -30,7 +30,7 @@ from workflow import Workflow
 NOW = "2026-10-09T09:00:00+08:00"
 NOW_UTC = datetime(2026, 10, 9, 1, 0, tzinfo=UTC)
 ZWGK = Path(sys.executable).with_name("zwgk")
-DEFAULT_TOML = Path(__file__).resolve().parents[1] / "states" / "default.toml"
+DEFAULT_TOML = Path(__file__).resolve().parents[1] / "states" / "item.toml"
 
 VERSION = default_pipeline().full_version  # what every signature here records
 

@@ -632,7 +632,7 @@ def test_a_due_day_on_a_rest_day_moves_to_the_next_working_day(make: Callable[..
 def test_a_role_with_a_step_onwards_still_has_to_sign_after_a_step_in_place(make: Callable[..., Workflow],
                                                                              now: list[datetime]) -> None:
     """A township where the head both approves and publishes: approving leaves the head responsible."""
-    text = (resources.files("states") / "default.toml").read_text(encoding="utf-8")
+    text = (resources.files("states") / "item.toml").read_text(encoding="utf-8")
     own = text.replace('id = "publish"\nzh = "发布"\nen = "Publish"\nfrom = "head_approval"\nto = "published"\n'
                        'role = "publisher"', 'id = "publish"\nzh = "发布"\nen = "Publish"\nfrom = "head_approval"\n'
                        'to = "published"\nrole = "head"')

@@ -30,7 +30,7 @@ from states import (
     parse_pipeline,
 )
 
-DEFAULT_TEXT = resources.files("states").joinpath("default.toml").read_text(encoding="utf-8")
+DEFAULT_TEXT = resources.files("states").joinpath("item.toml").read_text(encoding="utf-8")
 
 STATES = {
     "draft": ("草稿", "Draft"),
@@ -508,7 +508,7 @@ def test_parse_pipeline_without_a_file_names_its_source() -> None:
 def attempt(actor: str, roles: set[str] | frozenset[str], signers: dict[str, str] | None = None, *, round: int = 1,
             item: str = "2026-000042", reason: str | None = None, ground: str | None = None,
             decision: str | None = None) -> Attempt:
-    return Attempt(item=item, actor=actor, roles=frozenset(roles), round=round, round_signers=signers or {},
+    return Attempt(case=f"item {item}", actor=actor, roles=frozenset(roles), round=round, round_signers=signers or {},
                    reason=reason, ground=ground, decision=decision)
 
 
@@ -666,7 +666,7 @@ def test_refusal_message_is_one_line_naming_item_person_and_state(m: PipelineMac
         m.fire(state, action_id, att)
     message = str(e.value)
     assert "\n" not in message
-    assert att.item in message, message
+    assert att.case in message, message
     assert state in message, message
     assert att.actor in message, f"the message does not name who tried ({att.actor}): {message}"
 

@@ -21,7 +21,7 @@ from tests.conftest import downgrade, new_info, publish, seed, to_head_approval
 from tests.tampering import Raw
 from workflow import Workflow, chain, sweep
 
-DEFAULT_TEXT = resources.files("states").joinpath("default.toml").read_text(encoding="utf-8")
+DEFAULT_TEXT = resources.files("states").joinpath("item.toml").read_text(encoding="utf-8")
 # A township's later edit: publishing no longer waits for the head's approval.
 LAX = parse_pipeline(DEFAULT_TEXT.replace('role = "publisher"\nrequires = ["approve"]', 'role = "publisher"'))
 # Another edit, only a label: a third version.

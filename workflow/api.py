@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine
 
-from states import KINDS, Action, InputMissing, Pipeline
+from states import KINDS, Action, InputMissing, Pipeline, builtin
 from states.authority import REGISTER
 from states.pipeline import IMPLICIT_ACTIONS
 from states.rules import Case, Signer, allowed
@@ -91,6 +91,8 @@ class Workflow:
         self.config = config or Config()
         self.timeline = Timeline(self.config)
         self.pipelines = Pipelines(self.config)
+        for kind in KINDS:  # the township's settings must fit the built-in pipelines (a ConfigError if not)
+            self.pipelines.of(builtin(kind))
         self.uow = UnitOfWork(self.engine)
         self.operator = operator if operator is not None else local_account()
         _texts(operator=self.operator)

@@ -103,6 +103,21 @@ class Work:
         if sent.rowcount != 1:
             raise ItemChanged(f"{what} changed while this signature was being made; reload it and try again")
 
+    @contextmanager
+    def lenient_text(self) -> Iterator[None]:
+        """While verifying SQLite: text written behind the engine's back that is not UTF-8 must come back as a
+        value that hashes to nothing the engine wrote, not stop the check ("Could not decode to UTF-8")."""
+        if self.pg:
+            yield
+            return
+        conn = self.cur.connection
+        before = conn.text_factory
+        conn.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
+        try:
+            yield
+        finally:
+            conn.text_factory = before
+
     def events(self, name: str, params: dict[str, Any], size: int = 2000) -> Iterator[Event]:
         """A long query's events, streamed (a server-side cursor on PostgreSQL) so memory stays flat."""
         conn = self.cur.connection

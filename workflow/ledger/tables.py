@@ -18,8 +18,8 @@ from workflow.model import signed_content
 from workflow.uow import Row, Work
 
 
-def authority(work: Work, register: Register, books: Mapping[str, UnitBook]) -> list[str]:
-    """People, roles, units and the pipelines in force."""
+def authority(work: Work, register: Register, books: Mapping[str, UnitBook], broken: set[str]) -> list[str]:
+    """People, roles, units and the pipelines in force (of the chains not `broken`: theirs are not known)."""
     problems = []
     people = register.people()
     rows = {r["id"]: r for r in work.rows("people")}
@@ -32,7 +32,7 @@ def authority(work: Work, register: Register, books: Mapping[str, UnitBook]) -> 
                             f"{'active' if r['active'] else 'inactive'}; the register's events say otherwise")
     held = {(REGISTER, pid, ADMIN) for pid, p in people.items() if p.admin}
     held |= {(unit, pid, role) for unit, book in books.items() for pid, roles in book.roles.items() for role in roles}
-    table = {(r["chain"], r["person_id"], r["role"]) for r in work.rows("roles")}
+    table = {(r["chain"], r["person_id"], r["role"]) for r in work.rows("roles") if r["chain"] not in broken}
     for chain, pid, role in sorted(table ^ held):
         granted = "granted by no event" if (chain, pid, role) in table else "granted but gone from the table"
         problems.append(f"role {role} of {pid} in {chain}: {granted}")
@@ -43,7 +43,7 @@ def authority(work: Work, register: Register, books: Mapping[str, UnitBook]) -> 
         if u is None or r is None or (r["name"], r["kind"], bool(r["open"])) != (u.name, u.kind, u.open):
             problems.append(f"unit {uid}: the table and the register's events disagree")
     adopted = {(unit, kind): fp for unit, book in books.items() for kind, (fp, _) in book.pipelines.items()}
-    in_table = {(r["unit_id"], r["kind"]): r["pipeline"] for r in work.rows("adoptions")}
+    in_table = {(r["unit_id"], r["kind"]): r["pipeline"] for r in work.rows("adoptions") if r["unit_id"] not in broken}
     for unit, kind in sorted(set(adopted) | set(in_table)):
         if adopted.get((unit, kind)) != in_table.get((unit, kind)):
             problems.append(f"unit {unit}: the {kind} pipeline in force is not the one its chain adopted last")
