@@ -1,0 +1,176 @@
+"""Time that cannot be rewritten: a chain's time never goes backwards, a clock far behind is refused, and a clock
+set by hand writes only to a database made for simulation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import isolate, one_error_line, run
+from tests.conftest import ADMIN, new_info, seed
+from tests.tampering import Raw
+from workflow import ClockBehind, SimulatedClock, Workflow
+from workflow.config import Config, Ledger
+from workflow.daemon import Daemon
+
+T0 = datetime(2026, 10, 9, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def now() -> list[datetime]:
+    return [T0]
+
+
+@pytest.fixture
+def sim(db_url: str, now: list[datetime]) -> Iterator[Workflow]:
+    wf = seed(Workflow(db_url, clock=lambda: now[0]))
+    yield wf
+    wf.close()
+
+
+def test_a_clock_far_behind_the_chain_is_refused(sim: Workflow, now: list[datetime]) -> None:
+    item = new_info(sim)
+    now[0] = datetime(1800, 1, 1, tzinfo=UTC)
+    with pytest.raises(ClockBehind, match=r"this computer's clock \(1800-01-01T00:00:00.000000\+00:00\) is "
+                                          r"[\d,]+ s behind the last event of chain gov .*more than max_clock_skew "
+                                          r"\(60 s\)"):
+        sim.advance(item, "submit", actor="clerk")
+    assert sim.item(item).version == 1
+
+
+def test_a_clock_a_little_behind_records_the_chains_time(sim: Workflow, now: list[datetime]) -> None:
+    """Two offices' clocks differ by seconds: the later signature takes the chain's time, never an earlier one."""
+    item = new_info(sim)
+    created = sim.history(item)[0].at
+    now[0] = T0 - timedelta(seconds=59)
+    sig = sim.advance(item, "submit", actor="clerk")
+    assert sig.at == created
+    assert sim.verify().ok
+
+
+def test_max_clock_skew_comes_from_the_configuration(db_url: str, now: list[datetime]) -> None:
+    wf = seed(Workflow(db_url, clock=lambda: now[0], config=Config(ledger=Ledger(max_clock_skew=0))))
+    try:
+        item = new_info(wf)
+        now[0] = T0 - timedelta(microseconds=1)
+        with pytest.raises(ClockBehind, match=r"max_clock_skew \(0 s\)"):
+            wf.advance(item, "submit", actor="clerk")
+    finally:
+        wf.close()
+
+
+def test_time_runs_per_chain(sim: Workflow, now: list[datetime]) -> None:
+    """Another unit's chain has its own time: a unit whose last event is older is not held back by one that is
+    newer."""
+    sim.add_unit("fin", name="财政所", kind="station", by=ADMIN)
+    sim.grant("clerk", "drafter", unit="fin", by=ADMIN)
+    now[0] = T0 + timedelta(hours=1)
+    new_info(sim)  # gov moves on an hour
+    now[0] = T0 + timedelta(minutes=1)
+    fin_item = new_info(sim, unit="fin")
+    assert sim.history(fin_item)[0].at == T0 + timedelta(minutes=1)
+
+
+def test_a_backdated_event_fails_verify(sim: Workflow) -> None:
+    item = new_info(sim)
+    sig = sim.advance(item, "submit", actor="clerk")
+    r = Raw(sim.engine.url.render_as_string(hide_password=False))
+    try:
+        r.drop_guards()
+        r.set_event(sig.seq, at="1800-01-01T00:00:00.000000+00:00")
+        r.rewrite_from(sig.seq)
+    finally:
+        r.close()
+    report = sim.verify()
+    assert report.first_problem == (f"chain gov event {sig.seq}: its time 1800-01-01T00:00:00.000000+00:00 is before "
+                                    f"the event before it ({sim.history(item)[0].at.isoformat(timespec='microseconds')}"
+                                    "): a chain's time never goes backwards"), report.problems
+
+
+# -- a clock set by hand: simulations only ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def production(db_url: str) -> Iterator[str]:
+    """A database made for real work (no simulation), with the plan's people."""
+    wf = Workflow(db_url)
+    wf.init(admin=ADMIN, name="党政办登记管理员")
+    wf.add_unit("gov", name="平田乡人民政府", by=ADMIN)
+    wf.add_person("clerk", name="clerk", unit="gov", roles=["drafter"], by=ADMIN)
+    wf.close()
+    yield db_url
+
+
+def test_a_set_clock_does_not_write_to_a_production_database(production: str) -> None:
+    wf = Workflow(production, clock=lambda: datetime(1800, 1, 1, tzinfo=UTC))
+    try:
+        with pytest.raises(SimulatedClock, match="this database is not a simulation"):
+            new_info(wf)
+        with pytest.raises(SimulatedClock):
+            wf.add_person("x", name="X", by=ADMIN)
+        with pytest.raises(SimulatedClock):
+            wf.digest()
+        with pytest.raises(SimulatedClock):
+            Daemon(wf)
+        assert wf.items() == [] and len(wf.people()) == 2 and wf.deadlines() == []  # reading is fine
+        assert wf.verify().ok
+    finally:
+        wf.close()
+
+
+def test_a_set_clock_cannot_start_a_production_register(db_url: str) -> None:
+    wf = Workflow(db_url, clock=lambda: T0)
+    try:
+        with pytest.raises(SimulatedClock, match="may start only a simulation"):
+            wf.init(admin=ADMIN, name="x")
+        wf.init(admin=ADMIN, name="x", simulation=True)
+        assert wf.verify().ok
+    finally:
+        wf.close()
+
+
+def test_the_simulation_flag_is_signed_in_the_registers_first_event(production: str) -> None:
+    r = Raw(production)
+    try:
+        r.drop_guards()
+        data = r.event(1, "_register")["data"]
+        assert '"simulation":false' in data
+        r.set_event(1, "_register", data=data.replace('"simulation":false', '"simulation":true'))
+    finally:
+        r.close()
+    wf = Workflow(production)
+    try:
+        assert wf.verify().first_problem == "chain _register event 1: contents do not match its hash (event modified)"
+    finally:
+        wf.close()
+
+
+def test_the_cli_refuses_zwgk_now_on_a_production_database_but_reads_with_it(
+        production: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The red team's `ZWGK_NOW=1800-01-01T09:00:00+08:00 zwgk item new ...`."""
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.setenv("ZWGK_DATABASE_URL", production)
+    monkeypatch.setenv("ZWGK_NOW", "1800-01-01T09:00:00+08:00")
+    rc, out, err = run(capsys, "item", "new", "--title", "T", "--unit", "gov", "--category", "3.4", "--timing",
+                       "periodic", "--kind", "info", "--as", "clerk")
+    assert rc == 2 and out == ""
+    assert one_error_line(err).startswith("this database is not a simulation")
+    for argv in (["item", "list"], ["deadlines"], ["remind", "--dry-run"], ["verify"]):
+        rc, _, err = run(capsys, *argv)
+        assert (rc, err) == (0, ""), argv
+
+
+def test_the_daemon_with_zwgk_now_refuses_to_start_on_a_production_database(production: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_")} | {
+        "ZWGK_DATABASE_URL": production, "ZWGK_NOW": "2026-10-09T09:00:00+08:00"}
+    done = subprocess.run([sys.executable, "-m", "scripts.zwgk", "daemon", "--once"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.startswith("zwgk: this database is not a simulation"), done.stderr
+    assert done.stderr.count("\n") == 1
