@@ -1,8 +1,8 @@
 """Planning and sending reminders at township-county scale.
 
-    python bench/deadlines.py                                  # SQLite in a temp folder
-    python bench/deadlines.py --db postgresql+psycopg://postgres@127.0.0.1/test
-    python bench/deadlines.py --items 100000 --open 20000      # smaller, quicker
+    python -m bench.deadlines                                  # SQLite in a temp folder
+    python -m bench.deadlines --db postgresql+psycopg://postgres@127.0.0.1/test
+    python -m bench.deadlines --items 100000 --open 20000      # smaller, quicker
 
 Loads ITEMS items and OPEN open deadlines (bulk, behind the engine's back: this measures the sweeps, not
 signing), of which DUE have their next reminder due now, then prints:
@@ -25,8 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from signatures import database  # type: ignore[import-not-found]
 from sqlalchemy import Engine
+
+from bench.signatures import database
 
 from notifiers import Notifier, build
 from workflow import Workflow
@@ -43,25 +44,29 @@ PEOPLE = [(f"p{i:03d}", role) for i, role in enumerate(
 
 
 def load(wf: Workflow, items: int, open_: int, due: int) -> None:
-    wf.init()
-    wf.add_unit("gov", name="乡人民政府")
+    wf.init(admin="admin", name="登记管理员", simulation=True)
+    wf.add_unit("gov", name="乡人民政府", by="admin")
     for pid, role in PEOPLE:
-        wf.add_person(pid, name=pid, unit="gov", roles=[role] + (["publisher"] if role == "drafter" else []))
+        wf.add_person(pid, name=pid, unit="gov", roles=[role] + (["publisher"] if role == "drafter" else []),
+                      by="admin")
     created = stamp(NOW - timedelta(days=40))
     timeline = Timeline(wf.config)
     soon = stamp(NOW + timedelta(days=30))
     due_on, started = NOW.date() - timedelta(days=1), NOW.date() - timedelta(days=30)
-    item_rows = ((f"2026-{i:07d}", f"事项 {i}", "（正文）", "gov", "2.5", "immediate", "info", None, "[]", None,
-                  f"p{i % 40:03d}", "leader_check", 1, 4, created, created, None, None) for i in range(items))
+    item_rows = ((f"2026-{i:07d}", f"事项 {i}", "（正文）", "2.5", "immediate", "info", None, "[]", None, None, None)
+                 for i in range(items))
+    case_rows = (("item", f"2026-{i:07d}", "gov", "leader_check", 1, 4, "{}", "0" * 64, f"p{i % 40:03d}", created,
+                  created) for i in range(items))
     deadline_rows = ((f"proactive:2026-{i:07d}", "proactive", f"2026-{i:07d}", None, None, f"事项 {i}",
-                      f"p{i % 40:03d}", None, None, started.isoformat(), 20,
+                      f"p{i % 40:03d}", None, "gov", started.isoformat(), 20,
                       due_on.isoformat() if i < due else (NOW.date() + timedelta(days=10)).isoformat(), False,
-                      "open", None, stamp(timeline.at(due_on, 1)) if i < due else soon, None, None, None, None,
+                      "open", None, stamp(timeline.at(due_on, 1)) if i < due else soon, None, None, None, None, None,
                       created) for i in range(open_))
-    bulk(wf.engine, "zwgk_item", 18, item_rows)
+    bulk(wf.engine, "zwgk_item", 11, item_rows)
+    bulk(wf.engine, "zwgk_case", 11, case_rows)
     bulk(wf.engine, "zwgk_deadline (key, kind, item_id, schedule, period, title, responsible, roles, unit_id, "
-         "starts_on, days, due_on, provisional, status, step, next_at, opened_by, closed_by, closed_at, closed_note, "
-         "created_at)", 21, deadline_rows)
+         "starts_on, days, due_on, provisional, status, step, next_at, opened_by, asked_by, closed_by, closed_at, "
+         "closed_note, created_at)", 22, deadline_rows)
 
 
 def bulk(engine: Engine, table: str, width: int, rows: Any, chunk: int = 20000) -> None:
@@ -123,7 +128,7 @@ def main() -> None:
         print(f"loaded {a.items:,} items and {a.open:,} open deadlines ({a.due:,} due) "
               f"on {wf.engine.dialect.name} in {time.perf_counter() - start:.0f} s")
         channels: dict[str, Notifier] = {"console": build("console", {"stream": io.StringIO()})}
-        planner = Planner(wf.engine, wf.config, wf.pipeline, channels)
+        planner = Planner(wf.engine, wf.config, channels)
         start = time.perf_counter()
         planned = planner.plan(NOW)
         plan_s = time.perf_counter() - start

@@ -35,7 +35,8 @@ def test_the_example_configuration_is_exactly_the_defaults() -> None:
     from workflow.config import Config, load
 
     example, defaults = load(README.parent / "zwgk.example.toml", required=True), Config()
-    for section in ("office", "deadlines", "reminders", "daemon", "schedules"):
+    for section in ("office", "deadlines", "reminders", "daemon", "schedules", "ledger", "witnesses"):
         assert getattr(example, section) == getattr(defaults, section), section
+    assert dict(example.operators) == dict(defaults.operators)
     assert {k: dict(v) for k, v in example.channels.items()} == {k: dict(v) for k, v in defaults.channels.items()}
     assert example.calendar_file is None

@@ -13,7 +13,7 @@ the events before, which are read, not rechecked (nor are the links before the d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,27 +129,34 @@ class Verifier:
     def _chain(self, fold: RegisterFold | UnitFold, heads: dict[str, Any], start: Start) -> None:
         chain = fold.chain
         self.report.chains += 1
-        seq, prev, at = start.seq, start.hash, start.at
-        wanted = {s for positions in self.sealed.values() for c, (s, _) in positions.items() if c == chain}
         try:
-            for e in self.work.events("chain_events", {"chain": chain, "after": seq}):
+            seq, last = self.walk(fold, self.work.events("chain_events", {"chain": chain, "after": start.seq}), start)
+        except Broken as broken:
+            self._problem(str(broken))
+            self.broken.add(chain)
+            return
+        head = heads[chain]
+        if (head["seq"], head["hash"]) != (seq, last):
+            self._problem(f"chain {chain}: its head says event {head['seq']} but the chain ends at event {seq} "
+                          "(events deleted from the end, or the head was altered)")
+        self.report.problems.extend(fold.finish())
+
+    def walk(self, fold: RegisterFold | UnitFold, events: Iterable[Event], start: Start) -> tuple[int, str]:
+        """Check and fold a chain's events after `start`: their place, link, hash and time, then the rules. The
+        chain's last (seq, hash); `Broken` at its first problem."""
+        seq, prev, at = start.seq, start.hash, start.at
+        wanted = {s for positions in self.sealed.values() for c, (s, _) in positions.items() if c == fold.chain}
+        try:
+            for e in events:
                 self.report.events += 1
                 _check_link(e, seq, prev, at)
                 fold.feed(e)
                 seq, prev, at = e.seq, e.hash, e.at
                 if e.data is not None or seq in wanted:  # named by a seal, or a copy of a linked event
-                    self.hashes[(chain, seq)] = e.hash
-        except Broken as broken:
-            self._problem(str(broken))
-            self.broken.add(chain)
-            return
+                    self.hashes[(fold.chain, seq)] = e.hash
         finally:
-            self.ends[chain] = seq
-        head = heads[chain]
-        if (head["seq"], head["hash"]) != (seq, prev):
-            self._problem(f"chain {chain}: its head says event {head['seq']} but the chain ends at event {seq} "
-                          "(events deleted from the end, or the head was altered)")
-        self.report.problems.extend(fold.finish())
+            self.ends[fold.chain] = seq
+        return seq, prev
 
     # -- since ------------------------------------------------------------------------------------------------
 
