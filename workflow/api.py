@@ -244,8 +244,8 @@ class Workflow:
             for role in sorted(set(roles)):
                 _texts(role=role)
                 registrar.grant(id, role, unit, by)
-        return self.person(id) if conn is None else Person(id, name, unit, {unit: tuple(sorted(set(roles)))}
-                                                           if unit and roles else {}, email, phone)
+        held = {unit: tuple(sorted(set(roles)))} if unit is not None and roles else {}
+        return Person(id, name, unit, held, email, phone)
 
     def grant(self, person: str, role: str, *, unit: str | None = None, by: str,
               conn: HostConnection | None = None) -> None:

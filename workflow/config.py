@@ -20,8 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notifiers import SECRET_KEYS, redact
-from workflow.workdays import WorkCalendar, load_overrides
 from workflow.errors import InvalidInput
+from workflow.workdays import WorkCalendar, load_overrides
 
 CYCLES = ("monthly", "quarterly", "half-yearly", "yearly")
 

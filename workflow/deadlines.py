@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from states import Pipeline
-from workflow.workdays import Due, WorkCalendar
 from workflow.clock import stamp
 from workflow.config import Config, ConfigError, DeadlineRules
 from workflow.periods import add_months
+from workflow.workdays import Due, WorkCalendar
 
 KINDS = {"interpretation": "政策解读", "proactive": "主动公开", "periodic": "定期公开",
          "reconfirm": "长期公开复核", "stage": "环节时限"}

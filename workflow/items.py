@@ -14,11 +14,10 @@ from states.authority import REGISTER, check_open
 from states.rules import CREATE, EDIT, Case, Command, Step, apply, decide
 from workflow.deadlines import Facts, Op
 from workflow.errors import AlreadyExists, InvalidInput, NotFound
-from workflow.ledger.chains import Head
 from workflow.ledger.events import canonical, content_hash
 from workflow.model import Item, signed_content
 from workflow.pipelines import InForce
-from workflow.signing import Signed, Signing, Statement, case_of, case_row, check_version, signer, step_fields
+from workflow.signing import Signed, Signing, Statement, case_row, signer, step_fields
 from workflow.uow import Row, Work
 
 KIND = "item"
@@ -92,8 +91,8 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
                               comment=comment, data=_link_data(link), **step_fields(KIND, item_id, step, drafter))
     case = apply(None, KIND, item_id, step, drafter)
     row = {"id": item_id, "title": title, "body": body, "category": category, "timing": timing, "kind": kind,
-           "interprets": interprets, "tags": json.dumps(tags), "formed_on": formed_on.isoformat() if formed_on else None,
-           "schedule": schedule, "period": period}
+           "interprets": interprets, "tags": json.dumps(tags),
+           "formed_on": formed_on.isoformat() if formed_on else None, "schedule": schedule, "period": period}
     ops = in_force.rules.on_create(_facts(case, unit, row), today)
     sign.commit(event, [("insert_case", case_row(case, unit, at)), ("insert_item", row)], ops, drafter)
     sig = sign.signed(event)
@@ -114,33 +113,24 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
          expected_version: int | None) -> Signed:
     """Change a draft's content; signed like every other step, and only in the pipeline's initial state."""
     work = sign.work
-    key = {"kind": KIND, "id": item_id}
-    locked, found, signing = work.send([("case_head_locked", key), ("case_for_step", key), (
-        "signer_of_case", {"register": REGISTER, **key, "person": actor})])
-    if not found.rows or not locked.rows:
-        raise NotFound(f"no item '{item_id}'")
-    r = found.rows[0]
-    check_open(r["unit_id"], bool(r["unit_open"]), EDIT)
-    case = case_of(KIND, item_id, r)
-    check_version(case, expected_version)
-    who, register_seq = signer(signing.rows, actor)
+    got = sign.load(KIND, item_id, EDIT, actor, expected_version=expected_version)
     item = load(work, item_id)
     values = {"title": item.title, "body": item.body, "tags": list(item.tags), "formed_on": item.formed_on} | changes
     content = signed_content(values["title"], values["body"], item.unit, item.category, item.timing, item.kind,
                              item.interprets, values["tags"], values["formed_on"], item.schedule, item.period)
-    in_force = sign.pipelines.in_force(work, r["unit_id"], r["pipeline"], r["adopted_seq"])
-    step = decide(in_force.machine, case, Command(KIND, item_id, EDIT, who, content_hash=content_hash(content)))
-    head = Head(**locked.rows[0])
-    at = sign.append.time(head)
-    event = sign.append.event(head, at, register_seq=register_seq, pipeline=in_force.pipeline.fingerprint,
-                              comment=comment, **step_fields(KIND, item_id, step, actor))
-    after = apply(case, KIND, item_id, step, actor)
+    step = decide(got.in_force.machine, got.case, Command(KIND, item_id, EDIT, got.signer,
+                                                          content_hash=content_hash(content)))
+    at = sign.append.time(got.head)
+    event = sign.append.event(got.head, at, register_seq=got.register_seq,
+                              pipeline=got.in_force.pipeline.fingerprint, comment=comment,
+                              **step_fields(KIND, item_id, step, actor))
+    after = apply(got.case, KIND, item_id, step, actor)
     formed = values["formed_on"]
     row = {"id": item_id, "title": values["title"], "body": values["body"], "tags": json.dumps(values["tags"]),
            "formed_on": formed.isoformat() if formed else None}
     facts = _facts(after, item.unit, row | {"kind": item.kind, "timing": item.timing, "interprets": item.interprets,
                                              "schedule": item.schedule, "period": item.period})
-    ops = in_force.rules.on_edit(facts, sign.today(at), "formed_on" in changes and formed != item.formed_on)
+    ops = got.in_force.rules.on_edit(facts, sign.today(at), "formed_on" in changes and formed != item.formed_on)
     sign.commit(event, [("update_case", case_row(after, item.unit, at)), ("update_item", row)], ops, actor)
     return Signed(sign.signed(event), after, item.unit)
 

@@ -39,6 +39,20 @@ class CaseKind(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A case as a step of it is decided on."""
+
+    head: Head
+    case: Case
+    unit: str
+    signer: Signer
+    recording: Signer | None  # the clerk entering a paper sign-off
+    register_seq: int
+    in_force: InForce
+    facts: Row
+
+
 @dataclass
 class Signed:
     """A signature appended, and the case as it now is."""
@@ -81,11 +95,11 @@ class Signing:
         self.timeline = timeline
         self.kinds = kinds
 
-    def advance(self, kind: str, case_id: str, action: str, actor: str, *, expected_version: int | None = None,
-                recorded_by: str | None = None, reason: str | None = None, ground: str | None = None,
-                decision: str | None = None, **recorded: Any) -> Signed:
-        """Sign one step of a pipeline. `recorded` are what the event carries that no rule reads: the comment and
-        the scanned sheet's hash."""
+    def load(self, kind: str, case_id: str, action: str, actor: str, *, recorded_by: str | None = None,
+             expected_version: int | None = None) -> Loaded:
+        """What a step of a case is decided on, read in one round trip after its unit's head is locked: the case
+        with the pipeline in force, the signer (and the clerk recording for them) with their roles in the unit,
+        the register's last event, and the facts the kind's deadlines need."""
         key = {"kind": kind, "id": case_id}
         who = {"register": REGISTER, **key}
         reads: list[Statement] = [("case_head_locked", key), ("case_for_step", key),
@@ -100,20 +114,30 @@ class Signing:
         case = case_of(kind, case_id, row)
         check_version(case, expected_version)
         who_signs, register_seq = signer(signing.rows, actor)
-        clerk_signer = signer(clerk[0].rows, recorded_by)[0] if clerk and recorded_by != actor else None
-        in_force = self.pipelines.in_force(self.work, row["unit_id"], row["pipeline"], row["adopted_seq"])
-        step = decide(in_force.machine, case, Command(kind, case_id, action, who_signs, reason=reason, ground=ground,
-                                                      decision=decision, recorded_by=clerk_signer))
-        head = Head(**locked.rows[0])
-        at = self.append.time(head)
+        recording = signer(clerk[0].rows, recorded_by)[0] if recorded_by is not None and recorded_by != actor \
+            else None
+        return Loaded(Head(**locked.rows[0]), case, row["unit_id"], who_signs, recording, register_seq,
+                      self.pipelines.in_force(self.work, row["unit_id"], row["pipeline"], row["adopted_seq"]),
+                      facts.rows[0] if facts.rows else {})
+
+    def advance(self, kind: str, case_id: str, action: str, actor: str, *, expected_version: int | None = None,
+                recorded_by: str | None = None, reason: str | None = None, ground: str | None = None,
+                decision: str | None = None, **recorded: Any) -> Signed:
+        """Sign one step of a pipeline. `recorded` are what the event carries that no rule reads: the comment and
+        the scanned sheet's hash."""
+        got = self.load(kind, case_id, action, actor, recorded_by=recorded_by, expected_version=expected_version)
+        step = decide(got.in_force.machine, got.case, Command(kind, case_id, action, got.signer, reason=reason,
+                                                              ground=ground, decision=decision,
+                                                              recorded_by=got.recording))
+        at = self.append.time(got.head)
         event = self.append.event(
-            head, at, register_seq=register_seq, pipeline=in_force.pipeline.fingerprint,
-            recorded_by=clerk_signer.id if clerk_signer else None, reason=reason, ground=ground, decision=decision,
+            got.head, at, register_seq=got.register_seq, pipeline=got.in_force.pipeline.fingerprint,
+            recorded_by=got.recording.id if got.recording else None, reason=reason, ground=ground, decision=decision,
             **step_fields(kind, case_id, step, actor), **recorded)
-        after = apply(case, kind, case_id, step, actor)
-        ops = self.kinds[kind].on_step(in_force, after, row["unit_id"], facts.rows[0], step, self.today(at), actor)
-        self.commit(event, [("update_case", case_row(after, row["unit_id"], at))], ops, actor)
-        return Signed(self.signed(event), after, row["unit_id"])
+        after = apply(got.case, kind, case_id, step, actor)
+        ops = self.kinds[kind].on_step(got.in_force, after, got.unit, got.facts, step, self.today(at), actor)
+        self.commit(event, [("update_case", case_row(after, got.unit, at))], ops, actor)
+        return Signed(self.signed(event), after, got.unit)
 
     def note(self, head: Head, at: str, kind: str, case_id: str, actor: str, register_seq: int,
              link: dict[str, Any]) -> list[Statement]:

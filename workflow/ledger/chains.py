@@ -72,7 +72,7 @@ class Appender:
             digest = event_hash(ordered)
         except UnicodeEncodeError:
             raise InvalidInput("text with characters that cannot be stored (lone surrogates)") from None
-        return Event(*ordered, digest)
+        return Event._make((*ordered, digest))
 
 
 def appending(event: Event) -> list[tuple[str, dict[str, Any]]]:

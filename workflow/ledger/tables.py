@@ -26,7 +26,8 @@ def authority(work: Work, register: Register, books: Mapping[str, UnitBook], bro
     for pid in sorted(set(people) | set(rows)):
         p, r = people.get(pid), rows.get(pid)
         if p is None or r is None:
-            problems.append(f"person {pid}: {'in the table but added by no event' if p is None else 'gone from the table'}")
+            missing = "in the table but added by no event" if p is None else "gone from the table"
+            problems.append(f"person {pid}: {missing}")
         elif (r["name"], r["unit_id"], bool(r["active"])) != (p.name, p.unit, p.active):
             problems.append(f"person {pid}: the table says {r['name']}, unit {r['unit_id']}, "
                             f"{'active' if r['active'] else 'inactive'}; the register's events say otherwise")
