@@ -16,8 +16,8 @@ from workflow import (
     NotAuthorised,
     NotFound,
     RoleMissing,
-    SignerInactive,
     Signature,
+    SignerInactive,
     Workflow,
 )
 
@@ -339,6 +339,7 @@ def test_a_closed_unit_takes_no_more_events(two: Workflow) -> None:
     assert_refused_and_nothing_written(two, NotAuthorised, "unit fin is closed",
                                        two.grant, "head", "head", unit="fin", by=ADMIN)
     assert [u.open for u in two.units() if u.id == "fin"] == [False]
+    assert [d.status for d in two.deadlines(item=item)] == ["cancelled"]  # nothing of it can be met any more
     assert two.verify().ok
 
 

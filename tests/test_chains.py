@@ -171,7 +171,8 @@ def test_a_chain_of_no_unit_fails(two: Workflow) -> None:
         r.run("INSERT INTO zwgk_chain VALUES ('shadow', 0, :h, '')", h="0" * 64)
     finally:
         r.close()
-    assert two.verify().first_problem == "chain shadow belongs to no unit of the register (made behind the engine's back)"
+    assert two.verify().first_problem == ("chain shadow belongs to no unit of the register (made behind the engine's "
+                                          "back)")
 
 
 # -- verify since a digest ----------------------------------------------------------------------------------------

@@ -31,9 +31,9 @@ NOW = "2026-10-13T09:00:00+08:00"  # a Tuesday: the interpretation (due Saturday
 ZWGK = Path(sys.executable).with_name("zwgk")
 BODY = "正文机密-BODY-c41d-不得外传"  # items' bodies: never printed by a reminder
 TITLE = "平田乡村庄建设管理办法"
-DEADLINE_KEYS = {"id", "key", "kind", "item_id", "schedule", "period", "title", "responsible", "roles", "starts_on",
-                 "days", "due_on", "provisional", "status", "step", "next_at", "closed_by", "closed_at", "closed_note",
-                 "stored_status", "kind_zh"}
+DEADLINE_KEYS = {"id", "key", "kind", "item_id", "schedule", "period", "title", "responsible", "roles", "unit",
+                 "starts_on", "days", "due_on", "provisional", "status", "step", "next_at", "closed_by", "closed_at",
+                 "closed_note", "stored_status", "kind_zh"}
 NOTIFICATION_KEYS = {"id", "key", "deadline_id", "step", "recipient", "channel", "subject", "status", "attempts",
                      "next_attempt_at", "last_error", "sent_at"}
 OVERRIDES_2027 = """
@@ -44,6 +44,14 @@ workdays = ["2027-01-02", "2027-02-14"]
 
 
 # -- helpers ----------------------------------------------------------------------------------------------------
+
+
+def summary(*, rolled: int = 0, recomputed: int = 0, planned: int = 0, sent: int = 0, failed: int = 0,
+            dead: int = 0, sealed: int = 0, witnessed: int = 0) -> str:
+    """The last line `daemon --once` prints: what each job did. The first pass over a database seals its chains'
+    heads in the register (no witness is configured here); a pass after which no chain moved seals nothing."""
+    return (f"rolled {rolled}, recomputed {recomputed}, planned {planned}, sent {sent}, failed {failed}, "
+            f"dead {dead}, sealed {sealed}, witnessed {witnessed}")
 
 
 def ok_warned(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -183,10 +191,10 @@ def test_deadlines_json(capsys: pytest.CaptureFixture[str], world: Path) -> None
         assert set(d) == DEADLINE_KEYS
     by_key = {d["key"]: d for d in found}
     interp = by_key["interpretation:pol"]
-    assert {k: interp[k] for k in ("kind", "kind_zh", "item_id", "responsible", "roles", "starts_on", "days",
+    assert {k: interp[k] for k in ("kind", "kind_zh", "item_id", "responsible", "roles", "unit", "starts_on", "days",
                                    "due_on", "provisional", "status", "stored_status", "closed_by")} == {
         "kind": "interpretation", "kind_zh": "政策解读", "item_id": "pol", "responsible": "clerk", "roles": [],
-        "starts_on": "2026-09-30", "days": 3, "due_on": "2026-10-10", "provisional": False,
+        "unit": "gov", "starts_on": "2026-09-30", "days": 3, "due_on": "2026-10-10", "provisional": False,
         "status": "overdue",  # by today's date ...
         "stored_status": "open",  # ... though no daemon has looked at it yet
         "closed_by": None}
@@ -254,7 +262,9 @@ def test_deadline_show(capsys: pytest.CaptureFixture[str], world: Path) -> None:
     assert shown == next(d for d in ok_json(capsys, "deadlines") if d["id"] == n)
     met = ok_json(capsys, "deadline", "show", str(ids["proactive:pol"]))
     assert (met["status"], met["closed_at"], met["next_at"]) == ("met", "2026-09-30T02:00:00+00:00", None)
-    assert isinstance(met["closed_by"], int)  # the publishing signature's seq
+    with Workflow(url_of(world)) as wf:
+        published = next(s for s in wf.history("pol") if s.action == "publish")
+    assert met["closed_by"] == f"gov:{published.seq}"  # the publishing signature, as CHAIN:SEQ
 
 
 def test_deadline_done_closes_an_office_duty(capsys: pytest.CaptureFixture[str], world: Path) -> None:
@@ -354,7 +364,7 @@ def test_reminders_pending_sent_and_dead(capsys: pytest.CaptureFixture[str], wor
     rc, out, _err = run(capsys, "daemon", "--once", "--config", str(config))
     ran = time.monotonic() - started
     assert rc == 0
-    assert out.splitlines()[-1] == "rolled 2, recomputed 0, planned 16, sent 14, failed 2, dead 1"
+    assert out.splitlines()[-1] == summary(rolled=2, planned=16, sent=14, failed=2, dead=1, sealed=1)
     assert len(recorder.attempts) == 16
 
     everything = ok_json(capsys, "reminders", "--config", str(config))
@@ -387,8 +397,8 @@ def test_daemon_once_sends_to_the_console_and_prints_a_summary(capsys: pytest.Ca
                                                                world: Path) -> None:
     rc, out, err = run(capsys, "daemon", "--once")
     assert rc == 0, err
-    *blocks, summary = out.splitlines()
-    assert summary == "rolled 2, recomputed 0, planned 16, sent 16, failed 0, dead 0"
+    *blocks, last = out.splitlines()
+    assert last == summary(rolled=2, planned=16, sent=16, sealed=1)
     heads = [line for line in blocks if line.startswith("[提醒→")]
     assert len(heads) == 16
     assert f"[提醒→clerk clerk] 【政务公开提醒】政策解读 pol {TITLE} 已逾期 2 个工作日" in heads
@@ -401,7 +411,7 @@ def test_daemon_once_sends_to_the_console_and_prints_a_summary(capsys: pytest.Ca
     assert {n["status"] for n in ok_json(capsys, "reminders")} == {"sent"}
     # once more at the same time: everything was done
     rc, out, err = run(capsys, "daemon", "--once")
-    assert (rc, out) == (0, "rolled 0, recomputed 0, planned 0, sent 0, failed 0, dead 0\n"), err
+    assert (rc, out) == (0, summary() + "\n"), err
 
 
 def steps_by_deadline(listed: list[dict[str, Any]]) -> dict[int, set[str]]:
@@ -415,14 +425,14 @@ def test_daemon_once_at_night_queues_for_the_morning(capsys: pytest.CaptureFixtu
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZWGK_NOW", "2026-10-12T21:00:00+08:00")
     rc, out, err = run(capsys, "daemon", "--once")
-    assert (rc, out) == (0, "rolled 2, recomputed 0, planned 16, sent 0, failed 0, dead 0\n"), err
+    assert (rc, out) == (0, summary(rolled=2, planned=16, sealed=1) + "\n"), err
     night = ok_json(capsys, "reminders", "--pending")
     assert len(night) == 16
     monkeypatch.setenv("ZWGK_NOW", "2026-10-13T08:30:00+08:00")
     rc, out, err = run(capsys, "daemon", "--once")
     assert rc == 0, err
     # The morning's next step of each deadline supersedes last night's: only the 16 new ones go out.
-    assert out.splitlines()[-1] == "rolled 0, recomputed 0, planned 16, sent 16, failed 0, dead 0"
+    assert out.splitlines()[-1] == summary(planned=16, sent=16)
     assert len([line for line in out.splitlines() if line.startswith("[提醒→")]) == 16
     sent, cancelled = ok_json(capsys, "reminders", "--sent"), ok_json(capsys, "reminders", "--cancelled")
     assert sorted(n["id"] for n in cancelled) == sorted(n["id"] for n in night)
@@ -439,7 +449,7 @@ def test_a_reminder_queued_for_a_duty_done_since_is_cancelled(capsys: pytest.Cap
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     duty = deadline_ids(world)["periodic:self-assessment:2026H1"]
     monkeypatch.setenv("ZWGK_NOW", "2026-10-12T21:00:00+08:00")
-    assert run(capsys, "daemon", "--once")[1] == "rolled 2, recomputed 0, planned 16, sent 0, failed 0, dead 0\n"
+    assert run(capsys, "daemon", "--once")[1] == summary(rolled=2, planned=16, sealed=1) + "\n"
     night = ok_json(capsys, "reminders", "--pending")
     queued = [n for n in night if n["deadline_id"] == duty]
     assert sorted(n["recipient"] for n in queued) == ["head", "lead", "multi"]
@@ -449,7 +459,7 @@ def test_a_reminder_queued_for_a_duty_done_since_is_cancelled(capsys: pytest.Cap
     rc, out, err = run(capsys, "daemon", "--once")
     assert rc == 0, err
     # This morning's 13 for the three other deadlines (superseding their 13 of last night); not the duty's 3
-    assert out.splitlines()[-1] == "rolled 0, recomputed 0, planned 13, sent 13, failed 0, dead 0"
+    assert out.splitlines()[-1] == summary(planned=13, sent=13)
     assert "自评" not in "".join(line for line in out.splitlines() if line.startswith("[提醒→"))
     listed = ok_json(capsys, "reminders")
     assert len(listed) == 16 + 13
@@ -753,8 +763,8 @@ def test_console_script_daemon_once(world: Path) -> None:
     env = clean_env() | {"ZWGK_DATABASE_URL": url_of(world), "ZWGK_NOW": NOW}
     r = zwgk("daemon", "--once", env=env)
     assert r.returncode == 0, r.stderr
-    *blocks, summary = r.stdout.splitlines()
-    assert summary == "rolled 2, recomputed 0, planned 16, sent 16, failed 0, dead 0"
+    *blocks, last = r.stdout.splitlines()
+    assert last == summary(rolled=2, planned=16, sent=16, sealed=1)
     assert sum(1 for line in blocks if line.startswith("[提醒→")) == 16
     late = WorkCalendar().working_days_between(date(2026, 7, 14), date(2026, 10, 13))
     assert (f"[提醒→head head] 【政务公开提醒】定期公开 政务公开半年自评 half-yearly self-assessment (plan §五(三)) "
@@ -816,7 +826,7 @@ def test_postgresql_deadlines_remind_and_daemon_once(capsys: pytest.CaptureFixtu
     assert ok_json(capsys, *db, "reminders") == []
     rc, out, err = run(capsys, *db, "daemon", "--once")
     assert rc == 0, err
-    assert out.splitlines()[-1] == "rolled 2, recomputed 0, planned 3, sent 3, failed 0, dead 0"
+    assert out.splitlines()[-1] == summary(rolled=2, planned=3, sent=3, sealed=1)
     assert sorted(n["key"] for n in ok_json(capsys, *db, "reminders", "--sent")) == sorted(p["key"] for p in dry)
     assert BODY not in out
     n = next(d["id"] for d in ok_json(capsys, *db, "deadlines") if d["key"] == "proactive:pol")

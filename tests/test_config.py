@@ -15,7 +15,6 @@ import pytest
 from notifiers.smtp import EmailNotifier
 from notifiers.webhook import WebhookNotifier
 from workflow import Workflow
-from workflow.workdays import Due
 from workflow.config import (
     DEFAULT_SCHEDULES,
     Config,
@@ -32,6 +31,7 @@ from workflow.config import Daemon as DaemonSettings
 from workflow.deadlines import Timeline
 from workflow.errors import InvalidInput
 from workflow.reminders import build_channels
+from workflow.workdays import Due
 
 OVERRIDE_2027 = """
 [2027]

@@ -24,15 +24,15 @@ from sqlalchemy import text
 from structlog.testing import capture_logs
 
 from notifiers import Message, Result
-from tests.conftest import new_info, publish, seed, to_head_approval
+from tests.conftest import ADMIN, new_info, publish, seed, to_head_approval
 from tests.recording import Recorder
 from workflow import Workflow
-from workflow.workdays import WorkCalendar, load_overrides
 from workflow.config import Config, parse
 from workflow.daemon import Daemon
 from workflow.duties import Deadline
 from workflow.outbox import Sender
 from workflow.reminders import Planned, Planner, build_channels
+from workflow.workdays import WorkCalendar, load_overrides
 
 CST = timezone(timedelta(hours=8))
 BODY = "正文机密-BODY-7f3a9c-不得外传"  # an item's body: must never reach a notification
@@ -129,7 +129,7 @@ def deadline(wf: Workflow, key: str) -> Deadline:
 
 
 def planner(wf: Workflow) -> Planner:
-    return Planner(wf.engine, wf.config, wf.pipeline, build_channels(wf.config))
+    return Planner(wf.engine, wf.config, build_channels(wf.config))
 
 
 def sender(wf: Workflow, me: str = "sender-a") -> Sender:
@@ -387,7 +387,7 @@ def test_idempotency_keys_do_not_collide(town: Make, recorder: Recorder) -> None
     config = parse({"channels": {"mail": {"type": "recording"}, "backup-mail": {"type": "recording"}},
                     "reminders": {"channels": ["mail", "backup-mail"]}})
     wf, clock = town(config)
-    wf.add_person("clerk-backup", name="备岗", unit="gov", roles=["leader"])
+    wf.add_person("clerk-backup", name="备岗", unit="gov", roles=["leader"], by=ADMIN)
     publish_policy(wf)
     planned = planner(wf).plan(clock.set(local(date(2026, 10, 12))))
     assert len(planned) == 8  # clerk, lead, multi, clerk-backup on two channels
@@ -568,6 +568,50 @@ def test_a_stage_reminder_is_for_who_still_has_to_sign(town: Make) -> None:
     planned = planner(wf).plan(clock.set(local(date(2026, 10, 9))))
     assert sorted(p.recipient for p in planned if p.deadline_id == review.id) == ["multi", "sec"]  # not proof
     assert sorted(p.recipient for p in planned if p.deadline_id == approval.id) == ["clerk", "multi"]  # not head
+
+
+def test_roles_and_escalation_are_those_held_in_the_deadlines_unit(town: Make) -> None:
+    """Roles are held in a unit: a stage's reminders go to who holds its roles there, and escalation to that
+    unit's leader and head; a person's roles elsewhere, or the unit they work in, do not count."""
+    wf, clock = town()
+    wf.add_unit("station", name="平田乡农业综合服务站", kind="station", by=ADMIN)
+    wf.add_person("clerk2", name="站办事员", unit="station", roles=["drafter"], by=ADMIN)
+    wf.add_person("sec2", name="站保密审查", unit="station", roles=["confidentiality_reviewer"], by=ADMIN)
+    wf.add_person("lead2", name="分管站长", unit="gov", by=ADMIN)  # works in gov, leads the station
+    wf.grant("lead2", "leader", unit="station", by=ADMIN)
+    wf.add_person("head2", name="站长", unit="station", roles=["head"], by=ADMIN)
+    new_info(wf, id="st1", unit="station", drafter="clerk2", body=BODY)  # to be published by 3 November
+    wf.advance("st1", "submit", actor="clerk2")  # the station's review: due 9 October
+    new_info(wf, id="g1", body=BODY)  # gov's, also due 3 November
+    stage, duty, gov = (deadline(wf, "stage:st1:1:confidentiality_review"), deadline(wf, "proactive:st1"),
+                        deadline(wf, "proactive:g1"))
+    assert (stage.unit, duty.unit, gov.unit) == ("station", "station", "gov")
+
+    planned = planner(wf).plan(clock.set(local(date(2026, 10, 9))))  # the review is due
+    assert steps([p for p in planned if p.deadline_id == stage.id]) == [("due", "sec2")]  # not sec, not multi
+
+    planned = planner(wf).plan(clock.set(local(date(2026, 11, 6))))  # three working days overdue
+    by_deadline = {d.id: sorted(p.recipient for p in planned if p.deadline_id == d.id) for d in (stage, duty, gov)}
+    assert by_deadline == {
+        stage.id: ["head2", "lead2", "sec2"],  # the station's leader and head, not gov's
+        duty.id: ["clerk2", "head2", "lead2"],
+        gov.id: ["clerk", "head", "lead", "multi"],  # gov's, not lead2 who works there
+    }
+    escalated = next(p for p in planned if p.deadline_id == duty.id and p.recipient == "head2")
+    assert "督办 escalation: 责任人 站办事员 已逾期 3 个工作日" in escalated.text
+
+
+def test_a_schedule_of_one_unit_reminds_who_holds_its_role_there(town: Make) -> None:
+    config = parse({"schedule": [{"id": "st-fin", "title": "站财务收支", "cycle": "quarterly", "due_days": 15,
+                                  "role": "drafter", "unit": "station", "category": "3.4"}]})
+    wf, clock = town(config)
+    wf.add_unit("station", name="平田乡农业综合服务站", kind="station", by=ADMIN)
+    wf.add_person("clerk2", name="站办事员", unit="station", roles=["drafter"], by=ADMIN)
+    wf.add_person("head2", name="站长", unit="station", roles=["head"], by=ADMIN)
+    clock.set(local(date(2026, 10, 9), 9, 0))
+    assert wf.roll_schedules() == ["periodic:st-fin:2026Q3"]  # due 27 October
+    planned = planner(wf).plan(clock.set(local(date(2026, 10, 30))))  # three working days overdue
+    assert steps(planned) == [("overdue3", "clerk2"), ("overdue3", "head2")]  # not gov's drafters, leader or head
 
 
 def test_a_queued_stage_reminder_is_not_sent_to_who_has_signed_since(town: Make, recorder: Recorder) -> None:
@@ -940,10 +984,10 @@ MAILED = {  # the plan's people, some with an e-mail address
 
 
 def seed_mailed(wf: Workflow) -> None:
-    wf.init()
-    wf.add_unit("gov", name="平田乡人民政府")
+    wf.init(admin=ADMIN, name="党政办登记管理员", simulation=True)
+    wf.add_unit("gov", name="平田乡人民政府", by=ADMIN)
     for pid, (roles, address) in MAILED.items():
-        wf.add_person(pid, name=f"{pid}同志", unit="gov", roles=roles, email=address)
+        wf.add_person(pid, name=f"{pid}同志", unit="gov", roles=roles, email=address, by=ADMIN)
 
 
 def email_settings(port: int) -> dict[str, Any]:
@@ -1060,7 +1104,7 @@ def test_messages_say_what_who_and_when_but_never_the_body(town: Make) -> None:
 
     def text_of(deadline_key: str, recipient: str) -> str:
         d = deadline(wf, deadline_key)
-        return next(r["text"] for r in rows if r["deadline_id"] == d.id and r["recipient"] == recipient)
+        return str(next(r["text"] for r in rows if r["deadline_id"] == d.id and r["recipient"] == recipient))
 
     interp = text_of("interpretation:pol", "clerk")
     assert "发布该政策的解读" in interp
@@ -1089,8 +1133,7 @@ workdays = ["2027-01-02", "2027-02-14"]
 
 
 def test_a_due_date_in_an_unknown_year_is_provisional_until_the_calendar_knows_it(town: Make) -> None:
-    wf, clock = town()
-    clock.set(local(date(2026, 2, 10), 10, 0))
+    wf, clock = town(clock=Clock(local(date(2026, 2, 10), 10, 0)))  # the office set up in February
     new_info(wf, id="lt", kind="info", category="1.1", timing="long_term", title="村务公开栏管理制度")
     publish(wf, "lt")  # long-term: is it still current? asked again in 12 months, 2027-02-10
     clock.set(local(date(2026, 12, 30), 10, 0))

@@ -206,7 +206,8 @@ def test_full_rewrite_of_chain_and_register_is_caught_only_by_a_digest_kept_else
     kept = wf.digest()
     swap_the_checker(tampered)
     seq, digest = raw.tail()
-    sealed = re.sub(r'\["gov",\d+,"[0-9a-f]{64}"\]', f'["gov",{seq},"{digest}"]', raw.event(kept.seq, "_register")["data"])
+    seal = raw.event(kept.seq, "_register")["data"]
+    sealed = re.sub(r'\["gov",\d+,"[0-9a-f]{64}"\]', f'["gov",{seq},"{digest}"]', seal)
     raw.set_event(kept.seq, "_register", data=sealed)
     raw.rewrite_from(kept.seq, "_register")
     assert wf.verify().ok  # consistent on its own
@@ -378,7 +379,7 @@ def test_deleted_last_event_with_the_head_rewound_is_caught_by_the_seal(tampered
     last = tampered.raw.tail()[0]
     assert tampered.raw.delete_events("chain = 'gov' AND seq = :s", s=last) == 1  # B's approval: no state change
     tampered.raw.set_head(*tampered.raw.tail())
-    fails_with(tampered.wf, f"item B: version 6 but 5 events (one per version)")
+    fails_with(tampered.wf, "item B: version 6 but 5 events (one per version)")
     tampered.raw.set_case("B", version=5, signers='{"check":"lead","clear":"sec","create":"clerk",'
                                                   '"proofread":"proof","submit":"clerk"}')
     fails_with(tampered.wf, f"chain gov ends at event {last - 1}, before event {last} that the register's last seal "

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
+from workflow.errors import InvalidInput
 from workflow.workdays import (
     Due,
     SpecialDay,
@@ -19,7 +20,6 @@ from workflow.workdays import (
     load_overrides,
     reset_unknown_year_warnings,
 )
-from workflow.errors import InvalidInput
 
 CAL = WorkCalendar()
 FIRST_KNOWN = min(d.year for d in chinese_calendar.holidays)  # 2004 with chinesecalendar 1.11.0

@@ -188,8 +188,10 @@ class Registrar:
         closed = self._event(heads[REGISTER], at, act, role=ADMIN)
         self._write(closed)
         closing = Act(unit, "unit", unit, CLOSE, by, {"link": _link(closed)})
-        self._write(self._event(heads[unit], at, closing, register_seq=closed.seq, role=ADMIN))
+        last = self._event(heads[unit], at, closing, register_seq=closed.seq, role=ADMIN)
+        self._write(last)
         self.work.run("close_unit", {"id": unit, "open": apply_unit(directory.unit(unit), act).open})
+        self.work.run("dl_close_unit", {"unit": unit, "by": f"{last.chain}:{last.seq}", "at": at})
 
     def adopt(self, unit: str, pipeline: Pipeline, by: str) -> None:
         """Adopt `pipeline` for its kind of case in `unit`: it applies to every case of that kind from its next

@@ -50,3 +50,8 @@ UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, clos
 WHERE key = :key AND status IN ('open', 'overdue') AND EXISTS (SELECT 1 FROM zwgk_item i
     JOIN zwgk_case c ON c.kind = 'item' AND c.id = i.id
     WHERE i.schedule = :schedule AND i.period = :period AND c.state = :published)
+
+-- A unit closed: its chain takes no more events, so nothing of it can be met any more.
+-- name: dl_close_unit
+UPDATE zwgk_deadline SET status = 'cancelled', next_at = NULL, closed_by = :by, closed_at = :at
+WHERE unit_id = :unit AND status IN ('open', 'overdue')
