@@ -28,7 +28,6 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bench.signatures import database
-
 from notifiers import Notifier, build
 from workflow import Workflow
 from workflow.clock import stamp

@@ -140,7 +140,8 @@ def hand_signatures(wf: Workflow, n_items: int) -> float:
                 key = {"kind": "item", "id": item_id}
                 head, case, signer, facts = work.send([
                     ("case_head_locked", key), ("case_for_step", key),
-                    ("signer_of_case", {"register": REGISTER, **key, "person": actor}), ("item_facts", {"id": item_id})])
+                    ("signer_of_case", {"register": REGISTER, **key, "person": actor}),
+                    ("item_facts", {"id": item_id})])
                 h, c, f = head.rows[0], case.rows[0], facts.rows[0]
                 at = max(stamp(datetime.now(UTC)), h["at"])
                 to_state = a.to or c["state"]

@@ -19,11 +19,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from bench.deadlines import peak_rss
 from bench.signatures import STEPS, database, new_items, township
 from states.authority import REGISTER
 from workflow import Workflow
@@ -60,8 +60,10 @@ def fold_alone(wf: Workflow, unit: str) -> tuple[int, float]:
     """(v1) one unit's events read into memory first, then only verify's per-event work timed."""
     with wf.uow(write=False) as work:
         v = Verifier(work, wf.pipelines)
-        v.walk(RegisterFold(v, None), list(work.events("chain_events", {"chain": REGISTER, "after": 0})), Start())
-        events: list[Event] = list(work.events("chain_events", {"chain": unit, "after": 0}))
+        with work.events("chain_events", {"chain": REGISTER, "after": 0}) as register:
+            v.walk(RegisterFold(v, None), register, Start())
+        with work.events("chain_events", {"chain": unit, "after": 0}) as stream:
+            events: list[Event] = list(stream)
         fold = UnitFold(v, unit, 0, full=True)
         start = time.perf_counter()
         v.walk(fold, events, Start())
@@ -84,14 +86,8 @@ def verify_rate(wf: Workflow) -> tuple[int, float]:
 def peak_memory(url: str) -> tuple[float, float]:
     """(v3) `zwgk verify` in a process of its own: its peak resident memory (MB) and its wall time."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.zwgk", "--db", url, "verify"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    out, err = proc.communicate()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"zwgk verify failed: {err.decode().strip()}")
-    return usage.ru_maxrss / 1024, elapsed
+    mb = peak_rss([sys.executable, "-m", "scripts.zwgk", "--db", url, "verify"], dict(os.environ))
+    return mb, time.perf_counter() - start
 
 
 def since(wf: Workflow, unit: str, signatures: int = 1000) -> tuple[int, float]:

@@ -10,10 +10,10 @@ from typing import Any
 
 from states import Action, Pipeline
 from workflow import Item, Person, Signature, Unit
-from workflow.workdays import YearReport
 from workflow.deadlines import KINDS
 from workflow.duties import Deadline
 from workflow.outbox import Notification
+from workflow.workdays import YearReport
 
 
 def _plain(value: Any) -> Any:

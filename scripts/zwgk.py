@@ -43,6 +43,17 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _count(text: str) -> int:
+    """A whole number a database column holds (an id, a version, a limit)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= n < 2**31:
+        raise argparse.ArgumentTypeError(f"{n} is out of range (0 to {2**31 - 1})")
+    return n
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -149,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     sheet = adv.add_mutually_exclusive_group()
     sheet.add_argument("--paper", type=Path, help="scanned sign-off sheet; its SHA-256 is recorded")
     sheet.add_argument("--paper-sha256", help="SHA-256 of the scanned sign-off sheet")
-    adv.add_argument("--expect-version", type=int, help="refuse if the item is no longer at this version")
+    adv.add_argument("--expect-version", type=_count, help="refuse if the item is no longer at this version")
 
     hist = sub.add_parser("history", parents=[common], help="every signature on an item")
     hist.add_argument("item")
@@ -179,9 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--item", help="only this item's")
     dd = sub.add_parser("deadline", parents=[common], help="one deadline").add_subparsers(dest="sub", required=True)
     dshow = dd.add_parser("show", parents=[common])
-    dshow.add_argument("id", type=int)
+    dshow.add_argument("id", type=_count)
     done = dd.add_parser("done", parents=[common], help="close an office duty by hand (self-assessment held, ...)")
-    done.add_argument("id", type=int)
+    done.add_argument("id", type=_count)
     done.add_argument("--as", dest="actor", required=True, help="who confirms it")
     done.add_argument("--note")
 
@@ -189,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = rem.add_mutually_exclusive_group()
     for status in ("pending", "sending", "sent", "dead", "cancelled"):
         which.add_argument(f"--{status}", dest="status", action="store_const", const=status)
-    rem.add_argument("--limit", type=int, default=100)
+    rem.add_argument("--limit", type=_count, default=100)
     plan = sub.add_parser("remind", parents=[common], help="plan due reminders into the outbox now")
     plan.add_argument("--dry-run", action="store_true", help="only print what would be queued")
     plan.add_argument("--now", help="as if it were this time (ISO with offset); also $ZWGK_NOW")
@@ -325,8 +336,9 @@ class Cli:
             if a.sub == "add":
                 p = wf.add_person(a.id, name=a.name, unit=a.unit, roles=a.role, email=a.email, phone=a.phone,
                                   by=a.actor)
+                held = p.roles_in(a.unit) if a.unit else ()
                 self.emit(output.person_obj(p), [f"person {p.id} added" + (
-                    f" with roles {', '.join(a.role)} in {a.unit}" if a.role else "")])
+                    f" with roles {', '.join(held)} in {a.unit}" if held else "")])
             elif a.sub in ("deactivate", "reactivate"):
                 (wf.deactivate if a.sub == "deactivate" else wf.reactivate)(a.id, by=a.actor)
                 self.emit({"id": a.id, "active": a.sub == "reactivate"}, [f"person {a.id} {a.sub}d"])
@@ -401,10 +413,12 @@ class Cli:
         if self.args.json:
             self.out(output.to_json({"ok": r.ok, "events": r.events, "chains": r.chains, "cases": r.cases,
                                      "problems": r.problems, "digest": str(r.digest) if r.digest else None,
-                                     "since": str(r.since) if r.since else None}))
+                                     "sealed": r.sealed, "since": str(r.since) if r.since else None}))
         elif r.ok:
+            root = (f"root digest {r.digest}" if r.sealed else
+                    f"the register is at {r.digest}; chains moved since its last seal: `zwgk digest` seals them")
             self.out(f"ok: {r.events} events in {r.chains} chains, {r.cases} cases; hashes, links, times, rules and "
-                     f"tables agree; root digest {r.digest}")
+                     f"tables agree; {root}")
             if r.since is not None:
                 self.out(f"rechecked only what follows {r.since} (and the chain positions of its seal); the links "
                          "before it were not rechecked")
@@ -471,6 +485,8 @@ class Cli:
 
     def remind(self) -> int:
         with self.workflow() as wf:
+            if not self.args.dry_run:
+                wf.writable_clock()  # planning writes the outbox: with a clock set by hand, on a simulation only
             planner = Planner(wf.engine, wf.config, build_channels(wf.config))
             planned = planner.plan(wf.clock(), dry_run=self.args.dry_run)
         self.emit([{"deadline": p.deadline_id, "step": p.step, "recipient": p.recipient, "channel": p.channel,

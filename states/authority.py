@@ -12,12 +12,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from states.errors import InputMissing, NotAuthorised, RoleMissing, SignerInactive
-from states.kinds import check_adoptable
+from states.kinds import OpenCase, check_adoptable
 from states.pipeline import Pipeline
 
+T = TypeVar("T")
 REGISTER = "_register"  # the register's chain; unit ids begin with a letter or a digit, so none is this
 ADMIN = "admin"
 ADMIN_ZH = "登记管理员"
@@ -66,6 +67,8 @@ class RegisterView(Protocol):
     def person(self, person_id: str) -> Person | None: ...
 
     def unit(self, unit_id: str) -> Unit | None: ...
+
+    def units(self) -> list[str]: ...
 
     def active_admins(self) -> set[str]: ...
 
@@ -135,25 +138,36 @@ def decide_register(reg: RegisterView, act: Act, *, first: bool = False) -> None
             raise InputMissing(f"{act.what}: the register opens with its first admin (id and name)")
         return
     if act.case_kind == "register" and act.action == SEAL:
-        return  # a seal records the chains' heads; it grants nothing, so anyone running zwgk may append one
+        # A seal records every unit's chain; it grants nothing, so anyone running zwgk may append one.
+        chains = act.data.get("chains")
+        if not isinstance(chains, list) or sorted(str(c[0]) for c in chains) != sorted(reg.units()):
+            raise NotAuthorised(f"{act.what}: a seal names every unit's chain, and only those")
+        return
     _signer(reg, act)
     if act.case_kind == "person":
         if act.action == ADD:
             if reg.person(act.case_id) is not None:
                 raise NotAuthorised(f"{act.what}: person {act.case_id} is in the register already")
+            home = act.data.get("unit")
+            if home is not None and not getattr(reg.unit(str(home)), "open", False):
+                raise NotAuthorised(f"{act.what}: unit {home} is not an open unit of the register")
             return
         if act.action in (DEACTIVATE, REACTIVATE):
             subject = _subject(reg, act, active=act.action == DEACTIVATE)
             if act.action == DEACTIVATE and subject.admin:
                 _not_last_admin(reg, act)
             return
-        if act.action in (GRANT, REVOKE) and act.data.get("role") == ADMIN:
+        if act.action in (GRANT, REVOKE) and act.data.get("role") != ADMIN:
+            raise NotAuthorised(f"{act.what}: only {ADMIN} is held in the register; {act.data.get('role')} is held "
+                                "in a unit: name it (--unit)")
+        if act.action in (GRANT, REVOKE):
             subject = _subject(reg, act, active=True if act.action == GRANT else None)
             _grant_check(act, subject.admin)
             if act.action == REVOKE:
                 _not_last_admin(reg, act)
             return
     if act.case_kind == "unit":
+        _linked(act)
         known = reg.unit(act.case_id)
         if act.action == ADD:
             if known is not None:
@@ -164,6 +178,12 @@ def decide_register(reg: RegisterView, act: Act, *, first: bool = False) -> None
                 raise NotAuthorised(f"{act.what}: there is no open unit {act.case_id}")
             return
     raise NotAuthorised(f"{act.what}: no such act in the register")
+
+
+def _linked(act: Act) -> None:
+    """A unit's addition and closing are written to the register and to the unit's chain, each naming the other."""
+    if not isinstance(act.data.get("link"), dict):
+        raise NotAuthorised(f"{act.what}: names no copy of it in the other chain")
 
 
 def _grant_check(act: Act, holds: bool) -> None:
@@ -178,9 +198,11 @@ def _grant_check(act: Act, holds: bool) -> None:
 
 
 def decide_unit(reg: RegisterView, book: UnitBook, act: Act, *, pipeline: Pipeline | None = None,
-                open_states: Collection[str] = ()) -> None:
+                open_cases: Collection[OpenCase] = ()) -> None:
     """An act of a unit's chain. An adoption comes with the pipeline whose fingerprint it names (None: no such
-    definition is known) and the states the unit's open cases of that kind sit in."""
+    definition is known) and the unit's open cases of that kind (where each sits, what its round has signed)."""
+    if act.case_kind == "unit" and act.action in (OPEN, CLOSE):
+        _linked(act)
     if act.case_kind == "unit" and act.action == OPEN:
         unit = reg.unit(book.unit)
         if book.open or unit is None or not unit.open:
@@ -193,7 +215,9 @@ def decide_unit(reg: RegisterView, book: UnitBook, act: Act, *, pipeline: Pipeli
     if act.case_kind == "pipeline" and act.action == ADOPT:
         if pipeline is None or pipeline.kind != act.case_id:
             raise NotAuthorised(f"{act.what}: no stored definition of a {act.case_id} pipeline has that fingerprint")
-        check_adoptable(pipeline, open_states)
+        if book.pipelines.get(pipeline.kind, ("",))[0] == pipeline.fingerprint:
+            raise NotAuthorised(f"{act.what}: unit {book.unit} has this pipeline in force already")
+        check_adoptable(pipeline, open_cases)
         return
     if act.case_kind == "person" and act.action in (GRANT, REVOKE):
         role = act.data.get("role")
@@ -244,6 +268,7 @@ class Register:
     def __init__(self) -> None:
         self.seq = 0
         self.simulation = False
+        self.last_seal_seq = 0
         self._people: dict[str, tuple[list[int], list[Person]]] = {}
         self._units: dict[str, tuple[list[int], list[Unit]]] = {}
 
@@ -265,7 +290,9 @@ class Register:
     def apply(self, seq: int, act: Act) -> None:
         """Fold the register's event `seq`, already decided."""
         self.seq = seq
-        if act.case_kind == "register" and act.action == OPEN:
+        if act.case_kind == "register" and act.action == SEAL:
+            self.last_seal_seq = seq
+        elif act.case_kind == "register" and act.action == OPEN:
             self.simulation = bool(act.data.get("simulation"))
             admin, person = first_admin(act.data)
             _record(self._people, admin, seq, person)
@@ -281,7 +308,7 @@ def _record(table: dict[str, tuple[list[int], list[Any]]], key: str, seq: int, v
     values.append(value)
 
 
-def _at(history: tuple[list[int], list[Any]] | None, seq: int) -> Any:
+def _at(history: tuple[list[int], list[T]] | None, seq: int) -> T | None:
     if history is None:
         return None
     i = bisect_right(history[0], seq)
@@ -301,6 +328,9 @@ class RegisterAt:
     def unit(self, unit_id: str) -> Unit | None:
         return self.register.unit_at(unit_id, self.seq)
 
+    def units(self) -> list[str]:
+        return [uid for uid in self.register.units() if self.unit(uid) is not None]
+
     def active_admins(self) -> set[str]:
         out = set()
         for pid in self.register.people():
@@ -315,13 +345,16 @@ class Directory:
     """The register as the engine's tables hold it now (what `advance` decides on)."""
 
     people: Mapping[str, Person]
-    units: Mapping[str, Unit]
+    known_units: Mapping[str, Unit]
 
     def person(self, person_id: str) -> Person | None:
         return self.people.get(person_id)
 
     def unit(self, unit_id: str) -> Unit | None:
-        return self.units.get(unit_id)
+        return self.known_units.get(unit_id)
+
+    def units(self) -> list[str]:
+        return list(self.known_units)
 
     def active_admins(self) -> set[str]:
         return {pid for pid, p in self.people.items() if p.active and p.admin}

@@ -7,12 +7,13 @@ signatures must come before the public sees anything (先审查、后公开): th
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 
 from states.errors import AdoptionRefused
 from states.pipeline import Pipeline, bundled_pipeline
+from states.rules import Case
 
 
 @dataclass(frozen=True)
@@ -46,65 +47,89 @@ def default_pipeline() -> Pipeline:
     return builtin(ITEM.name)
 
 
-def open_states(in_force: Pipeline | None, states: Collection[str]) -> set[str]:
-    """The states among `states` that a case can still leave under the pipeline in force (all, if none is)."""
-    if in_force is None:
-        return set(states)
-    sources = {a.source for a in in_force.actions}
-    return {s for s in states if s in sources}
+@dataclass(frozen=True)
+class OpenCase:
+    """A case an adoption must keep: where it sits, and what was signed, as which roles, in its round."""
+
+    state: str
+    signed: frozenset[str]  # actions
+    roles: frozenset[str]
 
 
-def check_adoptable(pipeline: Pipeline, open_states: Collection[str]) -> None:
+def open_cases(in_force: Pipeline | None, cases: Iterable[Case]) -> list[OpenCase]:
+    """The cases a new pipeline must keep: those a step of the pipeline in force can still move (all, if none)."""
+    return [OpenCase(c.state, frozenset(c.signers), c.roles) for c in cases
+            if in_force is None or in_force.actions_from(c.state)]
+
+
+def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = ()) -> None:
     """Refuses a pipeline that a unit may not adopt: one for no known kind, one that lacks a state an open case
-    sits in, or one in which a public state can be reached without the signatures the law puts first."""
+    sits in, or one by which a case (new, or one of `open_cases` from where it is) can become public without the
+    signatures the law puts first."""
     k = KINDS.get(pipeline.kind)
     if k is None:
         raise AdoptionRefused(f"pipeline {pipeline.name} is for '{pipeline.kind}', which is no kind of case here "
                               f"(one of: {', '.join(KINDS)})")
     known = {s.id for s in pipeline.states}
-    for state in sorted(set(open_states) - known):
+    for state in sorted({c.state for c in open_cases} - known):
         raise AdoptionRefused(f"pipeline {pipeline.name} has no state '{state}', in which open cases of this unit "
                               "sit; finish or return them first")
     for state in sorted(k.public - known):
         raise AdoptionRefused(f"pipeline {pipeline.name} lacks the public state '{state}' of {k.name}s")
-    path = unreviewed_path(pipeline, k)
+    path = unreviewed_path(pipeline, k, open_cases)
     if path is not None:
         needed = " and ".join(k.before_public)
         raise AdoptionRefused(f"pipeline {pipeline.name} lets a case become public without the signatures of "
                               f"{needed} in its round (先审查、后公开): {path}")
 
 
-def unreviewed_path(pipeline: Pipeline, k: Kind) -> str | None:
-    """A way from the initial state to a public state on which some role of `k.before_public` signs nothing in
-    the round that gets there; None if there is none.
+Node = tuple[str, frozenset[str], frozenset[str]]  # state, actions signed in the round, roles they were signed as
 
-    Searches (state, actions signed in this round): a step that requires others needs them signed first, a
-    step that opens a new round starts the count again, and a step that keeps the case where it is cannot be
-    signed twice. Any other rule (separation of duties) only forbids more, so it cannot open a way.
+
+def unreviewed_path(pipeline: Pipeline, k: Kind, open_cases: Collection[OpenCase] = ()) -> str | None:
+    """A way to a public state on which some role of `k.before_public` signs nothing in the round that gets
+    there, from a new case or from where an open case sits with what its round has signed; None if there is none.
+
+    Searches (state, actions signed in the round, the roles they were signed as): a step that requires others
+    needs them signed first, a step that opens a new round starts both afresh, and a step that keeps the case where
+    it is cannot be signed twice. Roles are those of the very step taken (an action id may recur from other
+    states with other roles). Any other rule (separation of duties) only forbids more, so it cannot open a way.
     """
-    roles = {a.id: a.role for a in pipeline.actions}
-    start: tuple[str, frozenset[str]] = (pipeline.initial, frozenset())
-    came_from: dict[tuple[str, frozenset[str]], tuple[tuple[str, frozenset[str]], str] | None] = {start: None}
-    todo = deque([start])
+    starts: list[Node] = [(pipeline.initial, frozenset(), frozenset())]
+    starts += [(c.state, c.signed, c.roles) for c in open_cases]
+    came_from: dict[Node, tuple[Node, str] | None] = {}
+    todo: deque[Node] = deque()
+    for start in starts:
+        if start not in came_from:
+            came_from[start] = None
+            todo.append(start)
+    for node in list(todo):
+        if _unreviewed(node, k):
+            return _path(came_from, node)
     while todo:
         node = todo.popleft()
-        state, signed = node
+        state, signed, roles = node
         for action in pipeline.actions_from(state):
             if (action.to is None and action.id in signed) or not set(action.requires) <= signed:
                 continue
-            after = frozenset({action.id}) if action.new_round else signed | {action.id}
-            nxt = (action.to or state, after)
+            if action.new_round:
+                nxt = (action.to or state, frozenset({action.id}), frozenset({action.role}))
+            else:
+                nxt = (action.to or state, signed | {action.id}, roles | {action.role})
             if nxt in came_from:
                 continue
             came_from[nxt] = (node, action.id)
-            if nxt[0] in k.public and not set(k.before_public) <= {roles[a] for a in after}:
+            if _unreviewed(nxt, k):
                 return _path(came_from, nxt)
             todo.append(nxt)
     return None
 
 
-def _path(came_from: dict[tuple[str, frozenset[str]], tuple[tuple[str, frozenset[str]], str] | None],
-          node: tuple[str, frozenset[str]]) -> str:
+def _unreviewed(node: Node, k: Kind) -> bool:
+    return node[0] in k.public and not set(k.before_public) <= node[2]
+
+
+def _path(came_from: dict[Node, tuple[Node, str] | None], node: Node) -> str:
     steps = []
     link = came_from[node]
     while link is not None:

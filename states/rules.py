@@ -27,6 +27,7 @@ class Case:
     signers: Mapping[str, str]  # action -> who signed it in this round
     content_hash: str  # of the content in force, which every signature on it signs
     drafter: str  # who signed its creation
+    roles: frozenset[str] = frozenset()  # the roles signed as in this round
 
     @property
     def label(self) -> str:
@@ -113,13 +114,15 @@ def _drafting(machine: PipelineMachine, cmd: Command, from_state: str | None, to
 
 def apply(case: Case | None, kind: str, case_id: str, step: Step, actor: str) -> Case:
     """The case after a signature of `step` by `actor`."""
+    role = frozenset({step.role} if step.role else ())
     if case is None:
-        return Case(kind, case_id, step.to_state, step.round, 1, {step.action: actor}, step.content_hash, actor)
-    signers = dict(case.signers) if step.round == case.round else {}  # a return opens the next round
+        return Case(kind, case_id, step.to_state, step.round, 1, {step.action: actor}, step.content_hash, actor, role)
+    same = step.round == case.round  # a return opens the next round
+    signers, roles = (dict(case.signers), case.roles | role) if same else ({}, role)
     if step.action != LINK:
         signers[step.action] = actor
     return Case(kind, case.id, step.to_state, step.round, case.version + 1, signers, step.content_hash,
-                case.drafter)
+                case.drafter, roles)
 
 
 def allowed(machine: PipelineMachine, case: Case, signer: Signer) -> list[Action]:

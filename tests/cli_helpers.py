@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from scripts.zwgk import main
 
@@ -38,8 +39,14 @@ def one_error_line(err: str) -> str:
     return err[len("zwgk: "):-1]
 
 
-def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table (and the schema itself), to prove that a refused command wrote nothing."""
+def snapshot(where: Path | str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (and the schema itself), to prove that a refused command wrote nothing.
+
+    `where`: an SQLite file, or a PostgreSQL URL (its current schema: the scratch schema of the `pg_url` fixture).
+    """
+    if isinstance(where, str) and where.startswith("postgresql"):
+        return _pg_snapshot(where)
+    path = Path(where)
     assert path.exists()
     con = sqlite3.connect(path)
     try:
@@ -49,6 +56,31 @@ def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         return out
     finally:
         con.close()
+
+
+_PG_SCHEMA = {
+    "columns": "SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns"
+               " WHERE table_schema = current_schema()",
+    "indexes": "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()",
+    "triggers": "SELECT event_object_table, trigger_name, event_manipulation, action_statement"
+                " FROM information_schema.triggers WHERE trigger_schema = current_schema()",
+    "sequences": "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema()",
+}
+
+
+def _pg_snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as c:
+            out = {f"schema:{k}": sorted((tuple(r) for r in c.execute(text(q))), key=repr)
+                   for k, q in _PG_SCHEMA.items()}
+            tables = [r[0] for r in c.execute(text("SELECT table_name FROM information_schema.tables "
+                                                   "WHERE table_schema = current_schema()"))]
+            for name in tables:
+                out[name] = sorted((tuple(r) for r in c.execute(text(f'SELECT * FROM "{name}"'))), key=repr)
+            return out
+    finally:
+        engine.dispose()
 
 
 def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,24 +1,27 @@
 """Helpers for tests/test_daemon.py: real `zwgk daemon` processes, a real SMTP server, a real HTTP server.
 
 Nothing here is mocked: the daemon is the console script run as a child process (`python -m scripts.zwgk`),
-e-mail goes over TCP to aiosmtpd, webhooks over HTTP to http.server, and the database is the file or the
-PostgreSQL schema the test hands over. Every wait polls with a generous bound, so a loaded machine is slow,
-not red, and a real hang still fails.
+e-mail goes over TCP to aiosmtpd, webhooks and a group robot's posts over HTTP to http.server, and the database
+is the file or the PostgreSQL schema the test hands over. Every wait polls with a generous bound, so a loaded
+machine is slow, not red, and a real hang still fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email
+import email.message
 import email.policy
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
@@ -30,6 +33,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 from sqlalchemy import text
 
+from tests.conftest import ADMIN
 from workflow import Workflow
 from workflow.db import READ_ONLY
 
@@ -49,6 +53,12 @@ PEOPLE: dict[str, tuple[str, list[str]]] = {
     "head2": ("钱七", ["head"]),
 }
 RECIPIENTS = sorted(PEOPLE)
+# Who else signs on the way to published; no reminder is addressed to them. In the register from the start, so
+# that no test adds a person (a register event) while a daemon, whose clock runs on, is sealing there.
+REVIEWERS: dict[str, tuple[str, list[str]]] = {
+    "proof": ("孙八", ["proofreader"]),
+    "sec": ("周九", ["confidentiality_reviewer"]),
+}
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT, every: float = 0.05,
@@ -108,9 +118,10 @@ def _toml_value(value: Any) -> str:
 
 
 def write_config(path: Path, channels: Mapping[str, Mapping[str, Any]], *, reminders: Mapping[str, Any] = {},
-                 daemon: Mapping[str, Any] = {}) -> Path:
+                 daemon: Mapping[str, Any] = {}, witnesses: Iterable[Mapping[str, Any]] = ()) -> Path:
     """A zwgk.toml for a test: no periodic schedules (so the counts are exact), short intervals, no office
-    hours (so nothing depends on the wall clock), every listed channel in `reminders.channels`."""
+    hours (so nothing depends on the wall clock), every listed channel in `reminders.channels`, and the
+    `witnesses` (name, channel, email, phone) who are sent each seal's root digest."""
     rem = {"channels": list(channels), "office_hours_only": False, "lease_seconds": 3, "max_attempts": 8,
            "backoff_seconds": 0.2, "backoff_max_seconds": 1, **reminders}
     dmn = {"plan_every": 0.2, "send_every": 0.2, "roll_every": 5, "heartbeat_every": 0.5, **daemon}
@@ -119,6 +130,8 @@ def write_config(path: Path, channels: Mapping[str, Mapping[str, Any]], *, remin
     lines += ["", "[daemon]"] + [f"{k} = {_toml_value(v)}" for k, v in dmn.items()]
     for name, settings in channels.items():
         lines += ["", f"[channels.{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in settings.items()]
+    for witness in witnesses:
+        lines += ["", "[[witness]]"] + [f"{k} = {_toml_value(v)}" for k, v in witness.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -133,10 +146,18 @@ def webhook_channel(url: str) -> dict[str, Any]:
 
 
 def seed_people(wf: Workflow) -> None:
-    wf.init()
-    wf.add_unit("gov", name="平田乡人民政府")
-    for pid, (name, roles) in PEOPLE.items():
-        wf.add_person(pid, name=name, unit="gov", roles=roles, email=f"{pid}@town.example")
+    """A simulation register (the daemons' clocks are set by ZWGK_NOW), the unit `gov`, PEOPLE and REVIEWERS."""
+    wf.init(admin=ADMIN, name="党政办登记管理员", simulation=True)
+    wf.add_unit("gov", name="平田乡人民政府", by=ADMIN)
+    for pid, (name, roles) in {**PEOPLE, **REVIEWERS}.items():
+        wf.add_person(pid, name=name, unit="gov", roles=roles, email=f"{pid}@town.example", by=ADMIN)
+
+
+def digest_in(text: str) -> str:
+    """The root digest a witness message carries (`SEQ:HASH`, as `zwgk verify --against` takes it)."""
+    found: set[str] = set(re.findall(r"root digest: (\d+:[0-9a-f]{64})", text))
+    assert len(found) == 1, f"not one root digest in: {text!r}"
+    return found.pop()
 
 
 def overdue_items(wf: Workflow, n: int, *, formed_on: date = FORMED, prefix: str = "od",
@@ -243,26 +264,32 @@ class Daemons:
         """
         return NOW + timedelta(seconds=time.monotonic() - self.t0)
 
-    def env(self, url: str, config: Path, now: datetime | None = None, **extra: str) -> dict[str, str]:
+    def env(self, url: str, config: Path, now: datetime | None = None, *, real_clock: bool = False,
+            **extra: str) -> dict[str, str]:
+        """The child's environment: ZWGK_NOW set to `now` (or the test's timeline), unless `real_clock`."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_")}
-        env.update(ZWGK_DATABASE_URL=url, ZWGK_CONFIG=str(config), ZWGK_NOW=(now or self.now()).isoformat(),
-                   PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO), **extra)
+        env.update(ZWGK_DATABASE_URL=url, ZWGK_CONFIG=str(config), PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO), **extra)
+        if not real_clock:
+            env["ZWGK_NOW"] = (now or self.now()).isoformat()
         return env
 
-    def start(self, url: str, config: Path, *args: str, now: datetime | None = None) -> DaemonProcess:
+    def start(self, url: str, config: Path, *args: str, now: datetime | None = None,
+              real_clock: bool = False) -> DaemonProcess:
         name = f"daemon{len(self.started) + 1}"
-        d = DaemonProcess(["daemon", *args], self.env(url, config, now), self.folder, name)
+        d = DaemonProcess(["daemon", *args], self.env(url, config, now, real_clock=real_clock), self.folder, name)
         self.started.append(d)
         return d
 
-    def once(self, url: str, config: Path, now: datetime | None = None) -> DaemonProcess:
-        d = self.start(url, config, "--once", now=now)
+    def once(self, url: str, config: Path, now: datetime | None = None, *, real_clock: bool = False) -> DaemonProcess:
+        d = self.start(url, config, "--once", now=now, real_clock=real_clock)
         rc = d.wait()
         assert rc == 0, d.describe()
         return d
 
-    def cli(self, url: str, config: Path, *args: str, now: datetime | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "scripts.zwgk", *args], cwd=REPO, env=self.env(url, config, now),
+    def cli(self, url: str, config: Path, *args: str, now: datetime | None = None,
+            real_clock: bool = False) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "scripts.zwgk", *args], cwd=REPO,
+                              env=self.env(url, config, now, real_clock=real_clock),
                               capture_output=True, text=True, timeout=WAIT, check=False)
 
     def cleanup(self) -> None:
@@ -286,7 +313,7 @@ def daemon_row(wf: Workflow, pid: int) -> Any:
 
 
 class SmtpRecorder:
-    """aiosmtpd handler: keeps the X-Zwgk-Idempotency-Key of every message it accepts.
+    """aiosmtpd handler: keeps the X-Zwgk-Idempotency-Key of every message it accepts, and the message.
 
     `delay` seconds are spent inside DATA before the 250 reply (a slow relay). `active` counts the messages
     inside DATA right now, so a test can strike while one is in flight; a message whose client vanishes
@@ -296,6 +323,7 @@ class SmtpRecorder:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.keys: list[str] = []  # accepted: answered 250
+        self.mail: list[email.message.EmailMessage] = []  # the messages accepted, in that order
         self.begun: list[str] = []  # DATA received (accepted or not)
         self.active = 0
         self.lock = threading.Lock()
@@ -303,7 +331,9 @@ class SmtpRecorder:
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
-        key = str(email.message_from_bytes(raw, policy=email.policy.default)["X-Zwgk-Idempotency-Key"])
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
+        key = str(message["X-Zwgk-Idempotency-Key"])
         with self.lock:
             self.active += 1
             self.begun.append(key)
@@ -312,6 +342,7 @@ class SmtpRecorder:
                 await asyncio.sleep(self.delay)
             with self.lock:
                 self.keys.append(key)
+                self.mail.append(message)
             return "250 2.0.0 queued"
         finally:
             with self.lock:
@@ -357,7 +388,7 @@ class SmtpServer:
 
 
 class WebhookRecorder:
-    """A ThreadingHTTPServer in this process that answers 200 and keeps each request's Idempotency-Key."""
+    """A ThreadingHTTPServer in this process that answers 200 and keeps each request's Idempotency-Key (decoded)."""
 
     def __init__(self, delay: float = 0.0) -> None:
         self.keys: list[str] = []
@@ -369,8 +400,10 @@ class WebhookRecorder:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length).decode("utf-8"))
-                key = self.headers.get("Idempotency-Key", "")
-                assert body["key"] == key
+                # A key that is not printable ASCII (a witness's Chinese name) travels percent-encoded.
+                header = self.headers.get("Idempotency-Key", "")
+                key = urllib.parse.unquote(header)
+                assert body["key"] == key, (header, body["key"])
                 if recorder.delay:
                     time.sleep(recorder.delay)
                 with recorder.lock:
@@ -397,6 +430,46 @@ class WebhookRecorder:
     def count(self) -> int:
         with self.lock:
             return len(self.keys)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class RobotRecorder:
+    """A group robot's webhook (WeCom 企业微信's protocol) on 127.0.0.1: answers errcode 0 and keeps every JSON
+    payload posted to it (the robot's text and the mobile numbers it @-mentions)."""
+
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                payload = json.loads(self.rfile.read(length).decode("utf-8"))
+                with recorder.lock:
+                    recorder.payloads.append(payload)
+                answer = b'{"errcode": 0, "errmsg": "ok"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin/webhook/send?key=test"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def received(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.payloads)
 
     def close(self) -> None:
         self.server.shutdown()

@@ -12,9 +12,11 @@ from notifiers import Contact, Message, Result
 
 @dataclass
 class Recorder:
-    """Scripted outcomes, in order (then success); every attempt and every delivery recorded."""
+    """Scripted outcomes, in order (then success); every attempt and every delivery recorded. `unreachable`:
+    errors that the next calls of `address()` raise, in order (a third-party notifier's bug), then it answers."""
 
     script: list[Result | BaseException] = field(default_factory=list)
+    unreachable: list[BaseException] = field(default_factory=list)
     attempts: list[Message] = field(default_factory=list)
     delivered: list[Message] = field(default_factory=list)
     after_send: Callable[[Message], None] | None = None
@@ -31,6 +33,8 @@ class RecordingNotifier:
         self.settings = settings
 
     def address(self, person: Contact) -> str | None:
+        if self.recorder.unreachable:
+            raise self.recorder.unreachable.pop(0)
         return person.id
 
     def send(self, message: Message) -> Result:

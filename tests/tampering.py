@@ -118,9 +118,12 @@ class Raw:
         return seq, h
 
     def set_head(self, seq: int, h: str, chain: str = UNIT, *, at: str | None = None) -> None:
-        sets = "seq = :seq, hash = :h" + (", at = :at" if at else "")
-        assert self.run(f"UPDATE zwgk_chain SET {sets} WHERE chain = :chain", seq=seq, h=h, chain=chain,
-                        at=at) == 1
+        """Move a chain's head, with the time of the event it names (or `at`), as a careful forger would."""
+        if at is None:
+            found = self.rows("SELECT at FROM zwgk_event WHERE chain = :chain AND seq = :seq", chain=chain, seq=seq)
+            at = found[0][0] if found else ""
+        assert self.run("UPDATE zwgk_chain SET seq = :seq, hash = :h, at = :at WHERE chain = :chain", seq=seq, h=h,
+                        chain=chain, at=at) == 1
 
     def set_item(self, item_id: str, **values: Any) -> None:
         sets = ", ".join(f"{k} = :{k}" for k in values)

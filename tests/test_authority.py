@@ -346,3 +346,168 @@ def test_a_closed_unit_takes_no_more_events(two: Workflow) -> None:
 def test_a_published_item_passes_and_everything_verifies(two: Workflow) -> None:
     publish(two, new_info(two))
     assert two.verify().ok
+
+
+# -- the red team's ways around the law, each closed ---------------------------------------------------------
+
+
+DECOY = """kind = "item"
+name = "decoy"
+version = "1"
+initial = "draft"
+
+[[state]]
+id = "draft"
+zh = "草稿"
+en = "Draft"
+
+[[state]]
+id = "s1"
+zh = "一"
+en = "One"
+
+[[state]]
+id = "limbo"
+zh = "无"
+en = "Limbo"
+
+[[state]]
+id = "published"
+zh = "已公开"
+en = "Published"
+
+[[role]]
+id = "drafter"
+zh = "经办人"
+en = "Drafter"
+
+[[role]]
+id = "confidentiality_reviewer"
+zh = "保密审查人"
+en = "Reviewer"
+
+[[role]]
+id = "head"
+zh = "主要领导"
+en = "Head"
+
+[[action]]
+id = "clear"
+zh = "审"
+en = "Clear"
+from = "draft"
+to = "s1"
+role = "drafter"
+
+[[action]]
+id = "approve"
+zh = "批"
+en = "Approve"
+from = "s1"
+to = "published"
+role = "drafter"
+
+# The same ids again from a state nothing reaches, with the roles the law asks for.
+[[action]]
+id = "clear"
+zh = "审"
+en = "Clear"
+from = "limbo"
+to = "limbo"
+role = "confidentiality_reviewer"
+
+[[action]]
+id = "approve"
+zh = "批"
+en = "Approve"
+from = "limbo"
+to = "limbo"
+role = "head"
+"""
+
+
+def test_roles_count_by_the_step_taken_not_by_an_id_declared_elsewhere(two: Workflow) -> None:
+    assert_refused_and_nothing_written(two, AdoptionRefused, r"draft -clear-> s1 -approve-> published",
+                                       two.adopt_pipeline, "gov", parse_pipeline(DECOY), by=ADMIN)
+
+
+def test_a_pipeline_whose_initial_state_is_public_is_refused(two: Workflow) -> None:
+    public_start = ITEM_TOML.read_text(encoding="utf-8").replace('initial = "draft"', 'initial = "published"') + """
+[[action]]
+id = "unpublish"
+zh = "撤"
+en = "Unpublish"
+from = "published"
+to = "draft"
+role = "drafter"
+"""
+    assert_refused_and_nothing_written(two, AdoptionRefused, r"\(先审查、后公开\): published$",
+                                       two.adopt_pipeline, "gov", parse_pipeline(public_start), by=ADMIN)
+
+
+def test_an_open_case_may_not_be_left_a_shortcut_past_the_head(two: Workflow) -> None:
+    """Searched from where open cases sit too: a case at the leader's check must not gain a way to publish that
+    skips the head, though no new case could ever reach that state."""
+    item = new_info(two)
+    for action, actor, kw in (("submit", "clerk", {}), ("proofread", "proof", {}),
+                              ("clear", "sec", {"decision": "full"})):
+        two.advance(item, action, actor=actor, **kw)
+    text = ITEM_TOML.read_text(encoding="utf-8").replace('from = "confidentiality_review"\nto = "leader_check"',
+                                                         'from = "confidentiality_review"\nto = "head_approval"')
+    text += ('\n[[action]]\nid = "rush"\nzh = "急"\nen = "Rush"\nfrom = "leader_check"\nto = "published"\n'
+             'role = "leader"\n')
+    assert_refused_and_nothing_written(two, AdoptionRefused, r"leader_check -rush-> published",
+                                       two.adopt_pipeline, "gov", parse_pipeline(text), by=ADMIN)
+
+
+def test_a_unit_closed_in_the_register_alone_fails_verify(two: Workflow) -> None:
+    """Closing is written to both chains, each naming the other: a register's closing without its unit's copy is
+    refused by the rules, and so are the unit's events after it."""
+    r = raw(two)
+    try:
+        r.drop_guards()
+        r.append_forged("_register", case_kind="unit", case_id="fin", action="close", data=None)
+        r.run("UPDATE zwgk_unit SET open = false WHERE id = 'fin'")
+    finally:
+        r.close()
+    problem = two.verify().first_problem or ""
+    assert problem.endswith("close unit fin: names no copy of it in the other chain (an act the rules would have "
+                            "refused)"), problem
+
+
+def test_an_interpretation_of_a_closed_units_policy_is_refused(two: Workflow) -> None:
+    policy = new_info(two, kind="policy", title="财政补助办法", unit="fin", drafter="fin_clerk")
+    two.close_unit("fin", by=ADMIN)
+    assert_refused_and_nothing_written(two, NotAuthorised, "unit fin is closed",
+                                       new_info, two, kind="interpretation", interprets=policy, title="解读")
+    assert two.verify().ok
+
+
+def test_a_person_may_not_work_in_a_closed_unit(two: Workflow) -> None:
+    two.close_unit("fin", by=ADMIN)
+    assert_refused_and_nothing_written(two, NotAuthorised, "unit fin is not an open unit of the register",
+                                       two.add_person, "late", name="迟到", unit="fin", by=ADMIN)
+
+
+def test_a_refused_call_in_a_host_transaction_takes_back_what_it_wrote(two: Workflow) -> None:
+    """The host catches the refusal and commits the rest of its work: nothing of the refused call may remain (a
+    savepoint per call, on PostgreSQL and on an engine `durable()` set up)."""
+    with two.engine.connect() as conn, conn.begin():
+        with pytest.raises(NotAuthorised, match="'zzz' is a role of no pipeline"):
+            two.add_person("half", name="半", unit="gov", roles=["head", "zzz"], by=ADMIN, conn=conn)
+        with pytest.raises(RoleMissing):
+            two.add_unit("x1", name="X", kind="village", by="clerk", conn=conn)
+    assert [p.id for p in two.people() if p.id == "half"] == []
+    assert [u.id for u in two.units()] == ["fin", "gov"]
+    assert two.verify().ok
+
+
+def test_the_register_is_locked_before_any_unit(two: Workflow) -> None:
+    """Acts lock the register's head and a unit's: always the register's first, whatever the unit is called (an
+    upper-case id sorts before `_register`), so that two acts never wait on each other in a circle."""
+    from workflow.ledger.chains import lock_order
+
+    assert lock_order(["B1", "_register", "A0", "gov"]) == ["_register", "A0", "B1", "gov"]
+    two.add_unit("A1", name="甲", kind="village", by=ADMIN)
+    two.add_person("p1", name="p1", unit="A1", roles=["drafter"], by=ADMIN)
+    assert two.verify().ok

@@ -5,6 +5,9 @@ Most tests call `scripts.zwgk.main([...])` in-process (it returns the exit code)
 with capsys. The contract checked throughout: exit 0 done, 1 a failed check (verify), 2 bad input or a
 refused action; an error is exactly one line on stderr starting with `zwgk: `, nothing on stdout, and
 nothing written to the database.
+
+The databases here are simulations (`seed`, `zwgk init --simulation`), the only kind a clock set by ZWGK_NOW
+may write to; units and people are added by the register's admin (`--as admin`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import hashlib
 import itertools
 import json
 import os
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -22,32 +27,50 @@ from pathlib import Path
 
 import pytest
 
-from states import default_pipeline
+from states import KINDS, default_pipeline
 from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot, url_of, world_copy
-from tests.conftest import PEOPLE, new_info, publish, seed, to_head_approval
+from tests.conftest import ADMIN, PEOPLE, new_info, publish, seed, to_head_approval
 from workflow import Workflow
+from workflow.clock import fixed
 
 NOW = "2026-10-09T09:00:00+08:00"
 NOW_UTC = datetime(2026, 10, 9, 1, 0, tzinfo=UTC)
+BUILT = NOW_UTC - timedelta(days=1)  # when the world template was built: before every clock its tests set
 ZWGK = Path(sys.executable).with_name("zwgk")
 DEFAULT_TOML = Path(__file__).resolve().parents[1] / "states" / "item.toml"
+REGISTER = "_register"
+ADMIN_NAME = "党政办登记管理员"
 
-VERSION = default_pipeline().full_version  # what every signature here records
+FINGERPRINT = default_pipeline().fingerprint  # the pipeline every signature here records (the built-in one)
 
-SIGNATURE_KEYS = {"seq", "item_id", "round", "action", "from_state", "to_state", "to_state_zh", "actor", "role",
-                  "recorded_by", "paper_sha256", "at", "comment", "reason", "ground", "decision", "pipeline",
-                  "pipeline_version", "content_hash", "prev_hash", "hash"}
+SIGNATURE_KEYS = {"chain", "seq", "register_seq", "case_kind", "case_id", "item_id", "round", "action",
+                  "from_state", "to_state", "to_state_zh", "actor", "role", "recorded_by", "paper_sha256", "operator",
+                  "at", "comment", "reason", "ground", "decision", "pipeline", "content_hash", "data", "prev_hash",
+                  "hash"}
 ITEM_KEYS = {"id", "title", "unit", "category", "timing", "kind", "interprets", "tags", "formed_on", "drafter",
              "state", "state_zh", "round", "version", "created_at", "updated_at", "interpreted_by", "schedule",
              "period"}
 NEXT_KEYS = {"action", "zh", "role", "to", "people"}
+PERSON_KEYS = {"id", "name", "unit", "roles", "email", "phone", "active", "admin"}
+SIGNATURE_LINE = re.compile(r"[a-z0-9][a-z0-9_.-]*#\d+ +\d{4}-")  # CHAIN#SEQ, then the time
+VERIFY_KEYS = {"ok", "events", "chains", "cases", "problems", "digest", "since"}
+
+# After `seed`: the register holds its opening, the unit gov and the 7 people; gov's chain its opening, the
+# adoption of the built-in pipeline and the 13 roles granted there. The first item created in gov is its 16th event.
+SEEDED_REGISTER = 2 + len(PEOPLE)
+SEEDED_GOV = 1 + len(KINDS) + sum(len(roles) for roles in PEOPLE.values())
 
 # Commands that open the database, each with otherwise valid arguments.
 DB_COMMANDS: list[list[str]] = [
     ["unit", "list"],
-    ["unit", "add", "u2", "--name", "站所"],
+    ["unit", "add", "u2", "--name", "站所", "--as", ADMIN],
+    ["unit", "close", "gov", "--as", ADMIN],
     ["person", "list"],
-    ["person", "add", "p2", "--name", "某人", "--unit", "gov", "--role", "drafter"],
+    ["person", "add", "p2", "--name", "某人", "--unit", "gov", "--role", "drafter", "--as", ADMIN],
+    ["person", "deactivate", "clerk", "--as", ADMIN],
+    ["person", "reactivate", "clerk", "--as", ADMIN],
+    ["grant", "clerk", "head", "--unit", "gov", "--as", ADMIN],
+    ["revoke", "clerk", "drafter", "--unit", "gov", "--as", ADMIN],
     ["item", "list"],
     ["item", "show", "d1"],
     ["item", "new", "--title", "标题", "--unit", "gov", "--category", "3.4", "--timing", "periodic",
@@ -55,6 +78,8 @@ DB_COMMANDS: list[list[str]] = [
     ["item", "edit", "d1", "--title", "新标题", "--as", "clerk"],
     ["advance", "d1", "submit", "--as", "clerk"],
     ["history", "d1"],
+    ["pipeline", "show", "--unit", "gov"],
+    ["pipeline", "adopt", str(DEFAULT_TOML), "--unit", "gov", "--as", ADMIN],
     ["verify"],
     ["digest"],
 ]
@@ -63,7 +88,7 @@ DB_COMMANDS: list[list[str]] = [
 # -- helpers ----------------------------------------------------------------------------------------------
 
 
-def refused(capsys: pytest.CaptureFixture[str], db: Path, *argv: str, code: int = 2) -> str:
+def refused(capsys: pytest.CaptureFixture[str], db: Path | str, *argv: str, code: int = 2) -> str:
     """Run a command that must fail: exit `code`, one line on stderr, nothing on stdout, nothing written."""
     before = snapshot(db)
     rc, out, err = run(capsys, *argv)
@@ -98,15 +123,21 @@ def zwgk(*argv: str, env: dict[str, str] | None = None, cwd: Path | None = None)
                           timeout=120)
 
 
-def tamper(path: Path, seq: int, **values: str) -> None:
+def tamper(path: Path, chain: str, seq: int, **values: str) -> None:
     con = sqlite3.connect(path)
     try:
         con.execute("DROP TRIGGER zwgk_event_no_update")
         sets = ", ".join(f"{k} = ?" for k in values)
-        con.execute(f"UPDATE zwgk_event SET {sets} WHERE seq = ?", [*values.values(), seq])
+        con.execute(f"UPDATE zwgk_event SET {sets} WHERE chain = ? AND seq = ?", [*values.values(), chain, seq])
         con.commit()
     finally:
         con.close()
+
+
+def register_event(url: str, seq: int) -> dict[str, object]:
+    """An event of the register (a seal, say), as the API reads it."""
+    with Workflow(url) as wf:
+        return dict(wf.event(REGISTER, seq).data)
 
 
 # -- fixtures ---------------------------------------------------------------------------------------------
@@ -119,13 +150,15 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A seeded database with items in several states (built once, copied per test).
+    """A seeded database with items in several states (built once, copied per test), on a clock that ticks a
+    second a reading from BUILT (so items list in the order they were made).
 
     d1 draft; r1 in confidentiality_review, submitted by clerk and proofread by multi; q1 submitted only;
-    h1 at head_approval (not yet approved); pol a published policy.
+    h1 at head_approval (not yet approved); pol a published policy. All in unit gov.
     """
     path = tmp_path_factory.mktemp("template") / "zwgk.db"
-    with Workflow(url_of(path)) as wf:
+    ticks = itertools.count()
+    with Workflow(url_of(path), clock=lambda: BUILT + timedelta(seconds=next(ticks))) as wf:
         seed(wf)
         new_info(wf, id="d1")
         new_info(wf, id="r1")
@@ -148,9 +181,9 @@ def world(world_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 @pytest.fixture
 def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An initialised database with the plan's people and a fixed clock, via ZWGK_DATABASE_URL and ZWGK_NOW."""
+    """A simulation database with the plan's people and a fixed clock, via ZWGK_DATABASE_URL and ZWGK_NOW."""
     path = tmp_path / "fresh.db"
-    with Workflow(url_of(path)) as wf:
+    with Workflow(url_of(path), clock=fixed(NOW_UTC)) as wf:
         seed(wf)
     monkeypatch.setenv("ZWGK_DATABASE_URL", url_of(path))
     monkeypatch.setenv("ZWGK_NOW", NOW)
@@ -166,63 +199,178 @@ def test_init_creates_the_database_and_is_idempotent(capsys: pytest.CaptureFixtu
     out = ok(capsys, "--db", url, "init")
     assert out == f"database {url} is ready\n"
     assert path.exists()
-    ok(capsys, "--db", url, "unit", "add", "gov", "--name", "平田乡人民政府")
-    ok(capsys, "--db", url, "person", "add", "clerk", "--name", "经办员", "--unit", "gov", "--role", "drafter")
+    out = ok(capsys, "--db", url, "init", "--admin", ADMIN, "--name", ADMIN_NAME)
+    assert out == f"database {url} is ready; register started by admin {ADMIN}\n"
+    ok(capsys, "--db", url, "unit", "add", "gov", "--name", "平田乡人民政府", "--as", ADMIN)
+    ok(capsys, "--db", url, "person", "add", "clerk", "--name", "经办员", "--unit", "gov", "--role", "drafter",
+       "--as", ADMIN)
     ok(capsys, "--db", url, *item_new())
+    digest = ok(capsys, "--db", url, "digest")  # seals the chains' heads in the register
     before = snapshot(path)
-    digest = ok(capsys, "--db", url, "digest")
-    assert ok_json(capsys, "--db", url, "init") == {"database": url, "ready": True}
+    assert ok_json(capsys, "--db", url, "init") == {"database": url, "ready": True, "admin": None,
+                                                    "simulation": False}
     assert ok(capsys, "init", "--db", url) == f"database {url} is ready\n"
     assert snapshot(path) == before
-    assert ok(capsys, "--db", url, "digest") == digest
+    assert ok(capsys, "--db", url, "digest") == digest  # nothing new to seal: no new seal
+    assert snapshot(path) == before
     assert ok_json(capsys, "--db", url, "verify")["ok"] is True
+    # The register is started once.
+    message = refused(capsys, path, "--db", url, "init", "--admin", "other", "--name", "又一个")
+    assert message == "the register is started already; its first admin is in its first event"
 
 
 def test_init_uses_the_default_database_in_the_working_directory(capsys: pytest.CaptureFixture[str],
                                                                  tmp_path: Path) -> None:
     ok(capsys, "init")
     assert (tmp_path / "zwgk.db").exists()
-    assert ok_json(capsys, "digest") == {"seq": 0, "hash": "0" * 64, "digest": "0:" + "0" * 64}
+    message = refused(capsys, tmp_path / "zwgk.db", "digest")
+    assert message == "the register is not started; run `zwgk init --admin ID --name NAME`"
+    started = ok_json(capsys, "init", "--admin", ADMIN, "--name", ADMIN_NAME, "--simulation")
+    assert started == {"database": "sqlite:///zwgk.db", "ready": True, "admin": ADMIN, "simulation": True}
+    d = ok_json(capsys, "digest")
+    assert d["seq"] == 2  # the register's opening, then the seal (of no unit's chain yet)
+    assert d == {"seq": 2, "hash": d["hash"], "digest": f"2:{d['hash']}"} and len(d["hash"]) == 64
+    assert register_event("sqlite:///zwgk.db", 2) == {"chains": []}
+
+
+def test_init_refuses_half_an_admin_and_a_hand_set_clock_outside_a_simulation(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "zwgk.db"
+    ok(capsys, "init")
+    for argv, fragment in ((["init", "--admin", ADMIN], "give both --admin ID and --name NAME"),
+                           (["init", "--name", ADMIN_NAME], "give both --admin ID and --name NAME"),
+                           (["init", "--admin", "a b", "--name", ADMIN_NAME], "person id 'a b'"),
+                           (["init", "--admin", ADMIN, "--name", " "], "admin name must not be empty")):
+        assert fragment in refused(capsys, path, *argv)
+    monkeypatch.setenv("ZWGK_NOW", NOW)
+    message = refused(capsys, path, "init", "--admin", ADMIN, "--name", ADMIN_NAME)
+    assert "zwgk init --simulation" in message, message
+    assert ok_json(capsys, "init", "--admin", ADMIN, "--name", ADMIN_NAME, "--simulation")["simulation"] is True
+
+
+def test_zwgk_now_writes_only_to_a_simulation(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clock set by hand may read any database, but writes only to one started with --simulation."""
+    path = tmp_path / "zwgk.db"
+    ok(capsys, "init", "--admin", ADMIN, "--name", ADMIN_NAME)
+    ok(capsys, "unit", "add", "gov", "--name", "平田乡人民政府", "--as", ADMIN)
+    ok(capsys, "person", "add", "clerk", "--name", "经办员", "--unit", "gov", "--role", "drafter", "--as", ADMIN)
+    item_id = ok_json(capsys, *item_new())["id"]
+    monkeypatch.setenv("ZWGK_NOW", "2099-01-01T00:00:00+08:00")
+    for argv in (["unit", "add", "u2", "--name", "站所", "--as", ADMIN], item_new(),
+                 ["advance", item_id, "submit", "--as", "clerk"], ["digest"]):
+        assert "is not a simulation" in refused(capsys, path, *argv), argv
+    assert [i["id"] for i in ok_json(capsys, "item", "list")] == [item_id]
+    assert ok_json(capsys, "verify")["ok"] is True
 
 
 def test_unit_add_and_list(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
-    assert ok(capsys, "unit", "add", "finance", "--name", "平田乡财政所", "--kind", "station") == "unit finance added\n"
-    assert ok_json(capsys, "unit", "add", "village1", "--name", "平田村委会", "--kind", "village") == {
-        "id": "village1", "name": "平田村委会", "kind": "village"}
-    assert ok(capsys, "unit", "add", "office", "--name", "党政办", "--kind", "office") == "unit office added\n"
+    assert ok(capsys, "unit", "add", "finance", "--name", "平田乡财政所", "--kind", "station", "--as", ADMIN) == \
+        "unit finance added, with its chain\n"
+    assert ok_json(capsys, "unit", "add", "village1", "--name", "平田村委会", "--kind", "village", "--as", ADMIN) == {
+        "id": "village1", "name": "平田村委会", "kind": "village", "open": True}
+    assert ok(capsys, "unit", "add", "office", "--name", "党政办", "--kind", "office", "--as", ADMIN) == \
+        "unit office added, with its chain\n"
     units = ok_json(capsys, "unit", "list")
     assert units == [
-        {"id": "finance", "name": "平田乡财政所", "kind": "station"},
-        {"id": "gov", "name": "平田乡人民政府", "kind": "government"},
-        {"id": "office", "name": "党政办", "kind": "office"},
-        {"id": "village1", "name": "平田村委会", "kind": "village"},
+        {"id": "finance", "name": "平田乡财政所", "kind": "station", "open": True},
+        {"id": "gov", "name": "平田乡人民政府", "kind": "government", "open": True},
+        {"id": "office", "name": "党政办", "kind": "office", "open": True},
+        {"id": "village1", "name": "平田村委会", "kind": "village", "open": True},
     ]
     lines = ok(capsys, "unit", "list").splitlines()
     assert [line.split()[:2] for line in lines] == [["finance", "station"], ["gov", "government"],
                                                    ["office", "office"], ["village1", "village"]]
     assert lines[1].endswith("平田乡人民政府")
+    # Each unit has its own chain, which adopted the built-in pipeline.
+    assert ok_json(capsys, "pipeline", "show", "--unit", "finance")["fingerprint"] == FINGERPRINT
+
+
+def test_unit_close(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
+    ok(capsys, "unit", "add", "finance", "--name", "平田乡财政所", "--kind", "station", "--as", ADMIN)
+    ok(capsys, "grant", "clerk", "drafter", "--unit", "finance", "--as", ADMIN)
+    assert ok_json(capsys, *item_new(unit="finance"))["id"] == "finance-2026-000004"
+    assert ok(capsys, "unit", "close", "finance", "--as", ADMIN) == "unit finance closed\n"
+    assert ok_json(capsys, "unit", "list")[0] == {"id": "finance", "name": "平田乡财政所", "kind": "station",
+                                                   "open": False}
+    assert ok(capsys, "unit", "list").splitlines()[0].endswith("平田乡财政所  (closed)")
+    assert "unit finance is closed" in refused(capsys, fresh, *item_new(unit="finance"))
+    assert "unit finance is closed" in refused(capsys, fresh, "grant", "proof", "proofreader", "--unit", "finance",
+                                               "--as", ADMIN)
+    assert "there is no open unit finance" in refused(capsys, fresh, "unit", "close", "finance", "--as", ADMIN)
+    assert ok_json(capsys, "verify")["ok"] is True
 
 
 def test_person_add_and_list(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
     out = ok(capsys, "person", "add", "zhang", "--name", "张三", "--unit", "gov", "--role", "leader",
-             "--role", "head", "--role", "leader")
+             "--role", "head", "--as", ADMIN)
     assert out.startswith("person zhang added with roles ") and out.count("\n") == 1
-    assert sorted(out.strip().split("roles ", 1)[1].split(", ")) == ["head", "leader"]
+    assert out.endswith(" in gov\n")
+    assert sorted(out.strip().removesuffix(" in gov").split("roles ", 1)[1].split(", ")) == ["head", "leader"]
     p = ok_json(capsys, "person", "add", "li", "--name", "李四", "--unit", "gov", "--role", "publisher",
-                "--email", "li@example.org", "--phone", "0790-1234567")
-    assert p == {"id": "li", "name": "李四", "unit": "gov", "roles": ["publisher"], "email": "li@example.org",
-                 "phone": "0790-1234567", "active": True}
+                "--email", "li@example.org", "--phone", "0790-1234567", "--as", ADMIN)
+    assert p == {"id": "li", "name": "李四", "unit": "gov", "roles": {"gov": ["publisher"]}, "email": "li@example.org",
+                 "phone": "0790-1234567", "active": True, "admin": False}
+    # Roles are granted separately now: a person may be added without any, and without a unit.
+    assert ok(capsys, "person", "add", "wang", "--name", "王五", "--as", ADMIN) == "person wang added\n"
     people = {p["id"]: p for p in ok_json(capsys, "person", "list")}
-    assert set(people) == set(PEOPLE) | {"zhang", "li"}
-    assert sorted(people["zhang"]["roles"]) == ["head", "leader"]
-    assert set(people["li"]) == {"id", "name", "unit", "roles", "email", "phone", "active"}
+    assert set(people) == set(PEOPLE) | {ADMIN, "zhang", "li", "wang"}
+    assert sorted(people["zhang"]["roles"]["gov"]) == ["head", "leader"]
+    assert all(set(p) == PERSON_KEYS for p in people.values())
+    assert (people[ADMIN]["admin"], people[ADMIN]["roles"]) == (True, {})
+    assert (people["wang"]["unit"], people["wang"]["roles"]) == (None, {})
     line = next(x for x in ok(capsys, "person", "list").splitlines() if x.startswith("zhang"))
     assert "张三" in line and "gov" in line and "head, leader" in line
+    assert next(x for x in ok(capsys, "person", "list").splitlines() if x.startswith(ADMIN)).endswith("  admin")
+
+
+def test_person_add_names_each_role_once(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
+    out = ok(capsys, "person", "add", "zhang", "--name", "张三", "--unit", "gov", "--role", "leader",
+             "--role", "head", "--role", "leader", "--as", ADMIN)
+    assert sorted(out.strip().removesuffix(" in gov").split("roles ", 1)[1].split(", ")) == ["head", "leader"]
+
+
+def test_person_deactivate_and_reactivate(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
+    item_id = ok_json(capsys, *item_new())["id"]
+    assert ok(capsys, "person", "deactivate", "proof", "--as", ADMIN) == "person proof deactivated\n"
+    assert ok_json(capsys, "person", "list")[-2] == {
+        "id": "proof", "name": "proof", "unit": "gov", "roles": {"gov": ["proofreader"]}, "email": None,
+        "phone": None, "active": False, "admin": False}
+    assert next(x for x in ok(capsys, "person", "list").splitlines() if x.startswith("proof")).endswith(
+        "  (inactive)")
+    ok(capsys, "advance", item_id, "submit", "--as", "clerk")
+    nxt = {n["action"]: n["people"] for n in ok_json(capsys, "item", "show", item_id)["next"]}
+    assert nxt["proofread"] == ["multi"]  # proof may no longer sign
+    assert "proof is not an active person of the register" in refused(capsys, fresh, "advance", item_id,
+                                                                      "proofread", "--as", "proof")
+    assert ok_json(capsys, "person", "reactivate", "proof", "--as", ADMIN) == {"id": "proof", "active": True}
+    assert ok_json(capsys, "advance", item_id, "proofread", "--as", "proof")["actor"] == "proof"
+    assert ok_json(capsys, "verify")["ok"] is True
+
+
+def test_grant_and_revoke(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
+    assert ok(capsys, "grant", "drafter2", "publisher", "--unit", "gov", "--as", ADMIN) == \
+        "role publisher in gov granted to drafter2\n"
+    assert ok_json(capsys, "revoke", "drafter2", "drafter", "--unit", "gov", "--as", ADMIN) == {
+        "person": "drafter2", "role": "drafter", "unit": "gov", "held": False}
+    people = {p["id"]: p for p in ok_json(capsys, "person", "list")}
+    assert people["drafter2"]["roles"] == {"gov": ["publisher"]}
+    assert "drafter2 does not hold the role drafter" in refused(capsys, fresh, *item_new(**{"as": "drafter2"}))
+    # admin is granted in the register (no --unit); the new admin may then add people.
+    assert ok(capsys, "grant", "head", "admin", "--as", ADMIN) == "role admin in the register granted to head\n"
+    assert ok_json(capsys, "person", "list")[3]["admin"] is True
+    ok(capsys, "person", "add", "zhao", "--name", "赵六", "--as", "head")
+    assert ok_json(capsys, "revoke", "head", "admin", "--as", ADMIN) == {
+        "person": "head", "role": "admin", "unit": None, "held": False}
+    assert "does not hold the role admin" in refused(capsys, fresh, "person", "add", "qian", "--name", "钱七",
+                                                     "--as", "head")
+    assert ok_json(capsys, "verify")["ok"] is True
 
 
 def test_item_new_prints_the_id_or_stable_json(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
     out = ok(capsys, *item_new())
-    assert out == "2026-000001\n"  # the year of ZWGK_NOW, then the chain position
+    assert out == f"gov-2026-{SEEDED_GOV + 1:06d}\n"  # the unit, the year of ZWGK_NOW, then the chain position
+    assert out == "gov-2026-000016\n"
     obj = ok_json(capsys, *item_new("--tag", "result", "--tag", "service", "--formed-on", "2026-10-01",
                                     "--body", "收入……", id="fin-q3"))
     assert obj == {"id": "fin-q3", "state": "draft", "version": 1}
@@ -328,7 +476,8 @@ def test_walk_through_the_pipeline_with_json_signatures(capsys: pytest.CaptureFi
         s = ok_json(capsys, "advance", item_id, action, "--as", who, *extra)
         assert set(s) == SIGNATURE_KEYS
         sigs.append(s)
-    assert [s["seq"] for s in sigs] == [2, 3, 4, 5, 6, 7]
+    created = SEEDED_GOV + 1  # the item's creation: gov's 16th event
+    assert [(s["chain"], s["seq"]) for s in sigs] == [("gov", created + n) for n in range(1, 7)]
     assert [s["to_state"] for s in sigs] == ["confidentiality_review", "confidentiality_review", "leader_check",
                                             "head_approval", "head_approval", "published"]
     assert [s["to_state_zh"] for s in sigs] == ["保密审查", "保密审查", "分管领导把关", "主要领导同意", "主要领导同意",
@@ -341,7 +490,9 @@ def test_walk_through_the_pipeline_with_json_signatures(capsys: pytest.CaptureFi
     assert (sigs[2]["decision"], sigs[2]["reason"], sigs[2]["ground"]) == ("partial", "个人信息已删除", None)
     for s in sigs:
         assert s["item_id"] == item_id and s["round"] == 1
-        assert s["pipeline"] == "zwgk-default" and s["pipeline_version"].startswith("2019.1+")
+        assert (s["case_kind"], s["case_id"], s["register_seq"]) == ("item", item_id, SEEDED_REGISTER)
+        assert s["pipeline"] == FINGERPRINT and s["data"] == {}
+        assert s["operator"]
         at = datetime.fromisoformat(s["at"])
         assert at == NOW_UTC and at.utcoffset() == timedelta(0)  # ZWGK_NOW, stored in UTC
         assert len(s["hash"]) == 64 and len(s["content_hash"]) == 64
@@ -352,16 +503,21 @@ def test_walk_through_the_pipeline_with_json_signatures(capsys: pytest.CaptureFi
                                              "publish"]
     assert history[0]["from_state"] is None and history[0]["to_state"] == "draft"
     assert history[1:] == sigs
-    assert ok_json(capsys, "digest") == {"seq": 7, "hash": sigs[-1]["hash"], "digest": f"7:{sigs[-1]['hash']}"}
-    assert ok_json(capsys, "verify") == {"ok": True, "events": 7, "items": 1, "problems": [], "unchecked": 0,
-                                         "versions": {VERSION: 7}}
+    assert history[0]["seq"] == created and sigs[0]["prev_hash"] == history[0]["hash"]
+    # The digest is the register's head once a seal in it names gov's last signature.
+    d = ok_json(capsys, "digest")
+    seal = SEEDED_REGISTER + 1
+    assert d == {"seq": seal, "hash": d["hash"], "digest": f"{seal}:{d['hash']}"}
+    assert register_event(url_of(fresh), seal) == {"chains": [["gov", created + 6, sigs[-1]["hash"]]]}
+    assert ok_json(capsys, "verify") == {"ok": True, "events": seal + created + 6, "chains": 2, "cases": 1,
+                                         "problems": [], "digest": d["digest"], "since": None}
 
 
 def test_advance_and_history_human_lines(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
     ok(capsys, *item_new(id="a1"))
     line = ok(capsys, "advance", "a1", "submit", "--as", "clerk", "--comment", "请审核")
     assert line.count("\n") == 1
-    assert line.startswith("#2 ")
+    assert line.startswith(f"gov#{SEEDED_GOV + 2} ")
     assert "2026-10-09T01:00:00+00:00" in line
     assert "a1  r1  submit" in line
     assert "draft (草稿) -> confidentiality_review (保密审查)  by clerk as drafter comment=请审核" in line
@@ -445,7 +601,7 @@ def test_zwgk_now_fixes_the_clock(capsys: pytest.CaptureFixture[str], world: Pat
     assert at.utcoffset() == timedelta(0)
     assert ok_json(capsys, "item", "show", "d1")["updated_at"] == s["at"]
     monkeypatch.setenv("ZWGK_NOW", "2027-06-01T00:00:00+00:00")
-    assert ok_json(capsys, *item_new())["id"].startswith("2027-")
+    assert ok_json(capsys, *item_new())["id"].startswith("gov-2027-")
 
 
 def test_digest_and_verify(capsys: pytest.CaptureFixture[str], world: Path) -> None:
@@ -453,14 +609,27 @@ def test_digest_and_verify(capsys: pytest.CaptureFixture[str], world: Path) -> N
     assert set(d) == {"seq", "hash", "digest"}
     assert ok(capsys, "digest") == d["digest"] + "\n"
     assert d["digest"] == f"{d['seq']}:{d['hash']}"
-    events = d["seq"]
-    assert ok(capsys, "verify") == (f"ok: {events} events, 5 items; chain, states and rules agree\n"
-                                    f"signed under pipeline {VERSION} ({events})\n")
-    assert ok_json(capsys, "verify") == {"ok": True, "events": events, "items": 5, "problems": [], "unchecked": 0,
-                                         "versions": {VERSION: events}}
+    gov = ok_json(capsys, "history", "pol")[-1]["seq"]  # pol's publication is gov's last event
+    assert register_event(url_of(world), d["seq"])["chains"] == [["gov", gov, ok_json(capsys, "history", "pol")[-1][
+        "hash"]]]
+    events = d["seq"] + gov
+    assert ok(capsys, "verify") == (f"ok: {events} events in 2 chains, 5 cases; hashes, links, times, rules and "
+                                    f"tables agree; root digest {d['digest']}\n")
+    assert ok_json(capsys, "verify") == {"ok": True, "events": events, "chains": 2, "cases": 5, "problems": [],
+                                         "digest": d["digest"], "since": None}
     ok(capsys, "advance", "d1", "submit", "--as", "clerk")
     assert ok_json(capsys, "verify", "--against", d["digest"])["ok"] is True
-    assert ok(capsys, "verify", "--against", d["digest"]).startswith(f"ok: {events + 1} events")
+    assert ok(capsys, "verify", "--against", d["digest"]).startswith(f"ok: {events + 1} events in 2 chains")
+    # --since rechecks only what came after the digest: here d1's submission.
+    since = ok_json(capsys, "verify", "--since", d["digest"])
+    assert since == {"ok": True, "events": 1, "chains": 2, "cases": since["cases"], "problems": [],
+                     "digest": d["digest"], "since": d["digest"]}
+    lines = ok(capsys, "verify", "--since", d["digest"]).splitlines()
+    assert lines[0].startswith("ok: 1 events in 2 chains")
+    assert lines[1].startswith(f"rechecked only what follows {d['digest']}")
+    d2 = ok_json(capsys, "digest")
+    assert d2["seq"] == d["seq"] + 1  # a new seal, for gov's new head
+    assert ok_json(capsys, "verify", "--against", d2["digest"], "--since", d["digest"])["ok"] is True
 
 
 def test_pipeline_show_and_diagram_need_no_database(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -468,8 +637,9 @@ def test_pipeline_show_and_diagram_need_no_database(capsys: pytest.CaptureFixtur
     assert human.startswith("pipeline zwgk-default version 2019.1+")
     assert "confidentiality_review (保密审查)" in human and "separation of duties: submit, proofread" in human
     obj = ok_json(capsys, "pipeline", "show")
-    assert set(obj) == {"name", "version", "initial", "actions", "separation"}
-    assert (obj["name"], obj["initial"]) == ("zwgk-default", "draft")
+    assert set(obj) == {"kind", "name", "version", "fingerprint", "initial", "actions", "separation"}
+    assert (obj["kind"], obj["name"], obj["initial"], obj["fingerprint"]) == ("item", "zwgk-default", "draft",
+                                                                              FINGERPRINT)
     assert obj["separation"] == [["submit", "proofread", "clear", "check", "approve"]]
     clear = next(a for a in obj["actions"] if a["action"] == "clear")
     assert clear == {"from": "confidentiality_review", "action": "clear", "zh": "审核",
@@ -488,11 +658,26 @@ def test_custom_pipeline_file(capsys: pytest.CaptureFixture[str], world: Path, t
     custom = tmp_path / "pingtian.toml"
     custom.write_text(DEFAULT_TOML.read_text(encoding="utf-8").replace('version = "2019.1"', 'version = "2026.2"'),
                       encoding="utf-8")
-    assert ok_json(capsys, "--pipeline", str(custom), "pipeline", "show")["version"].startswith("2026.2+")
+    shown = ok_json(capsys, "--pipeline", str(custom), "pipeline", "show")
+    assert shown["version"].startswith("2026.2+") and shown["fingerprint"] != FINGERPRINT
+    # --pipeline feeds only `pipeline show|diagram|adopt`: a signature follows the pipeline its unit adopted.
     s = ok_json(capsys, "advance", "d1", "submit", "--as", "clerk", "--pipeline", str(custom))
-    assert s["pipeline_version"].startswith("2026.2+")
+    assert s["pipeline"] == FINGERPRINT
+    adopted = ok_json(capsys, "pipeline", "adopt", str(custom), "--unit", "gov", "--as", ADMIN)
+    assert adopted == {"unit": "gov", "kind": "item", "name": "zwgk-default", "version": shown["version"],
+                       "fingerprint": shown["fingerprint"]}
+    assert ok_json(capsys, "pipeline", "show", "--unit", "gov")["fingerprint"] == shown["fingerprint"]
+    assert ok(capsys, "pipeline", "show", "--unit", "gov").startswith("pipeline zwgk-default version 2026.2+")
+    assert ok_json(capsys, "advance", "r1", "clear", "--as", "sec", "--decision", "full")["pipeline"] == \
+        shown["fingerprint"]
     monkeypatch.setenv("ZWGK_PIPELINE", str(custom))
     assert ok(capsys, "pipeline", "show").startswith("pipeline zwgk-default version 2026.2+")
+    assert ok(capsys, "pipeline", "adopt", "--unit", "gov", "--as", ADMIN) == \
+        f"unit gov adopted item pipeline zwgk-default {shown['version']}\n"
+    monkeypatch.delenv("ZWGK_PIPELINE")
+    ok(capsys, "pipeline", "adopt", str(DEFAULT_TOML), "--unit", "gov", "--as", ADMIN)
+    assert ok_json(capsys, "pipeline", "show", "--unit", "gov")["fingerprint"] == FINGERPRINT
+    assert ok_json(capsys, "verify")["ok"] is True
 
 
 def test_verbose_logs_to_stderr(capsys: pytest.CaptureFixture[str], world: Path) -> None:
@@ -509,10 +694,10 @@ def test_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         # The policy's yearly reconfirmation falls in 2027, a year the calendar does not know yet.
         assert [line for line in err.splitlines() if "calendar_year_unknown" not in line] == []
         lines = out.splitlines()
-        assert lines[0].startswith("#1 ")
-        assert sum(1 for line in lines if line.startswith("#")) >= 30
+        assert SIGNATURE_LINE.match(lines[0]), lines[0]
+        assert sum(1 for line in lines if SIGNATURE_LINE.match(line)) >= 30
         assert any(line.startswith("verify: ok (") for line in lines)
-        assert any(line.startswith("digest: ") for line in lines)
+        assert any(line.startswith("root digest: ") for line in lines)
         assert "confidentiality_review (保密审查)" in out
     db = tmp_path / "zwgk-demo.db"
     assert db.exists()
@@ -524,34 +709,104 @@ def test_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
 # -- tampering ----------------------------------------------------------------------------------------------
 
 
+def _tampered_proofread(capsys: pytest.CaptureFixture[str], world: Path) -> int:
+    """Change who signed r1's proofreading, behind the engine's back; its seq in gov's chain."""
+    proofread = ok_json(capsys, "history", "r1")[-1]
+    assert (proofread["action"], proofread["actor"]) == ("proofread", "multi")
+    tamper(world, "gov", proofread["seq"], actor="lead")
+    return int(proofread["seq"])
+
+
 def test_verify_fails_after_an_event_is_modified(capsys: pytest.CaptureFixture[str], world: Path) -> None:
-    digest = ok(capsys, "digest").strip()
-    tamper(world, 3, actor="lead")
+    seq = _tampered_proofread(capsys, world)
     message = refused(capsys, world, "verify", code=1)
-    assert message == "verify failed: event 3: contents do not match its hash (event modified)"
+    assert message == f"verify failed: chain gov event {seq}: contents do not match its hash (event modified)"
     rc, out, _ = run(capsys, "verify", "--json")
     assert rc == 1
     report = json.loads(out)
-    assert report["ok"] is False and report["problems"][0].startswith("event 3:")
-    assert set(report) == {"ok", "events", "items", "problems", "unchecked", "versions"}
-    assert refused(capsys, world, "verify", "--against", digest, code=1).startswith("verify failed: event 3:")
+    assert report["ok"] is False and report["problems"] == [
+        f"chain gov event {seq}: contents do not match its hash (event modified)"]
+    assert set(report) == VERIFY_KEYS
+
+
+def test_verify_fails_after_an_event_is_modified_since_a_digest(capsys: pytest.CaptureFixture[str],
+                                                                world: Path) -> None:
+    """The same, after a seal: the first problem is on stderr (the seal's own check may add lines, see below)."""
+    digest = ok(capsys, "digest").strip()
+    seq = _tampered_proofread(capsys, world)
+    before = snapshot(world)
+    for argv in (["verify"], ["verify", "--against", digest]):
+        rc, _, err = run(capsys, *argv)
+        assert rc == 1, argv
+        assert one_error_line(err) == (f"verify failed: chain gov event {seq}: contents do not match its hash "
+                                       "(event modified)"), argv
+    # --since rechecks only what follows the digest, and says so: the event modified before it is not looked at.
+    lines = ok(capsys, "verify", "--since", digest).splitlines()
+    assert lines[0].startswith("ok: 0 events in 2 chains") and lines[1].startswith(f"rechecked only what follows "
+                                                                                  f"{digest}")
+    rc, out, _ = run(capsys, "verify", "--json")
+    assert rc == 1
+    report = json.loads(out)
+    assert report["ok"] is False and report["problems"][0].startswith(f"chain gov event {seq}:")
+    assert set(report) == VERIFY_KEYS
+    assert snapshot(world) == before
+
+
+def test_verify_after_a_seal_names_the_modified_event_alone(capsys: pytest.CaptureFixture[str],
+                                                            world: Path) -> None:
+    digest = ok(capsys, "digest").strip()
+    seq = _tampered_proofread(capsys, world)
+    message = refused(capsys, world, "verify", code=1)
+    assert message == f"verify failed: chain gov event {seq}: contents do not match its hash (event modified)"
+    assert refused(capsys, world, "verify", "--against", digest, code=1).startswith(
+        f"verify failed: chain gov event {seq}:")
+    _, out, _ = run(capsys, "verify", "--json")
+    assert json.loads(out)["problems"] == [f"chain gov event {seq}: contents do not match its hash (event modified)"]
+
+
+def test_verify_fails_after_an_act_of_the_register_is_modified(capsys: pytest.CaptureFixture[str],
+                                                               world: Path) -> None:
+    tamper(world, REGISTER, 3, actor="clerk")  # clerk's own addition to the register
+    before = snapshot(world)
+    rc, _, err = run(capsys, "verify")
+    assert rc == 1
+    assert one_error_line(err) == (f"verify failed: chain {REGISTER} event 3: contents do not match its hash "
+                                   "(event modified)")
+    assert snapshot(world) == before
+
+
+def test_verify_names_the_modified_register_act_alone(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    tamper(world, REGISTER, 3, actor="clerk")
+    message = refused(capsys, world, "verify", code=1)
+    assert message == f"verify failed: chain {REGISTER} event 3: contents do not match its hash (event modified)"
 
 
 def test_verify_against_a_digest_beyond_the_log(capsys: pytest.CaptureFixture[str], world: Path) -> None:
     seq = ok_json(capsys, "digest")["seq"]
     message = refused(capsys, world, "verify", "--against", f"{seq + 5}:{'a' * 64}", code=1)
     assert message.startswith(f"verify failed: digest {seq + 5}:")
+    assert message.endswith(f"the register ends at event {seq}, before it (events deleted from the end)")
 
 
 def test_verify_against_a_different_digest(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    before = snapshot(world)
+    rc, _, err = run(capsys, "verify", "--against", f"2:{'a' * 64}")
+    assert rc == 1
+    assert one_error_line(err) == (f"verify failed: digest 2:{'a' * 64}: the register's event 2 differs from it "
+                                   "(the log was rewritten)")
+    assert snapshot(world) == before
+
+
+def test_verify_against_a_different_digest_names_that_problem_alone(capsys: pytest.CaptureFixture[str],
+                                                                   world: Path) -> None:
     message = refused(capsys, world, "verify", "--against", f"2:{'a' * 64}", code=1)
-    assert message == "verify failed: digest 2: event 2 differs from the digest"
+    assert message.startswith("verify failed: digest 2:")
 
 
 def test_verify_fails_when_item_state_is_changed_behind_its_back(capsys: pytest.CaptureFixture[str],
                                                                   world: Path) -> None:
     con = sqlite3.connect(world)
-    con.execute("UPDATE zwgk_item SET state = 'published' WHERE id = 'h1'")
+    con.execute("UPDATE zwgk_case SET state = 'published' WHERE kind = 'item' AND id = 'h1'")
     con.commit()
     con.close()
     assert refused(capsys, world, "verify", code=1).startswith("verify failed: item h1: state published")
@@ -571,28 +826,87 @@ BAD: list[tuple[str, list[str], str]] = [
     ("pipeline-unknown-sub", ["pipeline", "edit"], "invalid choice: 'edit'"),
     ("unknown-option", ["item", "list", "--colour"], "unrecognized arguments: --colour"),
     ("extra-argument", ["digest", "now"], "unrecognized arguments: now"),
+    ("unit-open-is-no-command", ["unit", "open", "gov", "--as", ADMIN], "invalid choice: 'open'"),
+    # init
+    ("init-admin-without-name", ["init", "--admin", ADMIN], "give both --admin ID and --name NAME"),
+    ("init-name-without-admin", ["init", "--name", ADMIN_NAME], "give both --admin ID and --name NAME"),
+    ("init-register-started", ["init", "--admin", "other", "--name", "又一个"], "the register is started already"),
+    ("init-bad-admin-id", ["init", "--admin", "a b", "--name", "x"], "person id 'a b'"),
     # unit add
-    ("unit-add-no-name", ["unit", "add", "u2"], "--name"),
-    ("unit-add-no-id", ["unit", "add", "--name", "站所"], "id"),
-    ("unit-add-bad-kind", ["unit", "add", "u2", "--name", "站所", "--kind", "bureau"], "unknown unit kind 'bureau'"),
-    ("unit-add-bad-id", ["unit", "add", "u 2", "--name", "站所"], "unit id 'u 2'"),
-    ("unit-add-long-id", ["unit", "add", "u" * 65, "--name", "站所"], "1-64"),
-    ("unit-add-empty-name", ["unit", "add", "u2", "--name", " "], "unit name must not be empty"),
-    ("unit-add-duplicate", ["unit", "add", "gov", "--name", "又一个"], "unit gov already exists"),
+    ("unit-add-no-name", ["unit", "add", "u2", "--as", ADMIN], "--name"),
+    ("unit-add-no-id", ["unit", "add", "--name", "站所", "--as", ADMIN], "id"),
+    ("unit-add-no-as", ["unit", "add", "u2", "--name", "站所"], "--as"),
+    ("unit-add-not-admin", ["unit", "add", "u2", "--name", "站所", "--as", "clerk"],
+     "add unit u2: clerk does not hold the role admin (登记管理员) needed for it"),
+    ("unit-add-unknown-signer", ["unit", "add", "u2", "--name", "站所", "--as", "ghost"],
+     "ghost is not an active person of the register"),
+    ("unit-add-bad-kind", ["unit", "add", "u2", "--name", "站所", "--kind", "bureau", "--as", ADMIN],
+     "unknown unit kind 'bureau'"),
+    ("unit-add-bad-id", ["unit", "add", "u 2", "--name", "站所", "--as", ADMIN], "unit id 'u 2'"),
+    ("unit-add-long-id", ["unit", "add", "u" * 65, "--name", "站所", "--as", ADMIN], "1-64"),
+    ("unit-add-empty-name", ["unit", "add", "u2", "--name", " ", "--as", ADMIN], "unit name must not be empty"),
+    ("unit-add-duplicate", ["unit", "add", "gov", "--name", "又一个", "--as", ADMIN], "unit gov already exists"),
+    # unit close
+    ("unit-close-no-id", ["unit", "close", "--as", ADMIN], "id"),
+    ("unit-close-no-as", ["unit", "close", "gov"], "--as"),
+    ("unit-close-unknown", ["unit", "close", "nowhere", "--as", ADMIN], "no unit 'nowhere'"),
+    ("unit-close-not-admin", ["unit", "close", "gov", "--as", "head"],
+     "close unit gov: head does not hold the role admin"),
     # person add
-    ("person-add-no-role", ["person", "add", "p2", "--name", "某人", "--unit", "gov"], "--role"),
-    ("person-add-no-unit", ["person", "add", "p2", "--name", "某人", "--role", "drafter"], "--unit"),
-    ("person-add-unknown-unit", ["person", "add", "p2", "--name", "某人", "--unit", "nowhere", "--role", "drafter"],
-     "no unit 'nowhere'"),
-    ("person-add-unknown-role", ["person", "add", "p2", "--name", "某人", "--unit", "gov", "--role", "boss"],
-     "unknown role 'boss'"),
+    ("person-add-no-name", ["person", "add", "p2", "--unit", "gov", "--as", ADMIN], "--name"),
+    ("person-add-no-as", ["person", "add", "p2", "--name", "某人", "--unit", "gov", "--role", "drafter"], "--as"),
+    ("person-add-not-admin", ["person", "add", "p2", "--name", "某人", "--unit", "gov", "--role", "drafter", "--as",
+                              "clerk"], "clerk does not hold the role admin"),
+    ("person-add-no-unit", ["person", "add", "p2", "--name", "某人", "--role", "drafter", "--as", ADMIN],
+     "roles are held in a unit"),
+    ("person-add-unknown-unit", ["person", "add", "p2", "--name", "某人", "--unit", "nowhere", "--role", "drafter",
+                                 "--as", ADMIN], "no unit 'nowhere'"),
+    ("person-add-unknown-role", ["person", "add", "p2", "--name", "某人", "--unit", "gov", "--role", "boss",
+                                 "--as", ADMIN], "'boss' is a role of no pipeline in force in unit gov"),
     ("person-add-one-bad-role", ["person", "add", "p2", "--name", "某人", "--unit", "gov", "--role", "drafter",
-                                 "--role", "king"], "unknown role 'king'"),
-    ("person-add-duplicate", ["person", "add", "clerk", "--name", "某人", "--unit", "gov", "--role", "drafter"],
-     "person clerk already exists"),
-    ("person-add-bad-id", ["person", "add", "-x", "--name", "某人", "--unit", "gov", "--role", "drafter"], ""),
-    ("person-add-bad-id2", ["person", "add", "张三", "--name", "某人", "--unit", "gov", "--role", "drafter"],
-     "person id '张三'"),
+                                 "--role", "king", "--as", ADMIN], "'king' is a role of no pipeline"),
+    ("person-add-duplicate", ["person", "add", "clerk", "--name", "某人", "--unit", "gov", "--role", "drafter",
+                              "--as", ADMIN], "person clerk already exists"),
+    ("person-add-admin-again", ["person", "add", ADMIN, "--name", "某人", "--as", ADMIN],
+     f"person {ADMIN} already exists"),
+    ("person-add-bad-id", ["person", "add", "-x", "--name", "某人", "--unit", "gov", "--role", "drafter",
+                           "--as", ADMIN], ""),
+    ("person-add-bad-id2", ["person", "add", "张三", "--name", "某人", "--unit", "gov", "--role", "drafter",
+                            "--as", ADMIN], "person id '张三'"),
+    ("person-add-empty-name", ["person", "add", "p2", "--name", "", "--as", ADMIN], "person name must not be empty"),
+    # person deactivate / reactivate
+    ("deactivate-no-id", ["person", "deactivate", "--as", ADMIN], "id"),
+    ("deactivate-no-as", ["person", "deactivate", "clerk"], "--as"),
+    ("deactivate-unknown", ["person", "deactivate", "ghost", "--as", ADMIN], "there is no person ghost"),
+    ("deactivate-not-admin", ["person", "deactivate", "clerk", "--as", "head"], "head does not hold the role admin"),
+    ("deactivate-last-admin", ["person", "deactivate", ADMIN, "--as", ADMIN], f"{ADMIN} is the last active admin"),
+    ("reactivate-active", ["person", "reactivate", "clerk", "--as", ADMIN], "clerk is active"),
+    ("reactivate-unknown", ["person", "reactivate", "ghost", "--as", ADMIN], "there is no person ghost"),
+    ("reactivate-no-as", ["person", "reactivate", "clerk"], "--as"),
+    # grant / revoke
+    ("grant-no-role", ["grant", "clerk", "--unit", "gov", "--as", ADMIN], "role"),
+    ("grant-no-as", ["grant", "clerk", "head", "--unit", "gov"], "--as"),
+    ("grant-unknown-person", ["grant", "ghost", "head", "--unit", "gov", "--as", ADMIN], "there is no person ghost"),
+    ("grant-unknown-unit", ["grant", "clerk", "head", "--unit", "nowhere", "--as", ADMIN], "no unit 'nowhere'"),
+    ("grant-unknown-role", ["grant", "clerk", "boss", "--unit", "gov", "--as", ADMIN],
+     "'boss' is a role of no pipeline in force in unit gov"),
+    ("grant-held-already", ["grant", "clerk", "drafter", "--unit", "gov", "--as", ADMIN],
+     "clerk holds the role drafter there already"),
+    ("grant-not-admin", ["grant", "clerk", "head", "--unit", "gov", "--as", "head"],
+     "head does not hold the role admin"),
+    ("grant-to-themselves", ["grant", ADMIN, "drafter", "--unit", "gov", "--as", ADMIN],
+     "an admin may not grant a role to themselves"),
+    ("grant-admin-to-themselves", ["grant", ADMIN, "admin", "--as", ADMIN],
+     "an admin may not grant a role to themselves"),
+    ("grant-unit-role-in-the-register", ["grant", "clerk", "head", "--as", ADMIN], "grant person clerk:"),
+    ("revoke-not-held", ["revoke", "clerk", "head", "--unit", "gov", "--as", ADMIN],
+     "clerk does not hold the role head there"),
+    ("revoke-admin-not-held", ["revoke", "clerk", "admin", "--as", ADMIN], "clerk does not hold the role admin"),
+    ("revoke-last-admin", ["revoke", ADMIN, "admin", "--as", ADMIN], f"{ADMIN} is the last active admin"),
+    ("revoke-unknown-person", ["revoke", "ghost", "head", "--unit", "gov", "--as", ADMIN], "there is no person ghost"),
+    ("revoke-not-admin", ["revoke", "clerk", "drafter", "--unit", "gov", "--as", "clerk"],
+     "clerk does not hold the role admin"),
+    ("revoke-no-as", ["revoke", "clerk", "drafter", "--unit", "gov"], "--as"),
     # item new
     ("new-no-title", item_new(title=None), "--title"),
     ("new-no-as", item_new(**{"as": None}), "--as"),
@@ -692,11 +1006,30 @@ BAD: list[tuple[str, list[str], str]] = [
     ("demo-missing-dir", ["demo", "--dir", "no-such-folder"], "folder no-such-folder does not exist"),
     ("init-missing-folder", ["--db", "sqlite:///no-such-folder/z.db", "init"], "folder no-such-folder does not exist"),
     ("db-not-a-url", ["--db", "not a url", "item", "list"], "the database URL is malformed"),
-    ("pipeline-file-missing", ["--pipeline", "no-such.toml", "advance", "d1", "submit", "--as", "clerk"],
+    ("pipeline-file-missing", ["--pipeline", "no-such.toml", "pipeline", "show"], "no-such.toml: cannot read"),
+    ("verify-since-nonsense", ["verify", "--since", "yesterday"], "'yesterday' is not a digest"),
+    ("verify-since-short-hash", ["verify", "--since", "3:abc"], "is not a digest"),
+    ("pipeline-show-unknown-unit", ["pipeline", "show", "--unit", "nowhere"], "unit 'nowhere' has no item pipeline"),
+    ("pipeline-diagram-unknown-unit", ["pipeline", "diagram", "--unit", "nowhere"],
+     "unit 'nowhere' has no item pipeline"),
+    # pipeline adopt
+    ("adopt-no-file", ["pipeline", "adopt", "--unit", "gov", "--as", ADMIN],
+     "pipeline adopt needs a pipeline file (FILE or --pipeline)"),
+    ("adopt-missing-file", ["pipeline", "adopt", "no-such.toml", "--unit", "gov", "--as", ADMIN],
      "no-such.toml: cannot read"),
+    ("adopt-missing-pipeline-option", ["--pipeline", "no-such.toml", "pipeline", "adopt", "--unit", "gov", "--as",
+                                       ADMIN], "no-such.toml: cannot read"),
+    ("adopt-no-unit", ["pipeline", "adopt", str(DEFAULT_TOML), "--as", ADMIN], "--unit"),
+    ("adopt-no-as", ["pipeline", "adopt", str(DEFAULT_TOML), "--unit", "gov"], "--as"),
+    ("adopt-unknown-unit", ["pipeline", "adopt", str(DEFAULT_TOML), "--unit", "nowhere", "--as", ADMIN],
+     "no unit 'nowhere'"),
+    ("adopt-not-admin", ["pipeline", "adopt", str(DEFAULT_TOML), "--unit", "gov", "--as", "head"],
+     "adopt pipeline item: head does not hold the role admin"),
+    ("adopt-unknown-signer", ["pipeline", "adopt", str(DEFAULT_TOML), "--unit", "gov", "--as", "ghost"], "ghost"),
 ]
 
 
+# Cases the 0.2 core gets wrong (see the report to the lead): each fails for want of the refusal it names.
 @pytest.mark.parametrize(("argv", "fragment"), [pytest.param(a, f, id=i) for i, a, f in BAD])
 def test_bad_input_is_refused_and_writes_nothing(capsys: pytest.CaptureFixture[str], world: Path, tmp_path: Path,
                                                  argv: list[str], fragment: str) -> None:
@@ -819,14 +1152,20 @@ def test_malformed_pipeline_names_the_line(capsys: pytest.CaptureFixture[str], w
                                            text: str, line: int, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(text, encoding="utf-8")
-    for argv in (["--pipeline", str(bad), "advance", "d1", "submit", "--as", "clerk"],
+    for argv in (["pipeline", "adopt", str(bad), "--unit", "gov", "--as", ADMIN],
+                 ["--pipeline", str(bad), "pipeline", "adopt", "--unit", "gov", "--as", ADMIN],
                  ["pipeline", "show", "--pipeline", str(bad)],
-                 ["item", "new", *item_new()[2:], "--pipeline", str(bad)]):
+                 ["pipeline", "diagram", "--pipeline", str(bad)]):
         message = refused(capsys, world, *argv)
         assert message.startswith(f"{bad}")
         assert f"line {line}" in message, message
     monkeypatch.setenv("ZWGK_PIPELINE", str(bad))
-    assert f"line {line}" in refused(capsys, world, "item", "list")
+    assert f"line {line}" in refused(capsys, world, "pipeline", "show")
+    assert f"line {line}" in refused(capsys, world, "pipeline", "adopt", "--unit", "gov", "--as", ADMIN)
+    # Only `pipeline show|diagram|adopt` read the file: the other commands follow what gov adopted.
+    assert len(ok_json(capsys, "item", "list")) == 5
+    assert ok_json(capsys, "--pipeline", str(bad), "advance", "d1", "submit", "--as", "clerk")["pipeline"] == \
+        FINGERPRINT
 
 
 def test_pipeline_whose_tables_are_not_tables(capsys: pytest.CaptureFixture[str], world: Path,
@@ -841,7 +1180,26 @@ def test_pipeline_with_no_way_out_of_the_initial_state(capsys: pytest.CaptureFix
                                                        tmp_path: Path) -> None:
     bad = tmp_path / "stuck.toml"
     bad.write_text(_HEAD + _DRAFT + _ROLE, encoding="utf-8")
-    refused(capsys, world, "--pipeline", str(bad), *item_new())
+    assert "no action leaves the initial state 'draft'" in refused(capsys, world, "pipeline", "adopt", str(bad),
+                                                                   "--unit", "gov", "--as", ADMIN)
+    assert "no action leaves the initial state 'draft'" in refused(capsys, world, "--pipeline", str(bad),
+                                                                   "pipeline", "show")
+
+
+def test_pipeline_adoption_refused(capsys: pytest.CaptureFixture[str], world: Path, tmp_path: Path) -> None:
+    """A unit may not adopt a pipeline that strands its open cases, or that publishes without review."""
+    default = DEFAULT_TOML.read_text(encoding="utf-8")
+    renamed = tmp_path / "renamed.toml"
+    renamed.write_text(default.replace("head_approval", "head_sign"), encoding="utf-8")
+    message = refused(capsys, world, "pipeline", "adopt", str(renamed), "--unit", "gov", "--as", ADMIN)
+    assert "has no state 'head_approval', in which open cases of this unit sit" in message  # h1
+    fast = tmp_path / "fast.toml"
+    fast.write_text(default + '\n[[action]]\nid = "fast"\nzh = "直接发布"\nen = "Publish at once"\nfrom = "draft"\n'
+                    'to = "published"\nrole = "publisher"\n', encoding="utf-8")
+    ok(capsys, "--pipeline", str(fast), "pipeline", "show")  # a well-formed file: only its adoption is refused
+    message = refused(capsys, world, "pipeline", "adopt", str(fast), "--unit", "gov", "--as", ADMIN)
+    assert "lets a case become public without the signatures of confidentiality_reviewer and head" in message
+    assert "draft -fast-> published" in message
 
 
 # -- ids ------------------------------------------------------------------------------------------------------
@@ -856,8 +1214,10 @@ def test_generated_item_ids_do_not_collide_with_chosen_ones(capsys: pytest.Captu
 
 
 @pytest.mark.parametrize("argv", [
-    pytest.param(["unit", "add", "gov2\n", "--name", "站所"], id="unit"),
-    pytest.param(["person", "add", "p2\n", "--name", "某人", "--unit", "gov", "--role", "drafter"], id="person"),
+    pytest.param(["unit", "add", "gov2\n", "--name", "站所", "--as", ADMIN], id="unit"),
+    pytest.param(["person", "add", "p2\n", "--name", "某人", "--unit", "gov", "--role", "drafter", "--as", ADMIN],
+                 id="person"),
+    pytest.param(["init", "--admin", "a2\n", "--name", "某人"], id="admin"),
     pytest.param(item_new(id="x1\n"), id="item"),
 ])
 def test_ids_with_a_trailing_newline_are_refused(capsys: pytest.CaptureFixture[str], world: Path,
@@ -880,17 +1240,22 @@ def test_console_script_end_to_end(tmp_path: Path) -> None:
     env = clean_env() | {"ZWGK_DATABASE_URL": url_of(path), "ZWGK_NOW": NOW}
     r = zwgk("init", env=env)
     assert (r.returncode, r.stdout, r.stderr) == (0, f"database {url_of(path)} is ready\n", "")
-    with Workflow(url_of(path)) as wf:
-        seed(wf)
+    with Workflow(url_of(path), clock=fixed(NOW_UTC)) as wf:
+        seed(wf)  # starts the register (a simulation) on the schema `zwgk init` made
     r = zwgk("--json", *item_new(), env=env)
     assert (r.returncode, r.stderr) == (0, ""), r.stderr
     item_id = json.loads(r.stdout)["id"]
     r = zwgk("advance", item_id, "submit", "--as", "clerk", env=env)
     assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    assert r.stdout.startswith(f"gov#{SEEDED_GOV + 2} ")
     assert "2026-10-09T01:00:00+00:00" in r.stdout  # ZWGK_NOW, in UTC
     assert "draft (草稿) -> confidentiality_review (保密审查)  by clerk as drafter" in r.stdout
-    with Workflow(url_of(path)) as wf:
-        digest, rows = wf.digest(), snapshot(path)
+    assert not path.with_name("z.db-wal").exists()
+    unsealed = tmp_path / "unsealed.db"  # to tamper with below: before the seal (see the xfail of a seal's checks)
+    shutil.copy(path, unsealed)
+    with Workflow(url_of(path), clock=fixed(NOW_UTC)) as wf:
+        digest = wf.digest()
+    rows = snapshot(path)
 
     # refused: exit 2, one line on stderr, nothing on stdout, nothing written
     r = zwgk("advance", item_id, "clear", "--as", "sec", "--decision", "full", env=env)
@@ -899,15 +1264,16 @@ def test_console_script_end_to_end(tmp_path: Path) -> None:
     r = zwgk("frobnicate", env=env)
     assert (r.returncode, r.stdout) == (2, "")
     assert r.stderr.startswith("zwgk: ") and r.stderr.count("\n") == 1
-    with Workflow(url_of(path)) as wf:
+    with Workflow(url_of(path), clock=fixed(NOW_UTC)) as wf:
         assert wf.digest() == digest
     assert snapshot(path) == rows
 
     # tampering: verify exits 1 with one line on stderr
-    tamper(path, 2, comment="后补的意见")
-    r = zwgk("verify", env=env)
+    tamper(unsealed, "gov", SEEDED_GOV + 2, comment="后补的意见")
+    r = zwgk("verify", env=env | {"ZWGK_DATABASE_URL": url_of(unsealed)})
     assert (r.returncode, r.stdout) == (1, "")
-    assert r.stderr == "zwgk: verify failed: event 2: contents do not match its hash (event modified)\n"
+    assert r.stderr == (f"zwgk: verify failed: chain gov event {SEEDED_GOV + 2}: contents do not match its hash "
+                        "(event modified)\n")
 
 
 def test_console_script_missing_database_and_default_path(tmp_path: Path) -> None:
@@ -925,7 +1291,7 @@ def test_console_script_demo(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert [line for line in r.stderr.splitlines() if "calendar_year_unknown" not in line] == []
     assert "【政务公开提醒】" in r.stdout  # the daemon's pass sent the due reminders to the console
-    assert r.stdout.startswith("#1 ")
+    assert SIGNATURE_LINE.match(r.stdout), r.stdout[:100]
     assert "\nverify: ok (" in r.stdout
     assert (tmp_path / "zwgk-demo.db").exists()
 
@@ -941,15 +1307,17 @@ def pg(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 def _walk(capsys: pytest.CaptureFixture[str], db: Sequence[str]) -> str:
     ok(capsys, *db, "init")
+    ok(capsys, *db, "init", "--admin", ADMIN, "--name", ADMIN_NAME, "--simulation")  # ZWGK_NOW writes
     ok(capsys, *db, "init")
-    ok(capsys, *db, "unit", "add", "gov", "--name", "平田乡人民政府")
+    ok(capsys, *db, "unit", "add", "gov", "--name", "平田乡人民政府", "--as", ADMIN)
     for pid, roles in PEOPLE.items():
-        ok(capsys, *db, "person", "add", pid, "--name", pid, "--unit", "gov", *role_args(roles))
+        ok(capsys, *db, "person", "add", pid, "--name", pid, "--unit", "gov", *role_args(roles), "--as", ADMIN)
     item_id: str = ok_json(capsys, *db, *item_new())["id"]
     for action, who, *extra in (("submit", "clerk"), ("proofread", "proof"), ("clear", "sec", "--decision", "full"),
                                 ("check", "lead"), ("approve", "head"), ("publish", "clerk")):
         s = ok_json(capsys, *db, "advance", item_id, action, "--as", who, *extra)
         assert set(s) == SIGNATURE_KEYS and datetime.fromisoformat(s["at"]) == NOW_UTC
+        assert s["operator"].endswith(" pg:postgres") and s["pipeline"] == FINGERPRINT
     return item_id
 
 
@@ -957,35 +1325,55 @@ def test_postgresql_happy_path_and_refusal(capsys: pytest.CaptureFixture[str], p
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     db = ["--db", pg]
     item_id = _walk(capsys, db)
-    assert item_id == "2026-000001"
+    assert item_id == "gov-2026-000016"
     shown = ok_json(capsys, *db, "item", "show", item_id)
     assert (shown["state"], shown["state_zh"], shown["version"]) == ("published", "已公开", 7)
     assert [n["action"] for n in shown["next"]] == ["retract"]
-    assert [s["action"] for s in ok_json(capsys, *db, "history", item_id)] == [
-        "create", "submit", "proofread", "clear", "check", "approve", "publish"]
+    history = ok_json(capsys, *db, "history", item_id)
+    assert [s["action"] for s in history] == ["create", "submit", "proofread", "clear", "check", "approve", "publish"]
+    assert [(s["chain"], s["seq"]) for s in history] == [("gov", SEEDED_GOV + n) for n in range(1, 8)]
     assert len(ok(capsys, *db, "history", item_id).splitlines()) == 7
-    assert len(ok_json(capsys, *db, "unit", "list")) == 1 and len(ok_json(capsys, *db, "person", "list")) == 7
+    assert len(ok_json(capsys, *db, "unit", "list")) == 1 and len(ok_json(capsys, *db, "person", "list")) == 8
     d = ok_json(capsys, *db, "digest")
-    assert d["seq"] == 7
-    assert ok_json(capsys, *db, "verify", "--against", d["digest"]) == {"ok": True, "events": 7, "items": 1,
-                                                                      "problems": [], "unchecked": 0,
-                                                                      "versions": {VERSION: 7}}
+    assert d["seq"] == SEEDED_REGISTER + 1  # the seal
+    events = SEEDED_REGISTER + 1 + SEEDED_GOV + 7
+    assert ok_json(capsys, *db, "verify", "--against", d["digest"]) == {
+        "ok": True, "events": events, "chains": 2, "cases": 1, "problems": [], "digest": d["digest"], "since": None}
     items = ok(capsys, *db, "item", "list", "--json")
+    before = snapshot(pg)
     for argv in (["advance", item_id, "retract", "--as", "head"],
                  ["advance", item_id, "retract", "--as", "clerk", "--reason", "x"],
                  ["advance", item_id, "publish", "--as", "clerk"],
-                 ["unit", "add", "gov", "--name", "又一个"],
+                 ["unit", "add", "gov", "--name", "又一个", "--as", ADMIN],
+                 ["unit", "add", "u2", "--name", "站所", "--as", "clerk"],
+                 ["person", "add", "clerk", "--name", "又一个", "--as", ADMIN],
+                 ["grant", ADMIN, "drafter", "--unit", "gov", "--as", ADMIN],
+                 ["revoke", "clerk", "head", "--unit", "gov", "--as", ADMIN],
+                 ["person", "deactivate", ADMIN, "--as", ADMIN],
+                 ["pipeline", "adopt", str(DEFAULT_TOML), "--unit", "gov", "--as", "head"],
+                 ["unit", "close", "nowhere", "--as", ADMIN],
+                 ["init", "--admin", "other", "--name", "又一个"],
                  item_new(id=item_id)):
-        rc, out, err = run(capsys, *db, *argv)
-        assert (rc, out) == (2, ""), argv
-        one_error_line(err)
+        refused(capsys, pg, *db, *argv)
+    assert snapshot(pg) == before
     assert ok_json(capsys, *db, "digest") == d
     assert ok(capsys, *db, "item", "list", "--json") == items
     # ZWGK_DATABASE_URL works for PostgreSQL too
     monkeypatch.setenv("ZWGK_DATABASE_URL", pg)
     assert ok(capsys, "digest") == d["digest"] + "\n"
-    assert ok(capsys, "verify") == f"ok: 7 events, 1 items; chain, states and rules agree\n" \
-                                   f"signed under pipeline {VERSION} (7)\n"
+    assert ok(capsys, "verify") == (f"ok: {events} events in 2 chains, 1 cases; hashes, links, times, rules and "
+                                    f"tables agree; root digest {d['digest']}\n")
+    assert ok(capsys, "verify", "--since", d["digest"]).startswith("ok: 0 events in 2 chains")
+
+
+def test_postgresql_zwgk_now_writes_only_to_a_simulation(capsys: pytest.CaptureFixture[str], pg_url: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    db = ["--db", pg_url]
+    ok(capsys, *db, "init", "--admin", ADMIN, "--name", ADMIN_NAME)
+    monkeypatch.setenv("ZWGK_NOW", "2099-01-01T00:00:00+08:00")
+    assert "is not a simulation" in refused(capsys, pg_url, *db, "unit", "add", "gov", "--name", "平田乡人民政府",
+                                            "--as", ADMIN)
+    assert ok_json(capsys, *db, "unit", "list") == []
 
 
 def test_postgresql_not_initialised(capsys: pytest.CaptureFixture[str], pg: str) -> None:

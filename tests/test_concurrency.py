@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import workers
-from tests.conftest import new_info, seed, to_head_approval
+from tests.conftest import ADMIN, PEOPLE, new_info, seed, to_head_approval
 from workflow import Workflow
 from workflow import schema as t
 
@@ -126,18 +127,32 @@ def base(db_url: str) -> Iterator[tuple[str, Workflow]]:
     wf.close()
 
 
-def event_seqs(wf: Workflow) -> list[int]:
+UNIT = "gov"  # where the tests about writers on one chain sign: one unit, one chain, one head to queue on
+REGISTER = "_register"
+
+
+def event_seqs(wf: Workflow, chain: str = UNIT) -> list[int]:
     with wf.engine.connect() as c:
-        return list(c.execute(select(t.event.c.seq).order_by(t.event.c.seq)).scalars())
+        return list(c.execute(select(t.event.c.seq).where(t.event.c.chain == chain).order_by(t.event.c.seq)).scalars())
+
+
+def head(wf: Workflow, chain: str = UNIT) -> tuple[int, str]:
+    """The chain's head row: the seq and hash of its last event."""
+    with wf.engine.connect() as c:
+        row = c.execute(select(t.chain.c.seq, t.chain.c.hash).where(t.chain.c.chain == chain)).one()
+    return row.seq, row.hash
 
 
 def assert_sound(wf: Workflow, events: int) -> None:
-    """Nothing half-written: the log is gapless, has exactly `events` events, the head agrees, verify is ok."""
+    """Nothing half-written: the unit's chain is gapless and has exactly `events` events, its head agrees, verify is
+    ok (and read every event of the register and the unit), and a seal records the unit's head."""
     assert event_seqs(wf) == list(range(1, events + 1))
-    assert wf.digest().seq == events
+    assert head(wf)[0] == events
     report = wf.verify()
     assert report.ok, report.problems
-    assert report.events == events
+    assert report.events == events + len(event_seqs(wf, REGISTER))
+    seal = wf.event(REGISTER, wf.digest().seq)
+    assert (seal.action, seal.data["chains"]) == ("seal", [[UNIT, *head(wf)]])
 
 
 def items_at_leader_check(wf: Workflow, n: int) -> list[str]:
@@ -165,7 +180,7 @@ def test_stale_version_race_exactly_one_wins(base: tuple[str, Workflow], pool: P
     """Both processes read the item at the same version, then both sign 'check' with that version."""
     url, wf = base
     ids = items_at_leader_check(wf, ROUNDS)
-    before = wf.digest().seq
+    before = head(wf)[0]
     versions = {i: wf.item(i).version for i in ids}
     results = pool.run("race", [
         (url, "A", ids, "check", "lead", "item"),
@@ -196,7 +211,7 @@ def test_same_action_without_version_race(base: tuple[str, Workflow], pool: Pool
     """No expected_version: the loser is refused by the pipeline (the item moved on), never half-written."""
     url, wf = base
     ids = items_at_leader_check(wf, ROUNDS)
-    before = wf.digest().seq
+    before = head(wf)[0]
     results = pool.run("race", [
         (url, "A", ids, "check", "lead", "none"),
         (url, "B", ids, "check", "multi", "none"),
@@ -219,7 +234,7 @@ def test_same_in_place_signature_race(base: tuple[str, Workflow], pool: Pool) ->
         item_id = new_info(wf, id=f"appr-{k}")
         to_head_approval(wf, item_id)
         ids.append(item_id)
-    before = wf.digest().seq
+    before = head(wf)[0]
     results = pool.run("race", [
         (url, "A", ids, "approve", "head", "none"),
         (url, "B", ids, "approve", "multi", "none"),
@@ -232,7 +247,7 @@ def test_same_in_place_signature_race(base: tuple[str, Workflow], pool: Pool) ->
 
 def test_same_new_item_id_race(base: tuple[str, Workflow], pool: Pool) -> None:
     url, wf = base
-    before = wf.digest().seq
+    before = head(wf)[0]
     results = pool.run("create_same_id", [(url, "A", "dup-1"), (url, "B", "dup-1")], barrier="pair", expected=2)
     assert sorted(r[2] for r in results) == ["AlreadyExists", "ok"], results
     assert [s.action for s in wf.history("dup-1")] == ["create"]
@@ -246,14 +261,16 @@ ITEMS_EACH = 3
 
 
 def test_writers_on_their_own_items_all_succeed(base: tuple[str, Workflow], pool: Pool) -> None:
+    """Writers in one unit: their signatures share the unit's chain, so they queue on its head."""
     url, wf = base
-    results = pool.run("walk_own_items", [(url, f"w{k}", ITEMS_EACH) for k in range(WRITERS)], barrier="all",
+    before = head(wf)[0]
+    results = pool.run("walk_own_items", [(url, f"w{k}", ITEMS_EACH, UNIT) for k in range(WRITERS)], barrier="all",
                        expected=WRITERS)
     failures = [r for r in results if r[2] != "ok"]
     assert not failures, failures
     total = WRITERS * ITEMS_EACH * workers.EVENTS_PER_LIFE
     got = sorted(s for r in results for s in r[3])
-    assert got == list(range(1, total + 1))  # every seq handed out once, none lost
+    assert got == list(range(before + 1, before + total + 1))  # every seq handed out once, none lost
     for r in results:
         assert r[3] == sorted(r[3])  # each writer's own signatures are in its order
     for k in range(WRITERS):
@@ -261,7 +278,77 @@ def test_writers_on_their_own_items_all_succeed(base: tuple[str, Workflow], pool
             item = wf.item(f"w{k}-{i}")
             assert (item.state, item.round) == ("published", 2)
             assert len(wf.history(item.id)) == workers.EVENTS_PER_LIFE
-    assert_sound(wf, total)
+    assert_sound(wf, before + total)
+
+
+def add_unit_with_staff(wf: Workflow, unit: str) -> None:
+    """A unit in which the plan's people (but multi) hold the roles they hold in gov."""
+    wf.add_unit(unit, name=f"单位 {unit}", by=ADMIN)
+    for person, roles in PEOPLE.items():
+        if person != "multi":
+            for role in roles:
+                wf.grant(person, role, unit=unit, by=ADMIN)
+
+
+def test_writers_in_different_units_each_keep_their_own_chain(base: tuple[str, Workflow], pool: Pool) -> None:
+    """Writers each in a unit of their own: each unit's chain holds exactly its writer's signatures, gapless."""
+    url, wf = base
+    units = [f"u{k}" for k in range(WRITERS)]
+    for unit in units:
+        add_unit_with_staff(wf, unit)
+    before = {unit: head(wf, unit)[0] for unit in [UNIT, *units]}
+    results = pool.run("walk_own_items", [(url, f"x{k}", ITEMS_EACH, units[k]) for k in range(WRITERS)],
+                       barrier="all", expected=WRITERS)
+    failures = [r for r in results if r[2] != "ok"]
+    assert not failures, failures
+    for r in results:
+        unit = units[int(r[0][1:])]
+        assert r[3] == list(range(before[unit] + 1, before[unit] + ITEMS_EACH * workers.EVENTS_PER_LIFE + 1))
+        assert event_seqs(wf, unit) == list(range(1, head(wf, unit)[0] + 1))
+        assert head(wf, unit)[0] == before[unit] + ITEMS_EACH * workers.EVENTS_PER_LIFE
+        for i in range(ITEMS_EACH):
+            item = wf.item(f"{r[0]}-{i}")
+            assert (item.unit, item.state, item.round) == (unit, "published", 2)
+            assert {s.chain for s in wf.history(item.id)} == {unit}
+    assert head(wf)[0] == before[UNIT]  # gov's chain was not touched
+    report = wf.verify()
+    assert report.ok, report.problems
+    assert report.chains == 2 + WRITERS
+    seal = wf.event(REGISTER, wf.digest().seq)
+    assert seal.data["chains"] == sorted([unit, *head(wf, unit)] for unit in [UNIT, *units])
+
+
+def test_a_unit_signs_while_another_units_chain_head_is_locked(pg_url: str) -> None:
+    """PostgreSQL: a transaction holding gov's chain head (a host's, not yet committed) keeps no other unit
+    waiting. (SQLite has one writer at a time for the whole file, so this holds on PostgreSQL only.)"""
+    wf = seed(Workflow(pg_url))
+    add_unit_with_staff(wf, "fin")
+    in_gov, in_fin = new_info(wf), new_info(wf, unit="fin")
+    other = Workflow(pg_url)
+    done, errors = threading.Event(), []
+
+    def sign_in_fin() -> None:
+        try:
+            other.advance(in_fin, "submit", actor="clerk")
+        except Exception as e:  # collected for the assertion below
+            errors.append(e)
+        done.set()
+
+    try:
+        with wf.engine.connect() as conn, conn.begin():
+            wf.advance(in_gov, "submit", actor="clerk", conn=conn)  # gov's head is locked until we commit
+            thread = threading.Thread(target=sign_in_fin)
+            thread.start()
+            assert done.wait(RESULT_TIMEOUT), "a signature in unit fin waited for unit gov's open transaction"
+            assert errors == []
+            assert other.item(in_fin).state == "confidentiality_review"
+            assert other.item(in_gov).state == "draft"  # not committed yet
+        thread.join(RESULT_TIMEOUT)
+        assert wf.item(in_gov).state == "confidentiality_review"
+        assert wf.verify().ok
+    finally:
+        other.close()
+        wf.close()
 
 
 def test_verify_while_others_write_sees_a_consistent_log(base: tuple[str, Workflow], pool: Pool) -> None:
@@ -269,6 +356,7 @@ def test_verify_while_others_write_sees_a_consistent_log(base: tuple[str, Workfl
     url, wf = base
     false_alarms: list[list[str]] = []
     runs = 0
+    before = head(wf)[0]
 
     def verify_meanwhile() -> None:
         nonlocal runs
@@ -278,13 +366,13 @@ def test_verify_while_others_write_sees_a_consistent_log(base: tuple[str, Workfl
             runs += 1
             if not report.ok:
                 false_alarms.append(report.problems)
-            if wf.digest().seq >= total:
+            if head(wf)[0] >= before + total:  # read, not digest(): a digest seals, a write of its own
                 break
 
     total = 2 * 3 * workers.EVENTS_PER_LIFE
-    results = pool.run("walk_own_items", [(url, f"v{k}", 3) for k in range(2)], barrier="pair+main",
+    results = pool.run("walk_own_items", [(url, f"v{k}", 3, UNIT) for k in range(2)], barrier="pair+main",
                        expected=2, while_running=verify_meanwhile)
     assert all(r[2] == "ok" for r in results), results
     assert runs > 1
     assert not false_alarms, f"{len(false_alarms)} of {runs} verifies during writes failed: {false_alarms[:3]}"
-    assert_sound(wf, total)
+    assert_sound(wf, before + total)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from scripts.zwgk import main
-from tests.conftest import new_info, publish, seed
+from tests.conftest import ADMIN, new_info, publish, seed
 from workflow import InvalidInput, Workflow
 from workflow.daemon import Daemon
 
@@ -56,17 +56,38 @@ def test_two_signatures_in_one_host_transaction_do_not_deadlock_with_another_sig
     other.close()
 
 
+def test_a_host_engine_is_not_disposed_by_close() -> None:
+    engine = create_engine("sqlite://")  # in memory: disposing of the pool would lose the database
+    wf = Workflow(engine=engine)
+    wf.init(admin=ADMIN, name="党政办登记管理员")
+    wf.add_unit("gov", name="平田乡人民政府", by=ADMIN)
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TABLE host_data (v TEXT)"))
+        conn.execute(text("INSERT INTO host_data VALUES ('kept')"))
+        conn.commit()
+    assert [u.id for u in wf.units()] == ["gov"]
+    wf.close()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM host_data")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM zwgk_unit")).scalar_one() == 1
+
+
 def test_a_host_engine_is_not_disposed_and_its_transaction_not_committed_by_reads() -> None:
     engine = create_engine("sqlite://")
     wf = Workflow(engine=engine)
-    wf.init()
-    wf.add_unit("gov", name="平田乡人民政府")
+    wf.init(admin=ADMIN, name="党政办登记管理员")
+    wf.add_unit("gov", name="平田乡人民政府", by=ADMIN)
     with engine.connect() as conn:
         conn.execute(text("CREATE TABLE host_data (v TEXT)"))
         conn.commit()
         tx = conn.begin()
         conn.execute(text("INSERT INTO host_data VALUES ('pending')"))
         assert [u.id for u in wf.units()] == ["gov"]  # a read inside the host's open transaction
+        assert wf.deadlines() == [] and wf.items() == []  # listings too, which once ended it
+        assert conn.execute(text("SELECT count(*) FROM host_data")).scalar_one() == 1
+        with pytest.raises(InvalidInput, match="inside a transaction of the host's: pass that transaction as conn="):
+            wf.add_person("x", name="X", by=ADMIN)  # a write must not commit the host's transaction
+        assert conn.execute(text("SELECT count(*) FROM host_data")).scalar_one() == 1
         tx.rollback()
         assert conn.execute(text("SELECT count(*) FROM host_data")).scalar_one() == 0
     wf.close()
@@ -77,23 +98,30 @@ def test_a_host_engine_is_not_disposed_and_its_transaction_not_committed_by_read
 def test_verify_reports_a_deleted_chain_head(sqlite_url: str) -> None:
     wf = seed(Workflow(sqlite_url))
     new_info(wf)
+    assert wf.verify().ok
     raw = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
-    raw.execute("DELETE FROM zwgk_chain")
+    raw.execute("DELETE FROM zwgk_chain WHERE chain = 'gov'")  # a unit's head row
+    raw.commit()
+    report = wf.verify()
+    assert not report.ok
+    assert str(report.first_problem).startswith("unit gov of the register has no chain"), report.problems
+    raw.execute("DELETE FROM zwgk_chain")  # every head row, the register's too
     raw.commit()
     raw.close()
     report = wf.verify()
-    assert report.first_problem == "the chain head row is gone (zwgk_chain was altered)"
+    assert report.first_problem == ("the register has no chain head (zwgk_chain was altered, or the register was "
+                                    "never started: zwgk init --admin ID --name NAME)")
 
 
 def test_a_newline_in_a_comment_cannot_forge_a_history_line(sqlite_url: str,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     wf = seed(Workflow(sqlite_url))
     item_id = new_info(wf)
-    wf.advance(item_id, "submit", actor="clerk", comment="ok\n#9 2026-01-01 forged approve by head")
+    wf.advance(item_id, "submit", actor="clerk", comment="ok\ngov#9 2026-01-01 forged approve by head")
     assert main(["--db", sqlite_url, "history", item_id]) == 0
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("#")]
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("gov#")]
     assert len(lines) == 2  # create and submit; the forged text stays inside the submit line
-    assert "comment=ok\\n#9 2026-01-01 forged" in lines[1]
+    assert "comment=ok\\ngov#9 2026-01-01 forged" in lines[1]
 
 
 def test_a_host_sqlite_engine_without_our_settings_still_serialises_writers(tmp_path: object) -> None:

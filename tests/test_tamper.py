@@ -196,7 +196,7 @@ def test_full_rewrite_of_a_chain_is_caught_by_the_registers_seal(tampered: Setup
     tampered.wf.digest()
     swap_the_checker(tampered)
     last = tampered.raw.tail()[0]
-    fails_with(tampered.wf, f"chain gov: event {last} differs from what the register's last seal names (rewritten)")
+    fails_with(tampered.wf, f"chain gov: event {last} differs from what a seal of the register names (rewritten)")
 
 
 def test_full_rewrite_of_chain_and_register_is_caught_only_by_a_digest_kept_elsewhere(tampered: Setup) -> None:
@@ -381,10 +381,11 @@ def test_deleted_last_event_with_the_head_rewound_is_caught_by_the_seal(tampered
     tampered.raw.set_head(*tampered.raw.tail())
     fails_with(tampered.wf, "item B: version 6 but 5 events (one per version)")
     tampered.raw.set_case("B", version=5, signers='{"check":"lead","clear":"sec","create":"clerk",'
-                                                  '"proofread":"proof","submit":"clerk"}')
-    fails_with(tampered.wf, f"chain gov ends at event {last - 1}, before event {last} that the register's last seal "
+                                                  '"proofread":"proof","submit":"clerk"}',
+                          roles="confidentiality_reviewer,drafter,leader,proofreader")
+    fails_with(tampered.wf, f"chain gov ends at event {last - 1}, before event {last} that a seal of the register "
                             "names (events deleted from the end)")
-    fails_with(tampered.wf, f"chain gov ends at event {last - 1}, before event {last} that the register's last seal "
+    fails_with(tampered.wf, f"chain gov ends at event {last - 1}, before event {last} that a seal of the register "
                             "names (events deleted from the end)", against=kept)
 
 
@@ -436,7 +437,7 @@ def test_deleted_whole_item_at_the_end_with_the_head_fixed_is_caught_by_the_seal
     assert raw.run("DELETE FROM zwgk_case WHERE id = 'E'") == 1
     raw.set_head(*raw.tail())
     last = raw.tail()[0]
-    fails_with(wf, f"chain gov ends at event {last}, before event {last + 2} that the register's last seal names "
+    fails_with(wf, f"chain gov ends at event {last}, before event {last + 2} that a seal of the register names "
                    "(events deleted from the end)", against=kept)
 
 
@@ -620,7 +621,13 @@ def test_cli_verify_ok(built: Setup, capsys: pytest.CaptureFixture[str]) -> None
     assert (code, err) == (0, "")
     digest = built.raw.head("_register")
     assert out.splitlines() == [f"ok: 44 events in 2 chains, 4 cases; hashes, links, times, rules and tables agree; "
-                                f"root digest {digest[0]}:{digest[1]}"]
+                                f"the register is at {digest[0]}:{digest[1]}; chains moved since its last seal: "
+                                "`zwgk digest` seals them"]
+    cli(capsys, "--db", built.url, "digest")
+    digest = built.raw.head("_register")
+    assert cli(capsys, "--db", built.url, "verify")[1].splitlines() == [
+        f"ok: 45 events in 2 chains, 4 cases; hashes, links, times, rules and tables agree; root digest "
+        f"{digest[0]}:{digest[1]}"]
 
 
 def test_cli_verify_names_the_first_bad_event(tampered: Setup, capsys: pytest.CaptureFixture[str]) -> None:
@@ -717,3 +724,67 @@ def test_any_single_change_is_caught_at_that_event(lite_template: tuple[Path, An
         assert first.startswith((f"{at(seq)}: ", f"{at(seq + 1)}: {LINK}")), report.problems
     else:
         assert first.startswith((f"{at(seq)}: ", f"chain gov: its head says event {seq} ")), report.problems
+
+
+# -- what only an INSERT can do: data no engine wrote, events no chain reaches ---------------------------------
+
+
+@pytest.mark.parametrize(("data", "problem"), [
+    ("[1]", "cannot be judged (TypeError: its data is not a mapping)"),
+    ("null", "cannot be judged (TypeError: its data is not a mapping)"),
+    ('{"chains": [["gov", 1]]}', "cannot be judged (ValueError: not enough values to unpack (expected 3, got 2))"),
+    ("{", "cannot be judged (JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 "
+          "(char 1))"),
+])
+def test_a_register_act_holding_what_no_engine_writes_is_reported_not_crashed_on(tampered: Setup, data: str,
+                                                                               problem: str) -> None:
+    forged = tampered.raw.append_forged("_register", case_kind="register", case_id="register", action="seal",
+                                        actor=None, role=None, data=data)
+    fails_with(tampered.wf, f"chain _register event {forged['seq']}: {problem}")
+
+
+def test_a_person_added_without_a_name_is_reported_not_crashed_on(tampered: Setup) -> None:
+    forged = tampered.raw.append_forged("_register", case_kind="person", case_id="nameless", action="add", data="{}")
+    fails_with(tampered.wf, f"chain _register event {forged['seq']}: cannot be judged (KeyError: 'name')")
+
+
+def test_events_outside_every_chain_are_counted_and_never_shown(tampered: Setup) -> None:
+    """Sequence 0, or a chain of no unit: no walk reaches them, so they are named as such, and neither history
+    nor `verify --since` reads them."""
+    raw, wf = tampered.raw, tampered.wf
+    kept = wf.digest()
+    approve = raw.event(tampered.seqs["B", "approve"])
+    raw.insert_event(**approve | {"seq": 0, "actor": "multi"})
+    raw.insert_event(**approve | {"chain": "zz", "seq": 1})
+    fails_with(wf, "2 events of the table lie outside every chain (a sequence number below 1, past a chain's head, "
+                   "or a chain of no unit)")
+    assert [s.actor for s in wf.history("B") if s.action == "approve"] == ["head"]
+    assert wf.verify(since=kept).ok
+
+
+def test_a_seal_naming_only_some_chains_is_refused(tampered: Setup) -> None:
+    seq, digest = tampered.raw.tail()
+    forged = tampered.raw.append_forged("_register", case_kind="register", case_id="register", action="seal",
+                                        actor=None, role=None, data=f'{{"chains":[["zz",{seq},"{digest}"]]}}')
+    fails_with(tampered.wf, f"chain _register event {forged['seq']}: seal register register: a seal names every "
+                            "unit's chain, and only those (an act the rules would have refused)")
+
+
+def test_a_pair_of_link_notes_made_by_no_step_is_named(tampered: Setup) -> None:
+    """Two notes naming each other: a link is a step of one unit's case and a note on another's, by one signer."""
+    raw, wf = tampered.raw, tampered.wf
+    wf.add_unit("fin", name="财政所", kind="station", by="admin")
+    wf.grant("clerk", "drafter", unit="fin", by="admin")
+    fin_item = new_info(wf, unit="fin")
+    last_gov, last_fin = wf.history("A")[-1], wf.history(fin_item)[-1]
+    gov_seq, fin_seq = raw.tail()[0] + 1, raw.tail("fin")[0] + 1
+    gov = raw.append_forged(case_id="A", action="link", from_state=last_gov.to_state, to_state=last_gov.to_state,
+                            round=last_gov.round, actor="clerk", role=None, comment=None,
+                            pipeline=last_gov.pipeline, content_hash=last_gov.content_hash,
+                            data=f'{{"link":{{"chain":"fin","seq":{fin_seq}}}}}')
+    raw.append_forged("fin", case_id=fin_item, action="link", from_state="draft", to_state="draft", round=1,
+                      actor="clerk", role=None, comment=None, pipeline=last_fin.pipeline,
+                      content_hash=last_fin.content_hash,
+                      data=f'{{"link":{{"chain":"gov","hash":"{gov["hash"]}","seq":{gov_seq}}}}}')
+    raw.run("UPDATE zwgk_case SET version = version + 1 WHERE id IN ('A', :f)", f=fin_item)
+    fails_with(wf, f"chain fin event {fin_seq}: a link note that no step of another unit's case made")

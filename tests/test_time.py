@@ -174,3 +174,86 @@ def test_the_daemon_with_zwgk_now_refuses_to_start_on_a_production_database(prod
     assert done.returncode == 2
     assert done.stderr.startswith("zwgk: this database is not a simulation"), done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_a_signature_claiming_the_register_before_its_signer_was_deactivated_fails(sim: Workflow,
+                                                                                     now: list[datetime]) -> None:
+    """A unit's event names the register event it was decided under; one that names the register as it stood
+    before its signer's deactivation, made well after it, is a forgery (only a signature racing the deactivation,
+    within max_clock_skew, may)."""
+    item = new_info(sim)
+    sim.advance(item, "submit", actor="clerk")
+    before = sim.advance(item, "proofread", actor="proof").register_seq
+    now[0] = T0 + timedelta(minutes=5)
+    sim.deactivate("sec", by=ADMIN)
+    now[0] = T0 + timedelta(minutes=10)
+    last = sim.history(item)[-1]
+    r = Raw(sim.engine.url.render_as_string(hide_password=False))
+    try:
+        r.drop_guards()
+        forged = r.append_forged(action="clear", from_state="confidentiality_review", to_state="leader_check",
+                                 actor="sec", role="confidentiality_reviewer", decision="full", comment=None,
+                                 register_seq=before, at="2026-10-09T01:10:00.000000+00:00",
+                                 content_hash=last.content_hash)
+        r.set_case(item, state="leader_check", version=5, roles="confidentiality_reviewer,drafter,proofreader",
+                   signers='{"clear":"sec","create":"clerk","proofread":"proof","submit":"clerk"}')
+    finally:
+        r.close()
+    assert sim.verify().first_problem == (
+        f"chain gov event {forged['seq']}: decided under register event {before}, though register event "
+        f"{before + 1} was made at 2026-10-09T01:05:00+00:00, more than max_clock_skew before it")
+
+
+def test_a_head_whose_time_was_moved_fails_verify(sim: Workflow) -> None:
+    """The head's time is what the next signature is held to: moved ahead it would freeze the unit, moved back
+    it would let a clock run backwards."""
+    new_info(sim)
+    r = Raw(sim.engine.url.render_as_string(hide_password=False))
+    try:
+        seq, digest = r.head()
+        r.set_head(seq, digest, at="2099-01-01T00:00:00.000000+00:00")
+    finally:
+        r.close()
+    assert (sim.verify().first_problem or "").startswith("chain gov: its head's time 2099-01-01T00:00:00.000000+00:00 "
+                                                         "is not its last event's")
+
+
+@pytest.mark.parametrize("at", ["2099-01-01T00:00:00.000000+00:00", "2026-99-99T00:00:00.000000+00:00"])
+def test_a_production_event_from_the_future_or_no_calendar_fails(production: str, at: str) -> None:
+    wf = Workflow(production)
+    try:
+        r = Raw(production)
+        try:
+            r.drop_guards()
+            forged = r.append_forged(comment="x", at=at)
+        finally:
+            r.close()
+        problem = wf.verify().first_problem
+        assert problem in (f"chain gov event {forged['seq']}: its time {at} is later than now: no clock of this "
+                           "office could have written it",
+                           f"chain gov event {forged['seq']}: its time {at!r} is not one the engine writes"), problem
+    finally:
+        wf.close()
+
+
+def test_the_cli_plans_reminders_with_zwgk_now_only_on_a_simulation(
+        production: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.setenv("ZWGK_DATABASE_URL", production)
+    for argv in (["remind", "--now", "2027-06-01T09:00:00+08:00"], ["remind"]):
+        if argv == ["remind"]:
+            monkeypatch.setenv("ZWGK_NOW", "2027-06-01T09:00:00+08:00")
+        rc, out, err = run(capsys, *argv)
+        assert (rc, out) == (2, "") and one_error_line(err).startswith("this database is not a simulation"), argv
+    assert run(capsys, "remind", "--dry-run")[0] == 0
+
+
+def test_a_failed_start_of_a_simulation_leaves_the_clock_unable_to_write(production: str) -> None:
+    wf = Workflow(production, clock=lambda: datetime(2030, 1, 1, tzinfo=UTC))
+    try:
+        with pytest.raises(Exception, match="the register is started already"):
+            wf.init(admin="other", name="x", simulation=True)
+        with pytest.raises(SimulatedClock):
+            new_info(wf)
+    finally:
+        wf.close()

@@ -104,8 +104,9 @@ LIFE: list[tuple[str, str, dict[str, Any]]] = [
 EVENTS_PER_LIFE = 1 + len(LIFE)
 
 
-def walk_own_items(url: str, name: str, count: int, barrier: Any, out: Any) -> None:
-    """Create `count` items of our own and walk each through LIFE; report every seq we were given.
+def walk_own_items(url: str, name: str, count: int, unit: str, barrier: Any, out: Any) -> None:
+    """Create `count` items of our own in `unit` and walk each through LIFE; report every seq we were given (in
+    the unit's chain).
 
     Reports (name, None, "ok", [seq, ...]) or the first failure as (name, item_id, class name, message).
     """
@@ -116,7 +117,7 @@ def walk_own_items(url: str, name: str, count: int, barrier: Any, out: Any) -> N
             for k in range(count):
                 item_id = f"{name}-{k}"
                 try:
-                    wf.new_item(id=item_id, title=f"{name} 第{k}项", unit="gov", category="3.4",
+                    wf.new_item(id=item_id, title=f"{name} 第{k}项", unit=unit, category="3.4",
                                 timing="periodic", kind="info", drafter="clerk", body="初稿")
                     seqs.append(wf.history(item_id)[-1].seq)
                     for action, actor, extra in LIFE:

@@ -113,14 +113,15 @@ class Workflow:
         if admin is not None:
             _check_id("person", admin)
             _text("admin name", name)
+            if self._clock_set and not simulation:
+                raise SimulatedClock("a clock set by hand (ZWGK_NOW, Workflow(clock=)) may start only a "
+                                     "simulation's register (zwgk init --simulation)")
         with self.uow(conn, core=True) as work:
             db.upgrade(work.conn)
             if admin is not None:
-                if self._clock_set and not simulation:
-                    raise SimulatedClock("a clock set by hand (ZWGK_NOW, Workflow(clock=)) may start only a "
-                                         "simulation's register (zwgk init --simulation)")
-                self._simulation = simulation
                 Registrar(work, self._appender(work), self.pipelines).open(admin, str(name), simulation=simulation)
+        if admin is not None and conn is None:  # once started; a host's start is read back on its first write
+            self._simulation = simulation
 
     def close(self) -> None:
         """Close our connection pool; a host's engine is left alone."""
@@ -135,8 +136,9 @@ class Workflow:
 
     def check_schema(self) -> None:
         """Raises SchemaMissing unless the database is at the newest revision."""
-        with self.uow(write=False, core=True) as work:
-            current, head = db.schema_status(work.conn)
+        with self.uow(write=False) as work:
+            current = db.current_revision(work.cur)
+        head = db.head_revision()
         if current != head:
             what = "has no zwgk tables" if current is None else f"is at revision {current}, not {head}"
             raise SchemaMissing(f"database {what}; run `zwgk init`")
@@ -151,8 +153,8 @@ class Workflow:
         return lambda: self.uow.subscribers.remove(callback)
 
     @contextmanager
-    def _write(self, conn: HostConnection | None, *, core: bool = False) -> Iterator[Work]:
-        with self.uow(conn, core=core) as work:
+    def _write(self, conn: HostConnection | None) -> Iterator[Work]:
+        with self.uow(conn) as work:
             self._may_write(work)
             yield work
         for sig in work.signed:
@@ -196,6 +198,12 @@ class Workflow:
 
     def _registrar(self, work: Work) -> Registrar:
         return Registrar(work, self._appender(work), self.pipelines)
+
+    def _formed(self, formed_on: date | None) -> date | None:
+        """Information is formed on a day that has come, in this century or the last."""
+        if formed_on is not None and not date(1900, 1, 1) <= formed_on <= self.today():
+            raise InvalidInput(f"formed_on {formed_on.isoformat()} is not a day between 1900-01-01 and today")
+        return formed_on
 
     def _typed_by(self, signer: str, recorded_by: str | None = None) -> None:
         """Where the configuration says which person the operator is, they sign as themselves, or record for
@@ -337,6 +345,7 @@ class Workflow:
         if (kind == "interpretation") != (interprets is not None):
             raise InvalidInput("an interpretation must name the policy it interprets (--interprets), "
                                "and only an interpretation may")
+        self._formed(formed_on)
         if id is not None:
             _check_id("item", id)
         self._typed_by(drafter)
@@ -362,7 +371,7 @@ class Workflow:
         if tags is not None:
             changes["tags"] = list(tags)
         if formed_on is not None:
-            changes["formed_on"] = formed_on
+            changes["formed_on"] = self._formed(formed_on)
         if not changes:
             raise InvalidInput("nothing to change")
         self._typed_by(actor)
@@ -409,16 +418,22 @@ class Workflow:
             return found
 
     def items(self, *, state: str | None = None) -> list[Item]:
-        if state is not None and not isinstance(state, str):
-            raise InvalidInput("state must be text")
+        _texts(state=state)
         with self.uow(write=False) as work:
+            if state is not None:
+                known = [s.id for s in builtin("item").states]
+                for r in work.rows("adoptions"):
+                    known += [s.id for s in self.pipelines.load(work, r["pipeline"]).pipeline.states]
+                if state not in known:
+                    raise InvalidInput(f"unknown state '{state}' (one of: {', '.join(dict.fromkeys(known))})")
             return [items.item_of(r) for r in work.rows("items", {"id": None, "state": state})]
 
     def history(self, id: str) -> list[Signature]:
         """Every event of an item: its own chain's, and the link notes other units' chains hold of it."""
         with self.uow(write=False) as work:
             items.load(work, id)
-            return [Signature.of(e) for e in work.events("case_events", {"kind": "item", "id": id})]
+            with work.events("case_events", {"kind": "item", "id": id}) as events:
+                return [Signature.of(e) for e in events]
 
     def actions_for(self, item_id: str, person_id: str) -> list[Action]:
         """What this person may sign on this item now (they may still have to give a reason or ground)."""
@@ -463,12 +478,12 @@ class Workflow:
         """Deadlines by due date. `overdue` (and status "overdue") count by today's date, daemon or not."""
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"unknown deadline status '{status}' (one of: {', '.join(STATUSES)})")
-        with self.uow(write=False, core=True) as work:
+        with self.uow(write=False) as work:
             return duties.listing(work, today=self.today(), status=status, overdue=overdue, due_before=due_before,
                                   item=item)
 
     def deadline(self, deadline_id: int) -> duties.Deadline:
-        with self.uow(write=False, core=True) as work:
+        with self.uow(write=False) as work:
             return duties.one(work, deadline_id)
 
     def complete_deadline(self, deadline_id: int, *, by: str, note: str | None = None,
@@ -476,25 +491,25 @@ class Workflow:
         """Close an office duty by hand: a self-assessment held, a long-term item confirmed still current."""
         _texts(by=by, note=note)
         self._typed_by(by)
-        with self._write(conn, core=True) as work:
+        with self._write(conn) as work:
             return duties.complete(work, deadline_id, by=by, note=note, now=self.clock(), timeline=self.timeline,
                                    config=self.config)
 
     def roll_schedules(self, *, conn: HostConnection | None = None) -> list[str]:
         """Open the deadline of every periodic schedule's latest completed period (idempotent)."""
-        with self._write(conn, core=True) as work:
+        with self._write(conn) as work:
             return duties.roll(work, self.config, self.timeline, self.clock())
 
     def recompute_deadlines(self, *, conn: HostConnection | None = None) -> list[tuple[int, date, date]]:
         """Provisional deadlines computed again on the calendar as it is now (`zwgk calendar reload`)."""
-        with self._write(conn, core=True) as work:
+        with self._write(conn) as work:
             return duties.recompute(work, self.timeline, self.clock())
 
     def notifications(self, *, status: str | None = None, limit: int = 1000) -> list[outbox.Notification]:
         if status is not None and status not in outbox.STATUSES:
             raise InvalidInput(f"unknown reminder status '{status}' (one of: {', '.join(outbox.STATUSES)})")
-        with self.uow(write=False, core=True) as work:
-            return outbox.listing(work.conn, status=status, limit=limit)
+        with self.uow(write=False) as work:
+            return outbox.listing(work, status=status, limit=limit)
 
     def daemons(self) -> list[dict[str, Any]]:
         """The daemons' heartbeats, newest first: id, host, pid, started_at, beat_at, stopped_at, counters, and
@@ -516,6 +531,12 @@ class Workflow:
             event = self._registrar(work).seal()
         return Signature.of(event) if event is not None else None
 
+    def last_seal(self) -> Signature | None:
+        """The register's latest seal (made by `seal()`, `digest()` or the daemon)."""
+        with self.uow(write=False) as work, work.events("last_seal", {"chain": REGISTER}) as events:
+            found = list(events)
+        return Signature.of(found[0]) if found else None
+
     def digest(self) -> Digest:
         """The root digest `SEQ:HASH`: the register's head once a seal records every chain's head in it. Keep it
         elsewhere; `verify(against=...)` then proves every chain still holds what it held."""
@@ -533,7 +554,9 @@ class Workflow:
         the seal up to it names. `since`: recheck only what came after that digest.
         """
         with self.uow(write=False) as work:
-            return Verifier(work, self.pipelines).run(against, since)
+            # Real time, whatever the clock: an event later than it was written by no clock of this office.
+            return Verifier(work, self.pipelines, max_skew=self.config.ledger.max_clock_skew,
+                            now=system()).run(against, since)
 
     def event(self, chain: str, seq: int) -> Signature:
         with self.uow(write=False) as work:

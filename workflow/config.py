@@ -297,7 +297,7 @@ class _Reader:
     def witnesses(self, entries: Any, channels: Mapping[str, Any]) -> tuple[Witness, ...]:
         if not isinstance(entries, list):
             raise self.error("witness", "must be an array of tables ([[witness]])")
-        out = []
+        out: list[Witness] = []
         for i, entry in enumerate(entries):
             where = f"witness[{i}]"
             self.keys(where, entry, {f.name for f in fields(Witness)})
@@ -307,6 +307,10 @@ class _Reader:
             w = Witness(**{k: self.typed(f"{where}.{k}", v, str) for k, v in entry.items()})
             if w.channel not in channels:
                 raise self.error(f"{where}.channel", f"channel '{w.channel}' is not defined under [channels]")
+            if not 0 < len(w.name) <= 64:
+                raise self.error(f"{where}.name", "must be 1-64 characters")
+            if any((o.name, o.channel) == (w.name, w.channel) for o in out):
+                raise self.error(f"{where}", f"witness '{w.name}' on channel {w.channel} is listed twice")
             out.append(w)
         return tuple(out)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import weakref
 from importlib import resources
 from typing import Any
@@ -10,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 
 from workflow.errors import SchemaMissing
 from workflow.schema import VERSION_TABLE
@@ -19,13 +20,42 @@ READ_ONLY = "zwgk_read_only"
 _DURABLE: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
+# A pooled connection idle longer than this is pinged before use: the server may have restarted meanwhile. One
+# in use back to back is not: a ping per checkout would be a round trip more per signature (one in four).
+IDLE_PING_SECONDS = 5.0
+
+
 def make_engine(url: str) -> Engine:
     """An engine with the durability settings a signature log needs."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         durable(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    ping_when_idle(engine)
+    return engine
+
+
+def ping_when_idle(engine: Engine, seconds: float = IDLE_PING_SECONDS) -> None:
+    """Like SQLAlchemy's `pool_pre_ping`, for connections that have been idle: a dead one is replaced by the pool
+    before anyone uses it."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["zwgk_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("zwgk_idle_since")
+        if since is None or time.monotonic() - since < seconds:
+            return
+        try:
+            cur = dbapi_conn.cursor()
+            cur.execute("SELECT 1")
+            cur.close()
+            dbapi_conn.rollback()  # the ping's own transaction: whoever checked the connection out begins theirs
+        except Exception as e:  # whatever the driver says of a dead connection
+            raise exc.DisconnectionError(str(e)) from e
 
 
 def is_durable(engine: Engine) -> bool:
@@ -77,8 +107,17 @@ def upgrade(conn: Connection) -> None:
     command.upgrade(_alembic_config(conn), "head")
 
 
-def schema_status(conn: Connection) -> tuple[str | None, str]:
-    """(current revision or None, newest revision)."""
-    current = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
-    head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
-    return current, head or ""
+def current_revision(cursor: Any) -> str | None:
+    """The revision a database is at, read on a driver's cursor; None if it has no zwgk tables."""
+    try:
+        cursor.execute(f"SELECT version_num FROM {VERSION_TABLE}")  # noqa: S608 - a fixed name
+    except Exception:  # no such table: the driver's own error, whichever driver
+        return None
+    row = cursor.fetchone()
+    return str(row[0]) if row else None
+
+
+def head_revision() -> str:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("workflow").joinpath("migrations")))
+    return ScriptDirectory.from_config(cfg).get_current_head() or ""

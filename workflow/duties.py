@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, and_, or_, select, text, update
+from sqlalchemy import and_, or_, select, text, update
 
 from workflow import periods
 from workflow import schema as t
@@ -17,7 +17,7 @@ from workflow.clock import stamp
 from workflow.config import Config, Schedule
 from workflow.deadlines import Op, Open, Timeline, reconfirm, statements
 from workflow.errors import InvalidInput, NotFound
-from workflow.uow import Work
+from workflow.uow import Row, Work
 
 log = structlog.get_logger("zwgk.deadlines")
 
@@ -55,12 +55,13 @@ _COLS = [t.deadline.c[n] for n in ("id", "key", "kind", "item_id", "schedule", "
                                    "next_at", "closed_by", "closed_at", "closed_note")]
 
 
-def _deadline(r: Any) -> Deadline:
-    return Deadline(r.id, r.key, r.kind, r.item_id, r.schedule, r.period, r.title, r.responsible,
-                    tuple(r.roles.split(",")) if r.roles else (), r.unit_id, date.fromisoformat(r.starts_on), r.days,
-                    date.fromisoformat(r.due_on), bool(r.provisional), r.status, r.step,
-                    datetime.fromisoformat(r.next_at) if r.next_at else None, r.closed_by,
-                    datetime.fromisoformat(r.closed_at) if r.closed_at else None, r.closed_note)
+def _deadline(r: Row) -> Deadline:
+    return Deadline(r["id"], r["key"], r["kind"], r["item_id"], r["schedule"], r["period"], r["title"],
+                    r["responsible"], tuple(r["roles"].split(",")) if r["roles"] else (), r["unit_id"],
+                    date.fromisoformat(r["starts_on"]), r["days"], date.fromisoformat(r["due_on"]),
+                    bool(r["provisional"]), r["status"], r["step"],
+                    datetime.fromisoformat(r["next_at"]) if r["next_at"] else None, r["closed_by"],
+                    datetime.fromisoformat(r["closed_at"]) if r["closed_at"] else None, r["closed_note"])
 
 
 def listing(work: Work, *, today: date, status: str | None = None, overdue: bool = False,
@@ -79,14 +80,14 @@ def listing(work: Work, *, today: date, status: str | None = None, overdue: bool
         q = q.where(d.due_on < due_before.isoformat())
     if item is not None:
         q = q.where(d.item_id == item)
-    return [_deadline(r) for r in work.conn.execute(q)]
+    return [_deadline(r) for r in work.core(q)]
 
 
 def one(work: Work, deadline_id: int) -> Deadline:
-    row = work.conn.execute(select(*_COLS).where(t.deadline.c.id == deadline_id)).first()
-    if row is None:
+    rows = work.core(select(*_COLS).where(t.deadline.c.id == deadline_id))
+    if not rows:
         raise NotFound(f"no deadline {deadline_id}")
-    return _deadline(row)
+    return _deadline(rows[0])
 
 
 def complete(work: Work, deadline_id: int, *, by: str, note: str | None, now: datetime,
@@ -96,7 +97,6 @@ def complete(work: Work, deadline_id: int, *, by: str, note: str | None, now: da
     A long-term item's reconfirmation opens the next one; duties met by publishing are refused.
     """
     found = one(work, deadline_id)
-    conn = work.conn
     if found.status not in t.LIVE:
         raise InvalidInput(f"deadline {deadline_id} is already {found.status}")
     if found.kind in ("proactive", "interpretation", "stage"):
@@ -104,9 +104,9 @@ def complete(work: Work, deadline_id: int, *, by: str, note: str | None, now: da
     if found.kind == "periodic" and any(s.id == found.schedule and s.category for s in config.schedules):
         raise InvalidInput(f"deadline {deadline_id} is met by publishing an item for {found.schedule} "
                            f"{found.period} (zwgk item new --schedule {found.schedule} --period {found.period})")
-    if conn.execute(select(t.person.c.id).where(t.person.c.id == by, t.person.c.active.is_(True))).first() is None:
+    if not work.core(select(t.person.c.id).where(t.person.c.id == by, t.person.c.active.is_(True))):
         raise NotFound(f"no active person '{by}'")
-    conn.execute(update(t.deadline).where(t.deadline.c.id == deadline_id, t.deadline.c.status.in_(t.LIVE))
+    work.core(update(t.deadline).where(t.deadline.c.id == deadline_id, t.deadline.c.status.in_(t.LIVE))
                  .values(status="met", next_at=None, closed_at=stamp(now), closed_note=f"{by}: {note or ''}"))
     if found.kind == "reconfirm" and found.item_id is not None:
         n = int(found.key.rsplit(":", 1)[1]) + 1
@@ -126,19 +126,19 @@ def roll(work: Work, config: Config, timeline: Timeline, now: datetime) -> list[
     today = config.office.date_of(now)
     opened = []
     d = t.deadline.c
-    conn = work.conn
     for s in config.schedules:
         latest = periods.last_completed(s.cycle, today)
-        known = conn.execute(select(d.period, d.starts_on).where(d.schedule == s.id, d.kind == "periodic")
-                             .order_by(d.starts_on.desc()).limit(1)).first()
+        found = work.core(select(d.period, d.starts_on).where(d.schedule == s.id, d.kind == "periodic")
+                            .order_by(d.starts_on.desc()).limit(1))
+        known = found[0] if found else None
         try:
-            todo = periods.between(s.cycle, known.period, latest) if known else [latest]
+            todo = periods.between(s.cycle, known["period"], latest) if known else [latest]
         except InvalidInput:  # the schedule's cycle was changed in the config: follow it afresh
-            log.warning("schedule_cycle_changed", schedule=s.id, last_period=known.period if known else None)
+            log.warning("schedule_cycle_changed", schedule=s.id, last_period=known["period"] if known else None)
             known, todo = None, [latest]
         for period in todo:
             op = _periodic(s, period)
-            if known is None and (op.key in _keys(conn, s.id) or timeline.due(op.starts_on, op.days).day < today):
+            if known is None and (op.key in _keys(work, s.id) or timeline.due(op.starts_on, op.days).day < today):
                 continue
             _run(work, [op], timeline, now, config.deadlines.published_state)
             opened.append(op.key)
@@ -147,8 +147,8 @@ def roll(work: Work, config: Config, timeline: Timeline, now: datetime) -> list[
     return opened
 
 
-def _keys(conn: Connection, schedule: str) -> set[str]:
-    return set(conn.execute(select(t.deadline.c.key).where(t.deadline.c.schedule == schedule)).scalars())
+def _keys(work: Work, schedule: str) -> set[str]:
+    return {r["key"] for r in work.core(select(t.deadline.c.key).where(t.deadline.c.schedule == schedule))}
 
 
 def _periodic(s: Schedule, period: str) -> Open:
@@ -167,19 +167,18 @@ def recompute(work: Work, timeline: Timeline, now: datetime) -> list[tuple[int, 
     """Provisional due dates computed again with the calendar as it is now: (id, old, new) of each change."""
     d = t.deadline.c
     changed = []
-    conn = work.conn
-    rows = conn.execute(select(d.id, d.starts_on, d.days, d.due_on, d.step)
-                        .where(text(t.LIVE_ONLY), d.provisional.is_(True))).all()  # the live index
+    rows = work.core(select(d.id, d.starts_on, d.days, d.due_on, d.step)
+                       .where(text(t.LIVE_ONLY), d.provisional.is_(True)))  # the live index
     for r in rows:
-        due = timeline.due(date.fromisoformat(r.starts_on), r.days)
-        old = date.fromisoformat(r.due_on)
+        due = timeline.due(date.fromisoformat(r["starts_on"]), r["days"])
+        old = date.fromisoformat(r["due_on"])
         values: dict[str, Any] = {"provisional": due.provisional}
         if due.day != old:
             # Reminders start again from the new dates; steps already sent keep their keys.
             values.update(due_on=due.day.isoformat(), step=None, status="open",
                           next_at=stamp(timeline.at(due.day, timeline.first)))
-            changed.append((r.id, old, due.day))
-        conn.execute(update(t.deadline).where(d.id == r.id).values(**values))
+            changed.append((r["id"], old, due.day))
+        work.core(update(t.deadline).where(d.id == r["id"]).values(**values))
     if changed:
         log.info("deadlines_recomputed", changed=len(changed))
     return changed

@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine, select
 
 from notifiers import Contact, Message, Notifier, Result
 from workflow import schema as t
 from workflow.clock import stamp
 from workflow.config import Reminders
 from workflow.sql import statements
+from workflow.uow import Work
 
 log = structlog.get_logger("zwgk.outbox")
 # Within a batch, claims are renewed and checked again every second (or quarter lease, if shorter): fast
@@ -38,7 +39,7 @@ STATUSES = ("pending", "sending", "sent", "dead", "cancelled")
 class Notification:
     id: int
     key: str
-    deadline_id: int
+    deadline_id: int | None  # None: a seal's digest for a witness
     step: str
     recipient: str
     channel: str
@@ -50,14 +51,15 @@ class Notification:
     sent_at: datetime | None
 
 
-def listing(conn: Connection, *, status: str | None, limit: int) -> list[Notification]:
+def listing(work: Work, *, status: str | None, limit: int) -> list[Notification]:
     n = t.notification.c
     q = select(n.id, n.key, n.deadline_id, n.step, n.recipient, n.channel, n.subject, n.status, n.attempts,
                n.next_attempt_at, n.last_error, n.sent_at).order_by(n.id.desc()).limit(limit)
     if status is not None:
         q = q.where(n.status == status)
-    return [Notification(*r[:9], datetime.fromisoformat(r.next_attempt_at), r.last_error,
-                         datetime.fromisoformat(r.sent_at) if r.sent_at else None) for r in conn.execute(q)]
+    return [Notification(r["id"], r["key"], r["deadline_id"], r["step"], r["recipient"], r["channel"], r["subject"],
+                         r["status"], r["attempts"], datetime.fromisoformat(r["next_attempt_at"]), r["last_error"],
+                         datetime.fromisoformat(r["sent_at"]) if r["sent_at"] else None) for r in work.core(q)]
 
 
 @dataclass

@@ -49,13 +49,15 @@ class Pipelines:
 
     def in_force(self, work: Work, unit: str, fingerprint: str, seq: int) -> InForce:
         """The pipeline `zwgk_adopted` names for a unit, once its adoption event (`seq` of the unit's chain) is
-        seen to be a signed adoption of exactly that definition: a signature is never made under a pipeline
-        that was not adopted, even if the table was edited."""
+        seen to be the unit's latest signed adoption, of exactly that definition: a signature is never made under
+        a pipeline that was not adopted, even if the table was edited. Checked once per process."""
         if (unit, fingerprint, seq) not in self._adoptions:
             row = work.one("event", {"chain": unit, "seq": seq})
             event = Event(**row) if row else None
-            if (event is None or event.action != "adopt" or event.case_kind != "pipeline"
-                    or event.pipeline != fingerprint or event_hash(event[:-1]) != event.hash):
+            latest = work.one("latest_adoption", {"chain": unit, "kind": event.case_id}) if event else None
+            if (event is None or latest is None or latest["seq"] != seq or event.action != "adopt"
+                    or event.case_kind != "pipeline" or event.pipeline != fingerprint
+                    or event_hash(event[:-1]) != event.hash):
                 raise Unjudgeable(f"unit {unit}: the pipeline in force ({fingerprint[:12]}) is not the one its "
                                   f"event {seq} adopted (zwgk_adopted was altered); run `zwgk verify`")
             self._adoptions.add((unit, fingerprint, seq))

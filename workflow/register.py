@@ -33,13 +33,14 @@ from states.authority import (
     decide_unit,
     first_admin,
 )
-from states.kinds import open_states
+from states.kinds import open_cases
 from workflow.errors import AlreadyExists, NotFound
 from workflow.ledger.chains import Appender, Head, appending
 from workflow.ledger.events import Event, canonical
 from workflow.model import Signature
 from workflow.pipelines import Pipelines
 from workflow.schema import GENESIS_HASH
+from workflow.signing import case_of
 from workflow.uow import Work
 
 
@@ -162,13 +163,13 @@ class Registrar:
     def add_unit(self, unit: str, name: str, kind: str, by: str) -> None:
         """The unit in the register, its chain opened (each copy naming the other), and the built-in pipeline of
         every kind of case adopted in it."""
+        head = self.append.lock(REGISTER)[REGISTER]
         if self.work.one("head", {"chain": unit}) is not None or self.directory().unit(unit) is not None:
             raise AlreadyExists(f"unit {unit} already exists")
-        self.work.run("open_chain", {"chain": unit, "hash": GENESIS_HASH, "at": ""})
-        heads = self.append.lock(REGISTER, unit)
-        directory = self.directory()
         act = Act(REGISTER, "unit", unit, ADD, by, {"name": name, "kind": kind, "link": {"chain": unit, "seq": 1}})
-        decide_register(directory, act)
+        decide_register(self.directory(), act)  # before anything is written
+        self.work.run("open_chain", {"chain": unit, "hash": GENESIS_HASH, "at": ""})
+        heads = {REGISTER: head, **self.append.lock(unit)}
         at = self.append.time(*heads.values())
         added = self._event(heads[REGISTER], at, act, role=ADMIN)
         self._write(added)
@@ -183,13 +184,12 @@ class Registrar:
         heads, directory, book = self._locked(unit)
         act = Act(REGISTER, "unit", unit, CLOSE, by, {"link": {"chain": unit, "seq": heads[unit].seq + 1}})
         decide_register(directory, act)
-        decide_unit(directory, book, Act(unit, "unit", unit, CLOSE, by))
         at = self.append.time(*heads.values())
         closed = self._event(heads[REGISTER], at, act, role=ADMIN)
-        self._write(closed)
         closing = Act(unit, "unit", unit, CLOSE, by, {"link": _link(closed)})
+        decide_unit(directory, book, closing)
         last = self._event(heads[unit], at, closing, register_seq=closed.seq, role=ADMIN)
-        self._write(last)
+        self._write(closed, last)
         self.work.run("close_unit", {"id": unit, "open": apply_unit(directory.unit(unit), act).open})
         self.work.run("dl_close_unit", {"unit": unit, "by": f"{last.chain}:{last.seq}", "at": at})
 
@@ -198,10 +198,11 @@ class Registrar:
         step. Refused if an open case sits in a state it lacks, or if it lets a case become public unreviewed."""
         heads, directory, book = self._locked(unit)
         current = book.pipelines.get(pipeline.kind)
-        states = [r["state"] for r in self.work.rows("unit_case_states", {"unit": unit, "kind": pipeline.kind})]
+        cases = [case_of(pipeline.kind, r["id"], r) for r in self.work.rows("unit_cases", {"unit": unit})
+                 if r["kind"] == pipeline.kind]
         in_force = self.pipelines.load(self.work, current[0]).pipeline if current else None
         act = Act(unit, "pipeline", pipeline.kind, ADOPT, by, {"name": pipeline.name, "version": pipeline.version})
-        decide_unit(directory, book, act, pipeline=pipeline, open_states=open_states(in_force, states))
+        decide_unit(directory, book, act, pipeline=pipeline, open_cases=open_cases(in_force, cases))
         self.pipelines.of(pipeline)  # the township's deadline rules must fit it too (a ConfigError if not)
         event = self._unit_event(heads, act, pipeline=pipeline.fingerprint)
         self.work.run("store_pipeline", {"fingerprint": pipeline.fingerprint, "kind": pipeline.kind,

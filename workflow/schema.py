@@ -127,6 +127,7 @@ case = Table(
     Column("round", Integer, nullable=False),
     Column("version", Integer, nullable=False),
     Column("signers", Text, nullable=False),  # canonical JSON: action -> person, in this round
+    Column("roles", Text, nullable=False),  # the roles signed as in this round, sorted, comma-separated
     Column("content_hash", String(64), nullable=False),
     Column("drafter", String(64), nullable=False),
     Column("created_at", String(40), nullable=False),

@@ -73,14 +73,14 @@ def signer(rows: Sequence[Row], person_id: str) -> tuple[Signer, int]:
 
 def case_of(kind: str, case_id: str, row: Row) -> Case:
     return Case(kind, case_id, row["state"], row["round"], row["version"], json.loads(row["signers"]),
-                row["content_hash"], row["drafter"])
+                row["content_hash"], row["drafter"], frozenset(row["roles"].split(",")) - {""})
 
 
 def case_row(case: Case, unit: str, at: str) -> dict[str, Any]:
     """The `zwgk_case` row of a case (its insert and its update take the same parameters)."""
     return {"kind": case.kind, "id": case.id, "unit_id": unit, "state": case.state, "round": case.round,
-            "version": case.version, "signers": canonical(case.signers), "content_hash": case.content_hash,
-            "drafter": case.drafter, "at": at}
+            "version": case.version, "signers": canonical(case.signers), "roles": ",".join(sorted(case.roles)),
+            "content_hash": case.content_hash, "drafter": case.drafter, "at": at}
 
 
 class Signing:
@@ -146,6 +146,7 @@ class Signing:
         row = self.work.one("case_for_step", {"kind": kind, "id": case_id})
         if row is None:
             raise NotFound(f"no {kind} '{case_id}'")
+        check_open(row["unit_id"], bool(row["unit_open"]), LINK)
         case = case_of(kind, case_id, row)
         in_force = self.pipelines.in_force(self.work, row["unit_id"], row["pipeline"], row["adopted_seq"])
         who, _ = signer(self.work.rows("signer", {"register": REGISTER, "chain": head.chain, "person": actor}),

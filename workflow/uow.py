@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import ClauseElement, Connection, Dialect, Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
-from workflow.db import READ_ONLY, is_durable
-from workflow.errors import ItemChanged
+from workflow.db import is_durable
+from workflow.errors import InvalidInput, ItemChanged
 from workflow.ledger.events import COLUMNS, Event
 from workflow.model import Signature
 from workflow.sql import Statements, statements
@@ -32,7 +33,6 @@ log = structlog.get_logger("zwgk")
 HostConnection = Connection | Session
 Subscriber = Callable[[Signature], None]
 Row = dict[str, Any]
-_SNAPSHOT = {"isolation_level": "REPEATABLE READ"}
 
 
 @dataclass(frozen=True)
@@ -46,20 +46,30 @@ class Sent:
 class Work:
     """One transaction's statements, by name (`workflow/sql/*.sql`)."""
 
-    def __init__(self, cursor: Any, sql: Statements, *, pg: bool, conn: Connection | None = None) -> None:
+    def __init__(self, cursor: Any, sql: Statements, dialect: Dialect, conn: Connection | None = None) -> None:
         self.cur = cursor
         self.sql = sql
-        self.pg = pg
+        self.dialect = dialect
+        self.pg = dialect.name == "postgresql"
         self._conn = conn
         self._streams = 0
         self.signed: list[Signature] = []  # to announce once committed
 
     @property
     def conn(self) -> Connection:
-        """The SQLAlchemy Connection of a unit of work opened with `core=True` (or in a host's transaction)."""
+        """The SQLAlchemy Connection of a unit of work opened with `core=True`, for Alembic."""
         if self._conn is None:
             raise RuntimeError("this unit of work runs on the driver's connection alone; open it with core=True")
         return self._conn
+
+    def core(self, stmt: ClauseElement) -> list[Row]:
+        """A statement built with SQLAlchemy's Core (the listings, whose filters vary), run on this cursor."""
+        compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
+        assert isinstance(compiled, SQLCompiler)
+        params = compiled.construct_params()
+        args = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
+        self.cur.execute(str(compiled), args)
+        return _rows(self.cur)
 
     def rows(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
         self.cur.execute(self.sql[name], params or {})
@@ -118,24 +128,31 @@ class Work:
         finally:
             conn.text_factory = before
 
-    def events(self, name: str, params: dict[str, Any], size: int = 2000) -> Iterator[Event]:
-        """A long query's events, streamed (a server-side cursor on PostgreSQL) so memory stays flat."""
+    @contextmanager
+    def events(self, name: str, params: dict[str, Any], size: int = 2000) -> Iterator[Iterator[Event]]:
+        """A long query's events, streamed (a server-side cursor on PostgreSQL) so memory stays flat. A context
+        manager, so that the cursor is closed when the block ends, whether or not every event was read: left to
+        the garbage collector, psycopg's close could come while another of its calls holds the connection."""
         conn = self.cur.connection
         self._streams += 1  # a server-side cursor's name is unique while it is open; one may open in another
         cur = conn.cursor(name=f"zwgk_events_{self._streams}") if self.pg else conn.cursor()
         try:
             cur.execute(self.sql[name], params)
-            checked = False
-            while batch := cur.fetchmany(size):
-                if not checked:
-                    names = tuple(d[0] for d in cur.description)
-                    if names != COLUMNS:
-                        raise RuntimeError(f"statement {name} returns {names}, not the columns of an event")
-                    checked = True
-                for row in batch:
-                    yield Event._make(row)
+            yield _events(cur, name, size)
         finally:
             cur.close()
+
+
+def _events(cur: Any, name: str, size: int) -> Iterator[Event]:
+    checked = False
+    while batch := cur.fetchmany(size):
+        if not checked:
+            names = tuple(d[0] for d in cur.description)
+            if names != COLUMNS:
+                raise RuntimeError(f"statement {name} returns {names}, not the columns of an event")
+            checked = True
+        for row in batch:
+            yield Event._make(row)
 
 
 def _rows(cur: Any) -> list[Row]:
@@ -162,46 +179,56 @@ class UnitOfWork:
         read ends in a rollback: one snapshot for the whole read, and nothing of a host's disturbed).
 
         Our own runs on a pooled driver connection, unless `core` asks for a SQLAlchemy Connection too
-        (`Work.conn`), for the listings and duties that build their queries with SQLAlchemy's Core.
+        (`Work.conn`), which Alembic's migrations need.
         """
         if host is not None:
             conn = host.connection() if isinstance(host, Session) else host
-            work = Work(_host_cursor(conn), self.sql, pg=self.pg, conn=conn)
-            yield work
-            self._pending_on(host, work.signed)
-            return
-        if core:
-            with self.engine.connect() as conn:
-                if not write:
-                    conn.execution_options(**{READ_ONLY: True}, **_SNAPSHOT if self.pg else {})
-                tx = conn.begin()
-                if write and self.plain_sqlite:  # a host's engine without our BEGIN IMMEDIATE: lock now
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-                work = Work(_host_cursor(conn), self.sql, pg=self.pg, conn=conn)
-                try:
-                    yield work
-                except BaseException:
-                    tx.rollback()
-                    raise
-                tx.commit() if write else tx.rollback()
-            self._deliver(work.signed)
-            return
-        raw = self.engine.raw_connection()
-        try:
-            cur = raw.cursor()
-            if not self.pg:
-                cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            elif not write:  # one snapshot: verify must not see a unit's event without the register's it names
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            work = Work(cur, self.sql, pg=self.pg)
+            # A savepoint, so that a refusal takes back what the call wrote and leaves the host's transaction as
+            # it was. Not on a SQLite engine that `durable()` did not set up: there the driver begins transactions
+            # on its own, and releasing a savepoint it did not see begin could commit the host's transaction.
+            nested = host.begin_nested() if self.pg or is_durable(conn.engine) else None
+            work = Work(_host_cursor(conn), self.sql, conn.dialect, conn)
             try:
                 yield work
             except BaseException:
-                raw.rollback()
+                if nested is not None:
+                    nested.rollback()
+                raise
+            if nested is not None:
+                nested.commit()
+            self._pending_on(host, work.signed)
+            return
+        if core:  # Alembic's migrations, in a transaction of our own
+            with self.engine.connect() as conn, conn.begin():
+                if self.plain_sqlite:  # a host's engine without our BEGIN IMMEDIATE: take the lock now
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                yield Work(_host_cursor(conn), self.sql, conn.dialect, conn)
+            return
+        raw = self.engine.raw_connection()
+        try:
+            # An in-memory SQLite database has one connection, which the host may be in a transaction on: read in
+            # it (neither beginning nor ending it), and never write into it unasked.
+            borrowed = not self.pg and raw.driver_connection.in_transaction  # type: ignore[union-attr]
+            if borrowed and write:
+                raise InvalidInput("the database connection is inside a transaction of the host's: pass that "
+                                   "transaction as conn=, so that these writes join it")
+            cur = raw.cursor()
+            if not self.pg and not borrowed:
+                cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            elif self.pg and not write:  # one snapshot: verify must not see a unit's event without the register's
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            work = Work(cur, self.sql, self.engine.dialect)
+            try:
+                yield work
+            except BaseException:
+                if getattr(raw.driver_connection, "broken", False):  # psycopg: the server went away
+                    raw.invalidate()  # not back into the pool
+                elif not borrowed:
+                    raw.rollback()
                 raise
             if write:
                 raw.commit()
-            else:
+            elif not borrowed:
                 raw.rollback()
         finally:
             raw.close()
@@ -227,6 +254,8 @@ class UnitOfWork:
         return sigs
 
     def _session_committed(self, session: Session) -> None:
+        if session.get_nested_transaction() is not None:  # a savepoint's commit (ours, or the host's)
+            return
         sigs = self._take(session)
         if not sigs:
             return
@@ -249,7 +278,7 @@ class UnitOfWork:
             conn.connection.dbapi_connection.commit()  # type: ignore[union-attr]
         except conn.dialect.loaded_dbapi.Error as e:  # as SQLAlchemy's own commit would have raised it
             raise DBAPIError.instance(None, None, e, conn.dialect.loaded_dbapi.Error) from e
-        self._deliver(_committed(Work(_host_cursor(conn), self.sql, pg=self.pg), sigs))
+        self._deliver(_committed(Work(_host_cursor(conn), self.sql, conn.dialect), sigs))
 
     def _deliver(self, sigs: Sequence[Signature]) -> None:
         for sig in sigs:

@@ -7,11 +7,12 @@ refused rather than recorded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from states.authority import REGISTER
 from workflow.clock import stamp
 from workflow.errors import ClockBehind, InvalidInput, NotFound, SchemaMissing
 from workflow.ledger.events import FIELDS, Event, event_hash
@@ -38,14 +39,14 @@ class Appender:
         self.max_skew = max_skew
 
     def lock(self, *chains: str) -> dict[str, Head]:
-        """Lock the heads of these chains in ascending order (so two writers never wait on each other in a
-        circle) and return them."""
+        """Lock the heads of these chains in one order, the register's first and then the units' ascending, so
+        that two writers never wait on each other in a circle; return them."""
         heads = {}
-        for chain in sorted(set(chains)):
+        for chain in lock_order(chains):
             row = self.work.one("head_locked", {"chain": chain})
             if row is None:
                 raise (SchemaMissing("the register is not started; run `zwgk init --admin ID --name NAME`")
-                       if chain.startswith("_") else NotFound(f"no unit '{chain}'"))
+                       if chain == REGISTER else NotFound(f"no unit '{chain}'"))
             heads[chain] = Head(**row)
         return heads
 
@@ -73,6 +74,11 @@ class Appender:
         except UnicodeEncodeError:
             raise InvalidInput("text with characters that cannot be stored (lone surrogates)") from None
         return Event._make((*ordered, digest))
+
+
+def lock_order(chains: Iterable[str]) -> list[str]:
+    """The register's head first, then the units' in ascending order: every writer takes them so."""
+    return sorted(set(chains), key=lambda c: (c != REGISTER, c))
 
 
 def appending(event: Event) -> list[tuple[str, dict[str, Any]]]:

@@ -71,18 +71,24 @@ def cases(work: Work, unit: str, folded: Mapping[tuple[str, str], Case], *, ever
             problems.append(f"{label}: version {row['version']} but {case.version} events (one per version)")
         elif row["drafter"] != case.drafter:
             problems.append(f"{label}: drafter {row['drafter']} but {case.drafter} signed its creation")
-        elif _signers(row["signers"]) != dict(case.signers) or row["content_hash"] != case.content_hash:
+        elif (_signers(row["signers"]) != dict(case.signers) or row["content_hash"] != case.content_hash
+              or row["roles"] != ",".join(sorted(case.roles))):
             problems.append(f"{label}: its row's round signers or content hash disagree with its signatures")
         elif key[0] == "item" and content.get(key[1]) != case.content_hash:
             problems.append(f"{label}: content differs from what was last signed")
     return problems
 
 
-def strays(work: Work, units: set[str]) -> list[str]:
-    """Rows that belong to no chain verified: cases of a unit without a chain, items without a case."""
+def strays(work: Work, chains: set[str], walked: int | None) -> list[str]:
+    """Rows that belong to no chain verified: cases of a unit without a chain, items without a case, and (when
+    every chain was walked to its end: `walked` events) events outside every chain's walk."""
     problems = [f"{r['kind']} {r['id']}: belongs to unit {r['unit_id']}, which has no chain"
-                for r in work.rows("all_case_keys") if r["unit_id"] not in units]
+                for r in work.rows("all_case_keys") if r["unit_id"] not in chains]
     problems += [f"item {r['id']}: has content but no case" for r in work.rows("item_ids_without_case")]
+    stored = int(work.one("count_events")["n"])  # type: ignore[index]
+    if walked is not None and stored != walked:
+        problems.append(f"{stored - walked} events of the table lie outside every chain (a sequence number below 1, "
+                        "past a chain's head, or a chain of no unit)")
     return problems
 
 

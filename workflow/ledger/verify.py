@@ -5,7 +5,8 @@ chain had adopted them at that event. A signature the rules cannot judge is a fa
 The register is checked first: it says which units exist, who was an active person and an admin at each of
 its events, and (in its seals) where every unit's chain stood. Each unit's chain is then checked on its own,
 judged by the register as it stood at the register event each of its events names. Last, the engine's tables
-(people, roles, units, pipelines in force, cases, items' content) must be what the chains fold to.
+(people, roles, units, pipelines in force, cases, items' content) must be what the chains fold to, and every
+event in the table must have been reached.
 
 `since`: only what follows a digest is rechecked; the acts and the cases the new events touch are folded from
 the events before, which are read, not rechecked (nor are the links before the digest).
@@ -14,13 +15,16 @@ the events before, which are read, not rechecked (nor are the links before the d
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from states import Refused
 from states.authority import (
     ADMIN,
     AUTHORITY_KINDS,
+    CLOSE,
     OPEN,
     REGISTER,
     SEAL,
@@ -31,9 +35,8 @@ from states.authority import (
     decide_register,
     decide_unit,
 )
-from states.kinds import open_states
+from states.kinds import open_cases
 from states.rules import CREATE, EDIT, LINK, Case, Command, Signer, Step, apply, decide
-from workflow.errors import ZwgkError
 from workflow.ledger import tables
 from workflow.ledger.events import Digest, Event, event_hash, is_stamp
 from workflow.pipelines import InForce, Pipelines
@@ -41,7 +44,6 @@ from workflow.schema import GENESIS_HASH
 from workflow.uow import Work
 
 _DRAFTING = (CREATE, EDIT)
-Position = tuple[str, int]  # (chain, seq)
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Report:
     cases: int = 0
     problems: list[str] = field(default_factory=list)
     digest: Digest | None = None  # the register's head: the root digest
+    sealed: bool = False  # the register's last event is a seal of every chain as it is now
     since: Digest | None = None  # events up to it (and the chain positions of its seal) were not rechecked
 
     @property
@@ -75,37 +78,55 @@ class Start:
     at: str = ""
 
 
+@dataclass(frozen=True)
+class Copy:
+    """One copy of an event written to two chains, and the other copy it names."""
+
+    chain: str
+    seq: int
+    hash: str
+    action: str
+    actor: str | None
+    names: tuple[str, int, str | None]  # the other copy: chain, seq, and (the later copy) its hash
+
+
 class Verifier:
-    def __init__(self, work: Work, pipelines: Pipelines) -> None:
+    def __init__(self, work: Work, pipelines: Pipelines, *, max_skew: float, now: datetime) -> None:
         self.work = work
         self.pipelines = pipelines
+        self.skew = timedelta(seconds=max_skew)
+        self.now = now
         self.report = Report()
         self.register = Register()
+        self.register_times: list[datetime] = []  # of each register event, by seq - 1
         self.books: dict[str, UnitBook] = {}
-        self.sealed: dict[str, dict[str, tuple[int, str]]] = {}  # which seal -> chain -> (seq, hash) it names
-        self.links: dict[Position, tuple[str, int, str | None]] = {}  # an event -> the other copy it names
-        self.hashes: dict[Position, str] = {}  # of the events that seals and links name
+        self.sealed: dict[tuple[str, int], str] = {}  # every position any seal names -> the hash it names
+        self.last_seal: dict[str, tuple[int, str]] = {}
+        self.copies: dict[tuple[str, int], Copy] = {}
+        self.hashes: dict[tuple[str, int], str] = {}  # of the events seals name, as found
         self.ends: dict[str, int] = {}
         self.broken: set[str] = set()  # chains with a problem of their own: their tables are not compared
 
     def run(self, against: Digest | None = None, since: Digest | None = None) -> Report:
         with self.work.lenient_text():
-            return self._run(against, since)
+            try:
+                return self._run(against, since)
+            except Broken as broken:
+                self.report.problems.append(str(broken))
+                return self.report
 
     def _run(self, against: Digest | None, since: Digest | None) -> Report:
         heads = {h["chain"]: h for h in self.work.rows("heads")}
         if REGISTER not in heads:
-            self.report.problems.append("the register has no chain head (zwgk_chain was altered, or the register was "
-                                        "never started: zwgk init --admin ID --name NAME)")
+            self.report.problems.append("the register has no chain head (zwgk_chain was altered, or the register "
+                                        "was never started: zwgk init --admin ID --name NAME)")
             return self.report
         self.report.digest = Digest(heads[REGISTER]["seq"], heads[REGISTER]["hash"])
         self.report.since = since
-        try:
-            starts = self._since(since) if since is not None else {}
-        except Broken as broken:
-            self.report.problems.append(str(broken))
-            return self.report
+        starts = self._since(since) if since is not None else {}
         self._chain(RegisterFold(self, against), heads, starts.get(REGISTER, Start()))
+        if REGISTER in self.broken:  # every unit's event is judged by the register: none can be here
+            return self.report
         units = self.register.units()
         for chain in sorted(set(units) | set(heads) - {REGISTER}):
             if chain not in units:
@@ -116,11 +137,13 @@ class Verifier:
                 start = starts.get(chain, Start())
                 self._chain(UnitFold(self, chain, start.seq, full=since is None), heads, start)
         self._check_sealed()
-        self._check_links()
-        if REGISTER not in self.broken:
-            self.report.problems.extend(tables.authority(self.work, self.register, self.books, self.broken))
+        self._check_copies()
+        self.report.problems.extend(tables.authority(self.work, self.register, self.books, self.broken))
         if since is None:
-            self.report.problems.extend(tables.strays(self.work, set(self.ends)))
+            walked = None if self.broken or self.report.problems else self.report.events
+            self.report.problems.extend(tables.strays(self.work, set(self.ends), walked))
+        current = {c: (h["seq"], h["hash"]) for c, h in heads.items() if c != REGISTER}
+        self.report.sealed = self.last_seal == current and heads[REGISTER]["seq"] == self.register.last_seal_seq
         return self.report
 
     def _problem(self, text: str) -> None:
@@ -130,7 +153,8 @@ class Verifier:
         chain = fold.chain
         self.report.chains += 1
         try:
-            seq, last = self.walk(fold, self.work.events("chain_events", {"chain": chain, "after": start.seq}), start)
+            with self.work.events("chain_events", {"chain": chain, "after": start.seq}) as events:
+                seq, last, at = self.walk(fold, events, start)
         except Broken as broken:
             self._problem(str(broken))
             self.broken.add(chain)
@@ -139,24 +163,39 @@ class Verifier:
         if (head["seq"], head["hash"]) != (seq, last):
             self._problem(f"chain {chain}: its head says event {head['seq']} but the chain ends at event {seq} "
                           "(events deleted from the end, or the head was altered)")
+        elif head["at"] != at:  # the time the next signature is held to
+            self._problem(f"chain {chain}: its head's time {head['at']} is not its last event's ({at}): the head was "
+                          "altered")
         self.report.problems.extend(fold.finish())
 
-    def walk(self, fold: RegisterFold | UnitFold, events: Iterable[Event], start: Start) -> tuple[int, str]:
+    def walk(self, fold: RegisterFold | UnitFold, events: Iterable[Event], start: Start) -> tuple[int, str, str]:
         """Check and fold a chain's events after `start`: their place, link, hash and time, then the rules. The
-        chain's last (seq, hash); `Broken` at its first problem."""
+        chain's last (seq, hash, time); `Broken` at its first problem."""
         seq, prev, at = start.seq, start.hash, start.at
-        wanted = {s for positions in self.sealed.values() for c, (s, _) in positions.items() if c == fold.chain}
+        chain = fold.chain
+        sealed = {s for (c, s) in self.sealed if c == chain}
+        latest = self.now + self.skew
         try:
             for e in events:
                 self.report.events += 1
-                _check_link(e, seq, prev, at)
-                fold.feed(e)
+                when = _check_link(e, seq, prev, at)
+                known = self.register.seq > 0  # whether this is a simulation, whose clock may run ahead
+                if known:
+                    self._not_later(e, when, latest)
+                fold.feed(e, when)
+                if not known:  # the register's first event, which says
+                    self._not_later(e, when, latest)
                 seq, prev, at = e.seq, e.hash, e.at
-                if e.data is not None or seq in wanted:  # named by a seal, or a copy of a linked event
-                    self.hashes[(fold.chain, seq)] = e.hash
+                if seq in sealed:
+                    self.hashes[(chain, seq)] = e.hash
         finally:
-            self.ends[fold.chain] = seq
-        return seq, prev
+            self.ends[chain] = seq
+        return seq, prev, at
+
+    def _not_later(self, e: Event, when: datetime, latest: datetime) -> None:
+        if when > latest and not self.register.simulation:
+            raise Broken(f"chain {e.chain} event {e.seq}: its time {e.at} is later than now: no clock of this office "
+                         "could have written it")
 
     # -- since ------------------------------------------------------------------------------------------------
 
@@ -169,17 +208,20 @@ class Verifier:
                          "log was rewritten)")
         starts = {REGISTER: Start(event.seq, event.hash, event.at)}
         sealed: dict[str, tuple[int, str]] = {}
-        for e in self.work.events("acts_before", {"chain": REGISTER, "upto": since.seq}):
-            act = _act(e)
-            self.register.apply(e.seq, act)
-            if act.action == SEAL:
-                sealed = _positions(act)
+        with self.work.events("acts_before", {"chain": REGISTER, "upto": since.seq}) as acts:
+            for e in acts:
+                act = _act(e)
+                with _judging(e):
+                    self.register.apply(e.seq, act)
+                    self.register_times.append(datetime.fromisoformat(e.at))
+                    if act.action == SEAL:
+                        sealed = _positions(act)
         for chain, (seq, digest) in sealed.items():
-            found = self._event(chain, seq)
-            if found is None or found.hash != digest or event_hash(found[:-1]) != digest:
+            found = self._event(chain, seq) if seq else None
+            if seq and (found is None or found.hash != digest or event_hash(found[:-1]) != digest):
                 raise Broken(f"chain {chain}: event {seq} is not the one the seal up to digest {since} names (the "
                              "log was rewritten)")
-            starts[chain] = Start(seq, digest, found.at)
+            starts[chain] = Start(seq, digest, found.at if found else "")
         return starts
 
     def _event(self, chain: str, seq: int) -> Event | None:
@@ -189,32 +231,60 @@ class Verifier:
     # -- what names other events ------------------------------------------------------------------------------
 
     def _check_sealed(self) -> None:
-        for what, positions in self.sealed.items():
-            for chain, (seq, digest) in sorted(positions.items()):
-                if self.ends.get(chain, 0) < seq:
-                    self._problem(f"chain {chain} ends at event {self.ends.get(chain, 0)}, before event {seq} that "
-                                  f"{what} names (events deleted from the end)")
-                elif self.hashes.get((chain, seq), digest) != digest:
-                    self._problem(f"chain {chain}: event {seq} differs from what {what} names (rewritten)")
+        """Every position a seal names is in its chain, and holds the event it named."""
+        for (chain, seq), digest in sorted(self.sealed.items()):
+            if chain in self.broken or chain not in self.ends:  # its own problem is named already
+                continue
+            if self.ends[chain] < seq and (self.report.since is None or seq > 0):
+                self._problem(f"chain {chain} ends at event {self.ends[chain]}, before event {seq} that a seal of "
+                              "the register names (events deleted from the end)")
+            elif self.hashes.get((chain, seq), digest) != digest:
+                self._problem(f"chain {chain}: event {seq} differs from what a seal of the register names "
+                              "(rewritten)")
 
-    def _check_links(self) -> None:
-        """Each copy of a linked event names the other, and the later copy the earlier one's hash."""
-        for (chain, seq), (other, other_seq, digest) in sorted(self.links.items()):
-            back, found = self.links.get((other, other_seq)), self.hashes.get((other, other_seq))
-            if back is None or found is None:  # a copy not rechecked (since), or one with its link cut
-                event = self._event(other, other_seq)
-                link = event.payload().get("link") if event is not None and event.data else None
-                back = _named(event, link) if event is not None and link is not None else None
-                found = event.hash if event is not None else None
-            if back is None or back[:2] != (chain, seq):
-                self._problem(f"chain {chain} event {seq}: names event {other_seq} of chain {other} as its other "
-                              "copy, which does not name it back")
-            elif digest is not None and found != digest:
-                self._problem(f"chain {chain} event {seq}: its other copy ({other} event {other_seq}) differs")
+    def _check_copies(self) -> None:
+        """Each copy of a linked event names the other, the later copy the earlier one's hash; a link note goes
+        with the step that made it, signed by the same person."""
+        for key, copy in sorted(self.copies.items()):
+            other_chain, other_seq, digest = copy.names
+            if {copy.chain, other_chain} & self.broken:  # a chain's own problem is named already
+                continue
+            other = self.copies.get((other_chain, other_seq)) or self._copy(other_chain, other_seq)
+            where = f"chain {copy.chain} event {copy.seq}"
+            if other is None or other.names[:2] != key:
+                self._problem(f"{where}: names event {other_seq} of chain {other_chain} as its other copy, which "
+                              "does not name it back")
+            elif digest is not None and other.hash != digest:
+                self._problem(f"{where}: its other copy ({other_chain} event {other_seq}) differs")
+            elif (copy.action == LINK) and (other.action == LINK or other.actor != copy.actor):
+                self._problem(f"{where}: a link note that no step of another unit's case made")
+
+    def _copy(self, chain: str, seq: int) -> Copy | None:
+        """A copy outside what was rechecked (since), or one that names nothing."""
+        event = self._event(chain, seq) if chain in self.ends else None
+        if event is None or not event.data:
+            return None
+        try:
+            link = event.payload().get("link")
+            return _copy(event, link) if link is not None else None
+        except Exception:  # data no engine wrote: it names nothing
+            return None
 
 
-def _check_link(e: Event, seq: int, prev: str, at: str) -> None:
-    """A chain's own checks of an event: its place, its link, its hash, its time."""
+@contextmanager
+def _judging(e: Event) -> Iterator[None]:
+    """Whatever an event holds that the rules cannot even read is a problem of that event, not a crash."""
+    try:
+        yield
+    except (Broken, Refused):
+        raise
+    except Exception as problem:  # data no engine wrote: a list for a mapping, a missing key, a wrong type
+        raise Broken(f"chain {e.chain} event {e.seq}: cannot be judged ({type(problem).__name__}: {problem})") \
+            from None
+
+
+def _check_link(e: Event, seq: int, prev: str, at: str) -> datetime:
+    """A chain's own checks of an event: its place, its link, its hash, its time. The event's time."""
     where = f"chain {e.chain} event {e.seq}"
     if type(e.seq) is not int:
         raise Broken(f"chain {e.chain}: the event after {seq} has sequence number {e.seq!r}, not a whole number")
@@ -229,29 +299,34 @@ def _check_link(e: Event, seq: int, prev: str, at: str) -> None:
         raise Broken(f"{where}: holds a value no event is made of (event modified)") from None
     if digest != e.hash:
         raise Broken(f"{where}: contents do not match its hash (event modified)")
-    if not is_stamp(e.at):
+    try:
+        when = datetime.fromisoformat(e.at) if is_stamp(e.at) else None
+    except ValueError:
+        when = None
+    if when is None:
         raise Broken(f"{where}: its time {e.at!r} is not one the engine writes")
     if e.at < at:
         raise Broken(f"{where}: its time {e.at} is before the event before it ({at}): a chain's time never goes "
                      "backwards")
+    return when
 
 
 def _act(e: Event) -> Act:
-    try:
-        return Act(e.chain, e.case_kind, e.case_id, e.action, e.actor, e.payload())
-    except (ValueError, TypeError):
-        raise Broken(f"chain {e.chain} event {e.seq}: its data is not what the engine writes") from None
+    with _judging(e):
+        act = Act(e.chain, e.case_kind, e.case_id, e.action, e.actor, e.payload())
+        if not isinstance(act.data, dict):
+            raise TypeError("its data is not a mapping")
+        return act
 
 
 def _positions(act: Act) -> dict[str, tuple[int, str]]:
     return {str(c): (int(s), str(h)) for c, s, h in act.data["chains"]}
 
 
-def _named(e: Event, link: Any) -> tuple[str, int, str | None]:
-    try:
-        return str(link["chain"]), int(link["seq"]), link.get("hash")
-    except (KeyError, TypeError, ValueError):
-        raise Broken(f"chain {e.chain} event {e.seq}: its link is not what the engine writes") from None
+def _copy(e: Event, link: Any) -> Copy:
+    with _judging(e):
+        names = (str(link["chain"]), int(link["seq"]), str(link["hash"]) if "hash" in link else None)
+    return Copy(e.chain, e.seq, e.hash, e.action, e.actor, names)
 
 
 class RegisterFold:
@@ -263,30 +338,29 @@ class RegisterFold:
         self.v = v
         self.against = against
 
-    def feed(self, e: Event) -> None:
+    def feed(self, e: Event, when: datetime) -> None:
         where = f"chain {REGISTER} event {e.seq}"
         act = _act(e)
         if e.register_seq is not None or e.round is not None or e.case_kind not in AUTHORITY_KINDS:
             raise Broken(f"{where}: is not an act of the register")
-        if e.role != (ADMIN if e.actor is not None and e.seq > 1 else None):
+        if e.role != (ADMIN if e.actor is not None and e.seq > 1 else None) or e.pipeline is not None:
             raise Broken(f"{where}: signed as {e.role}, not as the rules sign it")
         reg = self.v.register
-        try:
-            decide_register(reg.at(e.seq - 1), act, first=e.seq == 1)
+        with _judging(e):
+            try:
+                decide_register(reg.at(e.seq - 1), act, first=e.seq == 1)
+            except Refused as refused:
+                raise Broken(f"{where}: {refused} (an act the rules would have refused)") from None
+            reg.apply(e.seq, act)
+            self.v.register_times.append(when)
             if act.action == SEAL:
-                self.v.sealed["the register's last seal"] = _positions(act)
-                if self.against is not None and e.seq <= self.against.seq:
-                    self.v.sealed[f"the seal up to digest {self.against}"] = _positions(act)
-        except Refused as refused:
-            raise Broken(f"{where}: {refused} (an act the rules would have refused)") from None
-        except (KeyError, TypeError, ValueError):
-            raise Broken(f"{where}: its data is not what the engine writes") from None
-        reg.apply(e.seq, act)
-        if "link" in act.data:
-            self.v.links[(e.chain, e.seq)] = _named(e, act.data["link"])
+                self.v.last_seal = _positions(act)
+                self.v.sealed.update({(c, s): h for c, (s, h) in self.v.last_seal.items() if s})
+            if "link" in act.data:
+                self.v.copies[(e.chain, e.seq)] = _copy(e, act.data["link"])
         if self.against is not None and e.seq == self.against.seq and e.hash != self.against.hash:
-            raise Broken(f"digest {self.against}: the register's event {e.seq} differs from it (the log was "
-                         "rewritten)")
+            self.v.report.problems.append(f"digest {self.against}: the register's event {e.seq} differs from it "
+                                          "(the log was rewritten)")
 
     def finish(self) -> list[str]:
         if self.against is not None and self.against.seq > self.v.register.seq:
@@ -308,26 +382,39 @@ class UnitFold:
         self.in_force: dict[str, InForce] = {}
         self.after = after
         if after:  # since: the acts before are folded, not rechecked
-            for e in v.work.events("acts_before", {"chain": unit, "upto": after}):
-                self._apply_act(e, _act(e))
-                self.register_seq = e.register_seq or 0
+            with v.work.events("acts_before", {"chain": unit, "upto": after}) as acts:
+                for e in acts:
+                    with _judging(e):
+                        self._apply_act(e, _act(e))
+                        self.register_seq = e.register_seq or 0
 
-    def feed(self, e: Event) -> None:
+    def feed(self, e: Event, when: datetime) -> None:
         where = f"chain {self.chain} event {e.seq}"
-        rseq = e.register_seq
-        if type(rseq) is not int or not 0 < rseq <= self.v.register.seq or rseq < self.register_seq:
+        self._register_seq(e, when, where)
+        with _judging(e):
+            try:
+                if e.case_kind in AUTHORITY_KINDS:
+                    self._act(e, where)
+                else:
+                    self._step(e, where)
+            except Refused as refused:
+                raise Broken(f"{where}: {refused} (a signature the rules would have refused)") from None
+
+    def _register_seq(self, e: Event, when: datetime, where: str) -> None:
+        """The register event a unit's event names is a real one, no older than the chain's last, and no staler
+        than the clocks allow: its next register event was not made, as far as the clocks can tell, before this
+        one (else a signature could claim the register as it stood before its signer was deactivated)."""
+        rseq, reg = e.register_seq, self.v.register
+        if type(rseq) is not int or not 0 < rseq <= reg.seq or rseq < self.register_seq:
             raise Broken(f"{where}: decided under register event {rseq!r}, which is not a register event at or after "
                          f"{self.register_seq}")
+        if rseq < reg.seq and self.v.register_times[rseq] + self.v.skew < when:
+            raise Broken(f"{where}: decided under register event {rseq}, though register event {rseq + 1} was made "
+                         f"at {self.v.register_times[rseq].isoformat()}, more than max_clock_skew before it")
+        unit = reg.unit_at(self.chain, rseq)
+        if unit is None or (not unit.open and e.action != CLOSE):
+            raise Broken(f"{where}: unit {self.chain} was not an open unit of the register at register event {rseq}")
         self.register_seq = rseq
-        try:
-            if e.case_kind in AUTHORITY_KINDS:
-                self._act(e, where)
-            else:
-                self._step(e, where)
-        except Refused as refused:
-            raise Broken(f"{where}: {refused} (a signature the rules would have refused)") from None
-        except (ValueError, TypeError, KeyError, AttributeError, ZwgkError) as problem:
-            raise Broken(f"{where}: cannot be judged ({problem})") from None
 
     def _act(self, e: Event, where: str) -> None:
         act = _act(e)
@@ -335,16 +422,15 @@ class UnitFold:
             raise Broken(f"{where}: signed as {e.role}, not as {ADMIN}")
         if (act.case_kind == "unit" and act.action == OPEN) != (e.seq == 1):
             raise Broken(f"{where}: a unit's chain opens with its first event, and only then")
-        pipeline, states = None, set()
+        pipeline, cases = None, []
         if act.case_kind == "pipeline":
             pipeline = self.v.pipelines.load(self.v.work, str(e.pipeline)).pipeline
             current = self.in_force.get(act.case_id)
-            states = open_states(current.pipeline if current else None,
-                                 {c.state for (kind, _), c in self.cases.items() if kind == act.case_id})
+            cases = open_cases(current.pipeline if current else None,
+                               [c for (kind, _), c in self.cases.items() if kind == act.case_id])
         elif e.pipeline is not None:
             raise Broken(f"{where}: names a pipeline, which only an adoption does")
-        decide_unit(self.v.register.at(int(e.register_seq or 0)), self.book, act, pipeline=pipeline,
-                    open_states=states)
+        decide_unit(self.v.register.at(int(e.register_seq or 0)), self.book, act, pipeline=pipeline, open_cases=cases)
         self._apply_act(e, act)
 
     def _apply_act(self, e: Event, act: Act) -> None:
@@ -353,7 +439,7 @@ class UnitFold:
         if in_force is not None:
             self.in_force[in_force.pipeline.kind] = in_force
         if "link" in act.data:
-            self.v.links[(e.chain, e.seq)] = _named(e, act.data["link"])
+            self.v.copies[(e.chain, e.seq)] = _copy(e, act.data["link"])
 
     def _step(self, e: Event, where: str) -> None:
         check_open(self.chain, self.book.open, e.action)
@@ -381,20 +467,18 @@ class UnitFold:
         if (e.data is not None and link is None) or (e.action == LINK and link is None):
             raise Broken(f"{where}: a link note naming no other copy, or data no signature writes")
         if link is not None:
-            self.v.links[(e.chain, e.seq)] = _named(e, link)
+            self.v.copies[(e.chain, e.seq)] = _copy(e, link)
         self.cases[key] = apply(case, kind, case_id, step, str(e.actor))
 
     def _earlier(self, kind: str, case_id: str) -> Case | None:
         """A case folded from its events before the recheck (read, not rechecked)."""
         case = None
-        for e in self._events_before(kind, case_id):
-            step = Step(e.action, e.from_state, str(e.to_state), e.role, int(e.round or 0), str(e.content_hash))
-            case = apply(case, kind, case_id, step, str(e.actor))
+        with self.v.work.events("case_events_before", {"kind": kind, "id": case_id, "chain": self.chain,
+                                                      "upto": self.after}) as events:
+            for e in events:
+                step = Step(e.action, e.from_state, str(e.to_state), e.role, int(e.round or 0), str(e.content_hash))
+                case = apply(case, kind, case_id, step, str(e.actor))
         return case
-
-    def _events_before(self, kind: str, case_id: str) -> Iterator[Event]:
-        return self.v.work.events("case_events_before", {"kind": kind, "id": case_id, "chain": self.chain,
-                                                        "upto": self.after})
 
     def finish(self) -> list[str]:
         self.v.books[self.chain] = self.book

@@ -2,7 +2,7 @@
 
 -- What a signature needs to know of its case, with the pipeline in force for it in its unit.
 -- name: case_for_step
-SELECT c.unit_id, c.state, c.round, c.version, c.signers, c.content_hash, c.drafter,
+SELECT c.unit_id, c.state, c.round, c.version, c.signers, c.roles, c.content_hash, c.drafter,
     a.pipeline, a.seq AS adopted_seq, u.open AS unit_open
 FROM zwgk_case c JOIN zwgk_adopted a ON a.unit_id = c.unit_id AND a.kind = c.kind
     JOIN zwgk_unit u ON u.id = c.unit_id
@@ -15,13 +15,13 @@ FROM zwgk_person p LEFT JOIN zwgk_role r ON r.person_id = p.id AND r.chain = :ch
 WHERE p.id = :person
 
 -- name: insert_case
-INSERT INTO zwgk_case (kind, id, unit_id, state, round, version, signers, content_hash, drafter, created_at,
+INSERT INTO zwgk_case (kind, id, unit_id, state, round, version, signers, roles, content_hash, drafter, created_at,
     updated_at)
-VALUES (:kind, :id, :unit_id, :state, :round, :version, :signers, :content_hash, :drafter, :at, :at)
+VALUES (:kind, :id, :unit_id, :state, :round, :version, :signers, :roles, :content_hash, :drafter, :at, :at)
 
 -- Only from the version read: rowcount 0 means another signature came first.
 -- name: update_case
-UPDATE zwgk_case SET state = :state, round = :round, version = :version, signers = :signers,
+UPDATE zwgk_case SET state = :state, round = :round, version = :version, signers = :signers, roles = :roles,
     content_hash = :content_hash, updated_at = :at
 WHERE kind = :kind AND id = :id AND version = :version - 1
 
@@ -31,12 +31,8 @@ SELECT 1 AS found FROM zwgk_case WHERE kind = :kind AND id = :id
 -- name: case_ids_like
 SELECT id FROM zwgk_case WHERE kind = :kind AND id LIKE :prefix
 
--- The states the cases of a kind sit in, in a unit (an adoption must keep every open one).
--- name: unit_case_states
-SELECT DISTINCT state FROM zwgk_case WHERE unit_id = :unit AND kind = :kind
-
 -- name: unit_cases
-SELECT kind, id, unit_id, state, round, version, signers, content_hash, drafter FROM zwgk_case
+SELECT kind, id, unit_id, state, round, version, signers, roles, content_hash, drafter FROM zwgk_case
 WHERE unit_id = :unit ORDER BY kind, id
 
 -- name: all_case_keys

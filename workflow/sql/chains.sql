@@ -31,22 +31,27 @@ FROM zwgk_event WHERE chain = :chain AND seq > :after ORDER BY seq
 
 -- name: event
 SELECT {event_columns}
-FROM zwgk_event WHERE chain = :chain AND seq = :seq
+FROM zwgk_event WHERE chain = :chain AND seq = :seq AND seq >= 1
 
--- Every event of a case, in each chain's order (a case's own chain, and the link notes it has in others).
+-- Every event of a case, in each chain's order (a case's own chain, and the link notes it has in others): only
+-- those within a chain, up to its head.
 -- name: case_events
 SELECT {event_columns}
-FROM zwgk_event WHERE case_kind = :kind AND case_id = :id ORDER BY chain, seq
+FROM zwgk_event e WHERE case_kind = :kind AND case_id = :id
+    AND seq BETWEEN 1 AND (SELECT h.seq FROM zwgk_chain h WHERE h.chain = e.chain)
+ORDER BY chain, seq
 
 -- The events of a case up to a point of one chain (verify --since reads what it does not recheck).
 -- name: case_events_before
 SELECT {event_columns}
-FROM zwgk_event WHERE case_kind = :kind AND case_id = :id AND chain = :chain AND seq <= :upto ORDER BY seq
+FROM zwgk_event WHERE case_kind = :kind AND case_id = :id AND chain = :chain AND seq BETWEEN 1 AND :upto
+ORDER BY seq
 
 -- The acts of authority of a chain up to a point (roles, adoptions; the register's people and units).
 -- name: acts_before
 SELECT {event_columns}
-FROM zwgk_event WHERE case_kind IN ('register', 'person', 'unit', 'pipeline') AND chain = :chain AND seq <= :upto
+FROM zwgk_event WHERE case_kind IN ('register', 'person', 'unit', 'pipeline') AND chain = :chain
+    AND seq BETWEEN 1 AND :upto
 ORDER BY seq
 
 -- name: count_events
@@ -68,3 +73,14 @@ SELECT hash FROM zwgk_event WHERE chain = :chain AND seq = :seq
 
 -- name: daemons
 SELECT id, host, pid, started_at, beat_at, stopped_at, planned, sent, failed FROM zwgk_daemon ORDER BY beat_at DESC
+
+-- name: last_seal
+SELECT {event_columns}
+FROM zwgk_event WHERE chain = :chain AND case_kind = 'register' AND action = 'seal' AND seq >= 1
+ORDER BY seq DESC LIMIT 1
+
+-- The latest adoption of a kind's pipeline in a unit's chain.
+-- name: latest_adoption
+SELECT max(seq) AS seq FROM zwgk_event
+WHERE case_kind = 'pipeline' AND case_id = :kind AND chain = :chain AND action = 'adopt'
+    AND seq BETWEEN 1 AND (SELECT h.seq FROM zwgk_chain h WHERE h.chain = :chain)

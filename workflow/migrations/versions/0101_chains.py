@@ -121,6 +121,7 @@ def _create_tables() -> None:
         sa.Column("round", sa.Integer, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("signers", sa.Text, nullable=False),
+        sa.Column("roles", sa.Text, nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("drafter", sa.String(64), nullable=False),
         sa.Column("created_at", sa.String(40), nullable=False),
