@@ -9,7 +9,6 @@ from tests.conftest import new_info, seed
 from workflow import Workflow
 from workflow.db import ping_when_idle
 
-
 NAME = "zwgk_dropped"
 
 
@@ -49,7 +48,7 @@ def test_a_busy_connection_the_server_dropped_fails_once_and_is_not_reused(pg_ur
     try:
         item = new_info(wf)
         assert _drop_our_connections(pg_url) >= 1
-        with pytest.raises(Exception, match="terminat|closed|connection"):
+        with pytest.raises(Exception, match=r"terminat|closed|connection"):
             wf.advance(item, "submit", actor="clerk")
         assert wf.advance(item, "submit", actor="clerk").action == "submit"
         assert [s.action for s in wf.history(item)] == ["create", "submit"]
