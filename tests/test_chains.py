@@ -268,3 +268,30 @@ def test_a_database_of_zwgk_0_1_is_refused_in_one_line(sqlite_url: str) -> None:
             wf.init()
     finally:
         wf.close()
+
+
+def test_verify_since_reads_the_acts_on_their_own_index(db_url: str) -> None:
+    """`--since` folds every act of authority before the digest: through the acts' partial index, not a scan of
+    each chain's events, so its time follows the new events, not the size of the log."""
+    from states.authority import AUTHORITY_KINDS
+    from workflow.schema import ACTS_ONLY
+    from workflow.sql import statements
+
+    assert "case_kind IN (" + ", ".join(repr(k) for k in AUTHORITY_KINDS) + ")" == ACTS_ONLY
+    assert ACTS_ONLY in statements("sqlite").texts["acts_before"]
+    wf = seed(Workflow(db_url))
+    try:
+        for _ in range(20):
+            new_info(wf)
+        with wf.engine.begin() as c:
+            if db_url.startswith("sqlite"):
+                c.exec_driver_sql("ANALYZE")
+                sql = statements("sqlite").texts["acts_before"].replace(":chain", "'gov'").replace(":upto", "30")
+                plan = " ".join(r[3] for r in c.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            else:
+                c.exec_driver_sql("SET enable_seqscan = off")
+                sql = statements("postgresql").texts["acts_before"].replace(":chain", "'gov'").replace(":upto", "30")
+                plan = " ".join(r[0] for r in c.exec_driver_sql(f"EXPLAIN {sql}"))
+        assert "ix_zwgk_event_acts" in plan, plan
+    finally:
+        wf.close()

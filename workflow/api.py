@@ -186,8 +186,7 @@ class Workflow:
         conn = work.cur.connection
         user = self._session_users.get(conn)
         if user is None:
-            work.cur.execute("SELECT session_user")
-            user = self._session_users[conn] = str(work.cur.fetchone()[0])
+            user = self._session_users[conn] = str(work.one("session_user")["name"])  # type: ignore[index]
         return f"{self.operator} pg:{user}"
 
     def _appender(self, work: Work) -> Appender:

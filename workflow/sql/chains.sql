@@ -84,3 +84,7 @@ ORDER BY seq DESC LIMIT 1
 SELECT max(seq) AS seq FROM zwgk_event
 WHERE case_kind = 'pipeline' AND case_id = :kind AND chain = :chain AND action = 'adopt'
     AND seq BETWEEN 1 AND (SELECT h.seq FROM zwgk_chain h WHERE h.chain = :chain)
+
+-- PostgreSQL: who the server says this connection is, recorded with the operator.
+-- name: session_user
+SELECT session_user AS name

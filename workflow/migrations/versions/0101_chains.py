@@ -71,6 +71,9 @@ def _create_tables() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
     )
     op.create_index("ix_zwgk_event_case", "zwgk_event", ["case_kind", "case_id", "chain", "seq"])
+    acts = "case_kind IN ('register', 'person', 'unit', 'pipeline')"
+    op.create_index("ix_zwgk_event_acts", "zwgk_event", ["chain", "seq"], sqlite_where=sa.text(acts),
+                    postgresql_where=sa.text(acts))
     op.create_table(
         "zwgk_pipeline",
         sa.Column("fingerprint", sa.String(64), primary_key=True),
