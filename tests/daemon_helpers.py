@@ -12,6 +12,7 @@ import asyncio
 import email
 import email.message
 import email.policy
+import hashlib
 import json
 import os
 import re
@@ -158,6 +159,11 @@ def digest_in(text: str) -> str:
     found: set[str] = set(re.findall(r"root digest: (\d+:[0-9a-f]{64})", text))
     assert len(found) == 1, f"not one root digest in: {text!r}"
     return found.pop()
+
+
+def witness_key(seq: int, name: str, channel: str) -> str:
+    """The outbox key of seal `seq`'s message to a witness: the name (any length, any script) as a short hash."""
+    return f"zwgk:seal:{seq}:{hashlib.sha256(name.encode()).hexdigest()[:16]}:{channel}"
 
 
 def overdue_items(wf: Workflow, n: int, *, formed_on: date = FORMED, prefix: str = "od",

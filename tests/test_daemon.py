@@ -52,6 +52,7 @@ from tests.daemon_helpers import (
     statuses,
     wait_for,
     webhook_channel,
+    witness_key,
     write_config,
 )
 from tests.recording import Recorder
@@ -769,8 +770,8 @@ def test_a_pass_seals_every_chain_once_and_each_witness_receives_the_root_digest
     queued = rows(wf, "SELECT key, deadline_id, recipient, channel, address, status, attempts, sent_at "
                       "FROM zwgk_notification WHERE step = 'seal' ORDER BY channel")
     assert [(r.key, r.deadline_id, r.recipient, r.channel, r.address, r.status, r.attempts) for r in queued] == [
-        (f"zwgk:seal:{seal.seq}:{COUNTY['name']}:email", None, COUNTY["name"], "email", COUNTY["email"], "sent", 1),
-        (f"zwgk:seal:{seal.seq}:{DUTY['name']}:wecom", None, DUTY["name"], "wecom", DUTY["phone"], "sent", 1)]
+        (witness_key(seal.seq, COUNTY["name"], "email"), None, COUNTY["name"], "email", COUNTY["email"], "sent", 1),
+        (witness_key(seal.seq, DUTY["name"], "wecom"), None, DUTY["name"], "wecom", DUTY["phone"], "sent", 1)]
     assert all(r.sent_at for r in queued)
     assert [e["witness"] for e in first.log() if e["event"] == "witness_unreachable"] == [NO_MAIL["name"]]
     assert [e["witnessed"] for e in first.log() if e["event"] == "seal"] == [2]
@@ -882,7 +883,7 @@ def test_three_daemons_on_postgresql_seal_each_move_once_and_each_digest_reaches
     assert len({json.dumps(s.chains) for s in made}) == 4  # no two seals of the same heads
     assert sum(e.get("sealed", 0) for d in trio for e in d.log() if e["event"] == "seal") == 4
     received = webhook.received()
-    assert received == Counter({f"zwgk:seal:{s.seq}:{witness['name']}:webhook": 1 for s in made}), received
+    assert received == Counter({witness_key(s.seq, witness["name"], "webhook"): 1 for s in made}), received
     assert keys_of(wf) == set(received) and statuses(wf) == Counter({"sent": 4})
     for s in made:
         assert wf.verify(against=Digest.parse(s.digest)).ok
@@ -918,11 +919,10 @@ def test_a_witness_message_that_fails_is_sent_again_later_and_its_digest_verifie
         wf.close()
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: Daemon.seal commits the seal, then queues its digest in another "
-                   "transaction; if queueing fails (or the daemon dies in between) that seal is never witnessed, and "
-                   "no later pass seals or queues again until a chain moves")
 def test_a_seal_whose_digest_could_not_be_queued_still_reaches_the_witness(db_url: str, tmp_path: Path,
                                                                            recorder: Recorder) -> None:
+    """The seal is committed before its digest is queued: if queueing fails (or the daemon dies in between), the
+    next pass queues the latest seal's digest although nothing moved in any chain."""
     witness = {"name": "县政务公开办", "channel": "recording"}
     config = load(write_config(tmp_path / "zwgk.toml", {"recording": {"type": "recording"}}, witnesses=[witness]))
     wf = Workflow(db_url, clock=fixed(NOW), config=config)
@@ -931,10 +931,41 @@ def test_a_seal_whose_digest_could_not_be_queued_still_reaches_the_witness(db_ur
         recorder.unreachable = [RuntimeError("a notifier's bug")]  # the channel fails once to give an address
         failed = Daemon(wf).once()  # the seal job fails (logged as job_failed); the daemon goes on
         assert failed.witnessed == 0
-        Daemon(wf).once()  # the channel works again; nothing moved in any chain
-        root = root_digest(wf)
-        assert [m.fields["digest"] for m in recorder.delivered] == [root], "the register's seal was never witnessed"
-        assert wf.verify(against=Digest.parse(root)).ok
+        [seal] = seals(wf)  # committed before the queueing failed
+        assert root_digest(wf) == seal.digest and scalar(wf, "SELECT count(*) FROM zwgk_notification") == 0
+        again = Daemon(wf).once()  # the channel works again; nothing moved in any chain
+        assert (again.sealed, again.witnessed, again.sent, again.failed) == (0, 1, 1, 0)
+        assert [s.digest for s in seals(wf)] == [seal.digest]  # no second seal of the same heads
+        assert [m.fields["digest"] for m in recorder.delivered] == [seal.digest], "the seal was never witnessed"
+        assert keys_of(wf) == {witness_key(seal.seq, witness["name"], "recording")}
+        assert wf.verify(against=Digest.parse(seal.digest)).ok
+        # Queueing the same seal again adds nothing: the next pass witnesses nothing and sends nothing.
+        third = Daemon(wf).once()
+        assert (third.sealed, third.witnessed, third.sent) == (0, 0, 0)
+        assert len(recorder.delivered) == 1
+    finally:
+        wf.close()
+
+
+def test_a_seal_made_by_zwgk_digest_reaches_the_witness_at_the_next_pass(db_url: str, tmp_path: Path,
+                                                                         recorder: Recorder) -> None:
+    witness = {"name": "县政务公开办", "channel": "recording"}
+    config = load(write_config(tmp_path / "zwgk.toml", {"recording": {"type": "recording"}}, witnesses=[witness]))
+    wf = Workflow(db_url, clock=fixed(NOW), config=config)
+    try:
+        seed_people(wf)
+        first = Daemon(wf).once()
+        assert (first.sealed, first.witnessed, first.sent) == (1, 1, 1)
+        overdue_items(wf, 1, formed_on=NOW.date(), prefix="new")  # gov moves (no reminder due yet) ...
+        made = wf.digest()  # ... and someone seals it by hand (`zwgk digest`) before the daemon's next pass
+        old, new = seals(wf)
+        assert new.digest == str(made) == root_digest(wf) and new.chains == unit_heads(wf)
+        second = Daemon(wf).once()
+        assert (second.sealed, second.witnessed, second.sent, second.failed) == (0, 1, 1, 0)
+        assert [s.digest for s in seals(wf)] == [old.digest, new.digest]
+        assert [m.fields["digest"] for m in recorder.delivered] == [old.digest, new.digest]
+        assert keys_of(wf) == {witness_key(s.seq, witness["name"], "recording") for s in (old, new)}
+        assert wf.verify(against=made).ok
     finally:
         wf.close()
 

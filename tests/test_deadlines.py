@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from states import Pipeline, parse_pipeline
 from tests.conftest import ADMIN, new_info, publish, seed, to_head_approval
-from workflow import Workflow, reminders, sql
+from workflow import Workflow, reminders, sql, uow
 from workflow import schema as t
 from workflow.config import Config, parse
 from workflow.deadlines import STATUSES, Timeline
@@ -390,12 +390,18 @@ def test_long_term_items_are_reconfirmed_and_retraction_cancels(wf: Workflow, no
         assert (retracted[key].status, retracted[key].closed_by) == ("cancelled", seq_of(wf, policy, "retract"))
 
 
-def test_information_changed_is_information_formed_anew(wf: Workflow) -> None:
+def test_information_changed_is_information_formed_anew(wf: Workflow, now: list[datetime]) -> None:
     i = new_info(wf)
     key = f"proactive:{i}"
     wf.edit_item(i, actor="clerk", title="2026年第三季度财务收支（更正）")
     assert wf.deadlines(item=i)[0].due_on == date(2026, 11, 3)  # a new title is not a new date
     assert wf.deadlines(item=i)[0].title == "2026年第三季度财务收支（更正）"  # but reminders use it
+    # Information is not formed after today (the office's day): on Wed 30 Sep, 20 Oct is refused.
+    before = keyed(wf, item=i)[key]
+    with pytest.raises(InvalidInput, match="formed_on 2026-10-20 is not a day between 1900-01-01 and today"):
+        wf.edit_item(i, actor="clerk", formed_on=date(2026, 10, 20))
+    assert keyed(wf, item=i)[key] == before
+    now[0] = sh(2026, 10, 20)  # the day it was formed anew
     wf.edit_item(i, actor="clerk", formed_on=date(2026, 10, 20))
     d = keyed(wf, item=i)[key]
     # Tue 20 Oct: Oct 21–23 (3), 26–30 (8), Nov 2–6 (13), 9–13 (18), 16, 17.
@@ -733,12 +739,38 @@ def test_the_live_deadline_indexes_hold_live_entries_and_every_listing_reads_as_
     assert listings(wf) == before
 
 
-def test_the_listings_of_live_deadlines_and_the_planner_read_only_live_entries(swf: Workflow) -> None:
+class RecordingCursor:
+    """A driver cursor that keeps the text of every statement run on it, placeholders and all. The engine runs
+    its statements on the driver's own cursor (workflow/uow.py), below SQLAlchemy's cursor events."""
+
+    def __init__(self, cursor: Any, seen: list[str]) -> None:
+        self._cursor = cursor
+        self._seen = seen
+
+    def execute(self, statement: str, *args: Any) -> Any:
+        self._seen.append(statement)
+        return self._cursor.execute(statement, *args)
+
+    def executemany(self, statement: str, *args: Any) -> Any:
+        self._seen.append(statement)
+        return self._cursor.executemany(statement, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+def test_the_listings_of_live_deadlines_and_the_planner_read_only_live_entries(
+        swf: Workflow, monkeypatch: pytest.MonkeyPatch) -> None:
     """A query uses a partial index only if it says the index's condition word for word (SQLite)."""
     readers: list[Callable[[], object]] = [lambda: swf.deadlines(overdue=True), lambda: swf.deadlines(status="open"),
                                            lambda: swf.deadlines(status="overdue"), swf.recompute_deadlines]
     statements: list[str] = []
-    event.listen(swf.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    unrecorded = uow.Work.__init__
+
+    def recorded(work: uow.Work, cursor: Any, *args: Any, **kw: Any) -> None:
+        unrecorded(work, RecordingCursor(cursor, statements), *args, **kw)
+
+    monkeypatch.setattr(uow.Work, "__init__", recorded)
     for read in readers:
         statements.clear()
         read()
