@@ -4,15 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
-
-log = structlog.get_logger("zwgk.notifiers")
 
 
 class NotifierConfigError(ValueError):
     """Bad or missing settings for a channel; the message is one line naming the key."""
+
+
+class Logger:
+    """The engine's logger: structlog's own once anyone has configured structlog (the host, or our CLI and daemon
+    through `workflow.logs.configure`), silent until then. Embedded, the library prints nothing of its own accord:
+    structlog's default would print every event to standard output. (Here, at the bottom of the imports, so that
+    the notifiers, which the engine imports, use it too.)"""
+
+    def __init__(self, name: str, **bound: Any) -> None:
+        self.name = name
+        self.bound = bound
+
+    def bind(self, **values: Any) -> Logger:
+        return Logger(self.name, **self.bound, **values)
+
+    def _emit(self, level: str, event: str, values: dict[str, Any]) -> None:
+        if structlog.is_configured():  # read at each event: the host may configure after importing us
+            getattr(structlog.get_logger(self.name, **self.bound), level)(event, **values)
+
+    def info(self, event: str, **values: Any) -> None:
+        self._emit("info", event, values)
+
+    def warning(self, event: str, **values: Any) -> None:
+        self._emit("warning", event, values)
+
+    def exception(self, event: str, **values: Any) -> None:
+        self._emit("exception", event, values)
+
+
+log = Logger("zwgk.notifiers")
 
 
 @dataclass(frozen=True)

@@ -324,9 +324,13 @@ def test_generated_item_id_does_not_collide_with_a_chosen_one(wf: Workflow) -> N
     seq = heads(wf)["gov"][0]
     chosen = new_info(wf, id=f"gov-{year}-{seq + 2:06d}")  # the id the next generated one would get
     generated = new_info(wf)  # a caller who chose no id must not be told that "their" id exists
-    assert generated != chosen
+    assert generated == f"{chosen}.2"
     assert wf.history(generated)[0].seq == seq + 2
     assert {i.id for i in wf.items()} == {chosen, generated}
+    later = f"gov-{year}-{seq + 5:06d}"
+    taken = [new_info(wf, id=later), new_info(wf, id=f"{later}.2")]  # events seq+3 and seq+4
+    assert new_info(wf) == f"{later}.3"
+    assert {i.id for i in wf.items()} == {chosen, generated, *taken, f"{later}.3"}
 
 
 # -- the default pipeline, step by step --------------------------------------------------------------------

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -169,3 +172,31 @@ def test_a_psycopg2_host_engine_signs_plans_sends_and_verifies(pg_url: str,
     assert "政策解读" in capsys.readouterr().out
     assert [d.kind for d in wf.deadlines(item=policy, overdue=True)] == ["interpretation"]
     engine.dispose()
+
+
+EMBEDDED = """
+import sys
+import structlog
+from sqlalchemy import create_engine
+from tests.conftest import new_info, publish, seed
+from workflow import Workflow
+
+url = sys.argv[1]
+if sys.argv[2] == "configured":
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+wf = seed(Workflow(url))
+publish(wf, new_info(wf))  # each signature is logged ("signed")
+Workflow(engine=create_engine(url))  # a SQLite engine not made durable: the engine warns
+"""
+
+
+@pytest.mark.parametrize("host", ["silent", "configured"])
+def test_embedded_the_library_prints_nothing_until_the_host_configures_structlog(tmp_path: Path, host: str) -> None:
+    done = subprocess.run([sys.executable, "-c", EMBEDDED, f"sqlite:///{tmp_path / 'host.db'}", host],
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    if host == "silent":
+        assert done.stderr == ""
+    else:
+        assert "signed" in done.stderr and "sqlite_engine_not_durable" in done.stderr

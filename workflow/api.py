@@ -15,7 +15,6 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-import structlog
 from sqlalchemy import Engine
 
 from states import KINDS, Action, InputMissing, Pipeline, builtin
@@ -30,6 +29,7 @@ from workflow.errors import InvalidInput, NotFound, SchemaMissing, SimulatedCloc
 from workflow.ledger.chains import Appender
 from workflow.ledger.events import Digest, Event
 from workflow.ledger.verify import Report, Verifier
+from workflow.logs import Logger
 from workflow.model import Item, Person, Signature, Unit
 from workflow.operator import local_account
 from workflow.pipelines import InForce, Pipelines
@@ -98,7 +98,7 @@ class Workflow:
         _texts(operator=self.operator)
         self._simulation: bool | None = None  # read from the register's first event, once
         self._session_users: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-        self._log = structlog.get_logger("zwgk").bind()
+        self._log = Logger("zwgk")
         if self.uow.plain_sqlite and self.engine.url.database not in (None, "", ":memory:"):
             self._log.warning("sqlite_engine_not_durable", hint="call workflow.db.durable(engine) before it opens "
                               "connections: WAL, synchronous=FULL and BEGIN IMMEDIATE for every writer")
@@ -425,7 +425,7 @@ class Workflow:
                     known += [s.id for s in self.pipelines.load(work, r["pipeline"]).pipeline.states]
                 if state not in known:
                     raise InvalidInput(f"unknown state '{state}' (one of: {', '.join(dict.fromkeys(known))})")
-            return [items.item_of(r) for r in work.rows("items", {"id": None, "state": state})]
+            return [items.item_of(r) for r in work.rows("items", {"state": state})]
 
     def history(self, id: str) -> list[Signature]:
         """Every event of an item: its own chain's, and the link notes other units' chains hold of it."""

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
-import structlog
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import insert, update
 
@@ -25,10 +24,11 @@ from workflow import schema as t
 from workflow import witness
 from workflow.api import Workflow
 from workflow.clock import stamp
+from workflow.logs import Logger
 from workflow.outbox import Sender, Tally, drop_lease, hold_lease
 from workflow.reminders import Planner, build_channels
 
-log = structlog.get_logger("zwgk.daemon")
+log = Logger("zwgk.daemon")
 LEASE = "sqlite-daemon"
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import structlog
 from sqlalchemy import and_, or_, select, text, update
 
 from workflow import periods
@@ -17,9 +16,10 @@ from workflow.clock import stamp
 from workflow.config import Config, Schedule
 from workflow.deadlines import Op, Open, Timeline, reconfirm, statements
 from workflow.errors import InvalidInput, NotFound
+from workflow.logs import Logger
 from workflow.uow import Row, Work
 
-log = structlog.get_logger("zwgk.deadlines")
+log = Logger("zwgk.deadlines")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ another unit's policy is linked in both chains in one transaction (the policy's 
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, datetime
 from typing import Any
@@ -51,7 +52,7 @@ def item_of(r: Row, interpreted_by: tuple[str, ...] = ()) -> Item:
 
 
 def load(work: Work, item_id: str) -> Item:
-    row = work.one("items", {"id": item_id, "state": None})
+    row = work.one("item", {"id": item_id})
     if row is None:
         raise NotFound(f"no item '{item_id}'")
     return item_of(row)
@@ -136,6 +137,7 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
 
 
 def _free_id(work: Work, base: str) -> str:
-    """`base`, or `base.2`, `base.3`… if someone chose that id by hand."""
-    taken = {r["id"] for r in work.rows("case_ids_like", {"kind": KIND, "prefix": f"{base}%"})}
-    return next(c for c in (base, *(f"{base}.{n}" for n in range(2, len(taken) + 2))) if c not in taken)
+    """`base`, or `base.2`, `base.3`… if someone chose that id by hand: each tried by its key (a LIKE on the
+    prefix would read every case, on SQLite and on a PostgreSQL whose collation is not C)."""
+    candidates = itertools.chain([base], (f"{base}.{n}" for n in itertools.count(2)))
+    return next(c for c in candidates if work.one("case_exists", {"kind": KIND, "id": c}) is None)

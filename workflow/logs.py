@@ -7,6 +7,10 @@ import sys
 
 import structlog
 
+from notifiers.base import Logger
+
+__all__ = ["Logger", "configure"]
+
 
 def _stderr_logger(*_: object) -> structlog.PrintLogger:
     return structlog.PrintLogger(sys.stderr)  # whatever stderr is now, not when configure() ran
@@ -41,3 +45,4 @@ def configure(*, json: bool = False, level: int = logging.WARNING) -> None:
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,  # the CLI reconfigures (-v) after loggers exist
     )
+

@@ -17,17 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
 from sqlalchemy import Engine, select
 
 from notifiers import Contact, Message, Notifier, Result
 from workflow import schema as t
 from workflow.clock import stamp
 from workflow.config import Reminders
+from workflow.logs import Logger
 from workflow.sql import statements
 from workflow.uow import Work
 
-log = structlog.get_logger("zwgk.outbox")
+log = Logger("zwgk.outbox")
 # Within a batch, claims are renewed and checked again every second (or quarter lease, if shorter): fast
 # channels never pay for it, a slow mail relay cannot outlive its claim or send a reminder no longer due.
 RECHECK_AFTER = 1.0

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,9 +25,10 @@ from workflow import schema as t
 from workflow.clock import stamp
 from workflow.config import Config, ConfigError
 from workflow.deadlines import KINDS, Timeline
+from workflow.logs import Logger
 from workflow.sql import Statements, statements
 
-log = structlog.get_logger("zwgk.reminders")
+log = Logger("zwgk.reminders")
 
 _TODO = {
     "interpretation": "发布该政策的解读（谁起草、谁解读） publish the interpretation of this policy",

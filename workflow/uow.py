@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
 from sqlalchemy import ClauseElement, Connection, Dialect, Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -25,10 +24,11 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from workflow.db import is_durable
 from workflow.errors import InvalidInput, ItemChanged
 from workflow.ledger.events import COLUMNS, Event
+from workflow.logs import Logger
 from workflow.model import Signature
 from workflow.sql import Statements, statements
 
-log = structlog.get_logger("zwgk")
+log = Logger("zwgk")
 
 HostConnection = Connection | Session
 Subscriber = Callable[[Signature], None]

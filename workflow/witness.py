@@ -9,16 +9,16 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 
-import structlog
 from sqlalchemy import Engine
 
 from notifiers import Contact, Notifier
 from workflow.clock import stamp
 from workflow.config import Config
+from workflow.logs import Logger
 from workflow.model import Signature
 from workflow.sql import statements
 
-log = structlog.get_logger("zwgk.witness")
+log = Logger("zwgk.witness")
 
 
 def queue(engine: Engine, config: Config, channels: Mapping[str, Notifier], seal: Signature, now: datetime) -> int:

@@ -27,15 +27,15 @@ from types import MappingProxyType
 from typing import Literal, NamedTuple
 
 import chinese_calendar
-import structlog
 
 from workflow.errors import InvalidInput
+from workflow.logs import Logger
 
 __all__ = [
     "Due", "SpecialDay", "WorkCalendar", "YearDays", "YearReport", "load_overrides", "reset_unknown_year_warnings",
 ]
 
-log = structlog.get_logger("zwgk.calendar")
+log = Logger("zwgk.calendar")
 
 Source = Literal["overrides", "chinese_calendar", "provisional"]
 DayKind = Literal["holiday", "workday"]

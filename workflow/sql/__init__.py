@@ -1,6 +1,7 @@
 """Every SQL statement of the engine, by name, read from the `.sql` files beside this module.
 
-A statement is written once, with `:name` parameters, `{for_update}` / `{skip_locked}` where PostgreSQL
+A statement is written once, with `:name` parameters, `{_fragment}` for the text of a statement whose name
+starts with `_` (a part that several statements share), `{for_update}` / `{skip_locked}` where PostgreSQL
 locks rows and SQLite (one writer at a time) need not, and `{event_columns}` for an event's columns in the
 order they are hashed (`workflow.ledger.events.COLUMNS`). `Statements(dialect)` gives the text for one database:
 for SQLAlchemy's `text()`, and for the driver's own cursor (psycopg takes `%(name)s`).
@@ -43,6 +44,7 @@ class Statements:
         fill = {"for_update": " FOR UPDATE" if pg else "", "skip_locked": " FOR UPDATE SKIP LOCKED" if pg else "",
                 "of_d_skip_locked": " FOR UPDATE OF d SKIP LOCKED" if pg else "",
                 "event_columns": ", ".join(COLUMNS), "event_values": ", ".join(f":{c}" for c in COLUMNS)}
+        fill |= {name: sql for name, sql in _sources().items() if name.startswith("_")}
         self.texts = {name: sql.format_map(fill) for name, sql in _sources().items()}
         pyformat = paramstyle == "pyformat"
         self.driver = {name: _PARAM.sub(r"%(\1)s", sql.replace("%", "%%")) if pyformat else sql

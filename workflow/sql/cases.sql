@@ -28,9 +28,6 @@ WHERE kind = :kind AND id = :id AND version = :version - 1
 -- name: case_exists
 SELECT 1 AS found FROM zwgk_case WHERE kind = :kind AND id = :id
 
--- name: case_ids_like
-SELECT id FROM zwgk_case WHERE kind = :kind AND id LIKE :prefix
-
 -- name: unit_cases
 SELECT kind, id, unit_id, state, round, version, signers, roles, content_hash, drafter FROM zwgk_case
 WHERE unit_id = :unit ORDER BY kind, id
@@ -50,12 +47,21 @@ VALUES (:id, :title, :body, :category, :timing, :kind, :interprets, :tags, :form
 -- name: update_item
 UPDATE zwgk_item SET title = :title, body = :body, tags = :tags, formed_on = :formed_on WHERE id = :id
 
--- Items with their case, by id or state or all (a parameter given as NULL does not filter).
--- name: items
+-- Items with their case (a fragment of the two statements below).
+-- name: _items
 SELECT c.id, c.unit_id, c.state, c.round, c.version, c.drafter, c.created_at, c.updated_at, i.title, i.body,
     i.category, i.timing, i.kind, i.interprets, i.tags, i.formed_on, i.schedule, i.period
 FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
-WHERE c.kind = 'item' AND c.id = coalesce(:id, c.id) AND c.state = coalesce(:state, c.state)
+
+-- One item, found by its key.
+-- name: item
+{_items}
+WHERE c.kind = 'item' AND c.id = :id
+
+-- Items in a state, or all (NULL).
+-- name: items
+{_items}
+WHERE c.kind = 'item' AND c.state = coalesce(:state, c.state)
 ORDER BY c.created_at, c.id
 
 -- The items of a unit, with their content, for verify to hash.
