@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,38 +53,45 @@ def load(wf: Workflow, items: int, open_: int, due: int) -> None:
     timeline = Timeline(wf.config)
     soon = stamp(NOW + timedelta(days=30))
     due_on, started = NOW.date() - timedelta(days=1), NOW.date() - timedelta(days=30)
-    item_rows = ((f"2026-{i:07d}", f"事项 {i}", "（正文）", "2.5", "immediate", "info", None, "[]", None, None, None)
-                 for i in range(items))
-    case_rows = (("item", f"2026-{i:07d}", "gov", "leader_check", 1, 4, "{}", "0" * 64, f"p{i % 40:03d}", created,
-                  created) for i in range(items))
-    deadline_rows = ((f"proactive:2026-{i:07d}", "proactive", f"2026-{i:07d}", None, None, f"事项 {i}",
-                      f"p{i % 40:03d}", None, "gov", started.isoformat(), 20,
-                      due_on.isoformat() if i < due else (NOW.date() + timedelta(days=10)).isoformat(), False,
-                      "open", None, stamp(timeline.at(due_on, 1)) if i < due else soon, None, None, None, None, None,
-                      created) for i in range(open_))
-    bulk(wf.engine, "zwgk_item", 11, item_rows)
-    bulk(wf.engine, "zwgk_case", 11, case_rows)
-    bulk(wf.engine, "zwgk_deadline (key, kind, item_id, schedule, period, title, responsible, roles, unit_id, "
-         "starts_on, days, due_on, provisional, status, step, next_at, opened_by, asked_by, closed_by, closed_at, "
-         "closed_note, created_at)", 22, deadline_rows)
+    item_rows = ({"id": f"2026-{i:07d}", "title": f"事项 {i}", "body": "（正文）", "category": "2.5",
+                  "timing": "immediate", "kind": "info", "interprets": None, "tags": "[]", "formed_on": None,
+                  "schedule": None, "period": None} for i in range(items))
+    case_rows = ({"kind": "item", "id": f"2026-{i:07d}", "unit_id": "gov", "state": "leader_check", "round": 1,
+                  "version": 4, "signers": "{}", "roles": "", "content_hash": "0" * 64, "drafter": f"p{i % 40:03d}",
+                  "created_at": created, "updated_at": created} for i in range(items))
+    deadline_rows = ({"key": f"proactive:2026-{i:07d}", "kind": "proactive", "item_id": f"2026-{i:07d}",
+                      "schedule": None, "period": None, "title": f"事项 {i}", "responsible": f"p{i % 40:03d}",
+                      "roles": None, "unit_id": "gov", "starts_on": started.isoformat(), "days": 20,
+                      "due_on": due_on.isoformat() if i < due else (NOW.date() + timedelta(days=10)).isoformat(),
+                      "provisional": False, "status": "open", "step": None,
+                      "next_at": stamp(timeline.at(due_on, 1)) if i < due else soon, "opened_by": None,
+                      "asked_by": None, "closed_by": None, "closed_at": None, "closed_note": None,
+                      "created_at": created} for i in range(open_))
+    bulk(wf.engine, "zwgk_item", item_rows)
+    bulk(wf.engine, "zwgk_case", case_rows)
+    bulk(wf.engine, "zwgk_deadline", deadline_rows)
 
 
-def bulk(engine: Engine, table: str, width: int, rows: Any, chunk: int = 20000) -> None:
+def bulk(engine: Engine, table: str, rows: Iterator[dict[str, Any]], chunk: int = 20000) -> None:
+    """Insert `rows` (each naming its columns, the first one's names for all) in one transaction."""
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
         pg = engine.dialect.name == "postgresql"
-        marks = ", ".join(["%s" if pg else "?"] * width)
         if not pg:
             cur.execute("BEGIN IMMEDIATE")
-        batch: list[Any] = []
+        sql = ""
+        batch: list[dict[str, Any]] = []
         for row in rows:
+            if not sql:
+                marks = ", ".join(f"%({c})s" if pg else f":{c}" for c in row)
+                sql = f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})"
             batch.append(row)
             if len(batch) == chunk:
-                cur.executemany(f"INSERT INTO {table} VALUES ({marks})", batch)
+                cur.executemany(sql, batch)
                 batch = []
         if batch:
-            cur.executemany(f"INSERT INTO {table} VALUES ({marks})", batch)
+            cur.executemany(sql, batch)
         raw.commit()
     finally:
         raw.close()

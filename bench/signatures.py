@@ -154,7 +154,7 @@ def sign_by_hand(wf: Workflow, unit: str, items: list[str], until: float = math.
                     ("signer_of_case", {"register": REGISTER, **key, "person": actor}),
                     ("item_facts", {"id": item_id})])
                 h, c, f = head.rows[0], case.rows[0], facts.rows[0]
-                at = max(stamp(datetime.now(UTC)), h["at"])
+                at = max(stamp(datetime.now(UTC)), h["at"], signer.rows[0]["register_at"])
                 to_state = a.to or c["state"]
                 values = {"chain": h["chain"], "seq": h["seq"] + 1, "register_seq": signer.rows[0]["register_seq"],
                           "case_kind": "item", "case_id": item_id, "round": c["round"], "action": a.id,

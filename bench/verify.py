@@ -27,6 +27,7 @@ from bench.deadlines import peak_rss
 from bench.signatures import STEPS, database, new_items, township
 from states.authority import REGISTER
 from workflow import Workflow
+from workflow.clock import system
 from workflow.ledger.events import Event
 from workflow.ledger.verify import RegisterFold, Start, UnitFold, Verifier
 from workflow.logs import configure
@@ -59,7 +60,7 @@ def _events(wf: Workflow) -> int:
 def fold_alone(wf: Workflow, unit: str) -> tuple[int, float]:
     """(v1) one unit's events read into memory first, then only verify's per-event work timed."""
     with wf.uow(write=False) as work:
-        v = Verifier(work, wf.pipelines)
+        v = Verifier(work, wf.pipelines, max_skew=wf.config.ledger.max_clock_skew, now=system())
         with work.events("chain_events", {"chain": REGISTER, "after": 0}) as register:
             v.walk(RegisterFold(v, None), register, Start())
         with work.events("chain_events", {"chain": unit, "after": 0}) as stream:

@@ -9,6 +9,7 @@ folds from the chains.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
@@ -128,6 +129,13 @@ def _not_last_admin(reg: RegisterView, act: Act) -> None:
                             "person first")
 
 
+def _position(entry: Any) -> bool:
+    """A seal's `[chain, seq, hash]`: every unit's chain holds at least the event that opened it."""
+    return (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
+            and type(entry[1]) is int and entry[1] >= 1
+            and isinstance(entry[2], str) and re.fullmatch("[0-9a-f]{64}", entry[2]) is not None)
+
+
 def decide_register(reg: RegisterView, act: Act, *, first: bool = False) -> None:
     """An act of the register's chain; `first` for its first event, which names the first admin."""
     if first != (act.case_kind == "register" and act.action == OPEN):
@@ -140,8 +148,10 @@ def decide_register(reg: RegisterView, act: Act, *, first: bool = False) -> None
     if act.case_kind == "register" and act.action == SEAL:
         # A seal records every unit's chain; it grants nothing, so anyone running zwgk may append one.
         chains = act.data.get("chains")
-        if not isinstance(chains, list) or sorted(str(c[0]) for c in chains) != sorted(reg.units()):
-            raise NotAuthorised(f"{act.what}: a seal names every unit's chain, and only those")
+        if not isinstance(chains, list) or not all(map(_position, chains)) \
+                or sorted(c[0] for c in chains) != sorted(reg.units()):
+            raise NotAuthorised(f"{act.what}: a seal names every unit's chain, and only those, each at an event it "
+                                "holds ([chain, seq from 1, SHA-256 in hex])")
         return
     _signer(reg, act)
     if act.case_kind == "person":

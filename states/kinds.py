@@ -23,9 +23,11 @@ class Kind:
     pipeline_file: str  # the built-in pipeline, which every new unit adopts
     public: frozenset[str]  # states in which the case is before the public
     before_public: tuple[str, ...]  # roles that must have signed, in the round, before a public state
+    lapsed: frozenset[str]  # states after which those signatures no longer stand (refused, taken back)
 
 
-ITEM = Kind("item", "政府信息", "item.toml", frozenset({"published"}), ("confidentiality_reviewer", "head"))
+ITEM = Kind("item", "政府信息", "item.toml", frozenset({"published"}), ("confidentiality_reviewer", "head"),
+            frozenset({"withheld", "retracted"}))
 KINDS: dict[str, Kind] = {k.name: k for k in (ITEM,)}
 
 
@@ -94,9 +96,17 @@ def unreviewed_path(pipeline: Pipeline, k: Kind, open_cases: Collection[OpenCase
     needs them signed first, a step that opens a new round starts both afresh, and a step that keeps the case where
     it is cannot be signed twice. Roles are those of the very step taken (an action id may recur from other
     states with other roles). Any other rule (separation of duties) only forbids more, so it cannot open a way.
+    A case in the initial state (where its content may be edited) or in a state of `k.lapsed` (a review that
+    refused it, a publication taken back) keeps what its round signed for the steps that require it, but those
+    signatures no longer count as the review of what may become public.
     """
-    starts: list[Node] = [(pipeline.initial, frozenset(), frozenset())]
-    starts += [(c.state, c.signed, c.roles) for c in open_cases]
+    lapsed = k.lapsed | {pipeline.initial}
+
+    def reached(state: str, signed: frozenset[str], roles: frozenset[str]) -> Node:
+        return state, signed, frozenset() if state in lapsed else roles
+
+    starts: list[Node] = [reached(pipeline.initial, frozenset(), frozenset())]
+    starts += [reached(c.state, c.signed, c.roles) for c in open_cases]
     came_from: dict[Node, tuple[Node, str] | None] = {}
     todo: deque[Node] = deque()
     for start in starts:
@@ -113,9 +123,9 @@ def unreviewed_path(pipeline: Pipeline, k: Kind, open_cases: Collection[OpenCase
             if (action.to is None and action.id in signed) or not set(action.requires) <= signed:
                 continue
             if action.new_round:
-                nxt = (action.to or state, frozenset({action.id}), frozenset({action.role}))
+                nxt = reached(action.to or state, frozenset({action.id}), frozenset({action.role}))
             else:
-                nxt = (action.to or state, signed | {action.id}, roles | {action.role})
+                nxt = reached(action.to or state, signed | {action.id}, roles | {action.role})
             if nxt in came_from:
                 continue
             came_from[nxt] = (node, action.id)

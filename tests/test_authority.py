@@ -3,12 +3,15 @@ authority its chain recorded at that event (issue 10's red-team cases, each refu
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from states import load_pipeline, parse_pipeline
+from states.authority import REGISTER
 from tests.conftest import ADMIN, new_info, publish, seed, to_head_approval
 from tests.tampering import Raw
 from workflow import (
@@ -20,6 +23,7 @@ from workflow import (
     SignerInactive,
     Workflow,
 )
+from workflow.ledger.events import canonical
 
 ITEM_TOML = Path(__file__).parent.parent / "states" / "item.toml"
 
@@ -511,3 +515,63 @@ def test_the_register_is_locked_before_any_unit(two: Workflow) -> None:
     two.add_unit("A1", name="甲", kind="village", by=ADMIN)
     two.add_person("p1", name="p1", unit="A1", roles=["drafter"], by=ADMIN)
     assert two.verify().ok
+
+
+@pytest.mark.parametrize("position", [-1, 0, True, "3", 10**6])
+def test_a_seal_naming_a_position_no_chain_holds_fails_verify(two: Workflow, position: object) -> None:
+    """A forged seal cannot name a chain at a place it never was: before its first event, or not a number. (One
+    past its end is a seal of events deleted since: verify names that too.)"""
+    two.digest()
+    r = raw(two)
+    try:
+        r.drop_guards()
+        last = r.event(r.tail(REGISTER)[0], REGISTER)
+        chains = json.loads(last["data"])["chains"]
+        chains[0][1] = position
+        forged = r.append_forged(REGISTER, data=canonical({"chains": chains}))
+    finally:
+        r.close()
+    problem = two.verify().first_problem or ""
+    if position == 10**6:
+        assert problem.endswith(f"before event {position} that a seal of the register names (events deleted from "
+                                "the end)"), problem
+    else:
+        assert problem.startswith(f"chain {REGISTER} event {forged['seq']}: "), problem
+        assert "a seal names every unit's chain, and only those, each at an event it holds" in problem
+
+
+def extra_actions(*actions: tuple[str, str, str, str, list[str]]) -> str:
+    """The built-in pipeline with more actions: (id, from, to, role, requires)."""
+    return ITEM_TOML.read_text(encoding="utf-8") + "".join(
+        f'\n[[action]]\nid = "{a}"\nzh = "{a}"\nen = "{a}"\nfrom = "{f}"\nto = "{t}"\nrole = "{r}"\n'
+        f"requires = {json.dumps(req)}\n" for a, f, t, r, req in actions)
+
+
+@pytest.mark.parametrize(("actions", "path"), [
+    # back to the draft in the same round, content edited there, and on without a second review: the review
+    # signed was of other content (red team, round 2)
+    ((("reopen", "leader_check", "draft", "leader", ["clear"]),
+      ("resubmit", "draft", "leader_check", "drafter", ["clear"])),
+     "-reopen-> draft -resubmit-> leader_check -check-> head_approval -approve-> head_approval -publish-> published"),
+    # the reviewer's refusal counted as a review: withheld, then published over it
+    ((("override", "withheld", "published", "head", []),), "-withhold-> withheld -override-> published"),
+    # taken back, then published again as it was
+    ((("republish", "retracted", "published", "head", []),), "-retract-> retracted -republish-> published"),
+])
+def test_a_review_that_no_longer_stands_does_not_count(two: Workflow, actions: tuple[tuple[str, str, str, str,
+                                                                                             list[str]], ...],
+                                                       path: str) -> None:
+    assert_refused_and_nothing_written(two, AdoptionRefused, re.escape(path), two.adopt_pipeline, "gov",
+                                       parse_pipeline(extra_actions(*actions)), by=ADMIN)
+
+
+def test_a_case_withheld_before_a_lax_adoption_stays_withheld(two: Workflow) -> None:
+    """The red team's order: an item withheld first, then a pipeline with a way out of withheld proposed."""
+    item = new_info(two)
+    two.advance(item, "submit", actor="clerk")
+    two.advance(item, "proofread", actor="proof")
+    two.advance(item, "withhold", actor="sec", ground="art15", reason="涉及国家秘密")
+    with pytest.raises(AdoptionRefused, match=re.escape("withheld -override-> published")):
+        two.adopt_pipeline("gov", parse_pipeline(extra_actions(("override", "withheld", "published", "head", []))),
+                           by=ADMIN)
+    assert two.item(item).state == "withheld"

@@ -253,6 +253,26 @@ def test_verify_since_fails_when_a_chain_was_rewritten_before_the_seal(two: Work
     assert item
 
 
+
+def test_verify_since_holds_the_earlier_events_it_folds_to_their_hashes(two: Workflow) -> None:
+    """The earlier acts and case events a recheck folds are not rechecked by the rules, but an edit of one in place
+    (a role granted turned into the head's) is still an edit: it no longer hashes as it did (red team, round 2)."""
+    kept = two.digest()
+    item = new_info(two)
+    r = raw(two)
+    try:
+        r.drop_guards()
+        grant = r.rows("SELECT seq, data FROM zwgk_event WHERE chain = 'gov' AND action = 'grant' AND data LIKE "
+                       "'%publisher%' ORDER BY seq")[0]
+        r.set_event(grant[0], data=grant[1].replace("publisher", "head"))
+        created = r.rows("SELECT seq FROM zwgk_event WHERE case_id = :i", i=item)[0][0]
+    finally:
+        r.close()
+    assert created > grant[0]
+    assert two.verify(since=kept).problems == [f"chain gov event {grant[0]}: contents do not match its hash (event "
+                                               "modified)"]
+
+
 # -- the schema --------------------------------------------------------------------------------------------------
 
 

@@ -732,7 +732,9 @@ def test_any_single_change_is_caught_at_that_event(lite_template: tuple[Path, An
 @pytest.mark.parametrize(("data", "problem"), [
     ("[1]", "cannot be judged (TypeError: its data is not a mapping)"),
     ("null", "cannot be judged (TypeError: its data is not a mapping)"),
-    ('{"chains": [["gov", 1]]}', "cannot be judged (ValueError: not enough values to unpack (expected 3, got 2))"),
+    ('{"chains": [["gov", 1]]}', "seal register register: a seal names every unit's chain, and only those, each at "
+                                 "an event it holds ([chain, seq from 1, SHA-256 in hex]) (an act the rules would "
+                                 "have refused)"),
     ("{", "cannot be judged (JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 "
           "(char 1))"),
 ])
@@ -767,7 +769,8 @@ def test_a_seal_naming_only_some_chains_is_refused(tampered: Setup) -> None:
     forged = tampered.raw.append_forged("_register", case_kind="register", case_id="register", action="seal",
                                         actor=None, role=None, data=f'{{"chains":[["zz",{seq},"{digest}"]]}}')
     fails_with(tampered.wf, f"chain _register event {forged['seq']}: seal register register: a seal names every "
-                            "unit's chain, and only those (an act the rules would have refused)")
+                            "unit's chain, and only those, each at an event it holds ([chain, seq from 1, SHA-256 in "
+                            "hex]) (an act the rules would have refused)")
 
 
 def test_a_pair_of_link_notes_made_by_no_step_is_named(tampered: Setup) -> None:

@@ -257,3 +257,60 @@ def test_a_failed_start_of_a_simulation_leaves_the_clock_unable_to_write(product
             new_info(wf)
     finally:
         wf.close()
+
+
+def forge_clear(sim: Workflow, item: str, register_seq: int, at: str) -> int:
+    """Append sec's clearance of `item` to gov's chain, well hashed and linked, its case row brought along."""
+    last = sim.history(item)[-1]
+    r = Raw(sim.engine.url.render_as_string(hide_password=False))
+    try:
+        r.drop_guards()
+        forged = r.append_forged(action="clear", from_state="confidentiality_review", to_state="leader_check",
+                                 actor="sec", role="confidentiality_reviewer", decision="full", comment=None,
+                                 register_seq=register_seq, at=at, content_hash=last.content_hash)
+        r.set_case(item, state="leader_check", version=5, roles="confidentiality_reviewer,drafter,proofreader",
+                   signers='{"clear":"sec","create":"clerk","proofread":"proof","submit":"clerk"}')
+    finally:
+        r.close()
+    return int(forged["seq"])
+
+
+def test_a_signature_dated_before_the_register_event_it_claims_fails(sim: Workflow, now: list[datetime]) -> None:
+    """Backdated behind a register event: a person added (or a role granted) later cannot have signed earlier."""
+    item = new_info(sim)
+    sim.advance(item, "submit", actor="clerk")
+    sim.advance(item, "proofread", actor="proof")
+    now[0] = T0 + timedelta(days=20)
+    sim.add_person("nh", name="新来的", by=ADMIN)  # the register's last event, twenty days on
+    register_seq = sim.digest().seq - 1  # (the digest seals the chains after it)
+    seq = forge_clear(sim, item, register_seq, "2026-10-09T01:02:00.000000+00:00")
+    assert sim.verify().first_problem == (
+        f"chain gov event {seq}: dated 2026-10-09T01:02:00.000000+00:00, more than max_clock_skew before register "
+        f"event {register_seq} (2026-10-29T01:00:00+00:00) that it was decided under (backdated)")
+
+
+def test_a_signature_slipped_in_behind_a_seal_fails(sim: Workflow, now: list[datetime]) -> None:
+    """Appended after a seal but dated before it: the seal found the chain shorter, so it came later. Nothing the
+    seal names changes, so only the time can tell."""
+    item = new_info(sim)
+    sim.advance(item, "submit", actor="clerk")
+    before = sim.advance(item, "proofread", actor="proof").register_seq
+    now[0] = T0 + timedelta(minutes=30)
+    seal = sim.digest()
+    seq = forge_clear(sim, item, before, "2026-10-09T01:05:00.000000+00:00")
+    assert sim.verify().first_problem == (
+        f"chain gov event {seq}: dated 2026-10-09T01:05:00.000000+00:00, more than max_clock_skew before the seal "
+        f"of register event {seal.seq} (2026-10-09T01:30:00+00:00) that found chain gov before it (backdated)")
+
+
+def test_a_clock_far_behind_the_register_is_refused(sim: Workflow, now: list[datetime]) -> None:
+    """What verify fails, advance refuses: a signature dated well before the register event it is decided under."""
+    item = new_info(sim)
+    now[0] = T0 + timedelta(hours=2)
+    sim.add_person("nh", name="新来的", by=ADMIN)
+    now[0] = T0 + timedelta(minutes=1)
+    with pytest.raises(ClockBehind, match=r"behind the last event of chain _register"):
+        sim.advance(item, "submit", actor="clerk")
+    now[0] = T0 + timedelta(hours=2) - timedelta(seconds=30)  # within the skew: recorded at the register's time
+    assert sim.advance(item, "submit", actor="clerk").at == T0 + timedelta(hours=2)
+    assert sim.verify().ok

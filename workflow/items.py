@@ -76,9 +76,9 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     check_open(unit, units[unit], CREATE)
     adopted = {r["kind"]: r for r in work.rows("unit_adoptions", {"unit": unit})}[KIND]
     in_force = sign.pipelines.in_force(work, unit, adopted["pipeline"], adopted["seq"])
-    who, register_seq = signer(work.rows("signer", {"register": REGISTER, "chain": unit, "person": drafter}), drafter)
+    who, register = signer(work.rows("signer", {"register": REGISTER, "chain": unit, "person": drafter}), drafter)
     head = heads[unit]
-    at = sign.append.time(*heads.values())
+    at = sign.append.time(*heads.values(), register)
     today = sign.today(at)
     if item_id is None:
         item_id = _free_id(work, f"{unit[:48]}-{today.year}-{head.seq + 1:06d}")
@@ -88,7 +88,7 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
                              period)
     step = decide(in_force.machine, None, Command(KIND, item_id, CREATE, who, content_hash=content_hash(content)))
     link = {"chain": policy_unit, "seq": heads[policy_unit].seq + 1} if policy_unit not in (None, unit) else None
-    event = sign.append.event(head, at, register_seq=register_seq, pipeline=in_force.pipeline.fingerprint,
+    event = sign.append.event(head, at, register_seq=register.seq, pipeline=in_force.pipeline.fingerprint,
                               comment=comment, data=_link_data(link), **step_fields(KIND, item_id, step, drafter))
     case = apply(None, KIND, item_id, step, drafter)
     row = {"id": item_id, "title": title, "body": body, "category": category, "timing": timing, "kind": kind,
@@ -99,7 +99,7 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     sig = sign.signed(event)
     if link is not None:
         assert policy_unit is not None and interprets is not None
-        note = sign.note(heads[policy_unit], at, KIND, interprets, drafter, register_seq,
+        note = sign.note(heads[policy_unit], at, KIND, interprets, drafter, register.seq,
                          {"chain": event.chain, "seq": event.seq, "hash": event.hash})
         for sent in work.send(note)[1:]:
             work.moved(sent, f"item {interprets}")
@@ -121,8 +121,8 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
                              item.interprets, values["tags"], values["formed_on"], item.schedule, item.period)
     step = decide(got.in_force.machine, got.case, Command(KIND, item_id, EDIT, got.signer,
                                                           content_hash=content_hash(content)))
-    at = sign.append.time(got.head)
-    event = sign.append.event(got.head, at, register_seq=got.register_seq,
+    at = sign.append.time(got.head, got.register)
+    event = sign.append.event(got.head, at, register_seq=got.register.seq,
                               pipeline=got.in_force.pipeline.fingerprint, comment=comment,
                               **step_fields(KIND, item_id, step, actor))
     after = apply(got.case, KIND, item_id, step, actor)

@@ -48,7 +48,7 @@ class Loaded:
     unit: str
     signer: Signer
     recording: Signer | None  # the clerk entering a paper sign-off
-    register_seq: int
+    register: Head  # read, not locked
     in_force: InForce
     facts: Row
 
@@ -62,13 +62,15 @@ class Signed:
     unit: str
 
 
-def signer(rows: Sequence[Row], person_id: str) -> tuple[Signer, int]:
-    """A person from the rows of the `signer` statements (one per role held), with the register's last event
-    read in the same snapshot."""
+def signer(rows: Sequence[Row], person_id: str) -> tuple[Signer, Head]:
+    """A person from the rows of the `signer` statements (one per role held), with the register's head read in
+    the same snapshot: the event the signature is decided under, and whose time it may not be set before."""
     if not rows:
         raise NotFound(f"no person '{person_id}'")
     roles = frozenset(r["role"] for r in rows if r["role"])
-    return Signer(person_id, bool(rows[0]["active"]), roles), int(rows[0]["register_seq"])
+    r = rows[0]
+    return (Signer(person_id, bool(r["active"]), roles),
+            Head(REGISTER, int(r["register_seq"]), r["register_hash"], r["register_at"]))
 
 
 def case_of(kind: str, case_id: str, row: Row) -> Case:
@@ -113,10 +115,10 @@ class Signing:
         check_open(row["unit_id"], bool(row["unit_open"]), action)
         case = case_of(kind, case_id, row)
         check_version(case, expected_version)
-        who_signs, register_seq = signer(signing.rows, actor)
+        who_signs, register = signer(signing.rows, actor)
         recording = signer(clerk[0].rows, recorded_by)[0] if recorded_by is not None and recorded_by != actor \
             else None
-        return Loaded(Head(**locked.rows[0]), case, row["unit_id"], who_signs, recording, register_seq,
+        return Loaded(Head(**locked.rows[0]), case, row["unit_id"], who_signs, recording, register,
                       self.pipelines.in_force(self.work, row["unit_id"], row["pipeline"], row["adopted_seq"]),
                       facts.rows[0] if facts.rows else {})
 
@@ -129,9 +131,9 @@ class Signing:
         step = decide(got.in_force.machine, got.case, Command(kind, case_id, action, got.signer, reason=reason,
                                                               ground=ground, decision=decision,
                                                               recorded_by=got.recording))
-        at = self.append.time(got.head)
+        at = self.append.time(got.head, got.register)
         event = self.append.event(
-            got.head, at, register_seq=got.register_seq, pipeline=got.in_force.pipeline.fingerprint,
+            got.head, at, register_seq=got.register.seq, pipeline=got.in_force.pipeline.fingerprint,
             recorded_by=got.recording.id if got.recording else None, reason=reason, ground=ground, decision=decision,
             **step_fields(kind, case_id, step, actor), **recorded)
         after = apply(got.case, kind, case_id, step, actor)

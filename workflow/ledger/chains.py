@@ -51,7 +51,8 @@ class Appender:
         return heads
 
     def time(self, *heads: Head) -> str:
-        """The time of the events about to be appended after `heads`."""
+        """The time of the events about to be appended after `heads` (those locked, and the register's head they
+        are decided under, read: an event may not be dated before either, beyond the skew)."""
         now = self.clock()
         at = stamp(now)  # first: it refuses a clock without a time zone
         latest = max(h.at for h in heads)

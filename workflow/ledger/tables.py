@@ -55,8 +55,14 @@ def cases(work: Work, unit: str, folded: Mapping[tuple[str, str], Case], *, ever
     """A unit's cases against their fold; `every`: each row must have events and each fold a row (a full
     verify), else only the cases folded are compared (since)."""
     problems = []
-    rows = {(r["kind"], r["id"]): r for r in work.rows("unit_cases", {"unit": unit})}
-    content = {r["id"]: _item_hash(r) for r in work.rows("unit_items", {"unit": unit})}
+    if every:
+        rows = {(r["kind"], r["id"]): r for r in work.rows("unit_cases", {"unit": unit})}
+        content = {r["id"]: _item_hash(r) for r in work.rows("unit_items", {"unit": unit})}
+    else:  # each by its key: time in proportion to the cases the new events touched
+        found = (work.one("unit_case", {"unit": unit, "kind": kind, "id": cid}) for kind, cid in folded)
+        rows = {(r["kind"], r["id"]): r for r in found if r is not None}
+        items = (work.one("item", {"id": cid}) for kind, cid in folded if kind == "item")
+        content = {r["id"]: _item_hash(r) for r in items if r is not None}
     for key in sorted(set(rows) | set(folded) if every else folded):
         case, row = folded.get(key), rows.get(key)
         label = f"{key[0]} {key[1]}"

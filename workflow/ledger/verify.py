@@ -9,11 +9,12 @@ judged by the register as it stood at the register event each of its events name
 event in the table must have been reached.
 
 `since`: only what follows a digest is rechecked; the acts and the cases the new events touch are folded from
-the events before, which are read, not rechecked (nor are the links before the digest).
+the events before, each of which must still hash as it did, but whose links and rules are not rechecked.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ class Verifier:
         self.books: dict[str, UnitBook] = {}
         self.sealed: dict[tuple[str, int], str] = {}  # every position any seal names -> the hash it names
         self.last_seal: dict[str, tuple[int, str]] = {}
+        self.seal_times: dict[str, list[tuple[int, datetime, int]]] = {}  # chain -> (position, seal's time, seq)
         self.copies: dict[tuple[str, int], Copy] = {}
         self.hashes: dict[tuple[str, int], str] = {}  # of the events seals name, as found
         self.ends: dict[str, int] = {}
@@ -209,13 +211,14 @@ class Verifier:
         starts = {REGISTER: Start(event.seq, event.hash, event.at)}
         sealed: dict[str, tuple[int, str]] = {}
         with self.work.events("acts_before", {"chain": REGISTER, "upto": since.seq}) as acts:
-            for e in acts:
+            for e in map(_check_hash, acts):
                 act = _act(e)
                 with _judging(e):
                     self.register.apply(e.seq, act)
                     self.register_times.append(datetime.fromisoformat(e.at))
                     if act.action == SEAL:
                         sealed = _positions(act)
+                        self.seal_found(sealed, datetime.fromisoformat(e.at), e.seq)
         for chain, (seq, digest) in sealed.items():
             found = self._event(chain, seq) if seq else None
             if seq and (found is None or found.hash != digest or event_hash(found[:-1]) != digest):
@@ -223,6 +226,10 @@ class Verifier:
                              "log was rewritten)")
             starts[chain] = Start(seq, digest, found.at if found else "")
         return starts
+
+    def seal_found(self, positions: dict[str, tuple[int, str]], when: datetime, seq: int) -> None:
+        for chain, (position, _) in positions.items():
+            self.seal_times.setdefault(chain, []).append((position, when, seq))
 
     def _event(self, chain: str, seq: int) -> Event | None:
         row = self.work.one("event", {"chain": chain, "seq": seq})
@@ -283,6 +290,18 @@ def _judging(e: Event) -> Iterator[None]:
             from None
 
 
+def _check_hash(e: Event) -> Event:
+    """An event whose contents still hash to its hash: every event verify reads, even one it only folds (since)."""
+    where = f"chain {e.chain} event {e.seq}"
+    try:
+        digest = event_hash(e[:-1])
+    except (TypeError, ValueError):  # bytes, a BLOB: what only an edit behind the engine's back stores
+        raise Broken(f"{where}: holds a value no event is made of (event modified)") from None
+    if digest != e.hash:
+        raise Broken(f"{where}: contents do not match its hash (event modified)")
+    return e
+
+
 def _check_link(e: Event, seq: int, prev: str, at: str) -> datetime:
     """A chain's own checks of an event: its place, its link, its hash, its time. The event's time."""
     where = f"chain {e.chain} event {e.seq}"
@@ -293,12 +312,7 @@ def _check_link(e: Event, seq: int, prev: str, at: str) -> datetime:
         raise Broken(f"chain {e.chain}: sequence jumps from {seq} to {e.seq} ({kind} events)")
     if e.prev_hash != prev:
         raise Broken(f"{where}: previous-hash link broken (event deleted, inserted or reordered)")
-    try:
-        digest = event_hash(e[:-1])
-    except (TypeError, ValueError):  # bytes, a BLOB: what only an edit behind the engine's back stores
-        raise Broken(f"{where}: holds a value no event is made of (event modified)") from None
-    if digest != e.hash:
-        raise Broken(f"{where}: contents do not match its hash (event modified)")
+    _check_hash(e)
     try:
         when = datetime.fromisoformat(e.at) if is_stamp(e.at) else None
     except ValueError:
@@ -356,6 +370,7 @@ class RegisterFold:
             if act.action == SEAL:
                 self.v.last_seal = _positions(act)
                 self.v.sealed.update({(c, s): h for c, (s, h) in self.v.last_seal.items() if s})
+                self.v.seal_found(self.v.last_seal, when, e.seq)
             if "link" in act.data:
                 self.v.copies[(e.chain, e.seq)] = _copy(e, act.data["link"])
         if self.against is not None and e.seq == self.against.seq and e.hash != self.against.hash:
@@ -381,9 +396,11 @@ class UnitFold:
         self.register_seq = 0
         self.in_force: dict[str, InForce] = {}
         self.after = after
+        self.seals = deque(sorted(v.seal_times.get(unit, [])))  # found at these positions: later events came after
+        self.sealed_before: tuple[datetime, int] | None = None  # the latest seal of a position before the event
         if after:  # since: the acts before are folded, not rechecked
             with v.work.events("acts_before", {"chain": unit, "upto": after}) as acts:
-                for e in acts:
+                for e in map(_check_hash, acts):
                     with _judging(e):
                         self._apply_act(e, _act(e))
                         self.register_seq = e.register_seq or 0
@@ -391,6 +408,7 @@ class UnitFold:
     def feed(self, e: Event, when: datetime) -> None:
         where = f"chain {self.chain} event {e.seq}"
         self._register_seq(e, when, where)
+        self._after_seals(e, when, where)
         with _judging(e):
             try:
                 if e.case_kind in AUTHORITY_KINDS:
@@ -411,10 +429,25 @@ class UnitFold:
         if rseq < reg.seq and self.v.register_times[rseq] + self.v.skew < when:
             raise Broken(f"{where}: decided under register event {rseq}, though register event {rseq + 1} was made "
                          f"at {self.v.register_times[rseq].isoformat()}, more than max_clock_skew before it")
+        if when + self.v.skew < self.v.register_times[rseq - 1]:
+            raise Broken(f"{where}: dated {e.at}, more than max_clock_skew before register event {rseq} "
+                         f"({self.v.register_times[rseq - 1].isoformat()}) that it was decided under (backdated)")
         unit = reg.unit_at(self.chain, rseq)
         if unit is None or (not unit.open and e.action != CLOSE):
             raise Broken(f"{where}: unit {self.chain} was not an open unit of the register at register event {rseq}")
         self.register_seq = rseq
+
+    def _after_seals(self, e: Event, when: datetime, where: str) -> None:
+        """A seal found the chain at some position: every later event of it was appended after that seal (within
+        the clocks' skew), else an event could be slipped in behind a seal, dated before it."""
+        while self.seals and self.seals[0][0] < e.seq:
+            _, sealed_at, seq = self.seals.popleft()
+            if self.sealed_before is None or sealed_at > self.sealed_before[0]:
+                self.sealed_before = (sealed_at, seq)
+        if self.sealed_before is not None and when + self.v.skew < self.sealed_before[0]:
+            sealed_at, seq = self.sealed_before
+            raise Broken(f"{where}: dated {e.at}, more than max_clock_skew before the seal of register event {seq} "
+                         f"({sealed_at.isoformat()}) that found chain {self.chain} before it (backdated)")
 
     def _act(self, e: Event, where: str) -> None:
         act = _act(e)
@@ -475,7 +508,7 @@ class UnitFold:
         case = None
         with self.v.work.events("case_events_before", {"kind": kind, "id": case_id, "chain": self.chain,
                                                       "upto": self.after}) as events:
-            for e in events:
+            for e in map(_check_hash, events):
                 step = Step(e.action, e.from_state, str(e.to_state), e.role, int(e.round or 0), str(e.content_hash))
                 case = apply(case, kind, case_id, step, str(e.actor))
         return case

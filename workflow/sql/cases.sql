@@ -10,8 +10,9 @@ WHERE c.kind = :kind AND c.id = :id
 
 -- A signer, with the roles they hold in a unit, and the register's last event in the same snapshot.
 -- name: signer
-SELECT p.id, p.active, r.role, (SELECT seq FROM zwgk_chain WHERE chain = :register) AS register_seq
-FROM zwgk_person p LEFT JOIN zwgk_role r ON r.person_id = p.id AND r.chain = :chain
+SELECT p.id, p.active, r.role, g.seq AS register_seq, g.hash AS register_hash, g.at AS register_at
+FROM zwgk_person p JOIN zwgk_chain g ON g.chain = :register
+    LEFT JOIN zwgk_role r ON r.person_id = p.id AND r.chain = :chain
 WHERE p.id = :person
 
 -- name: insert_case
@@ -28,9 +29,16 @@ WHERE kind = :kind AND id = :id AND version = :version - 1
 -- name: case_exists
 SELECT 1 AS found FROM zwgk_case WHERE kind = :kind AND id = :id
 
--- name: unit_cases
+-- A unit's cases as verify compares them (a fragment of the two statements below).
+-- name: _unit_cases
 SELECT kind, id, unit_id, state, round, version, signers, roles, content_hash, drafter FROM zwgk_case
-WHERE unit_id = :unit ORDER BY kind, id
+WHERE unit_id = :unit
+
+-- name: unit_cases
+{_unit_cases} ORDER BY kind, id
+
+-- name: unit_case
+{_unit_cases} AND kind = :kind AND id = :id
 
 -- name: all_case_keys
 SELECT kind, id, unit_id FROM zwgk_case
@@ -79,12 +87,13 @@ SELECT i.id FROM zwgk_item i LEFT JOIN zwgk_case c ON c.kind = 'item' AND c.id =
 SELECT c.id FROM zwgk_item i JOIN zwgk_case c ON c.kind = 'item' AND c.id = i.id
 WHERE i.interprets = :id AND c.state = :published ORDER BY c.id
 
--- The signer of a step on a case, with the roles they hold in the case's unit, and the register's last event in
+-- The signer of a step on a case, with the roles they hold in the case's unit, and the register's head in
 -- the same snapshot (the register is read, never locked: signatures of different units do not wait on it).
 -- name: signer_of_case
-SELECT p.id, p.active, r.role, (SELECT seq FROM zwgk_chain WHERE chain = :register) AS register_seq
-FROM zwgk_person p LEFT JOIN zwgk_role r ON r.person_id = p.id
-    AND r.chain = (SELECT unit_id FROM zwgk_case WHERE kind = :kind AND id = :id)
+SELECT p.id, p.active, r.role, g.seq AS register_seq, g.hash AS register_hash, g.at AS register_at
+FROM zwgk_person p JOIN zwgk_chain g ON g.chain = :register
+    LEFT JOIN zwgk_role r ON r.person_id = p.id
+        AND r.chain = (SELECT unit_id FROM zwgk_case WHERE kind = :kind AND id = :id)
 WHERE p.id = :person
 
 -- name: case_unit
