@@ -413,7 +413,8 @@ class Cli:
         if self.args.json:
             self.out(output.to_json({"ok": r.ok, "events": r.events, "chains": r.chains, "cases": r.cases,
                                      "problems": r.problems, "digest": str(r.digest) if r.digest else None,
-                                     "sealed": r.sealed, "since": str(r.since) if r.since else None}))
+                                     "sealed": r.sealed, "since": str(r.since) if r.since else None,
+                                     "simulation": r.simulation}))
         elif r.ok:
             root = (f"root digest {r.digest}" if r.sealed else
                     f"the register is at {r.digest}; chains moved since its last seal: `zwgk digest` seals them")
@@ -422,6 +423,9 @@ class Cli:
             if r.since is not None:
                 self.out(f"rechecked only what follows {r.since} (and the chain positions of its seal); the links "
                          "before it were not rechecked")
+            if r.simulation:
+                self.out("a simulation (zwgk init --simulation): its clock may be set by hand, so its times prove "
+                         "nothing")
         else:
             print(f"zwgk: verify failed: {r.first_problem}", file=sys.stderr)
             for more in r.problems[1:]:

@@ -22,10 +22,17 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return rc, out, err
 
 
+# The line `zwgk verify` adds on a database made for simulation, as the tests' are.
+SIMULATION = "a simulation (zwgk init --simulation): its clock may be set by hand, so its times prove nothing"
+
+
 def ok(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """A successful command, which prints nothing to stderr but the calendar's one warning (per process) about a
+    year it has no official data for: whether a deadline falls in such a year depends on today's date."""
     rc, out, err = run(capsys, *argv)
     assert rc == 0, err
-    assert err == "", f"a successful command printed to stderr: {err!r}"
+    unexpected = [line for line in err.splitlines() if "calendar_year_unknown" not in line]
+    assert unexpected == [], f"a successful command printed to stderr: {err!r}"
     return out
 
 

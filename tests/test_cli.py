@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from states import KINDS, default_pipeline
-from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot, url_of, world_copy
+from tests.cli_helpers import SIMULATION, isolate, ok, ok_json, one_error_line, run, snapshot, url_of, world_copy
 from tests.conftest import ADMIN, PEOPLE, new_info, publish, seed, to_head_approval
 from workflow import Workflow
 from workflow.clock import fixed
@@ -52,7 +52,7 @@ ITEM_KEYS = {"id", "title", "unit", "category", "timing", "kind", "interprets", 
 NEXT_KEYS = {"action", "zh", "role", "to", "people"}
 PERSON_KEYS = {"id", "name", "unit", "roles", "email", "phone", "active", "admin"}
 SIGNATURE_LINE = re.compile(r"[a-z0-9][a-z0-9_.-]*#\d+ +\d{4}-")  # CHAIN#SEQ, then the time
-VERIFY_KEYS = {"ok", "events", "chains", "cases", "problems", "digest", "sealed", "since"}
+VERIFY_KEYS = {"ok", "events", "chains", "cases", "problems", "digest", "sealed", "since", "simulation"}
 
 # After `seed`: the register holds its opening, the unit gov and the 7 people; gov's chain its opening, the
 # adoption of the built-in pipeline and the 13 roles granted there. The first item created in gov is its 16th event.
@@ -509,7 +509,8 @@ def test_walk_through_the_pipeline_with_json_signatures(capsys: pytest.CaptureFi
     assert d == {"seq": seal, "hash": d["hash"], "digest": f"{seal}:{d['hash']}"}
     assert register_event(url_of(fresh), seal) == {"chains": [["gov", created + 6, sigs[-1]["hash"]]]}
     assert ok_json(capsys, "verify") == {"ok": True, "events": seal + created + 6, "chains": 2, "cases": 1,
-                                         "problems": [], "digest": d["digest"], "sealed": True, "since": None}
+                                         "problems": [], "digest": d["digest"], "sealed": True, "since": None,
+                                         "simulation": True}
 
 
 def test_advance_and_history_human_lines(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
@@ -613,19 +614,20 @@ def test_digest_and_verify(capsys: pytest.CaptureFixture[str], world: Path) -> N
         "hash"]]]
     events = d["seq"] + gov
     assert ok(capsys, "verify") == (f"ok: {events} events in 2 chains, 5 cases; hashes, links, times, rules and "
-                                    f"tables agree; root digest {d['digest']}\n")
+                                    f"tables agree; root digest {d['digest']}\n{SIMULATION}\n")
     assert ok_json(capsys, "verify") == {"ok": True, "events": events, "chains": 2, "cases": 5, "problems": [],
-                                         "digest": d["digest"], "sealed": True, "since": None}
+                                         "digest": d["digest"], "sealed": True, "since": None,
+                                         "simulation": True}
     ok(capsys, "advance", "d1", "submit", "--as", "clerk")
     assert ok_json(capsys, "verify", "--against", d["digest"])["ok"] is True
     # gov moved since the seal: the register's head is no root digest until `zwgk digest` seals again.
     assert ok(capsys, "verify", "--against", d["digest"]) == (
         f"ok: {events + 1} events in 2 chains, 5 cases; hashes, links, times, rules and tables agree; the register "
-        f"is at {d['digest']}; chains moved since its last seal: `zwgk digest` seals them\n")
+        f"is at {d['digest']}; chains moved since its last seal: `zwgk digest` seals them\n{SIMULATION}\n")
     # --since rechecks only what came after the digest: here d1's submission.
     since = ok_json(capsys, "verify", "--since", d["digest"])
     assert since == {"ok": True, "events": 1, "chains": 2, "cases": since["cases"], "problems": [],
-                     "digest": d["digest"], "sealed": False, "since": d["digest"]}
+                     "digest": d["digest"], "sealed": False, "since": d["digest"], "simulation": True}
     lines = ok(capsys, "verify", "--since", d["digest"]).splitlines()
     assert lines[0].startswith("ok: 1 events in 2 chains")
     assert lines[1].startswith(f"rechecked only what follows {d['digest']}")
@@ -1350,7 +1352,7 @@ def test_postgresql_happy_path_and_refusal(capsys: pytest.CaptureFixture[str], p
     events = SEEDED_REGISTER + 1 + SEEDED_GOV + 7
     assert ok_json(capsys, *db, "verify", "--against", d["digest"]) == {
         "ok": True, "events": events, "chains": 2, "cases": 1, "problems": [], "digest": d["digest"], "sealed": True,
-        "since": None}
+        "since": None, "simulation": True}
     items = ok(capsys, *db, "item", "list", "--json")
     before = snapshot(pg)
     for argv in (["advance", item_id, "retract", "--as", "head"],
@@ -1374,7 +1376,7 @@ def test_postgresql_happy_path_and_refusal(capsys: pytest.CaptureFixture[str], p
     monkeypatch.setenv("ZWGK_DATABASE_URL", pg)
     assert ok(capsys, "digest") == d["digest"] + "\n"
     assert ok(capsys, "verify") == (f"ok: {events} events in 2 chains, 1 cases; hashes, links, times, rules and "
-                                    f"tables agree; root digest {d['digest']}\n")
+                                    f"tables agree; root digest {d['digest']}\n{SIMULATION}\n")
     assert ok(capsys, "verify", "--since", d["digest"]).startswith("ok: 0 events in 2 chains")
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from scripts import zwgk
+from tests.cli_helpers import SIMULATION
 from tests.conftest import new_info, publish, seed, to_head_approval
 from tests.tampering import Raw, Setup, build, copy_sqlite
 from workflow import Digest, Workflow
@@ -562,6 +563,15 @@ def test_authority_tables_are_held_to_the_chains(tampered: Setup, sql: str, prob
     fails_with(tampered.wf, problem)
 
 
+def test_the_built_in_pipelines_stored_definition_is_held_to_its_fingerprint(tampered: Setup) -> None:
+    """The engine judges by its own copy of the built-in pipeline, but the stored one is what an auditor reads."""
+    raw = tampered.raw
+    fingerprint, definition = raw.rows("SELECT fingerprint, definition FROM zwgk_pipeline")[0]
+    raw.run("UPDATE zwgk_pipeline SET definition = :d", d=definition.replace('"zwgk-default"', '"zwgk-evil"'))
+    fails_with(tampered.wf, f"pipeline {fingerprint[:12]}: its stored definition does not hash to its fingerprint "
+                            "(altered)")
+
+
 def test_a_forged_table_does_not_get_a_signature_through(tampered: Setup) -> None:
     """Granting a role by writing the table lets the engine sign, but verify names the forged grant and the
     signature it let through alike."""
@@ -622,12 +632,12 @@ def test_cli_verify_ok(built: Setup, capsys: pytest.CaptureFixture[str]) -> None
     digest = built.raw.head("_register")
     assert out.splitlines() == [f"ok: 44 events in 2 chains, 4 cases; hashes, links, times, rules and tables agree; "
                                 f"the register is at {digest[0]}:{digest[1]}; chains moved since its last seal: "
-                                "`zwgk digest` seals them"]
+                                "`zwgk digest` seals them", SIMULATION]
     cli(capsys, "--db", built.url, "digest")
     digest = built.raw.head("_register")
     assert cli(capsys, "--db", built.url, "verify")[1].splitlines() == [
         f"ok: 45 events in 2 chains, 4 cases; hashes, links, times, rules and tables agree; root digest "
-        f"{digest[0]}:{digest[1]}"]
+        f"{digest[0]}:{digest[1]}", SIMULATION]
 
 
 def test_cli_verify_names_the_first_bad_event(tampered: Setup, capsys: pytest.CaptureFixture[str]) -> None:

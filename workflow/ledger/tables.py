@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from states.authority import ADMIN, REGISTER, Register, UnitBook
+from states.pipeline import Pipeline
 from states.rules import Case
 from workflow.ledger.events import content_hash
 from workflow.model import signed_content
@@ -43,6 +44,10 @@ def authority(work: Work, register: Register, books: Mapping[str, UnitBook], bro
         u, r = units.get(uid), unit_rows.get(uid)
         if u is None or r is None or (r["name"], r["kind"], bool(r["open"])) != (u.name, u.kind, u.open):
             problems.append(f"unit {uid}: the table and the register's events disagree")
+    for r in work.rows("pipeline_definitions"):  # the built-in ones too, though the engine judges by its own copy
+        if Pipeline.from_definition(r["definition"], r["fingerprint"]) is None:
+            problems.append(f"pipeline {r['fingerprint'][:12]}: its stored definition does not hash to its "
+                            "fingerprint (altered)")
     adopted = {(unit, kind): fp for unit, book in books.items() for kind, (fp, _) in book.pipelines.items()}
     in_table = {(r["unit_id"], r["kind"]): r["pipeline"] for r in work.rows("adoptions") if r["unit_id"] not in broken}
     for unit, kind in sorted(set(adopted) | set(in_table)):

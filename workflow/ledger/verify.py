@@ -56,6 +56,7 @@ class Report:
     digest: Digest | None = None  # the register's head: the root digest
     sealed: bool = False  # the register's last event is a seal of every chain as it is now
     since: Digest | None = None  # events up to it (and the chain positions of its seal) were not rechecked
+    simulation: bool = False  # made by `init --simulation`: its clock may be set by hand, so its times prove nothing
 
     @property
     def ok(self) -> bool:
@@ -127,6 +128,7 @@ class Verifier:
         self.report.since = since
         starts = self._since(since) if since is not None else {}
         self._chain(RegisterFold(self, against), heads, starts.get(REGISTER, Start()))
+        self.report.simulation = self.register.simulation
         if REGISTER in self.broken:  # every unit's event is judged by the register: none can be here
             return self.report
         units = self.register.units()

@@ -65,6 +65,9 @@ VALUES (:fingerprint, :kind, :name, :version, :definition, :at) ON CONFLICT DO N
 -- name: pipeline_definition
 SELECT definition FROM zwgk_pipeline WHERE fingerprint = :fingerprint
 
+-- name: pipeline_definitions
+SELECT fingerprint, definition FROM zwgk_pipeline ORDER BY fingerprint
+
 -- name: genesis_data
 SELECT data FROM zwgk_event WHERE chain = :chain AND seq = 1
 
