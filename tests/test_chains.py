@@ -234,6 +234,9 @@ def test_verify_since_a_digest_that_is_not_in_the_register_fails(two: Workflow) 
     report = two.verify(since=Digest(kept.seq, "0" * 64))
     assert report.problems == [f"digest {kept.seq}:{'0' * 64}: the register's event {kept.seq} is not the one the "
                                "digest names (the log was rewritten)"]
+    beyond = Digest(kept.seq + 100, kept.hash)
+    assert two.verify(since=beyond).problems == [f"digest {beyond}: the register has no event {beyond.seq} (events "
+                                                 "deleted from its end, or a digest of another database)"]
 
 
 def test_verify_since_fails_when_a_chain_was_rewritten_before_the_seal(two: Workflow) -> None:

@@ -204,13 +204,14 @@ class Workflow:
             raise InvalidInput(f"formed_on {formed_on.isoformat()} is not a day between 1900-01-01 and today")
         return formed_on
 
-    def _typed_by(self, signer: str, recorded_by: str | None = None) -> None:
-        """Where the configuration says which person the operator is, they sign as themselves, or record for
-        the one who signs."""
+    def _typed_by(self, signer: str, recorded_by: str | None = None, *, step: bool = False) -> None:
+        """Where the configuration says which person the operator is, they sign as themselves, or (a `step` of a
+        case, signed on paper) record for the one who signs."""
         person = self.config.operator_person(self.operator)
         if person is not None and signer != person and recorded_by != person:
+            how = f"needs --recorded-by {person}" if step else f"is not for them: only {person} signs here"
             raise InvalidInput(f"operator {self.operator} is {person} ({self.config.source}); signing as {signer} "
-                               f"needs --recorded-by {person}")
+                               f"{how}")
 
     # -- the register -----------------------------------------------------------------------------------------
 
@@ -400,7 +401,7 @@ class Workflow:
         if action in IMPLICIT_ACTIONS:
             raise InputMissing(f"item {item_id}: {action} is not a step of the pipeline (new_item, edit_item and "
                                "interpretations make those)")
-        self._typed_by(actor, recorded_by)
+        self._typed_by(actor, recorded_by, step=True)
         with self._write(conn) as work:
             return self._signing(work).advance("item", item_id, action, actor, expected_version=expected_version,
                                                recorded_by=recorded_by, reason=reason, ground=ground,

@@ -207,7 +207,10 @@ class Verifier:
         """Where each chain's recheck starts: after the digest's register event, and after the positions the last
         seal up to it names. The acts before are folded (read, not rechecked)."""
         event = self._event(REGISTER, since.seq)
-        if event is None or event.hash != since.hash or event_hash(event[:-1]) != since.hash:
+        if event is None:
+            raise Broken(f"digest {since}: the register has no event {since.seq} (events deleted from its end, or a "
+                         "digest of another database)")
+        if event.hash != since.hash or event_hash(event[:-1]) != since.hash:
             raise Broken(f"digest {since}: the register's event {since.seq} is not the one the digest names (the "
                          "log was rewritten)")
         starts = {REGISTER: Start(event.seq, event.hash, event.at)}
