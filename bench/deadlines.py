@@ -105,18 +105,38 @@ def daemon_rss(url: str) -> float:
         config.write_text("[reminders]\noffice_hours_only = false\n", encoding="utf-8")
         env = os.environ | {"ZWGK_DATABASE_URL": url, "ZWGK_CONFIG": str(config),
                             "ZWGK_NOW": (NOW + timedelta(days=1)).isoformat()}
-        return peak_rss([sys.executable, "-m", "scripts.zwgk", "daemon", "--once"], env)
+        return peak_rss("scripts.zwgk", ["daemon", "--once"], env)
 
 
-def peak_rss(argv: list[str], env: dict[str, str]) -> float:
-    """Peak resident memory of one child process, in MB (Linux reports ru_maxrss in KiB)."""
-    with tempfile.TemporaryFile() as log:  # a pipe would fill up with the daemon's log and stall it
-        child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log)
-        _, status, usage = os.wait4(child.pid, 0)
-        if status != 0:
+# Run as the child: the module, then its own peak resident memory (VmHWM: of its own address space) into a file.
+# The parent's ru_maxrss of a child will not do: Linux counts in it the memory the child had before its exec, a
+# copy of this process, which has just verified a million events itself.
+_PEAK = """
+import atexit, os, runpy, sys
+
+def _peak():
+    with open("/proc/self/status") as status:
+        kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["ZWGK_BENCH_PEAK"], "w") as out:
+        out.write(str(kib))
+
+atexit.register(_peak)
+sys.argv = sys.argv[1:]
+runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+"""
+
+
+def peak_rss(module: str, args: list[str], env: dict[str, str]) -> float:
+    """Peak resident memory of `python -m module args` as a process of its own, in MB."""
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile() as log:
+        peak = Path(folder) / "peak"
+        # a pipe would fill up with the daemon's log and stall it: its log goes to a file
+        done = subprocess.run([sys.executable, "-c", _PEAK, module, *args], env=env | {"ZWGK_BENCH_PEAK": str(peak)},
+                              stdout=subprocess.DEVNULL, stderr=log, check=False)
+        if done.returncode != 0:
             log.seek(0)
-            raise SystemExit(f"{' '.join(argv)} failed: {log.read().decode()[-500:]}")
-    return usage.ru_maxrss / 1024
+            raise SystemExit(f"{module} {' '.join(args)} failed: {log.read().decode()[-500:]}")
+        return int(peak.read_text()) / 1024
 
 
 def main() -> None:

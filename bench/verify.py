@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -87,7 +86,7 @@ def verify_rate(wf: Workflow) -> tuple[int, float]:
 def peak_memory(url: str) -> tuple[float, float]:
     """(v3) `zwgk verify` in a process of its own: its peak resident memory (MB) and its wall time."""
     start = time.perf_counter()
-    mb = peak_rss([sys.executable, "-m", "scripts.zwgk", "--db", url, "verify"], dict(os.environ))
+    mb = peak_rss("scripts.zwgk", ["--db", url, "verify"], dict(os.environ))
     return mb, time.perf_counter() - start
 
 
