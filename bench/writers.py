@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bench.signatures import BODY, STEPS, database, new_items, sign_by_hand, township
+from bench.signatures import BODY, STEPS, database, new_items, sign_by_hand, township, verified
 from workflow import Workflow
 from workflow.logs import configure
 
@@ -125,11 +125,7 @@ def main() -> None:
             print(f"{k:>8} {signed:>7,.0f} ({signed_cpu:.0%}) {hand:>7,.0f} ({hand_cpu:.0%}) "
                   f"{plain:>7,.0f} ({plain_cpu:.0%}) {signed / plain:>11.0%} {hand / plain:>11.0%} "
                   f"{signed / hand:>10.0%}", flush=True)
-        report = wf.verify()
-        print(f"verify: {'ok' if report.ok else report.first_problem} ({report.events:,} events)")
-        wf.close()
-        if not report.ok:
-            raise SystemExit(1)
+        verified(wf)
 
 
 if __name__ == "__main__":
