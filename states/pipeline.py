@@ -245,6 +245,8 @@ IMPLICIT_ACTIONS = ("create", "edit", "link")
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _ACTION_KEYS = {"id", "zh", "en", "from", "to", "role", "requires", "reason", "grounds", "decisions",
                 "reason_for", "new_round"}
+_TOP_KEYS = {"kind", "name", "version", "initial", "state", "role", "action", "separation", "grounds"}
+_TABLE_KEYS = {"state": {"id", "zh", "en"}, "role": {"id", "zh", "en"}, "separation": {"distinct"}}
 
 
 def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
@@ -253,6 +255,8 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
     except tomllib.TOMLDecodeError as e:
         raise PipelineError(f"{source}: {e}") from None
     loc = _Locator(text, source)
+    for key in sorted(set(doc) - _TOP_KEYS):  # a misspelt key would otherwise be dropped without a word
+        raise loc.error(f"unknown key '{key}' (one of: {', '.join(sorted(_TOP_KEYS))})", None, 0, key)
     kind = doc.get("kind", "item")
     if not isinstance(kind, str) or not _KIND.fullmatch(kind):
         raise loc.error("'kind' must be lower-case letters, digits and _ (the kind of case, e.g. item)", None, 0,
@@ -261,6 +265,9 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
         tables = doc.get(key, [])
         if not isinstance(tables, list) or not all(isinstance(x, dict) for x in tables):
             raise loc.error(f"'{key}' must be a list of tables, written [[{key}]]", None, 0, key)
+        for i, table in enumerate(tables if key in _TABLE_KEYS else []):
+            for unknown in sorted(set(table) - _TABLE_KEYS[key]):
+                raise loc.error(f"{key} #{i + 1}: unknown key '{unknown}'", key, i, unknown)
     for key, longest in (("name", 64), ("version", 51), ("initial", 64)):  # as stored with each signature
         if not isinstance(doc.get(key), str) or not doc[key]:
             raise loc.error(f"'{key}' must be a non-empty string", None, 0, key)

@@ -247,12 +247,12 @@ def test_units_and_people_are_registered_and_read_back(wf: Workflow) -> None:
     assert wf.units()[0] == unit
     assert wf.pipeline_in_force("czs").fingerprint == builtin("item").fingerprint  # a new unit adopts the built-in
     person = wf.add_person("li", name="李会计", unit="czs", roles=["proofreader", "drafter", "proofreader"],
-                           email="li@example.cn", phone="0878-123", by=ADMIN)
+                           email="li@example.cn", phone="13908780123", by=ADMIN)
     assert person.roles == {"czs": ("drafter", "proofreader")}
     assert set(person.roles_in("czs")) == {"drafter", "proofreader"} and person.roles_in("gov") == ()
     read = wf.person("li")
     assert (read.id, read.name, read.unit, read.email, read.phone, read.active, read.admin) == (
-        "li", "李会计", "czs", "li@example.cn", "0878-123", True, False)
+        "li", "李会计", "czs", "li@example.cn", "13908780123", True, False)
     assert read.roles == {"czs": ("drafter", "proofreader")}
     assert [p.id for p in wf.people()] == sorted([ADMIN, *PEOPLE, "li"])
     assert wf.person("multi").roles == {"gov": tuple(sorted(PEOPLE["multi"]))}

@@ -307,9 +307,9 @@ def test_person_add_and_list(capsys: pytest.CaptureFixture[str], fresh: Path) ->
     assert out.endswith(" in gov\n")
     assert sorted(out.strip().removesuffix(" in gov").split("roles ", 1)[1].split(", ")) == ["head", "leader"]
     p = ok_json(capsys, "person", "add", "li", "--name", "李四", "--unit", "gov", "--role", "publisher",
-                "--email", "li@example.org", "--phone", "0790-1234567", "--as", ADMIN)
+                "--email", "li@example.org", "--phone", "13907901234", "--as", ADMIN)
     assert p == {"id": "li", "name": "李四", "unit": "gov", "roles": {"gov": ["publisher"]}, "email": "li@example.org",
-                 "phone": "0790-1234567", "active": True, "admin": False}
+                 "phone": "13907901234", "active": True, "admin": False}
     # Roles are granted separately now: a person may be added without any, and without a unit.
     assert ok(capsys, "person", "add", "wang", "--name", "王五", "--as", ADMIN) == "person wang added\n"
     people = {p["id"]: p for p in ok_json(capsys, "person", "list")}

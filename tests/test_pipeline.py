@@ -789,3 +789,17 @@ def test_diagrams_follow_the_pipeline_file() -> None:
     assert "    b --> a : refuse 拒绝 / 角色" in draw.mermaid(small).splitlines()
     assert '    b -> b [label="stamp 盖章 / 角色", style=dashed];' in draw.dot(small).splitlines()
     assert draw.dot(small).startswith('digraph "mini" {')
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    """A misspelt key (`seperation`) was dropped without a word: the file seemed to say what it did not."""
+    message, line = error_of(mini({4: "seperation = []"}), tmp_path)
+    assert line == 4
+    assert "unknown key 'seperation' (one of: action, grounds, initial, kind, name, role, separation, state, " \
+           "version)" in message
+
+
+def test_unknown_key_in_a_state(tmp_path: Path) -> None:
+    message, line = error_of(mini({12: "terminal = true"}), tmp_path)
+    assert line == 12
+    assert "state #2: unknown key 'terminal'" in message

@@ -21,7 +21,7 @@ from states import KINDS, Action, InputMissing, Pipeline, builtin
 from states.authority import REGISTER
 from states.pipeline import IMPLICIT_ACTIONS
 from states.rules import Case, Signer, allowed
-from workflow import catalog, db, duties, items, outbox, periods
+from workflow import catalog, db, duties, items, outbox, periods, text
 from workflow.clock import system
 from workflow.config import Config
 from workflow.deadlines import STATUSES, Timeline
@@ -40,13 +40,6 @@ from workflow.workdays import WorkCalendar
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-def _texts(**values: object) -> None:
-    """What a signature records must be text: anything else would be hashed as one thing, stored as another."""
-    for name, value in values.items():
-        if value is not None and not isinstance(value, str):
-            raise InvalidInput(f"{name} must be text, not {type(value).__name__}")
 
 
 def _check_id(kind: str, value: str) -> str:
@@ -95,7 +88,7 @@ class Workflow:
             self.pipelines.of(builtin(kind))
         self.uow = UnitOfWork(self.engine)
         self.operator = operator if operator is not None else local_account()
-        _texts(operator=self.operator)
+        self._texts(operator=self.operator)
         self._simulation: bool | None = None  # read from the register's first event, once
         self._session_users: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
         self._log = Logger("zwgk")
@@ -113,6 +106,7 @@ class Workflow:
         if admin is not None:
             _check_id("person", admin)
             _text("admin name", name)
+            self._texts(name=name)
             if self._clock_set and not simulation:
                 raise SimulatedClock("a clock set by hand (ZWGK_NOW, Workflow(clock=)) may start only a "
                                      "simulation's register (zwgk init --simulation)")
@@ -204,6 +198,11 @@ class Workflow:
             raise InvalidInput(f"formed_on {formed_on.isoformat()} is not a day between 1900-01-01 and today")
         return formed_on
 
+    def _texts(self, **values: object) -> dict[str, Any]:
+        """What a signature records, as it is hashed and stored (`workflow.text`): refused with one line if it is
+        not plain text within the limits."""
+        return text.checked(self.config.limits, **values)
+
     def _typed_by(self, signer: str, recorded_by: str | None = None, *, step: bool = False) -> None:
         """Where the configuration says which person the operator is, they sign as themselves, or (a `step` of a
         case, signed on paper) record for the one who signs."""
@@ -219,8 +218,8 @@ class Workflow:
                  conn: HostConnection | None = None) -> Unit:
         """A unit (a township government, a station, an office, a village committee) with its own chain, in which
         the built-in pipeline of each kind of case is adopted. Signed by an admin."""
+        self._texts(name=name, by=by)
         unit = Unit(_check_id("unit", id), _text("unit name", name), _choice("unit kind", kind, catalog.UNIT_KINDS))
-        _texts(by=by)
         self._typed_by(by)
         with self._write(conn) as work:
             self._registrar(work).add_unit(unit.id, unit.name, unit.kind, by)
@@ -228,7 +227,7 @@ class Workflow:
 
     def close_unit(self, id: str, *, by: str, conn: HostConnection | None = None) -> None:
         """Close a unit: its chain takes no more events."""
-        _texts(id=id, by=by)
+        self._texts(id=id, by=by)
         self._typed_by(by)
         with self._write(conn) as work:
             self._registrar(work).close_unit(id, by)
@@ -240,7 +239,7 @@ class Workflow:
     def add_person(self, id: str, *, name: str, by: str, unit: str | None = None, roles: Sequence[str] = (),
                    email: str | None = None, phone: str | None = None, conn: HostConnection | None = None) -> Person:
         """A person in the register, who works in `unit`, with `roles` granted there (each a signed act)."""
-        _texts(name=name, by=by, unit=unit, email=email, phone=phone)
+        self._texts(name=name, by=by, unit=unit, email=email, phone=phone)
         _check_id("person", id)
         _text("person name", name)
         if roles and unit is None:
@@ -250,7 +249,7 @@ class Workflow:
             registrar = self._registrar(work)
             registrar.add_person(id, name, unit, email, phone, by)
             for role in sorted(set(roles)):
-                _texts(role=role)
+                self._texts(role=role)
                 registrar.grant(id, role, unit, by)
         held = {unit: tuple(sorted(set(roles)))} if unit is not None and roles else {}
         return Person(id, name, unit, held, email, phone)
@@ -266,7 +265,7 @@ class Workflow:
 
     def _roles(self, person: str, role: str, unit: str | None, by: str, conn: HostConnection | None, *,
                revoke: bool) -> None:
-        _texts(person=person, role=role, unit=unit, by=by)
+        self._texts(person=person, role=role, unit=unit, by=by)
         self._typed_by(by)
         with self._write(conn) as work:
             self._registrar(work).grant(person, role, unit, by, revoke=revoke)
@@ -279,14 +278,14 @@ class Workflow:
         self._active(person, True, by, conn)
 
     def _active(self, person: str, active: bool, by: str, conn: HostConnection | None) -> None:
-        _texts(person=person, by=by)
+        self._texts(person=person, by=by)
         self._typed_by(by)
         with self._write(conn) as work:
             self._registrar(work).set_active(person, active, by)
 
     def adopt_pipeline(self, unit: str, pipeline: Pipeline, *, by: str, conn: HostConnection | None = None) -> str:
         """Adopt `pipeline` for its kind of case in `unit` (signed by an admin); returns its fingerprint."""
-        _texts(unit=unit, by=by)
+        self._texts(unit=unit, by=by)
         self._typed_by(by)
         with self._write(conn) as work:
             self._registrar(work).adopt(unit, pipeline, by)
@@ -331,8 +330,9 @@ class Workflow:
         An item made for a periodic schedule of the configuration names it and the period, e.g.
         `schedule="finance", period="2026Q3"`; publishing it meets that period's deadline.
         """
-        _texts(title=title, body=body, unit=unit, drafter=drafter, interprets=interprets, comment=comment,
-               schedule=schedule, period=period)
+        free = self._texts(title=title, body=body, unit=unit, drafter=drafter, interprets=interprets,
+                           comment=comment, schedule=schedule, period=period)
+        body, comment = free["body"], free["comment"]
         if (schedule is None) != (period is None):
             raise InvalidInput("a periodic item names both its schedule and its period")
         if schedule is not None and period is not None:
@@ -360,7 +360,8 @@ class Workflow:
                   tags: Sequence[str] | None = None, formed_on: date | None = None, comment: str | None = None,
                   expected_version: int | None = None, conn: HostConnection | None = None) -> Signature:
         """Change a draft's content; signed like every other step. Refused outside the initial state."""
-        _texts(title=title, body=body, actor=actor, comment=comment)
+        free = self._texts(title=title, body=body, actor=actor, comment=comment)
+        body, comment = free["body"], free["comment"]
         for tag in tags or ():
             _choice("tag", tag, catalog.TAGS)
         changes: dict[str, Any] = {}
@@ -392,8 +393,9 @@ class Workflow:
             item_id, expected_version = item.id, item.version if expected_version is None else expected_version
         else:
             item_id = item
-        _texts(item=item_id, action=action, actor=actor, comment=comment, reason=reason, ground=ground,
-               decision=decision, recorded_by=recorded_by, paper_sha256=paper_sha256)
+        free = self._texts(item=item_id, action=action, actor=actor, comment=comment, reason=reason, ground=ground,
+                           decision=decision, recorded_by=recorded_by, paper_sha256=paper_sha256)
+        comment, reason = free["comment"], free["reason"]
         if paper_sha256 is not None and not _SHA256.fullmatch(paper_sha256):
             raise InvalidInput("paper_sha256 must be 64 lower-case hex digits")
         if paper_sha256 is not None and recorded_by is None:
@@ -418,7 +420,7 @@ class Workflow:
             return found
 
     def items(self, *, state: str | None = None) -> list[Item]:
-        _texts(state=state)
+        self._texts(state=state)
         with self.uow(write=False) as work:
             if state is not None:
                 known = [s.id for s in builtin("item").states]
@@ -489,7 +491,7 @@ class Workflow:
     def complete_deadline(self, deadline_id: int, *, by: str, note: str | None = None,
                           conn: HostConnection | None = None) -> duties.Deadline:
         """Close an office duty by hand: a self-assessment held, a long-term item confirmed still current."""
-        _texts(by=by, note=note)
+        note = self._texts(by=by, note=note)["note"]
         self._typed_by(by)
         with self._write(conn) as work:
             return duties.complete(work, deadline_id, by=by, note=note, now=self.clock(), timeline=self.timeline,

@@ -88,6 +88,14 @@ class Ledger:
 
 
 @dataclass(frozen=True)
+class Limits:
+    # What one item may hold: a body of more is most likely a file pasted by mistake, and every copy of the
+    # database, every export and every verify carries it.
+    title_chars: int = 500
+    body_bytes: int = 10_000_000  # UTF-8
+
+
+@dataclass(frozen=True)
 class Witness:
     """Someone outside the office who keeps each seal's root digest (e.g. the county's disclosure office), so that
     a database rewritten whole by its owner can still be caught (`zwgk verify --against DIGEST`)."""
@@ -141,6 +149,7 @@ class Config:
     ledger: Ledger = field(default_factory=Ledger)
     operators: Mapping[str, str] = field(default_factory=dict)  # operator (account@host or account) -> person
     witnesses: tuple[Witness, ...] = ()
+    limits: Limits = field(default_factory=Limits)
 
     def operator_person(self, operator: str) -> str | None:
         """The person an operator account is, where the configuration says so."""
@@ -184,7 +193,7 @@ def load(path: str | Path | None, *, required: bool = False) -> Config:
 def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | None = None) -> Config:
     r = _Reader(source)
     r.keys("", data, {"office", "calendar", "deadlines", "reminders", "daemon", "schedule", "channels", "ledger",
-                      "operators", "witness"})
+                      "operators", "witness", "limits"})
     office = r.section("office", data.get("office", {}), Office(), {"opens": r.clock, "closes": r.clock})
     try:
         ZoneInfo(office.timezone)
@@ -198,6 +207,7 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
         raise r.error("reminders.escalate_head_after", "must not be less than escalate_leader_after")
     daemon = r.section("daemon", data.get("daemon", {}), Daemon())
     ledger = r.section("ledger", data.get("ledger", {}), Ledger())
+    limits = r.section("limits", data.get("limits", {}), Limits())
     operators = r.operators(data.get("operators", {}))
     channels = r.channels(data.get("channels", {"console": {"type": "console"}}))
     witnesses = r.witnesses(data.get("witness", []), channels)
@@ -218,7 +228,7 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
             raise r.error("calendar.overrides", f"{calendar_file} is not UTF-8 text") from None
         calendar = WorkCalendar(load_overrides(text, source=calendar_file))
     return Config(office, deadlines, reminders, daemon, schedules, channels, calendar_file, calendar, source, ledger,
-                  operators, witnesses)
+                  operators, witnesses, limits)
 
 
 class _Reader:
@@ -355,7 +365,8 @@ def _month_day(text: str) -> bool:
 
 # Numbers that would silently stop the work at 0 (a batch of none, a lease that has always expired).
 _MINIMUM = {"batch": 1, "max_attempts": 1, "lease_seconds": 1, "backoff_seconds": 0.1, "backoff_max_seconds": 0.1,
-            "plan_every": 0.1, "send_every": 0.1, "roll_every": 0.1, "heartbeat_every": 0.1, "seal_every": 0.1}
+            "plan_every": 0.1, "send_every": 0.1, "roll_every": 0.1, "heartbeat_every": 0.1, "seal_every": 0.1,
+            "title_chars": 1, "body_bytes": 1}
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _NAMES = {int: "an integer", float: "a number", str: "text", bool: "true or false"}
 
@@ -379,6 +390,7 @@ def redacted(config: Config) -> dict[str, Any]:
         "reminders": section(config.reminders),
         "daemon": section(config.daemon),
         "ledger": section(config.ledger),
+        "limits": section(config.limits),
         "operators": dict(config.operators),
         "witness": [{k: v for k, v in section(w).items() if v is not None} for w in config.witnesses],
         "calendar": {"overrides": config.calendar_file},

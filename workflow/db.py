@@ -27,11 +27,12 @@ IDLE_PING_SECONDS = 5.0
 
 def make_engine(url: str) -> Engine:
     """An engine with the durability settings a signature log needs."""
+    # hide_parameters: a database error's text must not carry what was being written (an unpublished body).
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         durable(engine)
         return engine
-    engine = create_engine(url)
+    engine = create_engine(url, hide_parameters=True)
     ping_when_idle(engine)
     return engine
 

@@ -1,0 +1,53 @@
+"""One validation for the text people type, before it is hashed or stored.
+
+Refused: what is not text, lone surrogates (no UTF-8 for them), NUL and the other control characters (ANSI
+escapes forge terminal output; PostgreSQL cannot store NUL), and text over the configured limits. Kept: newline
+and tab in free text (a body, a comment, a reason, a note), where Windows line ends (CRLF, text pasted from Word)
+become LF before anything is hashed, so that the same words sign the same on every computer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from workflow.config import Limits
+from workflow.errors import InvalidInput
+
+FREE_TEXT = frozenset({"body", "comment", "reason", "note"})  # may run over several lines
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, and the Unicode line separators
+_CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # the same but tab and newline
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_MOBILE = re.compile(r"(\+86)?1[3-9]\d{9}")
+
+
+def checked(limits: Limits, **values: object) -> dict[str, Any]:
+    """`values` as the engine will hash and store them (None stays None), or InvalidInput naming the first bad one."""
+    return {name: None if value is None else _one(name, value, limits) for name, value in values.items()}
+
+
+def _one(name: str, value: object, limits: Limits) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text, not {type(value).__name__}")
+    free = name in FREE_TEXT
+    if free:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError as e:
+        raise InvalidInput(f"{name} holds a character that is not text (a lone surrogate at position {e.start})") \
+            from None
+    bad = (_CONTROL_IN_FREE_TEXT if free else _CONTROL).search(value)
+    if bad is not None:
+        raise InvalidInput(f"{name} holds a control character (U+{ord(bad.group()):04X}) at position {bad.start()}"
+                           + ("" if free else "; it must be one line of text"))
+    if name == "body" and size > limits.body_bytes:
+        raise InvalidInput(f"body is {size:,} bytes, more than [limits] body_bytes ({limits.body_bytes:,}) allows")
+    if name == "title" and len(value) > limits.title_chars:
+        raise InvalidInput(f"title is {len(value):,} characters, more than [limits] title_chars "
+                           f"({limits.title_chars:,}) allows")
+    if name == "email" and not _EMAIL.fullmatch(value):
+        raise InvalidInput(f"email '{value}' is not an e-mail address (name@example.gov.cn)")
+    if name == "phone" and not _MOBILE.fullmatch(value):
+        raise InvalidInput(f"phone '{value}' is not a mobile number (11 digits from 1, optionally after +86)")
+    return value
