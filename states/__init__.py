@@ -8,6 +8,7 @@ from states.errors import (
     InputMissing,
     NotAuthorised,
     NotEditable,
+    NotPublic,
     PipelineError,
     PrerequisiteMissing,
     Refused,
@@ -21,7 +22,7 @@ from states.pipeline import Action, Pipeline, Role, State, load_pipeline, parse_
 
 __all__ = [
     "KINDS", "Action", "ActionNotAvailable", "AdoptionRefused", "AlreadySigned", "Attempt", "InputMissing", "Kind",
-    "NotAuthorised", "NotEditable", "Pipeline", "PipelineError", "PipelineMachine", "PrerequisiteMissing",
+    "NotAuthorised", "NotEditable", "NotPublic", "Pipeline", "PipelineError", "PipelineMachine", "PrerequisiteMissing",
     "Refused", "Role", "RoleMissing", "SeparationOfDuties", "SignerInactive", "State", "builtin",
     "check_adoptable", "default_pipeline", "load_pipeline", "parse_pipeline",
 ]

@@ -57,6 +57,12 @@ class SignerInactive(Refused):
     rule = "inactive"
 
 
+class NotPublic(Refused):
+    """A step that needs another case public first: an interpretation goes public with or after its policy."""
+
+    rule = "not-public"
+
+
 class AdoptionRefused(Refused):
     """A pipeline a unit may not adopt."""
 

@@ -31,6 +31,7 @@ from workflow import (
     NotAuthorised,
     NotEditable,
     NotFound,
+    NotPublic,
     PrerequisiteMissing,
     Refused,
     RoleMissing,
@@ -858,9 +859,11 @@ def test_a_policy_lists_its_interpretations_once_both_are_published(wf: Workflow
     assert wf.item(first).interprets == policy
     assert wf.item(policy).interpreted_by == ()
 
-    publish(wf, second)  # the interpretation first: the policy is not public yet
-    assert wf.item(policy).interpreted_by == ()
+    to_head_approval(wf, second)
+    wf.advance(second, "approve", actor="head")  # ready first: it waits for its policy
     publish(wf, policy)
+    assert wf.item(policy).interpreted_by == ()
+    wf.advance(second, "publish", actor="clerk")
     assert wf.item(policy).interpreted_by == (second,)
     assert wf.item(first).interpreted_by == ()
     to_head_approval(wf, first)
@@ -1252,3 +1255,27 @@ def test_verify_and_digest_after_everything(wf: Workflow) -> None:
     root = wf.digest()
     assert wf.verify(against=root).ok
     assert wf.verify(since=root).ok
+
+
+def test_an_interpretation_goes_public_with_or_after_its_policy_never_before(wf: Workflow) -> None:
+    """同步起草、同步审签: red team, issue 11. Drafted together, the interpretation waits at the head's approval
+    until the policy is out; a policy withheld or retracted takes no interpretation."""
+    policy = new_info(wf, kind="policy", title="关于调整低保标准的通知", category="2.2")
+    reading = new_info(wf, kind="interpretation", interprets=policy, title="解读", category="2.2")
+    to_head_approval(wf, reading)
+    wf.advance(reading, "approve", actor="head")
+    with pytest.raises(NotPublic, match=f"item {reading} interprets policy {policy}, which is draft, not published"):
+        wf.advance(reading, "publish", actor="clerk")
+    assert wf.item(reading).state == "head_approval"
+    publish(wf, policy)
+    assert wf.advance(reading, "publish", actor="clerk").to_state == "published"
+    wf.advance(policy, "retract", actor="head", reason="标准再次调整")
+    with pytest.raises(NotPublic, match=f"policy {policy} is retracted: it will not be published"):
+        new_info(wf, kind="interpretation", interprets=policy, title="再解读", category="2.2")
+    withheld = new_info(wf, kind="policy", title="内部通知", category="2.2")
+    wf.advance(withheld, "submit", actor="clerk")
+    wf.advance(withheld, "proofread", actor="proof")
+    wf.advance(withheld, "withhold", actor="sec", ground="art15", reason="涉密")
+    with pytest.raises(NotPublic, match=f"policy {withheld} is withheld"):
+        new_info(wf, kind="interpretation", interprets=withheld, title="解读", category="2.2")
+    assert wf.verify().ok

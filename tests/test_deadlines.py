@@ -364,13 +364,17 @@ def test_a_published_policy_must_be_interpreted_within_three_working_days(wf: Wo
     assert live(wf, reading) == {}  # an interpretation is not itself interpreted
 
 
-def test_an_interpretation_published_first_meets_the_duty_at_once(wf: Workflow) -> None:
+def test_an_interpretation_ready_first_meets_the_duty_when_it_follows_its_policy(wf: Workflow) -> None:
+    """It cannot go public first (同步审签): approved, it waits; the policy's duty opens, and it meets it."""
     policy = new_info(wf, kind="policy", title="关于调整低保标准的通知", category="2.2")
     reading = new_info(wf, kind="interpretation", interprets=policy, title="解读", category="2.2")
-    publish(wf, reading)
+    to_head_approval(wf, reading)
+    wf.advance(reading, "approve", actor="head")
     publish(wf, policy)
+    assert keyed(wf, item=policy)[f"interpretation:{policy}"].status == "open"
+    wf.advance(reading, "publish", actor="clerk")
     d = keyed(wf, item=policy)[f"interpretation:{policy}"]
-    assert (d.status, d.closed_by) == ("met", seq_of(wf, policy, "publish"))
+    assert (d.status, d.closed_by) == ("met", seq_of(wf, reading, "publish"))
 
 
 def test_long_term_items_are_reconfirmed_and_retraction_cancels(wf: Workflow, now: list[datetime]) -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import structlog.testing
 from sqlalchemy import create_engine, text
 
 from scripts.zwgk import main
@@ -200,3 +201,17 @@ def test_embedded_the_library_prints_nothing_until_the_host_configures_structlog
         assert done.stderr == ""
     else:
         assert "signed" in done.stderr and "sqlite_engine_not_durable" in done.stderr
+
+
+def test_a_signature_is_logged_once_committed_never_when_the_host_rolls_back(wf: Workflow) -> None:
+    with wf.engine.connect() as conn:
+        with structlog.testing.capture_logs() as logs:
+            trans = conn.begin()
+            new_info(wf, conn=conn)
+            assert [e for e in logs if e["event"] == "signed"] == []  # not yet: the host has not committed
+            trans.rollback()
+        assert [e for e in logs if e["event"] == "signed"] == []
+        with structlog.testing.capture_logs() as logs:
+            with conn.begin():
+                item = new_info(wf, conn=conn)
+            assert [(e["event"], e["case"]) for e in logs if e["event"] == "signed"] == [("signed", item)]

@@ -421,18 +421,6 @@ def test_meeting_the_deadline_stops_further_reminders(town: Make) -> None:
     assert wf.deadlines(overdue=True) == []
 
 
-def test_an_interpretation_published_first_meets_the_deadline_at_once(town: Make) -> None:
-    """The interpretation was ready (and published) before its policy: the policy's deadline opens already met."""
-    wf, clock = town()
-    new_info(wf, id="pol", kind="policy", category="1.1", timing="immediate", title=TITLE, body=BODY)
-    publish_interpretation(wf, "pol")
-    publish(wf, "pol")
-    d = deadline(wf, "interpretation:pol")
-    assert (d.status, d.next_at, d.due_on) == ("met", None, DUE)
-    for day in days(date(2026, 10, 8), date(2026, 10, 20)):
-        assert planner(wf).plan(clock.set(local(day))) == []
-
-
 def test_a_queued_reminder_of_a_met_deadline_is_not_sent(town: Make, recorder: Recorder) -> None:
     wf, clock = town(rec_config())
     publish_policy(wf)

@@ -92,6 +92,7 @@ class Workflow:
         self._simulation: bool | None = None  # read from the register's first event, once
         self._session_users: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
         self._log = Logger("zwgk")
+        self.uow.subscribers.append(self._logged)
         if self.uow.plain_sqlite and self.engine.url.database not in (None, "", ":memory:"):
             self._log.warning("sqlite_engine_not_durable", hint="call workflow.db.durable(engine) before it opens "
                               "connections: WAL, synchronous=FULL and BEGIN IMMEDIATE for every writer")
@@ -151,9 +152,11 @@ class Workflow:
         with self.uow(conn) as work:
             self._may_write(work)
             yield work
-        for sig in work.signed:
-            self._log.info("signed", chain=sig.chain, seq=sig.seq, case=sig.case_id, action=sig.action,
-                           actor=sig.actor)
+
+    def _logged(self, sig: Signature) -> None:
+        """Each signature is logged as subscribers hear of it: once committed (in a host's transaction, when the
+        host commits), never one that was rolled back."""
+        self._log.info("signed", chain=sig.chain, seq=sig.seq, case=sig.case_id, action=sig.action, actor=sig.actor)
 
     def _may_write(self, work: Work) -> None:
         """A clock set by hand writes only to a simulation."""

@@ -51,7 +51,7 @@ class Open:
     responsible: str | None = None
     roles: tuple[str, ...] = ()
     unit: str | None = None
-    met_if: str | None = None  # "interpreted" | "disclosed": already met when it opens
+    met_if: str | None = None  # "disclosed": already met when it opens
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class Rules:
             if item.kind == "policy":  # 谁起草、谁解读: the policy's drafter interprets it
                 ops.append(Open(f"interpretation:{item.id}", "interpretation", item.title, today,
                                 self.rules.interpretation_days, item_id=item.id, responsible=item.drafter,
-                                unit=item.unit, met_if="interpreted"))
+                                unit=item.unit))
             if item.kind == "interpretation" and item.interprets:
                 ops.append(Close("met", key=f"interpretation:{item.interprets}"))
             if item.schedule is not None:

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from states.authority import REGISTER, check_open
+from states.errors import NotPublic
+from states.kinds import ITEM
 from states.rules import CREATE, EDIT, Case, Command, Step, apply, decide
 from workflow.deadlines import Facts, Op
 from workflow.errors import AlreadyExists, InvalidInput, NotFound
@@ -34,6 +36,16 @@ class ItemKind:
                 actor: str) -> list[Op]:
         return in_force.rules.on_step(_facts(case, unit, facts), step.from_state, step.to_state, today,
                                       role=step.role, signer=actor, round=step.round)
+
+    def check(self, work: Work, case: Case, facts: Row, step: Step) -> None:
+        """An interpretation goes public with or after its policy, never before it (同步起草、同步审签)."""
+        if facts.get("interprets") is None or step.to_state not in ITEM.public or step.from_state in ITEM.public:
+            return
+        policy = work.one("case_for_step", {"kind": KIND, "id": facts["interprets"]})
+        if policy is None or policy["state"] not in ITEM.public:
+            state = policy["state"] if policy else "gone"
+            raise NotPublic(f"item {case.id} interprets policy {facts['interprets']}, which is {state}, not "
+                            "published: an interpretation is published with or after its policy")
 
 
 def _facts(case: Case, unit: str, r: Row) -> Facts:
@@ -72,6 +84,10 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
         policy = work.one("item_facts", {"id": interprets})
         if policy is None or policy["kind"] != "policy":
             raise InvalidInput(f"item '{interprets}' is not a policy document, so it cannot be interpreted")
+        state = work.one("case_for_step", {"kind": KIND, "id": interprets})
+        if state is not None and state["state"] in ITEM.lapsed:
+            raise NotPublic(f"policy {interprets} is {state['state']}: it will not be published, so it is not "
+                            "interpreted (an interpretation is drafted and signed with its policy)")
     units = {r["id"]: bool(r["open"]) for r in work.rows("units")}
     check_open(unit, units[unit], CREATE)
     adopted = {r["kind"]: r for r in work.rows("unit_adoptions", {"unit": unit})}[KIND]

@@ -38,6 +38,10 @@ class CaseKind(Protocol):
         """The deadlines a step opens and closes."""
         ...
 
+    def check(self, work: Work, case: Case, facts: Row, step: Step) -> None:
+        """What the kind adds to the rules before a step is signed, reading other cases (a `Refused` if not)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Loaded:
@@ -131,6 +135,7 @@ class Signing:
         step = decide(got.in_force.machine, got.case, Command(kind, case_id, action, got.signer, reason=reason,
                                                               ground=ground, decision=decision,
                                                               recorded_by=got.recording))
+        self.kinds[kind].check(self.work, got.case, got.facts, step)
         at = self.append.time(got.head, got.register)
         event = self.append.event(
             got.head, at, register_seq=got.register.seq, pipeline=got.in_force.pipeline.fingerprint,

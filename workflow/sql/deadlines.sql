@@ -38,13 +38,7 @@ WHERE item_id = :item_id AND kind = :kind AND status IN ('open', 'overdue')
 UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, closed_at = :at
 WHERE item_id = :item_id AND status IN ('open', 'overdue')
 
--- Opened already met: the policy's interpretation was published first ...
--- name: dl_met_interpreted
-UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, closed_at = :at
-WHERE key = :key AND status IN ('open', 'overdue') AND EXISTS (SELECT 1 FROM zwgk_item i
-    JOIN zwgk_case c ON c.kind = 'item' AND c.id = i.id WHERE i.interprets = :item_id AND c.state = :published)
-
--- ... or the schedule's item.
+-- Opened already met: the schedule's item was published first (an interpretation never precedes its policy).
 -- name: dl_met_disclosed
 UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, closed_at = :at
 WHERE key = :key AND status IN ('open', 'overdue') AND EXISTS (SELECT 1 FROM zwgk_item i
