@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -61,6 +62,13 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
+def _version() -> str:
+    try:
+        return metadata.version("zwgk-workflow")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     # The global options are accepted before or after the command.
     common = _Parser(add_help=False)
@@ -75,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log what happens to stderr")
     p = _Parser(prog="zwgk", description="政务公开 workflow: advance items, check the signature log.",
                 parents=[common])
+    p.add_argument("--version", action="version", version=f"zwgk {_version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     init = sub.add_parser("init", parents=[common], help="create or upgrade the schema (idempotent); with --admin, "
@@ -529,7 +538,7 @@ class Cli:
             self.emit(beats, [f"{b['id']:<40} {b['state']:<8} started {b['started_at'][:19]}  beat "
                               f"{b['beat_at'][:19]}  planned {b['planned']} sent {b['sent']} failed {b['failed']}"
                               for b in beats] or ["no daemon has run on this database"])
-            return 0
+            return 1 if any(b["state"] == "silent" for b in beats) else 0  # for cron and monitoring
         with self.workflow(moving=True) as wf:
             runner = Daemon(wf, reload_calendar=self._calendar_watch(wf))
             if self.args.once:
@@ -551,8 +560,11 @@ class Cli:
 
     def demo(self) -> int:
         folder = self.args.dir
-        if folder is not None and not folder.is_dir():
-            raise UsageError(f"folder {folder} does not exist")
+        if folder is not None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise UsageError(f"cannot make folder {folder}: {e.strerror or e}") from None
         return demo_run.run(folder, self.out, daemon=not self.args.no_daemon,
                             once=self.args.once)
 

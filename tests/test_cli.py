@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.zwgk import main as zwgk_main
 from states import KINDS, default_pipeline
 from tests.cli_helpers import SIMULATION, isolate, ok, ok_json, one_error_line, run, snapshot, url_of, world_copy
 from tests.conftest import ADMIN, PEOPLE, new_info, publish, seed, to_head_approval
@@ -700,8 +701,9 @@ def test_verbose_logs_to_stderr(capsys: pytest.CaptureFixture[str], world: Path)
 
 
 def test_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = tmp_path / "new" / "demo"  # made if it is not there yet
     for _ in range(2):  # a second run in the same folder starts afresh
-        rc, out, err = run(capsys, "demo", "--dir", str(tmp_path), "--once")
+        rc, out, err = run(capsys, "demo", "--dir", str(folder), "--once")
         assert rc == 0, err
         # The policy's yearly reconfirmation falls in 2027, a year the calendar does not know yet.
         assert [line for line in err.splitlines() if "calendar_year_unknown" not in line] == []
@@ -711,7 +713,9 @@ def test_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         assert any(line.startswith("verify: ok (") for line in lines)
         assert any(line.startswith("root digest: ") for line in lines)
         assert "confidentiality_review (保密审查)" in out
-    db = tmp_path / "zwgk-demo.db"
+        hint = next(line for line in lines if line.startswith("database: "))
+        assert f"(try: ./dev zwgk --db {url_of(folder / 'zwgk-demo.db')} item show " in hint
+    db = folder / "zwgk-demo.db"
     assert db.exists()
     assert ok_json(capsys, "--db", url_of(db), "verify")["ok"] is True
     states = {i["state"] for i in ok_json(capsys, "--db", url_of(db), "item", "list")}
@@ -1019,7 +1023,8 @@ BAD: list[tuple[str, list[str], str]] = [
     ("verify-against-no-seq", ["verify", "--against", ":" + "a" * 64], "is not a digest"),
     ("verify-against-upper", ["verify", "--against", "3:" + "A" * 64], "is not a digest"),
     ("pipeline-diagram-bad-format", ["pipeline", "diagram", "--format", "png"], "invalid choice: 'png'"),
-    ("demo-missing-dir", ["demo", "--dir", "no-such-folder"], "folder no-such-folder does not exist"),
+    ("db-mysql", ["--db", "mysql://root@127.0.0.1/test", "item", "list"],
+     "zwgk runs on SQLite (sqlite:///zwgk.db) or PostgreSQL (postgresql+psycopg://user@host/db), not on 'mysql'"),
     ("init-missing-folder", ["--db", "sqlite:///no-such-folder/z.db", "init"], "folder no-such-folder does not exist"),
     ("db-not-a-url", ["--db", "not a url", "item", "list"], "the database URL is malformed"),
     ("pipeline-file-missing", ["--pipeline", "no-such.toml", "pipeline", "show"], "no-such.toml: cannot read"),
@@ -1297,6 +1302,13 @@ def test_console_script_missing_database_and_default_path(tmp_path: Path) -> Non
     r = zwgk("--db", url_of(tmp_path / "x.db"), "verify", "--against", "nonsense", cwd=tmp_path)
     assert (r.returncode, r.stdout) == (2, "") and r.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        zwgk_main(["--version"])
+    assert done.value.code == 0
+    assert re.fullmatch(r"zwgk \d+\.\d+\.\d+\n", capsys.readouterr().out)
 
 
 def test_console_script_demo(tmp_path: Path) -> None:

@@ -19,13 +19,16 @@ NOW = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)  # Monday 10:00 in Asia/Shanghai
 
 
 def status(capsys: pytest.CaptureFixture[str], url: str, now: datetime) -> list[dict[str, object]]:
+    """The heartbeats; the exit code is 1 when a daemon is silent (for cron and monitoring), else 0."""
     capsys.readouterr()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ZWGK_NOW", now.isoformat())
-        assert main(["--db", url, "daemon", "--status", "--json"]) == 0
+        code = main(["--db", url, "daemon", "--status", "--json"])
     out = capsys.readouterr()
     assert out.err == ""
-    return json.loads(out.out)  # type: ignore[no-any-return]
+    beats: list[dict[str, object]] = json.loads(out.out)
+    assert code == (1 if any(b["state"] == "silent" for b in beats) else 0)
+    return beats
 
 
 def test_status_shows_each_daemon_stopped_running_or_silent(tmp_path: Path,

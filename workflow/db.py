@@ -11,9 +11,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url
 
-from workflow.errors import SchemaMissing
+from workflow.errors import InvalidInput, SchemaMissing
 from workflow.schema import VERSION_TABLE
 
 READ_ONLY = "zwgk_read_only"
@@ -27,6 +27,10 @@ IDLE_PING_SECONDS = 5.0
 
 def make_engine(url: str) -> Engine:
     """An engine with the durability settings a signature log needs."""
+    backend = make_url(url).get_backend_name()  # a malformed URL is SQLAlchemy's ArgumentError, as before
+    if backend not in ("sqlite", "postgresql"):
+        raise InvalidInput(f"zwgk runs on SQLite (sqlite:///zwgk.db) or PostgreSQL "
+                           f"(postgresql+psycopg://user@host/db), not on '{backend}'")
     # hide_parameters: a database error's text must not carry what was being written (an unpublished body).
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)

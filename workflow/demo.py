@@ -128,7 +128,8 @@ def run(folder: Path | None, out: Callable[[str], None], *, daemon: bool = True,
         out(f"\nverify: {'ok' if report.ok else report.first_problem} ({report.events} events in {report.chains} "
             f"chains, {report.cases} cases)")
         out(f"root digest: {wf.digest()}")
-        out(f"database: {path}  (try: zwgk --db {url} item show {sigs[0].item_id})")
+        out(f"database: {path}  (try: ./dev zwgk --db {url} item show {sigs[0].item_id}; with .venv/bin on PATH, "
+            "zwgk alone)")
         if not report.ok:
             return 1
         if daemon:
