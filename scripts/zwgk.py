@@ -308,7 +308,8 @@ class Cli:
         return wf
 
     def emit(self, obj: Any, lines: Sequence[str]) -> None:
-        self.out(output.to_json(obj) if self.args.json else "\n".join(lines))
+        """JSON, or the human lines; an empty listing says so rather than printing a blank line."""
+        self.out(output.to_json(obj) if self.args.json else "\n".join(lines) or "none")
 
     # -- commands -----------------------------------------------------------------------------------------
 

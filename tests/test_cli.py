@@ -463,7 +463,7 @@ def test_item_list_human_json_and_state_filter(capsys: pytest.CaptureFixture[str
     assert len(lines) == 2
     assert lines[0].startswith("r1 ") and "confidentiality_review (保密审查)" in lines[0]
     assert lines[0].split()[-2:] == ["r1", "2026年第三季度财务收支"]
-    assert ok(capsys, "item", "list", "--state", "withheld") == "\n"
+    assert ok(capsys, "item", "list", "--state", "withheld") == "none\n"  # not a blank line (a new user, issue 11)
 
 
 def test_walk_through_the_pipeline_with_json_signatures(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:

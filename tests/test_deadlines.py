@@ -377,6 +377,35 @@ def test_an_interpretation_ready_first_meets_the_duty_when_it_follows_its_policy
     assert (d.status, d.closed_by) == ("met", seq_of(wf, reading, "publish"))
 
 
+def test_retracting_the_last_public_interpretation_reopens_the_policys_duty(wf: Workflow,
+                                                                           now: list[datetime]) -> None:
+    """Retracting a policy's only interpretation left its duty "met" with nobody reminded (red team, issue 11):
+    it opens again, due 3 working days after the retraction, for the policy's drafter (谁起草、谁解读)."""
+    policy = new_info(wf, kind="policy", title="关于调整低保标准的通知", category="2.2", drafter="drafter2")
+    publish(wf, policy)
+    first = new_info(wf, kind="interpretation", interprets=policy, title="解读", category="2.2")
+    second = new_info(wf, kind="interpretation", interprets=policy, title="图解", category="2.2")
+    publish(wf, first)
+    publish(wf, second)
+    assert keyed(wf, item=policy)[f"interpretation:{policy}"].status == "met"
+    wf.advance(first, "retract", actor="head", reason="表述有误")  # the other one still explains the policy
+    assert [d.kind for d in live(wf, policy).values()] == []
+    now[0] = sh(2026, 10, 12)  # Monday
+    taken = wf.advance(second, "retract", actor="head", reason="表述有误")
+    key = f"interpretation:{policy}:{taken.chain}:{taken.seq}"
+    d = live(wf, policy)[key]
+    assert (d.kind, d.title, d.responsible, d.unit) == ("interpretation", "关于调整低保标准的通知", "drafter2", "gov")
+    assert (d.starts_on, d.days, d.due_on, d.status) == (date(2026, 10, 12), 3, date(2026, 10, 15), "open")
+    assert opened(wf, key) == (f"{taken.chain}:{taken.seq}", "head")
+    third = new_info(wf, kind="interpretation", interprets=policy, title="新解读", category="2.2")
+    publish(wf, third)
+    assert (keyed(wf, item=policy)[key].status, keyed(wf, item=policy)[key].closed_by) == (
+        "met", seq_of(wf, third, "publish"))
+    wf.advance(policy, "retract", actor="head", reason="已废止")
+    wf.advance(third, "retract", actor="head", reason="随政策废止")  # a retracted policy owes nothing
+    assert live(wf, policy) == {}
+
+
 def test_long_term_items_are_reconfirmed_and_retraction_cancels(wf: Workflow, now: list[datetime]) -> None:
     policy = new_info(wf, kind="policy", timing="long_term", title="办事指南", category="4.1")
     publish(wf, policy)

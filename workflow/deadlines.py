@@ -77,7 +77,17 @@ class Close:
     kind: str | None = None
 
 
-Op = Open | Close | Narrow | Retitle
+@dataclass(frozen=True)
+class Reopen:
+    """An interpretation was taken back: its policy's duty to be interpreted opens again, from `starts_on`, if the
+    policy is still public and no other interpretation of it is (its drafter answers for it, as at first)."""
+
+    policy: str
+    starts_on: date
+    days: int
+
+
+Op = Open | Close | Narrow | Retitle | Reopen
 
 
 class Rules:
@@ -128,13 +138,15 @@ class Rules:
                                 self.rules.interpretation_days, item_id=item.id, responsible=item.drafter,
                                 unit=item.unit))
             if item.kind == "interpretation" and item.interprets:
-                ops.append(Close("met", key=f"interpretation:{item.interprets}"))
+                ops.append(Close("met", item_id=item.interprets, kind="interpretation"))
             if item.schedule is not None:
                 ops.append(Close("met", key=f"periodic:{item.schedule}:{item.period}"))
             if item.timing == "long_term":
                 ops.append(reconfirm(self.rules, item.id, item.title, item.drafter, item.unit, today, 1))
         elif to_state in self.final:
             ops.append(Close("cancelled", item_id=item.id))
+        if from_state == self.published and item.kind == "interpretation" and item.interprets:
+            ops.append(Reopen(item.interprets, today, self.rules.interpretation_days))
         return ops
 
 
@@ -219,6 +231,13 @@ def statements(ops: list[Op], timeline: Timeline, published: str, by: str | None
         if isinstance(op, Narrow):
             out.append(("dl_narrow", {"item_id": op.item_id, "role": op.role}))
             out.append(("dl_unremind", {"item_id": op.item_id, "signer": op.signer}))
+            continue
+        if isinstance(op, Reopen):
+            due = timeline.due(op.starts_on, op.days)
+            out.append(("dl_reopen_interpretation", {
+                "policy": op.policy, "starts_on": op.starts_on.isoformat(), "days": op.days,
+                "due_on": due.day.isoformat(), "provisional": due.provisional, "published": published,
+                "next_at": stamp(timeline.at(due.day, timeline.first)), "by": by, "asked_by": asked_by, "at": at}))
             continue
         if isinstance(op, Close):
             closing = {"status": op.status, "by": by, "at": at}

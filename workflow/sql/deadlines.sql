@@ -12,6 +12,17 @@ ON CONFLICT (key) DO UPDATE SET starts_on = excluded.starts_on, days = excluded.
     title = excluded.title
 WHERE zwgk_deadline.status IN ('open', 'overdue')
 
+-- An interpretation taken back (retracted) while its policy is public and no other interpretation of it is: the
+-- policy's duty opens again, keyed by the event that took it back (its case is updated first, in the same batch).
+-- name: dl_reopen_interpretation
+INSERT INTO zwgk_deadline (key, kind, item_id, schedule, period, title, responsible, roles, unit_id, starts_on,
+    days, due_on, provisional, status, step, next_at, opened_by, asked_by, created_at)
+SELECT 'interpretation:' || p.id || ':' || :by, 'interpretation', p.id, NULL, NULL, i.title, p.drafter, NULL,
+    p.unit_id, :starts_on, :days, :due_on, :provisional, 'open', NULL, :next_at, :by, :asked_by, :at
+FROM zwgk_case p JOIN zwgk_item i ON i.id = p.id
+WHERE p.kind = 'item' AND p.id = :policy AND p.state = :published AND NOT EXISTS (SELECT 1 FROM zwgk_item j
+    JOIN zwgk_case c ON c.kind = 'item' AND c.id = j.id WHERE j.interprets = :policy AND c.state = :published)
+
 -- A role has signed in the state: the stage's reminders go on only to those who still have to ...
 -- name: dl_narrow
 UPDATE zwgk_deadline SET roles = TRIM(REPLACE(',' || roles || ',', ',' || :role || ',', ','), ',')
