@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from states import Action, Pipeline
@@ -75,11 +75,12 @@ def safe(text: str) -> str:
     return text.translate(_CONTROL)
 
 
-def signature_line(s: Signature, pipeline: Pipeline) -> str:
+def signature_line(s: Signature, pipeline: Pipeline, tz: tzinfo) -> str:
+    """A signature for people to read, its time in the office's time zone (`tz`; JSON keeps UTC)."""
     who = (s.actor or "-") + (f" (recorded by {s.recorded_by})" if s.recorded_by else "")
     extra = "".join(f" {k}={safe(v)}" for k, v in (("decision", s.decision), ("ground", s.ground), ("reason", s.reason),
                                               ("comment", s.comment)) if v)
-    at = s.at.isoformat(timespec="seconds")
+    at = s.at.astimezone(tz).isoformat(timespec="seconds")
     where = f"{s.chain}#{s.seq:<4}"
     if s.round is None:  # an act of authority, or a seal
         data = safe(json.dumps(dict(s.data), ensure_ascii=False, sort_keys=True)) if s.data else ""
@@ -152,8 +153,8 @@ def notification_obj(n: Notification) -> dict[str, Any]:
     return {k: _plain(v) for k, v in asdict(n).items()}
 
 
-def notification_line(n: Notification) -> str:
-    when = n.sent_at.isoformat(timespec="seconds") if n.sent_at else n.next_attempt_at.isoformat(timespec="seconds")
+def notification_line(n: Notification, tz: tzinfo) -> str:
+    when = (n.sent_at or n.next_attempt_at).astimezone(tz).isoformat(timespec="seconds")
     error = f"  last error: {safe(n.last_error)}" if n.last_error else ""
     return (f"#{n.id:<6} {n.status:<8} {n.channel:<9} {n.recipient:<14} x{n.attempts} {when}  "
             f"{safe(n.subject)}{error}")

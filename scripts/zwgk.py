@@ -410,7 +410,8 @@ class Cli:
     def _signatures(self, wf: Workflow, sigs: Sequence[Signature], *, one: bool = False) -> None:
         labels = _Labels(wf)
         objs = [output.signature_obj(s, labels(s.chain)) for s in sigs]
-        self.emit(objs[0] if one else objs, [output.signature_line(s, labels(s.chain)) for s in sigs])
+        tz = wf.config.office.tz
+        self.emit(objs[0] if one else objs, [output.signature_line(s, labels(s.chain), tz) for s in sigs])
 
     def verify(self) -> int:
         try:
@@ -494,7 +495,8 @@ class Cli:
             raise UsageError("--limit must be at least 1")
         with self.workflow() as wf:
             found = wf.notifications(status=self.args.status, limit=self.args.limit)
-        self.emit([output.notification_obj(n) for n in found], [output.notification_line(n) for n in found])
+            tz = wf.config.office.tz
+        self.emit([output.notification_obj(n) for n in found], [output.notification_line(n, tz) for n in found])
         return 0
 
     def remind(self) -> int:

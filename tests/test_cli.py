@@ -519,7 +519,7 @@ def test_advance_and_history_human_lines(capsys: pytest.CaptureFixture[str], fre
     line = ok(capsys, "advance", "a1", "submit", "--as", "clerk", "--comment", "请审核")
     assert line.count("\n") == 1
     assert line.startswith(f"gov#{SEEDED_GOV + 2} ")
-    assert "2026-10-09T01:00:00+00:00" in line
+    assert "2026-10-09T09:00:00+08:00" in line  # the office's time (JSON keeps UTC)
     assert "a1  r1  submit" in line
     assert "draft (草稿) -> confidentiality_review (保密审查)  by clerk as drafter comment=请审核" in line
     assert line.rstrip().split()[-2] == "hash"
@@ -1268,7 +1268,7 @@ def test_console_script_end_to_end(tmp_path: Path) -> None:
     r = zwgk("advance", item_id, "submit", "--as", "clerk", env=env)
     assert (r.returncode, r.stderr) == (0, ""), r.stderr
     assert r.stdout.startswith(f"gov#{SEEDED_GOV + 2} ")
-    assert "2026-10-09T01:00:00+00:00" in r.stdout  # ZWGK_NOW, in UTC
+    assert "2026-10-09T09:00:00+08:00" in r.stdout  # ZWGK_NOW, shown in the office's time zone
     assert "draft (草稿) -> confidentiality_review (保密审查)  by clerk as drafter" in r.stdout
     assert not path.with_name("z.db-wal").exists()
     with Workflow(url_of(path), clock=fixed(NOW_UTC)) as wf:

@@ -16,6 +16,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -385,7 +386,12 @@ def test_reminders_pending_sent_and_dead(capsys: pytest.CaptureFixture[str], wor
     assert lines[0].startswith(f"#{dead[0]['id']}") and " dead " in lines[0] and " rec " in lines[0]
     assert lines[0].endswith("  last error: 550 5.1.1 no such user")
     assert " x1 " in lines[0]
-    assert len(ok(capsys, "reminders", "--sent").splitlines()) == 14
+    sent_lines = ok(capsys, "reminders", "--sent").splitlines()
+    assert len(sent_lines) == 14
+    first = next(n for n in sent if f"#{n['id']} " in sent_lines[0])  # shown in the office's time, JSON in UTC
+    shown = datetime.fromisoformat(first["sent_at"]).astimezone(ZoneInfo("Asia/Shanghai")).isoformat(
+        timespec="seconds")
+    assert f" {shown}  " in sent_lines[0] and shown.endswith("+08:00")
 
 
 def test_daemon_once_sends_to_the_console_and_prints_a_summary(capsys: pytest.CaptureFixture[str],

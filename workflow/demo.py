@@ -120,7 +120,7 @@ def run(folder: Path | None, out: Callable[[str], None], *, daemon: bool = True,
         sigs = _walk(wf)
         pipeline = wf.pipeline_in_force("gov")
         for s in sigs:
-            out(signature_line(s, pipeline))
+            out(signature_line(s, pipeline, wf.config.office.tz))
         report = wf.verify()
         out("")
         for item in wf.items():
