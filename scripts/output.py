@@ -39,7 +39,7 @@ def person_obj(p: Person) -> dict[str, Any]:
 def person_line(p: Person) -> str:
     held = "; ".join(f"{unit}: {', '.join(roles)}" for unit, roles in sorted(p.roles.items()))
     flags = ("  admin" if p.admin else "") + ("" if p.active else "  (inactive)")
-    return f"{p.id:<16} {_pad(p.name, 12)}{p.unit or '-':<12} {held or '-'}{flags}"
+    return f"{p.id:<16} {_pad(safe(p.name), 12)}{p.unit or '-':<12} {held or '-'}{flags}"
 
 
 def signature_obj(s: Signature, pipeline: Pipeline) -> dict[str, Any]:
@@ -67,11 +67,13 @@ def _zh(pipeline: Pipeline, state: str) -> str:
         return ""
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {10: "\\n", 13: "\\r", 9: "\\t", 127: "\\x7f"}
+_CONTROL = ({c: f"\\x{c:02x}" for c in (*range(32), *range(0x7f, 0xa0))} | {10: "\\n", 13: "\\r", 9: "\\t"}
+            | {0x2028: "\\u2028", 0x2029: "\\u2029"})
 
 
 def safe(text: str) -> str:
-    """One line per record: a newline typed into a comment must not look like another signature."""
+    """One line per record, and nothing the terminal obeys: a newline in a comment must not look like another
+    signature, nor an escape sequence in a name (written behind the engine's back: it refuses them) repaint a row."""
     return text.translate(_CONTROL)
 
 

@@ -337,7 +337,8 @@ class Cli:
             else:
                 units = wf.units()
                 self.emit([output.unit_obj(u) for u in units],
-                          [f"{u.id:<16} {u.kind:<11} {u.name}" + ("" if u.open else "  (closed)") for u in units])
+                          [f"{u.id:<16} {u.kind:<11} {output.safe(u.name)}" + ("" if u.open else "  (closed)")
+                           for u in units])
         return 0
 
     def person(self) -> int:

@@ -514,6 +514,22 @@ def test_walk_through_the_pipeline_with_json_signatures(capsys: pytest.CaptureFi
                                          "simulation": True}
 
 
+def test_names_written_behind_the_engines_back_cannot_forge_rows(capsys: pytest.CaptureFixture[str],
+                                                                 fresh: Path) -> None:
+    """Red team, issue 11: a person's name with an ANSI escape and a newline printed a fake "head" row. The engine
+    refuses such names; one written into the table directly is shown escaped, on its own line."""
+    forged = "李四\x1b[2K\rhead             主要领导 gov head\n"
+    with sqlite3.connect(fresh) as c:
+        c.execute("UPDATE zwgk_person SET name = ? WHERE id = 'clerk'", (forged,))
+        c.execute("UPDATE zwgk_unit SET name = ? WHERE id = 'gov'", (forged,))
+    people = ok(capsys, "person", "list").splitlines()
+    assert len(people) == len(PEOPLE) + 1  # the admin too: no line was added
+    line = next(x for x in people if x.startswith("clerk "))
+    assert "李四\\x1b[2K\\rhead" in line and "gov head\\n" in line and "\x1b" not in line
+    units = ok(capsys, "unit", "list").splitlines()
+    assert len(units) == 1 and "\x1b" not in units[0] and "\\n" in units[0]
+
+
 def test_advance_and_history_human_lines(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:
     ok(capsys, *item_new(id="a1"))
     line = ok(capsys, "advance", "a1", "submit", "--as", "clerk", "--comment", "请审核")
