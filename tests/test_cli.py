@@ -12,6 +12,7 @@ may write to; units and people are added by the register's admin (`--as admin`).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import itertools
 import json
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.zwgk import build_parser
 from scripts.zwgk import main as zwgk_main
 from states import KINDS, default_pipeline
 from tests.cli_helpers import SIMULATION, isolate, ok, ok_json, one_error_line, run, snapshot, url_of, world_copy
@@ -1042,6 +1044,8 @@ BAD: list[tuple[str, list[str], str]] = [
     ("db-mysql", ["--db", "mysql://root@127.0.0.1/test", "item", "list"],
      "zwgk runs on SQLite (sqlite:///zwgk.db) or PostgreSQL (postgresql+psycopg://user@host/db), not on 'mysql'"),
     ("init-missing-folder", ["--db", "sqlite:///no-such-folder/z.db", "init"], "folder no-such-folder does not exist"),
+    ("list-missing-folder", ["--db", "sqlite:///no-such-folder/z.db", "item", "list"],
+     "folder no-such-folder does not exist"),  # not "run zwgk init", which would then fail on the same folder
     ("db-not-a-url", ["--db", "not a url", "item", "list"], "the database URL is malformed"),
     ("pipeline-file-missing", ["--pipeline", "no-such.toml", "pipeline", "show"], "no-such.toml: cannot read"),
     ("verify-since-nonsense", ["verify", "--since", "yesterday"], "'yesterday' is not a digest"),
@@ -1423,3 +1427,22 @@ def test_postgresql_not_initialised(capsys: pytest.CaptureFixture[str], pg: str)
         rc, out, err = run(capsys, "--db", pg, *argv)
         assert (rc, out) == (2, ""), argv
         assert one_error_line(err) == "database has no zwgk tables; run `zwgk init`"
+
+
+def test_every_command_option_and_argument_says_what_it_is_for() -> None:
+    """A new user reads `zwgk CMD --help` (issue 11): nothing in it may be bare."""
+    bare: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helped = {c.dest: c.help for c in action._choices_actions}
+                for name, sub in action.choices.items():
+                    if not helped.get(name):
+                        bare.append(" ".join([*path, name]))
+                    walk(sub, [*path, name])
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                bare.append(" ".join([*path, *(action.option_strings[-1:] or [action.dest])]))
+
+    walk(build_parser(), ["zwgk"])
+    assert bare == []
