@@ -60,9 +60,12 @@ class Pool:
                 p.join(timeout=5)
 
     def run(self, task: str, arg_lists: list[tuple[Any, ...]], *, barrier: str, expected: int,
-            while_running: Callable[[], None] | None = None) -> list[tuple[Any, ...]]:
+            while_running: Callable[[Callable[[], object]], None] | None = None) -> list[tuple[Any, ...]]:
         """Worker i runs `task(*arg_lists[i], barrier, out)`; returns the `expected` results once every worker
-        is done. Any crash or hang fails the test (and the pool is killed, to be started afresh)."""
+        is done. Any crash or hang fails the test (and the pool is killed, to be started afresh).
+
+        `while_running(release)` runs in this process meanwhile; the workers wait at the barrier until it calls
+        `release()`, so that it can be sure to have begun before they do."""
         try:
             return self._run(task, arg_lists, barrier, expected, while_running)
         except BaseException:
@@ -70,7 +73,7 @@ class Pool:
             raise
 
     def _run(self, task: str, arg_lists: list[tuple[Any, ...]], barrier: str, expected: int,
-             while_running: Callable[[], None] | None) -> list[tuple[Any, ...]]:
+             while_running: Callable[[Callable[[], object]], None] | None) -> list[tuple[Any, ...]]:
         self.tag += 1
         for b in self.barriers.values():
             if b.broken:
@@ -78,8 +81,8 @@ class Pool:
         for box, args in zip(self.inboxes, arg_lists, strict=False):
             box.put((self.tag, task, barrier, args))
         if while_running is not None:
-            self.barriers[barrier].wait(timeout=RESULT_TIMEOUT)
-            while_running()
+            gate = self.barriers[barrier]
+            while_running(lambda: gate.wait(timeout=RESULT_TIMEOUT))
         results: list[tuple[Any, ...]] = []
         done = 0
         deadline = time.monotonic() + RESULT_TIMEOUT
@@ -358,14 +361,16 @@ def test_verify_while_others_write_sees_a_consistent_log(base: tuple[str, Workfl
     runs = during = 0
     before = head(wf)[0]
 
-    def verify_meanwhile() -> None:
+    def verify_meanwhile(release: Callable[[], object]) -> None:
         """Verify again and again until the writers are done. How many verifies fit in their run depends on the
-        machine; what counts is that they start while the chain is still growing (the writers start with us, at
-        the barrier, and 42 durable signatures take far longer than reading one head)."""
+        machine; the first is sure to start while the chain is still growing: the writers start only once it has
+        read the head."""
         nonlocal runs, during
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             growing = head(wf)[0] < before + total  # read, not digest(): a digest seals, a write of its own
+            if runs == 0:
+                release()
             report = wf.verify()
             runs += 1
             during += growing
