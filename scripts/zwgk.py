@@ -62,11 +62,20 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
-def _version() -> str:
-    try:
-        return metadata.version("zwgk-workflow")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "(not installed)"
+class _Version(argparse.Action):
+    """`--version`, looked up only when asked: reading the installed metadata costs every command ~50 ms."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **_: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the installed version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        try:
+            version = metadata.version("zwgk-workflow")
+        except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+            version = "(not installed)"
+        print(f"zwgk {version}")  # on stdout, as argparse's own version action prints it
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log what happens to stderr")
     p = _Parser(prog="zwgk", description="政务公开 workflow: advance items, check the signature log.",
                 parents=[common])
-    p.add_argument("--version", action="version", version=f"zwgk {_version()}")
+    p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     init = sub.add_parser("init", parents=[common], help="create or upgrade the schema (idempotent); with --admin, "

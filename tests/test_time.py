@@ -178,6 +178,22 @@ def test_the_daemon_with_zwgk_now_refuses_to_start_on_a_production_database(prod
     assert done.stderr.count("\n") == 1
 
 
+def forge_clear(sim: Workflow, item: str, register_seq: int, at: str) -> int:
+    """Append sec's clearance of `item` to gov's chain, well hashed and linked, its case row brought along."""
+    last = sim.history(item)[-1]
+    r = Raw(sim.engine.url.render_as_string(hide_password=False))
+    try:
+        r.drop_guards()
+        forged = r.append_forged(action="clear", from_state="confidentiality_review", to_state="leader_check",
+                                 actor="sec", role="confidentiality_reviewer", decision="full", comment=None,
+                                 register_seq=register_seq, at=at, content_hash=last.content_hash)
+        r.set_case(item, state="leader_check", version=5, roles="confidentiality_reviewer,drafter,proofreader",
+                   signers='{"clear":"sec","create":"clerk","proofread":"proof","submit":"clerk"}')
+    finally:
+        r.close()
+    return int(forged["seq"])
+
+
 def test_a_signature_claiming_the_register_before_its_signer_was_deactivated_fails(sim: Workflow,
                                                                                      now: list[datetime]) -> None:
     """A unit's event names the register event it was decided under; one that names the register as it stood
@@ -189,20 +205,9 @@ def test_a_signature_claiming_the_register_before_its_signer_was_deactivated_fai
     now[0] = T0 + timedelta(minutes=5)
     sim.deactivate("sec", by=ADMIN)
     now[0] = T0 + timedelta(minutes=10)
-    last = sim.history(item)[-1]
-    r = Raw(sim.engine.url.render_as_string(hide_password=False))
-    try:
-        r.drop_guards()
-        forged = r.append_forged(action="clear", from_state="confidentiality_review", to_state="leader_check",
-                                 actor="sec", role="confidentiality_reviewer", decision="full", comment=None,
-                                 register_seq=before, at="2026-10-09T01:10:00.000000+00:00",
-                                 content_hash=last.content_hash)
-        r.set_case(item, state="leader_check", version=5, roles="confidentiality_reviewer,drafter,proofreader",
-                   signers='{"clear":"sec","create":"clerk","proofread":"proof","submit":"clerk"}')
-    finally:
-        r.close()
+    seq = forge_clear(sim, item, before, "2026-10-09T01:10:00.000000+00:00")
     assert sim.verify().first_problem == (
-        f"chain gov event {forged['seq']}: decided under register event {before}, though register event "
+        f"chain gov event {seq}: decided under register event {before}, though register event "
         f"{before + 1} was made at 2026-10-09T01:05:00+00:00, more than max_clock_skew before it")
 
 
@@ -259,22 +264,6 @@ def test_a_failed_start_of_a_simulation_leaves_the_clock_unable_to_write(product
             new_info(wf)
     finally:
         wf.close()
-
-
-def forge_clear(sim: Workflow, item: str, register_seq: int, at: str) -> int:
-    """Append sec's clearance of `item` to gov's chain, well hashed and linked, its case row brought along."""
-    last = sim.history(item)[-1]
-    r = Raw(sim.engine.url.render_as_string(hide_password=False))
-    try:
-        r.drop_guards()
-        forged = r.append_forged(action="clear", from_state="confidentiality_review", to_state="leader_check",
-                                 actor="sec", role="confidentiality_reviewer", decision="full", comment=None,
-                                 register_seq=register_seq, at=at, content_hash=last.content_hash)
-        r.set_case(item, state="leader_check", version=5, roles="confidentiality_reviewer,drafter,proofreader",
-                   signers='{"clear":"sec","create":"clerk","proofread":"proof","submit":"clerk"}')
-    finally:
-        r.close()
-    return int(forged["seq"])
 
 
 def test_a_signature_dated_before_the_register_event_it_claims_fails(sim: Workflow, now: list[datetime]) -> None:

@@ -41,7 +41,7 @@ class ItemKind:
         """An interpretation goes public with or after its policy, never before it (同步起草、同步审签)."""
         if facts.get("interprets") is None or step.to_state not in ITEM.public or step.from_state in ITEM.public:
             return
-        policy = work.one("case_for_step", {"kind": KIND, "id": facts["interprets"]})
+        policy = work.one("case_unit", {"kind": KIND, "id": facts["interprets"]})
         if policy is None or policy["state"] not in ITEM.public:
             state = policy["state"] if policy else "gone"
             raise NotPublic(f"item {case.id} interprets policy {facts['interprets']}, which is {state}, not "
@@ -84,7 +84,7 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
         policy = work.one("item_facts", {"id": interprets})
         if policy is None or policy["kind"] != "policy":
             raise InvalidInput(f"item '{interprets}' is not a policy document, so it cannot be interpreted")
-        state = work.one("case_for_step", {"kind": KIND, "id": interprets})
+        state = work.one("case_unit", {"kind": KIND, "id": interprets})  # again, now its unit's head is locked
         if state is not None and state["state"] in ITEM.lapsed:
             raise NotPublic(f"policy {interprets} is {state['state']}: it will not be published, so it is not "
                             "interpreted (an interpretation is drafted and signed with its policy)")

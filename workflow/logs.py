@@ -45,4 +45,3 @@ def configure(*, json: bool = False, level: int = logging.WARNING) -> None:
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,  # the CLI reconfigures (-v) after loggers exist
     )
-

@@ -296,14 +296,14 @@ def _judging(e: Event) -> Iterator[None]:
 
 
 def _check_hash(e: Event) -> Event:
-    """An event whose contents still hash to its hash: every event verify reads, even one it only folds (since)."""
-    where = f"chain {e.chain} event {e.seq}"
+    """An event whose contents still hash to its hash: every event verify reads, even one it only folds (since).
+    (Its place is put into words only for a problem: this runs for every event.)"""
     try:
         digest = event_hash(e[:-1])
     except (TypeError, ValueError):  # bytes, a BLOB: what only an edit behind the engine's back stores
-        raise Broken(f"{where}: holds a value no event is made of (event modified)") from None
+        raise Broken(f"chain {e.chain} event {e.seq}: holds a value no event is made of (event modified)") from None
     if digest != e.hash:
-        raise Broken(f"{where}: contents do not match its hash (event modified)")
+        raise Broken(f"chain {e.chain} event {e.seq}: contents do not match its hash (event modified)")
     return e
 
 

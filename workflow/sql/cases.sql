@@ -97,4 +97,4 @@ FROM zwgk_person p JOIN zwgk_chain g ON g.chain = :register
 WHERE p.id = :person
 
 -- name: case_unit
-SELECT unit_id FROM zwgk_case WHERE kind = :kind AND id = :id
+SELECT unit_id, state FROM zwgk_case WHERE kind = :kind AND id = :id
