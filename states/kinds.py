@@ -7,7 +7,7 @@ signatures must come before the public sees anything (先审查、后公开): th
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,10 +24,13 @@ class Kind:
     public: frozenset[str]  # states in which the case is before the public
     before_public: tuple[str, ...]  # roles that must have signed, in the round, before a public state
     lapsed: frozenset[str]  # states after which those signatures no longer stand (refused, taken back)
+    final: Mapping[str, frozenset[str]]  # states that end a case, each with where the law still lets it go
 
 
 ITEM = Kind("item", "政府信息", "item.toml", frozenset({"published"}), ("confidentiality_reviewer", "head"),
-            frozenset({"withheld", "retracted"}))
+            frozenset({"withheld", "retracted"}),
+            # a publication can only be taken back (撤回); a refusal or a retraction is the end of that item
+            {"published": frozenset({"retracted"}), "withheld": frozenset(), "retracted": frozenset()})
 KINDS: dict[str, Kind] = {k.name: k for k in (ITEM,)}
 
 
@@ -66,8 +69,8 @@ def open_cases(in_force: Pipeline | None, cases: Iterable[Case]) -> list[OpenCas
 
 def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = ()) -> None:
     """Refuses a pipeline that a unit may not adopt: one for no known kind, one that lacks a state an open case
-    sits in, or one by which a case (new, or one of `open_cases` from where it is) can become public without the
-    signatures the law puts first."""
+    sits in, one by which a case (new, or one of `open_cases` from where it is) can become public without the
+    signatures the law puts first, or one that leads a case out of a final state where the law does not."""
     k = KINDS.get(pipeline.kind)
     if k is None:
         raise AdoptionRefused(f"pipeline {pipeline.name} is for '{pipeline.kind}', which is no kind of case here "
@@ -78,11 +81,28 @@ def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = ()) -
                               "sit; finish or return them first")
     for state in sorted(k.public - known):
         raise AdoptionRefused(f"pipeline {pipeline.name} lacks the public state '{state}' of {k.name}s")
+    for action in pipeline.actions:
+        exits = final_exits(pipeline, k, action.source)
+        if exits is not None and action.to is not None and action.to not in exits:
+            where = f"may be left only for {' or '.join(sorted(exits))}" if exits else "is final"
+            raise AdoptionRefused(f"pipeline {pipeline.name}: {action.source} {where}, yet action '{action.id}' "
+                                  f"leads to {action.to}; declare it terminal = false in the "
+                                  "file if your practice reopens it")
     path = unreviewed_path(pipeline, k, open_cases)
     if path is not None:
         needed = " and ".join(k.before_public)
         raise AdoptionRefused(f"pipeline {pipeline.name} lets a case become public without the signatures of "
                               f"{needed} in its round (先审查、后公开): {path}")
+
+
+def final_exits(pipeline: Pipeline, k: Kind, state: str) -> frozenset[str] | None:
+    """Where a case may go from `state`: None if anywhere (not final), else the states the law allows (a step that
+    keeps it where it is does not leave it). A file
+    may declare any state terminal, or a final state not terminal (e.g. re-reviewing withheld information)."""
+    declared = pipeline.state(state).terminal
+    if declared is False or (declared is None and state not in k.final):
+        return None
+    return k.final.get(state, frozenset()) if declared is None else frozenset()
 
 
 Node = tuple[str, frozenset[str], frozenset[str]]  # state, actions signed in the round, roles they were signed as

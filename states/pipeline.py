@@ -22,6 +22,7 @@ class State:
     id: str
     zh: str
     en: str
+    terminal: bool | None = None  # declared by the file; None: as the law of its kind says (states/kinds.py)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,11 @@ class Pipeline:
     @cached_property
     def definition(self) -> str:
         """The whole pipeline as canonical JSON: what the fingerprint hashes, and what the database stores."""
-        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        d = asdict(self)
+        for state in d["states"]:  # undeclared, it is left out: definitions adopted before the key hash as signed
+            if state["terminal"] is None:
+                del state["terminal"]
+        return json.dumps(d, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     @cached_property
     def fingerprint(self) -> str:
@@ -239,6 +244,13 @@ def _ident(entry: dict[str, Any], loc: _Locator, table: str, i: int) -> str:
     return ident
 
 
+def _terminal(entry: dict[str, Any], loc: _Locator, i: int) -> bool | None:
+    value = entry.get("terminal")
+    if value is not None and not isinstance(value, bool):
+        raise loc.error(f"state '{entry.get('id')}': 'terminal' must be true or false", "state", i, "terminal")
+    return value
+
+
 # Steps every kind of case has without a pipeline declaring them: its creation, an edit of its content while it
 # is in the initial state, and the note a case receives when a case of another unit links to it.
 IMPLICIT_ACTIONS = ("create", "edit", "link")
@@ -246,7 +258,7 @@ _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _ACTION_KEYS = {"id", "zh", "en", "from", "to", "role", "requires", "reason", "grounds", "decisions",
                 "reason_for", "new_round"}
 _TOP_KEYS = {"kind", "name", "version", "initial", "state", "role", "action", "separation", "grounds"}
-_TABLE_KEYS = {"state": {"id", "zh", "en"}, "role": {"id", "zh", "en"}, "separation": {"distinct"}}
+_TABLE_KEYS = {"state": {"id", "zh", "en", "terminal"}, "role": {"id", "zh", "en"}, "separation": {"distinct"}}
 
 
 def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
@@ -274,7 +286,8 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
         if len(doc[key]) > longest:
             raise loc.error(f"'{key}' is longer than {longest} characters", None, 0, key)
     states = tuple(State(_ident(s, loc, "state", i), _text(s, "zh", loc, "state", i),
-                         _text(s, "en", loc, "state", i)) for i, s in enumerate(doc.get("state", [])))
+                         _text(s, "en", loc, "state", i), _terminal(s, loc, i))
+                   for i, s in enumerate(doc.get("state", [])))
     roles = tuple(Role(_ident(r, loc, "role", i), _text(r, "zh", loc, "role", i),
                        _text(r, "en", loc, "role", i)) for i, r in enumerate(doc.get("role", [])))
     state_ids = {s.id for s in states}

@@ -436,7 +436,8 @@ def test_roles_count_by_the_step_taken_not_by_an_id_declared_elsewhere(two: Work
 
 
 def test_a_pipeline_whose_initial_state_is_public_is_refused(two: Workflow) -> None:
-    public_start = ITEM_TOML.read_text(encoding="utf-8").replace('initial = "draft"', 'initial = "published"') + """
+    public_start = declared(ITEM_TOML.read_text(encoding="utf-8"), "published", "terminal = false").replace(
+        'initial = "draft"', 'initial = "published"') + """
 [[action]]
 id = "unpublish"
 zh = "撤"
@@ -540,9 +541,13 @@ def test_a_seal_naming_a_position_no_chain_holds_fails_verify(two: Workflow, pos
         assert "a seal names every unit's chain, and only those, each at an event it holds" in problem
 
 
-def extra_actions(*actions: tuple[str, str, str, str, list[str]]) -> str:
-    """The built-in pipeline with more actions: (id, from, to, role, requires)."""
-    return ITEM_TOML.read_text(encoding="utf-8") + "".join(
+def extra_actions(*actions: tuple[str, str, str, str, list[str]], reopened: tuple[str, ...] = ()) -> str:
+    """The built-in pipeline with more actions: (id, from, to, role, requires), and the `reopened` states
+    declared not terminal."""
+    text = ITEM_TOML.read_text(encoding="utf-8")
+    for state in reopened:
+        text = declared(text, state, "terminal = false")
+    return text + "".join(
         f'\n[[action]]\nid = "{a}"\nzh = "{a}"\nen = "{a}"\nfrom = "{f}"\nto = "{t}"\nrole = "{r}"\n'
         f"requires = {json.dumps(req)}\n" for a, f, t, r, req in actions)
 
@@ -557,12 +562,15 @@ def extra_actions(*actions: tuple[str, str, str, str, list[str]]) -> str:
     ((("override", "withheld", "published", "head", []),), "-withhold-> withheld -override-> published"),
     # taken back, then published again as it was
     ((("republish", "retracted", "published", "head", []),), "-retract-> retracted -republish-> published"),
+    ((("restore", "retracted", "draft", "head", []),), "-restore-> draft -submit-> confidentiality_review -clear->"),
 ])
 def test_a_review_that_no_longer_stands_does_not_count(two: Workflow, actions: tuple[tuple[str, str, str, str,
                                                                                              list[str]], ...],
                                                        path: str) -> None:
+    """Even where the file declares withheld and retracted not terminal."""
+    lax = extra_actions(*actions, reopened=("withheld", "retracted"))
     assert_refused_and_nothing_written(two, AdoptionRefused, re.escape(path), two.adopt_pipeline, "gov",
-                                       parse_pipeline(extra_actions(*actions)), by=ADMIN)
+                                       parse_pipeline(lax), by=ADMIN)
 
 
 def test_a_case_withheld_before_a_lax_adoption_stays_withheld(two: Workflow) -> None:
@@ -571,7 +579,46 @@ def test_a_case_withheld_before_a_lax_adoption_stays_withheld(two: Workflow) -> 
     two.advance(item, "submit", actor="clerk")
     two.advance(item, "proofread", actor="proof")
     two.advance(item, "withhold", actor="sec", ground="art15", reason="涉及国家秘密")
+    lax = extra_actions(("override", "withheld", "published", "head", []), reopened=("withheld",))
     with pytest.raises(AdoptionRefused, match=re.escape("withheld -override-> published")):
-        two.adopt_pipeline("gov", parse_pipeline(extra_actions(("override", "withheld", "published", "head", []))),
-                           by=ADMIN)
+        two.adopt_pipeline("gov", parse_pipeline(lax), by=ADMIN)
     assert two.item(item).state == "withheld"
+
+
+def declared(text: str, state: str, line: str) -> str:
+    """`text` with `line` added to the [[state]] table of `state`."""
+    head = f'[[state]]\nid = "{state}"\n'
+    assert head in text
+    return text.replace(head, head + line + "\n")
+
+
+@pytest.mark.parametrize(("action", "message"), [
+    # published sent back for a second approval: one item published twice, the first publication unsigned-for
+    (("reapprove", "published", "head_approval", "head", []), "published may be left only for retracted"),
+    (("reconsider", "withheld", "draft", "confidentiality_reviewer", []), "withheld is final"),
+    (("restore", "retracted", "draft", "head", []), "retracted is final, yet action 'restore' leads to draft"),
+])
+def test_an_action_out_of_a_final_state_is_refused(two: Workflow, action: tuple[str, str, str, str, list[str]],
+                                                    message: str) -> None:
+    assert_refused_and_nothing_written(two, AdoptionRefused, re.escape(message), two.adopt_pipeline, "gov",
+                                       parse_pipeline(extra_actions(action)), by=ADMIN)
+
+
+def test_a_file_may_declare_a_final_state_not_terminal(two: Workflow) -> None:
+    """A township that re-reviews withheld information (Art. 18) sends it back to the draft, in a new round."""
+    text = extra_actions(("reconsider", "withheld", "draft", "confidentiality_reviewer", []), reopened=("withheld",))
+    two.adopt_pipeline("gov", parse_pipeline(text), by=ADMIN)
+    assert two.verify().ok
+
+
+def test_a_file_may_make_a_state_of_its_own_terminal(two: Workflow) -> None:
+    text = declared(extra_actions(("reopen", "leader_check", "draft", "leader", [])), "leader_check", "terminal = true")
+    assert_refused_and_nothing_written(two, AdoptionRefused, re.escape("leader_check is final"), two.adopt_pipeline,
+                                       "gov", parse_pipeline(text), by=ADMIN)
+
+
+def test_declaring_no_terminal_keeps_the_fingerprint_of_a_file_written_before_the_key() -> None:
+    """Units adopted pipelines before `terminal` existed: their stored definitions must still hash as signed."""
+    builtin = parse_pipeline(ITEM_TOML.read_text(encoding="utf-8"))
+    assert "terminal" not in builtin.definition
+    assert builtin.fingerprint == "b99ebadda62a384ccf31cff0430e75a9e41dbbe26a7eb80f9e1aee5c33c5f56d"

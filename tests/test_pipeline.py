@@ -800,6 +800,12 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
 
 
 def test_unknown_key_in_a_state(tmp_path: Path) -> None:
-    message, line = error_of(mini({12: "terminal = true"}), tmp_path)
+    message, line = error_of(mini({12: "final = true"}), tmp_path)
     assert line == 12
-    assert "state #2: unknown key 'terminal'" in message
+    assert "state #2: unknown key 'final'" in message
+
+
+def test_terminal_must_be_true_or_false(tmp_path: Path) -> None:
+    message, line = error_of(mini({14: 'terminal = "no"'}), tmp_path)
+    assert line == 14
+    assert "state 'b': 'terminal' must be true or false" in message
