@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -13,34 +14,27 @@ class NotifierConfigError(ValueError):
     """Bad or missing settings for a channel; the message is one line naming the key."""
 
 
-class Logger:
-    """The engine's logger: structlog's own once anyone has configured structlog (the host, or our CLI and daemon
-    through `workflow.logs.configure`), silent until then. Embedded, the library prints nothing of its own accord:
-    structlog's default would print every event to standard output. (Here, at the bottom of the imports, so that
-    the notifiers, which the engine imports, use it too.)"""
-
-    def __init__(self, name: str, **bound: Any) -> None:
-        self.name = name
-        self.bound = bound
-
-    def bind(self, **values: Any) -> Logger:
-        return Logger(self.name, **self.bound, **values)
-
-    def _emit(self, level: str, event: str, values: dict[str, Any]) -> None:
-        if structlog.is_configured():  # read at each event: the host may configure after importing us
-            getattr(structlog.get_logger(self.name, **self.bound), level)(event, **values)
-
-    def info(self, event: str, **values: Any) -> None:
-        self._emit("info", event, values)
-
-    def warning(self, event: str, **values: Any) -> None:
-        self._emit("warning", event, values)
-
-    def exception(self, event: str, **values: Any) -> None:
-        self._emit("exception", event, values)
+def get_logger(name: str, **bound: Any) -> structlog.stdlib.BoundLogger:
+    """The engine's logger: structlog on top of the standard library's `logging.getLogger(name)`, whatever the
+    host did or did not configure of structlog. Handlers are the host's: the library adds none but a NullHandler,
+    so nothing is printed unless the host configures logging (our CLI and daemon do, `workflow.logs.configure`).
+    A record's message reads `event key=value ...` for a plain formatter; it carries the event and its fields as
+    the attributes `zwgk_event` and `zwgk_fields` for a structured one. (Here, at the bottom of the imports, so
+    that the notifiers, which the engine imports, use it too.)"""
+    return structlog.wrap_logger(logging.getLogger(name), processors=[structlog.stdlib.filter_by_level, _to_record],
+                                 wrapper_class=structlog.stdlib.BoundLogger, **bound)
 
 
-log = Logger("zwgk.notifiers")
+def _to_record(_: Any, __: str, event_dict: dict[str, Any]) -> tuple[tuple[str], dict[str, Any]]:
+    """The arguments of the standard library's logging call for one event."""
+    exc_info = event_dict.pop("exc_info", None)
+    event = str(event_dict.pop("event"))
+    message = " ".join([event, *(f"{k}={v}" for k, v in sorted(event_dict.items()))])
+    return (message,), {"exc_info": exc_info, "extra": {"zwgk_event": event, "zwgk_fields": event_dict}}
+
+
+logging.getLogger("zwgk").addHandler(logging.NullHandler())  # no "last resort" printing of our warnings
+log = get_logger("zwgk.notifiers")
 
 
 @dataclass(frozen=True)

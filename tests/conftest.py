@@ -6,17 +6,18 @@ PostgreSQL tests skip with a one-line reason when no server answers, unless ZWGK
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
 import pytest
-import structlog
 from alembic import command
 from sqlalchemy import create_engine, text
 
 import notifiers
 from tests.recording import Recorder
 from workflow import Workflow, db
+from workflow.logs import OURS
 from workflow.testing import scratch_schema
 
 # The tampering fixtures (a log to tamper with, on SQLite and PostgreSQL), for the tampering tests.
@@ -38,11 +39,14 @@ PEOPLE = {
 
 
 @pytest.fixture(autouse=True)
-def _structlog_as_it_was() -> Iterator[None]:
+def _logging_as_it_was() -> Iterator[None]:
     """The CLI configures logging for its process; in-process CLI tests must not leave that to the next test."""
-    saved = structlog.get_config()
+    loggers = [logging.getLogger(name) for name in OURS]
+    saved = [(list(lg.handlers), lg.propagate, lg.level) for lg in loggers]
     yield
-    structlog.configure(**saved)
+    for lg, (handlers, propagate, level) in zip(loggers, saved, strict=True):
+        lg.handlers, lg.propagate = handlers, propagate
+        lg.setLevel(level)
 
 
 def _pg_problem() -> str | None:

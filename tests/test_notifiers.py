@@ -24,13 +24,13 @@ from typing import Any
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
-import structlog
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 import notifiers
 from notifiers import Contact, Message, NotifierConfigError, Result, build, redact, register
 from notifiers import registry as registry_module
+from workflow.testing import captured_logs
 
 ZHANG = Contact(id="clerk", name="张三", email="zhangsan@town.example", phone="13800138000")
 SUBJECT = "【提醒】政策解读 2026-000123 明天到期"
@@ -481,7 +481,7 @@ def test_no_secret_reaches_the_log_or_a_result(http_server: HttpServer, start_sm
     smtp = start_smtp(auth=True)
     secrets = [SMTP_PASSWORD, ROBOT_KEY, DING_TOKEN, DING_SECRET, HOOK_TOKEN, HOOK_AUTH]
     results: list[Result] = []
-    with structlog.testing.capture_logs() as logs:
+    with captured_logs() as logs:
         mail = build("email", smtp_settings(smtp.port, username="clerk@town.example", password=SMTP_PASSWORD))
         results.append(mail.send(message("zhangsan@town.example")))
         results.append(mail.send(message("nobody@town.example")))

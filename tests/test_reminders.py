@@ -21,7 +21,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 from sqlalchemy import text
-from structlog.testing import capture_logs
 
 from notifiers import Message, Result
 from tests.conftest import ADMIN, new_info, publish, seed, to_head_approval
@@ -32,6 +31,7 @@ from workflow.daemon import Daemon
 from workflow.duties import Deadline
 from workflow.outbox import Sender
 from workflow.reminders import Planned, Planner, build_channels
+from workflow.testing import captured_logs
 from workflow.workdays import WorkCalendar, load_overrides
 
 CST = timezone(timedelta(hours=8))
@@ -990,7 +990,7 @@ def test_email_while_the_server_is_down_is_retried_then_delivered_once(
                     "reminders": {"channels": ["email"], "backoff_seconds": 60}})
     wf, clock = town(config, people=seed_mailed)
     publish_policy(wf)
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         planned = planner(wf).plan(clock.set(local(date(2026, 10, 14))))  # overdue3: clerk, lead, head
     assert sorted((p.recipient, p.channel, p.address) for p in planned) == [
         ("clerk", "email", "clerk@town.example"), ("head", "email", "head@town.example")]
@@ -1032,7 +1032,7 @@ def test_a_person_without_email_gets_the_other_channels(town: Make, recorder: Re
     closed = free_port()
     wf, clock = town(rec_config(email=email_settings(closed)), people=seed_mailed)
     publish_policy(wf)
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         planned = planner(wf).plan(clock.set(local(date(2026, 10, 14))))
     assert sorted((p.recipient, p.channel) for p in planned) == [
         ("clerk", "email"), ("clerk", "rec"), ("head", "email"), ("head", "rec"), ("lead", "rec")]
@@ -1042,7 +1042,7 @@ def test_a_person_without_email_gets_the_other_channels(town: Make, recorder: Re
 def test_nobody_reachable_is_logged_for_each_person(town: Make) -> None:
     wf, clock = town(parse({"channels": {"email": email_settings(free_port())}, "reminders": {"channels": ["email"]}}))
     publish_policy(wf)  # seed(): nobody has an e-mail address
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         planned = planner(wf).plan(clock.set(local(date(2026, 10, 12))))
     assert planned == [] and outbox(wf) == []
     assert sorted(e["person"] for e in logs if e["event"] == "recipient_unreachable") == ["clerk", "lead", "multi"]

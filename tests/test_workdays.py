@@ -9,9 +9,9 @@ import chinese_calendar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from structlog.testing import capture_logs
 
 from workflow.errors import InvalidInput
+from workflow.testing import captured_logs
 from workflow.workdays import (
     Due,
     SpecialDay,
@@ -139,7 +139,7 @@ def test_override_wins_over_the_package() -> None:
 
 
 def test_unknown_year_warning_logged_once_per_year() -> None:
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         CAL.add_working_days(date(2026, 12, 28), 5)
         WorkCalendar().add_working_days(date(2026, 12, 28), 5)  # another calendar: still once per process
         WorkCalendar().is_working_day(date(2027, 6, 1))
@@ -150,7 +150,7 @@ def test_unknown_year_warning_logged_once_per_year() -> None:
 
 
 def test_known_years_do_not_warn() -> None:
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         WorkCalendar().add_working_days(date(2026, 1, 5), 200)
         WorkCalendar().knows(2030)
     assert logs == []

@@ -29,7 +29,7 @@ from workflow.errors import InvalidInput, NotFound, SchemaMissing, SimulatedCloc
 from workflow.ledger.chains import Appender
 from workflow.ledger.events import Digest, Event
 from workflow.ledger.verify import Report, Verifier
-from workflow.logs import Logger
+from workflow.logs import get_logger
 from workflow.model import Item, Person, Signature, Unit
 from workflow.operator import local_account
 from workflow.pipelines import InForce, Pipelines
@@ -91,7 +91,7 @@ class Workflow:
         self._texts(operator=self.operator)
         self._simulation: bool | None = None  # read from the register's first event, once
         self._session_users: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-        self._log = Logger("zwgk")
+        self._log = get_logger("zwgk")
         self.uow.subscribers.append(self._logged)
         if self.uow.plain_sqlite and self.engine.url.database not in (None, "", ":memory:"):
             self._log.warning("sqlite_engine_not_durable", hint="call workflow.db.durable(engine) before it opens "

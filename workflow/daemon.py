@@ -24,11 +24,11 @@ from workflow import schema as t
 from workflow import witness
 from workflow.api import Workflow
 from workflow.clock import stamp
-from workflow.logs import Logger
+from workflow.logs import get_logger
 from workflow.outbox import Sender, Tally, drop_lease, hold_lease
 from workflow.reminders import Planner, build_channels
 
-log = Logger("zwgk.daemon")
+log = get_logger("zwgk.daemon")
 LEASE = "sqlite-daemon"
 
 

@@ -16,10 +16,10 @@ from workflow.clock import stamp
 from workflow.config import Config, Schedule
 from workflow.deadlines import Op, Open, Timeline, reconfirm, statements
 from workflow.errors import InvalidInput, NotFound
-from workflow.logs import Logger
+from workflow.logs import get_logger
 from workflow.uow import Row, Work
 
-log = Logger("zwgk.deadlines")
+log = get_logger("zwgk.deadlines")
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from notifiers import Contact, Message, Notifier, Result
 from workflow import schema as t
 from workflow.clock import stamp
 from workflow.config import Reminders
-from workflow.logs import Logger
+from workflow.logs import get_logger
 from workflow.sql import statements
 from workflow.uow import Work
 
-log = Logger("zwgk.outbox")
+log = get_logger("zwgk.outbox")
 # Within a batch, claims are renewed and checked again every second (or quarter lease, if shorter): fast
 # channels never pay for it, a slow mail relay cannot outlive its claim or send a reminder no longer due.
 RECHECK_AFTER = 1.0

@@ -25,10 +25,10 @@ from workflow import schema as t
 from workflow.clock import stamp
 from workflow.config import Config, ConfigError
 from workflow.deadlines import KINDS, Timeline
-from workflow.logs import Logger
+from workflow.logs import get_logger
 from workflow.sql import Statements, statements
 
-log = Logger("zwgk.reminders")
+log = get_logger("zwgk.reminders")
 
 _TODO = {
     "interpretation": "发布该政策的解读（谁起草、谁解读） publish the interpretation of this policy",

@@ -24,11 +24,11 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from workflow.db import is_durable
 from workflow.errors import InvalidInput, ItemChanged
 from workflow.ledger.events import COLUMNS, Event
-from workflow.logs import Logger
+from workflow.logs import get_logger
 from workflow.model import Signature
 from workflow.sql import Statements, statements
 
-log = Logger("zwgk")
+log = get_logger("zwgk")
 
 HostConnection = Connection | Session
 Subscriber = Callable[[Signature], None]

@@ -14,11 +14,11 @@ from sqlalchemy import Engine
 from notifiers import Contact, Notifier
 from workflow.clock import stamp
 from workflow.config import Config
-from workflow.logs import Logger
+from workflow.logs import get_logger
 from workflow.model import Signature
 from workflow.sql import statements
 
-log = Logger("zwgk.witness")
+log = get_logger("zwgk.witness")
 
 
 def queue(engine: Engine, config: Config, channels: Mapping[str, Notifier], seal: Signature, now: datetime) -> int:

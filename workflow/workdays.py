@@ -29,13 +29,13 @@ from typing import Literal, NamedTuple
 import chinese_calendar
 
 from workflow.errors import InvalidInput
-from workflow.logs import Logger
+from workflow.logs import get_logger
 
 __all__ = [
     "Due", "SpecialDay", "WorkCalendar", "YearDays", "YearReport", "load_overrides", "reset_unknown_year_warnings",
 ]
 
-log = Logger("zwgk.calendar")
+log = get_logger("zwgk.calendar")
 
 Source = Literal["overrides", "chinese_calendar", "provisional"]
 DayKind = Literal["holiday", "workday"]
