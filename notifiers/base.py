@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import structlog
 
@@ -21,16 +21,17 @@ def get_logger(name: str, **bound: Any) -> structlog.stdlib.BoundLogger:
     A record's message reads `event key=value ...` for a plain formatter; it carries the event and its fields as
     the attributes `zwgk_event` and `zwgk_fields` for a structured one. (Here, at the bottom of the imports, so
     that the notifiers, which the engine imports, use it too.)"""
-    return structlog.wrap_logger(logging.getLogger(name), processors=[structlog.stdlib.filter_by_level, _to_record],
-                                 wrapper_class=structlog.stdlib.BoundLogger, **bound)
+    logger = structlog.wrap_logger(logging.getLogger(name), processors=[structlog.stdlib.filter_by_level, _to_record],
+                                   wrapper_class=structlog.stdlib.BoundLogger, **bound)
+    return cast(structlog.stdlib.BoundLogger, logger)
 
 
-def _to_record(_: Any, __: str, event_dict: dict[str, Any]) -> tuple[tuple[str], dict[str, Any]]:
+def _to_record(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> tuple[tuple[str], dict[str, Any]]:
     """The arguments of the standard library's logging call for one event."""
     exc_info = event_dict.pop("exc_info", None)
     event = str(event_dict.pop("event"))
     message = " ".join([event, *(f"{k}={v}" for k, v in sorted(event_dict.items()))])
-    return (message,), {"exc_info": exc_info, "extra": {"zwgk_event": event, "zwgk_fields": event_dict}}
+    return (message,), {"exc_info": exc_info, "extra": {"zwgk_event": event, "zwgk_fields": dict(event_dict)}}
 
 
 logging.getLogger("zwgk").addHandler(logging.NullHandler())  # no "last resort" printing of our warnings

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -24,7 +25,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
-def _fields(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _fields(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """An engine record's event and fields as they were logged, not as its one-line message."""
     record = event_dict["_record"]
     if hasattr(record, "zwgk_fields"):
