@@ -4,6 +4,8 @@ Build a channel with ``build(channel, settings)``; bring your own with ``registe
 or an entry point in the ``zwgk.notifiers`` group whose object is a ``factory(settings) -> Notifier``.
 """
 
+__distribution__ = "zwgk-workflow"  # workflow.names checks this line
+
 from notifiers.base import Contact, Message, Notifier, NotifierConfigError, Result
 from notifiers.redaction import SECRET_KEYS, redact
 from notifiers.registry import ENTRY_POINT_GROUP, Factory, build, channels, register

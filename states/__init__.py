@@ -1,6 +1,8 @@
 """Kinds of case, their pipelines as data, and the rulebooks that judge every event. Imports nothing of ours and
 no database."""
 
+__distribution__ = "zwgk-workflow"  # workflow.names checks this line
+
 from states.errors import (
     ActionNotAvailable,
     AdoptionRefused,

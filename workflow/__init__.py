@@ -4,6 +4,10 @@
     wf = Workflow("sqlite:///zwgk.db")
 """
 
+from workflow import names
+
+names.check()  # before the first import of a package whose name another distribution may hold
+
 from states import (
     ActionNotAvailable,
     AdoptionRefused,
