@@ -78,6 +78,16 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+class _Completion(argparse.Action):
+    """`--print-completion SHELL`: a completion script for the whole parser (shtab), imported only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, _: argparse.Namespace, shell: Any, *__: Any) -> None:
+        import shtab
+
+        print(shtab.complete(parser, shell=shell))
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     # The global options are accepted before or after the command.
     common = _Parser(add_help=False)
@@ -93,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="zwgk", description="政务公开 workflow: advance items, check the signature log.",
                 parents=[common])
     p.add_argument("--version", action=_Version)
+    p.add_argument("--print-completion", choices=["bash", "zsh", "tcsh"], action=_Completion,
+                   help="print a shell completion script and exit, e.g. `zwgk --print-completion bash > "
+                        "/etc/bash_completion.d/zwgk`")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     init = sub.add_parser("init", parents=[common], help="create or upgrade the schema (idempotent); with --admin, "
