@@ -4,7 +4,7 @@ Build a channel with ``build(channel, settings)``; bring your own with ``registe
 or an entry point in the ``zwgk.notifiers`` group whose object is a ``factory(settings) -> Notifier``.
 """
 
-from notifiers.base import Contact, Message, Notifier, NotifierConfigError, Result
+from notifiers.base import Contact, Message, Notifier, NotifierConfigError, Result, send_timeout
 from notifiers.redaction import SECRET_KEYS, redact
 from notifiers.registry import ENTRY_POINT_GROUP, Factory, build, channels, register
 
@@ -21,4 +21,5 @@ __all__ = [
     "channels",
     "redact",
     "register",
+    "send_timeout",
 ]
