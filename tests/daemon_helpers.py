@@ -537,6 +537,38 @@ class HeldReceiver:
         self.server.server_close()
 
 
+class HungServer:
+    """A TCP server that accepts connections and then says nothing (an SMTP relay that hangs before its banner)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.accepted: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            with self.lock:
+                self.accepted.append(conn)
+
+    def connections(self) -> int:
+        with self.lock:
+            return len(self.accepted)
+
+    def close(self) -> None:
+        """Hang up on every client (they see the connection closed) and stop listening."""
+        self.listener.close()
+        with self.lock:
+            for conn in self.accepted:
+                conn.close()
+
+
 def _gone(conn: socket.socket) -> bool:
     """Whether the client has closed its end (a peek that finds the end of the stream), without waiting."""
     try:

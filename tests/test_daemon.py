@@ -36,6 +36,7 @@ from tests.daemon_helpers import (
     RECIPIENTS,
     Daemons,
     HeldReceiver,
+    HungServer,
     RobotRecorder,
     SmtpRecorder,
     SmtpServer,
@@ -1097,3 +1098,56 @@ def test_metrics_are_off_unless_configured_and_a_bad_address_is_one_line(sqlite_
     assert done.returncode == 2
     assert done.stderr.splitlines() == [f"zwgk: {config}: daemon.metrics: 'nowhere' is not HOST:PORT like "
                                         "127.0.0.1:9464"]
+
+
+def test_a_hung_relay_and_a_sleeping_webhook_hold_up_only_their_own_channels(sqlite_url: str, tmp_path: Path,
+                                                                             daemons: Daemons,
+                                                                             webhook: WebhookRecorder) -> None:
+    """`--once` with an SMTP server that accepts and then hangs, and a webhook that does not answer (30 s timeouts):
+    the fast webhook's messages all go out while the slow channels are still in their first send. The relay, once
+    it fails, rests for the pass (its other messages wait for the next); nothing is left `sending`."""
+    relay, slow = HungServer(), HeldReceiver()
+    try:
+        config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(relay.port, timeout=30),
+                                                      "slow": webhook_channel(slow.url, timeout=30),
+                                                      "fast": webhook_channel(webhook.url)},
+                              reminders={"backoff_seconds": 0.1, "backoff_max_seconds": 0.1})
+        wf = setup(daemons, sqlite_url, config, 4)
+        total = 4 * len(PEOPLE)
+        once = daemons.start(sqlite_url, config, "--once")
+        wait_for(lambda: webhook.count() == total, "every fast message sent", alive=[once])
+        assert relay.connections() == 1 and slow.received().total() == 1  # both still in their first send
+        assert slow.overlaps == [] and once.running()
+
+        slow.release()  # the slow webhook answers from now on; the relay hangs up
+        relay.close()
+        assert once.wait() == 0, once.describe()
+        by_channel = {r.channel: r for r in rows(wf, "SELECT channel, count(*) AS n, sum(attempts) AS tried, "
+                                                     "sum(CASE WHEN status = 'sent' THEN 1 ELSE 0 END) AS sent, "
+                                                     "sum(CASE WHEN status = 'sending' THEN 1 ELSE 0 END) AS held "
+                                                     "FROM zwgk_notification GROUP BY channel")}
+        assert {c: (r.n, r.tried, r.sent, r.held) for c, r in by_channel.items()} == {
+            "fast": (total, total, total, 0), "slow": (total, total, total, 0), "email": (total, 1, 0, 0)}
+        assert relay.connections() == 1  # the failed relay is not tried again within the pass
+    finally:
+        relay.close()
+        slow.close()
+
+
+def test_sigterm_during_once_hands_back_its_claims(sqlite_url: str, tmp_path: Path, daemons: Daemons) -> None:
+    hook = HeldReceiver()
+    try:
+        config = write_config(tmp_path / "zwgk.toml", {"webhook": webhook_channel(hook.url)})
+        wf = setup(daemons, sqlite_url, config, 2)
+        total = 2 * len(PEOPLE)
+        once = daemons.start(sqlite_url, config, "--once")
+        wait_for(hook.arrived, "the first message at the receiver", alive=[once])
+        once.signal(signal.SIGTERM)
+        hook.release()  # the message in flight is answered: that one is sent, the rest handed back
+        assert once.wait() == 0, once.describe()
+        assert statuses(wf) == Counter({"sent": 1, "pending": total - 1})
+        assert {(r.attempts, r.claimed_by) for r in rows(wf, "SELECT attempts, claimed_by FROM zwgk_notification "
+                                                             "WHERE status = 'pending'")} == {(0, None)}
+        assert hook.received().total() == 1
+    finally:
+        hook.close()
