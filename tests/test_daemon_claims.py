@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import text
 
 from notifiers import Contact, Message, Result, register
+from tests.conftest import downgrade
 from tests.daemon_helpers import NOW, PEOPLE, overdue_items, rows, seed_people, wait_for
-from workflow import Workflow
+from workflow import Workflow, db
 from workflow.config import parse
-from workflow.outbox import Sender, Tally
+from workflow.outbox import Sender, Tally, unacknowledged
 from workflow.reminders import Planner, build_channels
 
 
@@ -165,3 +166,21 @@ def test_a_message_that_fails_is_not_tried_again_in_the_same_pass(wf: Workflow) 
     found = rows(wf, "SELECT status, attempts, claimed_by FROM zwgk_notification ORDER BY attempts DESC")
     assert [r.attempts for r in found] == [1] + [0] * (len(PEOPLE) - 1)
     assert {r.status for r in found} == {"pending"} and {r.claimed_by for r in found} == {None}
+
+
+def test_an_outbox_of_revision_0101_is_upgraded_with_its_claims_and_dead_letters_kept(wf: Workflow) -> None:
+    downgrade(wf, "0101")
+    with wf.engine.begin() as c:
+        c.execute(text("UPDATE zwgk_notification SET status = 'dead' "
+                       "WHERE id = (SELECT min(id) FROM zwgk_notification)"))
+    before = rows(wf, "SELECT id, key, status FROM zwgk_notification ORDER BY id")
+    with wf.engine.begin() as c:
+        db.upgrade(c)
+    after = rows(wf, "SELECT id, key, status, claim_token, acked_by, acked_at FROM zwgk_notification ORDER BY id")
+    assert [(r.id, r.key, r.status) for r in after] == [tuple(r) for r in before]
+    assert {(r.claim_token, r.acked_by, r.acked_at) for r in after} == {(None, None, None)}
+    assert unacknowledged(wf.engine) == 1
+    s, gate = sender(wf, "A", Clock(NOW))
+    for _ in range(len(after) - 1):
+        gate.open(Result(True, "ok"))
+    assert s.deliver().sent == len(after) - 1
