@@ -6,7 +6,7 @@ or an entry point in the ``zwgk.notifiers`` group whose object is a ``factory(se
 
 __distribution__ = "zwgk-workflow"  # workflow.names checks this line
 
-from notifiers.base import Contact, Message, Notifier, NotifierConfigError, Result
+from notifiers.base import Contact, Message, Notifier, NotifierConfigError, Result, send_timeout
 from notifiers.redaction import SECRET_KEYS, redact
 from notifiers.registry import ENTRY_POINT_GROUP, Factory, build, channels, register
 
@@ -23,4 +23,5 @@ __all__ = [
     "channels",
     "redact",
     "register",
+    "send_timeout",
 ]

@@ -67,7 +67,7 @@ class Result:
 
 @runtime_checkable
 class Notifier(Protocol):
-    channel: str
+    channel: str  # a network channel also declares `timeout`: seconds one send may wait (see send_timeout)
 
     def address(self, person: Contact) -> str | None:
         """Where this channel reaches `person`; None when it cannot."""
@@ -76,6 +76,13 @@ class Notifier(Protocol):
     def send(self, message: Message) -> Result:
         """Deliver one message. Network failures come back as Result(ok=False, retry=True)."""
         ...
+
+
+def send_timeout(notifier: Notifier) -> float:
+    """The seconds one send may wait on the network, as the notifier declares it in `timeout` (none: 0). The daemon
+    sends only while its claim on the message has twice that left, and wants claims of three times the largest."""
+    value = getattr(notifier, "timeout", 0.0)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:

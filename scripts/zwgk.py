@@ -30,6 +30,7 @@ from workflow.config import Config, redacted
 from workflow.config import load as load_config
 from workflow.daemon import Daemon
 from workflow.logs import configure
+from workflow.outbox import acknowledge, unacknowledged
 from workflow.reminders import Planner, build_channels
 
 DEFAULT_DB = "sqlite:///zwgk.db"
@@ -234,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
         which.add_argument(f"--{status}", dest="status", action="store_const", const=status,
                            help=f"only those {status}")
     rem.add_argument("--limit", type=_count, default=100, help="at most this many (default 100)")
+    rem.add_argument("--ack", nargs="+", metavar="ID", help="acknowledge these dead letters (their numbers, or 'all'): "
+                     "`daemon --status` stops exiting 3 for them")
+    rem.add_argument("--as", dest="actor", help="who acknowledges (default: the operating-system account)")
     plan = sub.add_parser("remind", parents=[common], help="plan due reminders into the outbox now")
     plan.add_argument("--dry-run", action="store_true", help="only print what would be queued")
     plan.add_argument("--now", help="as if it were this time (ISO with offset); also $ZWGK_NOW")
@@ -325,7 +329,12 @@ class Cli:
             if not create and not path.exists():
                 raise UsageError(f"database {path} does not exist; run `zwgk init` first")
         now = self.args.now if getattr(self.args, "now", None) else os.environ.get("ZWGK_NOW")
-        clock = None if not now else (running_from if moving else fixed)(parse_instant(now))
+        clock = None
+        if now and moving:
+            since = os.environ.get("ZWGK_NOW_SINCE")  # the wall time ZWGK_NOW was read at: one clock for all
+            clock = running_from(parse_instant(now), float(since) if since else None)
+        elif now:
+            clock = fixed(parse_instant(now))
         wf = Workflow(url, clock=clock, config=self.config())
         if not create:
             wf.check_schema()
@@ -518,10 +527,26 @@ class Cli:
     def reminders(self) -> int:
         if self.args.limit < 1:
             raise UsageError("--limit must be at least 1")
+        if self.args.ack:
+            return self._ack(self.args.ack)
+        if self.args.actor:
+            raise UsageError("--as goes with --ack")
         with self.workflow() as wf:
             found = wf.notifications(status=self.args.status, limit=self.args.limit)
             tz = wf.config.office.tz
         self.emit([output.notification_obj(n) for n in found], [output.notification_line(n, tz) for n in found])
+        return 0
+
+    def _ack(self, given: list[str]) -> int:
+        ids: list[int] | None = None
+        if given != ["all"]:
+            if not all(g.isdigit() and 0 < int(g) < 2**63 for g in given):
+                raise UsageError("--ack takes dead letters' numbers (as `reminders --dead` shows them) or 'all'")
+            ids = sorted({int(g) for g in given})
+        with self.workflow() as wf:
+            wf.writable_clock()  # it records when: with a clock set by hand, on a simulation only
+            done = acknowledge(wf.engine, ids, self.args.actor or wf.operator, wf.clock())
+        self.emit({"acknowledged": done}, [f"acknowledged {done} dead letter{'s' if done != 1 else ''}"])
         return 0
 
     def remind(self) -> int:
@@ -563,10 +588,15 @@ class Cli:
         if self.args.status:
             with self.workflow() as wf:
                 beats = wf.daemons()
+                dead = unacknowledged(wf.engine)
             self.emit(beats, [f"{b['id']:<40} {b['state']:<8} started {b['started_at'][:19]}  beat "
                               f"{b['beat_at'][:19]}  planned {b['planned']} sent {b['sent']} failed {b['failed']}"
                               for b in beats] or ["no daemon has run on this database"])
-            return 1 if any(b["state"] == "silent" for b in beats) else 0  # for cron and monitoring
+            if dead and not self.args.json:
+                self.out(f"{dead} dead letter{'s' if dead != 1 else ''} not acknowledged: "
+                         "see `zwgk reminders --dead`, then `zwgk reminders --ack ID...`")
+            # For cron and monitoring: 1 a daemon went silent, 3 dead letters wait for someone (1 says more).
+            return 1 if any(b["state"] == "silent" for b in beats) else 3 if dead else 0
         with self.workflow(moving=True) as wf:
             runner = Daemon(wf, reload_calendar=self._calendar_watch(wf))
             if self.args.once:

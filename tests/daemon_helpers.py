@@ -37,6 +37,7 @@ from sqlalchemy import text
 from tests.conftest import ADMIN
 from workflow import Workflow
 from workflow.db import READ_ONLY
+from workflow.outbox import LEASE_PER_TIMEOUT
 
 REPO = Path(__file__).resolve().parent.parent
 WAIT = 60.0  # generous for a loaded 2-core machine; a real hang still fails
@@ -123,8 +124,11 @@ def write_config(path: Path, channels: Mapping[str, Mapping[str, Any]], *, remin
     """A zwgk.toml for a test: no periodic schedules (so the counts are exact), short intervals, no office
     hours (so nothing depends on the wall clock), every listed channel in `reminders.channels`, and the
     `witnesses` (name, channel, email, phone) who are sent each seal's root digest."""
-    rem = {"channels": list(channels), "office_hours_only": False, "lease_seconds": 3, "max_attempts": 8,
-           "backoff_seconds": 0.2, "backoff_max_seconds": 1, **reminders}
+    # The shortest lease the channels' timeouts allow, so that a killed daemon's claims expire soon; the daemons
+    # share one clock (Daemons.env), so a small clock-skew margin will do.
+    lease = max([3.0, *(LEASE_PER_TIMEOUT * float(c.get("timeout", 0)) for c in channels.values())])
+    rem = {"channels": list(channels), "office_hours_only": False, "lease_seconds": lease, "clock_skew_seconds": 0.5,
+           "max_attempts": 8, "backoff_seconds": 0.2, "backoff_max_seconds": 1, **reminders}
     dmn = {"plan_every": 0.2, "send_every": 0.2, "roll_every": 5, "heartbeat_every": 0.5, **daemon}
     lines = ["schedule = []", "", "[reminders]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in rem.items()]
@@ -137,13 +141,18 @@ def write_config(path: Path, channels: Mapping[str, Mapping[str, Any]], *, remin
     return path
 
 
-def email_channel(port: int) -> dict[str, Any]:
+# A channel's timeout in these tests: far above what a local server takes (a slow one is told its delay), short
+# enough that the lease it requires (three times as long) lets a killed daemon's claims expire soon.
+TIMEOUT = 3.0
+
+
+def email_channel(port: int, timeout: float = TIMEOUT) -> dict[str, Any]:
     return {"type": "email", "host": "127.0.0.1", "port": port, "sender": "政务公开 <zwgk@town.example>",
-            "timeout": 10, "local_hostname": "zwgk.test"}
+            "timeout": timeout, "local_hostname": "zwgk.test"}
 
 
-def webhook_channel(url: str) -> dict[str, Any]:
-    return {"type": "webhook", "url": url, "timeout": 10}
+def webhook_channel(url: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+    return {"type": "webhook", "url": url, "timeout": timeout}
 
 
 def seed_people(wf: Workflow) -> None:
@@ -261,28 +270,35 @@ class Daemons:
         self.started: list[DaemonProcess] = []
         self.workflows: list[Workflow] = []  # this process's own handles on the database, closed at the end
         self.t0 = time.monotonic()
+        self.t0_wall = time.time()
 
     def now(self) -> datetime:
-        """One timeline for all daemons of a test: NOW when the test began, running on since.
-
-        Each daemon's clock starts at its ZWGK_NOW and runs on; were they all given NOW, a daemon started
-        later would live in the past of one started earlier and wait that much longer for its leases.
-        """
+        """One timeline for all daemons of a test: NOW when the test began, running on since."""
         return NOW + timedelta(seconds=time.monotonic() - self.t0)
 
     def env(self, url: str, config: Path, now: datetime | None = None, *, real_clock: bool = False,
-            **extra: str) -> dict[str, str]:
-        """The child's environment: ZWGK_NOW set to `now` (or the test's timeline), unless `real_clock`."""
+            skew: float = 0.0, **extra: str) -> dict[str, str]:
+        """The child's environment: ZWGK_NOW set to `now`, or to the test's timeline (plus `skew` seconds: a clock
+        running ahead), unless `real_clock`.
+
+        The timeline is NOW at the wall time the test began (ZWGK_NOW_SINCE), so every daemon of a test reads
+        the same clock however long each takes to start; a daemon started later does not live in the past of
+        one started earlier (and wait that much longer for its leases)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_")}
         env.update(ZWGK_DATABASE_URL=url, ZWGK_CONFIG=str(config), PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO), **extra)
-        if not real_clock:
-            env["ZWGK_NOW"] = (now or self.now()).isoformat()
+        if real_clock:
+            return env
+        if now is None:
+            env.update(ZWGK_NOW=(NOW + timedelta(seconds=skew)).isoformat(), ZWGK_NOW_SINCE=repr(self.t0_wall))
+        else:
+            env.update(ZWGK_NOW=(now + timedelta(seconds=skew)).isoformat(), ZWGK_NOW_SINCE=repr(time.time()))
         return env
 
-    def start(self, url: str, config: Path, *args: str, now: datetime | None = None,
-              real_clock: bool = False) -> DaemonProcess:
+    def start(self, url: str, config: Path, *args: str, now: datetime | None = None, real_clock: bool = False,
+              skew: float = 0.0) -> DaemonProcess:
         name = f"daemon{len(self.started) + 1}"
-        d = DaemonProcess(["daemon", *args], self.env(url, config, now, real_clock=real_clock), self.folder, name)
+        d = DaemonProcess(["daemon", *args], self.env(url, config, now, real_clock=real_clock, skew=skew),
+                          self.folder, name)
         self.started.append(d)
         return d
 
@@ -440,6 +456,127 @@ class WebhookRecorder:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class HeldReceiver:
+    """A webhook receiver that holds requests open instead of answering: `hold(key)` says which (all, by default).
+
+    It signals each arrival (`arrived(key)`), answers a held request when the test calls `release()`, and drops it
+    unanswered once its client has given up (timed out, been killed). On each arrival it checks, without waiting,
+    whether an earlier request for the same key is still open (its client still waiting): `overlaps` lists
+    those, i.e. two daemons sending one message at the same time.
+    """
+
+    def __init__(self, hold: Callable[[str], bool] = lambda key: True) -> None:
+        self.hold = hold
+        self.lock = threading.Condition()
+        self.keys: list[str] = []  # every request, in order of arrival
+        self.answered: list[str] = []
+        self.open: dict[str, list[socket.socket]] = {}
+        self.overlaps: list[str] = []
+        self.released = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                key = json.loads(self.rfile.read(length).decode("utf-8"))["key"]
+                with receiver.lock:
+                    if any(not _gone(other) for other in receiver.open.get(key, [])):
+                        receiver.overlaps.append(key)
+                    receiver.keys.append(key)
+                    receiver.open.setdefault(key, []).append(self.connection)
+                    receiver.lock.notify_all()
+                try:
+                    if receiver.hold(key) and not receiver._wait(self.connection):
+                        return  # the client left: no answer
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                    with receiver.lock:
+                        receiver.answered.append(key)
+                finally:
+                    with receiver.lock:
+                        receiver.open[key].remove(self.connection)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def _wait(self, conn: socket.socket) -> bool:
+        """Until released (True) or the client has gone (False)."""
+        while not self.released.wait(0.05):
+            if _gone(conn):
+                return False
+        return True
+
+    def arrived(self, key: str | None = None, times: int = 1) -> bool:
+        with self.lock:
+            return sum(1 for k in self.keys if key is None or k == key) >= times
+
+    def first(self) -> str:
+        with self.lock:
+            return self.keys[0]
+
+    def release(self) -> None:
+        self.released.set()
+
+    def received(self) -> Counter[str]:
+        with self.lock:
+            return Counter(self.keys)
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class HungServer:
+    """A TCP server that accepts connections and then says nothing (an SMTP relay that hangs before its banner)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.accepted: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            with self.lock:
+                self.accepted.append(conn)
+
+    def connections(self) -> int:
+        with self.lock:
+            return len(self.accepted)
+
+    def close(self) -> None:
+        """Hang up on every client (they see the connection closed) and stop listening."""
+        self.listener.close()
+        with self.lock:
+            for conn in self.accepted:
+                conn.close()
+
+
+def _gone(conn: socket.socket) -> bool:
+    """Whether the client has closed its end (a peek that finds the end of the stream), without waiting."""
+    try:
+        return conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 class RobotRecorder:

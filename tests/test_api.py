@@ -49,7 +49,7 @@ BEIJING = timezone(timedelta(hours=8))
 ZWGK_TABLES = {"zwgk_alembic_version", "zwgk_chain", "zwgk_event", "zwgk_case", "zwgk_item", "zwgk_person",
                "zwgk_role", "zwgk_unit", "zwgk_adopted", "zwgk_pipeline", "zwgk_deadline", "zwgk_notification",
                "zwgk_daemon", "zwgk_lease"}
-SCHEMA_REVISION = "0101"
+SCHEMA_REVISION = "0102"
 
 # The default signer of each forward step, and what it must say.
 DEFAULT: dict[str, tuple[str, dict[str, Any]]] = {

@@ -16,6 +16,7 @@ import logging
 import re
 import signal
 import sqlite3
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from tests.daemon_helpers import (
     PEOPLE,
     RECIPIENTS,
     Daemons,
+    HeldReceiver,
+    HungServer,
     RobotRecorder,
     SmtpRecorder,
     SmtpServer,
@@ -44,6 +47,7 @@ from tests.daemon_helpers import (
     digest_in,
     duplicates,
     email_channel,
+    free_port,
     keys_of,
     overdue_items,
     rows,
@@ -510,24 +514,79 @@ def test_an_apscheduler_error_keeps_its_traceback_in_the_json_log(scheduler_logg
     assert "Traceback (most recent call last)" in lines[0] and "KeyError: 'missing'" in lines[0]
 
 
-def test_a_batch_that_outlives_its_claim_is_not_sent_twice(pg_url: str, tmp_path: Path, daemons: Daemons) -> None:
-    hook = WebhookRecorder(delay=0.8)  # a slow receiver: the batch of 10 takes 8 s, its claim lasts 2 s
+def test_a_daemon_paused_mid_send_loses_its_claim_and_cannot_mark_what_another_took_over(
+        pg_url: str, tmp_path: Path, daemons: Daemons) -> None:
+    """The one re-send left (documented): daemon A is paused (SIGSTOP) while its message is with the receiver, for
+    longer than its claim and the clock-skew margin; B takes the claim over and sends that message again, with the
+    same key. Everything else goes out once, and A, resumed, touches nothing that B now holds."""
+    requests = iter(range(1_000_000))
+    hook = HeldReceiver(hold=lambda key: next(requests) == 0)  # only the very first request waits
     try:
-        config = write_config(tmp_path / "zwgk.toml", {"webhook": webhook_channel(hook.url)},
-                              reminders={"lease_seconds": 2, "batch": 10})
-        wf = setup(daemons, pg_url, config, 2)
-        total = 2 * len(PEOPLE)
-        pair = [daemons.start(pg_url, config)]
-        wait_for(lambda: hook.count() >= 1, "the first daemon delivering its batch", alive=pair)
-        pair.append(daemons.start(pg_url, config))  # healthy, and looking for expired claims
-        wait_for(lambda: all_sent(wf, total), "every reminder sent", alive=pair)
-        for d in pair:
+        config = write_config(tmp_path / "zwgk.toml", {"webhook": webhook_channel(hook.url)})
+        wf = setup(daemons, pg_url, config, 1)
+        total = len(PEOPLE)
+        a = daemons.start(pg_url, config)
+        wait_for(hook.arrived, "A's first message at the receiver", alive=[a])
+        a.signal(signal.SIGSTOP)
+        b = daemons.start(pg_url, config)
+        wait_for(lambda: all_sent(wf, total), "B sending everything once A's claims expired", alive=[b])
+        hook.release()  # A's request is answered: it finds the answer when it wakes
+        a.signal(signal.SIGCONT)
+        wait_for(lambda: any(e.get("event") == "claim_lost" for e in json_lines(a.stderr())),
+                 "A noticing that its claim was taken over", alive=[a])
+        for d in (a, b):
             assert d.stop() == 0, d.describe()
+
+        paused = hook.first()
         received = hook.received()
-        assert set(received) == keys_of(wf)
-        assert not duplicates(received), f"{sum(received.values())} deliveries of {total} reminders"
+        assert set(received) == keys_of(wf) and received[paused] == 2
+        assert duplicates(received) == {paused: 2} and hook.overlaps == [paused]
+        assert daemon_row(wf, a.pid).sent == 0 and daemon_row(wf, b.pid).sent == total
+        lost = [e for e in json_lines(a.stderr()) if e.get("event") == "claim_lost"]
+        assert [e["notification"] for e in lost] == [scalar(wf, "SELECT id FROM zwgk_notification WHERE key = :k",
+                                                            k=paused)]
     finally:
         hook.close()
+
+
+def test_a_receiver_slower_than_the_timeout_gets_each_message_once_per_attempt_never_twice_at_once(
+        pg_url: str, tmp_path: Path, daemons: Daemons) -> None:
+    """The receiver never answers (each send times out after 1 s, within its 3 s claim), and daemon B's clock runs
+    1.5 s ahead of A's: B sees A's claims expire early, yet waits the clock-skew margin (5 s) before taking one over.
+    So no message is ever posted while an earlier post of it is still open, and each is posted once per attempt."""
+    hook = HeldReceiver()
+    try:
+        config = write_config(tmp_path / "zwgk.toml", {"webhook": webhook_channel(hook.url, timeout=1)},
+                              reminders={"max_attempts": 3, "clock_skew_seconds": 5})
+        wf = setup(daemons, pg_url, config, 1)
+        total = len(PEOPLE)
+        pair = [daemons.start(pg_url, config), daemons.start(pg_url, config, skew=1.5)]
+        wait_for(lambda: statuses(wf)["dead"] == total, "every message dead-lettered after 3 attempts", alive=pair)
+        for d in pair:
+            assert d.stop() == 0, d.describe()
+        assert hook.overlaps == []
+        assert hook.received() == Counter({k: 3 for k in keys_of(wf)})
+        assert {r.attempts for r in rows(wf, "SELECT attempts FROM zwgk_notification")} == {3}
+        assert all(r.last_error and "timed out" in r.last_error
+                   for r in rows(wf, "SELECT last_error FROM zwgk_notification"))
+    finally:
+        hook.close()
+
+
+def test_a_lease_not_well_above_the_channels_timeout_is_refused(sqlite_url: str, tmp_path: Path,
+                                                               daemons: Daemons) -> None:
+    """The configuration of the "58 POSTs for 5 reminders" run: a 10 s webhook timeout under a 2 s claim."""
+    config = write_config(tmp_path / "zwgk.toml", {"webhook": webhook_channel("http://127.0.0.1:9/hook", timeout=10)},
+                          reminders={"lease_seconds": 2})
+    wf = setup(daemons, sqlite_url, config, 1)
+    for args in (("daemon", "--once"), ("daemon",), ("remind",)):
+        done = daemons.cli(sqlite_url, config, *args)
+        assert done.returncode == 2 and done.stdout == "", (args, done)
+        [line] = done.stderr.splitlines()
+        assert "reminders.lease_seconds: 2 is not well above channel webhook's timeout of 10 s" in line, line
+        assert "at least 30" in line
+    assert scalar(wf, "SELECT count(*) FROM zwgk_notification") == 0
+    assert scalar(wf, "SELECT count(*) FROM zwgk_daemon") == 0
 
 
 def publish(wf: Workflow, item_id: str) -> int:
@@ -606,11 +665,13 @@ def test_a_reminder_superseded_while_the_relay_was_down_is_not_sent(sqlite_url: 
     port = closed_port()
     config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(port)}, reminders={"max_attempts": 50})
     wf = setup(daemons, sqlite_url, config, 2, clock=CREATED)
-    first = daemons.once(sqlite_url, config, now=BEFORE_DAY)  # the relay is down: "1 working day left" fails
+    # The relay is down: "1 working day left" fails, and the channel rests for the pass after its first failure.
+    first = daemons.once(sqlite_url, config, now=BEFORE_DAY)
     assert first.stdout().splitlines()[-1] == (
-        "rolled 0, recomputed 0, planned 2, sent 0, failed 2, dead 0, sealed 1, witnessed 0")
+        "rolled 0, recomputed 0, planned 2, sent 0, failed 1, dead 0, sealed 1, witnessed 0")
     assert Counter((r.step, r.attempts) for r in rows(
-        wf, "SELECT step, attempts FROM zwgk_notification WHERE status = 'pending'")) == {("before1", 1): 2}
+        wf, "SELECT step, attempts FROM zwgk_notification WHERE status = 'pending'")) == {("before1", 1): 1,
+                                                                                           ("before1", 0): 1}
 
     server = SmtpServer(SmtpRecorder(), port).start()
     try:
@@ -995,3 +1056,100 @@ def test_a_daemon_whose_clock_is_set_by_hand_refuses_a_database_that_is_not_a_si
         "rolled 0, recomputed 0, planned 0, sent 0, failed 0, dead 0, sealed 1, witnessed 0")
     assert [b.stopped_at is not None for b in daemon_rows(wf)] == [True]
     assert len(seals(wf)) == 1
+
+
+def test_the_daemon_serves_its_counters_as_prometheus_metrics(sqlite_url: str, tmp_path: Path, daemons: Daemons,
+                                                               webhook: WebhookRecorder) -> None:
+    port = free_port()
+    dead_port = closed_port()
+    config = write_config(tmp_path / "zwgk.toml",
+                          {"webhook": webhook_channel(webhook.url), "email": email_channel(dead_port)},
+                          reminders={"max_attempts": 1}, daemon={"metrics": f"127.0.0.1:{port}"})
+    setup(daemons, sqlite_url, config, 1)
+    d = daemons.start(sqlite_url, config)
+
+    def scrape() -> dict[str, float]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
+                text = reply.read().decode()
+        except OSError:
+            return {}
+        return {name: float(value) for name, value in
+                (line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))}
+
+    total = len(PEOPLE)
+    wait_for(lambda: scrape().get('zwgk_notifications_dead_lettered_total{channel="email"}') == total,
+             "the metrics to count every e-mail dead-lettered", alive=[d])
+    metrics = wait_for(lambda: (m := scrape()).get('zwgk_notifications_sent_total{channel="webhook"}') == total and m,
+                       "the metrics to count every webhook sent", alive=[d])
+    assert metrics['zwgk_notifications_failed_total{channel="email"}'] == total
+    assert metrics["zwgk_send_pass_seconds_count"] >= 1
+    assert metrics["zwgk_last_successful_pass_timestamp_seconds"] > 0
+    assert 'zwgk_claims_lost_total{channel="webhook"}' not in metrics  # none lost: never labelled
+    assert d.stop() == 0, d.describe()
+    assert webhook.count() == total
+
+
+def test_metrics_are_off_unless_configured_and_a_bad_address_is_one_line(sqlite_url: str, tmp_path: Path,
+                                                                        daemons: Daemons) -> None:
+    config = write_config(tmp_path / "zwgk.toml", {"console": {"type": "console"}})
+    setup(daemons, sqlite_url, config, 1)
+    daemons.once(sqlite_url, config)  # off by default
+    write_config(config, {"console": {"type": "console"}}, daemon={"metrics": "nowhere"})
+    done = daemons.cli(sqlite_url, config, "daemon", "--once")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"zwgk: {config}: daemon.metrics: 'nowhere' is not HOST:PORT like "
+                                        "127.0.0.1:9464"]
+
+
+def test_a_hung_relay_and_a_sleeping_webhook_hold_up_only_their_own_channels(sqlite_url: str, tmp_path: Path,
+                                                                             daemons: Daemons,
+                                                                             webhook: WebhookRecorder) -> None:
+    """`--once` with an SMTP server that accepts and then hangs, and a webhook that does not answer (30 s timeouts):
+    the fast webhook's messages all go out while the slow channels are still in their first send. The relay, once
+    it fails, rests for the pass (its other messages wait for the next); nothing is left `sending`."""
+    relay, slow = HungServer(), HeldReceiver()
+    try:
+        config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(relay.port, timeout=30),
+                                                      "slow": webhook_channel(slow.url, timeout=30),
+                                                      "fast": webhook_channel(webhook.url)},
+                              reminders={"backoff_seconds": 0.1, "backoff_max_seconds": 0.1})
+        wf = setup(daemons, sqlite_url, config, 4)
+        total = 4 * len(PEOPLE)
+        once = daemons.start(sqlite_url, config, "--once")
+        wait_for(lambda: webhook.count() == total, "every fast message sent", alive=[once])
+        assert relay.connections() == 1 and slow.received().total() == 1  # both still in their first send
+        assert slow.overlaps == [] and once.running()
+
+        slow.release()  # the slow webhook answers from now on; the relay hangs up
+        relay.close()
+        assert once.wait() == 0, once.describe()
+        by_channel = {r.channel: r for r in rows(wf, "SELECT channel, count(*) AS n, sum(attempts) AS tried, "
+                                                     "sum(CASE WHEN status = 'sent' THEN 1 ELSE 0 END) AS sent, "
+                                                     "sum(CASE WHEN status = 'sending' THEN 1 ELSE 0 END) AS held "
+                                                     "FROM zwgk_notification GROUP BY channel")}
+        assert {c: (r.n, r.tried, r.sent, r.held) for c, r in by_channel.items()} == {
+            "fast": (total, total, total, 0), "slow": (total, total, total, 0), "email": (total, 1, 0, 0)}
+        assert relay.connections() == 1  # the failed relay is not tried again within the pass
+    finally:
+        relay.close()
+        slow.close()
+
+
+def test_sigterm_during_once_hands_back_its_claims(sqlite_url: str, tmp_path: Path, daemons: Daemons) -> None:
+    hook = HeldReceiver()
+    try:
+        config = write_config(tmp_path / "zwgk.toml", {"webhook": webhook_channel(hook.url)})
+        wf = setup(daemons, sqlite_url, config, 2)
+        total = 2 * len(PEOPLE)
+        once = daemons.start(sqlite_url, config, "--once")
+        wait_for(hook.arrived, "the first message at the receiver", alive=[once])
+        once.signal(signal.SIGTERM)
+        hook.release()  # the message in flight is answered: that one is sent, the rest handed back
+        assert once.wait() == 0, once.describe()
+        assert statuses(wf) == Counter({"sent": 1, "pending": total - 1})
+        assert {(r.attempts, r.claimed_by) for r in rows(wf, "SELECT attempts, claimed_by FROM zwgk_notification "
+                                                             "WHERE status = 'pending'")} == {(0, None)}
+        assert hook.received().total() == 1
+    finally:
+        hook.close()

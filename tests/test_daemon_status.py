@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from scripts.zwgk import main
 from tests.conftest import ADMIN, seed
@@ -18,8 +19,10 @@ from workflow.daemon import Daemon
 NOW = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)  # Monday 10:00 in Asia/Shanghai
 
 
-def status(capsys: pytest.CaptureFixture[str], url: str, now: datetime) -> list[dict[str, object]]:
-    """The heartbeats; the exit code is 1 when a daemon is silent (for cron and monitoring), else 0."""
+def status(capsys: pytest.CaptureFixture[str], url: str, now: datetime, *,
+           dead: bool = False) -> list[dict[str, object]]:
+    """The heartbeats; the exit code is 1 when a daemon is silent (for cron and monitoring), else 3 if there are
+    `dead` letters nobody acknowledged, else 0."""
     capsys.readouterr()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ZWGK_NOW", now.isoformat())
@@ -27,8 +30,61 @@ def status(capsys: pytest.CaptureFixture[str], url: str, now: datetime) -> list[
     out = capsys.readouterr()
     assert out.err == ""
     beats: list[dict[str, object]] = json.loads(out.out)
-    assert code == (1 if any(b["state"] == "silent" for b in beats) else 0)
+    assert code == (1 if any(b["state"] == "silent" for b in beats) else 3 if dead else 0)
     return beats
+
+
+def letters(wf: Workflow, *states: str) -> list[int]:
+    """Outbox rows in these states (a witness's message: no deadline needed), their numbers."""
+    out = []
+    with wf.engine.begin() as c:
+        for state in states:
+            out.append(c.execute(insert(t.notification).values(
+                key=f"k{uuid.uuid4().hex}", due_on="2026-10-12", step="seal", recipient="w", channel="console",
+                address="w", subject="s", text="t", fields="{}", status=state, attempts=8,
+                next_attempt_at=NOW.isoformat(), created_at=NOW.isoformat())).inserted_primary_key[0])
+    return out
+
+
+def zwgk(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZWGK_NOW", NOW.isoformat())
+        code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_status_exits_3_while_dead_letters_wait_to_be_acknowledged(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path}/zwgk.db"
+    wf = seed(Workflow(url, clock=lambda: NOW))
+    Daemon(wf).once()
+    first, second, sent = letters(wf, "dead", "dead", "sent")
+    status(capsys, url, NOW, dead=True)
+    code, out, _ = zwgk(capsys, "--db", url, "daemon", "--status")
+    assert code == 3 and "2 dead letters not acknowledged" in out
+
+    # Refused whole, nothing recorded: a number that is no dead letter (sent, or unknown) among them.
+    for bad in ([str(first), str(sent)], [str(first), "999"], ["x"]):
+        code, out, err = zwgk(capsys, "--db", url, "reminders", "--ack", *bad)
+        assert code == 2 and out == "" and len(err.splitlines()) == 1, (bad, err)
+    status(capsys, url, NOW, dead=True)
+
+    code, out, _ = zwgk(capsys, "--db", url, "reminders", "--ack", str(first), "--as", "clerk")
+    assert (code, out) == (0, "acknowledged 1 dead letter\n")
+    status(capsys, url, NOW, dead=True)
+    code, out, _ = zwgk(capsys, "--db", url, "reminders", "--ack", "all")
+    assert (code, out) == (0, "acknowledged 1 dead letter\n")
+    status(capsys, url, NOW)
+
+    code, out, _ = zwgk(capsys, "--db", url, "reminders", "--dead", "--json")
+    acked = {n["id"]: (n["acked_by"], n["acked_at"]) for n in json.loads(out)}
+    assert acked[first] == ("clerk", NOW.isoformat()) and acked[second][0] == Workflow(url).operator
+    assert len(letters(wf, "dead")) == 1  # a new dead letter: 3 again; a silent daemon says more (1)
+    status(capsys, url, NOW, dead=True)
+    status(capsys, url, NOW + timedelta(minutes=5), dead=True)
+    wf.close()
 
 
 def test_status_shows_each_daemon_stopped_running_or_silent(tmp_path: Path,

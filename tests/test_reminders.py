@@ -476,7 +476,7 @@ def test_a_claim_of_a_met_deadline_is_cancelled_once_its_lease_runs_out(town: Ma
     clock.advance(60)
     assert b.deliver().sent == 0
     assert {(r["status"], r["claimed_by"]) for r in outbox(wf)} == {("sending", "daemon-a")}  # still a's
-    clock.advance(61)
+    clock.advance(66)  # past the lease and the clock-skew margin (5 s)
     assert b.deliver().sent == 0
     assert {(r["status"], r["claimed_by"], r["claimed_until"]) for r in outbox(wf)} == {("cancelled", None, None)}
     assert len(recorder.attempts) == 1
@@ -646,8 +646,8 @@ def test_a_newer_step_supersedes_what_is_still_pending_of_older_ones(town: Make,
     assert daemon.plan().planned == 2  # the due day of the first, the day before of the second
     assert outbox_of(first) == [("before1", "clerk", "cancelled"), ("due", "clerk", "pending")]
     assert outbox_of(second) == [("before1", "clerk", "pending")]  # another deadline's: untouched
-    recorder.script = [down, down]
-    assert daemon.send().failed == 2
+    recorder.script = [down]
+    assert daemon.send().failed == 1  # the channel rests for the pass after a failure
 
     clock.set(local(date(2026, 10, 12)))
     assert daemon.plan().planned == 4
@@ -666,8 +666,8 @@ def test_a_newer_step_supersedes_what_is_still_pending_of_older_ones(town: Make,
     assert [s for s in outbox_of(first) if s[0] == "overdue1"] == [
         ("overdue1", "clerk", "sent"), ("overdue1", "lead", "sent"), ("overdue1", "multi", "sent")]
     assert [s for s in outbox_of(second) if s[0] == "due"] == [("due", "clerk", "sent")]  # sent stays sent
-    tried = [r for r in outbox(wf) if r["status"] == "cancelled" and r["attempts"]]
-    assert len(tried) == 3 and all(r["last_error"] == "relay unreachable" for r in tried)
+    tried = [r for r in outbox(wf) if r["status"] == "cancelled" and r["attempts"]]  # one a pass: the relay was down
+    assert len(tried) == 2 and all(r["last_error"] == "relay unreachable" for r in tried)
 
 
 # -- office hours ----------------------------------------------------------------------------------------------
@@ -838,6 +838,8 @@ def test_release_after_a_crash_and_lease_expiry(town: Make, recorder: Recorder) 
     clock.advance(119)
     assert b.deliver().sent == 0  # the lease still holds
     assert recorder.delivered == []
+    clock.advance(5)
+    assert b.deliver().sent == 0  # expired, but within the clock-skew margin (5 s)
     clock.advance(2)
     assert b.deliver().sent == 3  # claimed again by another sender, with the same keys
     assert sorted(m.key for m in recorder.delivered) == keys
@@ -846,8 +848,8 @@ def test_release_after_a_crash_and_lease_expiry(town: Make, recorder: Recorder) 
 
 
 def test_a_sender_whose_lease_ran_out_counts_nothing_it_no_longer_holds(town: Make, recorder: Recorder) -> None:
-    """Daemon a is so slow that its lease runs out while it sends; daemon b claims the three and sends them.
-    a's late marks (a failure, then two successes) change nothing and are not counted."""
+    """Daemon a is so slow (paused) that its lease runs out while it sends; daemon b claims the three and sends them.
+    a's late mark (a failure) changes nothing and is not counted, and a, its channel failed, stops for the pass."""
     wf, clock = town(rec_config({"lease_seconds": 120}))
     publish_policy(wf)
     planner(wf).plan(clock.set(local(date(2026, 10, 12))))
@@ -856,7 +858,7 @@ def test_a_sender_whose_lease_ran_out_counts_nothing_it_no_longer_holds(town: Ma
 
     def meanwhile(_m: Message) -> None:
         recorder.after_send = None
-        clock.advance(121)
+        clock.advance(126)  # past the lease and the clock-skew margin
         b_tally.append(sender(wf, "daemon-b").deliver())
 
     recorder.script = [Result(False, "451 busy", retry=True)]  # a's first attempt fails, after b has taken over
@@ -866,9 +868,9 @@ def test_a_sender_whose_lease_ran_out_counts_nothing_it_no_longer_holds(town: Ma
     assert [(t.sent, t.failed) for t in b_tally] == [(3, 0)]
     assert {(r["status"], r["attempts"], r["claimed_by"], r["last_error"]) for r in outbox(wf)} == {
         ("sent", 2, None, None)}
-    # At least once: what a had claimed it sent too, under the same idempotency keys.
+    # At least once: what a was sending when paused went out twice, under the same idempotency key.
     assert sorted({m.key for m in recorder.attempts}) == keys
-    assert len(recorder.attempts) == 6
+    assert len(recorder.attempts) == 4
 
 
 def test_release_returns_the_claim_of_a_stopped_sender(town: Make, recorder: Recorder) -> None:
@@ -1001,12 +1003,13 @@ def test_email_while_the_server_is_down_is_retried_then_delivered_once(
 
     s = sender(wf)
     for attempt in (1, 2):  # the server is down: connection refused, a transient failure
-        tally = s.deliver()
-        assert (tally.sent, tally.failed, tally.dead) == (0, 2, 0)
+        for _ in rows:  # one message a pass: the channel rests for the pass after a failure
+            tally = s.deliver()
+            assert (tally.sent, tally.failed, tally.dead) == (0, 1, 0)
+            clock.set(max(when(r) for r in outbox(wf)))
         for r in outbox(wf):
             assert (r["status"], r["attempts"]) == ("pending", attempt)
             assert "ConnectionRefusedError" in r["last_error"], r["last_error"]
-        clock.set(max(when(r) for r in outbox(wf)))
 
     collector = smtp_on(port)
     tally = s.deliver()

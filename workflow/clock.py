@@ -30,9 +30,14 @@ def fixed(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
 
 
-def running_from(moment: datetime) -> Callable[[], datetime]:
-    """A clock that starts at `moment` and runs at the real pace (a daemon asked "what if it were then")."""
+def running_from(moment: datetime, since: float | None = None) -> Callable[[], datetime]:
+    """A clock that starts at `moment` and runs at the real pace (a daemon asked "what if it were then").
+
+    `since`: the wall time (Unix seconds) at which it read `moment`, so that processes started one after the
+    other share one clock (`ZWGK_NOW_SINCE`), instead of each starting at `moment` when it starts."""
     started = time.monotonic()
+    if since is not None:
+        moment += timedelta(seconds=time.time() - since)
     return lambda: moment + timedelta(seconds=time.monotonic() - started)
 
 

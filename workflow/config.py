@@ -67,7 +67,9 @@ class Reminders:
     max_attempts: int = 8
     backoff_seconds: float = 60.0  # first retry; doubles each time, with jitter
     backoff_max_seconds: float = 3600.0
-    lease_seconds: float = 120.0  # a claimed notification not marked sent by then is claimed again
+    # A claimed notification not marked sent by then is claimed again: at least 3x the largest channel timeout.
+    lease_seconds: float = 120.0
+    clock_skew_seconds: float = 5.0  # how far daemons' clocks may disagree: an expired claim waits this much more
     batch: int = 200
 
 
@@ -78,6 +80,7 @@ class Daemon:
     roll_every: float = 3600.0
     heartbeat_every: float = 30.0
     seal_every: float = 3600.0  # a seal of every chain's head in the register, its digest sent to the witnesses
+    metrics: str = ""  # "127.0.0.1:9464": serve Prometheus metrics there (needs prometheus-client); off if empty
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,8 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
     if reminders.escalate_head_after < reminders.escalate_leader_after:
         raise r.error("reminders.escalate_head_after", "must not be less than escalate_leader_after")
     daemon = r.section("daemon", data.get("daemon", {}), Daemon())
+    if daemon.metrics and listen_address(daemon.metrics) is None:
+        raise r.error("daemon.metrics", f"'{daemon.metrics}' is not HOST:PORT like 127.0.0.1:9464")
     ledger = r.section("ledger", data.get("ledger", {}), Ledger())
     limits = r.section("limits", data.get("limits", {}), Limits())
     operators = r.operators(data.get("operators", {}))
@@ -352,6 +357,15 @@ class _Reader:
                 raise self.error(f"{where}.id", f"'{s.id}' is used twice")
             out.append(s)
         return tuple(out)
+
+
+def listen_address(text: str) -> tuple[str, int] | None:
+    """HOST:PORT (an IPv6 host in brackets) as a pair; None if it is not one."""
+    host, _, port = text.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host, int(port)
 
 
 def _month_day(text: str) -> bool:

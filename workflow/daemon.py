@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from workflow import witness
 from workflow.api import Workflow
 from workflow.clock import stamp
 from workflow.logs import get_logger
+from workflow.metrics import serve
 from workflow.outbox import Sender, Tally, drop_lease, hold_lease
 from workflow.reminders import Planner, build_channels
 
@@ -93,7 +95,13 @@ class Daemon:
             return Pass(waiting=True)
         if self.config.reminders.office_hours_only and not self.wf.timeline.in_office_hours(self.wf.clock()):
             return Pass()  # what falls due at night goes out when the office opens
-        tally: Tally = self.sender.deliver(stop=self.stopping.is_set)
+        started = time.monotonic()
+        try:
+            tally: Tally = self.sender.deliver(stop=self.stopping.is_set)
+        except Exception:
+            self.sender.metrics.send_pass(time.monotonic() - started, ok=False)
+            raise
+        self.sender.metrics.send_pass(time.monotonic() - started, ok=True)
         return Pass(sent=tally.sent, failed=tally.failed, dead=tally.dead)
 
     def seal(self) -> Pass:
@@ -138,13 +146,28 @@ class Daemon:
     # -- running -----------------------------------------------------------------------------------------
 
     def once(self) -> Pass:
-        """One pass of every job (for cron and tests): roll, plan, seal, send everything due, beat."""
-        self.beat()
-        for name, job in (("roll", self.roll), ("plan", self.plan), ("seal", self.seal), ("send", self.send)):
-            self._job(name, job)()
-        self.beat(stopped=True)
-        self._release()
+        """One pass of every job (for cron and tests): roll, plan, seal, send what is due, beat. A message that fails
+        waits for its retry time, i.e. the next run. SIGTERM or SIGINT: finish the messages being sent, hand back the
+        rest of the claims, stop."""
+        handlers = self._on_stop_signals() if threading.current_thread() is threading.main_thread() else {}
+        try:
+            self.beat()
+            for name, job in (("roll", self.roll), ("plan", self.plan), ("seal", self.seal), ("send", self.send)):
+                self._job(name, job)()
+            self.beat(stopped=True)
+            self._release()
+        finally:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
         return self.totals
+
+    def _on_stop_signals(self) -> dict[int, Any]:
+        """SIGTERM and SIGINT set the stop flag (acted on between messages); the handlers they replace."""
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            self._log.info("stopping", signal=signal.Signals(signum).name)
+            self.stopping.set()
+
+        return {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
 
     def run(self) -> None:
         """Until SIGTERM or SIGINT: finish the message being sent, hand back the rest of the claim, stop."""
@@ -160,17 +183,17 @@ class Daemon:
         # signal that comes before the scheduler has started is not lost.
         scheduler.add_job(self._watch(scheduler), "interval", seconds=0.2, id="watch", next_run_time=first)
 
-        def stop(signum: int, _frame: FrameType | None) -> None:
-            self._log.info("stopping", signal=signal.Signals(signum).name)
-            self.stopping.set()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        self.beat()
-        self._log.info("started", database=self.wf.engine.dialect.name, channels=list(self.channels))
-        scheduler.start()
-        self._release()
-        self.beat(stopped=True)
+        self._on_stop_signals()
+        self.sender.metrics = serve(every.metrics)
+        try:
+            self.beat()
+            self._log.info("started", database=self.wf.engine.dialect.name, channels=list(self.channels),
+                           metrics=every.metrics or None)
+            scheduler.start()
+            self._release()
+            self.beat(stopped=True)
+        finally:
+            self.sender.metrics.close()
         self._log.info("stopped", **{k: v for k, v in vars(self.totals).items() if v})
 
     def _watch(self, scheduler: BlockingScheduler) -> Callable[[], None]:

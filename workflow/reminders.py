@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from notifiers import Contact, Notifier, NotifierConfigError, build
+from notifiers import Contact, Notifier, NotifierConfigError, build, send_timeout
 from states import builtin
 from states.kinds import KINDS as CASE_KINDS
 from workflow import schema as t
@@ -26,6 +26,7 @@ from workflow.clock import stamp
 from workflow.config import Config, ConfigError
 from workflow.deadlines import KINDS, Timeline
 from workflow.logs import get_logger
+from workflow.outbox import LEASE_PER_TIMEOUT
 from workflow.sql import Statements, statements
 
 log = get_logger("zwgk.reminders")
@@ -65,7 +66,20 @@ def build_channels(config: Config) -> dict[str, Notifier]:
             out[name] = build(kind, settings)
         except NotifierConfigError as e:
             raise ConfigError(f"{config.source}: channels.{name}: {e}") from None
+    _check_lease(config, out)
     return out
+
+
+def _check_lease(config: Config, channels: Mapping[str, Notifier]) -> None:
+    """A claim must outlast a send with room to spare (see workflow.outbox): refused, one line, when it cannot."""
+    if not channels:
+        return
+    name = max(channels, key=lambda n: send_timeout(channels[n]))
+    needed = LEASE_PER_TIMEOUT * send_timeout(channels[name])
+    if config.reminders.lease_seconds < needed:
+        raise ConfigError(f"{config.source}: reminders.lease_seconds: {config.reminders.lease_seconds:g} is not well "
+                          f"above channel {name}'s timeout of {send_timeout(channels[name]):g} s: make it at least "
+                          f"{needed:g}")
 
 
 def step_name(step: int) -> str:

@@ -219,12 +219,16 @@ notification = Table(
     Column("next_attempt_at", String(40), nullable=False),
     Column("claimed_by", String(128)),
     Column("claimed_until", String(40)),
+    Column("claim_token", String(32)),  # new at each claim: only its holder may renew or mark the row
     Column("last_error", Text),
     Column("sent_at", String(40)),
     Column("created_at", String(40), nullable=False),
+    Column("acked_by", String(64)),  # a dead letter someone has seen to (`zwgk reminders --ack`)
+    Column("acked_at", String(40)),
     UniqueConstraint("deadline_id", "due_on", "step", "recipient", "channel", name="uq_zwgk_notification_step"),
     UniqueConstraint("key", name="uq_zwgk_notification_key"),
     Index("ix_zwgk_notification_due", "status", "next_attempt_at"),
+    Index("ix_zwgk_notification_channel", "channel", "status", "next_attempt_at"),  # each channel claims its own
 )
 
 daemon = Table(
