@@ -23,7 +23,7 @@ from scripts import output
 from states import Pipeline, PipelineError, Refused, default_pipeline, load_pipeline
 from states.draw import dot, mermaid
 from states.machine import as_rows
-from workflow import Digest, Signature, Workflow, ZwgkError
+from workflow import Digest, Signature, Workflow, ZwgkError, db
 from workflow import demo as demo_run
 from workflow.clock import fixed, parse_instant, running_from
 from workflow.config import Config, redacted
@@ -311,6 +311,11 @@ class Cli:
                 raise UsageError(f"folder {path.parent} does not exist")
             if not create and not path.exists():
                 raise UsageError(f"database {path} does not exist; run `zwgk init` first")
+            if _reads_only(self.args):  # writes nothing, not even a -shm file: works on a copy on a CD
+                url = db.reading_url(path)
+            elif path.exists() and not db.writable(path):
+                raise UsageError(f"database {path} is read-only here (its file or folder cannot be written): only "
+                                 "commands that read (item list, history, verify, ...) work on it")
         now = self.args.now if getattr(self.args, "now", None) else os.environ.get("ZWGK_NOW")
         clock = None if not now else (running_from if moving else fixed)(parse_instant(now))
         wf = Workflow(url, clock=clock, config=self.config())
@@ -582,6 +587,15 @@ class Cli:
                 raise UsageError(f"cannot make folder {folder}: {e.strerror or e}") from None
         return demo_run.run(folder, self.out, daemon=not self.args.no_daemon,
                             once=self.args.once)
+
+
+def _reads_only(a: argparse.Namespace) -> bool:
+    """The commands that only read a database (they open an SQLite file read-only)."""
+    if a.command in ("daemon", "remind"):
+        return bool(a.status if a.command == "daemon" else a.dry_run)
+    return a.command in ("history", "verify", "deadlines", "reminders") or (a.command, getattr(a, "sub", None)) in {
+        ("item", "show"), ("item", "list"), ("unit", "list"), ("person", "list"), ("deadline", "show"),
+        ("pipeline", "show"), ("pipeline", "diagram")}
 
 
 class _Labels:
