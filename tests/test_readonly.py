@@ -103,3 +103,13 @@ def test_a_write_on_read_only_media_is_refused_in_one_line(media: Path, tmp_path
         done = zwgk(*args, "--db", f"sqlite:///{seen}/zwgk.db")
         assert done.returncode == 2, done.stderr
         assert "is read-only here" in one_error_line(done.stderr)
+
+
+def test_a_backup_reads_from_read_only_media(media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cd = tmp_path / "burned"
+    cd.mkdir()
+    assert run(capsys, "backup", str(cd / "zwgk.db"), "--db", f"sqlite:///{media}/zwgk.db")[0] == 0
+    seen, zwgk = on_read_only_media(cd, tmp_path)
+    done = zwgk("verify", "--db", f"sqlite:///{seen}/zwgk.db")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert sorted(p.name for p in cd.iterdir()) == ["zwgk.db"]

@@ -158,11 +158,21 @@ def reading_url(path: Path) -> str:
     would have made them), so `immutable=1` reads it without them. A copy made by `zwgk backup` is not in WAL
     mode and needs neither.
     """
-    query = {"mode": "ro", "uri": "true"}
+    query = _reading(path) | {"uri": "true"}
+    return URL.create("sqlite", database=path.resolve().as_uri(), query=query).render_as_string()
+
+
+def reading_uri(path: Path) -> str:
+    """The same, as the URI that Python's `sqlite3.connect(uri, uri=True)` takes."""
+    return path.resolve().as_uri() + "?" + "&".join(f"{k}={v}" for k, v in _reading(path).items())
+
+
+def _reading(path: Path) -> dict[str, str]:
+    query = {"mode": "ro"}
     beside = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
     if _in_wal_mode(path) and not os.access(path.parent, os.W_OK) and not any(p.exists() for p in beside):
         query["immutable"] = "1"
-    return URL.create("sqlite", database=path.resolve().as_uri(), query=query).render_as_string()
+    return query
 
 
 def _in_wal_mode(path: Path) -> bool:
