@@ -23,7 +23,7 @@ from scripts import output
 from states import Pipeline, PipelineError, Refused, default_pipeline, load_pipeline
 from states.draw import dot, mermaid
 from states.machine import as_rows
-from workflow import Digest, Signature, Workflow, ZwgkError
+from workflow import Digest, Signature, Workflow, ZwgkError, db
 from workflow import demo as demo_run
 from workflow.clock import fixed, parse_instant, running_from
 from workflow.config import Config, redacted
@@ -202,6 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("digest", parents=[common],
                    help="seal every chain's head in the register and print the root digest (SEQ:SHA256)")
 
+    bk = sub.add_parser("backup", parents=[common],
+                        help="copy the SQLite database, in use or not, to one file, and verify the copy")
+    bk.add_argument("dest", type=Path, help="the copy's file (an older copy there is replaced once this one verifies)")
+    rs = sub.add_parser("restore", parents=[common], help="put a copy made by `zwgk backup` in place of the database; "
+                        "refused if the copy fails verify or lacks what the database holds")
+    rs.add_argument("copy", type=Path, help="the backup file")
+    rs.add_argument("--drop-unsealed", action="store_true",
+                    help="accept losing the database's events after its last seal (when they are what is wrong)")
+
     pipe = sub.add_parser("pipeline", parents=[common],
                           help="pipelines: a file's (--pipeline), or the one in force in a unit").add_subparsers(
         dest="sub", required=True)
@@ -328,6 +337,11 @@ class Cli:
                 raise UsageError(f"folder {path.parent} does not exist")
             if not create and not path.exists():
                 raise UsageError(f"database {path} does not exist; run `zwgk init` first")
+            if _reads_only(self.args):  # writes nothing, not even a -shm file: works on a copy on a CD
+                url = db.reading_url(path)
+            elif path.exists() and not db.writable(path):
+                raise UsageError(f"database {path} is read-only here (its file or folder cannot be written): only "
+                                 "commands that read (item list, history, verify, ...) work on it")
         now = self.args.now if getattr(self.args, "now", None) else os.environ.get("ZWGK_NOW")
         clock = None
         if now and moving:
@@ -483,6 +497,42 @@ class Cli:
         self.emit({"seq": d.seq, "hash": d.hash, "digest": str(d)}, [str(d)])
         return 0
 
+    def backup(self) -> int:
+        from workflow import backup as copies
+
+        dest = self.args.dest
+        try:
+            r = copies.backup(self._sqlite_file("backup", "pg_dump"), dest, self.config())
+        except copies.NotVerified as e:
+            print(f"zwgk: {e}", file=sys.stderr)
+            return 1
+        self.emit({"backup": str(dest), "events": r.events, "chains": r.chains, "digest": str(r.digest)},
+                  [f"backup {dest}: verified, {r.events} events in {r.chains} chains; root digest {r.digest}"])
+        return 0
+
+    def restore(self) -> int:
+        from workflow import backup as copies
+
+        live = self._sqlite_file("restore", "pg_restore", exists=False)
+        r = copies.restore(self.args.copy, live, self.config(), drop_unsealed=self.args.drop_unsealed)
+        self.emit({"restored": str(self.args.copy), "database": str(live), "events": r.events, "chains": r.chains,
+                   "digest": str(r.digest)},
+                  [f"restored {self.args.copy} into {live}: verified, {r.events} events in {r.chains} chains; "
+                   f"root digest {r.digest}"])
+        return 0
+
+    def _sqlite_file(self, command: str, tool: str, *, exists: bool = True) -> Path:
+        """The database file `backup` and `restore` work on: they copy SQLite files; PostgreSQL has its own tools."""
+        _, path = self._url()
+        if path is None:
+            raise UsageError(f"zwgk {command} works on an SQLite database file; for PostgreSQL use {tool} "
+                             "(README: Backup and restore)")
+        if not path.parent.is_dir():
+            raise UsageError(f"folder {path.parent} does not exist")
+        if exists and not path.exists():
+            raise UsageError(f"database {path} does not exist")
+        return path
+
     def pipeline_cmd(self) -> int:
         a = self.args
         if a.sub == "adopt":
@@ -625,6 +675,15 @@ class Cli:
                 raise UsageError(f"cannot make folder {folder}: {e.strerror or e}") from None
         return demo_run.run(folder, self.out, daemon=not self.args.no_daemon,
                             once=self.args.once)
+
+
+def _reads_only(a: argparse.Namespace) -> bool:
+    """The commands that only read a database (they open an SQLite file read-only)."""
+    if a.command in ("daemon", "remind"):
+        return bool(a.status if a.command == "daemon" else a.dry_run)
+    return a.command in ("history", "verify", "deadlines", "reminders") or (a.command, getattr(a, "sub", None)) in {
+        ("item", "show"), ("item", "list"), ("unit", "list"), ("person", "list"), ("deadline", "show"),
+        ("pipeline", "show"), ("pipeline", "diagram")}
 
 
 class _Labels:

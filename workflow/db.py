@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import time
 import weakref
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url
+from sqlalchemy import URL, Connection, Engine, create_engine, event, exc, make_url
 
 from workflow.errors import InvalidInput, SchemaMissing
 from workflow.schema import VERSION_TABLE
@@ -34,7 +36,10 @@ def make_engine(url: str) -> Engine:
     # hide_parameters: a database error's text must not carry what was being written (an unpublished body).
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
-        durable(engine)
+        if is_read_only(engine.url):
+            _set_up(engine, ("foreign_keys=ON", "busy_timeout=30000"), writers=False)
+        else:
+            durable(engine)
         return engine
     engine = create_engine(url, hide_parameters=True)
     ping_when_idle(engine)
@@ -76,17 +81,21 @@ def durable(engine: Engine) -> None:
     upgrade to a write lock (which fails in WAL mode instead of waiting).
     """
 
+    _set_up(engine, ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"), writers=True)
+
+
+def _set_up(engine: Engine, pragmas: tuple[str, ...], *, writers: bool) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # let the "begin" listener below issue BEGIN itself
         cur = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+        for pragma in pragmas:
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        read_only = not writers or conn.get_execution_options().get(READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     _DURABLE.add(engine)
@@ -126,3 +135,51 @@ def head_revision() -> str:
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("workflow").joinpath("migrations")))
     return ScriptDirectory.from_config(cfg).get_current_head() or ""
+
+
+# -- reading a database that may not be written (a copy on a CD, a folder the account may only read) -------------
+
+def is_read_only(url: URL) -> bool:
+    """An SQLite URL that opens its file for reading only (`mode=ro`, or `immutable=1`)."""
+    return url.get_backend_name() == "sqlite" and (url.query.get("mode") == "ro" or url.query.get("immutable") == "1")
+
+
+def writable(path: Path) -> bool:
+    """Whether an SQLite database file can be written here: the file, and its folder (where SQLite makes the
+    -wal and -shm files of WAL mode). False on read-only media, whoever asks."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def reading_url(path: Path) -> str:
+    """The URL that opens an SQLite database file for reading only (`mode=ro`: every write refused).
+
+    A file in WAL mode needs its -shm file to be read, which SQLite makes beside it: where the folder cannot be
+    written (read-only media) and no -wal or -shm file is there, no connection has the file open (a writer's
+    would have made them), so `immutable=1` reads it without them. A copy made by `zwgk backup` is not in WAL
+    mode and needs neither.
+    """
+    query = _reading(path) | {"uri": "true"}
+    return URL.create("sqlite", database=path.resolve().as_uri(), query=query).render_as_string()
+
+
+def reading_uri(path: Path) -> str:
+    """The same, as the URI that Python's `sqlite3.connect(uri, uri=True)` takes."""
+    return path.resolve().as_uri() + "?" + "&".join(f"{k}={v}" for k, v in _reading(path).items())
+
+
+def _reading(path: Path) -> dict[str, str]:
+    query = {"mode": "ro"}
+    beside = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
+    if _in_wal_mode(path) and not os.access(path.parent, os.W_OK) and not any(p.exists() for p in beside):
+        query["immutable"] = "1"
+    return query
+
+
+def _in_wal_mode(path: Path) -> bool:
+    """The file's header says WAL (its read and write versions, bytes 18 and 19, are 2)."""
+    try:
+        with path.open("rb") as f:
+            header = f.read(20)
+    except OSError:  # SQLite will say what is wrong with it
+        return False
+    return header[18:20] == b"\x02\x02"
