@@ -29,7 +29,6 @@ from workflow import (
     Item,
     ItemChanged,
     NotAuthorised,
-    NotDrafter,
     NotEditable,
     NotFound,
     NotNext,
