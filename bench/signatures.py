@@ -177,7 +177,8 @@ def sign_by_hand(wf: Workflow, unit: str, items: list[str], until: float = math.
                                           "prev": h["seq"]}),
                            ("update_case", {**key, "state": to_state, "round": c["round"], "version": c["version"] + 1,
                                             "signers": canonical(json.loads(c["signers"]) | {a.id: actor}),
-                                            "roles": roles, "content_hash": c["content_hash"], "at": at}),
+                                            "roles": roles, "content_hash": c["content_hash"], "drafter": c["drafter"],
+                                            "at": at}),
                            *owed])
                 raw.commit()
                 count += 1

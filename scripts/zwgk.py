@@ -193,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--paper", type=Path, help="scanned sign-off sheet; its SHA-256 is recorded")
     sheet.add_argument("--paper-sha256", help="SHA-256 of the scanned sign-off sheet")
     adv.add_argument("--expect-version", type=_count, help="refuse if the item is no longer at this version")
+    adv.add_argument("--to", help="reassign: the drafter a draft goes to")
 
     hist = sub.add_parser("history", parents=[common], help="every signature on an item")
     hist.add_argument("item", help="the item's id")
@@ -443,10 +444,18 @@ class Cli:
 
     def advance(self) -> int:
         a = self.args
+        if (a.action == "reassign") != (a.to is not None):
+            raise UsageError("--to names the drafter of a reassign, and a reassign needs it")
+        if a.action == "reassign" and any((a.ground, a.decision, a.recorded_by, a.paper, a.paper_sha256)):
+            raise UsageError("a reassign takes no --ground, --decision, --recorded-by or paper sheet")
         with self.workflow() as wf:
-            s = wf.advance(a.item, a.action, actor=a.actor, comment=a.comment, reason=a.reason, ground=a.ground,
-                           decision=a.decision, recorded_by=a.recorded_by, paper_sha256=_paper(a),
-                           expected_version=a.expect_version)
+            if a.action == "reassign":
+                s = wf.reassign(a.item, to=a.to, actor=a.actor, comment=a.comment, reason=a.reason,
+                                expected_version=a.expect_version)
+            else:
+                s = wf.advance(a.item, a.action, actor=a.actor, comment=a.comment, reason=a.reason, ground=a.ground,
+                               decision=a.decision, recorded_by=a.recorded_by, paper_sha256=_paper(a),
+                               expected_version=a.expect_version)
             self._signatures(wf, [s], one=True)
         return 0
 

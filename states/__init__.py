@@ -9,7 +9,9 @@ from states.errors import (
     AlreadySigned,
     InputMissing,
     NotAuthorised,
+    NotDrafter,
     NotEditable,
+    NotNext,
     NotPublic,
     PipelineError,
     PrerequisiteMissing,
@@ -24,7 +26,7 @@ from states.pipeline import Action, Pipeline, Role, State, load_pipeline, parse_
 
 __all__ = [
     "KINDS", "Action", "ActionNotAvailable", "AdoptionRefused", "AlreadySigned", "Attempt", "InputMissing", "Kind",
-    "NotAuthorised", "NotEditable", "NotPublic", "Pipeline", "PipelineError", "PipelineMachine", "PrerequisiteMissing",
-    "Refused", "Role", "RoleMissing", "SeparationOfDuties", "SignerInactive", "State", "builtin",
-    "check_adoptable", "default_pipeline", "load_pipeline", "parse_pipeline",
+    "NotAuthorised", "NotDrafter", "NotEditable", "NotNext", "NotPublic", "Pipeline", "PipelineError",
+    "PipelineMachine", "PrerequisiteMissing", "Refused", "Role", "RoleMissing", "SeparationOfDuties",
+    "SignerInactive", "State", "builtin", "check_adoptable", "default_pipeline", "load_pipeline", "parse_pipeline",
 ]

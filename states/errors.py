@@ -23,6 +23,18 @@ class NotEditable(ActionNotAvailable):
     rule = "not-editable"
 
 
+class NotDrafter(Refused):
+    """A draft is its drafter's (谁提供、谁负责): only they edit and submit it, or hand it on (reassign)."""
+
+    rule = "drafter"
+
+
+class NotNext(Refused):
+    """An item's number is not the next of its unit's year, or a chosen id has the form of those numbers."""
+
+    rule = "number"
+
+
 class RoleMissing(Refused):
     rule = "role"
 

@@ -1,7 +1,9 @@
 """Kinds of case: each is a pipeline file in `states/` plus the few rules the engine holds it to.
 
-A kind's pipeline may be replaced by a unit (adopted, signed), but not its public states nor the roles whose
-signatures must come before the public sees anything (先审查、后公开): those are the law, not local practice.
+A kind's pipeline may be replaced by a unit (adopted, signed), but not its public states, nor the roles whose
+signatures must come before the public sees anything (先审查、后公开), nor the role that may hand on a draft
+whose drafter cannot: those are the law, not local practice. That a draft is its drafter's alone (谁提供、谁负责)
+is in `states.rules`, which judges every pipeline.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from states.errors import AdoptionRefused
 from states.pipeline import Pipeline, bundled_pipeline
-from states.rules import Case
+
+if TYPE_CHECKING:
+    from states.rules import Case
 
 
 @dataclass(frozen=True)
@@ -25,12 +30,17 @@ class Kind:
     before_public: tuple[str, ...]  # roles that must have signed, in the round, before a public state
     lapsed: frozenset[str]  # states after which those signatures no longer stand (refused, taken back)
     final: Mapping[str, frozenset[str]]  # states that end a case, each with where the law still lets it go
+    # Besides its drafter, who may hand a draft to another drafter: one who directs the unit's work, so that a
+    # draft whose drafter left or fell ill is not stuck.
+    reassigner: str
 
 
+# The leader in charge (分管领导), who directs the disclosure work of the unit and answers for the substance of what
+# it publishes, hands on a draft; an admin (登记管理员) keeps the register and signs no step of any case.
 ITEM = Kind("item", "政府信息", "item.toml", frozenset({"published"}), ("confidentiality_reviewer", "head"),
             frozenset({"withheld", "retracted"}),
             # a publication can only be taken back (撤回); a refusal or a retraction is the end of that item
-            {"published": frozenset({"retracted"}), "withheld": frozenset(), "retracted": frozenset()})
+            {"published": frozenset({"retracted"}), "withheld": frozenset(), "retracted": frozenset()}, "leader")
 KINDS: dict[str, Kind] = {k.name: k for k in (ITEM,)}
 
 
@@ -93,6 +103,9 @@ def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = ()) -
         needed = " and ".join(k.before_public)
         raise AdoptionRefused(f"pipeline {pipeline.name} lets a case become public without the signatures of "
                               f"{needed} in its round (先审查、后公开): {path}")
+    if k.reassigner not in {r.id for r in pipeline.roles}:
+        raise AdoptionRefused(f"pipeline {pipeline.name} lacks the role '{k.reassigner}', who may hand on a draft "
+                              "whose drafter cannot (reassign)")
 
 
 def final_exits(pipeline: Pipeline, k: Kind, state: str) -> frozenset[str] | None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from states.errors import ActionNotAvailable, InputMissing, NotEditable, RoleMissing, SignerInactive
+from states.errors import ActionNotAvailable, InputMissing, NotDrafter, NotEditable, RoleMissing, SignerInactive
+from states.kinds import kind
 from states.machine import Attempt, PipelineMachine
-from states.pipeline import IMPLICIT_ACTIONS, Action
+from states.pipeline import IMPLICIT_ACTIONS, Action, Pipeline
 
-CREATE, EDIT, LINK = IMPLICIT_ACTIONS
+CREATE, EDIT, LINK, REASSIGN = IMPLICIT_ACTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ class Case:
     version: int  # how many events the case has
     signers: Mapping[str, str]  # action -> who signed it in this round
     content_hash: str  # of the content in force, which every signature on it signs
-    drafter: str  # who signed its creation
+    drafter: str  # whose draft it is: who signed its creation, or the last one it was reassigned to
     roles: frozenset[str] = frozenset()  # the roles signed as in this round
 
     @property
@@ -54,6 +55,7 @@ class Command:
     ground: str | None = None
     decision: str | None = None
     recorded_by: Signer | None = None  # the clerk entering a signer's paper sign-off
+    to: Signer | None = None  # reassign: the drafter the draft goes to
 
     @property
     def label(self) -> str:
@@ -70,14 +72,16 @@ class Step:
     role: str | None
     round: int
     content_hash: str
+    drafter: str | None = None  # reassign: whose draft it is from now on
 
 
 def decide(machine: PipelineMachine, case: Case | None, cmd: Command) -> Step:
     """The step `cmd` makes of `case` (None: not created yet), or a `Refused` naming the rule it breaks."""
-    for who in (cmd.signer, cmd.recorded_by):
+    for who in (cmd.signer, cmd.recorded_by, cmd.to):
         if who is not None and not who.active:
+            doing = "record" if who is cmd.recorded_by else "take over" if who is cmd.to else "sign"
             raise SignerInactive(f"{cmd.label}: {who.id} is not an active person of the register, "
-                                 f"so cannot {'record' if who is cmd.recorded_by else 'sign'} {cmd.action}")
+                                 f"so cannot {doing} {cmd.action}")
     p = machine.pipeline
     if case is None:
         if cmd.action != CREATE:
@@ -89,12 +93,18 @@ def decide(machine: PipelineMachine, case: Case | None, cmd: Command) -> Step:
         if case.state != p.initial:
             raise NotEditable(f"{case.label} is in state {p.label(case.state)}; only a {p.initial} can be edited "
                               "(return it first)")
-        return _drafting(machine, cmd, case.state, case.state, case.round, cmd.content_hash)
+        step = _drafting(machine, cmd, case.state, case.state, case.round, cmd.content_hash)
+        _own_draft(case, cmd)
+        return step
     if cmd.action == LINK:  # the other unit's copy was judged in its own chain
         return Step(LINK, case.state, case.state, None, case.round, case.content_hash)
+    if cmd.action == REASSIGN:
+        return _reassign(p, case, cmd)
     action, to_state = machine.fire(case.state, cmd.action, Attempt(
         case=case.label, actor=cmd.signer.id, roles=cmd.signer.roles, round=case.round,
         round_signers=case.signers, reason=cmd.reason, ground=cmd.ground, decision=cmd.decision))
+    if _drafts(p, case, action):
+        _own_draft(case, cmd)
     return Step(action.id, case.state, to_state, action.role, case.round + 1 if action.new_round else case.round,
                 case.content_hash)
 
@@ -112,15 +122,56 @@ def _drafting(machine: PipelineMachine, cmd: Command, from_state: str | None, to
     return Step(cmd.action, from_state, to_state, role, rnd, content_hash)
 
 
+def _drafts(p: Pipeline, case: Case, action: Action) -> bool:
+    """Whether `action` is a drafter's step on the draft (submit): the signature under which it leaves them."""
+    return case.state == p.initial and action.role == p.drafter_role
+
+
+def _own_draft(case: Case, cmd: Command) -> None:
+    """A draft is its drafter's (谁提供、谁负责): another drafter takes it over only by a reassignment."""
+    if cmd.signer.id != case.drafter:
+        raise NotDrafter(f"{case.label} is the draft of {case.drafter}; {cmd.signer.id} cannot {cmd.action} it "
+                         "(it changes hands by reassign)")
+
+
+def _reassign(p: Pipeline, case: Case, cmd: Command) -> Step:
+    """A draft handed to another drafter of the unit, by its drafter or by the kind's reassigner (the leader in
+    charge, for a drafter who left or cannot)."""
+    by = kind(case.kind).reassigner
+    drafter = p.drafter_role
+    if case.state != p.initial:
+        raise NotEditable(f"{case.label} is in state {p.label(case.state)}; only a {p.initial} changes hands "
+                          "(return it first)")
+    if cmd.signer.id == case.drafter and drafter in cmd.signer.roles:
+        role = drafter
+    elif by in cmd.signer.roles:
+        role = by
+    else:
+        raise NotDrafter(f"{case.label} is the draft of {case.drafter}; only they or a holder of the role {by} may "
+                         f"reassign it, not {cmd.signer.id}")
+    if cmd.ground is not None or cmd.decision is not None or cmd.content_hash is not None:
+        raise InputMissing(f"{case.label}: reassign takes no legal ground, decision or content")
+    if cmd.to is None:
+        raise InputMissing(f"{case.label}: reassign needs the drafter it goes to")
+    if drafter not in cmd.to.roles:
+        raise RoleMissing(f"{case.label}: {cmd.to.id} does not hold the role {drafter} in the unit, so cannot take "
+                          "over the draft")
+    if cmd.to.id == case.drafter:
+        raise InputMissing(f"{case.label} is the draft of {case.drafter} already")
+    return Step(REASSIGN, case.state, case.state, role, case.round, case.content_hash, cmd.to.id)
+
+
 def apply(case: Case | None, kind: str, case_id: str, step: Step, actor: str) -> Case:
     """The case after a signature of `step` by `actor`."""
     role = frozenset({step.role} if step.role else ())
     if case is None:
         return Case(kind, case_id, step.to_state, step.round, 1, {step.action: actor}, step.content_hash, actor, role)
+    if step.action in (LINK, REASSIGN):  # no signature of the pipeline: the round's signers stay as they were
+        return Case(kind, case.id, case.state, case.round, case.version + 1, case.signers, case.content_hash,
+                    step.drafter or case.drafter, case.roles)
     same = step.round == case.round  # a return opens the next round
     signers, roles = (dict(case.signers), case.roles | role) if same else ({}, role)
-    if step.action != LINK:
-        signers[step.action] = actor
+    signers[step.action] = actor
     return Case(kind, case.id, step.to_state, step.round, case.version + 1, signers, step.content_hash,
                 case.drafter, roles)
 
@@ -129,5 +180,6 @@ def allowed(machine: PipelineMachine, case: Case, signer: Signer) -> list[Action
     """The pipeline's actions `signer` may sign on `case` now (a reason or ground may still be needed)."""
     if not signer.active:
         return []
-    return machine.allowed(case.state, Attempt(case=case.label, actor=signer.id, roles=signer.roles,
-                                               round=case.round, round_signers=case.signers))
+    actions = machine.allowed(case.state, Attempt(case=case.label, actor=signer.id, roles=signer.roles,
+                                                  round=case.round, round_signers=case.signers))
+    return [a for a in actions if signer.id == case.drafter or not _drafts(machine.pipeline, case, a)]

@@ -134,7 +134,7 @@ def new_info(wf: Workflow, **kw: object) -> str:
 
 
 def to_head_approval(wf: Workflow, item_id: str) -> None:
-    wf.advance(item_id, "submit", actor="clerk")
+    wf.advance(item_id, "submit", actor=wf.item(item_id).drafter)  # a draft's drafter submits it
     wf.advance(item_id, "proofread", actor="proof")
     wf.advance(item_id, "clear", actor="sec", decision="full")
     wf.advance(item_id, "check", actor="lead")

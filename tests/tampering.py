@@ -167,7 +167,7 @@ class Setup:
 
 
 TABLES = ["zwgk_pipeline", "zwgk_unit", "zwgk_person", "zwgk_role", "zwgk_adopted", "zwgk_case", "zwgk_item",
-          "zwgk_event", "zwgk_chain", "zwgk_deadline"]
+          "zwgk_event", "zwgk_chain", "zwgk_deadline", "zwgk_item_number"]
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from workflow import (
     NotAuthorised,
     NotEditable,
     NotFound,
+    NotNext,
     NotPublic,
     PrerequisiteMissing,
     Refused,
@@ -48,8 +49,8 @@ REGISTER = "_register"
 BEIJING = timezone(timedelta(hours=8))
 ZWGK_TABLES = {"zwgk_alembic_version", "zwgk_chain", "zwgk_event", "zwgk_case", "zwgk_item", "zwgk_person",
                "zwgk_role", "zwgk_unit", "zwgk_adopted", "zwgk_pipeline", "zwgk_deadline", "zwgk_notification",
-               "zwgk_daemon", "zwgk_lease"}
-SCHEMA_REVISION = "0102"
+               "zwgk_daemon", "zwgk_lease", "zwgk_item_number"}
+SCHEMA_REVISION = "0103"
 
 # The default signer of each forward step, and what it must say.
 DEFAULT: dict[str, tuple[str, dict[str, Any]]] = {
@@ -275,7 +276,7 @@ def test_new_item_is_a_draft_with_a_create_signature(ticking: tuple[Workflow, Ti
                        comment="按季度公开")
     moment = clock.now
     seq = before["gov"][0] + 1  # the next event of the unit's own chain
-    assert item.id == f"gov-2026-{seq:06d}"
+    assert item.id == "gov-2026-000001"  # the unit's first item of the year
     assert (item.title, item.body, item.unit, item.category, item.timing, item.kind, item.interprets) == (
         "2026年第三季度财务收支", "收入……", "gov", "3.4", "periodic", "info", None)
     assert item.tags == ("management", "result")
@@ -296,7 +297,7 @@ def test_new_item_is_a_draft_with_a_create_signature(ticking: tuple[Workflow, Ti
     assert (sig.actor, sig.role, sig.recorded_by, sig.paper_sha256) == ("clerk", "drafter", None, None)
     assert (sig.comment, sig.reason, sig.ground, sig.decision) == ("按季度公开", None, None, None)
     assert sig.operator == operator_of(wf)
-    assert sig.data == {}
+    assert sig.data == {"year": 2026, "number": 1}
     in_force = wf.pipeline_in_force("gov")
     assert sig.pipeline == in_force.fingerprint == builtin("item").fingerprint
     assert in_force.name == "zwgk-default"
@@ -320,18 +321,50 @@ def test_new_item_with_explicit_id(wf: Workflow) -> None:
     assert wf.history("pt.2026_q3-fin")[0].actor == "drafter2"
 
 
-def test_generated_item_id_does_not_collide_with_a_chosen_one(wf: Workflow) -> None:
-    year = wf.today().year
-    seq = heads(wf)["gov"][0]
-    chosen = new_info(wf, id=f"gov-{year}-{seq + 2:06d}")  # the id the next generated one would get
-    generated = new_info(wf)  # a caller who chose no id must not be told that "their" id exists
-    assert generated == f"{chosen}.2"
-    assert wf.history(generated)[0].seq == seq + 2
-    assert {i.id for i in wf.items()} == {chosen, generated}
-    later = f"gov-{year}-{seq + 5:06d}"
-    taken = [new_info(wf, id=later), new_info(wf, id=f"{later}.2")]  # events seq+3 and seq+4
-    assert new_info(wf) == f"{later}.3"
-    assert {i.id for i in wf.items()} == {chosen, generated, *taken, f"{later}.3"}
+def test_items_are_numbered_per_unit_and_year_without_gaps(wf: Workflow) -> None:
+    """Every signature used to take a number (2026-000001, -000009, -000015): now each unit's items of a year run
+    1, 2, 3… whatever else is signed between them, and a unit's numbers are its own."""
+    first = new_info(wf)
+    publish(wf, first)
+    second = new_info(wf, id="chosen")  # a chosen id takes no number
+    third = new_info(wf)
+    wf.add_unit("fin", name="财政所", by=ADMIN)
+    wf.grant("clerk", "drafter", unit="fin", by=ADMIN)
+    in_fin = new_info(wf, unit="fin")
+    assert (first, second, third, in_fin) == ("gov-2026-000001", "chosen", "gov-2026-000002", "fin-2026-000001")
+    assert [wf.history(i)[0].data for i in (first, second, third)] == [
+        {"year": 2026, "number": 1}, {}, {"year": 2026, "number": 2}]
+    assert_chain_ok(wf)
+
+
+def test_the_year_is_the_offices_and_a_new_year_starts_again_at_one(sqlite_url: str) -> None:
+    """31 Dec 2026 17:00 UTC is already 1 Jan 2027 in the office (Asia/Shanghai, the default)."""
+    now = [datetime(2026, 12, 31, 15, 0, tzinfo=UTC)]
+    with seed(Workflow(sqlite_url, clock=lambda: now[0])) as wf:
+        assert new_info(wf) == "gov-2026-000001"
+        now[0] = datetime(2026, 12, 31, 17, 0, tzinfo=UTC)
+        assert (new_info(wf), new_info(wf)) == ("gov-2027-000001", "gov-2027-000002")
+        assert wf.verify().ok
+
+
+def test_a_chosen_id_in_the_form_of_the_units_numbers_is_refused(wf: Workflow) -> None:
+    """Else the next number's id would be taken, and the item given `gov-2026-000001.2`."""
+    for chosen in ("gov-2026-000001", "gov-2031-000400.2"):
+        assert "numbers" in refused(wf, NotNext, new_info, wf, id=chosen)
+    assert new_info(wf, id="gov-2026-1") == "gov-2026-1"  # not of the form: anyone's to choose
+    assert new_info(wf) == "gov-2026-000001"
+
+
+def test_units_alike_in_their_first_48_characters_do_not_collide(wf: Workflow) -> None:
+    """An id holds 48 characters of its unit's: two such units number apart, and the second id is set apart."""
+    units = ["u" * 48 + "a", "u" * 48 + "b"]
+    for unit in units:
+        wf.add_unit(unit, name=unit, by=ADMIN)
+        wf.grant("clerk", "drafter", unit=unit, by=ADMIN)
+    ids = [new_info(wf, unit=unit) for unit in units]
+    assert ids == ["u" * 48 + "-2026-000001", "u" * 48 + "-2026-000001.2"]
+    assert [wf.history(i)[0].data for i in ids] == [{"year": 2026, "number": 1}] * 2
+    assert_chain_ok(wf)
 
 
 # -- the default pipeline, step by step --------------------------------------------------------------------
@@ -647,7 +680,7 @@ PAIRS = [(a, b) for i, a in enumerate(SEPARATED) for b in SEPARATED[i + 1:]]
 
 @pytest.mark.parametrize("first, second", PAIRS, ids=[f"{a}-then-{b}" for a, b in PAIRS])
 def test_separation_of_duties_for_every_pair(wf: Workflow, first: str, second: str) -> None:
-    item_id = new_info(wf)
+    item_id = new_info(wf, drafter="multi" if first == "submit" else "clerk")  # a draft's drafter submits it
     steps = upto(second, **{first: "multi"})
     walk(wf, item_id, steps[:-1])
     action, _, kw = steps[-1]
@@ -689,21 +722,21 @@ def test_a_stale_item_or_expected_version_is_refused(wf: Workflow) -> None:
 
 
 def test_edit_in_draft_is_signed_with_the_new_content(wf: Workflow) -> None:
-    item_id = new_info(wf, tags=["result"])
+    item_id = new_info(wf, tags=["result"], drafter="drafter2")
     created = wf.history(item_id)[0]
     sig = wf.edit_item(item_id, actor="drafter2", title="2026年第三季度财务收支（更正）", body="收入：12万元",
                        tags=["management", "result"], formed_on=date(2026, 9, 30), comment="更正金额")
     item = wf.item(item_id)
     assert (item.title, item.body, item.tags, item.formed_on) == (
         "2026年第三季度财务收支（更正）", "收入：12万元", ("management", "result"), date(2026, 9, 30))
-    assert (item.state, item.round, item.version, item.drafter) == ("draft", 1, 2, "clerk")
+    assert (item.state, item.round, item.version, item.drafter) == ("draft", 1, 2, "drafter2")
     assert (sig.seq, sig.action, sig.from_state, sig.to_state, sig.round) == (
         created.seq + 1, "edit", "draft", "draft", 1)
     assert (sig.actor, sig.role, sig.comment) == ("drafter2", "drafter", "更正金额")
     assert sig.content_hash == content_hash(item.content())
     assert sig.content_hash != created.content_hash
     assert sig.prev_hash == created.hash
-    submitted = wf.advance(item_id, "submit", actor="clerk")
+    submitted = wf.advance(item_id, "submit", actor="drafter2")
     assert submitted.content_hash == sig.content_hash
     assert [s.action for s in wf.history(item_id)] == ["create", "edit", "submit"]
     assert_chain_ok(wf, submitted)
@@ -884,7 +917,7 @@ def test_actions_for_each_person_through_the_pipeline(wf: Workflow) -> None:
     item_id = new_info(wf)
     none: list[str] = []
     expected_by_state: list[tuple[Step | None, dict[str, list[str]]]] = [
-        (None, {"clerk": ["submit"], "drafter2": ["submit"], "multi": ["submit"]}),
+        (None, {"clerk": ["submit"]}),  # the draft's drafter: other drafters may not submit it
         (("submit", "clerk", {}), {"proof": ["proofread"], "sec": ["withhold", "return"],
                                    "multi": ["proofread", "withhold", "return"]}),
         (("proofread", "proof", {}), {"sec": ["clear", "withhold", "return"],
@@ -921,7 +954,7 @@ def steps_of(wf: Workflow, item_id: str) -> list[tuple[str, list[str]]]:
 
 def test_next_steps_through_the_pipeline(wf: Workflow) -> None:
     item_id = new_info(wf)
-    assert steps_of(wf, item_id) == [("submit", ["clerk", "drafter2", "multi"])]
+    assert steps_of(wf, item_id) == [("submit", ["clerk"])]
     wf.advance(item_id, "submit", actor="clerk")
     assert steps_of(wf, item_id) == [("proofread", ["multi", "proof"]), ("clear", []),
                                      ("withhold", ["multi", "sec"]), ("return", ["multi", "sec"])]
@@ -946,7 +979,9 @@ def test_next_steps_in_a_new_round(wf: Workflow) -> None:
     item_id = new_info(wf)
     walk(wf, item_id, upto("check", proofread="multi"))
     wf.advance(item_id, "return", actor="head", reason="重写")
-    assert steps_of(wf, item_id) == [("submit", ["clerk", "drafter2", "multi"])]
+    assert steps_of(wf, item_id) == [("submit", ["clerk"])]
+    wf.reassign(item_id, to="drafter2", actor="clerk")
+    assert steps_of(wf, item_id) == [("submit", ["drafter2"])]
     wf.advance(item_id, "submit", actor="drafter2")
     assert steps_of(wf, item_id)[0] == ("proofread", ["multi", "proof"])
 
@@ -1231,6 +1266,7 @@ def test_verify_and_digest_after_everything(wf: Workflow) -> None:
     policy = new_info(wf, kind="policy", category="1.1", timing="long_term")
     interp = new_info(wf, kind="interpretation", interprets=policy, drafter="drafter2")
     publish(wf, policy)
+    wf.reassign(interp, to="clerk", actor="lead", reason="调岗")
     to_head_approval(wf, interp)
     wf.advance(interp, "approve", actor="multi")
     last = wf.advance(interp, "publish", actor="multi")

@@ -263,6 +263,21 @@ WRITERS = SIZE
 ITEMS_EACH = 3
 
 
+def test_concurrent_creators_take_each_number_once_without_gaps(base: tuple[str, Workflow], pool: Pool) -> None:
+    """Every writer creates items in gov at once: the numbers, taken under gov's head lock, run 1..n."""
+    url, wf = base
+    before = head(wf)[0]
+    results = pool.run("create_numbered", [(url, f"n{k}", ITEMS_EACH) for k in range(WRITERS)], barrier="all",
+                       expected=WRITERS)
+    assert all(r[2] == "ok" for r in results), results
+    made = [i for r in results for i in r[3]]
+    year = wf.today().year
+    assert sorted(made) == [f"gov-{year}-{n:06d}" for n in range(1, WRITERS * ITEMS_EACH + 1)]
+    for r in results:  # each writer's own items in the order it made them
+        assert r[3] == sorted(r[3])
+    assert_sound(wf, before + WRITERS * ITEMS_EACH)
+
+
 def test_writers_on_their_own_items_all_succeed(base: tuple[str, Workflow], pool: Pool) -> None:
     """Writers in one unit: their signatures share the unit's chain, so they queue on its head."""
     url, wf = base

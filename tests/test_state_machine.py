@@ -21,6 +21,7 @@ from workflow import (
     AlreadySigned,
     Digest,
     InputMissing,
+    NotDrafter,
     NotEditable,
     PrerequisiteMissing,
     Refused,
@@ -68,6 +69,7 @@ class ItemModel:
     round: int = 1
     version: int = 1
     signers: dict[str, str] = field(default_factory=dict)  # action -> signer, in the current round
+    drafter: str = "clerk"  # whose draft it is: only they sign the drafter's steps on it
 
 
 def input_problem(action: str, decision: str | None, ground: str | None, reason: str | None) -> bool:
@@ -90,6 +92,8 @@ def violations(m: ItemModel, action: str, actor: str, decision: str | None = Non
     out: set[type[Refused]] = set()
     if role not in ROLES_OF[actor]:
         out.add(RoleMissing)
+    if m.state == "draft" and role == "drafter" and actor != m.drafter:
+        out.add(NotDrafter)
     if to is None and action in m.signers:
         out.add(AlreadySigned)
     if action in REQUIRES and REQUIRES[action] not in m.signers:
@@ -242,13 +246,15 @@ class WorkflowMachine(RuleBasedStateMachine):
     def edit(self, item: str, actor: str) -> None:
         m = self.model[item]
         before, digest = self.wf.item(item), self.wf.digest()
-        ok = m.state == "draft" and "drafter" in ROLES_OF[actor]
+        ok = m.state == "draft" and "drafter" in ROLES_OF[actor] and actor == m.drafter
         try:
             sig = self.wf.edit_item(item, actor=actor, body=f"修改 {m.version}")
-        except (NotEditable, RoleMissing) as e:
+        except (NotEditable, RoleMissing, NotDrafter) as e:
             assert not ok, f"edit by {actor} in {m.state} refused: {e}"
-            # outside the draft state nobody may edit; in it, only a drafter
-            assert type(e) is (NotEditable if m.state != "draft" else RoleMissing), (type(e).__name__, m.state, e)
+            # outside the draft state nobody may edit; in it, only a drafter, and only the draft's own
+            expected = NotEditable if m.state != "draft" else RoleMissing if "drafter" not in ROLES_OF[actor] \
+                else NotDrafter
+            assert type(e) is expected, (type(e).__name__, m.state, e)
             assert self.wf.item(item).version == before.version
             assert self.wf.digest() == digest
         else:
@@ -256,6 +262,28 @@ class WorkflowMachine(RuleBasedStateMachine):
             assert (sig.action, sig.from_state, sig.to_state, sig.actor) == ("edit", "draft", "draft", actor)
             m.version += 1
         self.last = item
+
+    @rule(item=items, actor=st.sampled_from(PERSONS), to=st.sampled_from(PERSONS))
+    def reassign(self, item: str, actor: str, to: str) -> None:
+        m = self.model[item]
+        before, digest = self.wf.item(item), self.wf.digest()
+        may = (actor == m.drafter and "drafter" in ROLES_OF[actor]) or "leader" in ROLES_OF[actor]
+        ok = m.state == "draft" and may and "drafter" in ROLES_OF[to] and to != m.drafter
+        self.last = item
+        try:
+            sig = self.wf.reassign(item, to=to, actor=actor)
+        except Refused as e:
+            assert not ok, f"reassign by {actor} to {to} in {m.state} refused: {e}"
+            expected = NotEditable if m.state != "draft" else NotDrafter if not may else \
+                RoleMissing if "drafter" not in ROLES_OF[to] else InputMissing
+            assert type(e) is expected, (type(e).__name__, m.state, e)
+            assert self.wf.item(item).version == before.version
+            assert self.wf.digest() == digest
+        else:
+            assert ok, f"reassign by {actor} to {to} in {m.state} accepted"
+            assert (sig.action, sig.actor, sig.data) == ("reassign", actor, {"to": to})
+            m.version, m.drafter = m.version + 1, to
+            assert self.wf.item(item).drafter == to
 
     # -- invariants -----------------------------------------------------------------------------------------
 
@@ -271,7 +299,8 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert {i.id for i in found} == set(self.model)
         for item in found:
             m = self.model[item.id]
-            assert (item.state, item.round, item.version) == (m.state, m.round, m.version), (item.id, m)
+            assert (item.state, item.round, item.version, item.drafter) == (m.state, m.round, m.version, m.drafter), \
+                (item.id, m)
 
     @invariant()
     def actions_for_match_the_model(self) -> None:
@@ -287,7 +316,7 @@ class WorkflowMachine(RuleBasedStateMachine):
     def _create(self, drafter: str) -> str:
         item_id = new_info(self.wf, drafter=drafter)
         assert item_id not in self.model
-        self.model[item_id] = ItemModel()
+        self.model[item_id] = ItemModel(drafter=drafter)
         self.last = item_id
         return item_id
 

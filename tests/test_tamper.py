@@ -509,7 +509,7 @@ def test_item_version_changed(tampered: Setup) -> None:
 def test_item_drafter_changed(tampered: Setup) -> None:
     """谁起草、谁解读: whoever signed the creation is the drafter; moving the duty to someone else shows."""
     tampered.raw.set_case("A", drafter="multi")
-    fails_with(tampered.wf, "item A: drafter multi but clerk signed its creation")
+    fails_with(tampered.wf, "item A: drafter multi but its events make it clerk's")
 
 
 def test_round_signers_forged_to_let_a_signature_through(tampered: Setup) -> None:

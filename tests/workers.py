@@ -88,6 +88,26 @@ def create_same_id(url: str, name: str, item_id: str, barrier: Any, out: Any) ->
         barrier.abort()
 
 
+def create_numbered(url: str, name: str, count: int, barrier: Any, out: Any) -> None:
+    """Create `count` items in unit gov with the ids the engine numbers, all at once with other processes.
+    Reports (name, None, "ok", [id, ...]) or the first failure."""
+    try:
+        with Workflow(url) as wf:
+            barrier.wait(timeout=BARRIER_TIMEOUT)
+            made = []
+            for k in range(count):
+                try:
+                    made.append(wf.new_item(title=f"{name} 第{k}项", unit="gov", category="3.4", timing="periodic",
+                                            kind="info", drafter="clerk", body=name).id)
+                except Exception as e:
+                    out.put((name, None, type(e).__name__, str(e)))
+                    return
+            out.put((name, None, "ok", made))
+    except BaseException:
+        _report_crash(out, name)
+        barrier.abort()
+
+
 # One whole life of an item, with a return (new round) and an edit on the way: 11 signatures.
 LIFE: list[tuple[str, str, dict[str, Any]]] = [
     ("submit", "clerk", {}),

@@ -14,7 +14,9 @@ from states import (
     AlreadySigned,
     InputMissing,
     NotAuthorised,
+    NotDrafter,
     NotEditable,
+    NotNext,
     NotPublic,
     PipelineError,
     PrerequisiteMissing,
@@ -41,8 +43,8 @@ from workflow.model import Item, Person, Signature, Unit
 
 __all__ = [
     "ActionNotAvailable", "AdoptionRefused", "AlreadyExists", "AlreadySigned", "ClockBehind", "Digest",
-    "InputMissing", "InvalidInput", "Item", "ItemChanged", "NotAuthorised", "NotEditable", "NotFound", "NotPublic",
-    "Person", "PipelineError", "PrerequisiteMissing", "Refused", "Report", "RoleMissing", "SchemaMissing",
-    "SeparationOfDuties", "Signature", "SignerInactive", "SimulatedClock", "Unit", "Unjudgeable", "Workflow",
-    "ZwgkError",
+    "InputMissing", "InvalidInput", "Item", "ItemChanged", "NotAuthorised", "NotDrafter", "NotEditable", "NotFound",
+    "NotNext", "NotPublic", "Person", "PipelineError", "PrerequisiteMissing", "Refused", "Report", "RoleMissing",
+    "SchemaMissing", "SeparationOfDuties", "Signature", "SignerInactive", "SimulatedClock", "Unit", "Unjudgeable",
+    "Workflow", "ZwgkError",
 ]

@@ -404,14 +404,30 @@ class Workflow:
         if paper_sha256 is not None and recorded_by is None:
             raise InvalidInput("a scanned sheet (paper_sha256) goes with the clerk who recorded it (recorded_by)")
         if action in IMPLICIT_ACTIONS:
-            raise InputMissing(f"item {item_id}: {action} is not a step of the pipeline (new_item, edit_item and "
-                               "interpretations make those)")
+            raise InputMissing(f"item {item_id}: {action} is not a step of the pipeline (new_item, edit_item, "
+                               "reassign and interpretations make those)")
         self._typed_by(actor, recorded_by, step=True)
         with self._write(conn) as work:
             return self._signing(work).advance("item", item_id, action, actor, expected_version=expected_version,
                                                recorded_by=recorded_by, reason=reason, ground=ground,
                                                decision=decision, comment=comment,
                                                paper_sha256=paper_sha256).signature
+
+    def reassign(self, item: str | Item, *, to: str, actor: str, reason: str | None = None,
+                 comment: str | None = None, expected_version: int | None = None,
+                 conn: HostConnection | None = None) -> Signature:
+        """Hand a draft to `to`, another drafter of its unit: only an item's drafter edits and submits it, so this
+        signed step is how a draft changes hands. Signed by its drafter, or by a leader in charge of the unit (for
+        a drafter who left or cannot); only in the pipeline's initial state."""
+        if isinstance(item, Item):
+            item_id, expected_version = item.id, item.version if expected_version is None else expected_version
+        else:
+            item_id = item
+        free = self._texts(item=item_id, to=to, actor=actor, reason=reason, comment=comment)
+        self._typed_by(actor)
+        with self._write(conn) as work:
+            return items.reassign(self._signing(work), item_id, actor, to, reason=free["reason"],
+                                  comment=free["comment"], expected_version=expected_version).signature
 
     def item(self, id: str) -> Item:
         with self.uow(write=False) as work:

@@ -70,6 +70,15 @@ class Retitle:
 
 
 @dataclass(frozen=True)
+class Handover:
+    """A draft changed hands: what its old drafter answered for, the new one answers for."""
+
+    item_id: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
 class Close:
     status: str  # met | cancelled
     key: str | None = None  # one deadline, or
@@ -87,7 +96,7 @@ class Reopen:
     days: int
 
 
-Op = Open | Close | Narrow | Retitle | Reopen
+Op = Open | Close | Narrow | Retitle | Reopen | Handover
 
 
 class Rules:
@@ -227,6 +236,10 @@ def statements(ops: list[Op], timeline: Timeline, published: str, by: str | None
     for op in ops:
         if isinstance(op, Retitle):
             out.append(("dl_retitle", {"item_id": op.item_id, "title": op.title}))
+            continue
+        if isinstance(op, Handover):
+            out.append(("dl_handover", {"item_id": op.item_id, "before": op.before, "after": op.after}))
+            out.append(("dl_handover_unremind", {"item_id": op.item_id, "before": op.before}))
             continue
         if isinstance(op, Narrow):
             out.append(("dl_narrow", {"item_id": op.item_id, "role": op.role}))

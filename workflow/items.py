@@ -14,8 +14,9 @@ from typing import Any
 from states.authority import REGISTER, check_open
 from states.errors import NotPublic
 from states.kinds import ITEM
-from states.rules import CREATE, EDIT, Case, Command, Step, apply, decide
-from workflow.deadlines import Facts, Op
+from states.numbers import chosen_id, numbered_id
+from states.rules import CREATE, EDIT, REASSIGN, Case, Command, Step, apply, decide
+from workflow.deadlines import Facts, Handover, Op
 from workflow.errors import AlreadyExists, InvalidInput, NotFound
 from workflow.ledger.events import canonical, content_hash
 from workflow.model import Item, signed_content
@@ -96,22 +97,31 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     head = heads[unit]
     at = sign.append.time(*heads.values(), register)
     today = sign.today(at)
-    if item_id is None:
-        item_id = _free_id(work, f"{unit[:48]}-{today.year}-{head.seq + 1:06d}")
-    elif work.one("case_exists", {"kind": KIND, "id": item_id}) is not None:
-        raise AlreadyExists(f"item {item_id} already exists")
+    number = None
+    if item_id is None:  # the next number of the unit's year, taken under its head's lock
+        last = work.one("item_number", {"unit": unit, "year": today.year})
+        number = (today.year, int(last["last"]) + 1 if last else 1)
+        item_id = _free_id(work, numbered_id(unit, *number))
+    else:
+        chosen_id(unit, item_id)
+        if work.one("case_exists", {"kind": KIND, "id": item_id}) is not None:
+            raise AlreadyExists(f"item {item_id} already exists")
     content = signed_content(title, body, unit, category, timing, kind, interprets, tags, formed_on, schedule,
                              period)
     step = decide(in_force.machine, None, Command(KIND, item_id, CREATE, who, content_hash=content_hash(content)))
     link = {"chain": policy_unit, "seq": heads[policy_unit].seq + 1} if policy_unit not in (None, unit) else None
     event = sign.append.event(head, at, register_seq=register.seq, pipeline=in_force.pipeline.fingerprint,
-                              comment=comment, data=_link_data(link), **step_fields(KIND, item_id, step, drafter))
+                              comment=comment, data=_data(link, number), **step_fields(KIND, item_id, step, drafter))
     case = apply(None, KIND, item_id, step, drafter)
     row = {"id": item_id, "title": title, "body": body, "category": category, "timing": timing, "kind": kind,
            "interprets": interprets, "tags": json.dumps(tags),
            "formed_on": formed_on.isoformat() if formed_on else None, "schedule": schedule, "period": period}
     ops = in_force.rules.on_create(_facts(case, unit, row), today)
-    sign.commit(event, [("insert_case", case_row(case, unit, at)), ("insert_item", row)], ops, drafter)
+    numbering = [("set_item_number", {"unit": unit, "year": number[0], "last": number[1]})] if number else []
+    batch = sign.commit(event, [("insert_case", case_row(case, unit, at)), ("insert_item", row), *numbering], ops,
+                       drafter)
+    if number:
+        work.moved(batch[4], f"the item numbers of unit {unit}")
     sig = sign.signed(event)
     if link is not None:
         assert policy_unit is not None and interprets is not None
@@ -122,8 +132,10 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     return Signed(sig, case, unit)
 
 
-def _link_data(link: dict[str, Any] | None) -> str | None:
-    return canonical({"link": link}) if link else None
+def _data(link: dict[str, Any] | None, number: tuple[int, int] | None) -> str | None:
+    """What a creation's event carries besides its fields: the other copy it links to, its number in its year."""
+    data = ({"link": link} if link else {}) | ({"year": number[0], "number": number[1]} if number else {})
+    return canonical(data) if data else None
 
 
 def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, comment: str | None,
@@ -150,6 +162,26 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
     ops = got.in_force.rules.on_edit(facts, sign.today(at), "formed_on" in changes and formed != item.formed_on)
     sign.commit(event, [("update_case", case_row(after, item.unit, at)), ("update_item", row)], ops, actor)
     return Signed(sign.signed(event), after, item.unit)
+
+
+def reassign(sign: Signing, item_id: str, actor: str, to: str, *, reason: str | None, comment: str | None,
+             expected_version: int | None) -> Signed:
+    """Hand a draft to another drafter of its unit, signed by its drafter or by the leader in charge: the
+    reminders its drafter had go to the new one."""
+    work = sign.work
+    got = sign.load(KIND, item_id, REASSIGN, actor, expected_version=expected_version)
+    taker = signer(work.rows("signer_of_case", {"register": REGISTER, "kind": KIND, "id": item_id, "person": to}),
+                   to)[0]
+    step = decide(got.in_force.machine, got.case, Command(KIND, item_id, REASSIGN, got.signer, reason=reason,
+                                                          to=taker))
+    at = sign.append.time(got.head, got.register)
+    event = sign.append.event(got.head, at, register_seq=got.register.seq,
+                              pipeline=got.in_force.pipeline.fingerprint, comment=comment, reason=reason,
+                              data=canonical({"to": to}), **step_fields(KIND, item_id, step, actor))
+    after = apply(got.case, KIND, item_id, step, actor)
+    handover = Handover(item_id, got.case.drafter, after.drafter)
+    sign.commit(event, [("update_case", case_row(after, got.unit, at))], [handover], actor)
+    return Signed(sign.signed(event), after, got.unit)
 
 
 def _free_id(work: Work, base: str) -> str:

@@ -160,6 +160,15 @@ item = Table(
     Index("ix_zwgk_item_schedule", "schedule", "period"),
 )
 
+# The last number each unit gave its items of each calendar year (states/numbers.py): the next item's number is
+# the one after, taken under the unit's chain head lock. `verify` holds it to the numbers the creations signed.
+item_number = Table(
+    "zwgk_item_number", metadata,
+    Column("unit_id", String(64), ForeignKey("zwgk_unit.id"), primary_key=True),
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last", Integer, nullable=False),
+)
+
 # The deadlines still to be met. The due-date index holds only these, and the planner's only those it must
 # look at again: closing a deadline takes its entries out of these two instead of moving them, a page fewer
 # for each signature that closes a stage (bench/signatures.py). A query uses the due-date index only if it

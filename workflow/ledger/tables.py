@@ -81,7 +81,7 @@ def cases(work: Work, unit: str, folded: Mapping[tuple[str, str], Case], *, ever
         elif row["version"] != case.version:
             problems.append(f"{label}: version {row['version']} but {case.version} events (one per version)")
         elif row["drafter"] != case.drafter:
-            problems.append(f"{label}: drafter {row['drafter']} but {case.drafter} signed its creation")
+            problems.append(f"{label}: drafter {row['drafter']} but its events make it {case.drafter}'s")
         elif (_signers(row["signers"]) != dict(case.signers) or row["content_hash"] != case.content_hash
               or row["roles"] != ",".join(sorted(case.roles))):
             problems.append(f"{label}: its row's round signers or content hash disagree with its signatures")
@@ -121,3 +121,10 @@ def _item_hash(r: Row) -> str | None:
             date.fromisoformat(r["formed_on"]) if r["formed_on"] else None, r["schedule"], r["period"]))
     except (TypeError, ValueError, AttributeError, UnicodeError):
         return None
+
+
+def numbers(work: Work, unit: str, last: Mapping[int, int]) -> list[str]:
+    """The last item number of each year of a unit: the next creation's number is taken from it."""
+    table = {r["year"]: r["last"] for r in work.rows("item_numbers", {"unit": unit})}
+    return [f"unit {unit}: the last item number of {year} is {table.get(year)} in the table, {last.get(year)} by its "
+            "chain's creations" for year in sorted(set(table) | set(last)) if table.get(year) != last.get(year)]

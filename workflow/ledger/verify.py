@@ -36,8 +36,9 @@ from states.authority import (
     decide_register,
     decide_unit,
 )
-from states.kinds import open_cases
-from states.rules import CREATE, EDIT, LINK, Case, Command, Signer, Step, apply, decide
+from states.kinds import ITEM, open_cases
+from states.numbers import Numbering
+from states.rules import CREATE, EDIT, LINK, REASSIGN, Case, Command, Signer, Step, apply, decide
 from workflow.ledger import tables
 from workflow.ledger.events import Digest, Event, event_hash, is_stamp
 from workflow.pipelines import InForce, Pipelines
@@ -45,6 +46,10 @@ from workflow.schema import GENESIS_HASH
 from workflow.uow import Work
 
 _DRAFTING = (CREATE, EDIT)
+# What a step's data may hold: the other copy of a linked event; a creation's number in its year; the drafter a
+# draft was reassigned to.
+_DATA = {CREATE: {"link", "year", "number"}, LINK: {"link"}, REASSIGN: {"to"}}
+_NEEDS = {LINK: {"link"}, REASSIGN: {"to"}}
 
 
 @dataclass
@@ -398,6 +403,7 @@ class UnitFold:
         self.full = full
         self.book = UnitBook(unit)
         self.cases: dict[tuple[str, str], Case] = {}
+        self.numbers = Numbering(unit, known=not after)
         self.register_seq = 0
         self.in_force: dict[str, InForce] = {}
         self.after = after
@@ -491,21 +497,23 @@ class UnitFold:
         if case is None and self.after:
             case = self._earlier(kind, case_id)
         reg, rseq = self.v.register, int(e.register_seq or 0)
+        data = _data(e, where)
         recorded_by = _signer(reg, self.book, e.recorded_by, rseq) if e.recorded_by is not None else None
+        to = _signer(reg, self.book, data["to"], rseq) if "to" in data else None
         step = decide(in_force.machine, case, Command(
             kind, case_id, e.action, _signer(reg, self.book, e.actor, rseq),
             content_hash=e.content_hash if e.action in _DRAFTING else None, reason=e.reason, ground=e.ground,
-            decision=e.decision, recorded_by=recorded_by))
+            decision=e.decision, recorded_by=recorded_by, to=to))
         if (step.round, step.from_state, step.to_state, step.role, step.content_hash) != (
                 e.round, e.from_state, e.to_state, e.role, e.content_hash):
             raise Broken(f"{where}: records {e.action} of {kind} {case_id} as round {e.round}, {e.from_state} -> "
                          f"{e.to_state} signed as {e.role}, where the rules make it round {step.round}, "
                          f"{step.from_state} -> {step.to_state} signed as {step.role}, on the content in force")
-        link = e.payload().get("link") if e.data is not None else None
-        if (e.data is not None and link is None) or (e.action == LINK and link is None):
-            raise Broken(f"{where}: a link note naming no other copy, or data no signature writes")
-        if link is not None:
-            self.v.copies[(e.chain, e.seq)] = _copy(e, link)
+        if kind == ITEM.name and e.action == CREATE:
+            number = (data["year"], data["number"]) if "number" in data else None
+            self.numbers.created(case_id, number, datetime.fromisoformat(e.at))
+        if "link" in data:
+            self.v.copies[(e.chain, e.seq)] = _copy(e, data["link"])
         self.cases[key] = apply(case, kind, case_id, step, str(e.actor))
 
     def _earlier(self, kind: str, case_id: str) -> Case | None:
@@ -514,14 +522,28 @@ class UnitFold:
         with self.v.work.events("case_events_before", {"kind": kind, "id": case_id, "chain": self.chain,
                                                       "upto": self.after}) as events:
             for e in map(_check_hash, events):
-                step = Step(e.action, e.from_state, str(e.to_state), e.role, int(e.round or 0), str(e.content_hash))
+                step = Step(e.action, e.from_state, str(e.to_state), e.role, int(e.round or 0), str(e.content_hash),
+                            e.payload().get("to") if e.action == REASSIGN else None)
                 case = apply(case, kind, case_id, step, str(e.actor))
         return case
 
     def finish(self) -> list[str]:
         self.v.books[self.chain] = self.book
         self.v.report.cases += len(self.cases)
-        return tables.cases(self.v.work, self.chain, self.cases, every=self.full)
+        problems = tables.cases(self.v.work, self.chain, self.cases, every=self.full)
+        return problems + (tables.numbers(self.v.work, self.chain, self.numbers.last) if self.full else [])
+
+
+def _data(e: Event, where: str) -> dict[str, Any]:
+    """A step's data, holding only what the engine writes for its action (and all that its action needs)."""
+    data = e.payload() if e.data is not None else {}
+    keys = set(data) if isinstance(data, dict) else set()
+    if (e.data is not None and not keys) or not _NEEDS.get(e.action, set()) <= keys <= _DATA.get(e.action, {"link"}) \
+            or ("year" in keys) != ("number" in keys):
+        raise Broken(f"{where}: a link note naming no other copy, or data no signature writes")
+    if any(type(data[k]) is not int for k in keys & {"year", "number"}) or type(data.get("to", "")) is not str:
+        raise Broken(f"{where}: data no signature writes")
+    return data
 
 
 def _signer(reg: Register, book: UnitBook, person: str | None, register_seq: int) -> Signer:

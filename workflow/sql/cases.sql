@@ -23,7 +23,7 @@ VALUES (:kind, :id, :unit_id, :state, :round, :version, :signers, :roles, :conte
 -- Only from the version read: rowcount 0 means another signature came first.
 -- name: update_case
 UPDATE zwgk_case SET state = :state, round = :round, version = :version, signers = :signers, roles = :roles,
-    content_hash = :content_hash, updated_at = :at
+    content_hash = :content_hash, drafter = :drafter, updated_at = :at
 WHERE kind = :kind AND id = :id AND version = :version - 1
 
 -- name: case_exists

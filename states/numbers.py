@@ -1,0 +1,73 @@
+"""Item numbers (编号): each unit numbers the items it creates in a calendar year 1, 2, 3… without a gap, in the
+order of its chain. The number is part of the signed creation, so `verify` holds every unit's numbering to this.
+
+Databases made before numbering gave ids of the same form, numbered by the chain's seq (with gaps); such an id
+is kept, and the numbers of its unit and year go on after the highest of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from states.errors import NotNext
+
+# Every time zone's calendar year at an instant lies between these offsets from UTC.
+_ZONES = (timedelta(hours=-12), timedelta(hours=14))
+
+
+def numbered_id(unit: str, year: int, number: int) -> str:
+    """The id the engine gives an item: `UNIT-2026-000003` (the unit's id cut to 48 characters)."""
+    return f"{unit[:48]}-{year}-{number:06d}"
+
+
+def id_number(unit: str, item_id: str) -> tuple[int, int] | None:
+    """(year, number) of an id in the engine's form for `unit` (`.2`, `.3`… added where a chosen id was in the
+    way), or None."""
+    found = re.fullmatch(rf"{re.escape(unit[:48])}-(\d{{4}})-(\d{{6}})(?:\.\d+)?", item_id)
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def chosen_id(unit: str, item_id: str) -> None:
+    """An id chosen by hand may not look like a number of its unit, which the engine gives."""
+    if id_number(unit, item_id) is not None:
+        raise NotNext(f"item id {item_id} has the form of unit {unit}'s numbers, which the engine gives; choose "
+                      "another id or let the engine number the item")
+
+
+@dataclass
+class Numbering:
+    """A unit's numbers as its chain has given them: the highest of each year."""
+
+    unit: str
+    known: bool = True  # every earlier creation was folded (not so for a `since` check: it takes the first number
+    # of a year it meets as it finds it)
+    last: dict[int, int] = field(default_factory=dict)
+    started: bool = False  # a numbered creation was seen: ids of the numbers' form are the engine's only
+
+    def next(self, year: int) -> int:
+        return self.last.get(year, 0) + 1
+
+    def created(self, item_id: str, number: tuple[int, int] | None, at: datetime) -> None:
+        """Fold an item's creation: its (year, number), or None for one with an id chosen by hand (or made before
+        numbering, whose number in its id the numbers of its year go on after)."""
+        if number is None:
+            legacy = id_number(self.unit, item_id)
+            if legacy is not None and self.started:
+                chosen_id(self.unit, item_id)
+            if legacy is not None:
+                year, n = legacy
+                self.last[year] = max(self.last.get(year, 0), n)
+            return
+        year, n = number
+        if not (at + _ZONES[0]).year <= year <= (at + _ZONES[1]).year:
+            raise NotNext(f"item {item_id} is numbered in {year}, which is not the year anywhere when it was created "
+                          f"({at.isoformat()})")
+        if id_number(self.unit, item_id) != (year, n):
+            raise NotNext(f"item {item_id} is number {n} of unit {self.unit} in {year}, which its id does not say")
+        if n != self.next(year) and (self.known or year in self.last):
+            raise NotNext(f"item {item_id} is number {n} of unit {self.unit} in {year}, where the next is "
+                          f"{self.next(year)} (numbers run without a gap or a repeat)")
+        self.last[year] = n
+        self.started = True
