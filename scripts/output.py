@@ -6,14 +6,14 @@ import json
 import unicodedata
 from dataclasses import asdict
 from datetime import date, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from states import Action, Pipeline
-from workflow import Item, Person, Signature, Unit
-from workflow.deadlines import KINDS
-from workflow.duties import Deadline
-from workflow.outbox import Notification
-from workflow.workdays import YearReport
+if TYPE_CHECKING:  # the values come from commands that imported them; `zwgk --help` imports this module alone
+    from states import Action, Pipeline
+    from workflow import Item, Person, Signature, Unit
+    from workflow.duties import Deadline
+    from workflow.outbox import Notification
+    from workflow.workdays import YearReport
 
 
 def _plain(value: Any) -> Any:
@@ -138,12 +138,16 @@ def pipeline_lines(p: Pipeline) -> list[str]:
 
 
 def deadline_obj(d: Deadline, today: date) -> dict[str, Any]:
+    from workflow.deadlines import KINDS
+
     out = {k: _plain(v) for k, v in asdict(d).items()}
     out["status"], out["stored_status"], out["kind_zh"] = d.status_on(today), d.status, KINDS[d.kind]
     return out
 
 
 def deadline_line(d: Deadline, today: date) -> str:
+    from workflow.deadlines import KINDS
+
     subject = d.item_id or f"{d.schedule} {d.period}"
     who = d.responsible or "/".join(d.roles) or "-"
     flag = " (provisional)" if d.provisional else ""

@@ -12,25 +12,17 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
-from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from scripts import output
-from states import Pipeline, PipelineError, Refused, default_pipeline, load_pipeline
-from states.draw import dot, mermaid
-from states.machine import as_rows
-from workflow import Digest, Signature, Workflow, ZwgkError
-from workflow import demo as demo_run
-from workflow.clock import fixed, parse_instant, running_from
-from workflow.config import Config, redacted
-from workflow.config import load as load_config
-from workflow.daemon import Daemon
-from workflow.logs import configure
-from workflow.reminders import Planner, build_channels
+
+# Each command imports what it uses, inside it: `zwgk --help` needs none of these, `item list` no Alembic (init
+# alone migrates), and APScheduler is the daemon's alone (bench/cli.py measures what each costs).
+if TYPE_CHECKING:
+    from states import Pipeline
+    from workflow import Signature, Workflow
+    from workflow.config import Config
 
 DEFAULT_DB = "sqlite:///zwgk.db"
 
@@ -70,6 +62,8 @@ class _Version(argparse.Action):
                          help="print the installed version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from importlib import metadata  # ~60 ms of imports (the email package) too
+
         try:
             version = metadata.version("zwgk-workflow")
         except metadata.PackageNotFoundError:  # run from a source tree that was never installed
@@ -282,11 +276,16 @@ class Cli:
 
     def pipeline_file(self) -> Pipeline | None:
         """The pipeline of --pipeline (or $ZWGK_PIPELINE), for `pipeline show|diagram|adopt` alone."""
+        from states import load_pipeline
+
         path = getattr(self.args, "file", None) or self.args.pipeline or os.environ.get("ZWGK_PIPELINE")
         return load_pipeline(path) if path else None
 
     def _url(self) -> tuple[str, Path | None]:
         """The database URL, and the folder of its file for an SQLite database."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         url = self.args.db or os.environ.get("ZWGK_DATABASE_URL") or DEFAULT_DB
         try:
             parsed = make_url(url)
@@ -297,6 +296,8 @@ class Cli:
         return url, None
 
     def config(self) -> Config:
+        from workflow.config import load as load_config
+
         given = self.args.config or os.environ.get("ZWGK_CONFIG")
         if given:
             return load_config(given, required=True)
@@ -305,6 +306,9 @@ class Cli:
 
     def workflow(self, *, create: bool = False, moving: bool = False) -> Workflow:
         """`moving`: a clock set by ZWGK_NOW runs on from there (the daemon), instead of standing still."""
+        from workflow import Workflow
+        from workflow.clock import fixed, parse_instant, running_from
+
         url, path = self._url()
         if path is not None:
             if not path.parent.is_dir():  # said first: `zwgk init` could not make the database there either
@@ -426,6 +430,8 @@ class Cli:
         self.emit(objs[0] if one else objs, [output.signature_line(s, labels(s.chain), tz) for s in sigs])
 
     def verify(self) -> int:
+        from workflow import Digest
+
         try:
             against = Digest.parse(self.args.against) if self.args.against else None
             since = Digest.parse(self.args.since) if self.args.since else None
@@ -462,6 +468,10 @@ class Cli:
         return 0
 
     def pipeline_cmd(self) -> int:
+        from states import default_pipeline
+        from states.draw import dot, mermaid
+        from states.machine import as_rows
+
         a = self.args
         if a.sub == "adopt":
             p = self.pipeline_file()
@@ -512,6 +522,8 @@ class Cli:
         return 0
 
     def remind(self) -> int:
+        from workflow.reminders import Planner, build_channels
+
         with self.workflow() as wf:
             if not self.args.dry_run:
                 wf.writable_clock()  # planning writes the outbox: with a clock set by hand, on a simulation only
@@ -542,11 +554,15 @@ class Cli:
         return 0
 
     def config_cmd(self) -> int:
+        from workflow.config import redacted
+
         shown = redacted(self.config())
         self.out(output.to_json(shown))
         return 0
 
     def daemon(self) -> int:
+        from workflow.daemon import Daemon
+
         if self.args.status:
             with self.workflow() as wf:
                 beats = wf.daemons()
@@ -574,6 +590,8 @@ class Cli:
         return changed
 
     def demo(self) -> int:
+        from workflow import demo as demo_run
+
         folder = self.args.dir
         if folder is not None:
             try:
@@ -592,6 +610,9 @@ class _Labels:
         self.known: dict[str, Pipeline] = {}
 
     def __call__(self, unit: str) -> Pipeline:
+        from states import default_pipeline
+        from workflow import ZwgkError
+
         if unit not in self.known:
             try:
                 self.known[unit] = self.wf.pipeline_in_force(unit)
@@ -603,6 +624,16 @@ class _Labels:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+    except UsageError as e:
+        return _fail(str(e))
+    # Only now that a command is to run: `zwgk --help` and a mistyped command need none of this.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from states import PipelineError, Refused
+    from workflow import ZwgkError
+    from workflow.logs import configure
+
+    try:
         for key, default in (("db", None), ("pipeline", None), ("config", None), ("json", False),
                              ("verbose", False)):
             if not hasattr(args, key):  # the common options are suppressed unless given somewhere

@@ -57,3 +57,9 @@ def test_deadlines_bench_plans_and_sends(tmp_path: Path) -> None:
     out = bench("deadlines", "--items", "300", "--open", "60", "--due", "10")
     for figure in ("(a)", "(b)", "(c)"):
         assert figure in out
+
+
+def test_cli_bench_times_the_commands() -> None:
+    out = bench("cli", "--runs", "1")
+    for figure in ("(c1)", "(c2)", "(c3)", "(c4)", "imports, ms"):
+        assert figure in out
