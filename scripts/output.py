@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import asdict
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, fields
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,16 @@ def _plain(value: Any) -> Any:
 
 def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, default=_plain)
+
+
+def json_lines(values: Iterable[Any]) -> Iterator[str]:
+    """A JSON array printed as its values come, one compact value a line: a listing of any length in flat memory
+    (and compact, because the indented form takes the json module's slow path: twice the time an item)."""
+    previous = None
+    for value in values:
+        yield "[" if previous is None else previous + ","
+        previous = json.dumps(value, ensure_ascii=False, default=_plain)
+    yield "[]" if previous is None else previous + "\n]"
 
 
 def unit_obj(u: Unit) -> dict[str, Any]:
@@ -50,9 +61,14 @@ def signature_obj(s: Signature, pipeline: Pipeline) -> dict[str, Any]:
 
 
 def item_obj(i: Item, pipeline: Pipeline, *, body: bool = False) -> dict[str, Any]:
-    out = {k: _plain(v) for k, v in asdict(i).items() if body or k != "body"}
+    # Field by field: `asdict` deep-copies every value, which cost a listing of 143,000 items seconds.
+    out = {f.name: _plain(getattr(i, f.name)) for f in fields(i) if body or f.name != "body"}
     out["state_zh"] = _zh(pipeline, i.state)
     return out
+
+
+def item_line(i: Item, pipeline: Pipeline) -> str:
+    return f"{i.id:<22} {pipeline.label(i.state):<34} r{i.round}  {safe(i.title)}"
 
 
 def next_obj(steps: list[tuple[Action, list[str]]]) -> list[dict[str, Any]]:

@@ -10,10 +10,10 @@ import hashlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from scripts import output
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from workflow.config import Config
 
 DEFAULT_DB = "sqlite:///zwgk.db"
+T = TypeVar("T")
 
 
 class UsageError(Exception):
@@ -157,8 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--as", dest="actor", required=True, help="who edits (signs the edit)")
     show = item.add_parser("show", parents=[common], help="one item: its content, state and next steps")
     show.add_argument("item", help="the item's id")
-    lst = item.add_parser("list", parents=[common], help="items, oldest first")
+    lst = item.add_parser("list", parents=[common], help="items by id, printed as they are read")
     lst.add_argument("--state", help="only those in this state, e.g. published")
+    lst.add_argument("--limit", type=_count, help="at most this many (a page)")
+    lst.add_argument("--after", metavar="ITEM", help="only those after this id: the last of the previous page")
 
     adv = sub.add_parser("advance", parents=[common], help="sign one step of an item")
     adv.add_argument("item", help="the item's id")
@@ -326,6 +329,19 @@ class Cli:
         """JSON, or the human lines; an empty listing says so rather than printing a blank line."""
         self.out(output.to_json(obj) if self.args.json else "\n".join(lines) or "none")
 
+    def stream(self, values: Iterable[T], obj: Callable[[T], Any], line: Callable[[T], str]) -> None:
+        """`emit` for a listing of any length: each value printed as it comes, JSON as one array all the same."""
+        if self.args.json:
+            for text in output.json_lines(obj(v) for v in values):
+                self.out(text)
+            return
+        empty = True
+        for v in values:
+            self.out(line(v))
+            empty = False
+        if empty:
+            self.out("none")
+
     # -- commands -----------------------------------------------------------------------------------------
 
     def init(self) -> int:
@@ -402,11 +418,11 @@ class Cli:
                 self.emit(output.item_obj(i, p, body=True) | {"next": output.next_obj(steps)},
                           output.item_lines(i, p, steps))
             else:
-                items = wf.items(state=a.state)
+                if a.limit == 0:
+                    raise UsageError("--limit must be at least 1")
                 labels = _Labels(wf)
-                self.emit([output.item_obj(i, labels(i.unit)) for i in items],
-                          [f"{i.id:<22} {labels(i.unit).label(i.state):<34} r{i.round}  {output.safe(i.title)}"
-                           for i in items])
+                self.stream(wf.iter_items(state=a.state, limit=a.limit, after=a.after),
+                            lambda i: output.item_obj(i, labels(i.unit)), lambda i: output.item_line(i, labels(i.unit)))
         return 0
 
     def advance(self) -> int:
