@@ -6,8 +6,6 @@ Exit codes: 0 done, 1 a check failed (verify), 2 bad input or a refused action.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -264,6 +262,8 @@ def _body(args: argparse.Namespace) -> str | None:
 
 
 def _paper(args: argparse.Namespace) -> str | None:
+    import hashlib
+
     if args.paper is None:
         return args.paper_sha256  # type: ignore[no-any-return]
     try:
@@ -643,6 +643,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         return _fail(str(e))
     # Only now that a command is to run: `zwgk --help` and a mistyped command need none of this.
+    import logging
+
     from sqlalchemy.exc import SQLAlchemyError
 
     from states import PipelineError, Refused
