@@ -626,15 +626,18 @@ class _Labels:
         self.known: dict[str, Pipeline] = {}
 
     def __call__(self, unit: str) -> Pipeline:
+        if unit not in self.known:
+            self.known[unit] = self._ask(unit)
+        return self.known[unit]
+
+    def _ask(self, unit: str) -> Pipeline:
         from states import default_pipeline
         from workflow import ZwgkError
 
-        if unit not in self.known:
-            try:
-                self.known[unit] = self.wf.pipeline_in_force(unit)
-            except ZwgkError:  # the register's chain: no states to show
-                self.known[unit] = default_pipeline()
-        return self.known[unit]
+        try:
+            return self.wf.pipeline_in_force(unit)
+        except ZwgkError:  # the register's chain: no states to show
+            return default_pipeline()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
