@@ -67,6 +67,30 @@ def heaviest_imports(argv: list[str], env: dict[str, str], top: int = 6) -> list
     return sorted(cost.items(), key=lambda kv: -kv[1])[:top]
 
 
+Command = tuple[list[str], dict[str, str]]  # argv (where "{run}" stands for the round's number) and environment
+
+
+def medians(commands: dict[str, Command], runs: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall and processor time (ms) of each command over `runs` rounds of one process of each (so that a
+    noisy moment of the shared machine hits all alike), after a first, untimed round (it writes the compiled
+    modules, if missing). In round N (from 0; -1 the untimed one) "{run}" in an argument is N + 1."""
+    times: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for run in range(-1, runs):
+        for key, (argv, env) in commands.items():
+            took = timed([arg.replace("{run}", str(run + 1)) for arg in argv], env)
+            if run >= 0:
+                times[key].append(took)
+    return ({key: statistics.median(w for w, _ in t) for key, t in times.items()},
+            {key: statistics.median(c for _, c in t) for key, t in times.items()})
+
+
+def show(names: dict[str, str], wall: dict[str, float], cpu: dict[str, float], runs: int) -> None:
+    print(f"median of {runs} runs each, alternating; wall time, and processor time (user + system)")
+    width = max(len(name) for name in names.values())
+    for key, name in names.items():
+        print(f"({key}) {name:<{width}} {wall[key]:7.1f} ms wall {cpu[key]:7.1f} ms processor")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=15, help="processes of each kind (default 15)")
@@ -74,28 +98,21 @@ def main() -> None:
     configure()
     with database(None) as url:
         wf = township(url)
-        ids = [wf.new_item(title=f"事项 {i}", unit="gov", category="2.5", timing="immediate", kind="info",
-                           drafter="clerk", body="（正文）").id for i in range(a.runs + 2)]
+        for n in range(a.runs + 2):
+            wf.new_item(id=f"cli-{n}", title=f"事项 {n}", unit="gov", category="2.5", timing="immediate",
+                        kind="info", drafter="clerk", body="（正文）")
         wf.close()
         env = environment(url)
         zwgk = zwgk_command()
-        commands = {"c1": [sys.executable, "-c", "pass"], "c2": [sys.executable, "-c", "import sqlalchemy"],
-                    "c3": [*zwgk, "--help"], "c5": [sys.executable, "-c", "import workflow"]}
-        advance = [*zwgk, "advance", "{item}", "submit", "--as", "clerk"]
-        times: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        for run in range(-1, a.runs):
-            for key, argv in [*commands.items(), ("c4", [w.format(item=ids[run]) for w in advance])]:
-                took = timed(argv, env)
-                if run >= 0:
-                    times[key].append(took)
-        heavy = heaviest_imports(["-m", "scripts.zwgk", "advance", ids[-2], "submit", "--as", "clerk"], env)
-    wall = {key: statistics.median(w for w, _ in t) for key, t in times.items()}
-    cpu = {key: statistics.median(c for _, c in t) for key, t in times.items()}
-    print(f"median of {a.runs} runs each, alternating; wall time, and processor time (user + system)")
-    names = {"c1": "python -c pass", "c2": "python -c 'import sqlalchemy'", "c3": "zwgk --help",
-             "c4": "zwgk advance (one signature)", "c5": "python -c 'import workflow'"}
-    for key, name in names.items():
-        print(f"({key}) {name:<30} {wall[key]:7.1f} ms wall {cpu[key]:7.1f} ms processor")
+        wall, cpu = medians({"c1": ([sys.executable, "-c", "pass"], env),
+                             "c2": ([sys.executable, "-c", "import sqlalchemy"], env),
+                             "c3": ([*zwgk, "--help"], env),
+                             "c4": ([*zwgk, "advance", "cli-{run}", "submit", "--as", "clerk"], env),
+                             "c5": ([sys.executable, "-c", "import workflow"], env)}, a.runs)
+        last = f"cli-{a.runs + 1}"
+        heavy = heaviest_imports(["-m", "scripts.zwgk", "advance", last, "submit", "--as", "clerk"], env)
+    show({"c1": "python -c pass", "c2": "python -c 'import sqlalchemy'", "c3": "zwgk --help",
+          "c4": "zwgk advance (one signature)", "c5": "python -c 'import workflow'"}, wall, cpu, a.runs)
     for label, t in (("wall", wall), ("processor", cpu)):
         print(f"{label:>9}: (c3) = {t['c3'] / t['c1']:.2f}x (c1) (target <= 3x);  "
               f"(c4) = (c2) + {t['c4'] - t['c2']:.0f} ms (target <= + 250 ms), of which the library's import "

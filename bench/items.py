@@ -20,14 +20,12 @@ took 9-12 s and 419 MB), its time and peak resident memory, printed into /dev/nu
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.cli import environment, timed, zwgk_command
+from bench.cli import environment, medians, show, zwgk_command
 from bench.deadlines import bulk, peak_rss
 from bench.signatures import township
 from workflow import db
@@ -76,28 +74,18 @@ def main() -> None:
     configure()
     small, big, whole = (database(a.cache, n) for n in (a.small, a.big, a.whole))
     zwgk = zwgk_command()
-    runs = {"i1": ([sys.executable, "-c", "import sqlalchemy"], small),
-            "i2": ([*zwgk, "item", "list", "--limit", "50"], small),
-            "i3": ([*zwgk, "item", "list", "--limit", "50"], big),
-            "i4": ([*zwgk, "item", "list", "--limit", "50", "--after", item_id(a.big // 2)], big),
-            "i0": ([sys.executable, "-c", "import workflow"], small)}
-    times: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for run in range(-1, a.runs):  # the first round untimed: it writes the compiled modules, if missing
-        for key, (argv, url) in runs.items():
-            took = timed(argv, environment(url))
-            if run >= 0:
-                times[key].append(took)
+    wall, cpu = medians({"i1": ([sys.executable, "-c", "import sqlalchemy"], environment(small)),
+                         "i2": ([*zwgk, "item", "list", "--limit", "50"], environment(small)),
+                         "i3": ([*zwgk, "item", "list", "--limit", "50"], environment(big)),
+                         "i4": ([*zwgk, "item", "list", "--limit", "50", "--after", item_id(a.big // 2)],
+                                environment(big)),
+                         "i0": ([sys.executable, "-c", "import workflow"], environment(small))}, a.runs)
     start = time.perf_counter()
     peak = peak_rss("scripts.zwgk", ["item", "list", "--json"], environment(whole))
     listed = time.perf_counter() - start
-    wall = {key: statistics.median(w for w, _ in t) for key, t in times.items()}
-    cpu = {key: statistics.median(c for _, c in t) for key, t in times.items()}
-    print(f"median of {a.runs} runs each, alternating; wall time, and processor time (user + system)")
-    names = {"i1": "python -c 'import sqlalchemy'", "i2": f"item list --limit 50, {a.small:,} items",
-             "i3": f"item list --limit 50, {a.big:,} items", "i4": f"  the same, --after {item_id(a.big // 2)}",
-             "i0": "python -c 'import workflow'"}
-    for key, name in names.items():
-        print(f"({key}) {name:<46} {wall[key]:7.1f} ms wall {cpu[key]:7.1f} ms processor")
+    show({"i1": "python -c 'import sqlalchemy'", "i2": f"item list --limit 50, {a.small:,} items",
+          "i3": f"item list --limit 50, {a.big:,} items", "i4": f"  the same, --after {item_id(a.big // 2)}",
+          "i0": "python -c 'import workflow'"}, wall, cpu, a.runs)
     for label, t in (("wall", wall), ("processor", cpu)):
         print(f"{label:>9}: (i2) = (i1) + {t['i2'] - t['i1']:.0f} ms (target <= + 100 ms) = (i0) + "
               f"{t['i2'] - t['i0']:.0f} ms;  (i3) = {t['i3'] / t['i2']:.2f}x (i2), "
