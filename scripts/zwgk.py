@@ -6,34 +6,24 @@ Exit codes: 0 done, 1 a check failed (verify), 2 bad input or a refused action.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from scripts import output
-from states import Pipeline, PipelineError, Refused, default_pipeline, load_pipeline
-from states.draw import dot, mermaid
-from states.machine import as_rows
-from workflow import Digest, Signature, Workflow, ZwgkError, db
-from workflow import demo as demo_run
-from workflow.clock import fixed, parse_instant, running_from
-from workflow.config import Config, redacted
-from workflow.config import load as load_config
-from workflow.daemon import Daemon
-from workflow.logs import configure
-from workflow.outbox import acknowledge, unacknowledged
-from workflow.reminders import Planner, build_channels
+
+# Each command imports what it uses, inside it: `zwgk --help` needs none of these, `item list` no Alembic (init
+# alone migrates), and APScheduler is the daemon's alone (bench/cli.py measures what each costs).
+if TYPE_CHECKING:
+    from states import Pipeline
+    from workflow import Signature, Workflow
+    from workflow.config import Config
 
 DEFAULT_DB = "sqlite:///zwgk.db"
+T = TypeVar("T")
 
 
 class UsageError(Exception):
@@ -71,6 +61,8 @@ class _Version(argparse.Action):
                          help="print the installed version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from importlib import metadata  # ~60 ms of imports (the email package) too
+
         try:
             version = metadata.version("zwgk-workflow")
         except metadata.PackageNotFoundError:  # run from a source tree that was never installed
@@ -177,8 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--as", dest="actor", required=True, help="who edits (signs the edit)")
     show = item.add_parser("show", parents=[common], help="one item: its content, state and next steps")
     show.add_argument("item", help="the item's id")
-    lst = item.add_parser("list", parents=[common], help="items, oldest first")
+    lst = item.add_parser("list", parents=[common], help="items by id, printed as they are read")
     lst.add_argument("--state", help="only those in this state, e.g. published")
+    lst.add_argument("--limit", type=_count, help="at most this many (a page)")
+    lst.add_argument("--after", metavar="ITEM", help="only those after this id: the last of the previous page")
 
     adv = sub.add_parser("advance", parents=[common], help="sign one step of an item")
     adv.add_argument("item", help="the item's id")
@@ -294,6 +288,8 @@ def _body(args: argparse.Namespace) -> str | None:
 
 
 def _paper(args: argparse.Namespace) -> str | None:
+    import hashlib
+
     if args.paper is None:
         return args.paper_sha256  # type: ignore[no-any-return]
     try:
@@ -309,11 +305,16 @@ class Cli:
 
     def pipeline_file(self) -> Pipeline | None:
         """The pipeline of --pipeline (or $ZWGK_PIPELINE), for `pipeline show|diagram|adopt` alone."""
+        from states import load_pipeline
+
         path = getattr(self.args, "file", None) or self.args.pipeline or os.environ.get("ZWGK_PIPELINE")
         return load_pipeline(path) if path else None
 
     def _url(self) -> tuple[str, Path | None]:
         """The database URL, and the folder of its file for an SQLite database."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         url = self.args.db or os.environ.get("ZWGK_DATABASE_URL") or DEFAULT_DB
         try:
             parsed = make_url(url)
@@ -324,6 +325,8 @@ class Cli:
         return url, None
 
     def config(self) -> Config:
+        from workflow.config import load as load_config
+
         given = self.args.config or os.environ.get("ZWGK_CONFIG")
         if given:
             return load_config(given, required=True)
@@ -332,6 +335,9 @@ class Cli:
 
     def workflow(self, *, create: bool = False, moving: bool = False) -> Workflow:
         """`moving`: a clock set by ZWGK_NOW runs on from there (the daemon), instead of standing still."""
+        from workflow import Workflow, db
+        from workflow.clock import fixed, parse_instant, running_from
+
         url, path = self._url()
         if path is not None:
             if not path.parent.is_dir():  # said first: `zwgk init` could not make the database there either
@@ -358,6 +364,19 @@ class Cli:
     def emit(self, obj: Any, lines: Sequence[str]) -> None:
         """JSON, or the human lines; an empty listing says so rather than printing a blank line."""
         self.out(output.to_json(obj) if self.args.json else "\n".join(lines) or "none")
+
+    def stream(self, values: Iterable[T], obj: Callable[[T], Any], line: Callable[[T], str]) -> None:
+        """`emit` for a listing of any length: each value printed as it comes, JSON as one array all the same."""
+        if self.args.json:
+            for text in output.json_lines(obj(v) for v in values):
+                self.out(text)
+            return
+        empty = True
+        for v in values:
+            self.out(line(v))
+            empty = False
+        if empty:
+            self.out("none")
 
     # -- commands -----------------------------------------------------------------------------------------
 
@@ -435,11 +454,11 @@ class Cli:
                 self.emit(output.item_obj(i, p, body=True) | {"next": output.next_obj(steps)},
                           output.item_lines(i, p, steps))
             else:
-                items = wf.items(state=a.state)
+                if a.limit == 0:
+                    raise UsageError("--limit must be at least 1")
                 labels = _Labels(wf)
-                self.emit([output.item_obj(i, labels(i.unit)) for i in items],
-                          [f"{i.id:<22} {labels(i.unit).label(i.state):<34} r{i.round}  {output.safe(i.title)}"
-                           for i in items])
+                self.stream(wf.iter_items(state=a.state, limit=a.limit, after=a.after),
+                            lambda i: output.item_obj(i, labels(i.unit)), lambda i: output.item_line(i, labels(i.unit)))
         return 0
 
     def advance(self) -> int:
@@ -471,6 +490,8 @@ class Cli:
         self.emit(objs[0] if one else objs, [output.signature_line(s, labels(s.chain), tz) for s in sigs])
 
     def verify(self) -> int:
+        from workflow import Digest
+
         try:
             against = Digest.parse(self.args.against) if self.args.against else None
             since = Digest.parse(self.args.since) if self.args.since else None
@@ -543,6 +564,10 @@ class Cli:
         return path
 
     def pipeline_cmd(self) -> int:
+        from states import default_pipeline
+        from states.draw import dot, mermaid
+        from states.machine import as_rows
+
         a = self.args
         if a.sub == "adopt":
             p = self.pipeline_file()
@@ -602,6 +627,8 @@ class Cli:
             if not all(g.isdigit() and 0 < int(g) < 2**63 for g in given):
                 raise UsageError("--ack takes dead letters' numbers (as `reminders --dead` shows them) or 'all'")
             ids = sorted({int(g) for g in given})
+        from workflow.outbox import acknowledge
+
         with self.workflow() as wf:
             wf.writable_clock()  # it records when: with a clock set by hand, on a simulation only
             done = acknowledge(wf.engine, ids, self.args.actor or wf.operator, wf.clock())
@@ -609,6 +636,8 @@ class Cli:
         return 0
 
     def remind(self) -> int:
+        from workflow.reminders import Planner, build_channels
+
         with self.workflow() as wf:
             if not self.args.dry_run:
                 wf.writable_clock()  # planning writes the outbox: with a clock set by hand, on a simulation only
@@ -639,12 +668,18 @@ class Cli:
         return 0
 
     def config_cmd(self) -> int:
+        from workflow.config import redacted
+
         shown = redacted(self.config())
         self.out(output.to_json(shown))
         return 0
 
     def daemon(self) -> int:
+        from workflow.daemon import Daemon
+
         if self.args.status:
+            from workflow.outbox import unacknowledged
+
             with self.workflow() as wf:
                 beats = wf.daemons()
                 dead = unacknowledged(wf.engine)
@@ -676,6 +711,8 @@ class Cli:
         return changed
 
     def demo(self) -> int:
+        from workflow import demo as demo_run
+
         folder = self.args.dir
         if folder is not None:
             try:
@@ -704,16 +741,34 @@ class _Labels:
 
     def __call__(self, unit: str) -> Pipeline:
         if unit not in self.known:
-            try:
-                self.known[unit] = self.wf.pipeline_in_force(unit)
-            except ZwgkError:  # the register's chain: no states to show
-                self.known[unit] = default_pipeline()
+            self.known[unit] = self._ask(unit)
         return self.known[unit]
+
+    def _ask(self, unit: str) -> Pipeline:
+        from states import default_pipeline
+        from workflow import ZwgkError
+
+        try:
+            return self.wf.pipeline_in_force(unit)
+        except ZwgkError:  # the register's chain: no states to show
+            return default_pipeline()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+    except UsageError as e:
+        return _fail(str(e))
+    # Only now that a command is to run: `zwgk --help` and a mistyped command need none of this.
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from states import PipelineError, Refused
+    from workflow import ZwgkError
+    from workflow.logs import configure
+
+    try:
         for key, default in (("db", None), ("pipeline", None), ("config", None), ("json", False),
                              ("verbose", False)):
             if not hasattr(args, key):  # the common options are suppressed unless given somewhere

@@ -313,6 +313,27 @@ def test_new_item_is_a_draft_with_a_create_signature(ticking: tuple[Workflow, Ti
     assert wf.event("gov", seq) == sig
 
 
+def test_items_page_by_id_and_stream_a_page_at_a_time(wf: Workflow) -> None:
+    """`limit` / `after` page the listing by id (a keyset); `iter_items` reads a page per short transaction, so an
+    item created while a listing is under way is listed if its id comes after those listed (issue 11)."""
+    for name in ("c", "a", "e", "b"):
+        new_info(wf, id=name)
+    assert [i.id for i in wf.items()] == ["a", "b", "c", "e"]
+    assert [i.id for i in wf.items(limit=2)] == ["a", "b"]
+    assert [i.id for i in wf.items(limit=2, after="b")] == ["c", "e"]
+    assert wf.items(after="e") == []
+    assert wf.items(state="draft", limit=3, after="a") == [wf.item("b"), wf.item("c"), wf.item("e")]
+    walk = wf.iter_items(page=2)
+    assert [next(walk).id, next(walk).id] == ["a", "b"]
+    new_info(wf, id="d")
+    new_info(wf, id="a0")  # before the walk's place: not listed
+    assert [i.id for i in walk] == ["c", "d", "e"]
+    assert [i.id for i in wf.iter_items(page=1, limit=3, after="a0")] == ["b", "c", "d"]
+    for bad in ({"limit": 0}, {"page": 0}, {"state": "lost"}, {"after": "a\x00"}):
+        with pytest.raises(InvalidInput):
+            wf.iter_items(**bad)  # type: ignore[arg-type]
+
+
 def test_new_item_with_explicit_id(wf: Workflow) -> None:
     item = wf.new_item(id="pt.2026_q3-fin", title="财务", unit="gov", category="3.4", timing="periodic",
                        kind="info", drafter="drafter2")

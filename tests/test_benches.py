@@ -57,3 +57,15 @@ def test_deadlines_bench_plans_and_sends(tmp_path: Path) -> None:
     out = bench("deadlines", "--items", "300", "--open", "60", "--due", "10")
     for figure in ("(a)", "(b)", "(c)"):
         assert figure in out
+
+
+def test_cli_bench_times_the_commands() -> None:
+    out = bench("cli", "--runs", "1")
+    for figure in ("(c1)", "(c2)", "(c3)", "(c4)", "imports, ms"):
+        assert figure in out
+
+
+def test_items_bench_pages_and_streams(tmp_path: Path) -> None:
+    out = bench("items", "--small", "20", "--big", "200", "--whole", "100", "--runs", "1", "--cache", str(tmp_path))
+    for figure in ("(i0)", "(i1)", "(i2)", "(i3)", "(i4)", "(i5)"):
+        assert figure in out

@@ -153,7 +153,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A seeded database with items in several states (built once, copied per test), on a clock that ticks a
-    second a reading from BUILT (so items list in the order they were made).
+    second a reading from BUILT.
 
     d1 draft; r1 in confidentiality_review, submitted by clerk and proofread by multi; q1 submitted only;
     h1 at head_approval (not yet approved); pol a published policy. All in unit gov.
@@ -454,17 +454,53 @@ def test_interpretation_links_to_its_policy(capsys: pytest.CaptureFixture[str], 
 
 def test_item_list_human_json_and_state_filter(capsys: pytest.CaptureFixture[str], world: Path) -> None:
     items = ok_json(capsys, "item", "list")
-    assert [i["id"] for i in items] == ["d1", "r1", "q1", "h1", "pol"]
+    assert [i["id"] for i in items] == ["d1", "h1", "pol", "q1", "r1"]  # by id
     assert all(set(i) == ITEM_KEYS for i in items)  # the body is only in `item show`
-    assert [i["state_zh"] for i in items] == ["草稿", "保密审查", "保密审查", "主要领导同意", "已公开"]
+    assert [i["state_zh"] for i in items] == ["草稿", "主要领导同意", "已公开", "保密审查", "保密审查"]
     review = ok_json(capsys, "item", "list", "--state", "confidentiality_review")
-    assert [i["id"] for i in review] == ["r1", "q1"]
+    assert [i["id"] for i in review] == ["q1", "r1"]
     assert ok_json(capsys, "item", "list", "--state", "withheld") == []
     lines = ok(capsys, "item", "list", "--state", "confidentiality_review").splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("r1 ") and "confidentiality_review (保密审查)" in lines[0]
-    assert lines[0].split()[-2:] == ["r1", "2026年第三季度财务收支"]
+    assert lines[1].startswith("r1 ") and "confidentiality_review (保密审查)" in lines[1]
+    assert lines[1].split()[-2:] == ["r1", "2026年第三季度财务收支"]
     assert ok(capsys, "item", "list", "--state", "withheld") == "none\n"  # not a blank line (a new user, issue 11)
+
+
+def test_item_list_pages_by_id(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    """`--limit` and `--after` (a keyset: the last id shown) walk the listing page by page (issue 11)."""
+    def ids(*argv: str) -> list[str]:
+        return [i["id"] for i in ok_json(capsys, "item", "list", *argv)]
+
+    assert ids("--limit", "2") == ["d1", "h1"]
+    assert ids("--limit", "2", "--after", "h1") == ["pol", "q1"]
+    assert ids("--limit", "2", "--after", "q1") == ["r1"]
+    assert ids("--after", "r1") == []
+    assert ids("--after", "e") == ["h1", "pol", "q1", "r1"]  # any text: those whose id sorts after it
+    assert ids("--state", "confidentiality_review", "--limit", "1", "--after", "d1") == ["q1"]
+    lines = ok(capsys, "item", "list", "--limit", "2", "--after", "d1").splitlines()
+    assert [line.split()[0] for line in lines] == ["h1", "pol"]
+
+
+def test_item_list_json_is_one_array_printed_a_line_an_item(capsys: pytest.CaptureFixture[str], world: Path) -> None:
+    out = ok(capsys, "item", "list", "--json")
+    lines = out.splitlines()
+    assert lines[0] == "[" and lines[-1] == "]" and len(lines) == 2 + 5
+    assert [json.loads(line.rstrip(","))["id"] for line in lines[1:-1]] == ["d1", "h1", "pol", "q1", "r1"]
+    assert json.loads(out) == ok_json(capsys, "item", "list")
+    assert ok(capsys, "item", "list", "--json", "--state", "withheld") == "[]\n"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--limit", "0"], "--limit must be at least 1"),
+    (["--limit", "-1"], "argument --limit: -1 is out of range"),
+    (["--after", "a\x00b"], "after"),
+])
+def test_item_list_refuses_bad_paging(capsys: pytest.CaptureFixture[str], world: Path, argv: list[str],
+                                      message: str) -> None:
+    rc, out, err = run(capsys, "item", "list", "--json", *argv)
+    assert (rc, out) == (2, "")
+    assert message in one_error_line(err)
 
 
 def test_walk_through_the_pipeline_with_json_signatures(capsys: pytest.CaptureFixture[str], fresh: Path) -> None:

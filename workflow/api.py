@@ -438,16 +438,41 @@ class Workflow:
                 found = replace(found, interpreted_by=ids)
             return found
 
-    def items(self, *, state: str | None = None) -> list[Item]:
-        self._texts(state=state)
-        with self.uow(write=False) as work:
-            if state is not None:
+    def items(self, *, state: str | None = None, limit: int | None = None, after: str | None = None) -> list[Item]:
+        """Items in id order, in `state` or all; `limit` and `after` (the last id of the previous page) page them.
+        `iter_items` gives the same one at a time."""
+        return list(self.iter_items(state=state, limit=limit, after=after))
+
+    def iter_items(self, *, state: str | None = None, limit: int | None = None, after: str | None = None,
+                   page: int = 500) -> Iterator[Item]:
+        """`items()` read `page` at a time, each page in a short read of its own: a listing of any length in flat
+        memory, and no transaction held open while its reader is slow. An item created meanwhile is listed if its
+        id comes after those already listed. Bad arguments are refused here, before the first item is read."""
+        self._texts(state=state, after=after)
+        if limit is not None and limit < 1:
+            raise InvalidInput(f"limit must be at least 1, not {limit}")
+        if page < 1:
+            raise InvalidInput(f"page must be at least 1, not {page}")
+        if state is not None:
+            with self.uow(write=False) as work:
                 known = [s.id for s in builtin("item").states]
                 for r in work.rows("adoptions"):
                     known += [s.id for s in self.pipelines.load(work, r["pipeline"]).pipeline.states]
-                if state not in known:
-                    raise InvalidInput(f"unknown state '{state}' (one of: {', '.join(dict.fromkeys(known))})")
-            return [items.item_of(r) for r in work.rows("items", {"state": state})]
+            if state not in known:
+                raise InvalidInput(f"unknown state '{state}' (one of: {', '.join(dict.fromkeys(known))})")
+        return self._item_pages(state, limit, after or "", page)
+
+    def _item_pages(self, state: str | None, limit: int | None, after: str, page: int) -> Iterator[Item]:
+        left = limit
+        while left is None or left > 0:
+            size = page if left is None else min(page, left)
+            with self.uow(write=False) as work:
+                rows = work.rows("items", {"state": state, "after": after, "limit": size})
+            yield from (items.item_of(r) for r in rows)
+            if len(rows) < size:
+                return
+            after = rows[-1]["id"]
+            left = None if left is None else left - size
 
     def history(self, id: str) -> list[Signature]:
         """Every event of an item: its own chain's, and the link notes other units' chains hold of it."""

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import time
 import weakref
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine, event, exc, make_url
 
 from workflow.errors import InvalidInput, SchemaMissing
 from workflow.schema import VERSION_TABLE
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 READ_ONLY = "zwgk_read_only"
 _DURABLE: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -102,6 +103,9 @@ def _set_up(engine: Engine, pragmas: tuple[str, ...], *, writers: bool) -> None:
 
 
 def _alembic_config(conn: Connection) -> Config:
+    # Alembic (with Mako) is imported by the commands that migrate alone: it would cost every other ~0.2 s.
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("workflow").joinpath("migrations")))
     cfg.attributes["connection"] = conn
@@ -114,6 +118,9 @@ _RELEASE_0_1 = {"0001", "0002", "0003", "0004"}
 
 def upgrade(conn: Connection) -> None:
     """Create or upgrade the schema to the newest revision; running it again does nothing."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     current = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
     if current in _RELEASE_0_1:
         raise SchemaMissing(f"this database was made by zwgk 0.1 (revision {current}), which 0.2 does not "
@@ -131,10 +138,25 @@ def current_revision(cursor: Any) -> str | None:
     return str(row[0]) if row else None
 
 
+_ASSIGNED = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
+
+
 def head_revision() -> str:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("workflow").joinpath("migrations")))
-    return ScriptDirectory.from_config(cfg).get_current_head() or ""
+    """The newest revision, from the `revision` and `down_revision` lines of the migration files (as Alembic's
+    template writes them): asking Alembic would import it, and Mako, for every command (a test holds the two
+    to agree)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for f in resources.files("workflow").joinpath("migrations", "versions").iterdir():
+        if f.name.endswith(".py") and not f.name.startswith("_"):
+            found = dict(_ASSIGNED.findall(f.read_text(encoding="utf-8")))
+            revisions.add(ast.literal_eval(found["revision"]))
+            down = ast.literal_eval(found["down_revision"])
+            parents.update(down if isinstance(down, tuple) else [down])
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"workflow/migrations/versions has {len(heads)} heads, not one: {sorted(heads)}")
+    return heads.pop()
 
 
 # -- reading a database that may not be written (a copy on a CD, a folder the account may only read) -------------

@@ -14,11 +14,10 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import ClauseElement, Connection, Dialect, Engine, event
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from workflow.db import is_durable
@@ -28,9 +27,12 @@ from workflow.logs import get_logger
 from workflow.model import Signature
 from workflow.sql import Statements, statements
 
+if TYPE_CHECKING:  # a host that hands us a Session has imported the ORM; importing it costs everyone else ~0.1 s
+    from sqlalchemy.orm import Session
+
 log = get_logger("zwgk")
 
-HostConnection = Connection | Session
+HostConnection: TypeAlias = "Connection | Session"
 Subscriber = Callable[[Signature], None]
 Row = dict[str, Any]
 
@@ -182,7 +184,7 @@ class UnitOfWork:
         (`Work.conn`), which Alembic's migrations need.
         """
         if host is not None:
-            conn = host.connection() if isinstance(host, Session) else host
+            conn = host if isinstance(host, Connection) else host.connection()
             # A savepoint, so that a refusal takes back what the call wrote and leaves the host's transaction as
             # it was. Not on a SQLite engine that `durable()` did not set up: there the driver begins transactions
             # on its own, and releasing a savepoint it did not see begin could commit the host's transaction.
@@ -242,10 +244,10 @@ class UnitOfWork:
         pending = self._pending.get(host)
         if pending is None:
             pending = self._pending[host] = []
-            if isinstance(host, Session):
-                event.listen(host, "after_commit", self._session_committed)
-            else:
+            if isinstance(host, Connection):
                 event.listen(host, "commit", self._connection_committing)
+            else:
+                event.listen(host, "after_commit", self._session_committed)
         pending.extend(sigs)
 
     def _take(self, host: Any) -> list[Signature]:

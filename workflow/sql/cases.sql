@@ -66,11 +66,13 @@ FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
 {_items}
 WHERE c.kind = 'item' AND c.id = :id
 
--- Items in a state, or all (NULL).
+-- A page of items in id order, in a state or all (NULL): those after :after ('' for the first page), a keyset
+-- that the case's key serves, so that a page costs the same on the millionth item as on the first.
 -- name: items
 {_items}
-WHERE c.kind = 'item' AND c.state = coalesce(:state, c.state)
-ORDER BY c.created_at, c.id
+WHERE c.kind = 'item' AND c.id > :after AND c.state = coalesce(:state, c.state)
+ORDER BY c.id
+LIMIT :limit
 
 -- The items of a unit, with their content, for verify to hash.
 -- name: unit_items
