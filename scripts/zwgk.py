@@ -764,9 +764,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from sqlalchemy.exc import SQLAlchemyError
 
+    try:
+        from workflow import ZwgkError  # first: it checks that our other top-level names are ours (workflow.names)
+        from workflow.logs import configure
+    except ImportError as e:  # another distribution's package under one of those names
+        return _fail(str(e))
     from states import PipelineError, Refused
-    from workflow import ZwgkError
-    from workflow.logs import configure
 
     try:
         for key, default in (("db", None), ("pipeline", None), ("config", None), ("json", False),

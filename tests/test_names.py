@@ -38,7 +38,7 @@ def test_import_workflow_names_the_clashing_package(shadow: Path) -> None:
 
 
 def test_zwgk_says_it_in_one_line(shadow: Path) -> None:
-    done = run([str(ZWGK), "--help"], shadow)
+    done = run([str(ZWGK), "--db", f"sqlite:///{shadow / 'zwgk.db'}", "item", "list"], shadow)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.splitlines() == [f"zwgk: the package 'notifiers' imported from {shadow / 'notifiers'} is not "
                                         "zwgk-workflow's: another installed package uses the name; install "
@@ -46,5 +46,5 @@ def test_zwgk_says_it_in_one_line(shadow: Path) -> None:
 
 
 def test_without_a_clash_nothing_is_said(tmp_path: Path) -> None:
-    done = run([str(ZWGK), "--help"], tmp_path)
+    done = run([str(ZWGK), "--db", f"sqlite:///{tmp_path / 'zwgk.db'}", "init"], tmp_path)
     assert done.returncode == 0 and done.stderr == ""
