@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 
-class PipelineError(ValueError):
+class Phrased(Exception):
+    """An error said so that a front end can say it in the user's language: `str()` is the English message;
+    `template` is that message before its `params` were filled in, and the key of its translations
+    (workflow/i18n.py); `code` names the kind of error for a program."""
+
+    code = "error"
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params) if params else template)
+
+
+class PipelineError(Phrased, ValueError):
     """A pipeline definition is malformed; the message names the line and the problem."""
 
+    code = "pipeline"
 
-class Refused(Exception):
+
+class Refused(Phrased):
     """An action was refused. The message is one line in plain words: which rule, who, which state."""
 
     rule = "refused"
+
+    @property
+    def code(self) -> str:  # type: ignore[override]
+        return self.rule
 
 
 class ActionNotAvailable(Refused):

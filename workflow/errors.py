@@ -2,39 +2,49 @@
 
 from __future__ import annotations
 
+from states.errors import Phrased
 
-class ZwgkError(Exception):
+
+class ZwgkError(Phrased):
     """Base of the engine's own errors; the message is one line in plain words."""
 
 
 class NotFound(ZwgkError, LookupError):
-    pass
+    code = "not-found"
 
 
 class AlreadyExists(ZwgkError):
-    pass
+    code = "already-exists"
 
 
 class InvalidInput(ZwgkError, ValueError):
-    pass
+    code = "invalid-input"
 
 
 class ItemChanged(ZwgkError):
     """Someone else changed the item since it was read: reload it and decide again."""
 
+    code = "item-changed"
+
 
 class SchemaMissing(ZwgkError):
-    pass
+    code = "schema-missing"
 
 
 class ClockBehind(ZwgkError):
     """The clock is further behind a chain's last event than `max_clock_skew` allows: a signature's time would
     go backwards."""
 
+    code = "clock-behind"
+
 
 class SimulatedClock(ZwgkError):
     """A clock set by hand (ZWGK_NOW, `Workflow(clock=)`) may write only to a database made for simulation."""
 
+    code = "simulated-clock"
+
 
 class Unjudgeable(ZwgkError):
     """What the rules need to judge a signature (a pipeline definition, an adoption) is missing or altered."""
+
+    code = "unjudgeable"

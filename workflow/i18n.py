@@ -1,0 +1,49 @@
+"""Human words in the clerk's language: Chinese by default, English on request (`zwgk --lang en`, ZWGK_LANG).
+
+Messages are written in English in the code, as templates with named parameters, so that `str()` of an error, a
+host's logs and tracebacks stay English; a front end renders them from the gettext catalogs in workflow/locale
+(sources: the .po files; `./dev catalogs` compiles them). JSON keys and logs are never translated."""
+
+from __future__ import annotations
+
+import gettext
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+LANGS = ("zh", "en")
+DOMAIN = "zwgk"
+LOCALE = Path(__file__).parent / "locale"
+
+
+def language(requested: str | None = None) -> str:
+    """The language asked for (`--lang`), else ZWGK_LANG, else Chinese; an unknown one is a ValueError."""
+    lang = requested or os.environ.get("ZWGK_LANG") or "zh"
+    if lang not in LANGS:
+        raise ValueError(f"unknown language '{lang}' (one of: {', '.join(LANGS)})")
+    return lang
+
+
+@cache
+def catalog(lang: str) -> gettext.NullTranslations:
+    if lang == "en":  # the code's own words
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, LOCALE, languages=[lang])  # missing: a broken install, said loudly
+
+
+def say(lang: str, template: str, **params: Any) -> str:
+    """`template` in `lang`, filled with `params`."""
+    return catalog(lang).gettext(template).format(**params)
+
+
+def explain(error: BaseException, lang: str) -> str:
+    """An error's message in `lang`: its template translated and filled, or its English text when it has none
+    (or the translation does not fit its parameters, which a catalog test forbids)."""
+    template, params = getattr(error, "template", None), getattr(error, "params", None)
+    if template is None or params is None:
+        return str(error)
+    try:
+        return catalog(lang).gettext(template).format(**params)
+    except (KeyError, IndexError, ValueError):
+        return str(error)
