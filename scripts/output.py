@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -51,7 +50,7 @@ def person_obj(p: Person) -> dict[str, Any]:
 def person_line(p: Person) -> str:
     held = "; ".join(f"{unit}: {', '.join(roles)}" for unit, roles in sorted(p.roles.items()))
     flags = ("  admin" if p.admin else "") + ("" if p.active else "  (inactive)")
-    return f"{p.id:<16} {_pad(safe(p.name), 12)}{p.unit or '-':<12} {held or '-'}{flags}"
+    return f"{pad(p.id, 16)} {pad(safe(p.name), 12)} {pad(p.unit or '-', 12)} {held or '-'}{flags}"
 
 
 def signature_obj(s: Signature, pipeline: Pipeline) -> dict[str, Any]:
@@ -69,7 +68,7 @@ def item_obj(i: Item, pipeline: Pipeline, *, body: bool = False) -> dict[str, An
 
 
 def item_line(i: Item, pipeline: Pipeline) -> str:
-    return f"{i.id:<22} {pipeline.label(i.state):<34} r{i.round}  {safe(i.title)}"
+    return f"{pad(i.id, 22)} {pad(pipeline.label(i.state), 34)} r{i.round}  {safe(i.title)}"
 
 
 def next_obj(steps: list[tuple[Action, list[str]]]) -> list[dict[str, Any]]:
@@ -125,15 +124,17 @@ def item_lines(i: Item, pipeline: Pipeline, steps: list[tuple[Action, list[str]]
     return lines
 
 
-def _pad(text: str, width: int) -> str:
-    """Left-justify counting CJK characters as two columns, so tables line up in a terminal."""
-    wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
-    return text + " " * max(1, width - len(text) - wide)
+def pad(text: str, width: int) -> str:
+    """Left-justify to `width` terminal columns, as a terminal draws them (a Chinese character takes two, a
+    combining mark none), so that tables line up beside Chinese text. `text` has been through `safe`."""
+    from wcwidth import wcswidth
+
+    return text + " " * max(0, width - wcswidth(text))
 
 
 def pipeline_lines(p: Pipeline) -> list[str]:
     lines = [f"pipeline {p.name} version {p.full_version}", ""]
-    lines.append(_pad("from", 36) + _pad("action", 18) + _pad("role", 34) + _pad("to", 36) + "needs")
+    lines.append(pad("from", 35) + " " + pad("action", 17) + " " + pad("role", 33) + " " + pad("to", 35) + " needs")
     for a in p.actions:
         needs = [*(f"after {r}" for r in a.requires)]
         if a.decisions:
@@ -147,8 +148,8 @@ def pipeline_lines(p: Pipeline) -> list[str]:
         if a.new_round:
             needs.append("new round")
         role = f"{a.role} {p.role(a.role).zh}"
-        lines.append(_pad(p.label(a.source), 36) + _pad(f"{a.id} {a.zh}", 18) + _pad(role, 34)
-                     + _pad(p.label(a.to or a.source), 36) + ", ".join(needs))
+        lines.append(pad(p.label(a.source), 35) + " " + pad(f"{a.id} {a.zh}", 17) + " " + pad(role, 33) + " "
+                     + pad(p.label(a.to or a.source), 35) + " " + ", ".join(needs))
     for group in p.separation:
         lines.append(f"\nseparation of duties: {', '.join(group)} are signed by different people in each round")
     return lines
@@ -168,8 +169,8 @@ def deadline_line(d: Deadline, today: date) -> str:
     subject = d.item_id or f"{d.schedule} {d.period}"
     who = d.responsible or "/".join(d.roles) or "-"
     flag = " (provisional)" if d.provisional else ""
-    return (f"#{d.id:<5} {d.due_on.isoformat()}{flag:<14} {d.status_on(today):<9} {_pad(KINDS[d.kind], 12)} "
-            f"{subject:<18} {who:<14} {safe(d.title)}")
+    return (f"#{d.id:<5} {d.due_on.isoformat()}{flag:<14} {d.status_on(today):<9} {pad(KINDS[d.kind], 12)} "
+            f"{pad(subject, 18)} {pad(who, 14)} {safe(d.title)}")
 
 
 def notification_obj(n: Notification) -> dict[str, Any]:
@@ -179,7 +180,7 @@ def notification_obj(n: Notification) -> dict[str, Any]:
 def notification_line(n: Notification, tz: tzinfo) -> str:
     when = (n.sent_at or n.next_attempt_at).astimezone(tz).isoformat(timespec="seconds")
     error = f"  last error: {safe(n.last_error)}" if n.last_error else ""
-    return (f"#{n.id:<6} {n.status:<8} {n.channel:<9} {n.recipient:<14} x{n.attempts} {when}  "
+    return (f"#{n.id:<6} {n.status:<8} {n.channel:<9} {pad(n.recipient, 14)} x{n.attempts} {when}  "
             f"{safe(n.subject)}{error}")
 
 

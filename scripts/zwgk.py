@@ -27,12 +27,17 @@ T = TypeVar("T")
 
 
 class UsageError(Exception):
-    pass
+    """Bad use of the command. Like the engine's errors (states.errors.Phrased, too heavy an import for `--help`),
+    an English template and its parameters, which the CLI says in the user's language (workflow/i18n.py)."""
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.template, self.params = template, params
+        super().__init__(template.format(**params) if params else template)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        raise UsageError("{problem}", problem=message)  # argparse's own words, in English
 
 
 def _count(text: str) -> int:
@@ -93,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON with stable keys")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log what happens to stderr")
+    common.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS,
+                        help="the language of human output and errors (default: $ZWGK_LANG or zh); JSON keys and "
+                             "logs stay English")
     p = _Parser(prog="zwgk", description="政务公开 workflow: advance items, check the signature log.",
                 parents=[common])
     p.add_argument("--version", action=_Version)
@@ -284,7 +292,8 @@ def _body(args: argparse.Namespace) -> str | None:
     try:
         return args.body_file.read_text(encoding="utf-8")  # type: ignore[no-any-return]
     except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"cannot read --body-file {args.body_file}: {getattr(e, 'strerror', None) or e}") from None
+        raise UsageError("cannot read --body-file {file}: {problem}", file=args.body_file,
+                         problem=getattr(e, "strerror", None) or e) from None
 
 
 def _paper(args: argparse.Namespace) -> str | None:
@@ -295,13 +304,20 @@ def _paper(args: argparse.Namespace) -> str | None:
     try:
         return hashlib.sha256(args.paper.read_bytes()).hexdigest()
     except OSError as e:
-        raise UsageError(f"cannot read --paper {args.paper}: {e.strerror}") from None
+        raise UsageError("cannot read --paper {file}: {problem}", file=args.paper, problem=e.strerror) from None
 
 
 class Cli:
-    def __init__(self, args: argparse.Namespace, out: Callable[[str], None]) -> None:
+    def __init__(self, args: argparse.Namespace, out: Callable[[str], None], lang: str) -> None:
         self.args = args
         self.out = out
+        self.lang = lang
+
+    def tr(self, template: str, **params: Any) -> str:
+        """`template` in the user's language (a command has imported the engine by the time it speaks)."""
+        from workflow.i18n import say
+
+        return say(self.lang, template, **params)
 
     def pipeline_file(self) -> Pipeline | None:
         """The pipeline of --pipeline (or $ZWGK_PIPELINE), for `pipeline show|diagram|adopt` alone."""
@@ -341,14 +357,14 @@ class Cli:
         url, path = self._url()
         if path is not None:
             if not path.parent.is_dir():  # said first: `zwgk init` could not make the database there either
-                raise UsageError(f"folder {path.parent} does not exist")
+                raise UsageError("folder {folder} does not exist", folder=path.parent)
             if not create and not path.exists():
-                raise UsageError(f"database {path} does not exist; run `zwgk init` first")
+                raise UsageError("database {path} does not exist; run `zwgk init` first", path=path)
             if _reads_only(self.args):  # writes nothing, not even a -shm file: works on a copy on a CD
                 url = db.reading_url(path)
             elif path.exists() and not db.writable(path):
-                raise UsageError(f"database {path} is read-only here (its file or folder cannot be written): only "
-                                 "commands that read (item list, history, verify, ...) work on it")
+                raise UsageError("database {path} is read-only here (its file or folder cannot be written): only "
+                                 "commands that read (item list, history, verify, ...) work on it", path=path)
         now = self.args.now if getattr(self.args, "now", None) else os.environ.get("ZWGK_NOW")
         clock = None
         if now and moving:
@@ -363,7 +379,7 @@ class Cli:
 
     def emit(self, obj: Any, lines: Sequence[str]) -> None:
         """JSON, or the human lines; an empty listing says so rather than printing a blank line."""
-        self.out(output.to_json(obj) if self.args.json else "\n".join(lines) or "none")
+        self.out(output.to_json(obj) if self.args.json else "\n".join(lines) or self.tr("none"))
 
     def stream(self, values: Iterable[T], obj: Callable[[T], Any], line: Callable[[T], str]) -> None:
         """`emit` for a listing of any length: each value printed as it comes, JSON as one array all the same."""
@@ -376,7 +392,7 @@ class Cli:
             self.out(line(v))
             empty = False
         if empty:
-            self.out("none")
+            self.out(self.tr("none"))
 
     # -- commands -----------------------------------------------------------------------------------------
 
@@ -387,9 +403,12 @@ class Cli:
         with self.workflow(create=True) as wf:
             wf.init(admin=a.admin, name=a.name, simulation=a.simulation)
             url = wf.engine.url.render_as_string(hide_password=True)
-        started = f"; register started by admin {a.admin}" + (" (a simulation)" if a.simulation else "")
-        self.emit({"database": url, "ready": True, "admin": a.admin, "simulation": a.simulation},
-                  [f"database {url} is ready" + (started if a.admin else "")])
+        line = self.tr("database {url} is ready", url=url)
+        if a.admin:
+            line += self.tr("; register started by admin {admin}", admin=a.admin)
+        if a.simulation:
+            line += self.tr(" (a simulation)")
+        self.emit({"database": url, "ready": True, "admin": a.admin, "simulation": a.simulation}, [line])
         return 0
 
     def unit(self) -> int:
@@ -397,10 +416,10 @@ class Cli:
         with self.workflow() as wf:
             if a.sub == "add":
                 u = wf.add_unit(a.id, name=a.name, kind=a.kind, by=a.actor)
-                self.emit(output.unit_obj(u), [f"unit {u.id} added, with its chain"])
+                self.emit(output.unit_obj(u), [self.tr("unit {unit} added, with its chain", unit=u.id)])
             elif a.sub == "close":
                 wf.close_unit(a.id, by=a.actor)
-                self.emit({"id": a.id, "open": False}, [f"unit {a.id} closed"])
+                self.emit({"id": a.id, "open": False}, [self.tr("unit {unit} closed", unit=a.id)])
             else:
                 units = wf.units()
                 self.emit([output.unit_obj(u) for u in units],
@@ -415,11 +434,16 @@ class Cli:
                 p = wf.add_person(a.id, name=a.name, unit=a.unit, roles=a.role, email=a.email, phone=a.phone,
                                   by=a.actor)
                 held = p.roles_in(a.unit) if a.unit else ()
-                self.emit(output.person_obj(p), [f"person {p.id} added" + (
-                    f" with roles {', '.join(held)} in {a.unit}" if held else "")])
-            elif a.sub in ("deactivate", "reactivate"):
-                (wf.deactivate if a.sub == "deactivate" else wf.reactivate)(a.id, by=a.actor)
-                self.emit({"id": a.id, "active": a.sub == "reactivate"}, [f"person {a.id} {a.sub}d"])
+                line = (self.tr("person {person} added with roles {roles} in {unit}", person=p.id,
+                            roles=", ".join(held), unit=a.unit) if held else
+                        self.tr("person {person} added", person=p.id))
+                self.emit(output.person_obj(p), [line])
+            elif a.sub == "deactivate":
+                wf.deactivate(a.id, by=a.actor)
+                self.emit({"id": a.id, "active": False}, [self.tr("person {person} deactivated", person=a.id)])
+            elif a.sub == "reactivate":
+                wf.reactivate(a.id, by=a.actor)
+                self.emit({"id": a.id, "active": True}, [self.tr("person {person} reactivated", person=a.id)])
             else:
                 people = wf.people()
                 self.emit([output.person_obj(p) for p in people], [output.person_line(p) for p in people])
@@ -427,12 +451,13 @@ class Cli:
 
     def grant(self) -> int:
         a = self.args
-        where = f"in {a.unit}" if a.unit else "in the register"
         with self.workflow() as wf:
             (wf.revoke if a.command == "revoke" else wf.grant)(a.person, a.role, unit=a.unit, by=a.actor)
-        done = "revoked from" if a.command == "revoke" else "granted to"
-        self.emit({"person": a.person, "role": a.role, "unit": a.unit, "held": a.command == "grant"},
-                  [f"role {a.role} {where} {done} {a.person}"])
+        where = self.tr("in {unit}", unit=a.unit) if a.unit else self.tr("in the register")
+        done = (self.tr("role {role} {where} revoked from {person}", role=a.role, where=where, person=a.person)
+                if a.command == "revoke" else
+                self.tr("role {role} {where} granted to {person}", role=a.role, where=where, person=a.person))
+        self.emit({"person": a.person, "role": a.role, "unit": a.unit, "held": a.command == "grant"}, [done])
         return 0
 
     def item(self) -> int:
@@ -496,7 +521,7 @@ class Cli:
             against = Digest.parse(self.args.against) if self.args.against else None
             since = Digest.parse(self.args.since) if self.args.since else None
         except ValueError as e:
-            raise UsageError(str(e)) from None
+            raise UsageError("{problem}", problem=e) from None
         with self.workflow() as wf:
             r = wf.verify(against, since)
         if self.args.json:
@@ -505,20 +530,21 @@ class Cli:
                                      "sealed": r.sealed, "since": str(r.since) if r.since else None,
                                      "simulation": r.simulation}))
         elif r.ok:
-            root = (f"root digest {r.digest}" if r.sealed else
-                    f"the register is at {r.digest}; chains moved since its last seal: `zwgk digest` seals them")
-            self.out(f"ok: {r.events} events in {r.chains} chains, {r.cases} cases; hashes, links, times, rules and "
-                     f"tables agree; {root}")
+            root = (self.tr("root digest {digest}", digest=r.digest) if r.sealed else
+                    self.tr("the register is at {digest}; chains moved since its last seal: `zwgk digest` "
+                        "seals them", digest=r.digest))
+            self.out(self.tr("ok: {events} events in {chains} chains, {cases} cases; hashes, links, times, "
+                         "rules and tables agree; {root}", events=r.events, chains=r.chains, cases=r.cases, root=root))
             if r.since is not None:
-                self.out(f"rechecked only what follows {r.since} (and the chain positions of its seal); the links "
-                         "before it were not rechecked")
+                self.out(self.tr("rechecked only what follows {since} (and the chain positions of its seal); "
+                             "the links before it were not rechecked", since=r.since))
             if r.simulation:
-                self.out("a simulation (zwgk init --simulation): its clock may be set by hand, so its times prove "
-                         "nothing")
-        else:
-            print(f"zwgk: verify failed: {r.first_problem}", file=sys.stderr)
+                self.out(self.tr("a simulation (zwgk init --simulation): its clock may be set by hand, so its "
+                             "times prove nothing"))
+        else:  # the problems themselves are an auditor's evidence, said as verify found them (English)
+            print("zwgk: " + self.tr("verify failed: {problem}", problem=r.first_problem), file=sys.stderr)
             for more in r.problems[1:]:
-                self.out(f"  also: {more}")
+                self.out(self.tr("  also: {problem}", problem=more))
         return 0 if r.ok else 1
 
     def digest(self) -> int:
@@ -555,12 +581,12 @@ class Cli:
         """The database file `backup` and `restore` work on: they copy SQLite files; PostgreSQL has its own tools."""
         _, path = self._url()
         if path is None:
-            raise UsageError(f"zwgk {command} works on an SQLite database file; for PostgreSQL use {tool} "
-                             "(README: Backup and restore)")
+            raise UsageError("zwgk {command} works on an SQLite database file; for PostgreSQL use {tool} "
+                             "(README: Backup and restore)", command=command, tool=tool)
         if not path.parent.is_dir():
-            raise UsageError(f"folder {path.parent} does not exist")
+            raise UsageError("folder {folder} does not exist", folder=path.parent)
         if exists and not path.exists():
-            raise UsageError(f"database {path} does not exist")
+            raise UsageError("database {path} does not exist", path=path)
         return path
 
     def pipeline_cmd(self) -> int:
@@ -718,7 +744,8 @@ class Cli:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise UsageError(f"cannot make folder {folder}: {e.strerror or e}") from None
+                raise UsageError("cannot make folder {folder}: {problem}", folder=folder,
+                                 problem=e.strerror or e) from None
         return demo_run.run(folder, self.out, daemon=not self.args.no_daemon,
                             once=self.args.once)
 
@@ -770,7 +797,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as e:  # another distribution's package under one of those names
         return _fail(str(e))
     from states import PipelineError, Refused
+    from workflow.i18n import explain, language, say
 
+    try:
+        lang = language(getattr(args, "lang", None))
+    except ValueError as e:  # ZWGK_LANG set to a language we do not speak
+        return _fail(str(e))
     try:
         for key, default in (("db", None), ("pipeline", None), ("config", None), ("json", False),
                              ("verbose", False)):
@@ -778,15 +810,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 setattr(args, key, default)
         daemon = args.command == "daemon" and not args.status
         configure(json=daemon, level=logging.INFO if args.verbose or daemon else logging.WARNING)
-        cli = Cli(args, print)
+        cli = Cli(args, print, lang)
         handler = {"pipeline": cli.pipeline_cmd, "config": cli.config_cmd, "revoke": cli.grant}.get(
             args.command) or getattr(cli, args.command)
         return int(handler())
     except (UsageError, ZwgkError, Refused, PipelineError) as e:
-        return _fail(str(e))
+        return _fail(explain(e, lang))
     except SQLAlchemyError as e:  # an unreachable server, a file that is no database, an unknown driver
-        cause = getattr(e, "orig", None) or e
-        return _fail(f"database error: {cause}")
+        return _fail(say(lang, "database error: {problem}", problem=getattr(e, "orig", None) or e))
     except BrokenPipeError:  # `zwgk history X | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -796,7 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"{type(e).__name__}: {e}")
     except Exception as e:
         if _driver_error(e):
-            return _fail(f"database error: {e}")
+            return _fail(say(lang, "database error: {problem}", problem=e))
         raise
 
 

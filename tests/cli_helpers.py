@@ -93,7 +93,7 @@ def _pg_snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
 def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No ZWGK_* from the caller's shell, and a scratch working directory (the default DB is ./zwgk.db)."""
     for key in list(os.environ):
-        if key.startswith("ZWGK_") and key not in ("ZWGK_TEST_POSTGRES_URL", "ZWGK_REQUIRE_POSTGRES"):
+        if key.startswith("ZWGK_") and key not in ("ZWGK_TEST_POSTGRES_URL", "ZWGK_REQUIRE_POSTGRES", "ZWGK_LANG"):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
 

@@ -23,6 +23,8 @@ from workflow.testing import scratch_schema
 # The tampering fixtures (a log to tamper with, on SQLite and PostgreSQL), for the tampering tests.
 pytest_plugins = ["tests.tampering"]
 
+# The tests read the CLI's words in English (`--lang en`); tests/test_i18n.py holds the Chinese to the catalog.
+os.environ["ZWGK_LANG"] = "en"
 PG_URL = os.environ.get("ZWGK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("ZWGK_REQUIRE_POSTGRES") == "1"
 

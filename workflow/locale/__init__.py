@@ -15,6 +15,7 @@ PACKAGES = ("workflow", "states", "scripts")
 # The builders of a message: a call whose first argument is an English template (`say` and `tr` take the
 # language first). Errors are named by class; each is a states.errors.Phrased.
 LANG_FIRST = {"say"}
+BUILDERS = {"tr"}  # functions and methods whose first argument is a template
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def messages(names: set[str] | None = None) -> Iterator[Found]:
                 name = node.func.id if isinstance(node.func, ast.Name) else (
                     node.func.attr if isinstance(node.func, ast.Attribute) else None)
                 index = 1 if name in LANG_FIRST else 0
-                if name not in names | LANG_FIRST or len(node.args) <= index:
+                if name not in names | LANG_FIRST | BUILDERS or len(node.args) <= index:
                     continue
                 arg = node.args[index]
                 template = arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
