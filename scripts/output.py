@@ -129,7 +129,8 @@ def pad(text: str, width: int) -> str:
     combining mark none), so that tables line up beside Chinese text. `text` has been through `safe`."""
     from wcwidth import wcswidth
 
-    return text + " " * max(0, width - wcswidth(text))
+    drawn: int = wcswidth(text)
+    return text + " " * max(0, width - drawn)
 
 
 def pipeline_lines(p: Pipeline) -> list[str]:
