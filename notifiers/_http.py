@@ -7,9 +7,11 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from notifiers._deadline import Deadline
 from notifiers.base import Result, scrub
 
 MAX_REPLY = 64 * 1024  # a robot answers in a few bytes; never read an endless body into memory
@@ -34,22 +36,53 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _Watched(urllib.request.AbstractHTTPHandler):
+    """Opens connections whose sockets `deadline` watches."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def do_open(self, http_class: Any, req: urllib.request.Request, **kw: Any) -> http.client.HTTPResponse:
+        def watched(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
+            conn = http_class(*args, **kwargs)
+            create: Callable[..., Any] = conn._create_connection  # http.client's hook for making the socket
+            conn._create_connection = lambda *a, **k: self.deadline.watch(create(*a, **k))
+            return conn  # type: ignore[no-any-return]
+
+        return super().do_open(watched, req, **kw)
+
+
+class _HTTP(_Watched, urllib.request.HTTPHandler):
+    pass
+
+
+class _HTTPS(_Watched, urllib.request.HTTPSHandler):
+    pass
 
 
 def post_json(url: str, payload: Any, *, headers: dict[str, str], timeout: float) -> Reply:
-    """POST `payload` as UTF-8 JSON. Any HTTP status comes back as a Reply; network errors raise NETWORK_ERRORS."""
+    """POST `payload` as UTF-8 JSON, all of it within `timeout` (not only each read). Any HTTP status comes back as
+    a Reply; network errors raise NETWORK_ERRORS."""
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     all_headers = {"User-Agent": USER_AGENT, **headers, "Content-Type": "application/json"}
     if not url.lower().startswith(("http://", "https://")):  # urllib would also open file:// and ftp://
         raise ValueError("only http(s) URLs are posted to")
     request = urllib.request.Request(url, data=data, headers=all_headers, method="POST")  # noqa: S310 (checked above)
-    try:
-        with _opener.open(request, timeout=timeout) as response:
-            return Reply(response.status, response.read(MAX_REPLY))
-    except urllib.error.HTTPError as e:
-        with e:
-            return Reply(e.code, e.read(MAX_REPLY) if e.fp is not None else b"")
+    with Deadline(timeout) as deadline:
+        opener = urllib.request.build_opener(_NoRedirect, _HTTP(deadline), _HTTPS(deadline))
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                reply = Reply(response.status, response.read(MAX_REPLY))
+        except urllib.error.HTTPError as e:
+            with e:
+                reply = Reply(e.code, e.read(MAX_REPLY) if e.fp is not None else b"")
+        except NETWORK_ERRORS:
+            if not deadline.expired:
+                raise
+    if deadline.expired:  # a reply cut short may still parse (headers ended by the shutdown): not an answer
+        raise TimeoutError(f"no whole answer within {timeout:g} s")
+    return reply
 
 
 def network_failure(exc: BaseException, secrets: tuple[str, ...]) -> Result:

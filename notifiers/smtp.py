@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
 
+from notifiers._deadline import Deadline
 from notifiers._settings import Settings
 from notifiers.base import Contact, Message, NotifierConfigError, Result, contact_value, finish, scrub
 
@@ -21,6 +22,25 @@ _DEFAULT_PORT = {"none": 25, "starttls": 587, "tls": 465}
 def message_id(key: str) -> str:
     """Deterministic, so a reminder re-sent after a crash is recognisably the same mail to the receiving side."""
     return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@zwgk>"
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib's connection, its socket watched by the send's Deadline (set before it connects)."""
+
+    def __init__(self, deadline: Deadline, *args: Any, **kwargs: Any) -> None:
+        self.deadline = deadline
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> Any:
+        return self.deadline.watch(super()._get_socket(host, port, timeout))  # type: ignore[misc]
+
+
+class _SMTPS(smtplib.SMTP_SSL, _SMTP):
+    """The same over implicit TLS: SMTP_SSL wraps the socket _SMTP watches, so the handshake is timed too."""
+
+    def __init__(self, deadline: Deadline, *args: Any, **kwargs: Any) -> None:
+        self.deadline = deadline  # SMTP_SSL calls SMTP.__init__ itself, not _SMTP's
+        smtplib.SMTP_SSL.__init__(self, *args, **kwargs)
 
 
 class EmailNotifier:
@@ -67,11 +87,11 @@ class EmailNotifier:
         mail.set_content(message.text)
         return mail
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, deadline: Deadline) -> smtplib.SMTP:
         if self.security == "tls":
-            return smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
-                                    timeout=self.timeout, context=self._context)
-        conn = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout)
+            return _SMTPS(deadline, self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout,
+                          context=self._context)
+        conn = _SMTP(deadline, self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout)
         if self.security == "starttls":
             try:
                 conn.starttls(context=self._context)  # raises if the server does not offer it: never fall back to plain
@@ -88,8 +108,15 @@ class EmailNotifier:
         return finish(self.channel, message, self._deliver(mail, message.address))
 
     def _deliver(self, mail: EmailMessage, to: str) -> Result:
+        with Deadline(self.timeout) as deadline:  # the whole conversation, not only each read
+            result = self._converse(deadline, mail, to)
+        if deadline.expired and not result.ok:
+            return Result(False, f"no whole answer within {self.timeout:g} s", retry=True)
+        return result
+
+    def _converse(self, deadline: Deadline, mail: EmailMessage, to: str) -> Result:
         try:
-            with self._connect() as conn:
+            with self._connect(deadline) as conn:
                 if self.username:
                     conn.login(self.username, self._password or "")
                 conn.send_message(mail, from_addr=parseaddr(self.sender)[1], to_addrs=[to])

@@ -752,9 +752,9 @@ class Cli:
 
 def _reads_only(a: argparse.Namespace) -> bool:
     """The commands that only read a database (they open an SQLite file read-only)."""
-    if a.command in ("daemon", "remind"):
-        return bool(a.status if a.command == "daemon" else a.dry_run)
-    return a.command in ("history", "verify", "deadlines", "reminders") or (a.command, getattr(a, "sub", None)) in {
+    if a.command in ("daemon", "remind", "reminders"):
+        return bool(a.status if a.command == "daemon" else a.dry_run if a.command == "remind" else not a.ack)
+    return a.command in ("history", "verify", "deadlines") or (a.command, getattr(a, "sub", None)) in {
         ("item", "show"), ("item", "list"), ("unit", "list"), ("person", "list"), ("deadline", "show"),
         ("pipeline", "show"), ("pipeline", "diagram")}
 

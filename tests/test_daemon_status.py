@@ -103,9 +103,9 @@ def test_status_shows_each_daemon_stopped_running_or_silent(tmp_path: Path,
     alive.beat()  # a daemon between two heartbeats
     killed = Daemon(wf)
     killed.beat()
-    with wf.engine.begin() as c:  # killed outright a while ago: its last beat is old
+    with wf.engine.begin() as c:  # killed outright a while ago, on another computer: its last beat is old
         c.execute(update(t.daemon).where(t.daemon.c.id == killed.id)
-                  .values(beat_at=(NOW - timedelta(minutes=5)).isoformat()))
+                  .values(beat_at=(NOW - timedelta(minutes=5)).isoformat(), host="office-pc"))
     wf.close()
 
     states = {b["id"]: b["state"] for b in status(capsys, url, NOW + timedelta(seconds=10))}

@@ -650,3 +650,50 @@ def test_entry_point_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert notifier.send(message("13800138000")) == Result(True, "fake 13800138000")
     with pytest.raises(NotifierConfigError, match="failed to load: ModuleNotFoundError"):
         build("brokensms", {})
+
+
+class Drip:
+    """A server that answers a byte every 20 ms and never finishes: no read waits `timeout`, so only a limit on
+    the whole send ends it. Counts the connections it saw closed."""
+
+    def __init__(self, first: bytes) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.closed = threading.Semaphore(0)
+        self.first = first
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.sendall(self.first)
+                while True:
+                    conn.sendall(b"x")
+                    time.sleep(0.02)
+            except OSError:  # the client shut the connection down
+                self.closed.release()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize(("channel", "first"), [("email", b"220-"), ("webhook", b"HTTP/1.1 200 OK\r\nX-Pad: ")])
+def test_a_server_that_answers_a_byte_at_a_time_cannot_outlast_the_timeout(channel: str, first: bytes) -> None:
+    drip = Drip(first)
+    try:
+        settings = (smtp_settings(drip.port, timeout=0.5) if channel == "email" else
+                    {"url": f"http://127.0.0.1:{drip.port}/hook", "timeout": 0.5})
+        result = build(channel, settings).send(message("zhangsan@town.example"))
+        assert (result.ok, result.retry) == (False, True)
+        assert "no whole answer within 0.5 s" in result.detail, result.detail
+        assert drip.closed.acquire(timeout=60)  # the connection was given up, not left dripping
+    finally:
+        drip.close()

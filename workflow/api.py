@@ -559,14 +559,17 @@ class Workflow:
 
     def daemons(self) -> list[dict[str, Any]]:
         """The daemons' heartbeats, newest first: id, host, pid, started_at, beat_at, stopped_at, counters, and
-        `state`: running, stopped, or silent (no beat for three intervals: killed outright, it never said so)."""
+        `state`: running, stopped, silent (no beat for three intervals: killed outright, it never said so), or gone
+        (silent, and a daemon started on its host since its last beat: killed, and replaced)."""
         with self.uow(write=False) as work:
             rows = work.rows("daemons")
         now, every = self.clock(), self.config.daemon.heartbeat_every
         out = []
         for r in rows:
             quiet = (now - datetime.fromisoformat(r["beat_at"])).total_seconds() > 3 * every
-            out.append(r | {"state": "stopped" if r["stopped_at"] else "silent" if quiet else "running"})
+            replaced = any(o["host"] == r["host"] and o["started_at"] > r["beat_at"] for o in rows if o is not r)
+            state = "stopped" if r["stopped_at"] else "running" if not quiet else "gone" if replaced else "silent"
+            out.append(r | {"state": state})
         return out
 
     # -- the chains -------------------------------------------------------------------------------------------
