@@ -1,4 +1,4 @@
-"""Red team: `zwgk backup DEST` and `zwgk restore COPY` (workflow/backup.py).
+"""Found by the red team: `zwgk backup DEST` and `zwgk restore COPY` (workflow/backup.py).
 
 Run: ./dev test -q tests/redteam_backup.py   (these are expected to FAIL until the findings are fixed)
 """
@@ -50,9 +50,11 @@ def test_backup_refuses_a_dest_that_is_the_live_database_or_its_wal(
         return verify(staged, config)
 
     monkeypatch.setattr(copies, "_verify", sign_meanwhile)
-    rc, _, _ = run(capsys, "backup", str(tmp_path / dest))
-    assert "在快照之后签署" in titles(live), "a signature made during the backup was silently lost"
+    before = titles(live)
+    rc, _, err = run(capsys, "backup", str(tmp_path / dest))
     assert rc == 2, f"DEST is the live database ({dest}) and was accepted"
+    assert "is the database itself (or its journal): give the backup another file" in err
+    assert titles(live) == before
 
 
 def test_restore_with_drop_unsealed_refuses_a_copy_of_another_database_when_the_live_one_has_no_seal(

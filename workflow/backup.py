@@ -40,6 +40,10 @@ def backup(source: Path, dest: Path, config: Config) -> Report:
     """Copy the database at `source` to `dest` (replaced only once the copy is verified); the copy's report."""
     if dest.is_dir():
         raise InvalidInput(f"{dest} is a folder: give the backup's file name, e.g. {dest / 'zwgk-2026-12-07.db'}")
+    if dest.resolve() in (source.resolve(), *(p.resolve() for p in _beside(source))):
+        raise InvalidInput(f"{dest} is the database itself (or its journal): give the backup another file")
+    if dest.is_file() and db.in_wal_mode(dest):  # what `backup` writes is never in WAL mode; a live database is
+        raise InvalidInput(f"{dest} is a live database, not a backup: give the backup another file")
     with _verified_copy(source, dest.parent, config, NotVerified("the copy fails verify, so it was not kept")) as (
             staged, report):
         os.replace(staged, dest)
@@ -141,12 +145,16 @@ def _may_replace(live: Path, staged: Path, config: Config, drop_unsealed: bool) 
             seal = now.last_seal()
             with now.uow(write=False) as work:
                 heads = work.rows("heads")
+                first = work.one("event_hash", {"chain": REGISTER, "seq": 1})
     except Exception as e:  # not a zwgk database, or damaged: nothing to compare the copy with
         raise RestoreRefused(f"cannot read the database {live} ({' '.join(str(e).split())[:200]}): to restore "
                              "in its place, move it away first") from None
     if running:
         raise RestoreRefused(f"daemon {running[0]} is running on {live}: stop it first")
     with Workflow(db.reading_url(staged), config=config) as copy, copy.uow(write=False) as work:
+        if first is not None and not _holds(work, REGISTER, 1, first["hash"]):
+            raise RestoreRefused(f"the copy is of another database: its register does not begin as that of {live} "
+                                 "does")
         if seal is not None and not _holds(work, REGISTER, seal.seq, seal.hash):
             raise RestoreRefused(f"the copy lacks the last seal of {live} ({seal.seq}:{seal.hash}): it is older "
                                  "than that seal, or of another database; restoring it would roll the log back")

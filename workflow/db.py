@@ -192,12 +192,12 @@ def reading_uri(path: Path) -> str:
 def _reading(path: Path) -> dict[str, str]:
     query = {"mode": "ro"}
     beside = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
-    if _in_wal_mode(path) and not os.access(path.parent, os.W_OK) and not any(p.exists() for p in beside):
+    if in_wal_mode(path) and not os.access(path.parent, os.W_OK) and not any(p.exists() for p in beside):
         query["immutable"] = "1"
     return query
 
 
-def _in_wal_mode(path: Path) -> bool:
+def in_wal_mode(path: Path) -> bool:
     """The file's header says WAL (its read and write versions, bytes 18 and 19, are 2)."""
     try:
         with path.open("rb") as f:
