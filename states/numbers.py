@@ -29,10 +29,13 @@ def id_number(unit: str, item_id: str) -> tuple[int, int] | None:
     return (int(found.group(1)), int(found.group(2))) if found else None
 
 
+_NUMBERED = re.compile(r".+-\d{4}-\d{6}(?:\.\d+)?")  # any unit's: a unit's id may itself contain "-2026-"
+
+
 def chosen_id(unit: str, item_id: str) -> None:
-    """An id chosen by hand may not look like a number of its unit, which the engine gives."""
-    if id_number(unit, item_id) is not None:
-        raise NotNext(f"item id {item_id} has the form of unit {unit}'s numbers, which the engine gives; choose "
+    """An id chosen by hand may not look like a number, which the engine gives, of its unit or of any other."""
+    if _NUMBERED.fullmatch(item_id):
+        raise NotNext(f"item id {item_id} has the form of the numbers the engine gives (UNIT-YEAR-NNNNNN); choose "
                       "another id or let the engine number the item")
 
 
@@ -53,9 +56,9 @@ class Numbering:
         """Fold an item's creation: its (year, number), or None for one with an id chosen by hand (or made before
         numbering, whose number in its id the numbers of its year go on after)."""
         if number is None:
-            legacy = id_number(self.unit, item_id)
-            if legacy is not None and self.started:
+            if self.started:
                 chosen_id(self.unit, item_id)
+            legacy = id_number(self.unit, item_id)
             if legacy is not None:
                 year, n = legacy
                 self.last[year] = max(self.last.get(year, 0), n)

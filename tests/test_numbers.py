@@ -83,7 +83,7 @@ def test_a_creations_number_is_checked(swf: Workflow, item_id: str, data: str, p
 
 def test_a_chosen_id_in_the_numbers_form_after_numbering_began_is_a_verify_failure(swf: Workflow) -> None:
     new_info(swf)
-    assert "has the form of unit gov's numbers" in forge_creation(swf, "gov-2026-000002", None)
+    assert "has the form of the numbers the engine gives" in forge_creation(swf, "gov-2026-000002", None)
 
 
 def test_verify_since_a_digest_checks_the_numbers_after_it(wf: Workflow) -> None:

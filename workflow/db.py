@@ -169,6 +169,7 @@ def is_read_only(url: URL) -> bool:
 def writable(path: Path) -> bool:
     """Whether an SQLite database file can be written here: the file, and its folder (where SQLite makes the
     -wal and -shm files of WAL mode). False on read-only media, whoever asks."""
+    path = path.resolve()
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
@@ -190,6 +191,7 @@ def reading_uri(path: Path) -> str:
 
 
 def _reading(path: Path) -> dict[str, str]:
+    path = path.resolve()  # beside the file SQLite opens, not beside a link to it
     query = {"mode": "ro"}
     beside = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
     if in_wal_mode(path) and not os.access(path.parent, os.W_OK) and not any(p.exists() for p in beside):
