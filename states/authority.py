@@ -227,7 +227,10 @@ def decide_unit(reg: RegisterView, book: UnitBook, act: Act, *, pipeline: Pipeli
             raise NotAuthorised(f"{act.what}: no stored definition of a {act.case_id} pipeline has that fingerprint")
         if book.pipelines.get(pipeline.kind, ("",))[0] == pipeline.fingerprint:
             raise NotAuthorised(f"{act.what}: unit {book.unit} has this pipeline in force already")
-        check_adoptable(pipeline, open_cases)
+        law = act.data.get("law", 1)  # 0.2 recorded none
+        if not isinstance(law, int) or isinstance(law, bool):
+            raise NotAuthorised(f"{act.what}: its law must be a whole number")
+        check_adoptable(pipeline, open_cases, law)
         return
     if act.case_kind == "person" and act.action in (GRANT, REVOKE):
         role = act.data.get("role")

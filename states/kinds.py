@@ -77,10 +77,21 @@ def open_cases(in_force: Pipeline | None, cases: Iterable[Case]) -> list[OpenCas
             if in_force is None or in_force.actions_from(c.state)]
 
 
-def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = ()) -> None:
+# The rules an adoption is judged by, recorded in it (its data's `law`): 1, those of 0.2 (an adoption without the
+# key); 2, from 0.3, also final states and the role that hands on drafts. An adoption is judged by the law it was
+# made under, so that a database of 0.2 still verifies. (One forged now could claim law 1: the older checks still
+# hold it, 先审查、后公开 first, and a seal or a witness bounds where it can be slipped in.)
+LAW = 2
+
+
+def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = (), law: int = LAW) -> None:
     """Refuses a pipeline that a unit may not adopt: one for no known kind, one that lacks a state an open case
     sits in, one by which a case (new, or one of `open_cases` from where it is) can become public without the
-    signatures the law puts first, or one that leads a case out of a final state where the law does not."""
+    signatures the law puts first, or (law 2) one that leads a case out of a final state where the law does not
+    or lacks the role that hands on drafts."""
+    if law not in range(1, LAW + 1):
+        raise AdoptionRefused(f"pipeline {pipeline.name} was adopted under law {law}, which this engine does not know "
+                              f"(1 to {LAW})")
     k = KINDS.get(pipeline.kind)
     if k is None:
         raise AdoptionRefused(f"pipeline {pipeline.name} is for '{pipeline.kind}', which is no kind of case here "
@@ -91,7 +102,7 @@ def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = ()) -
                               "sit; finish or return them first")
     for state in sorted(k.public - known):
         raise AdoptionRefused(f"pipeline {pipeline.name} lacks the public state '{state}' of {k.name}s")
-    for action in pipeline.actions:
+    for action in pipeline.actions if law >= 2 else ():
         exits = final_exits(pipeline, k, action.source)
         if exits is not None and action.to is not None and action.to not in exits:
             where = f"may be left only for {' or '.join(sorted(exits))}" if exits else "is final"
@@ -103,7 +114,7 @@ def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = ()) -
         needed = " and ".join(k.before_public)
         raise AdoptionRefused(f"pipeline {pipeline.name} lets a case become public without the signatures of "
                               f"{needed} in its round (先审查、后公开): {path}")
-    if k.reassigner not in {r.id for r in pipeline.roles}:
+    if law >= 2 and k.reassigner not in {r.id for r in pipeline.roles}:
         raise AdoptionRefused(f"pipeline {pipeline.name} lacks the role '{k.reassigner}', who may hand on a draft "
                               "whose drafter cannot (reassign)")
 

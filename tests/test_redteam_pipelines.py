@@ -1,7 +1,5 @@
-"""Red team: final states at adoption (states/kinds.py check_adoptable), as verify judges adoptions of the past.
-
-Run: ./dev test -q tests/redteam_pipelines.py   (expected to FAIL until the finding is fixed)
-"""
+"""Found by the red team: final states at adoption (states/kinds.py check_adoptable), as verify judges adoptions
+of the past: each by the law it was made under."""
 
 from __future__ import annotations
 
@@ -10,7 +8,8 @@ from importlib import resources
 import pytest
 
 import states.kinds
-from states import parse_pipeline
+import workflow.register
+from states import AdoptionRefused, parse_pipeline
 from tests.conftest import ADMIN, seed
 from workflow import Workflow
 
@@ -37,9 +36,19 @@ def test_a_unit_that_adopted_under_0_2_a_pipeline_leaving_published_still_verifi
     text = resources.files("states").joinpath("item.toml").read_text(encoding="utf-8") + REOPEN
     old = parse_pipeline(text.replace('name = "zwgk-default"', 'name = "township-reopen"'), "old.toml")
     wf = seed(Workflow(f"sqlite:///{tmp_path}/zwgk.db"))
-    with monkeypatch.context() as m:  # the 0.2.0 engine: no final states
+    with monkeypatch.context() as m:  # the 0.2.0 engine: no final states, and its adoptions record no law
         m.setattr(states.kinds, "final_exits", lambda *a: None)
+        m.setattr(workflow.register, "LAW", 1)
         wf.adopt_pipeline("gov", old, by=ADMIN)
     report = wf.verify()
-    wf.close()
     assert report.ok, report.first_problem
+    with pytest.raises(AdoptionRefused, match="published may be left only for retracted"):  # not any more
+        wf.adopt_pipeline("gov", parse_pipeline(text, "new.toml"), by=ADMIN)
+    wf.close()
+
+
+def test_an_adoption_under_a_law_this_engine_does_not_know_is_refused() -> None:
+    builtin = states.kinds.default_pipeline()
+    with pytest.raises(AdoptionRefused, match=r"adopted under law 3, which this engine does not know \(1 to 2\)"):
+        states.kinds.check_adoptable(builtin, law=3)
+    states.kinds.check_adoptable(builtin, law=1)

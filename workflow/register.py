@@ -33,7 +33,7 @@ from states.authority import (
     decide_unit,
     first_admin,
 )
-from states.kinds import open_cases
+from states.kinds import LAW, open_cases
 from workflow.errors import AlreadyExists, NotFound
 from workflow.ledger.chains import Appender, Head, appending
 from workflow.ledger.events import Event, canonical
@@ -201,7 +201,8 @@ class Registrar:
         cases = [case_of(pipeline.kind, r["id"], r) for r in self.work.rows("unit_cases", {"unit": unit})
                  if r["kind"] == pipeline.kind]
         in_force = self.pipelines.load(self.work, current[0]).pipeline if current else None
-        act = Act(unit, "pipeline", pipeline.kind, ADOPT, by, {"name": pipeline.name, "version": pipeline.version})
+        act = Act(unit, "pipeline", pipeline.kind, ADOPT, by, {"name": pipeline.name, "version": pipeline.version,
+                                                             "law": LAW})
         decide_unit(directory, book, act, pipeline=pipeline, open_cases=open_cases(in_force, cases))
         self.pipelines.of(pipeline)  # the township's deadline rules must fit it too (a ConfigError if not)
         event = self._unit_event(heads, act, pipeline=pipeline.fingerprint)
