@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,8 +48,8 @@ class Settings:
             number = int(value) if integer else float(value)
         except (TypeError, ValueError):
             raise self.fail(key, f"must be a {'whole ' if integer else ''}number") from None
-        if number <= 0:
-            raise self.fail(key, "must be positive")
+        if not math.isfinite(number) or number <= 0:
+            raise self.fail(key, "must be a positive finite number")
         return number
 
     def flag(self, key: str, default: bool) -> bool:

@@ -207,6 +207,8 @@ BAD = [
     # Numbers that would silently stop the work at 0: a batch of none, a lease that has always run out, ...
     ("[reminders]\nbatch = 0\n", "reminders.batch: must be at least 1"),
     ("[reminders]\nmax_attempts = 0\n", "reminders.max_attempts: must be at least 1"),
+    ("[reminders]\nclock_skew_seconds = 1e300\n", "reminders.clock_skew_seconds: must be at most 604800"),
+    ("[daemon]\nseal_every = 1e12\n", "daemon.seal_every: must be at most 604800"),
     ("[reminders]\nlease_seconds = 0\n", "reminders.lease_seconds: must be at least 1"),
     ("[reminders]\nlease_seconds = 0.5\n", "reminders.lease_seconds: must be at least 1"),
     ("[reminders]\nbackoff_seconds = 0\n", "reminders.backoff_seconds: must be at least 0.1"),

@@ -697,3 +697,9 @@ def test_a_server_that_answers_a_byte_at_a_time_cannot_outlast_the_timeout(chann
         assert drip.closed.acquire(timeout=60)  # the connection was given up, not left dripping
     finally:
         drip.close()
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), 0, -1])
+def test_a_timeout_that_is_no_time_is_refused(timeout: float) -> None:
+    with pytest.raises(NotifierConfigError, match="webhook: setting 'timeout' must be a positive finite number"):
+        build("webhook", {"url": "http://127.0.0.1:9/hook", "timeout": timeout})

@@ -253,7 +253,8 @@ class _Reader:
                 name = f"{where}.{key}" if where else key
                 raise self.error(name, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
 
-    def typed(self, key: str, value: Any, kind: type, *, minimum: float | None = None) -> Any:
+    def typed(self, key: str, value: Any, kind: type, *, minimum: float | None = None,
+              maximum: float | None = None) -> Any:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if kind is tuple:
@@ -266,6 +267,8 @@ class _Reader:
             raise self.error(key, "must be a finite number")
         if minimum is not None and isinstance(value, int | float) and value < minimum:
             raise self.error(key, f"must be at least {minimum:g}")
+        if maximum is not None and isinstance(value, int | float) and value > maximum:
+            raise self.error(key, f"must be at most {maximum:g}")
         return value
 
     def clock(self, key: str, value: Any) -> time:
@@ -290,7 +293,7 @@ class _Reader:
                 values[key] = special[key](f"{name}.{key}", value)
                 continue
             minimum = _MINIMUM.get(key, 0) if kinds[key] in (int, float) else None
-            values[key] = self.typed(f"{name}.{key}", value, kinds[key], minimum=minimum)
+            values[key] = self.typed(f"{name}.{key}", value, kinds[key], minimum=minimum, maximum=_MAXIMUM.get(key))
         return replace(default, **values)
 
     def channels(self, table: Any) -> dict[str, dict[str, Any]]:
@@ -381,6 +384,9 @@ def _month_day(text: str) -> bool:
 _MINIMUM = {"batch": 1, "max_attempts": 1, "lease_seconds": 1, "backoff_seconds": 0.1, "backoff_max_seconds": 0.1,
             "plan_every": 0.1, "send_every": 0.1, "roll_every": 0.1, "heartbeat_every": 0.1, "seal_every": 0.1,
             "title_chars": 1, "body_bytes": 1}
+# Durations a daemon adds to the clock: past a week they are mistakes, and past ~1e9 days they overflow it.
+_MAXIMUM = dict.fromkeys(("lease_seconds", "clock_skew_seconds", "backoff_seconds", "backoff_max_seconds",
+                          "plan_every", "send_every", "roll_every", "heartbeat_every", "seal_every"), 7 * 86400)
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _NAMES = {int: "an integer", float: "a number", str: "text", bool: "true or false"}
 
