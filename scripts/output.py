@@ -181,6 +181,9 @@ def notification_obj(n: Notification) -> dict[str, Any]:
 def notification_line(n: Notification, tz: tzinfo) -> str:
     when = (n.sent_at or n.next_attempt_at).astimezone(tz).isoformat(timespec="seconds")
     error = f"  last error: {safe(n.last_error)}" if n.last_error else ""
+    if n.acked_at is not None:
+        acked = n.acked_at.astimezone(tz).isoformat(timespec="seconds")
+        error += f"  acknowledged by {safe(n.acked_by or '-')} {acked}"
     return (f"#{n.id:<6} {n.status:<8} {n.channel:<9} {pad(n.recipient, 14)} x{n.attempts} {when}  "
             f"{safe(n.subject)}{error}")
 

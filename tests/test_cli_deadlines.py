@@ -36,7 +36,7 @@ DEADLINE_KEYS = {"id", "key", "kind", "item_id", "schedule", "period", "title", 
                  "starts_on", "days", "due_on", "provisional", "status", "step", "next_at", "closed_by", "closed_at",
                  "closed_note", "stored_status", "kind_zh"}
 NOTIFICATION_KEYS = {"id", "key", "deadline_id", "step", "recipient", "channel", "subject", "status", "attempts",
-                     "next_attempt_at", "last_error", "sent_at"}
+                     "next_attempt_at", "last_error", "sent_at", "acked_by", "acked_at"}
 OVERRIDES_2027 = """
 [2027]
 holidays = ["2027-01-01", "2027-02-05..2027-02-13"]
@@ -355,7 +355,9 @@ def test_remind_uses_the_configured_rules(capsys: pytest.CaptureFixture[str], wo
 def test_reminders_pending_sent_and_dead(capsys: pytest.CaptureFixture[str], world: Path, tmp_path: Path,
                                         recorder: Recorder) -> None:
     config = write(tmp_path / "rec.toml", '[channels.rec]\ntype = "recording"\n[reminders]\nchannels = ["rec"]\n')
-    recorder.script = [Result(False, "550 5.1.1 no such user", retry=False), Result(False, "451 busy", retry=True)]
+    # The last message meets a busy server: a failure worth retrying, after which a channel rests for the pass.
+    recorder.script = [Result(False, "550 5.1.1 no such user", retry=False), *[Result(True, "ok")] * 14,
+                       Result(False, "451 busy", retry=True)]
     started = time.monotonic()  # the daemon's clock starts at ZWGK_NOW and runs on at the real pace
     rc, out, _err = run(capsys, "daemon", "--once", "--config", str(config))
     ran = time.monotonic() - started

@@ -81,6 +81,9 @@ def test_status_exits_3_while_dead_letters_wait_to_be_acknowledged(tmp_path: Pat
     code, out, _ = zwgk(capsys, "--db", url, "reminders", "--dead", "--json")
     acked = {n["id"]: (n["acked_by"], n["acked_at"]) for n in json.loads(out)}
     assert acked[first] == ("clerk", NOW.isoformat()) and acked[second][0] == Workflow(url).operator
+    code, out, _ = zwgk(capsys, "--db", url, "reminders", "--dead")
+    line = next(x for x in out.splitlines() if x.startswith(f"#{first} "))
+    assert line.endswith("  acknowledged by clerk 2026-10-12T10:00:00+08:00"), line  # the office's time
     assert len(letters(wf, "dead")) == 1  # a new dead letter: 3 again; a silent daemon says more (1)
     status(capsys, url, NOW, dead=True)
     status(capsys, url, NOW + timedelta(minutes=5), dead=True)
