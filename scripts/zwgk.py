@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -82,7 +82,10 @@ class _Completion(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, _: argparse.Namespace, shell: Any, *__: Any) -> None:
         import shtab
 
-        print(shtab.complete(parser, shell=shell))
+        try:
+            print(shtab.complete(parser, shell=shell), flush=True)
+        except BrokenPipeError:  # `zwgk --print-completion bash | head`: the reader left; say nothing more
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         parser.exit(0)
 
 
@@ -709,9 +712,14 @@ class Cli:
             with self.workflow() as wf:
                 beats = wf.daemons()
                 dead = unacknowledged(wf.engine)
-            self.emit(beats, [f"{b['id']:<40} {b['state']:<8} started {b['started_at'][:19]}  beat "
-                              f"{b['beat_at'][:19]}  planned {b['planned']} sent {b['sent']} failed {b['failed']}"
-                              for b in beats] or ["no daemon has run on this database"])
+                tz = wf.config.office.tz
+
+            def local(stamp: str) -> str:
+                return datetime.fromisoformat(stamp).astimezone(tz).isoformat(timespec="seconds")
+
+            self.emit(beats, [f"{b['id']:<40} {b['state']:<8} started {local(b['started_at'])}  beat "
+                              f"{local(b['beat_at'])}  planned {b['planned']} sent {b['sent']} failed {b['failed']}"
+                              for b in beats] or [self.tr("no daemon has run on this database")])
             if dead and not self.args.json:
                 self.out(f"{dead} dead letter{'s' if dead != 1 else ''} not acknowledged: "
                          "see `zwgk reminders --dead`, then `zwgk reminders --ack ID...`")

@@ -38,3 +38,9 @@ def test_bash_completes_commands_subcommands_and_options() -> None:
 def test_an_unknown_shell_is_refused_in_one_line() -> None:
     done = subprocess.run([str(ZWGK), "--print-completion", "fish"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "invalid choice: 'fish'" in done.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
+    done = subprocess.run(["bash", "-c", f"'{ZWGK}' --print-completion zsh | head -1"], capture_output=True, text=True,
+                          timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "#compdef zwgk\n", "")
