@@ -1,7 +1,4 @@
-"""Found by the red team: `zwgk backup DEST` and `zwgk restore COPY` (workflow/backup.py).
-
-Run: ./dev test -q tests/redteam_backup.py   (these are expected to FAIL until the findings are fixed)
-"""
+"""Found by the red team: `zwgk backup DEST` and `zwgk restore COPY` (workflow/backup.py)."""
 
 from __future__ import annotations
 

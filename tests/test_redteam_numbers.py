@@ -1,7 +1,4 @@
-"""Red team: item numbers (states/numbers.py chosen_id, workflow/items.py _free_id).
-
-Run: ./dev test -q tests/redteam_numbers.py   (expected to FAIL until the finding is fixed)
-"""
+"""Found by the red team of issue 11: item numbers (states/numbers.py chosen_id, workflow/items.py _free_id)."""
 
 from __future__ import annotations
 

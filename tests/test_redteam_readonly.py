@@ -1,7 +1,4 @@
-"""Red team: read-only reads (workflow/db.py reading_url / _reading).
-
-Run: ./dev test -q tests/redteam_readonly.py   (expected to FAIL until the finding is fixed)
-"""
+"""Found by the red team of issue 11: read-only reads (workflow/db.py reading_url / _reading)."""
 
 from __future__ import annotations
 
