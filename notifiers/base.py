@@ -22,7 +22,8 @@ def get_logger(name: str, **bound: Any) -> structlog.stdlib.BoundLogger:
     the attributes `zwgk_event` and `zwgk_fields` for a structured one. (Here, at the bottom of the imports, so
     that the notifiers, which the engine imports, use it too.)"""
     logger = structlog.wrap_logger(logging.getLogger(name), processors=[structlog.stdlib.filter_by_level, _to_record],
-                                   wrapper_class=structlog.stdlib.BoundLogger, **bound)
+                                   wrapper_class=structlog.stdlib.BoundLogger, cache_logger_on_first_use=True,
+                                   **bound)
     return cast(structlog.stdlib.BoundLogger, logger)
 
 

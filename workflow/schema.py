@@ -236,8 +236,9 @@ notification = Table(
     Column("acked_at", String(40)),
     UniqueConstraint("deadline_id", "due_on", "step", "recipient", "channel", name="uq_zwgk_notification_step"),
     UniqueConstraint("key", name="uq_zwgk_notification_key"),
+    # One index serves every claim (a channel's filters the due rows) and every renewal (the `sending` rows): a
+    # second, on (channel, status, next_attempt_at), slowed each sent-mark by a third (./dev bench deadlines).
     Index("ix_zwgk_notification_due", "status", "next_attempt_at"),
-    Index("ix_zwgk_notification_channel", "channel", "status", "next_attempt_at"),  # each channel claims its own
 )
 
 daemon = Table(

@@ -20,11 +20,9 @@ def upgrade() -> None:
         table.add_column(sa.Column("claim_token", sa.String(32)))
         table.add_column(sa.Column("acked_by", sa.String(64)))
         table.add_column(sa.Column("acked_at", sa.String(40)))
-    op.create_index("ix_zwgk_notification_channel", "zwgk_notification", ["channel", "status", "next_attempt_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_zwgk_notification_channel", "zwgk_notification")
     with op.batch_alter_table("zwgk_notification") as table:
         table.drop_column("acked_at")
         table.drop_column("acked_by")
