@@ -1,4 +1,5 @@
-"""Errors raised by the pipeline: a bad pipeline file, or a refused action."""
+"""Errors raised by the pipeline: a bad pipeline file, or a refused action; and Phrased, the base of every error
+of ours, with Phrase, a part of a message (both said in the user's language by workflow/i18n.py)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from states.errors import Phrase
 from tests.conftest import new_info
 from workflow import Workflow
 from workflow.errors import InvalidInput
-from workflow.i18n import DOMAIN, LOCALE, explain
+from workflow.i18n import DOMAIN, LOCALE, explain, say
 from workflow.locale import Found, messages
 
 # The packages done so far; scripts/ (the CLI) is held to the same rules once its messages are templates.
@@ -94,6 +94,8 @@ def test_a_parameter_is_never_formatted_again() -> None:
                           problem=Phrase("'{value}' is not a time of day like 08:30", value=typed))
     assert explain(nested, "zh") == f"a.toml：k：'{typed}' 不是一天中的时刻（如 08:30）"
     assert str(nested) == f"a.toml: k: '{typed}' is not a time of day like 08:30"
+    said = say("zh", "{case}: reassign needs the drafter it goes to", case=typed)
+    assert said == f"{typed}：reassign 须写明接手的经办人"
 
 
 def test_an_error_without_a_template_is_said_as_it_is() -> None:

@@ -35,8 +35,8 @@ def catalog(lang: str) -> gettext.NullTranslations:
 
 
 def say(lang: str, template: str, **params: Any) -> str:
-    """`template` in `lang`, filled with `params`."""
-    return catalog(lang).gettext(template).format(**params)
+    """`template` in `lang`, filled with `params` (a Phrase among them said in `lang` too)."""
+    return _render(Phrase(template, **params), lang)
 
 
 def explain(error: BaseException, lang: str) -> str:
