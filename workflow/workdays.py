@@ -208,7 +208,7 @@ def load_overrides(text: str, *, source: str) -> dict[int, YearDays]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise InvalidInput("{source}: not valid TOML: {error}", source=source, error=' '.join(str(e).split())) from None
+        raise InvalidInput("{source}: not valid TOML: {error}", source=source, error=" ".join(str(e).split())) from None
     years: dict[int, YearDays] = {}
     for key, table in data.items():
         if not _YEAR_RE.fullmatch(key) or not MINYEAR <= int(key) <= MAXYEAR:
