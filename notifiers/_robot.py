@@ -15,9 +15,9 @@ def endpoint(s: Settings, key_name: str, base_url: str) -> tuple[str, str]:
     """The robot's webhook URL, given whole as `url` or as its key (`key`, `token`) after `base_url`; and the key."""
     url, key = s.text("url"), s.text(key_name)
     if url and key:
-        raise NotifierConfigError(f"{s.channel}: set either 'url' or '{key_name}', not both")
+        raise NotifierConfigError("{channel}: set either 'url' or '{key}', not both", channel=s.channel, key=key_name)
     if not url and not key:
-        raise NotifierConfigError(f"{s.channel}: setting 'url' or '{key_name}' is required")
+        raise NotifierConfigError("{channel}: setting 'url' or '{key}' is required", channel=s.channel, key=key_name)
     return (s.url("url", url) if url else base_url + quote(key or "", safe="")), key or ""
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from notifiers.base import NotifierConfigError
+from states.errors import Phrase
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -16,12 +17,14 @@ _FALSE = {"0", "false", "no", "off"}
 class Settings:
     def __init__(self, channel: str, settings: Mapping[str, Any]) -> None:
         if not isinstance(settings, Mapping):
-            raise NotifierConfigError(f"{channel}: settings must be a mapping, not {type(settings).__name__}")
+            raise NotifierConfigError("{channel}: settings must be a mapping, not {type}", channel=channel,
+                                      type=type(settings).__name__)
         self.channel = channel
         self.raw = settings
 
-    def fail(self, key: str, problem: str) -> NotifierConfigError:
-        return NotifierConfigError(f"{self.channel}: setting {key!r} {problem}")
+    def fail(self, key: str, template: str, /, **params: object) -> NotifierConfigError:
+        return NotifierConfigError("{channel}: setting {key!r} {problem}", channel=self.channel, key=key,
+                                   problem=Phrase(template, **params))
 
     def text(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self.raw.get(key)
@@ -30,7 +33,7 @@ class Settings:
                 raise self.fail(key, "is required")
             return default
         if not isinstance(value, str):
-            raise self.fail(key, f"must be a string, not {type(value).__name__}")
+            raise self.fail(key, "must be a string, not {type}", type=type(value).__name__)
         return value
 
     def required(self, key: str) -> str:
@@ -47,7 +50,9 @@ class Settings:
                 raise TypeError
             number = int(value) if integer else float(value)
         except (TypeError, ValueError):
-            raise self.fail(key, f"must be a {'whole ' if integer else ''}number") from None
+            if integer:
+                raise self.fail(key, "must be a whole number") from None
+            raise self.fail(key, "must be a number") from None
         if not math.isfinite(number) or number <= 0:
             raise self.fail(key, "must be a positive finite number")
         return number
@@ -65,7 +70,7 @@ class Settings:
     def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
         value = (self.text(key) or default).lower()
         if value not in allowed:
-            raise self.fail(key, f"must be one of {', '.join(allowed)}")
+            raise self.fail(key, "must be one of {known}", known=", ".join(allowed))
         return value
 
     def headers(self, key: str) -> dict[str, str]:
@@ -79,7 +84,7 @@ class Settings:
             if not isinstance(name, str) or not isinstance(v, str):
                 raise self.fail(key, "must map strings to strings")
             if any(c in name + v for c in "\r\n"):  # a line break would smuggle in another header
-                raise self.fail(key, f"has a line break in header {name!r}")
+                raise self.fail(key, "has a line break in header {name!r}", name=name)
             out[name] = v
         return out
 

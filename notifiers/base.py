@@ -9,9 +9,13 @@ from typing import Any, Protocol, cast, runtime_checkable
 
 import structlog
 
+from states.errors import Phrased
 
-class NotifierConfigError(ValueError):
+
+class NotifierConfigError(Phrased, ValueError):
     """Bad or missing settings for a channel; the message is one line naming the key."""
+
+    code = "notifier-config"
 
 
 def get_logger(name: str, **bound: Any) -> structlog.stdlib.BoundLogger:

@@ -57,10 +57,11 @@ def _from_entry_point(channel: str) -> Factory | None:
         try:
             factory = ep.load()
         except Exception as e:  # an import error in someone else's package: report it as configuration
-            problem = f"plugin {ep.value} failed to load: {type(e).__name__}"
-            raise NotifierConfigError(f"channel {channel!r}: {problem}") from e
+            raise NotifierConfigError("channel {channel!r}: plugin {plugin} failed to load: {error}", channel=channel,
+                                      plugin=ep.value, error=type(e).__name__) from e
         if not callable(factory):
-            raise NotifierConfigError(f"channel {channel!r}: plugin {ep.value} is not a factory")
+            raise NotifierConfigError("channel {channel!r}: plugin {plugin} is not a factory", channel=channel,
+                                      plugin=ep.value)
         register(channel, factory)
         return _registered[channel]
     return None
@@ -76,8 +77,10 @@ def build(channel: str, settings: Mapping[str, Any]) -> Notifier:
     """A ready notifier for `channel`; NotifierConfigError names the bad setting or the unknown channel."""
     factory = _builtin(channel) or _registered.get(channel) or _from_entry_point(channel)
     if factory is None:
-        raise NotifierConfigError(f"unknown notifier channel {channel!r}; known: {', '.join(channels())}")
+        raise NotifierConfigError("unknown notifier channel {channel!r}; known: {known}", channel=channel,
+                                  known=", ".join(channels()))
     notifier = factory(settings)
     if not isinstance(notifier, Notifier):
-        raise NotifierConfigError(f"channel {channel!r}: factory returned {type(notifier).__name__}, not a Notifier")
+        raise NotifierConfigError("channel {channel!r}: factory returned {type}, not a Notifier", channel=channel,
+                                  type=type(notifier).__name__)
     return notifier

@@ -66,7 +66,8 @@ class EmailNotifier:
             try:
                 ctx = ssl.create_default_context(cafile=cafile)
             except (OSError, ssl.SSLError) as e:
-                raise NotifierConfigError(f"email: setting 'cafile' cannot be loaded: {type(e).__name__}") from None
+                raise NotifierConfigError("email: setting 'cafile' cannot be loaded: {error}",
+                                          error=type(e).__name__) from None
             if not s.flag("verify", True):
                 # For a township's own relay with a self-signed certificate; still encrypted, just not authenticated.
                 ctx.check_hostname = False

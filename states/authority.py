@@ -101,32 +101,36 @@ class UnitBook:
 def check_open(unit: str, is_open: bool, action: str) -> None:
     """No event follows a unit chain's closing."""
     if not is_open:
-        raise NotAuthorised(f"unit {unit} is closed: its chain takes no more events ({action} refused)")
+        raise NotAuthorised("unit {unit} is closed: its chain takes no more events ({action} refused)", unit=unit,
+                            action=action)
 
 
 def _signer(reg: RegisterView, act: Act) -> Person:
     """The actor of an act: an active admin of the register."""
     who = reg.person(act.actor) if act.actor is not None else None
     if who is None or not who.active:
-        raise SignerInactive(f"{act.what}: {act.actor} is not an active person of the register")
+        raise SignerInactive("{act}: {actor} is not an active person of the register", act=act.what, actor=act.actor)
     if not who.admin:
-        raise RoleMissing(f"{act.what}: {act.actor} does not hold the role {ADMIN} ({ADMIN_ZH}) needed for it")
+        raise RoleMissing("{act}: {actor} does not hold the role {admin} ({admin_zh}) needed for it", act=act.what,
+                          actor=act.actor, admin=ADMIN, admin_zh=ADMIN_ZH)
     return who
 
 
 def _subject(reg: RegisterView, act: Act, *, active: bool | None = True) -> Person:
     subject = reg.person(act.case_id)
     if subject is None:
-        raise NotAuthorised(f"{act.what}: there is no person {act.case_id} in the register")
+        raise NotAuthorised("{act}: there is no person {person} in the register", act=act.what, person=act.case_id)
     if active is not None and subject.active != active:
-        raise NotAuthorised(f"{act.what}: {act.case_id} is {'not ' if active else ''}active")
+        if active:
+            raise NotAuthorised("{act}: {person} is not active", act=act.what, person=act.case_id)
+        raise NotAuthorised("{act}: {person} is active", act=act.what, person=act.case_id)
     return subject
 
 
 def _not_last_admin(reg: RegisterView, act: Act) -> None:
     if reg.active_admins() <= {act.case_id}:
-        raise NotAuthorised(f"{act.what}: {act.case_id} is the last active admin; grant {ADMIN} to another "
-                            "person first")
+        raise NotAuthorised("{act}: {person} is the last active admin; grant {admin} to another person first",
+                            act=act.what, person=act.case_id, admin=ADMIN)
 
 
 def _position(entry: Any) -> bool:
@@ -139,28 +143,29 @@ def _position(entry: Any) -> bool:
 def decide_register(reg: RegisterView, act: Act, *, first: bool = False) -> None:
     """An act of the register's chain; `first` for its first event, which names the first admin."""
     if first != (act.case_kind == "register" and act.action == OPEN):
-        raise NotAuthorised(f"{act.what}: the register opens with its first event, and only then")
+        raise NotAuthorised("{act}: the register opens with its first event, and only then", act=act.what)
     if first:
         admin = act.data.get("admin")
         if not isinstance(admin, dict) or not admin.get("id") or not admin.get("name"):
-            raise InputMissing(f"{act.what}: the register opens with its first admin (id and name)")
+            raise InputMissing("{act}: the register opens with its first admin (id and name)", act=act.what)
         return
     if act.case_kind == "register" and act.action == SEAL:
         # A seal records every unit's chain; it grants nothing, so anyone running zwgk may append one.
         chains = act.data.get("chains")
         if not isinstance(chains, list) or not all(map(_position, chains)) \
                 or sorted(c[0] for c in chains) != sorted(reg.units()):
-            raise NotAuthorised(f"{act.what}: a seal names every unit's chain, and only those, each at an event it "
-                                "holds ([chain, seq from 1, SHA-256 in hex])")
+            raise NotAuthorised("{act}: a seal names every unit's chain, and only those, each at an event it holds "
+                                "([chain, seq from 1, SHA-256 in hex])", act=act.what)
         return
     _signer(reg, act)
     if act.case_kind == "person":
         if act.action == ADD:
             if reg.person(act.case_id) is not None:
-                raise NotAuthorised(f"{act.what}: person {act.case_id} is in the register already")
+                raise NotAuthorised("{act}: person {person} is in the register already", act=act.what,
+                                    person=act.case_id)
             home = act.data.get("unit")
             if home is not None and not getattr(reg.unit(str(home)), "open", False):
-                raise NotAuthorised(f"{act.what}: unit {home} is not an open unit of the register")
+                raise NotAuthorised("{act}: unit {unit} is not an open unit of the register", act=act.what, unit=home)
             return
         if act.action in (DEACTIVATE, REACTIVATE):
             subject = _subject(reg, act, active=act.action == DEACTIVATE)
@@ -168,8 +173,8 @@ def decide_register(reg: RegisterView, act: Act, *, first: bool = False) -> None
                 _not_last_admin(reg, act)
             return
         if act.action in (GRANT, REVOKE) and act.data.get("role") != ADMIN:
-            raise NotAuthorised(f"{act.what}: only {ADMIN} is held in the register; {act.data.get('role')} is held "
-                                "in a unit: name it (--unit)")
+            raise NotAuthorised("{act}: only {admin} is held in the register; {role} is held in a unit: name it "
+                                "(--unit)", act=act.what, admin=ADMIN, role=act.data.get("role"))
         if act.action in (GRANT, REVOKE):
             subject = _subject(reg, act, active=True if act.action == GRANT else None)
             _grant_check(act, subject.admin)
@@ -181,30 +186,32 @@ def decide_register(reg: RegisterView, act: Act, *, first: bool = False) -> None
         known = reg.unit(act.case_id)
         if act.action == ADD:
             if known is not None:
-                raise NotAuthorised(f"{act.what}: unit {act.case_id} is in the register already")
+                raise NotAuthorised("{act}: unit {unit} is in the register already", act=act.what, unit=act.case_id)
             return
         if act.action == CLOSE:
             if known is None or not known.open:
-                raise NotAuthorised(f"{act.what}: there is no open unit {act.case_id}")
+                raise NotAuthorised("{act}: there is no open unit {unit}", act=act.what, unit=act.case_id)
             return
-    raise NotAuthorised(f"{act.what}: no such act in the register")
+    raise NotAuthorised("{act}: no such act in the register", act=act.what)
 
 
 def _linked(act: Act) -> None:
     """A unit's addition and closing are written to the register and to the unit's chain, each naming the other."""
     if not isinstance(act.data.get("link"), dict):
-        raise NotAuthorised(f"{act.what}: names no copy of it in the other chain")
+        raise NotAuthorised("{act}: names no copy of it in the other chain", act=act.what)
 
 
 def _grant_check(act: Act, holds: bool) -> None:
     role = act.data.get("role")
     if act.action == GRANT and act.case_id == act.actor:
-        raise NotAuthorised(f"{act.what}: an admin may not grant a role to themselves "
-                            f"({act.actor} asked for {role})")
+        raise NotAuthorised("{act}: an admin may not grant a role to themselves ({actor} asked for {role})",
+                            act=act.what, actor=act.actor, role=role)
     if act.action == GRANT and holds:
-        raise NotAuthorised(f"{act.what}: {act.case_id} holds the role {role} there already")
+        raise NotAuthorised("{act}: {person} holds the role {role} there already", act=act.what, person=act.case_id,
+                            role=role)
     if act.action == REVOKE and not holds:
-        raise NotAuthorised(f"{act.what}: {act.case_id} does not hold the role {role} there")
+        raise NotAuthorised("{act}: {person} does not hold the role {role} there", act=act.what, person=act.case_id,
+                            role=role)
 
 
 def decide_unit(reg: RegisterView, book: UnitBook, act: Act, *, pipeline: Pipeline | None = None,
@@ -216,7 +223,8 @@ def decide_unit(reg: RegisterView, book: UnitBook, act: Act, *, pipeline: Pipeli
     if act.case_kind == "unit" and act.action == OPEN:
         unit = reg.unit(book.unit)
         if book.open or unit is None or not unit.open:
-            raise NotAuthorised(f"{act.what}: a unit's chain opens once, after the unit is added to the register")
+            raise NotAuthorised("{act}: a unit's chain opens once, after the unit is added to the register",
+                                act=act.what)
         return
     check_open(book.unit, book.open, act.what)
     _signer(reg, act)
@@ -224,25 +232,26 @@ def decide_unit(reg: RegisterView, book: UnitBook, act: Act, *, pipeline: Pipeli
         return
     if act.case_kind == "pipeline" and act.action == ADOPT:
         if pipeline is None or pipeline.kind != act.case_id:
-            raise NotAuthorised(f"{act.what}: no stored definition of a {act.case_id} pipeline has that fingerprint")
+            raise NotAuthorised("{act}: no stored definition of a {kind} pipeline has that fingerprint", act=act.what,
+                                kind=act.case_id)
         if book.pipelines.get(pipeline.kind, ("",))[0] == pipeline.fingerprint:
-            raise NotAuthorised(f"{act.what}: unit {book.unit} has this pipeline in force already")
+            raise NotAuthorised("{act}: unit {unit} has this pipeline in force already", act=act.what, unit=book.unit)
         law = act.data.get("law", 1)  # 0.2 recorded none
         if not isinstance(law, int) or isinstance(law, bool):
-            raise NotAuthorised(f"{act.what}: its law must be a whole number")
+            raise NotAuthorised("{act}: its law must be a whole number", act=act.what)
         check_adoptable(pipeline, open_cases, law)
         return
     if act.case_kind == "person" and act.action in (GRANT, REVOKE):
         role = act.data.get("role")
         if not isinstance(role, str) or role == ADMIN:
-            raise NotAuthorised(f"{act.what}: {ADMIN} is held in the register, not in a unit")
+            raise NotAuthorised("{act}: {admin} is held in the register, not in a unit", act=act.what, admin=ADMIN)
         if act.action == GRANT and role not in book.known_roles:
-            raise NotAuthorised(f"{act.what}: '{role}' is a role of no pipeline in force in unit {book.unit} "
-                                f"(one of: {', '.join(sorted(book.known_roles))})")
+            raise NotAuthorised("{act}: '{role}' is a role of no pipeline in force in unit {unit} (one of: {roles})",
+                                act=act.what, role=role, unit=book.unit, roles=", ".join(sorted(book.known_roles)))
         _subject(reg, act, active=True if act.action == GRANT else None)
         _grant_check(act, role in book.roles.get(act.case_id, frozenset()))
         return
-    raise NotAuthorised(f"{act.what}: no such act in a unit's chain")
+    raise NotAuthorised("{act}: no such act in a unit's chain", act=act.what)
 
 
 def apply_person(before: Person | None, act: Act) -> Person:

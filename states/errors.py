@@ -1,19 +1,35 @@
-"""Errors raised by the pipeline: a bad pipeline file, or a refused action."""
+"""Errors raised by the pipeline: a bad pipeline file, or a refused action; and Phrased, the base of every error
+of ours, with Phrase, a part of a message (both said in the user's language by workflow/i18n.py)."""
 
 from __future__ import annotations
+
+
+class Phrase:
+    """A part of a message that is itself translated (a problem that a helper prefixes with where it is):
+    a parameter of a Phrased error or of another Phrase. `str()` is its English text."""
+
+    __slots__ = ("params", "template")
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.template = template
+        self.params = params
+
+    def __str__(self) -> str:
+        return self.template.format(**self.params) if self.params else self.template
 
 
 class Phrased(Exception):
     """An error said so that a front end can say it in the user's language: `str()` is the English message;
     `template` is that message before its `params` were filled in, and the key of its translations
-    (workflow/i18n.py); `code` names the kind of error for a program."""
+    (workflow/i18n.py); `code` names the kind of error for a program. A parameter may be a Phrase or a
+    Phrased error, said in the same language."""
 
     code = "error"
 
     def __init__(self, template: str, /, **params: object) -> None:
         self.template = template
         self.params = params
-        super().__init__(template.format(**params) if params else template)
+        super().__init__(str(Phrase(template, **params)))
 
 
 class PipelineError(Phrased, ValueError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from states.errors import AdoptionRefused
+from states.errors import AdoptionRefused, Phrase
 from states.pipeline import Pipeline, bundled_pipeline
 
 if TYPE_CHECKING:
@@ -90,33 +90,36 @@ def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = (), l
     signatures the law puts first, or (law 2) one that leads a case out of a final state where the law does not
     or lacks the role that hands on drafts."""
     if law not in range(1, LAW + 1):
-        raise AdoptionRefused(f"pipeline {pipeline.name} was adopted under law {law}, which this engine does not know "
-                              f"(1 to {LAW})")
+        raise AdoptionRefused("pipeline {pipeline} was adopted under law {law}, which this engine does not know "
+                              "(1 to {last})", pipeline=pipeline.name, law=law, last=LAW)
     k = KINDS.get(pipeline.kind)
     if k is None:
-        raise AdoptionRefused(f"pipeline {pipeline.name} is for '{pipeline.kind}', which is no kind of case here "
-                              f"(one of: {', '.join(KINDS)})")
+        raise AdoptionRefused("pipeline {pipeline} is for '{kind}', which is no kind of case here (one of: "
+                              "{kinds})", pipeline=pipeline.name, kind=pipeline.kind, kinds=", ".join(KINDS))
     known = {s.id for s in pipeline.states}
     for state in sorted({c.state for c in open_cases} - known):
-        raise AdoptionRefused(f"pipeline {pipeline.name} has no state '{state}', in which open cases of this unit "
-                              "sit; finish or return them first")
+        raise AdoptionRefused("pipeline {pipeline} has no state '{state}', in which open cases of this unit sit; "
+                              "finish or return them first", pipeline=pipeline.name, state=state)
     for state in sorted(k.public - known):
-        raise AdoptionRefused(f"pipeline {pipeline.name} lacks the public state '{state}' of {k.name}s")
+        raise AdoptionRefused("pipeline {pipeline} lacks the public state '{state}' of {kind}s",
+                              pipeline=pipeline.name, state=state, kind=k.name)
     for action in pipeline.actions if law >= 2 else ():
         exits = final_exits(pipeline, k, action.source)
         if exits is not None and action.to is not None and action.to not in exits:
-            where = f"may be left only for {' or '.join(sorted(exits))}" if exits else "is final"
-            raise AdoptionRefused(f"pipeline {pipeline.name}: {action.source} {where}, yet action '{action.id}' "
-                                  f"leads to {action.to}; declare it terminal = false in the "
-                                  "file if your practice reopens it")
+            where = (Phrase("may be left only for {states}", states=" or ".join(sorted(exits))) if exits
+                     else Phrase("is final"))
+            raise AdoptionRefused("pipeline {pipeline}: {state} {where}, yet action '{action}' leads to {to}; "
+                                  "declare it terminal = false in the file if your practice reopens it",
+                                  pipeline=pipeline.name, state=action.source, where=where, action=action.id,
+                                  to=action.to)
     path = unreviewed_path(pipeline, k, open_cases)
     if path is not None:
-        needed = " and ".join(k.before_public)
-        raise AdoptionRefused(f"pipeline {pipeline.name} lets a case become public without the signatures of "
-                              f"{needed} in its round (先审查、后公开): {path}")
+        raise AdoptionRefused("pipeline {pipeline} lets a case become public without the signatures of {needed} "
+                              "in its round (先审查、后公开): {path}", pipeline=pipeline.name,
+                              needed=" and ".join(k.before_public), path=path)
     if law >= 2 and k.reassigner not in {r.id for r in pipeline.roles}:
-        raise AdoptionRefused(f"pipeline {pipeline.name} lacks the role '{k.reassigner}', who may hand on a draft "
-                              "whose drafter cannot (reassign)")
+        raise AdoptionRefused("pipeline {pipeline} lacks the role '{role}', who may hand on a draft whose drafter "
+                              "cannot (reassign)", pipeline=pipeline.name, role=k.reassigner)
 
 
 def final_exits(pipeline: Pipeline, k: Kind, state: str) -> frozenset[str] | None:

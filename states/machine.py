@@ -17,6 +17,7 @@ from states.errors import (
     ActionNotAvailable,
     AlreadySigned,
     InputMissing,
+    Phrase,
     PrerequisiteMissing,
     RoleMissing,
     SeparationOfDuties,
@@ -68,8 +69,9 @@ class PipelineMachine:
         action = self._actions.get((state, action_id)) if isinstance(action_id, str) else None
         if action is None:
             allowed = ", ".join(a.id for a in self.pipeline.actions_from(state)) or "none"
-            raise ActionNotAvailable(f"{attempt.case} is in state {self.pipeline.label(state)}; {attempt.actor} "
-                                     f"cannot '{action_id}' there (possible: {allowed})")
+            raise ActionNotAvailable("{case} is in state {state}; {actor} cannot '{action}' there (possible: "
+                                     "{allowed})", case=attempt.case, state=self.pipeline.label(state),
+                                     actor=attempt.actor, action=action_id, allowed=allowed)
         subject = _Subject(state)
         self._machine.events[action_id].trigger(subject, attempt=attempt)
         return action, subject.state
@@ -88,24 +90,31 @@ class PipelineMachine:
     def check(self, action: Action, attempt: Attempt, *, inputs: bool = True) -> None:
         p = self.pipeline
 
-        def where() -> str:  # built only for a refusal: `verify` checks every signature ever made
-            return f"{attempt.case} ({p.label(action.source)}, round {attempt.round})"
+        def where() -> Phrase:  # built only for a refusal: `verify` checks every signature ever made
+            return Phrase("{case} ({state}, round {round})", case=attempt.case, state=p.label(action.source),
+                          round=attempt.round)
 
         if action.role not in attempt.roles:
             role = p.role(action.role)
-            raise RoleMissing(f"{where()}: {attempt.actor} does not hold the role {role.id} ({role.zh}) "
-                              f"needed to {action.id} ({action.zh})")
+            raise RoleMissing("{where}: {actor} does not hold the role {role} ({role_zh}) needed to {action} "
+                              "({action_zh})", where=where(), actor=attempt.actor, role=role.id, role_zh=role.zh,
+                              action=action.id, action_zh=action.zh)
         if action.to is None and action.id in attempt.round_signers:
-            raise AlreadySigned(f"{where()}: {attempt.actor} cannot sign {action.id} ({action.zh}) again: it was "
-                                f"already signed in this round by {attempt.round_signers[action.id]}")
+            raise AlreadySigned("{where}: {actor} cannot sign {action} ({action_zh}) again: it was already "
+                                "signed in this round by {signer}", where=where(), actor=attempt.actor,
+                                action=action.id, action_zh=action.zh, signer=attempt.round_signers[action.id])
         for need in action.requires:
             if need not in attempt.round_signers:
-                raise PrerequisiteMissing(f"{where()}: {attempt.actor} cannot sign {action.id} ({action.zh}) yet: "
-                                          f"it needs {need} ({_zh(p, need)}) signed first in this round")
+                raise PrerequisiteMissing("{where}: {actor} cannot sign {action} ({action_zh}) yet: it needs "
+                                          "{needed} ({needed_zh}) signed first in this round", where=where(),
+                                          actor=attempt.actor, action=action.id, action_zh=action.zh,
+                                          needed=need, needed_zh=_zh(p, need))
         for other in self._distinct[action.id]:
             if attempt.round_signers.get(other) == attempt.actor:
-                raise SeparationOfDuties(f"{where()}: {attempt.actor} signed {other} ({_zh(p, other)}) in this round "
-                                         f"and may not also sign {action.id} ({action.zh})")
+                raise SeparationOfDuties("{where}: {actor} signed {other} ({other_zh}) in this round and may not "
+                                         "also sign {action} ({action_zh})", where=where(), actor=attempt.actor,
+                                         other=other, other_zh=_zh(p, other), action=action.id,
+                                         action_zh=action.zh)
         if inputs:
             _check_inputs(action, attempt, where)
 
@@ -114,18 +123,19 @@ def _zh(p: Pipeline, action_id: str) -> str:
     return next(a.zh for a in p.actions if a.id == action_id)
 
 
-def _check_inputs(action: Action, attempt: Attempt, where: Callable[[], str]) -> None:
-    def refuse(problem: str) -> InputMissing:
-        return InputMissing(f"{where()}: {action.id} ({action.zh}) by {attempt.actor} {problem}")
+def _check_inputs(action: Action, attempt: Attempt, where: Callable[[], Phrase]) -> None:
+    def refuse(template: str, /, **params: object) -> InputMissing:
+        return InputMissing("{where}: {action} ({action_zh}) by {actor} {problem}", where=where(), action=action.id,
+                            action_zh=action.zh, actor=attempt.actor, problem=Phrase(template, **params))
 
     if action.decisions:
         if attempt.decision not in action.decisions:
-            raise refuse(f"needs a decision, one of: {', '.join(action.decisions)}")
+            raise refuse("needs a decision, one of: {decisions}", decisions=", ".join(action.decisions))
     elif attempt.decision is not None:
         raise refuse("takes no decision")
     if action.grounds:
         if attempt.ground not in action.grounds:
-            raise refuse(f"needs a legal ground, one of: {', '.join(action.grounds)}")
+            raise refuse("needs a legal ground, one of: {grounds}", grounds=", ".join(action.grounds))
     elif attempt.ground is not None:
         raise refuse("takes no legal ground")
     if (action.reason or attempt.decision in action.reason_for) and not (attempt.reason or "").strip():

@@ -35,8 +35,8 @@ _NUMBERED = re.compile(r".+-\d{4}-\d{6}(?:\.\d+)?")  # any unit's: a unit's id m
 def chosen_id(unit: str, item_id: str) -> None:
     """An id chosen by hand may not look like a number, which the engine gives, of its unit or of any other."""
     if _NUMBERED.fullmatch(item_id):
-        raise NotNext(f"item id {item_id} has the form of the numbers the engine gives (UNIT-YEAR-NNNNNN); choose "
-                      "another id or let the engine number the item")
+        raise NotNext("item id {item} has the form of the numbers the engine gives (UNIT-YEAR-NNNNNN); choose "
+                      "another id or let the engine number the item", item=item_id)
 
 
 @dataclass
@@ -65,12 +65,14 @@ class Numbering:
             return
         year, n = number
         if not (at + _ZONES[0]).year <= year <= (at + _ZONES[1]).year:
-            raise NotNext(f"item {item_id} is numbered in {year}, which is not the year anywhere when it was created "
-                          f"({at.isoformat()})")
+            raise NotNext("item {item} is numbered in {year}, which is not the year anywhere when it was created "
+                          "({at})", item=item_id, year=year, at=at.isoformat())
         if id_number(self.unit, item_id) != (year, n):
-            raise NotNext(f"item {item_id} is number {n} of unit {self.unit} in {year}, which its id does not say")
+            raise NotNext("item {item} is number {n} of unit {unit} in {year}, which its id does not say",
+                          item=item_id, n=n, unit=self.unit, year=year)
         if n != self.next(year) and (self.known or year in self.last):
-            raise NotNext(f"item {item_id} is number {n} of unit {self.unit} in {year}, where the next is "
-                          f"{self.next(year)} (numbers run without a gap or a repeat)")
+            raise NotNext("item {item} is number {n} of unit {unit} in {year}, where the next is {next} (numbers "
+                          "run without a gap or a repeat)", item=item_id, n=n, unit=self.unit, year=year,
+                          next=self.next(year))
         self.last[year] = n
         self.started = True

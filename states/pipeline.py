@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from states.errors import PipelineError
+from states.errors import Phrase, PipelineError
 
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -167,9 +167,9 @@ def load_pipeline(path: str | Path) -> Pipeline:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
-        raise PipelineError(f"{p}: cannot read: {e.strerror}") from None
+        raise PipelineError("{path}: cannot read: {reason}", path=str(p), reason=e.strerror) from None
     except UnicodeDecodeError:
-        raise PipelineError(f"{p}: not UTF-8 text") from None
+        raise PipelineError("{path}: not UTF-8 text", path=str(p)) from None
     return parse_pipeline(text, str(p))
 
 
@@ -216,38 +216,44 @@ class _Locator:
                     return i + 1
         return start + 1
 
-    def error(self, problem: str, table: str | None, index: int = 0, key: str | None = None) -> PipelineError:
-        return PipelineError(f"{self.source}, line {self.line_of(table, index, key)}: {problem}")
+    def problem(self, template: str, table: str | None, index: int = 0, key: str | None = None, /,
+                **params: object) -> PipelineError:
+        """The error `template` (with `params`) at the n-th `table` (and its `key`), prefixed with its line."""
+        return PipelineError("{source}, line {line}: {problem}", source=self.source,
+                             line=self.line_of(table, index, key), problem=Phrase(template, **params))
 
 
 def _text(entry: dict[str, Any], key: str, loc: _Locator, table: str, i: int, default: str | None = None) -> str:
     value = entry.get(key, default)
     if not isinstance(value, str) or not value:
-        raise loc.error(f"{table} #{i + 1}: '{key}' must be a non-empty string", table, i,
-                        key if key in entry else None)
+        raise loc.problem("{table} #{n}: '{key}' must be a non-empty string", table, i,
+                          key if key in entry else None, table=table, n=i + 1, key=key)
     return value
 
 
 def _strings(entry: dict[str, Any], key: str, loc: _Locator, table: str, i: int) -> tuple[str, ...]:
     value = entry.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise loc.error(f"{table} #{i + 1}: '{key}' must be a list of strings", table, i, key)
+        raise loc.problem("{table} #{n}: '{key}' must be a list of strings", table, i, key, table=table, n=i + 1,
+                          key=key)
     return tuple(value)
 
 
 def _ident(entry: dict[str, Any], loc: _Locator, table: str, i: int) -> str:
     ident = _text(entry, "id", loc, table, i)
     if not _ID.fullmatch(ident):
-        raise loc.error(f"{table} id {ident!r} must be lower-case letters, digits and _", table, i, "id")
+        raise loc.problem("{table} id {id!r} must be lower-case letters, digits and _", table, i, "id", table=table,
+                          id=ident)
     if len(ident) > 64:
-        raise loc.error(f"{table} id {ident!r} is longer than 64 characters", table, i, "id")
+        raise loc.problem("{table} id {id!r} is longer than 64 characters", table, i, "id", table=table, id=ident)
     return ident
 
 
 def _terminal(entry: dict[str, Any], loc: _Locator, i: int) -> bool | None:
     value = entry.get("terminal")
     if value is not None and not isinstance(value, bool):
-        raise loc.error(f"state '{entry.get('id')}': 'terminal' must be true or false", "state", i, "terminal")
+        raise loc.problem("state '{state}': 'terminal' must be true or false", "state", i, "terminal",
+                          state=entry.get("id"))
     return value
 
 
@@ -266,26 +272,28 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise PipelineError(f"{source}: {e}") from None
+        raise PipelineError("{source}: {error}", source=source, error=str(e)) from None
     loc = _Locator(text, source)
     for key in sorted(set(doc) - _TOP_KEYS):  # a misspelt key would otherwise be dropped without a word
-        raise loc.error(f"unknown key '{key}' (one of: {', '.join(sorted(_TOP_KEYS))})", None, 0, key)
+        raise loc.problem("unknown key '{key}' (one of: {known})", None, 0, key, key=key,
+                          known=", ".join(sorted(_TOP_KEYS)))
     kind = doc.get("kind", "item")
     if not isinstance(kind, str) or not _KIND.fullmatch(kind):
-        raise loc.error("'kind' must be lower-case letters, digits and _ (the kind of case, e.g. item)", None, 0,
-                        "kind")
+        raise loc.problem("'kind' must be lower-case letters, digits and _ (the kind of case, e.g. item)", None, 0,
+                          "kind")
     for key in ("state", "role", "action", "separation"):
         tables = doc.get(key, [])
         if not isinstance(tables, list) or not all(isinstance(x, dict) for x in tables):
-            raise loc.error(f"'{key}' must be a list of tables, written [[{key}]]", None, 0, key)
+            raise loc.problem("'{key}' must be a list of tables, written [[{key}]]", None, 0, key, key=key)
         for i, table in enumerate(tables if key in _TABLE_KEYS else []):
             for unknown in sorted(set(table) - _TABLE_KEYS[key]):
-                raise loc.error(f"{key} #{i + 1}: unknown key '{unknown}'", key, i, unknown)
+                raise loc.problem("{table} #{n}: unknown key '{key}'", key, i, unknown, table=key, n=i + 1,
+                                  key=unknown)
     for key, longest in (("name", 64), ("version", 51), ("initial", 64)):  # as stored with each signature
         if not isinstance(doc.get(key), str) or not doc[key]:
-            raise loc.error(f"'{key}' must be a non-empty string", None, 0, key)
+            raise loc.problem("'{key}' must be a non-empty string", None, 0, key, key=key)
         if len(doc[key]) > longest:
-            raise loc.error(f"'{key}' is longer than {longest} characters", None, 0, key)
+            raise loc.problem("'{key}' is longer than {longest} characters", None, 0, key, key=key, longest=longest)
     states = tuple(State(_ident(s, loc, "state", i), _text(s, "zh", loc, "state", i),
                          _text(s, "en", loc, "state", i), _terminal(s, loc, i))
                    for i, s in enumerate(doc.get("state", [])))
@@ -294,24 +302,25 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
     state_ids = {s.id for s in states}
     role_ids = {r.id for r in roles}
     if len(state_ids) != len(states):
-        raise loc.error("two states share an id", "state", 0)
+        raise loc.problem("two states share an id", "state", 0)
     if doc["initial"] not in state_ids:
-        raise loc.error(f"initial state '{doc['initial']}' is not declared", None, 0, "initial")
+        raise loc.problem("initial state '{state}' is not declared", None, 0, "initial", state=doc["initial"])
     grounds = doc.get("grounds", {})
     if not isinstance(grounds, dict) or not all(isinstance(v, str) for v in grounds.values()):
-        raise loc.error("[grounds] must map a ground id to its text", "grounds")
+        raise loc.problem("[grounds] must map a ground id to its text", "grounds")
     actions: list[Action] = []
     for i, a in enumerate(doc.get("action", [])):
         unknown = set(a) - _ACTION_KEYS
         if unknown:
             key = sorted(unknown)[0]
-            raise loc.error(f"action #{i + 1}: unknown key '{key}'", "action", i, key)
+            raise loc.problem("action #{n}: unknown key '{key}'", "action", i, key, n=i + 1, key=key)
         ident = _ident(a, loc, "action", i)
         if "to" in a and not isinstance(a["to"], str):
-            raise loc.error(f"action '{ident}': 'to' must be a state id", "action", i, "to")
+            raise loc.problem("action '{action}': 'to' must be a state id", "action", i, "to", action=ident)
         for flag in ("reason", "new_round"):
             if not isinstance(a.get(flag, False), bool):
-                raise loc.error(f"action '{ident}': '{flag}' must be true or false", "action", i, flag)
+                raise loc.problem("action '{action}': '{key}' must be true or false", "action", i, flag, action=ident,
+                                  key=flag)
         act = Action(
             id=ident, zh=_text(a, "zh", loc, "action", i), en=_text(a, "en", loc, "action", i),
             source=_text(a, "from", loc, "action", i), to=a.get("to"), role=_text(a, "role", loc, "action", i),
@@ -322,35 +331,43 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
         for key, value, known in (("from", act.source, state_ids), ("to", act.to, state_ids),
                                   ("role", act.role, role_ids)):
             if value is not None and value not in known:
-                what = "role" if key == "role" else "state"
-                raise loc.error(f"action '{act.id}': {key} '{value}' is not a declared {what}", "action", i, key)
+                if key == "role":
+                    raise loc.problem("action '{action}': role '{value}' is not a declared role", "action", i, key,
+                                      action=act.id, value=value)
+                raise loc.problem("action '{action}': {key} '{value}' is not a declared state", "action", i, key,
+                                  action=act.id, key=key, value=value)
         for g in act.grounds:
             if g not in grounds:
-                raise loc.error(f"action '{act.id}': ground '{g}' is not in [grounds]", "action", i, "grounds")
+                raise loc.problem("action '{action}': ground '{ground}' is not in [grounds]", "action", i, "grounds",
+                                  action=act.id, ground=g)
         if not set(act.reason_for) <= set(act.decisions):
-            raise loc.error(f"action '{act.id}': reason_for names a decision not in decisions", "action", i,
-                            "reason_for")
+            raise loc.problem("action '{action}': reason_for names a decision not in decisions", "action", i,
+                              "reason_for", action=act.id)
         if act.id in IMPLICIT_ACTIONS:
-            raise loc.error(f"action id '{act.id}' is the engine's own (one of: {', '.join(IMPLICIT_ACTIONS)})",
-                            "action", i, "id")
+            raise loc.problem("action id '{action}' is the engine's own (one of: {known})", "action", i, "id",
+                              action=act.id, known=", ".join(IMPLICIT_ACTIONS))
         if any(b.id == act.id and b.source == act.source for b in actions):
-            raise loc.error(f"action '{act.id}' is declared twice from state '{act.source}'", "action", i, "id")
+            raise loc.problem("action '{action}' is declared twice from state '{state}'", "action", i, "id",
+                              action=act.id, state=act.source)
         actions.append(act)
     if not any(a.source == doc["initial"] and not a.new_round for a in actions):
-        raise loc.error(f"no action leaves the initial state '{doc['initial']}', so nothing can be drafted",
-                        None, 0, "initial")
+        raise loc.problem("no action leaves the initial state '{state}', so nothing can be drafted", None, 0,
+                          "initial", state=doc["initial"])
     action_ids = {a.id for a in actions}
     for i, act in enumerate(actions):
         for r in act.requires:
             if r not in action_ids:
-                raise loc.error(f"action '{act.id}': requires unknown action '{r}'", "action", i, "requires")
+                raise loc.problem("action '{action}': requires unknown action '{required}'", "action", i, "requires",
+                                  action=act.id, required=r)
     separation = []
     for i, s in enumerate(doc.get("separation", [])):
         group = _strings(s, "distinct", loc, "separation", i)
         missing = [a for a in group if a not in action_ids]
         if missing or len(group) < 2:
-            problem = f"unknown action '{missing[0]}'" if missing else "needs at least two actions"
-            raise loc.error(f"separation #{i + 1}: {problem}", "separation", i, "distinct")
+            if missing:
+                raise loc.problem("separation #{n}: unknown action '{action}'", "separation", i, "distinct",
+                                  n=i + 1, action=missing[0])
+            raise loc.problem("separation #{n}: needs at least two actions", "separation", i, "distinct", n=i + 1)
         separation.append(group)
     return Pipeline(name=doc["name"], version=doc["version"], initial=doc["initial"], states=states, roles=roles,
                     actions=tuple(actions), separation=tuple(separation), grounds=dict(grounds), kind=kind)

@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from states.errors import ActionNotAvailable, InputMissing, NotDrafter, NotEditable, RoleMissing, SignerInactive
+from states.errors import (
+    ActionNotAvailable,
+    InputMissing,
+    NotDrafter,
+    NotEditable,
+    Phrase,
+    RoleMissing,
+    SignerInactive,
+)
 from states.kinds import kind
 from states.machine import Attempt, PipelineMachine
 from states.pipeline import IMPLICIT_ACTIONS, Action, Pipeline
@@ -79,20 +87,24 @@ def decide(machine: PipelineMachine, case: Case | None, cmd: Command) -> Step:
     """The step `cmd` makes of `case` (None: not created yet), or a `Refused` naming the rule it breaks."""
     for who in (cmd.signer, cmd.recorded_by, cmd.to):
         if who is not None and not who.active:
-            doing = "record" if who is cmd.recorded_by else "take over" if who is cmd.to else "sign"
-            raise SignerInactive(f"{cmd.label}: {who.id} is not an active person of the register, "
-                                 f"so cannot {doing} {cmd.action}")
+            doing = (Phrase("record {action}", action=cmd.action) if who is cmd.recorded_by
+                     else Phrase("take over {action}", action=cmd.action) if who is cmd.to
+                     else Phrase("sign {action}", action=cmd.action))
+            raise SignerInactive("{case}: {person} is not an active person of the register, so cannot {doing}",
+                                 case=cmd.label, person=who.id, doing=doing)
     p = machine.pipeline
     if case is None:
         if cmd.action != CREATE:
-            raise ActionNotAvailable(f"{cmd.label} has not been created, so {cmd.signer.id} cannot {cmd.action} it")
+            raise ActionNotAvailable("{case} has not been created, so {signer} cannot {action} it", case=cmd.label,
+                                     signer=cmd.signer.id, action=cmd.action)
         return _drafting(machine, cmd, None, p.initial, 1, cmd.content_hash)
     if cmd.action == CREATE:
-        raise ActionNotAvailable(f"{case.label} exists already; {cmd.signer.id} cannot create it again")
+        raise ActionNotAvailable("{case} exists already; {signer} cannot create it again", case=case.label,
+                                 signer=cmd.signer.id)
     if cmd.action == EDIT:
         if case.state != p.initial:
-            raise NotEditable(f"{case.label} is in state {p.label(case.state)}; only a {p.initial} can be edited "
-                              "(return it first)")
+            raise NotEditable("{case} is in state {state}; only a {initial} can be edited (return it first)",
+                              case=case.label, state=p.label(case.state), initial=p.initial)
         step = _drafting(machine, cmd, case.state, case.state, case.round, cmd.content_hash)
         _own_draft(case, cmd)
         return step
@@ -114,11 +126,13 @@ def _drafting(machine: PipelineMachine, cmd: Command, from_state: str | None, to
     """Creating and editing: the drafter's, in the initial state, with new content and no decision."""
     role = machine.pipeline.drafter_role
     if role not in cmd.signer.roles:
-        raise RoleMissing(f"{cmd.label}: {cmd.signer.id} does not hold the role {role} needed to {cmd.action} it")
+        raise RoleMissing("{case}: {signer} does not hold the role {role} needed to {action} it", case=cmd.label,
+                          signer=cmd.signer.id, role=role, action=cmd.action)
     if cmd.ground is not None or cmd.decision is not None or cmd.reason is not None:
-        raise InputMissing(f"{cmd.label}: {cmd.action} takes no reason, legal ground or decision")
+        raise InputMissing("{case}: {action} takes no reason, legal ground or decision", case=cmd.label,
+                           action=cmd.action)
     if content_hash is None:
-        raise InputMissing(f"{cmd.label}: {cmd.action} needs the content it signs")
+        raise InputMissing("{case}: {action} needs the content it signs", case=cmd.label, action=cmd.action)
     return Step(cmd.action, from_state, to_state, role, rnd, content_hash)
 
 
@@ -130,8 +144,8 @@ def _drafts(p: Pipeline, case: Case, action: Action) -> bool:
 def _own_draft(case: Case, cmd: Command) -> None:
     """A draft is its drafter's (谁提供、谁负责): another drafter takes it over only by a reassignment."""
     if cmd.signer.id != case.drafter:
-        raise NotDrafter(f"{case.label} is the draft of {case.drafter}; {cmd.signer.id} cannot {cmd.action} it "
-                         "(it changes hands by reassign)")
+        raise NotDrafter("{case} is the draft of {drafter}; {signer} cannot {action} it (it changes hands by "
+                         "reassign)", case=case.label, drafter=case.drafter, signer=cmd.signer.id, action=cmd.action)
 
 
 def _reassign(p: Pipeline, case: Case, cmd: Command) -> Step:
@@ -140,24 +154,24 @@ def _reassign(p: Pipeline, case: Case, cmd: Command) -> Step:
     by = kind(case.kind).reassigner
     drafter = p.drafter_role
     if case.state != p.initial:
-        raise NotEditable(f"{case.label} is in state {p.label(case.state)}; only a {p.initial} changes hands "
-                          "(return it first)")
+        raise NotEditable("{case} is in state {state}; only a {initial} changes hands (return it first)",
+                          case=case.label, state=p.label(case.state), initial=p.initial)
     if cmd.signer.id == case.drafter and drafter in cmd.signer.roles:
         role = drafter
     elif by in cmd.signer.roles:
         role = by
     else:
-        raise NotDrafter(f"{case.label} is the draft of {case.drafter}; only they or a holder of the role {by} may "
-                         f"reassign it, not {cmd.signer.id}")
+        raise NotDrafter("{case} is the draft of {drafter}; only they or a holder of the role {role} may reassign "
+                         "it, not {signer}", case=case.label, drafter=case.drafter, role=by, signer=cmd.signer.id)
     if cmd.ground is not None or cmd.decision is not None or cmd.content_hash is not None:
-        raise InputMissing(f"{case.label}: reassign takes no legal ground, decision or content")
+        raise InputMissing("{case}: reassign takes no legal ground, decision or content", case=case.label)
     if cmd.to is None:
-        raise InputMissing(f"{case.label}: reassign needs the drafter it goes to")
+        raise InputMissing("{case}: reassign needs the drafter it goes to", case=case.label)
     if drafter not in cmd.to.roles:
-        raise RoleMissing(f"{case.label}: {cmd.to.id} does not hold the role {drafter} in the unit, so cannot take "
-                          "over the draft")
+        raise RoleMissing("{case}: {person} does not hold the role {role} in the unit, so cannot take over the "
+                          "draft", case=case.label, person=cmd.to.id, role=drafter)
     if cmd.to.id == case.drafter:
-        raise InputMissing(f"{case.label} is the draft of {case.drafter} already")
+        raise InputMissing("{case} is the draft of {drafter} already", case=case.label, drafter=case.drafter)
     return Step(REASSIGN, case.state, case.state, role, case.round, case.content_hash, cmd.to.id)
 
 

@@ -25,8 +25,9 @@ def test_the_wheel_holds_every_module_and_data_file(tmp_path: Path) -> None:
     [wheel] = (tmp_path / "dist").glob("zwgk_workflow-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {str(p.relative_to(ROOT)) for package in ("workflow", "states", "notifiers", "scripts")
-                for p in (ROOT / package).rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+                for p in (ROOT / package).rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                and p.suffix != ".po"}  # a catalog's source: the wheel has it compiled (.mo)
     assert expected - names == set()
     assert {"workflow/py.typed", "states/py.typed", "notifiers/py.typed", "workflow/sql/cases.sql",
-            "states/item.toml"} <= names
+            "states/item.toml", "workflow/locale/zh/LC_MESSAGES/zwgk.mo"} <= names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), sorted(names)

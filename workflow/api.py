@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from states import KINDS, Action, InputMissing, Pipeline, builtin
 from states.authority import REGISTER
+from states.errors import Phrase
 from states.pipeline import IMPLICIT_ACTIONS
 from states.rules import Case, Signer, allowed
 from workflow import catalog, db, duties, items, outbox, periods, text
@@ -44,21 +45,15 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 def _check_id(kind: str, value: str) -> str:
     if not isinstance(value, str) or not _ID.fullmatch(value):
-        raise InvalidInput(f"{kind} id '{value}' must be 1-64 letters, digits, '.', '_' or '-'")
+        raise InvalidInput("{kind} id '{value}' must be 1-64 letters, digits, '.', '_' or '-'", kind=kind, value=value)
     return value
 
 
 def _text(kind: str, value: str | None) -> str:
     if value is None or not value.strip():
-        raise InvalidInput(f"{kind} must not be empty")
+        raise InvalidInput("{kind} must not be empty", kind=kind)
     return value
 
-
-def _choice(kind: str, value: str, allowed: dict[str, str]) -> str:
-    try:
-        return catalog.choice(kind, value, allowed)
-    except ValueError as e:
-        raise InvalidInput(str(e)) from None
 
 
 class Workflow:
@@ -135,8 +130,10 @@ class Workflow:
             current = db.current_revision(work.cur)
         head = db.head_revision()
         if current != head:
-            what = "has no zwgk tables" if current is None else f"is at revision {current}, not {head}"
-            raise SchemaMissing(f"database {what}; run `zwgk init`")
+            if current is None:
+                raise SchemaMissing("database has no zwgk tables; run `zwgk init`")
+            raise SchemaMissing("database is at revision {current}, not {head}; run `zwgk init`", current=current,
+                                head=head)
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call `callback(signature)` once each signature is committed. Returns a function that unsubscribes.
@@ -198,7 +195,7 @@ class Workflow:
     def _formed(self, formed_on: date | None) -> date | None:
         """Information is formed on a day that has come, in this century or the last."""
         if formed_on is not None and not date(1900, 1, 1) <= formed_on <= self.today():
-            raise InvalidInput(f"formed_on {formed_on.isoformat()} is not a day between 1900-01-01 and today")
+            raise InvalidInput("formed_on {day} is not a day between 1900-01-01 and today", day=formed_on.isoformat())
         return formed_on
 
     def _texts(self, **values: object) -> dict[str, Any]:
@@ -211,9 +208,11 @@ class Workflow:
         case, signed on paper) record for the one who signs."""
         person = self.config.operator_person(self.operator)
         if person is not None and signer != person and recorded_by != person:
-            how = f"needs --recorded-by {person}" if step else f"is not for them: only {person} signs here"
-            raise InvalidInput(f"operator {self.operator} is {person} ({self.config.source}); signing as {signer} "
-                               f"{how}")
+            how = (Phrase("needs --recorded-by {person}", person=person) if step
+                   else Phrase("is not for them: only {person} signs here", person=person))
+            raise InvalidInput("operator {operator} is {person} ({source}); signing as {signer} {how}",
+                               operator=self.operator, person=person, source=self.config.source, signer=signer,
+                               how=how)
 
     # -- the register -----------------------------------------------------------------------------------------
 
@@ -222,7 +221,8 @@ class Workflow:
         """A unit (a township government, a station, an office, a village committee) with its own chain, in which
         the built-in pipeline of each kind of case is adopted. Signed by an admin."""
         self._texts(name=name, by=by)
-        unit = Unit(_check_id("unit", id), _text("unit name", name), _choice("unit kind", kind, catalog.UNIT_KINDS))
+        unit = Unit(_check_id("unit", id), _text("unit name", name),
+                    catalog.choice("unit kind", kind, catalog.UNIT_KINDS))
         self._typed_by(by)
         with self._write(conn) as work:
             self._registrar(work).add_unit(unit.id, unit.name, unit.kind, by)
@@ -298,13 +298,13 @@ class Workflow:
         with self.uow(write=False) as work:
             found = {r["kind"]: r["pipeline"] for r in work.rows("unit_adoptions", {"unit": unit})}
             if kind not in found:
-                raise NotFound(f"unit '{unit}' has no {kind} pipeline (no such unit?)")
+                raise NotFound("unit '{unit}' has no {kind} pipeline (no such unit?)", unit=unit, kind=kind)
             return self.pipelines.load(work, found[kind]).pipeline
 
     def person(self, id: str) -> Person:
         found = [p for p in self.people() if p.id == id]
         if not found:
-            raise NotFound(f"no person '{id}'")
+            raise NotFound("no person '{person}'", person=id)
         return found[0]
 
     def people(self) -> list[Person]:
@@ -340,11 +340,11 @@ class Workflow:
             raise InvalidInput("a periodic item names both its schedule and its period")
         if schedule is not None and period is not None:
             periods.bounds(self.config.schedule(schedule).cycle, period)
-        _choice("category", category, catalog.CATEGORIES)
-        _choice("timing", timing, catalog.TIMINGS)
-        _choice("kind", kind, catalog.KINDS)
+        catalog.choice("category", category, catalog.CATEGORIES)
+        catalog.choice("timing", timing, catalog.TIMINGS)
+        catalog.choice("kind", kind, catalog.KINDS)
         for tag in tags:
-            _choice("tag", tag, catalog.TAGS)
+            catalog.choice("tag", tag, catalog.TAGS)
         if (kind == "interpretation") != (interprets is not None):
             raise InvalidInput("an interpretation must name the policy it interprets (--interprets), "
                                "and only an interpretation may")
@@ -366,7 +366,7 @@ class Workflow:
         free = self._texts(title=title, body=body, actor=actor, comment=comment)
         body, comment = free["body"], free["comment"]
         for tag in tags or ():
-            _choice("tag", tag, catalog.TAGS)
+            catalog.choice("tag", tag, catalog.TAGS)
         changes: dict[str, Any] = {}
         if title is not None:
             changes["title"] = _text("title", title)
@@ -404,8 +404,8 @@ class Workflow:
         if paper_sha256 is not None and recorded_by is None:
             raise InvalidInput("a scanned sheet (paper_sha256) goes with the clerk who recorded it (recorded_by)")
         if action in IMPLICIT_ACTIONS:
-            raise InputMissing(f"item {item_id}: {action} is not a step of the pipeline (new_item, edit_item, "
-                               "reassign and interpretations make those)")
+            raise InputMissing("item {item}: {action} is not a step of the pipeline (new_item, edit_item, reassign "
+                               "and interpretations make those)", item=item_id, action=action)
         self._typed_by(actor, recorded_by, step=True)
         with self._write(conn) as work:
             return self._signing(work).advance("item", item_id, action, actor, expected_version=expected_version,
@@ -450,16 +450,17 @@ class Workflow:
         id comes after those already listed. Bad arguments are refused here, before the first item is read."""
         self._texts(state=state, after=after)
         if limit is not None and limit < 1:
-            raise InvalidInput(f"limit must be at least 1, not {limit}")
+            raise InvalidInput("limit must be at least 1, not {limit}", limit=limit)
         if page < 1:
-            raise InvalidInput(f"page must be at least 1, not {page}")
+            raise InvalidInput("page must be at least 1, not {page}", page=page)
         if state is not None:
             with self.uow(write=False) as work:
                 known = [s.id for s in builtin("item").states]
                 for r in work.rows("adoptions"):
                     known += [s.id for s in self.pipelines.load(work, r["pipeline"]).pipeline.states]
             if state not in known:
-                raise InvalidInput(f"unknown state '{state}' (one of: {', '.join(dict.fromkeys(known))})")
+                raise InvalidInput("unknown state '{state}' (one of: {known})", state=state,
+                                   known=", ".join(dict.fromkeys(known)))
         return self._item_pages(state, limit, after or "", page)
 
     def _item_pages(self, state: str | None, limit: int | None, after: str, page: int) -> Iterator[Item]:
@@ -504,7 +505,7 @@ class Workflow:
     def _case(self, work: Work, item_id: str) -> tuple[Case, InForce, dict[str, Any]]:
         row = work.one("case_for_step", {"kind": "item", "id": item_id})
         if row is None:
-            raise NotFound(f"no item '{item_id}'")
+            raise NotFound("no item '{item}'", item=item_id)
         return (case_of("item", item_id, row),
                 self.pipelines.in_force(work, row["unit_id"], row["pipeline"], row["adopted_seq"]), row)
 
@@ -523,7 +524,8 @@ class Workflow:
                   item: str | None = None) -> list[duties.Deadline]:
         """Deadlines by due date. `overdue` (and status "overdue") count by today's date, daemon or not."""
         if status is not None and status not in STATUSES:
-            raise InvalidInput(f"unknown deadline status '{status}' (one of: {', '.join(STATUSES)})")
+            raise InvalidInput("unknown deadline status '{status}' (one of: {known})", status=status,
+                               known=", ".join(STATUSES))
         with self.uow(write=False) as work:
             return duties.listing(work, today=self.today(), status=status, overdue=overdue, due_before=due_before,
                                   item=item)
@@ -553,7 +555,8 @@ class Workflow:
 
     def notifications(self, *, status: str | None = None, limit: int = 1000) -> list[outbox.Notification]:
         if status is not None and status not in outbox.STATUSES:
-            raise InvalidInput(f"unknown reminder status '{status}' (one of: {', '.join(outbox.STATUSES)})")
+            raise InvalidInput("unknown reminder status '{status}' (one of: {known})", status=status,
+                               known=", ".join(outbox.STATUSES))
         with self.uow(write=False) as work:
             return outbox.listing(work, status=status, limit=limit)
 
@@ -611,7 +614,7 @@ class Workflow:
         with self.uow(write=False) as work:
             row = work.one("event", {"chain": chain, "seq": seq})
         if row is None:
-            raise NotFound(f"no event {seq} in chain {chain}")
+            raise NotFound("no event {seq} in chain {chain}", seq=seq, chain=chain)
         return Signature.of(Event(**row))
 
 

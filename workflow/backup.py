@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,21 +31,30 @@ from workflow.uow import Work
 class NotVerified(ZwgkError):
     """The copy fails `verify`: it was not kept."""
 
+    code = "not-verified"
+
 
 class RestoreRefused(ZwgkError):
     """Restoring the copy would lose or falsify part of the log, or could not be done safely."""
+
+    code = "restore-refused"
 
 
 def backup(source: Path, dest: Path, config: Config) -> Report:
     """Copy the database at `source` to `dest` (replaced only once the copy is verified); the copy's report."""
     if dest.is_dir():
-        raise InvalidInput(f"{dest} is a folder: give the backup's file name, e.g. {dest / 'zwgk-2026-12-07.db'}")
+        raise InvalidInput("{folder} is a folder: give the backup's file name, e.g. {example}", folder=str(dest),
+                           example=str(dest / "zwgk-2026-12-07.db"))
     if dest.resolve() in (source.resolve(), *(p.resolve() for p in _beside(source))):
-        raise InvalidInput(f"{dest} is the database itself (or its journal): give the backup another file")
+        raise InvalidInput("{dest} is the database itself (or its journal): give the backup another file",
+                           dest=str(dest))
     if dest.is_file() and db.in_wal_mode(dest):  # what `backup` writes is never in WAL mode; a live database is
-        raise InvalidInput(f"{dest} is a live database, not a backup: give the backup another file")
-    with _verified_copy(source, dest.parent, config, NotVerified("the copy fails verify, so it was not kept")) as (
-            staged, report):
+        raise InvalidInput("{dest} is a live database, not a backup: give the backup another file", dest=str(dest))
+
+    def failed(problem: str) -> ZwgkError:
+        return NotVerified("the copy fails verify, so it was not kept: {problem}", problem=problem)
+
+    with _verified_copy(source, dest.parent, config, failed) as (staged, report):
         os.replace(staged, dest)
         _sync_folder(dest.parent)
     return report
@@ -60,11 +69,16 @@ def restore(copy: Path, live: Path, config: Config, *, drop_unsealed: bool = Fal
     SQLite transaction, so a connection open on it sees the old database or the restored one, never a mix.
     """
     if not copy.is_file():
-        raise InvalidInput(f"no backup file {copy}")
+        raise InvalidInput("no backup file {path}", path=str(copy))
     leftovers = [p for p in _beside(live) if p.exists()]
     if not live.exists() and leftovers:  # SQLite would apply an old -wal file to the restored database
-        raise RestoreRefused(f"{leftovers[0]} is left from a database that is gone: move it away first")
-    with _verified_copy(copy, live.parent, config, RestoreRefused("the copy fails verify")) as (staged, report):
+        raise RestoreRefused("{path} is left from a database that is gone: move it away first",
+                             path=str(leftovers[0]))
+
+    def failed(problem: str) -> ZwgkError:
+        return RestoreRefused("the copy fails verify: {problem}", problem=problem)
+
+    with _verified_copy(copy, live.parent, config, failed) as (staged, report):
         if live.exists():
             _install(staged, live, config, drop_unsealed)
         else:
@@ -74,14 +88,15 @@ def restore(copy: Path, live: Path, config: Config, *, drop_unsealed: bool = Fal
 
 
 @contextmanager
-def _verified_copy(source: Path, folder: Path, config: Config, failed: ZwgkError) -> Iterator[tuple[Path, Report]]:
-    """A copy of `source` in a new file in `folder` that passed verify (else `failed`, with the first problem);
-    the file is gone after the block unless the block moved it."""
+def _verified_copy(source: Path, folder: Path, config: Config,
+                   failed: Callable[[str], ZwgkError]) -> Iterator[tuple[Path, Report]]:
+    """A copy of `source` in a new file in `folder` that passed verify (else the error `failed` makes of the first
+    problem); the file is gone after the block unless the block moved it."""
     staged = _stage(source, folder)
     try:
         report = _verify(staged, config)
-        if not report.ok:
-            raise type(failed)(f"{failed}: {report.first_problem}")
+        if report.first_problem is not None:
+            raise failed(report.first_problem)
         yield staged, report
     finally:
         staged.unlink(missing_ok=True)
@@ -90,7 +105,7 @@ def _verified_copy(source: Path, folder: Path, config: Config, failed: ZwgkError
 def _stage(source: Path, folder: Path) -> Path:
     """A copy of `source` in a new file in `folder`, in one snapshot of it, synced to disk."""
     if not source.is_file():
-        raise InvalidInput(f"database {source} does not exist")
+        raise InvalidInput("database {path} does not exist", path=str(source))
     fd, name = tempfile.mkstemp(prefix=".zwgk-", suffix=".db", dir=folder)
     os.close(fd)
     staged = Path(name)
@@ -112,7 +127,7 @@ def _verify(staged: Path, config: Config) -> Report:
         try:
             wf.check_schema()
         except ZwgkError as e:
-            raise NotVerified(f"the copy cannot be checked: {e}") from None
+            raise NotVerified("the copy cannot be checked: {problem}", problem=e) from None
         return wf.verify()
 
 
@@ -147,22 +162,23 @@ def _may_replace(live: Path, staged: Path, config: Config, drop_unsealed: bool) 
                 heads = work.rows("heads")
                 first = work.one("event_hash", {"chain": REGISTER, "seq": 1})
     except Exception as e:  # not a zwgk database, or damaged: nothing to compare the copy with
-        raise RestoreRefused(f"cannot read the database {live} ({' '.join(str(e).split())[:200]}): to restore "
-                             "in its place, move it away first") from None
+        raise RestoreRefused("cannot read the database {path} ({error}): to restore in its place, move it away "
+                             "first", path=str(live), error=" ".join(str(e).split())[:200]) from None
     if running:
-        raise RestoreRefused(f"daemon {running[0]} is running on {live}: stop it first")
+        raise RestoreRefused("daemon {daemon} is running on {path}: stop it first", daemon=running[0], path=str(live))
     with Workflow(db.reading_url(staged), config=config) as copy, copy.uow(write=False) as work:
         if first is not None and not _holds(work, REGISTER, 1, first["hash"]):
-            raise RestoreRefused(f"the copy is of another database: its register does not begin as that of {live} "
-                                 "does")
+            raise RestoreRefused("the copy is of another database: its register does not begin as that of {path} "
+                                 "does", path=str(live))
         if seal is not None and not _holds(work, REGISTER, seal.seq, seal.hash):
-            raise RestoreRefused(f"the copy lacks the last seal of {live} ({seal.seq}:{seal.hash}): it is older "
-                                 "than that seal, or of another database; restoring it would roll the log back")
+            raise RestoreRefused("the copy lacks the last seal of {path} ({seq}:{hash}): it is older than that seal; "
+                                 "restoring it would roll the log back", path=str(live),
+                                 seq=seal.seq, hash=seal.hash)
         lost = [h for h in heads if not _holds(work, h["chain"], h["seq"], h["hash"])]
     if lost and not drop_unsealed:
-        raise RestoreRefused(f"the copy lacks events of {live} made after its last seal (chain {lost[0]['chain']} "
-                             f"up to event {lost[0]['seq']}): restoring it would roll the log back; "
-                             "--drop-unsealed drops them")
+        raise RestoreRefused("the copy lacks events of {path} made after its last seal (chain {chain} up to event "
+                             "{seq}): restoring it would roll the log back; --drop-unsealed drops them",
+                             path=str(live), chain=lost[0]["chain"], seq=lost[0]["seq"])
 
 
 def _holds(work: Work, chain: str, seq: int, hash: str) -> bool:

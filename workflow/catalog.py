@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from workflow.errors import InvalidInput
+
 CATEGORIES: dict[str, str] = {
     "1": "规范性文件和发展规划",
     "1.1": "规范性文件及具体制度",
@@ -39,7 +41,8 @@ UNIT_KINDS: dict[str, str] = {"government": "乡人民政府", "station": "站�
 
 
 def choice(kind: str, value: str, allowed: dict[str, str]) -> str:
-    """Returns `value` if allowed, else raises ValueError naming the choices."""
+    """Returns `value` if allowed, else raises InvalidInput naming the choices."""
     if value not in allowed:
-        raise ValueError(f"unknown {kind} '{value}' (one of: {', '.join(allowed)})")
+        raise InvalidInput("unknown {kind} '{value}' (one of: {known})", kind=kind, value=value,
+                           known=", ".join(allowed))
     return value

@@ -13,9 +13,9 @@ def parse_instant(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"'{text}' is not an ISO time (like 2026-10-09T09:00:00+08:00)") from None
+        raise InvalidInput("'{text}' is not an ISO time (like 2026-10-09T09:00:00+08:00)", text=text) from None
     if moment.tzinfo is None:
-        raise InvalidInput(f"time '{text}' needs an offset (like +08:00)")
+        raise InvalidInput("time '{text}' needs an offset (like +08:00)", text=text)
     return moment
 
 

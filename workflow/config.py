@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notifiers import SECRET_KEYS, redact
+from states.errors import Phrase
 from workflow.errors import InvalidInput
 from workflow.workdays import WorkCalendar, load_overrides
 
@@ -28,6 +29,13 @@ CYCLES = ("monthly", "quarterly", "half-yearly", "yearly")
 
 class ConfigError(InvalidInput):
     """A bad configuration file: the message names the file, the key and the problem."""
+
+    code = "config"
+
+
+def key_error(source: str, key: str, template: str, /, **params: object) -> ConfigError:
+    """The problem `template` (with `params`) of the setting `key` in the file `source`."""
+    return ConfigError("{source}: {key}: {problem}", source=source, key=key, problem=Phrase(template, **params))
 
 
 @dataclass(frozen=True)
@@ -162,8 +170,8 @@ class Config:
         for s in self.schedules:
             if s.id == schedule_id:
                 return s
-        raise InvalidInput(f"no periodic schedule '{schedule_id}' in {self.source} "
-                           f"(one of: {', '.join(s.id for s in self.schedules)})")
+        raise InvalidInput("no periodic schedule '{schedule}' in {source} (one of: {known})", schedule=schedule_id,
+                           source=self.source, known=", ".join(s.id for s in self.schedules))
 
     def channel_settings(self, name: str) -> dict[str, Any]:
         """A channel's settings with its secrets filled in from the environment."""
@@ -182,14 +190,14 @@ def load(path: str | Path | None, *, required: bool = False) -> Config:
     p = Path(path)
     if not p.exists():
         if required:
-            raise ConfigError(f"configuration file {p} does not exist")
+            raise ConfigError("configuration file {path} does not exist", path=str(p))
         return Config()
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8-sig"))  # Notepad saves UTF-8 with a BOM
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{p}: {e}") from None
+        raise ConfigError("{source}: {error}", source=str(p), error=str(e)) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: cannot read: {e}") from None
+        raise ConfigError("{source}: cannot read: {error}", source=str(p), error=str(e)) from None
     return parse(data, source=str(p), base=p.parent)
 
 
@@ -201,16 +209,16 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
     try:
         ZoneInfo(office.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise r.error("office.timezone", f"unknown time zone '{office.timezone}'") from None
+        raise r.bad("office.timezone", "unknown time zone '{zone}'", zone=office.timezone) from None
     if office.opens >= office.closes:
-        raise r.error("office.closes", "must be later than office.opens")
+        raise r.bad("office.closes", "must be later than office.opens")
     deadlines = r.section("deadlines", data.get("deadlines", {}), DeadlineRules())
     reminders = r.section("reminders", data.get("reminders", {}), Reminders())
     if reminders.escalate_head_after < reminders.escalate_leader_after:
-        raise r.error("reminders.escalate_head_after", "must not be less than escalate_leader_after")
+        raise r.bad("reminders.escalate_head_after", "must not be less than escalate_leader_after")
     daemon = r.section("daemon", data.get("daemon", {}), Daemon())
     if daemon.metrics and listen_address(daemon.metrics) is None:
-        raise r.error("daemon.metrics", f"'{daemon.metrics}' is not HOST:PORT like 127.0.0.1:9464")
+        raise r.bad("daemon.metrics", "'{address}' is not HOST:PORT like 127.0.0.1:9464", address=daemon.metrics)
     ledger = r.section("ledger", data.get("ledger", {}), Ledger())
     limits = r.section("limits", data.get("limits", {}), Limits())
     operators = r.operators(data.get("operators", {}))
@@ -218,7 +226,7 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
     witnesses = r.witnesses(data.get("witness", []), channels)
     for ch in reminders.channels:
         if ch not in channels:
-            raise r.error("reminders.channels", f"channel '{ch}' is not defined under [channels]")
+            raise r.bad("reminders.channels", "channel '{channel}' is not defined under [channels]", channel=ch)
     schedules = r.schedules(data["schedule"]) if "schedule" in data else DEFAULT_SCHEDULES
     cal_section = data.get("calendar", {})
     r.keys("calendar", cal_section, {"overrides"})
@@ -228,9 +236,10 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
         try:
             text = Path(calendar_file).read_text(encoding="utf-8-sig")
         except OSError as e:
-            raise r.error("calendar.overrides", f"cannot read {calendar_file}: {e.strerror}") from None
+            raise r.bad("calendar.overrides", "cannot read {file}: {reason}", file=calendar_file,
+                        reason=e.strerror) from None
         except UnicodeDecodeError:
-            raise r.error("calendar.overrides", f"{calendar_file} is not UTF-8 text") from None
+            raise r.bad("calendar.overrides", "{file} is not UTF-8 text", file=calendar_file) from None
         calendar = WorkCalendar(load_overrides(text, source=calendar_file))
     return Config(office, deadlines, reminders, daemon, schedules, channels, calendar_file, calendar, source, ledger,
                   operators, witnesses, limits)
@@ -242,16 +251,16 @@ class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def error(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {key}: {problem}")
+    def bad(self, key: str, template: str, /, **params: object) -> ConfigError:
+        return key_error(self.source, key, template, **params)
 
     def keys(self, where: str, table: Any, allowed: set[str]) -> None:
         if not isinstance(table, dict):
-            raise self.error(where, "must be a table")
+            raise self.bad(where, "must be a table")
         for key in table:
             if key not in allowed:
                 name = f"{where}.{key}" if where else key
-                raise self.error(name, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+                raise self.bad(name, "unknown key (expected one of: {known})", known=", ".join(sorted(allowed)))
 
     def typed(self, key: str, value: Any, kind: type, *, minimum: float | None = None,
               maximum: float | None = None) -> Any:
@@ -259,16 +268,16 @@ class _Reader:
             value = float(value)
         if kind is tuple:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise self.error(key, "must be a list of strings")
+                raise self.bad(key, "must be a list of strings")
             return tuple(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self.error(key, f"must be {_NAMES.get(kind, kind.__name__)}, not {value!r}")
+            raise self.bad(key, "must be {kind}, not {value!r}", kind=_NAMES.get(kind, kind.__name__), value=value)
         if isinstance(value, float) and not math.isfinite(value):
-            raise self.error(key, "must be a finite number")
+            raise self.bad(key, "must be a finite number")
         if minimum is not None and isinstance(value, int | float) and value < minimum:
-            raise self.error(key, f"must be at least {minimum:g}")
+            raise self.bad(key, "must be at least {minimum:g}", minimum=minimum)
         if maximum is not None and isinstance(value, int | float) and value > maximum:
-            raise self.error(key, f"must be at most {maximum:g}")
+            raise self.bad(key, "must be at most {maximum:g}", maximum=maximum)
         return value
 
     def clock(self, key: str, value: Any) -> time:
@@ -277,10 +286,10 @@ class _Reader:
             try:
                 value = time.fromisoformat(self.typed(key, value, str))
             except ValueError:
-                raise self.error(key, f"'{value}' is not a time of day like 08:30") from None
+                raise self.bad(key, "'{value}' is not a time of day like 08:30", value=value) from None
         moment: time = value
         if moment.tzinfo is not None:
-            raise self.error(key, "a time of day in the office's time zone has no offset (set office.timezone)")
+            raise self.bad(key, "a time of day in the office's time zone has no offset (set office.timezone)")
         return moment
 
     def section(self, name: str, table: Any, default: Any,
@@ -301,9 +310,9 @@ class _Reader:
         out = {}
         for name, settings in table.items():
             if not _CHANNEL_NAME.fullmatch(name):
-                raise self.error(f"channels.{name}", "a channel name is 1-32 letters, digits, '_' or '-'")
+                raise self.bad(f"channels.{name}", "a channel name is 1-32 letters, digits, '_' or '-'")
             if not isinstance(settings, dict):
-                raise self.error(f"channels.{name}", "must be a table")
+                raise self.bad(f"channels.{name}", "must be a table")
             out[name] = {"type": name, **settings}
             self.typed(f"channels.{name}.type", out[name]["type"], str)
         return out
@@ -314,27 +323,29 @@ class _Reader:
 
     def witnesses(self, entries: Any, channels: Mapping[str, Any]) -> tuple[Witness, ...]:
         if not isinstance(entries, list):
-            raise self.error("witness", "must be an array of tables ([[witness]])")
+            raise self.bad("witness", "must be an array of tables ([[witness]])")
         out: list[Witness] = []
         for i, entry in enumerate(entries):
             where = f"witness[{i}]"
             self.keys(where, entry, {f.name for f in fields(Witness)})
             for needed in ("name", "channel"):
                 if needed not in entry:
-                    raise self.error(f"{where}.{needed}", "is required")
+                    raise self.bad(f"{where}.{needed}", "is required")
             w = Witness(**{k: self.typed(f"{where}.{k}", v, str) for k, v in entry.items()})
             if w.channel not in channels:
-                raise self.error(f"{where}.channel", f"channel '{w.channel}' is not defined under [channels]")
+                raise self.bad(f"{where}.channel", "channel '{channel}' is not defined under [channels]",
+                               channel=w.channel)
             if not 0 < len(w.name) <= 64:
-                raise self.error(f"{where}.name", "must be 1-64 characters")
+                raise self.bad(f"{where}.name", "must be 1-64 characters")
             if any((o.name, o.channel) == (w.name, w.channel) for o in out):
-                raise self.error(f"{where}", f"witness '{w.name}' on channel {w.channel} is listed twice")
+                raise self.bad(where, "witness '{witness}' on channel {channel} is listed twice", witness=w.name,
+                               channel=w.channel)
             out.append(w)
         return tuple(out)
 
     def schedules(self, entries: Any) -> tuple[Schedule, ...]:
         if not isinstance(entries, list):
-            raise self.error("schedule", "must be an array of tables ([[schedule]])")
+            raise self.bad("schedule", "must be an array of tables ([[schedule]])")
         out: list[Schedule] = []
         allowed = {f.name for f in fields(Schedule)}
         for i, entry in enumerate(entries):
@@ -342,22 +353,23 @@ class _Reader:
             self.keys(where, entry, allowed)
             for needed in ("id", "title", "cycle"):
                 if needed not in entry:
-                    raise self.error(f"{where}.{needed}", "is required")
+                    raise self.bad(f"{where}.{needed}", "is required")
             values = {k: self.typed(f"{where}.{k}", v, int if k == "due_days" else str, minimum=None)
                       for k, v in entry.items()}
             s = Schedule(**values)
             if s.cycle not in CYCLES:
-                raise self.error(f"{where}.cycle", f"'{s.cycle}' is not one of: {', '.join(CYCLES)}")
+                raise self.bad(f"{where}.cycle", "'{cycle}' is not one of: {known}", cycle=s.cycle,
+                               known=", ".join(CYCLES))
             if (s.due_days is None) == (s.due_date is None):
-                raise self.error(where, "give exactly one of due_days and due_date")
+                raise self.bad(where, "give exactly one of due_days and due_date")
             if s.due_days is not None and s.due_days < 0:
-                raise self.error(f"{where}.due_days", "must be at least 0")
+                raise self.bad(f"{where}.due_days", "must be at least 0")
             if s.due_date is not None and not _month_day(s.due_date):
-                raise self.error(f"{where}.due_date", f"'{s.due_date}' is not a month and day like 01-31")
+                raise self.bad(f"{where}.due_date", "'{value}' is not a month and day like 01-31", value=s.due_date)
             if (s.responsible is None) == (s.role is None):
-                raise self.error(where, "give exactly one of responsible (a person) and role")
+                raise self.bad(where, "give exactly one of responsible (a person) and role")
             if any(s.id == o.id for o in out):
-                raise self.error(f"{where}.id", f"'{s.id}' is used twice")
+                raise self.bad(f"{where}.id", "'{schedule}' is used twice", schedule=s.id)
             out.append(s)
         return tuple(out)
 
@@ -388,7 +400,7 @@ _MINIMUM = {"batch": 1, "max_attempts": 1, "lease_seconds": 1, "backoff_seconds"
 _MAXIMUM = dict.fromkeys(("lease_seconds", "clock_skew_seconds", "backoff_seconds", "backoff_max_seconds",
                           "plan_every", "send_every", "roll_every", "heartbeat_every", "seal_every"), 7 * 86400)
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
-_NAMES = {int: "an integer", float: "a number", str: "text", bool: "true or false"}
+_NAMES = {int: Phrase("an integer"), float: Phrase("a number"), str: Phrase("text"), bool: Phrase("true or false")}
 
 
 def redacted(config: Config) -> dict[str, Any]:

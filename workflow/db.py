@@ -32,8 +32,8 @@ def make_engine(url: str) -> Engine:
     """An engine with the durability settings a signature log needs."""
     backend = make_url(url).get_backend_name()  # a malformed URL is SQLAlchemy's ArgumentError, as before
     if backend not in ("sqlite", "postgresql"):
-        raise InvalidInput(f"zwgk runs on SQLite (sqlite:///zwgk.db) or PostgreSQL "
-                           f"(postgresql+psycopg://user@host/db), not on '{backend}'")
+        raise InvalidInput("zwgk runs on SQLite (sqlite:///zwgk.db) or PostgreSQL "
+                           "(postgresql+psycopg://user@host/db), not on '{backend}'", backend=backend)
     # hide_parameters: a database error's text must not carry what was being written (an unpublished body).
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
@@ -123,8 +123,8 @@ def upgrade(conn: Connection) -> None:
 
     current = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
     if current in _RELEASE_0_1:
-        raise SchemaMissing(f"this database was made by zwgk 0.1 (revision {current}), which 0.2 does not "
-                            "upgrade: make a new one with `zwgk init` (see CHANGELOG.md)")
+        raise SchemaMissing("this database was made by zwgk 0.1 (revision {current}), which 0.2 does not upgrade: "
+                            "make a new one with `zwgk init` (see CHANGELOG.md)", current=current)
     command.upgrade(_alembic_config(conn), "head")
 
 

@@ -12,8 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from states import Pipeline
+from states.errors import Phrase
 from workflow.clock import stamp
-from workflow.config import Config, ConfigError, DeadlineRules
+from workflow.config import Config, DeadlineRules, key_error
 from workflow.periods import add_months
 from workflow.workdays import Due, WorkCalendar
 
@@ -162,14 +163,15 @@ class Rules:
 def _check_names(config: Config, pipeline: Pipeline) -> None:
     """A misspelt state or role would silently stop a duty from being met or an escalation from going out."""
     states, roles = {s.id for s in pipeline.states}, {r.id for r in pipeline.roles}
-    named = [("deadlines.published_state", config.deadlines.published_state, states, "state"),
-             ("reminders.leader_role", config.reminders.leader_role, roles, "role"),
-             ("reminders.head_role", config.reminders.head_role, roles, "role")]
-    named += [(f"schedule[{i}].role", s.role, roles, "role") for i, s in enumerate(config.schedules) if s.role]
+    state, role = Phrase("state"), Phrase("role")
+    named = [("deadlines.published_state", config.deadlines.published_state, states, state),
+             ("reminders.leader_role", config.reminders.leader_role, roles, role),
+             ("reminders.head_role", config.reminders.head_role, roles, role)]
+    named += [(f"schedule[{i}].role", s.role, roles, role) for i, s in enumerate(config.schedules) if s.role]
     for key, value, known, what in named:
         if value not in known:
-            raise ConfigError(f"{config.source}: {key}: '{value}' is not a {what} of pipeline {pipeline.name} "
-                              f"(one of: {', '.join(sorted(known))})")
+            raise key_error(config.source, key, "'{value}' is not a {what} of pipeline {pipeline} (one of: {known})",
+                            value=value, what=what, pipeline=pipeline.name, known=", ".join(sorted(known)))
 
 
 def reconfirm(rules: DeadlineRules, item_id: str, title: str, responsible: str, unit: str | None, since: date,

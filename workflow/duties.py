@@ -86,7 +86,7 @@ def listing(work: Work, *, today: date, status: str | None = None, overdue: bool
 def one(work: Work, deadline_id: int) -> Deadline:
     rows = work.core(select(*_COLS).where(t.deadline.c.id == deadline_id))
     if not rows:
-        raise NotFound(f"no deadline {deadline_id}")
+        raise NotFound("no deadline {deadline}", deadline=deadline_id)
     return _deadline(rows[0])
 
 
@@ -98,14 +98,16 @@ def complete(work: Work, deadline_id: int, *, by: str, note: str | None, now: da
     """
     found = one(work, deadline_id)
     if found.status not in t.LIVE:
-        raise InvalidInput(f"deadline {deadline_id} is already {found.status}")
+        raise InvalidInput("deadline {deadline} is already {status}", deadline=deadline_id, status=found.status)
     if found.kind in ("proactive", "interpretation", "stage"):
-        raise InvalidInput(f"deadline {deadline_id} ({found.kind}) is met by signing the item, not by hand")
+        raise InvalidInput("deadline {deadline} ({kind}) is met by signing the item, not by hand",
+                           deadline=deadline_id, kind=found.kind)
     if found.kind == "periodic" and any(s.id == found.schedule and s.category for s in config.schedules):
-        raise InvalidInput(f"deadline {deadline_id} is met by publishing an item for {found.schedule} "
-                           f"{found.period} (zwgk item new --schedule {found.schedule} --period {found.period})")
+        raise InvalidInput("deadline {deadline} is met by publishing an item for {schedule} {period} (zwgk item "
+                           "new --schedule {schedule} --period {period})", deadline=deadline_id,
+                           schedule=found.schedule, period=found.period)
     if not work.core(select(t.person.c.id).where(t.person.c.id == by, t.person.c.active.is_(True))):
-        raise NotFound(f"no active person '{by}'")
+        raise NotFound("no active person '{person}'", person=by)
     work.core(update(t.deadline).where(t.deadline.c.id == deadline_id, t.deadline.c.status.in_(t.LIVE))
                  .values(status="met", next_at=None, closed_at=stamp(now), closed_note=f"{by}: {note or ''}"))
     if found.kind == "reconfirm" and found.item_id is not None:

@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from states.errors import Phrase, Phrased
+
 LANGS = ("zh", "en")
 DOMAIN = "zwgk"
 LOCALE = Path(__file__).parent / "locale"
@@ -33,17 +35,26 @@ def catalog(lang: str) -> gettext.NullTranslations:
 
 
 def say(lang: str, template: str, **params: Any) -> str:
-    """`template` in `lang`, filled with `params`."""
-    return catalog(lang).gettext(template).format(**params)
+    """`template` in `lang`, filled with `params` (a Phrase among them said in `lang` too)."""
+    return _render(Phrase(template, **params), lang)
 
 
 def explain(error: BaseException, lang: str) -> str:
     """An error's message in `lang`: its template translated and filled, or its English text when it has none
     (or the translation does not fit its parameters, which a catalog test forbids)."""
-    template, params = getattr(error, "template", None), getattr(error, "params", None)
-    if template is None or params is None:
+    if not isinstance(error, Phrased):
         return str(error)
     try:
-        return catalog(lang).gettext(template).format(**params)
+        return _render(error, lang)
     except (KeyError, IndexError, ValueError):
         return str(error)
+
+
+def _render(phrase: Phrase | Phrased, lang: str) -> str:
+    """A template in `lang`, filled with its parameters; a parameter that is itself a phrase is said in `lang`
+    too. A parameter's text is never formatted again, so braces in what a user typed stay as they are."""
+    text = catalog(lang).gettext(phrase.template)
+    if not phrase.params:
+        return text
+    return text.format(**{k: _render(v, lang) if isinstance(v, (Phrase, Phrased)) else v
+                          for k, v in phrase.params.items()})

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from states.authority import REGISTER, check_open
-from states.errors import NotPublic
+from states.errors import NotPublic, Phrase
 from states.kinds import ITEM
 from states.numbers import chosen_id, numbered_id
 from states.rules import CREATE, EDIT, REASSIGN, Case, Command, Step, apply, decide
@@ -45,8 +45,9 @@ class ItemKind:
         policy = work.one("case_unit", {"kind": KIND, "id": facts["interprets"]})
         if policy is None or policy["state"] not in ITEM.public:
             state = policy["state"] if policy else "gone"
-            raise NotPublic(f"item {case.id} interprets policy {facts['interprets']}, which is {state}, not "
-                            "published: an interpretation is published with or after its policy")
+            raise NotPublic("item {item} interprets policy {policy}, which is {state}, not published: an "
+                            "interpretation is published with or after its policy", item=case.id,
+                            policy=facts["interprets"], state=state)
 
 
 def _facts(case: Case, unit: str, r: Row) -> Facts:
@@ -67,7 +68,7 @@ def item_of(r: Row, interpreted_by: tuple[str, ...] = ()) -> Item:
 def load(work: Work, item_id: str) -> Item:
     row = work.one("item", {"id": item_id})
     if row is None:
-        raise NotFound(f"no item '{item_id}'")
+        raise NotFound("no item '{item}'", item=item_id)
     return item_of(row)
 
 
@@ -84,11 +85,12 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     if interprets is not None:
         policy = work.one("item_facts", {"id": interprets})
         if policy is None or policy["kind"] != "policy":
-            raise InvalidInput(f"item '{interprets}' is not a policy document, so it cannot be interpreted")
+            raise InvalidInput("item '{item}' is not a policy document, so it cannot be interpreted", item=interprets)
         state = work.one("case_unit", {"kind": KIND, "id": interprets})  # again, now its unit's head is locked
         if state is not None and state["state"] in ITEM.lapsed:
-            raise NotPublic(f"policy {interprets} is {state['state']}: it will not be published, so it is not "
-                            "interpreted (an interpretation is drafted and signed with its policy)")
+            raise NotPublic("policy {policy} is {state}: it will not be published, so it is not interpreted (an "
+                            "interpretation is drafted and signed with its policy)", policy=interprets,
+                            state=state["state"])
     units = {r["id"]: bool(r["open"]) for r in work.rows("units")}
     check_open(unit, units[unit], CREATE)
     adopted = {r["kind"]: r for r in work.rows("unit_adoptions", {"unit": unit})}[KIND]
@@ -105,7 +107,7 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     else:
         chosen_id(unit, item_id)
         if work.one("case_exists", {"kind": KIND, "id": item_id}) is not None:
-            raise AlreadyExists(f"item {item_id} already exists")
+            raise AlreadyExists("item {item} already exists", item=item_id)
     content = signed_content(title, body, unit, category, timing, kind, interprets, tags, formed_on, schedule,
                              period)
     step = decide(in_force.machine, None, Command(KIND, item_id, CREATE, who, content_hash=content_hash(content)))
@@ -121,14 +123,14 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     batch = sign.commit(event, [("insert_case", case_row(case, unit, at)), ("insert_item", row), *numbering], ops,
                        drafter)
     if number:
-        work.moved(batch[4], f"the item numbers of unit {unit}")
+        work.moved(batch[4], Phrase("the item numbers of unit {unit}", unit=unit))
     sig = sign.signed(event)
     if link is not None:
         assert policy_unit is not None and interprets is not None
         note = sign.note(heads[policy_unit], at, KIND, interprets, drafter, register.seq,
                          {"chain": event.chain, "seq": event.seq, "hash": event.hash})
         for sent in work.send(note)[1:]:
-            work.moved(sent, f"item {interprets}")
+            work.moved(sent, Phrase("item {item}", item=interprets))
     return Signed(sig, case, unit)
 
 

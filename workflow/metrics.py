@@ -42,7 +42,7 @@ class Prometheus(Metrics):
             raise ConfigError("daemon.metrics needs prometheus-client: pip install 'zwgk-workflow[metrics]'") from None
         listen = listen_address(address)
         if listen is None:
-            raise ConfigError(f"daemon.metrics: '{address}' is not HOST:PORT like 127.0.0.1:9464")
+            raise ConfigError("daemon.metrics: '{address}' is not HOST:PORT like 127.0.0.1:9464", address=address)
         self.registry = pc.CollectorRegistry()
         per_channel: dict[str, Any] = {"labelnames": ["channel"], "registry": self.registry}
         self._sent = pc.Counter("zwgk_notifications_sent", "Messages delivered", **per_channel)
@@ -58,7 +58,8 @@ class Prometheus(Metrics):
         try:
             self.server, self.thread = pc.start_http_server(port, addr=host, registry=self.registry)
         except OSError as e:
-            raise ConfigError(f"daemon.metrics: cannot listen on {address}: {e.strerror or e}") from None
+            raise ConfigError("daemon.metrics: cannot listen on {address}: {reason}", address=address,
+                              reason=e.strerror or str(e)) from None
 
     def sent(self, channel: str) -> None:
         self._sent.labels(channel).inc()

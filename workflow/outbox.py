@@ -334,7 +334,7 @@ def acknowledge(engine: Engine, ids: Sequence[int] | None, by: str, now: datetim
             return int(conn.execute(sql.clause("ob_ack_all"), {"by": by, "now": stamp(now)}).rowcount)
         for i in ids:
             if not conn.execute(sql.clause("ob_ack"), {"id": i, "by": by, "now": stamp(now)}).rowcount:
-                raise InvalidInput(f"reminder #{i} is not a dead letter waiting to be acknowledged")
+                raise InvalidInput("reminder #{reminder} is not a dead letter waiting to be acknowledged", reminder=i)
         return len(ids)
 
 

@@ -23,7 +23,8 @@ def bounds(cycle: str, period: str) -> tuple[date, date]:
     m = pattern.fullmatch(period)
     index = int(m.group(2) or 1) if m else 0
     if m is None or not 1 <= index <= 12 // _MONTHS[cycle] or not 1900 < int(m.group(1)) < 2200:
-        raise InvalidInput(f"'{period}' is not a {cycle} period (like {example})")
+        raise InvalidInput("'{period}' is not a {cycle} period (like {example})", period=period, cycle=cycle,
+                           example=example)
     year, months = int(m.group(1)), _MONTHS[cycle]
     first = date(year, (index - 1) * months + 1, 1)
     return first, add_months(first, months) - timedelta(days=1)

@@ -43,8 +43,8 @@ class Pipelines:
         row = work.one("pipeline_definition", {"fingerprint": fingerprint})
         pipeline = Pipeline.from_definition(row["definition"], fingerprint) if row else None
         if pipeline is None:
-            raise Unjudgeable(f"no stored pipeline definition hashes to {fingerprint[:12]}, the one adopted "
-                              "(zwgk_pipeline was altered); run `zwgk verify`")
+            raise Unjudgeable("no stored pipeline definition hashes to {fingerprint}, the one adopted (zwgk_pipeline "
+                              "was altered); run `zwgk verify`", fingerprint=fingerprint[:12])
         return self.of(pipeline)
 
     def in_force(self, work: Work, unit: str, fingerprint: str, seq: int) -> InForce:
@@ -58,7 +58,8 @@ class Pipelines:
             if (event is None or latest is None or latest["seq"] != seq or event.action != "adopt"
                     or event.case_kind != "pipeline" or event.pipeline != fingerprint
                     or event_hash(event[:-1]) != event.hash):
-                raise Unjudgeable(f"unit {unit}: the pipeline in force ({fingerprint[:12]}) is not the one its "
-                                  f"event {seq} adopted (zwgk_adopted was altered); run `zwgk verify`")
+                raise Unjudgeable("unit {unit}: the pipeline in force ({fingerprint}) is not the one its event {seq} "
+                                  "adopted (zwgk_adopted was altered); run `zwgk verify`", unit=unit,
+                                  fingerprint=fingerprint[:12], seq=seq)
             self._adoptions.add((unit, fingerprint, seq))
         return self.load(work, fingerprint)

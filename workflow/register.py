@@ -33,6 +33,7 @@ from states.authority import (
     decide_unit,
     first_admin,
 )
+from states.errors import Phrase
 from states.kinds import LAW, open_cases
 from workflow.errors import AlreadyExists, NotFound
 from workflow.ledger.chains import Appender, Head, appending
@@ -64,7 +65,7 @@ class Registrar:
     def book(self, unit: str, directory: Directory) -> UnitBook:
         known = directory.unit(unit)
         if known is None:
-            raise NotFound(f"no unit '{unit}'")
+            raise NotFound("no unit '{unit}'", unit=unit)
         book = UnitBook(unit, open=known.open)
         for r in self.work.rows("unit_roles", {"chain": unit}):
             book.roles[r["person_id"]] = book.roles.get(r["person_id"], frozenset()) | {r["role"]}
@@ -83,7 +84,7 @@ class Registrar:
     def _write(self, *events: Event) -> None:
         for event in events:
             for sent in self.work.send(appending(event))[1:]:
-                self.work.moved(sent, f"chain {event.chain}")
+                self.work.moved(sent, Phrase("chain {chain}", chain=event.chain))
             self.work.signed.append(Signature.of(event))
 
     def _register_act(self, act: Act) -> tuple[Directory, Event]:
@@ -130,9 +131,9 @@ class Registrar:
                    by: str) -> None:
         directory = self.directory()
         if directory.person(person_id) is not None:
-            raise AlreadyExists(f"person {person_id} already exists")
+            raise AlreadyExists("person {person} already exists", person=person_id)
         if unit is not None and directory.unit(unit) is None:
-            raise NotFound(f"no unit '{unit}'")
+            raise NotFound("no unit '{unit}'", unit=unit)
         act = Act(REGISTER, "person", person_id, ADD, by, {"name": name, "unit": unit})
         _, event = self._register_act(act)
         self._person_row(person_id, apply_person(None, act), event.at, email=email, phone=phone)
@@ -165,7 +166,7 @@ class Registrar:
         every kind of case adopted in it."""
         head = self.append.lock(REGISTER)[REGISTER]
         if self.work.one("head", {"chain": unit}) is not None or self.directory().unit(unit) is not None:
-            raise AlreadyExists(f"unit {unit} already exists")
+            raise AlreadyExists("unit {unit} already exists", unit=unit)
         act = Act(REGISTER, "unit", unit, ADD, by, {"name": name, "kind": kind, "link": {"chain": unit, "seq": 1}})
         decide_register(self.directory(), act)  # before anything is written
         self.work.run("open_chain", {"chain": unit, "hash": GENESIS_HASH, "at": ""})

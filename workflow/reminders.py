@@ -23,7 +23,7 @@ from states import builtin
 from states.kinds import KINDS as CASE_KINDS
 from workflow import schema as t
 from workflow.clock import stamp
-from workflow.config import Config, ConfigError
+from workflow.config import Config, ConfigError, key_error
 from workflow.deadlines import KINDS, Timeline
 from workflow.logs import get_logger
 from workflow.outbox import LEASE_PER_TIMEOUT
@@ -65,7 +65,8 @@ def build_channels(config: Config) -> dict[str, Notifier]:
         try:
             out[name] = build(kind, settings)
         except NotifierConfigError as e:
-            raise ConfigError(f"{config.source}: channels.{name}: {e}") from None
+            raise ConfigError("{source}: {key}: {problem}", source=config.source, key=f"channels.{name}",
+                              problem=e) from None
     _check_lease(config, out)
     return out
 
@@ -77,9 +78,9 @@ def _check_lease(config: Config, channels: Mapping[str, Notifier]) -> None:
     name = max(channels, key=lambda n: send_timeout(channels[n]))
     needed = LEASE_PER_TIMEOUT * send_timeout(channels[name])
     if config.reminders.lease_seconds < needed:
-        raise ConfigError(f"{config.source}: reminders.lease_seconds: {config.reminders.lease_seconds:g} is not well "
-                          f"above channel {name}'s timeout of {send_timeout(channels[name]):g} s: make it at least "
-                          f"{needed:g}")
+        raise key_error(config.source, "reminders.lease_seconds", "{lease:g} is not well above channel {channel}'s "
+                        "timeout of {timeout:g} s: make it at least {needed:g}", lease=config.reminders.lease_seconds,
+                        channel=name, timeout=send_timeout(channels[name]), needed=needed)
 
 
 def step_name(step: int) -> str:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from states.authority import REGISTER, check_open
+from states.errors import Phrase
 from states.rules import LINK, Case, Command, Signer, Step, apply, decide
 from workflow.config import Config
 from workflow.deadlines import Op, Timeline, statements
@@ -70,7 +71,7 @@ def signer(rows: Sequence[Row], person_id: str) -> tuple[Signer, Head]:
     """A person from the rows of the `signer` statements (one per role held), with the register's head read in
     the same snapshot: the event the signature is decided under, and whose time it may not be set before."""
     if not rows:
-        raise NotFound(f"no person '{person_id}'")
+        raise NotFound("no person '{person}'", person=person_id)
     roles = frozenset(r["role"] for r in rows if r["role"])
     r = rows[0]
     return (Signer(person_id, bool(r["active"]), roles),
@@ -114,7 +115,7 @@ class Signing:
             reads.append(("signer_of_case", who | {"person": recorded_by}))
         locked, found, signing, facts, *clerk = self.work.send(reads)
         if not found.rows or not locked.rows:
-            raise NotFound(f"no {kind} '{case_id}'")
+            raise NotFound("no {kind} '{id}'", kind=kind, id=case_id)
         row = found.rows[0]
         check_open(row["unit_id"], bool(row["unit_open"]), action)
         case = case_of(kind, case_id, row)
@@ -152,7 +153,7 @@ class Signing:
         (appended in the same transaction). The statements that store it; its case must exist here."""
         row = self.work.one("case_for_step", {"kind": kind, "id": case_id})
         if row is None:
-            raise NotFound(f"no {kind} '{case_id}'")
+            raise NotFound("no {kind} '{id}'", kind=kind, id=case_id)
         check_open(row["unit_id"], bool(row["unit_open"]), LINK)
         case = case_of(kind, case_id, row)
         in_force = self.pipelines.in_force(self.work, row["unit_id"], row["pipeline"], row["adopted_seq"])
@@ -171,7 +172,7 @@ class Signing:
         deadlines = statements(ops, self.timeline, self.config.deadlines.published_state,
                                f"{event.chain}:{event.seq}", actor, event.at)
         sent = self.work.send([*appending(event), *writes, *deadlines])
-        self.work.moved(sent[1], f"chain {event.chain}")
+        self.work.moved(sent[1], Phrase("chain {chain}", chain=event.chain))
         self.work.moved(sent[2], f"{event.case_kind} {event.case_id}")
         return sent
 
@@ -186,8 +187,9 @@ class Signing:
 
 def check_version(case: Case, expected: int | None) -> None:
     if expected is not None and case.version != expected:
-        raise ItemChanged(f"{case.label} changed since you read it (version {expected}, now {case.version}, "
-                          f"state {case.state}); reload it and try again")
+        raise ItemChanged("{case} changed since you read it (version {expected}, now {version}, state {state}); "
+                          "reload it and try again", case=case.label, expected=expected, version=case.version,
+                          state=case.state)
 
 
 def step_fields(kind: str, case_id: str, step: Step, actor: str) -> dict[str, Any]:

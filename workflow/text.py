@@ -28,26 +28,32 @@ def checked(limits: Limits, **values: object) -> dict[str, Any]:
 
 def _one(name: str, value: object, limits: Limits) -> str:
     if not isinstance(value, str):
-        raise InvalidInput(f"{name} must be text, not {type(value).__name__}")
+        raise InvalidInput("{name} must be text, not {type}", name=name, type=type(value).__name__)
     free = name in FREE_TEXT
     if free:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     try:
         size = len(value.encode("utf-8"))
     except UnicodeEncodeError as e:
-        raise InvalidInput(f"{name} holds a character that is not text (a lone surrogate at position {e.start})") \
+        raise InvalidInput("{name} holds a character that is not text (a lone surrogate at position {position})",
+                           name=name, position=e.start) \
             from None
     bad = (_CONTROL_IN_FREE_TEXT if free else _CONTROL).search(value)
+    if bad is not None and free:
+        raise InvalidInput("{name} holds a control character (U+{code:04X}) at position {position}", name=name,
+                           code=ord(bad.group()), position=bad.start())
     if bad is not None:
-        raise InvalidInput(f"{name} holds a control character (U+{ord(bad.group()):04X}) at position {bad.start()}"
-                           + ("" if free else "; it must be one line of text"))
+        raise InvalidInput("{name} holds a control character (U+{code:04X}) at position {position}; it must be one "
+                           "line of text", name=name, code=ord(bad.group()), position=bad.start())
     if name == "body" and size > limits.body_bytes:
-        raise InvalidInput(f"body is {size:,} bytes, more than [limits] body_bytes ({limits.body_bytes:,}) allows")
+        raise InvalidInput("body is {size:,} bytes, more than [limits] body_bytes ({limit:,}) allows", size=size,
+                           limit=limits.body_bytes)
     if name == "title" and len(value) > limits.title_chars:
-        raise InvalidInput(f"title is {len(value):,} characters, more than [limits] title_chars "
-                           f"({limits.title_chars:,}) allows")
+        raise InvalidInput("title is {length:,} characters, more than [limits] title_chars ({limit:,}) allows",
+                           length=len(value), limit=limits.title_chars)
     if name == "email" and not _EMAIL.fullmatch(value):
-        raise InvalidInput(f"email '{value}' is not an e-mail address (name@example.gov.cn)")
+        raise InvalidInput("email '{value}' is not an e-mail address (name@example.gov.cn)", value=value)
     if name == "phone" and not _MOBILE.fullmatch(value):
-        raise InvalidInput(f"phone '{value}' is not a mobile number (11 digits from 1, optionally after +86)")
+        raise InvalidInput("phone '{value}' is not a mobile number (11 digits from 1, optionally after +86)",
+                           value=value)
     return value

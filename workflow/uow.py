@@ -20,6 +20,7 @@ from sqlalchemy import ClauseElement, Connection, Dialect, Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from states.errors import Phrase
 from workflow.db import is_durable
 from workflow.errors import InvalidInput, ItemChanged
 from workflow.ledger.events import COLUMNS, Event
@@ -110,10 +111,10 @@ class Work:
             for c in cursors:
                 c.close()
 
-    def moved(self, sent: Sent, what: str) -> None:
+    def moved(self, sent: Sent, what: Phrase | str) -> None:
         """A conditional update (a chain head, a case's version) must have found its row as it was read."""
         if sent.rowcount != 1:
-            raise ItemChanged(f"{what} changed while this signature was being made; reload it and try again")
+            raise ItemChanged("{what} changed while this signature was being made; reload it and try again", what=what)
 
     @contextmanager
     def lenient_text(self) -> Iterator[None]:

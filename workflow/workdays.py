@@ -28,6 +28,7 @@ from typing import Literal, NamedTuple
 
 import chinese_calendar
 
+from states.errors import Phrase
 from workflow.errors import InvalidInput
 from workflow.logs import get_logger
 
@@ -49,7 +50,7 @@ FIXED_HOLIDAYS: tuple[tuple[int, int, str], ...] = (
 )
 _PROVISIONAL_RULE = "fixed-dates-2024"  # part of the fingerprint: change it when FIXED_HOLIDAYS changes
 
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEEKDAY_NAMES = (Phrase("Monday"), Phrase("Tuesday"), Phrase("Wednesday"), Phrase("Thursday"), Phrase("Friday"))
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")  # date.fromisoformat alone also takes 20270101, 2027-W01-1, ...
 _YEAR_RE = re.compile(r"\d{4}")
 _KEYS = ("holidays", "workdays")
@@ -138,24 +139,29 @@ def _check_year_days(year: int, days: YearDays, where: str) -> None:
     for key, dates in (("holidays", days.holidays), ("workdays", days.workdays)):
         for day in sorted(dates, key=lambda d: d.isoformat() if isinstance(d, date) else repr(d)):
             if not isinstance(day, date) or isinstance(day, datetime):
-                raise InvalidInput(f"{where}: [{year}] {key}: {day!r} is not a date")
+                raise InvalidInput("{source}: [{year}] {key}: {day!r} is not a date", source=where, year=year, key=key,
+                                   day=day)
             if day.year != year:
-                raise InvalidInput(f"{where}: [{year}] {key}: {day.isoformat()} is not in {year}")
+                raise InvalidInput("{source}: [{year}] {key}: {day} is not in {year}", source=where, year=year, key=key,
+                                   day=day.isoformat())
     both = days.holidays & days.workdays
     if both:
-        raise InvalidInput(f"{where}: [{year}] {min(both).isoformat()} is both a holiday and a workday")
+        raise InvalidInput("{source}: [{year}] {day} is both a holiday and a workday", source=where, year=year,
+                           day=min(both).isoformat())
     for day in sorted(days.workdays):
         if day.weekday() < 5:  # a "workday" on Mon–Fri is a typo: those work anyway
-            raise InvalidInput(f"{where}: [{year}] workdays: {day.isoformat()} is a {_WEEKDAY_NAMES[day.weekday()]},"
-                               " not a Saturday or Sunday")
+            raise InvalidInput("{source}: [{year}] workdays: {day} is a {weekday}, not a Saturday or Sunday",
+                               source=where, year=year, day=day.isoformat(), weekday=_WEEKDAY_NAMES[day.weekday()])
     # A holiday on a weekend is allowed: the State Council lists whole periods, weekends included.
     for day in days.names:
         if day not in days.holidays and day not in days.workdays:
-            raise InvalidInput(f"{where}: [{year}] names: {day!r} is neither a holiday nor a workday")
+            raise InvalidInput("{source}: [{year}] names: {day!r} is neither a holiday nor a workday", source=where,
+                               year=year, day=day)
 
 
 def _parse_day(text: str, year: int, key: str, raw: object, source: str) -> date:
-    bad = InvalidInput(f"{source}: [{year}] {key}: {raw!r} is not a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD")
+    bad = InvalidInput("{source}: [{year}] {key}: {value!r} is not a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD",
+                       source=source, year=year, key=key, value=raw)
     if not _DATE_RE.fullmatch(text):
         raise bad
     try:
@@ -166,7 +172,8 @@ def _parse_day(text: str, year: int, key: str, raw: object, source: str) -> date
 
 def _parse_entries(value: object, year: int, key: str, source: str) -> set[date]:
     if not isinstance(value, list):
-        raise InvalidInput(f"{source}: [{year}] {key} must be a list of dates or ranges, not {value!r}")
+        raise InvalidInput("{source}: [{year}] {key} must be a list of dates or ranges, not {value!r}", source=source,
+                           year=year, key=key, value=value)
     days: set[date] = set()
     for item in value:
         if isinstance(item, date) and not isinstance(item, datetime):
@@ -174,15 +181,19 @@ def _parse_entries(value: object, year: int, key: str, source: str) -> set[date]
         elif isinstance(item, str):
             parts = item.split("..")
             if len(parts) > 2:
-                raise InvalidInput(f"{source}: [{year}] {key}: {item!r} is not a date or a range")
+                raise InvalidInput("{source}: [{year}] {key}: {value!r} is not a date or a range", source=source,
+                                   year=year, key=key, value=item)
             first = _parse_day(parts[0], year, key, item, source)
             last = _parse_day(parts[-1], year, key, item, source)
             if last < first:
-                raise InvalidInput(f"{source}: [{year}] {key}: {item!r} ends before it starts")
+                raise InvalidInput("{source}: [{year}] {key}: {value!r} ends before it starts", source=source,
+                                   year=year, key=key, value=item)
         else:
-            raise InvalidInput(f"{source}: [{year}] {key}: {item!r} is not a date or a range")
+            raise InvalidInput("{source}: [{year}] {key}: {value!r} is not a date or a range", source=source, year=year,
+                               key=key, value=item)
         if first.year != year or last.year != year:
-            raise InvalidInput(f"{source}: [{year}] {key}: {item!r} is not in {year}")
+            raise InvalidInput("{source}: [{year}] {key}: {value!r} is not in {year}", source=source, year=year,
+                               key=key, value=item)
         days.update(date.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 1))
     return days
 
@@ -197,23 +208,27 @@ def load_overrides(text: str, *, source: str) -> dict[int, YearDays]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise InvalidInput(f"{source}: not valid TOML: {' '.join(str(e).split())}") from None
+        raise InvalidInput("{source}: not valid TOML: {error}", source=source, error=" ".join(str(e).split())) from None
     years: dict[int, YearDays] = {}
     for key, table in data.items():
         if not _YEAR_RE.fullmatch(key) or not MINYEAR <= int(key) <= MAXYEAR:
-            raise InvalidInput(f"{source}: {key!r} is not a year (tables are named like [2027])")
+            raise InvalidInput("{source}: {key!r} is not a year (tables are named like [2027])", source=source, key=key)
         year = int(key)
         if not isinstance(table, dict):
-            raise InvalidInput(f"{source}: {year} must be a table [{year}] with holidays and workdays")
+            raise InvalidInput("{source}: {year} must be a table [{year}] with holidays and workdays", source=source,
+                               year=year)
         unknown = sorted(set(table) - set(_KEYS))
         if unknown:
-            raise InvalidInput(f"{source}: [{year}] unknown key {unknown[0]!r} (expected holidays, workdays)")
+            raise InvalidInput("{source}: [{year}] unknown key {key!r} (expected holidays, workdays)", source=source,
+                               year=year, key=unknown[0])
         if "holidays" not in table:
             # A year given here replaces everything else for that year: without holidays it would have none.
-            raise InvalidInput(f"{source}: [{year}] has no holidays list (a year given here is taken whole)")
+            raise InvalidInput("{source}: [{year}] has no holidays list (a year given here is taken whole)",
+                               source=source, year=year)
         holidays = _parse_entries(table["holidays"], year, "holidays", source)
         if not holidays:
-            raise InvalidInput(f"{source}: [{year}] holidays is empty (a year given here is taken whole)")
+            raise InvalidInput("{source}: [{year}] holidays is empty (a year given here is taken whole)", source=source,
+                               year=year)
         workdays = _parse_entries(table.get("workdays", []), year, "workdays", source)
         days = YearDays(frozenset(holidays), frozenset(workdays))
         _check_year_days(year, days, source)
@@ -240,12 +255,12 @@ class _Table:
 def _check_day(day: object) -> None:
     # A datetime is a date too, but its day depends on a time zone: callers convert in the office's zone first.
     if not isinstance(day, date) or isinstance(day, datetime):
-        raise InvalidInput(f"{day!r} is not a date (convert times to the office's day first)")
+        raise InvalidInput("{day!r} is not a date (convert times to the office's day first)", day=day)
 
 
 def _check_n(n: object) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise InvalidInput(f"number of working days must be a whole number >= 0, not {n!r}")
+        raise InvalidInput("number of working days must be a whole number >= 0, not {number!r}", number=n)
 
 
 class WorkCalendar:
@@ -255,9 +270,10 @@ class WorkCalendar:
         self._overrides: dict[int, YearDays] = {}
         for year, days in (overrides or {}).items():
             if isinstance(year, bool) or not isinstance(year, int) or not MINYEAR <= year <= MAXYEAR:
-                raise InvalidInput(f"overrides: {year!r} is not a year")
+                raise InvalidInput("overrides: {year!r} is not a year", year=year)
             if not isinstance(days, YearDays):
-                raise InvalidInput(f"overrides: [{year}] must be YearDays, not {type(days).__name__}")
+                raise InvalidInput("overrides: [{year}] must be YearDays, not {type}", year=year,
+                                   type=type(days).__name__)
             _check_year_days(year, days, "overrides")
             self._overrides[year] = days
         self._package = package
@@ -295,7 +311,8 @@ class WorkCalendar:
 
     def _build(self, year: int) -> _Table:
         if not MINYEAR <= year <= MAXYEAR:
-            raise InvalidInput(f"year {year} is outside the calendar ({MINYEAR}..{MAXYEAR})")
+            raise InvalidInput("year {year} is outside the calendar ({first}..{last})", year=year, first=MINYEAR,
+                               last=MAXYEAR)
         source: Source
         if year in self._overrides:
             source, days = "overrides", self._overrides[year]
@@ -378,7 +395,7 @@ class WorkCalendar:
     def year(self, year: int) -> YearReport:
         """One year as `zwgk calendar show YEAR` prints it."""
         if isinstance(year, bool) or not isinstance(year, int):
-            raise InvalidInput(f"{year!r} is not a year")
+            raise InvalidInput("{year!r} is not a year", year=year)
         table = self._table(year)
         days = table.days
         special = [SpecialDay(d, "holiday", days.names.get(d)) for d in days.holidays if d.weekday() < 5]

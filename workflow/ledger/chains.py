@@ -46,7 +46,7 @@ class Appender:
             row = self.work.one("head_locked", {"chain": chain})
             if row is None:
                 raise (SchemaMissing("the register is not started; run `zwgk init --admin ID --name NAME`")
-                       if chain == REGISTER else NotFound(f"no unit '{chain}'"))
+                       if chain == REGISTER else NotFound("no unit '{unit}'", unit=chain))
             heads[chain] = Head(**row)
         return heads
 
@@ -60,9 +60,10 @@ class Appender:
             return at
         behind = (datetime.fromisoformat(latest) - now).total_seconds()
         if behind > self.max_skew:
-            raise ClockBehind(f"this computer's clock ({at}) is {behind:,.0f} s behind the last event of chain "
-                              f"{max(heads, key=lambda h: h.at).chain} ({latest}), more than max_clock_skew "
-                              f"({self.max_skew:g} s) allows; set the clock right and try again")
+            raise ClockBehind("this computer's clock ({at}) is {behind:,.0f} s behind the last event of chain {chain} "
+                              "({latest}), more than max_clock_skew ({max_skew:g} s) allows; set the clock right and "
+                              "try again", at=at, behind=behind, chain=max(heads, key=lambda h: h.at).chain,
+                              latest=latest, max_skew=self.max_skew)
         return latest
 
     def event(self, head: Head, at: str, **fields: Any) -> Event:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from workflow.errors import InvalidInput
+
 FORMAT = "zwgk-event/2"
 
 
@@ -92,5 +94,5 @@ class Digest:
     def parse(cls, text: str) -> Digest:
         seq, sep, h = text.strip().partition(":")
         if not sep or not seq.isdigit() or len(h) != 64 or any(c not in "0123456789abcdef" for c in h):
-            raise ValueError(f"'{text}' is not a digest (expected SEQ:SHA256 as printed by `zwgk digest`)")
+            raise InvalidInput("'{text}' is not a digest (expected SEQ:SHA256 as printed by `zwgk digest`)", text=text)
         return cls(int(seq), h)
