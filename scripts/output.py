@@ -107,20 +107,26 @@ def signature_line(s: Signature, pipeline: Pipeline, tz: tzinfo) -> str:
             f"{pipeline.label(s.to_state)}  by {who} as {s.role}{extra}  hash {s.hash[:12]}")
 
 
-def item_lines(i: Item, pipeline: Pipeline, steps: list[tuple[Action, list[str]]]) -> list[str]:
+def item_lines(i: Item, pipeline: Pipeline, steps: list[tuple[Action, list[str]]], lang: str) -> list[str]:
+    from workflow.i18n import say
+
     lines = [f"{i.id}  {safe(i.title)}",
-             f"  state     {pipeline.label(i.state)}  (round {i.round}, version {i.version})",
-             f"  unit      {i.unit}    category {i.category}    timing {i.timing}    kind {i.kind}",
-             f"  drafter   {i.drafter}    formed on {i.formed_on or '-'}    tags {', '.join(i.tags) or '-'}"]
+             say(lang, "  state     {state}  (round {round}, version {version})", state=pipeline.label(i.state),
+                 round=i.round, version=i.version),
+             say(lang, "  unit      {unit}    category {category}    timing {timing}    kind {kind}", unit=i.unit,
+                 category=i.category, timing=i.timing, kind=i.kind),
+             say(lang, "  drafter   {drafter}    formed on {formed}    tags {tags}", drafter=i.drafter,
+                 formed=i.formed_on or "-", tags=", ".join(i.tags) or "-")]
     if i.interprets:
-        lines.append(f"  interprets {i.interprets}")
+        lines.append(say(lang, "  interprets {item}", item=i.interprets))
     if i.interpreted_by:
-        lines.append(f"  interpreted by {', '.join(i.interpreted_by)}")
+        lines.append(say(lang, "  interpreted by {items}", items=", ".join(i.interpreted_by)))
     if not steps:
-        lines.append("  next      nothing: this is a final state")
+        lines.append(say(lang, "  next      nothing: this is a final state"))
     for a, people in steps:
-        lines.append(f"  next      {a.id} ({a.zh}) -> {pipeline.label(a.to or a.source)} by {a.role}: "
-                     f"{', '.join(people) or 'nobody may sign it now'}")
+        lines.append(say(lang, "  next      {action} ({zh}) -> {to} by {role}: {people}", action=a.id, zh=a.zh,
+                         to=pipeline.label(a.to or a.source), role=a.role,
+                         people=", ".join(people) or say(lang, "nobody may sign it now")))
     return lines
 
 

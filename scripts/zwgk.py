@@ -480,7 +480,7 @@ class Cli:
                 steps = wf.next_steps(a.item)
                 p = wf.pipeline_in_force(i.unit)
                 self.emit(output.item_obj(i, p, body=True) | {"next": output.next_obj(steps)},
-                          output.item_lines(i, p, steps))
+                          output.item_lines(i, p, steps, self.lang))
             else:
                 if a.limit == 0:
                     raise UsageError("--limit must be at least 1")
