@@ -7,7 +7,6 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +45,7 @@ class _Watched(urllib.request.AbstractHTTPHandler):
     def do_open(self, http_class: Any, req: urllib.request.Request, **kw: Any) -> http.client.HTTPResponse:
         def watched(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
             conn = http_class(*args, **kwargs)
-            create: Callable[..., Any] = conn._create_connection  # http.client's hook for making the socket
-            conn._create_connection = lambda *a, **k: self.deadline.watch(create(*a, **k))
+            conn._create_connection = self.deadline.connect  # http.client's hook for making the socket
             return conn  # type: ignore[no-any-return]
 
         return super().do_open(watched, req, **kw)
@@ -73,16 +71,15 @@ def post_json(url: str, payload: Any, *, headers: dict[str, str], timeout: float
         opener = urllib.request.build_opener(_NoRedirect, _HTTP(deadline), _HTTPS(deadline))
         try:
             with opener.open(request, timeout=timeout) as response:
-                reply = Reply(response.status, response.read(MAX_REPLY))
+                return Reply(response.status, response.read(MAX_REPLY))
         except urllib.error.HTTPError as e:
             with e:
-                reply = Reply(e.code, e.read(MAX_REPLY) if e.fp is not None else b"")
-        except NETWORK_ERRORS:
-            if not deadline.expired:
-                raise
-    if deadline.expired:  # a reply cut short may still parse (headers ended by the shutdown): not an answer
-        raise TimeoutError(f"no whole answer within {timeout:g} s")
-    return reply
+                return Reply(e.code, e.read(MAX_REPLY) if e.fp is not None else b"")
+        except NETWORK_ERRORS as e:
+            # A status line came in time: the receiver had the whole request, whatever was cut after it.
+            if deadline.expired:
+                raise TimeoutError(f"no whole answer within {timeout:g} s") from e
+            raise
 
 
 def network_failure(exc: BaseException, secrets: tuple[str, ...]) -> Result:

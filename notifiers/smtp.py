@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import smtplib
+import socket
 import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ class _SMTP(smtplib.SMTP):
         super().__init__(*args, **kwargs)
 
     def _get_socket(self, host: str, port: int, timeout: float) -> Any:
-        return self.deadline.watch(super()._get_socket(host, port, timeout))  # type: ignore[misc]
+        return self.deadline.connect((host, port), timeout, self.source_address)
 
 
 class _SMTPS(smtplib.SMTP_SSL, _SMTP):
@@ -59,7 +60,8 @@ class EmailNotifier:
         if self.username and not self._password:
             raise NotifierConfigError("email: setting 'password' is required when 'username' is set")
         self.timeout = s.number("timeout", 30.0)
-        self.local_hostname = s.text("local_hostname")  # EHLO name; smtplib's default asks DNS for our FQDN
+        # The EHLO name: smtplib's default asks DNS for our FQDN inside each send, where nothing bounds it.
+        self.local_hostname = s.text("local_hostname") or socket.gethostname()
         self._context: ssl.SSLContext | None = None
         if self.security != "none":
             cafile = s.text("cafile")

@@ -729,9 +729,11 @@ class Cli:
             runner = Daemon(wf, reload_calendar=self._calendar_watch(wf))
             if self.args.once:
                 done = runner.once()
-                self.emit(vars(done), [", ".join(f"{k} {v}" for k, v in vars(done).items() if k != "waiting")])
-            else:
-                runner.run()
+                counts = [f"{k} {v}" for k, v in vars(done).items() if k not in ("waiting", "broken")]
+                failed = [self.tr("failed: {jobs} (see the log)", jobs=", ".join(done.broken))] if done.broken else []
+                self.emit(vars(done), [", ".join(counts), *failed])
+                return 1 if done.broken else 0  # for cron: a sweep that failed is worth a look
+            runner.run()
         return 0
 
     def _calendar_watch(self, wf: Workflow) -> Callable[[], bool]:
@@ -846,7 +848,7 @@ def _driver_error(e: Exception) -> bool:
 
 def _fail(message: str) -> int:
     """One line on stderr, whatever the message echoes back (an id typed with a newline, say)."""
-    print("zwgk: " + " ".join(message.split()), file=sys.stderr)
+    print("zwgk: " + output.safe(" ".join(message.split())), file=sys.stderr)
     return 2
 
 

@@ -82,6 +82,7 @@ class UnitBook:
     open: bool = False
     roles: dict[str, frozenset[str]] = field(default_factory=dict)  # person -> roles held in this unit
     pipelines: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)  # kind -> (fingerprint, roles)
+    law: int = 1  # the highest law an adoption here was made under: no engine goes back to an older one
 
     @property
     def known_roles(self) -> frozenset[str]:
@@ -96,6 +97,7 @@ class UnitBook:
             self.roles[act.case_id] = apply_roles(self.roles.get(act.case_id, frozenset()), act)
         elif act.case_kind == "pipeline" and pipeline is not None:
             self.pipelines[act.case_id] = (pipeline.fingerprint, frozenset(r.id for r in pipeline.roles))
+            self.law = max(self.law, act.data.get("law", 1))
 
 
 def check_open(unit: str, is_open: bool, action: str) -> None:
@@ -239,6 +241,9 @@ def decide_unit(reg: RegisterView, book: UnitBook, act: Act, *, pipeline: Pipeli
         law = act.data.get("law", 1)  # 0.2 recorded none
         if not isinstance(law, int) or isinstance(law, bool):
             raise NotAuthorised("{act}: its law must be a whole number", act=act.what)
+        if law < book.law:
+            raise NotAuthorised("{act}: adopted under law {law}, after an adoption here under law {last}: no engine "
+                                "goes back to an older law", act=act.what, law=law, last=book.law)
         check_adoptable(pipeline, open_cases, law)
         return
     if act.case_kind == "person" and act.action in (GRANT, REVOKE):

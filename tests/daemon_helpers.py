@@ -284,7 +284,7 @@ class Daemons:
         The timeline is NOW at the wall time the test began (ZWGK_NOW_SINCE), so every daemon of a test reads
         the same clock however long each takes to start; a daemon started later does not live in the past of
         one started earlier (and wait that much longer for its leases)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_") or k == "ZWGK_LANG"}
         env.update(ZWGK_DATABASE_URL=url, ZWGK_CONFIG=str(config), PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO), **extra)
         if real_clock:
             return env

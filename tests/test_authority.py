@@ -322,7 +322,7 @@ def test_a_forged_adoption_of_a_lax_pipeline_fails_verify(two: Workflow) -> None
         r.run("INSERT INTO zwgk_pipeline VALUES (:f, 'item', :n, :v, :d, '2026-01-01')", f=lax.fingerprint,
               n=lax.name, v=lax.version, d=lax.definition)
         r.append_forged("fin", case_kind="pipeline", case_id="item", action="adopt", pipeline=lax.fingerprint,
-                        data='{"name":"zwgk-default","version":"2019.1"}')
+                        data='{"law":2,"name":"zwgk-default","version":"2019.1"}')
         r.run("UPDATE zwgk_adopted SET pipeline = :f, seq = :s WHERE unit_id = 'fin'", f=lax.fingerprint, s=head + 1)
     finally:
         r.close()

@@ -68,7 +68,7 @@ def refused(capsys: pytest.CaptureFixture[str], db: Path | None, *argv: str) -> 
 
 
 def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_")}
+    return {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_") or k == "ZWGK_LANG"}
 
 
 def zwgk(*argv: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -685,7 +685,7 @@ class Drip:
         self.listener.close()
 
 
-@pytest.mark.parametrize(("channel", "first"), [("email", b"220-"), ("webhook", b"HTTP/1.1 200 OK\r\nX-Pad: ")])
+@pytest.mark.parametrize(("channel", "first"), [("email", b"220-"), ("webhook", b"HTTP/1.1 2")])
 def test_a_server_that_answers_a_byte_at_a_time_cannot_outlast_the_timeout(channel: str, first: bytes) -> None:
     drip = Drip(first)
     try:

@@ -44,7 +44,7 @@ def test_the_cli_records_the_effective_user_not_user(sqlite_url: str, tmp_path: 
     wf = seed(Workflow(sqlite_url))
     item = new_info(wf)
     wf.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_")} | {
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_") or k == "ZWGK_LANG"} | {
         "USER": "the-head", "LOGNAME": "the-head", "ZWGK_DATABASE_URL": sqlite_url}
     done = subprocess.run([sys.executable, "-m", "scripts.zwgk", "advance", item, "submit", "--as", "clerk", "--json"],
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)

@@ -31,7 +31,7 @@ _BIND_RO = 'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && shift 2 &
 
 def on_read_only_media(folder: Path, tmp_path: Path) -> tuple[Path, Zwgk]:
     """Where `folder` is seen read-only, and a function running `zwgk ARGS` that sees it there."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_") or k == "ZWGK_LANG"}
     if os.geteuid() != 0:  # permissions stop anyone but root
         for p in [*folder.iterdir(), folder]:
             p.chmod(0o555 if p.is_dir() else 0o444)

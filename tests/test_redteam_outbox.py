@@ -4,6 +4,7 @@ workflow/daemon.py, scripts/zwgk.py), each test a finding that failed before its
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections import Counter
@@ -30,7 +31,7 @@ LEASE, SKEW = 3 * TIMEOUT, 0.5  # the smallest lease the configuration accepts
 
 
 class DripReceiver:
-    """A webhook receiver that answers the first request for a key one header byte every 50 ms until `release()`:
+    """A webhook receiver that answers the first request for a key one status-line byte every 50 ms until `release()`:
     no socket read ever waits `timeout`, so urllib never times out, however long the send takes. Later requests
     for the same key are answered at once. It counts each key's POSTs."""
 
@@ -47,13 +48,13 @@ class DripReceiver:
                     first = key not in receiver.keys
                     receiver.keys.append(key)
                 w = self.wfile
-                w.write(b"HTTP/1.1 200 OK\r\nX-Pad: ")
-                w.flush()
-                if first:
+                if first:  # the status line itself, a byte at a time
+                    w.write(b"HTTP/1.1 ")
                     while not receiver.released.wait(0.05):
-                        w.write(b"a")
+                        w.write(b"2")
                         w.flush()
-                w.write(b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                    return
+                w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
                 w.flush()
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -143,6 +144,19 @@ def test_reminders_ack_works_on_sqlite(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 
+def free_pid() -> int:
+    """A pid no process has: the killed daemon's."""
+    pid = 2**22 + 1  # above Linux's default pid_max
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except OSError:
+            pass
+        pid += 1
+
+
 def test_status_recovers_after_a_daemon_killed_outright_is_replaced(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """A daemon killed outright (power cut, OOM killer, `kill -9`, a reboot of the township's PC) never writes
@@ -159,7 +173,7 @@ def test_status_recovers_after_a_daemon_killed_outright_is_replaced(tmp_path: Pa
     killed.beat()
     with wf.engine.begin() as c:  # its last beat, yesterday: then the power went
         c.execute(t.daemon.update().where(t.daemon.c.id == killed.id)
-                  .values(beat_at=(when - timedelta(days=1)).isoformat(),
+                  .values(beat_at=(when - timedelta(days=1)).isoformat(), pid=free_pid(),
                           started_at=(when - timedelta(days=2)).isoformat()))
     Daemon(wf).beat()  # today's daemon on the same host, beating
     wf.close()

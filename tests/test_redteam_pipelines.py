@@ -35,10 +35,10 @@ def test_a_unit_that_adopted_under_0_2_a_pipeline_leaving_published_still_verifi
     revision/time, or as a warning in verify), or record that the check is new and say so in CHANGELOG."""
     text = resources.files("states").joinpath("item.toml").read_text(encoding="utf-8") + REOPEN
     old = parse_pipeline(text.replace('name = "zwgk-default"', 'name = "township-reopen"'), "old.toml")
-    wf = seed(Workflow(f"sqlite:///{tmp_path}/zwgk.db"))
     with monkeypatch.context() as m:  # the 0.2.0 engine: no final states, and its adoptions record no law
         m.setattr(states.kinds, "final_exits", lambda *a: None)
         m.setattr(workflow.register, "LAW", 1)
+        wf = seed(Workflow(f"sqlite:///{tmp_path}/zwgk.db"))
         wf.adopt_pipeline("gov", old, by=ADMIN)
     report = wf.verify()
     assert report.ok, report.first_problem

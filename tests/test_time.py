@@ -169,7 +169,7 @@ def test_the_cli_refuses_zwgk_now_on_a_production_database_but_reads_with_it(
 
 
 def test_the_daemon_with_zwgk_now_refuses_to_start_on_a_production_database(production: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_")} | {
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZWGK_") or k == "ZWGK_LANG"} | {
         "ZWGK_DATABASE_URL": production, "ZWGK_NOW": "2026-10-09T09:00:00+08:00"}
     done = subprocess.run([sys.executable, "-m", "scripts.zwgk", "daemon", "--once"], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=120)

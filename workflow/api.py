@@ -7,7 +7,9 @@ leaves the announcing of what was signed to the unit of work, after the commit.
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -41,6 +43,19 @@ from workflow.workdays import WorkCalendar
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _alive_here(host: str, pid: int) -> bool:
+    """Whether the daemon's process still runs, as far as this computer can tell (a hung daemon is not gone)."""
+    if host != socket.gethostname():
+        return False  # another computer's: its newer daemon says this one was replaced
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, another account's
+        return True
+    return True
 
 
 def _check_id(kind: str, value: str) -> str:
@@ -571,6 +586,7 @@ class Workflow:
         for r in rows:
             quiet = (now - datetime.fromisoformat(r["beat_at"])).total_seconds() > 3 * every
             replaced = any(o["host"] == r["host"] and o["started_at"] > r["beat_at"] for o in rows if o is not r)
+            replaced = replaced and not _alive_here(r["host"], r["pid"])
             state = "stopped" if r["stopped_at"] else "running" if not quiet else "gone" if replaced else "silent"
             out.append(r | {"state": state})
         return out

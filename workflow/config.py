@@ -398,7 +398,8 @@ _MINIMUM = {"batch": 1, "max_attempts": 1, "lease_seconds": 1, "backoff_seconds"
             "title_chars": 1, "body_bytes": 1}
 # Durations a daemon adds to the clock: past a week they are mistakes, and past ~1e9 days they overflow it.
 _MAXIMUM = dict.fromkeys(("lease_seconds", "clock_skew_seconds", "backoff_seconds", "backoff_max_seconds",
-                          "plan_every", "send_every", "roll_every", "heartbeat_every", "seal_every"), 7 * 86400)
+                          "plan_every", "send_every", "roll_every", "heartbeat_every", "seal_every"), 7 * 86400) | {
+    "batch": 100_000}  # rows a claim takes at once: more would only hold them longer (and overflow SQLite's integer)
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _NAMES = {int: Phrase("an integer"), float: Phrase("a number"), str: Phrase("text"), bool: Phrase("true or false")}
 

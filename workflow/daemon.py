@@ -45,6 +45,7 @@ class Pass:
     sealed: int = 0
     witnessed: int = 0
     waiting: bool = False  # another daemon holds the SQLite lease
+    broken: tuple[str, ...] = ()  # the jobs that failed (logged as job_failed): `--once` exits 1
 
 
 class Daemon:
@@ -132,6 +133,7 @@ class Daemon:
                 done = job()
             except Exception:  # a failed sweep is logged and tried again at the next tick
                 self._log.exception("job_failed", job=name)
+                self.totals.broken += (name,)
                 return
             self._add(done)
             if done.rolled or done.recomputed or done.planned or done.sent or done.failed or done.sealed:

@@ -10,7 +10,7 @@ import gettext
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from states.errors import Phrase, Phrased
 
@@ -42,10 +42,10 @@ def say(lang: str, template: str, **params: Any) -> str:
 def explain(error: BaseException, lang: str) -> str:
     """An error's message in `lang`: its template translated and filled, or its English text when it has none
     (or the translation does not fit its parameters, which a catalog test forbids)."""
-    if not isinstance(error, Phrased):
-        return str(error)
+    if not isinstance(getattr(error, "template", None), str) or not isinstance(getattr(error, "params", None), dict):
+        return str(error)  # no template: a Phrased error, or one like it (the CLI's UsageError), has one
     try:
-        return _render(error, lang)
+        return _render(cast(Phrase, error), lang)  # what _render reads of it: its template and params
     except (KeyError, IndexError, ValueError):
         return str(error)
 
