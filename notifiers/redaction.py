@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 SECRET_KEYS = frozenset({"password", "key", "token", "secret"})
 HIDDEN = "***"
@@ -41,3 +41,19 @@ def redact(settings: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[name] = value
     return out
+
+
+def secret_values(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The values `redact` hides, to scrub out of text a plugin hands back (an error quoting its URL, say)."""
+    out: list[str] = []
+    for name, value in settings.items():
+        if isinstance(value, str) and _is_secret(str(name)):
+            out.append(value)
+        elif name == "headers" and isinstance(value, Mapping):
+            out.extend(str(v) for v in value.values())
+        elif name == "url" and isinstance(value, str):
+            parts = urlsplit(value)
+            out.extend([parts.query, *(v for _, v in parse_qsl(parts.query)), parts.netloc.rpartition("@")[0]])
+        elif isinstance(value, Mapping):
+            out.extend(secret_values(value))
+    return tuple(v for v in out if len(v) >= 4)  # shorter, it would scrub ordinary words

@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
-from notifiers.base import Notifier, NotifierConfigError
+from notifiers.base import Contact, Message, Notifier, NotifierConfigError, Result, scrub, send_timeout
+from notifiers.redaction import secret_values
 
 Factory = Callable[[Mapping[str, Any]], Notifier]
 ENTRY_POINT_GROUP = "zwgk.notifiers"
@@ -83,4 +84,26 @@ def build(channel: str, settings: Mapping[str, Any]) -> Notifier:
     if not isinstance(notifier, Notifier):
         raise NotifierConfigError("channel {channel!r}: factory returned {type}, not a Notifier", channel=channel,
                                   type=type(notifier).__name__)
-    return notifier
+    return notifier if channel in BUILTINS else _Plugin(notifier, secret_values(settings))
+
+
+class _Plugin:
+    """A plugin's notifier, whose failures cannot carry its channel's secrets onwards (into the outbox's
+    `last_error` and the log): an exception becomes a failed Result, and every detail is scrubbed of the secret
+    values of its settings. (The built-ins scrub their own.)"""
+
+    def __init__(self, inner: Notifier, secrets: tuple[str, ...]) -> None:
+        self.inner = inner
+        self.channel = inner.channel
+        self.timeout = send_timeout(inner)
+        self.secrets = secrets
+
+    def address(self, person: Contact) -> str | None:
+        return self.inner.address(person)
+
+    def send(self, message: Message) -> Result:
+        try:
+            result = self.inner.send(message)
+        except Exception as e:  # a plugin's bug, or its library's error: worth another try, like a network one
+            return Result(False, scrub(f"{type(e).__name__}: {e}", self.secrets), retry=True)
+        return Result(result.ok, scrub(result.detail, self.secrets), result.retry)

@@ -15,7 +15,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -608,10 +608,11 @@ def test_registered_plugin_is_built_and_used() -> None:
     assert "sms" in notifiers.channels()
 
     notifier = build("sms", {"gateway": "gw1"})
-    assert isinstance(notifier, SmsNotifier)
+    inner = notifier.inner  # type: ignore[attr-defined]  (a plugin comes wrapped: its details are scrubbed)
+    assert isinstance(inner, SmsNotifier) and notifier.channel == "sms"
     assert notifier.address(ZHANG) == "13800138000"
     assert notifier.send(message("13800138000")) == Result(True, "via gw1")
-    assert notifier.sent[0].key == "remind:2026-000123:proofread:1"
+    assert inner.sent[0].key == "remind:2026-000123:proofread:1"
 
     with pytest.raises(ValueError, match="already registered"):
         register("sms", SmsNotifier)
@@ -703,3 +704,34 @@ def test_a_server_that_answers_a_byte_at_a_time_cannot_outlast_the_timeout(chann
 def test_a_timeout_that_is_no_time_is_refused(timeout: float) -> None:
     with pytest.raises(NotifierConfigError, match="webhook: setting 'timeout' must be a positive finite number"):
         build("webhook", {"url": "http://127.0.0.1:9/hook", "timeout": timeout})
+
+
+def test_a_plugins_failure_cannot_carry_its_channels_secrets_onwards() -> None:
+    """A plugin's library quoted the URL with its key in an exception; that text went into the outbox's
+    last_error and the log. Every plugin's detail is scrubbed of its settings' secret values."""
+
+    class Leaky:
+        channel = "leaky"
+
+        def __init__(self, settings: Mapping[str, Any]) -> None:
+            self.url = settings["url"]
+
+        def address(self, person: Contact) -> str | None:
+            return person.id
+
+        def send(self, message: Message) -> Result:
+            if message.key.endswith("raise"):
+                raise ConnectionError(f"HTTPSConnectionPool: max retries exceeded with url {self.url}")
+            return Result(False, f"401 for {self.url}, token {HOOK_TOKEN}")
+
+    unregister = register("leaky", Leaky)
+    try:
+        leaky = build("leaky", {"url": f"https://robot.example/send?key={ROBOT_KEY}", "api_token": HOOK_TOKEN})
+        raised = leaky.send(message("x", key="k:raise"))
+        told = leaky.send(message("x"))
+    finally:
+        unregister()
+    assert (raised.ok, raised.retry) == (False, True)
+    assert raised.detail == "ConnectionError: HTTPSConnectionPool: max retries exceeded with url " \
+                            "https://robot.example/send?***"
+    assert told.detail == "401 for https://robot.example/send?***, token ***"
