@@ -139,26 +139,31 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - drawn)
 
 
-def pipeline_lines(p: Pipeline) -> list[str]:
-    lines = [f"pipeline {p.name} version {p.full_version}", ""]
-    lines.append(pad("from", 35) + " " + pad("action", 17) + " " + pad("role", 33) + " " + pad("to", 35) + " needs")
+def pipeline_lines(p: Pipeline, lang: str) -> list[str]:
+    from workflow.i18n import say
+
+    lines = [say(lang, "pipeline {name} version {version}", name=p.name, version=p.full_version), ""]
+    lines.append(pad(say(lang, "from"), 35) + " " + pad(say(lang, "action"), 17) + " " + pad(say(lang, "role"), 33)
+                 + " " + pad(say(lang, "to"), 35) + " " + say(lang, "needs"))
     for a in p.actions:
-        needs = [*(f"after {r}" for r in a.requires)]
+        needs = [say(lang, "after {action}", action=r) for r in a.requires]
         if a.decisions:
-            needs.append("decision " + "/".join(a.decisions))
+            needs.append(say(lang, "decision {choices}", choices="/".join(a.decisions)))
         if a.reason:
-            needs.append("reason")
+            needs.append(say(lang, "reason"))
         elif a.reason_for:
-            needs.append("reason if " + "/".join(a.reason_for))
+            needs.append(say(lang, "reason if {choices}", choices="/".join(a.reason_for)))
         if a.grounds:
-            needs.append("ground " + "/".join(a.grounds))
+            needs.append(say(lang, "ground {choices}", choices="/".join(a.grounds)))
         if a.new_round:
-            needs.append("new round")
+            needs.append(say(lang, "new round"))
         role = f"{a.role} {p.role(a.role).zh}"
         lines.append(pad(p.label(a.source), 35) + " " + pad(f"{a.id} {a.zh}", 17) + " " + pad(role, 33) + " "
                      + pad(p.label(a.to or a.source), 35) + " " + ", ".join(needs))
     for group in p.separation:
-        lines.append(f"\nseparation of duties: {', '.join(group)} are signed by different people in each round")
+        lines.append("")
+        lines.append(say(lang, "separation of duties: {actions} are signed by different people in each round",
+                         actions=", ".join(group)))
     return lines
 
 

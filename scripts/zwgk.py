@@ -616,7 +616,7 @@ class Cli:
         if a.sub == "show":
             self.emit({"kind": p.kind, "name": p.name, "version": p.full_version, "fingerprint": p.fingerprint,
                        "initial": p.initial, "actions": as_rows(p), "separation": [list(g) for g in p.separation]},
-                      output.pipeline_lines(p))
+                      output.pipeline_lines(p, self.lang))
         else:
             self.out(mermaid(p) if a.format == "mermaid" else dot(p))
         return 0
