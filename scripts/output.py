@@ -175,13 +175,19 @@ def deadline_obj(d: Deadline, today: date) -> dict[str, Any]:
     return out
 
 
-def deadline_line(d: Deadline, today: date) -> str:
+def deadline_line(d: Deadline, today: date, lang: str) -> str:
+    from states.errors import Phrase
     from workflow.deadlines import KINDS
+    from workflow.i18n import say
 
+    words = {"open": Phrase("open"), "overdue": Phrase("overdue"), "met": Phrase("met"),
+             "cancelled": Phrase("cancelled")}
+    status = d.status_on(today)
     subject = d.item_id or f"{d.schedule} {d.period}"
     who = d.responsible or "/".join(d.roles) or "-"
-    flag = " (provisional)" if d.provisional else ""
-    return (f"#{d.id:<5} {d.due_on.isoformat()}{flag:<14} {d.status_on(today):<9} {pad(KINDS[d.kind], 12)} "
+    flag = say(lang, " (provisional)") if d.provisional else ""
+    said = say(lang, "{status}", status=words.get(status, status))
+    return (f"#{d.id:<5} {d.due_on.isoformat()}{pad(flag, 14)} {pad(said, 9)} {pad(KINDS[d.kind], 12)} "
             f"{pad(subject, 18)} {pad(who, 14)} {safe(d.title)}")
 
 
@@ -199,9 +205,12 @@ def notification_line(n: Notification, tz: tzinfo) -> str:
             f"{safe(n.subject)}{error}")
 
 
-def calendar_lines(r: YearReport) -> list[str]:
-    lines = [f"{r.year}: {r.working_days} working days (source: {r.source})"]
+def calendar_lines(r: YearReport, lang: str) -> list[str]:
+    from workflow.i18n import say
+
+    lines = [say(lang, "{year}: {days} working days (source: {source})", year=r.year, days=r.working_days,
+                 source=r.source)]
     for day in r.days:
-        kind = "holiday " if day.kind == "holiday" else "workday "
+        kind = say(lang, "holiday ") if day.kind == "holiday" else say(lang, "workday ")
         lines.append(f"  {day.day.isoformat()} {day.day.strftime('%a')} {kind} {day.name or ''}".rstrip())
     return lines

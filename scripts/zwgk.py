@@ -626,7 +626,8 @@ class Cli:
         with self.workflow() as wf:
             found, today = wf.deadlines(status=a.status, overdue=a.overdue, due_before=a.due_before,
                                         item=a.item), wf.today()
-        self.emit([output.deadline_obj(d, today) for d in found], [output.deadline_line(d, today) for d in found])
+        self.emit([output.deadline_obj(d, today) for d in found],
+                  [output.deadline_line(d, today, self.lang) for d in found])
         return 0
 
     def deadline(self) -> int:
@@ -634,7 +635,7 @@ class Cli:
         with self.workflow() as wf:
             d = wf.deadline(a.id) if a.sub == "show" else wf.complete_deadline(a.id, by=a.actor, note=a.note)
             today = wf.today()
-        self.emit(output.deadline_obj(d, today), [output.deadline_line(d, today)])
+        self.emit(output.deadline_obj(d, today), [output.deadline_line(d, today, self.lang)])
         return 0
 
     def reminders(self) -> int:
@@ -687,7 +688,7 @@ class Cli:
             report = config.calendar.year(self.args.year)
             self.emit({"year": report.year, "source": report.source, "working_days": report.working_days,
                        "days": [{"date": d.day, "kind": d.kind, "name": d.name} for d in report.days]},
-                      output.calendar_lines(report))
+                      output.calendar_lines(report, self.lang))
             return 0
         with self.workflow() as wf:
             changed = wf.recompute_deadlines()

@@ -137,7 +137,7 @@ def run(folder: Path | None, out: Callable[[str], None], *, daemon: bool = True,
             out("\ndeadlines:")
             today = wf.today()
             for d in wf.deadlines():
-                out("  " + deadline_line(d, today))
+                out("  " + deadline_line(d, today, "en"))  # the demo speaks English throughout
             out("\nreminder daemon (console notifier)" + ("" if once else "; stop it with Ctrl-C") + ":")
             runner = Runner(wf)
             if once:
