@@ -12,18 +12,9 @@ import states.kinds
 import workflow.register
 from states import parse_pipeline
 from tests.conftest import ADMIN, seed
+from tests.test_redteam_pipelines import REOPEN
 from workflow import Workflow
 from workflow.config import ConfigError, parse
-
-REOPEN = """
-[[action]]
-id = "reopen"
-zh = "重新审核"
-en = "Reopen"
-from = "published"
-to = "head_approval"
-role = "head"
-"""
 
 
 def test_a_batch_the_database_cannot_hold_is_refused_by_the_configuration() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +9,9 @@ import pytest
 
 from tests.cli_helpers import isolate, run, snapshot
 from tests.conftest import new_info, publish, seed
+from tests.test_backup import live  # noqa: F401 (the fixture: a sealed database with a published item)
 from workflow import Workflow
 from workflow import backup as copies
-
-
-@pytest.fixture
-def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    isolate(monkeypatch, tmp_path)
-    path = tmp_path / "zwgk.db"
-    with seed(Workflow(f"sqlite:///{path}")) as wf:
-        publish(wf, new_info(wf))
-        wf.digest()
-    monkeypatch.setenv("ZWGK_DATABASE_URL", f"sqlite:///{path}")
-    yield path
 
 
 def titles(path: Path) -> set[str]:
@@ -32,7 +21,7 @@ def titles(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("dest", ["zwgk.db", "zwgk.db-wal", "./sub/../zwgk.db"])
 def test_backup_refuses_a_dest_that_is_the_live_database_or_its_wal(
-        live: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        live: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,  # noqa: F811
         dest: str) -> None:
     """`zwgk backup zwgk.db` (DEST = the database itself, by any spelling) renames a snapshot over the live file.
     A signature committed after the snapshot (here: while the copy is being verified, by another process that then
@@ -60,13 +49,13 @@ def test_restore_with_drop_unsealed_refuses_a_copy_of_another_database_when_the_
     a completely different database and drops every event of the live one. README: the copy 'of another
     database' is refused; with no seal there is nothing that tells, so --drop-unsealed should not drop everything."""
     isolate(monkeypatch, tmp_path)
-    live, other = tmp_path / "zwgk.db", tmp_path / "other.db"
-    with seed(Workflow(f"sqlite:///{live}")) as wf:
+    ours, other = tmp_path / "zwgk.db", tmp_path / "other.db"
+    with seed(Workflow(f"sqlite:///{ours}")) as wf:
         publish(wf, new_info(wf, title="本库的事项"))
     with seed(Workflow(f"sqlite:///{other}")) as wf:
         new_info(wf, title="别的数据库")
     assert run(capsys, "--db", f"sqlite:///{other}", "backup", str(tmp_path / "copy.db"))[0] == 0
-    before = snapshot(live)
-    rc, _, _ = run(capsys, "--db", f"sqlite:///{live}", "restore", str(tmp_path / "copy.db"), "--drop-unsealed")
-    assert (rc, "本库的事项" in titles(live)) == (2, True), "a copy of another database replaced the whole log"
-    assert snapshot(live) == before
+    before = snapshot(ours)
+    rc, _, _ = run(capsys, "--db", f"sqlite:///{ours}", "restore", str(tmp_path / "copy.db"), "--drop-unsealed")
+    assert (rc, "本库的事项" in titles(ours)) == (2, True), "a copy of another database replaced the whole log"
+    assert snapshot(ours) == before
