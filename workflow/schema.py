@@ -8,6 +8,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -169,6 +170,56 @@ item_number = Table(
     Column("last", Integer, nullable=False),
 )
 
+# A request for government information (依申请公开, a case of kind `request`): what its signatures sign, by hash.
+# Nothing here names the applicant: their identity is in `zwgk_applicant`, which can be erased; the request signs a
+# salted commitment to it. The reply is drafted here and signed with the rest.
+request = Table(
+    "zwgk_request", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("received_via", String(16), nullable=False),  # in_person, registered_post, post, online, fax
+    Column("received_on", String(10), nullable=False),  # the receipt date of Art. 31
+    Column("applicant_type", String(16), nullable=False),  # the annual report's columns
+    Column("applicant", String(64), nullable=False),  # the salted commitment to the applicant's identity
+    Column("description", Text, nullable=False),  # the information asked for
+    Column("form", String(16), nullable=False),  # how it is wanted: paper, electronic, ...
+    Column("oral", Boolean, nullable=False),  # entered by the clerk for the applicant (代为填写, Art. 29)
+    Column("reply", Text),  # canonical JSON of the reply drafted: its type, ground, the office holding it, text
+    Index("ix_zwgk_request_received", "received_on"),
+)
+
+# Who asked: kept off the chains, so that it can be erased when its retention ends (个人信息保护法) without
+# breaking a signature. `salt` and `identity` hash to the request's commitment; `key` groups one applicant's
+# requests (the fees by count) without naming them.
+applicant = Table(
+    "zwgk_applicant", metadata,
+    Column("request_id", String(64), ForeignKey("zwgk_request.id"), primary_key=True),
+    Column("salt", String(64)),
+    Column("identity", Text),  # canonical JSON: name, type, id document, contact details
+    Column("key", String(64)),
+    Column("erased_at", String(40)),
+    Index("ix_zwgk_applicant_key", "key"),
+)
+
+# The last number each unit gave its requests of each year (as zwgk_item_number does for items).
+request_number = Table(
+    "zwgk_request_number", metadata,
+    Column("unit_id", String(64), ForeignKey("zwgk_unit.id"), primary_key=True),
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last", Integer, nullable=False),
+)
+
+# Documents by the SHA-256 of their bytes: the letters (告知书) and reports a signature names. Written once; a
+# signed event holds the hash, and `verify` checks that every document named is here and hashes to it.
+document = Table(
+    "zwgk_document", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(100), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
 # The deadlines still to be met. The due-date index holds only these, and the planner's only those it must
 # look at again: closing a deadline takes its entries out of these two instead of moving them, a page fewer
 # for each signature that closes a stage (bench/signatures.py). A query uses the due-date index only if it
@@ -203,9 +254,11 @@ deadline = Table(
     Column("closed_at", String(40)),
     Column("closed_note", Text),
     Column("created_at", String(40), nullable=False),
+    Column("request_id", String(64), ForeignKey("zwgk_request.id")),  # a request's reply, or what stops its clock
     Index("ix_zwgk_deadline_next", "next_at", sqlite_where=text("next_at IS NOT NULL"),
           postgresql_where=text("next_at IS NOT NULL")),
     Index("ix_zwgk_deadline_item", "item_id", "status"),
+    Index("ix_zwgk_deadline_request", "request_id", "status"),
     Index("ix_zwgk_deadline_live", "due_on", sqlite_where=text(LIVE_ONLY), postgresql_where=text(LIVE_ONLY)),
 )
 
