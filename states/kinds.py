@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
 from states.errors import AdoptionRefused, Phrase
 from states.pipeline import Pipeline, bundled_pipeline
+from states.requests import AFTER_REPLY, DRAFTER, OFFICE_HEAD, STEPS
 
 if TYPE_CHECKING:
     from states.rules import Case
@@ -33,6 +34,15 @@ class Kind:
     # Besides its drafter, who may hand a draft to another drafter: one who directs the unit's work, so that a
     # draft whose drafter left or fell ill is not stuck.
     reassigner: str
+    # Steps besides the pipeline's, which the law gives this kind (a request's clock), with the roles that may sign
+    # them (DRAFTER: the pipeline's drafter role), and those of them signed only once the case is final.
+    steps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    after_final: frozenset[str] = frozenset()
+
+    @property
+    def law_roles(self) -> frozenset[str]:
+        """Roles its own steps need, which every pipeline of the kind must have."""
+        return frozenset(r for roles in self.steps.values() for r in roles if r != DRAFTER)
 
 
 # The leader in charge (分管领导), who directs the disclosure work of the unit and answers for the substance of what
@@ -41,7 +51,12 @@ ITEM = Kind("item", "政府信息", "item.toml", frozenset({"published"}), ("con
             frozenset({"withheld", "retracted"}),
             # a publication can only be taken back (撤回); a refusal or a retraction is the end of that item
             {"published": frozenset({"retracted"}), "withheld": frozenset(), "retracted": frozenset()}, "leader")
-KINDS: dict[str, Kind] = {k.name: k for k in (ITEM,)}
+# A request's reply is before the public (its applicant) once sent; the head of the disclosure office hands on a
+# request whose handler cannot, as they approve its extension (Art. 33).
+REQUEST = Kind("request", "政府信息公开申请", "request.toml", frozenset({"replied"}),
+               ("confidentiality_reviewer", "head"), frozenset(), {"replied": frozenset()}, OFFICE_HEAD,
+               steps=STEPS, after_final=AFTER_REPLY)
+KINDS: dict[str, Kind] = {k.name: k for k in (ITEM, REQUEST)}
 
 
 def kind(name: str) -> Kind:
@@ -120,6 +135,9 @@ def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = (), l
     if law >= 2 and k.reassigner not in {r.id for r in pipeline.roles}:
         raise AdoptionRefused("pipeline {pipeline} lacks the role '{role}', who may hand on a draft whose drafter "
                               "cannot (reassign)", pipeline=pipeline.name, role=k.reassigner)
+    for role in sorted(k.law_roles - {r.id for r in pipeline.roles}):
+        raise AdoptionRefused("pipeline {pipeline} lacks the role '{role}', whom the law gives steps of a {kind}",
+                              pipeline=pipeline.name, role=role, kind=k.name)
 
 
 def final_exits(pipeline: Pipeline, k: Kind, state: str) -> frozenset[str] | None:

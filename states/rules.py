@@ -18,8 +18,10 @@ from states.errors import (
     SignerInactive,
 )
 from states.kinds import kind
+from states.kinds import kind as kind_of
 from states.machine import Attempt, PipelineMachine
 from states.pipeline import IMPLICIT_ACTIONS, Action, Pipeline
+from states.requests import DRAFTER
 
 CREATE, EDIT, LINK, REASSIGN = IMPLICIT_ACTIONS
 
@@ -112,6 +114,8 @@ def decide(machine: PipelineMachine, case: Case | None, cmd: Command) -> Step:
         return Step(LINK, case.state, case.state, None, case.round, case.content_hash)
     if cmd.action == REASSIGN:
         return _reassign(p, case, cmd)
+    if cmd.action in kind(case.kind).steps:
+        return _law_step(p, case, cmd)
     action, to_state = machine.fire(case.state, cmd.action, Attempt(
         case=case.label, actor=cmd.signer.id, roles=cmd.signer.roles, round=case.round,
         round_signers=case.signers, reason=cmd.reason, ground=cmd.ground, decision=cmd.decision))
@@ -175,12 +179,31 @@ def _reassign(p: Pipeline, case: Case, cmd: Command) -> Step:
     return Step(REASSIGN, case.state, case.state, role, case.round, case.content_hash, cmd.to.id)
 
 
+def _law_step(p: Pipeline, case: Case, cmd: Command) -> Step:
+    """A step the law gives the kind besides its pipeline (a request's clock): signed in the unit by one of its
+    roles, before the case is final or (a review of the reply, an erasure) after; it leaves the case where it is."""
+    k = kind(case.kind)
+    roles = [p.drafter_role if r == DRAFTER else r for r in k.steps[cmd.action]]
+    role = next((r for r in roles if r in cmd.signer.roles), None)
+    if role is None:
+        raise RoleMissing("{case}: {signer} does not hold the role {role} needed to {action} it", case=cmd.label,
+                          signer=cmd.signer.id, role=" or ".join(roles), action=cmd.action)
+    if (case.state in k.final) != (cmd.action in k.after_final):
+        raise ActionNotAvailable("{case} is in state {state}; {actor} cannot '{action}' there", case=case.label,
+                                 state=p.label(case.state), actor=cmd.signer.id, action=cmd.action)
+    if cmd.ground is not None or cmd.decision is not None or cmd.content_hash is not None or cmd.to is not None:
+        raise InputMissing("{case}: {action} takes no legal ground, decision or content", case=case.label,
+                           action=cmd.action)
+    return Step(cmd.action, case.state, case.state, role, case.round, case.content_hash)
+
+
 def apply(case: Case | None, kind: str, case_id: str, step: Step, actor: str) -> Case:
     """The case after a signature of `step` by `actor`."""
     role = frozenset({step.role} if step.role else ())
     if case is None:
         return Case(kind, case_id, step.to_state, step.round, 1, {step.action: actor}, step.content_hash, actor, role)
-    if step.action in (LINK, REASSIGN):  # no signature of the pipeline: the round's signers stay as they were
+    if step.action in (LINK, REASSIGN) or step.action in kind_of(kind).steps:  # no signature of the pipeline: the
+        # round's signers stay as they were
         return Case(kind, case.id, case.state, case.round, case.version + 1, case.signers, case.content_hash,
                     step.drafter or case.drafter, case.roles)
     same = step.round == case.round  # a return opens the next round

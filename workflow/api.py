@@ -24,10 +24,11 @@ from states.authority import REGISTER
 from states.errors import Phrase
 from states.pipeline import IMPLICIT_ACTIONS
 from states.rules import Case, Signer, allowed
-from workflow import catalog, db, duties, items, outbox, periods, text
+from workflow import catalog, db, duties, items, outbox, periods, requests, text
 from workflow.clock import system
 from workflow.config import Config
 from workflow.deadlines import STATUSES, Timeline
+from workflow.desk import Requests
 from workflow.errors import InvalidInput, NotFound, SchemaMissing, SimulatedClock
 from workflow.ledger.chains import Appender
 from workflow.ledger.events import Digest, Event
@@ -38,10 +39,10 @@ from workflow.operator import local_account
 from workflow.pipelines import InForce, Pipelines
 from workflow.register import Registrar
 from workflow.signing import Signing, case_of, signer
+from workflow.text import identifier as _check_id
 from workflow.uow import HostConnection, Subscriber, UnitOfWork, Work
 from workflow.workdays import WorkCalendar
 
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -56,12 +57,6 @@ def _alive_here(host: str, pid: int) -> bool:
     except OSError:  # exists, another account's
         return True
     return True
-
-
-def _check_id(kind: str, value: str) -> str:
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        raise InvalidInput("{kind} id '{value}' must be 1-64 letters, digits, '.', '_' or '-'", kind=kind, value=value)
-    return value
 
 
 def _text(kind: str, value: str | None) -> str:
@@ -103,6 +98,7 @@ class Workflow:
         self._session_users: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
         self._log = get_logger("zwgk")
         self.uow.subscribers.append(self._logged)
+        self.requests = Requests(self)  # requests for government information (依申请公开)
         if self.uow.plain_sqlite and self.engine.url.database not in (None, "", ":memory:"):
             self._log.warning("sqlite_engine_not_durable", hint="call workflow.db.durable(engine) before it opens "
                               "connections: WAL, synchronous=FULL and BEGIN IMMEDIATE for every writer")
@@ -202,7 +198,8 @@ class Workflow:
         return Appender(work, self.clock, self._operator(work), self.config.ledger.max_clock_skew)
 
     def _signing(self, work: Work) -> Signing:
-        return Signing(work, self._appender(work), self.pipelines, self.config, self.timeline, {"item": _ITEMS})
+        return Signing(work, self._appender(work), self.pipelines, self.config, self.timeline,
+                       {"item": _ITEMS, "request": requests.RequestKind(self.config)})
 
     def _registrar(self, work: Work) -> Registrar:
         return Registrar(work, self._appender(work), self.pipelines)

@@ -21,21 +21,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notifiers import SECRET_KEYS, redact
 from states.errors import Phrase
+from workflow.errors import (
+    ConfigError as ConfigError,  # defined beside the other errors, so that workflow.fees can use it
+)
 from workflow.errors import InvalidInput
+from workflow.errors import key_error as key_error
+from workflow.fees import FeeRates, fee_rates
 from workflow.workdays import WorkCalendar, load_overrides
 
 CYCLES = ("monthly", "quarterly", "half-yearly", "yearly")
-
-
-class ConfigError(InvalidInput):
-    """A bad configuration file: the message names the file, the key and the problem."""
-
-    code = "config"
-
-
-def key_error(source: str, key: str, template: str, /, **params: object) -> ConfigError:
-    """The problem `template` (with `params`) of the setting `key` in the file `source`."""
-    return ConfigError("{source}: {key}: {problem}", source=source, key=key, problem=Phrase(template, **params))
 
 
 @dataclass(frozen=True)
@@ -107,6 +101,15 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class RequestSettings:
+    """Requests for government information (依申请公开)."""
+
+    correction_days: int = 15  # working days a 补正 notice gives the applicant, unless it says otherwise
+    letters: Path | None = None  # a folder of the office's own letter templates (workflow/letters/templates)
+    fees: FeeRates = field(default_factory=FeeRates)  # 国办函〔2020〕109号
+
+
+@dataclass(frozen=True)
 class Witness:
     """Someone outside the office who keeps each seal's root digest (e.g. the county's disclosure office), so that
     a database rewritten whole by its owner can still be caught (`zwgk verify --against DIGEST`)."""
@@ -161,6 +164,7 @@ class Config:
     operators: Mapping[str, str] = field(default_factory=dict)  # operator (account@host or account) -> person
     witnesses: tuple[Witness, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    requests: RequestSettings = field(default_factory=RequestSettings)
 
     def operator_person(self, operator: str) -> str | None:
         """The person an operator account is, where the configuration says so."""
@@ -204,7 +208,7 @@ def load(path: str | Path | None, *, required: bool = False) -> Config:
 def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | None = None) -> Config:
     r = _Reader(source)
     r.keys("", data, {"office", "calendar", "deadlines", "reminders", "daemon", "schedule", "channels", "ledger",
-                      "operators", "witness", "limits"})
+                      "operators", "witness", "limits", "requests"})
     office = r.section("office", data.get("office", {}), Office(), {"opens": r.clock, "closes": r.clock})
     try:
         ZoneInfo(office.timezone)
@@ -242,7 +246,7 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
             raise r.bad("calendar.overrides", "{file} is not UTF-8 text", file=calendar_file) from None
         calendar = WorkCalendar(load_overrides(text, source=calendar_file))
     return Config(office, deadlines, reminders, daemon, schedules, channels, calendar_file, calendar, source, ledger,
-                  operators, witnesses, limits)
+                  operators, witnesses, limits, r.requests(data.get("requests", {}), base, source))
 
 
 class _Reader:
@@ -304,6 +308,18 @@ class _Reader:
             minimum = _MINIMUM.get(key, 0) if kinds[key] in (int, float) else None
             values[key] = self.typed(f"{name}.{key}", value, kinds[key], minimum=minimum, maximum=_MAXIMUM.get(key))
         return replace(default, **values)
+
+    def requests(self, table: Any, base: Path | None, source: str) -> RequestSettings:
+        self.keys("requests", table, {"correction_days", "letters", "fees"})
+        days = self.typed("requests.correction_days", table.get("correction_days", 15), int, minimum=1,
+                          maximum=60)
+        letters = None
+        if "letters" in table:
+            letters = (base or Path()) / self.typed("requests.letters", table["letters"], str)
+            if not letters.is_dir():
+                raise self.bad("requests.letters", "{folder} is not a folder of letter templates", folder=letters)
+        fees = self.typed("requests.fees", table.get("fees", {}), dict)
+        return RequestSettings(days, letters, fee_rates(fees, source=source))
 
     def channels(self, table: Any) -> dict[str, dict[str, Any]]:
         self.keys("channels", table, set(table) if isinstance(table, dict) else set())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from states.errors import Phrased
+from states.errors import Phrase, Phrased
 
 
 class ZwgkError(Phrased):
@@ -19,6 +19,17 @@ class AlreadyExists(ZwgkError):
 
 class InvalidInput(ZwgkError, ValueError):
     code = "invalid-input"
+
+
+class ConfigError(InvalidInput):
+    """A bad configuration file: the message names the file, the key and the problem."""
+
+    code = "config"
+
+
+def key_error(source: str, key: str, template: str, /, **params: object) -> ConfigError:
+    """The problem `template` (with `params`) of the setting `key` in the file `source`."""
+    return ConfigError("{source}: {key}: {problem}", source=source, key=key, problem=Phrase(template, **params))
 
 
 class ItemChanged(ZwgkError):

@@ -13,8 +13,7 @@ from dataclasses import dataclass, fields, replace
 from itertools import pairwise
 from typing import Any
 
-from workflow.config import ConfigError, key_error
-from workflow.errors import InvalidInput
+from workflow.errors import ConfigError, InvalidInput, key_error
 
 
 @dataclass(frozen=True)

@@ -38,16 +38,17 @@ class ItemKind:
         return in_force.rules.on_step(_facts(case, unit, facts), step.from_state, step.to_state, today,
                                       role=step.role, signer=actor, round=step.round)
 
-    def check(self, work: Work, case: Case, facts: Row, step: Step) -> None:
+    def check(self, work: Work, case: Case, facts: Row, step: Step, at: str) -> None:
         """An interpretation goes public with or after its policy, never before it (同步起草、同步审签)."""
         if facts.get("interprets") is None or step.to_state not in ITEM.public or step.from_state in ITEM.public:
-            return
+            return None
         policy = work.one("case_unit", {"kind": KIND, "id": facts["interprets"]})
         if policy is None or policy["state"] not in ITEM.public:
             state = policy["state"] if policy else "gone"
             raise NotPublic("item {item} interprets policy {policy}, which is {state}, not published: an "
                             "interpretation is published with or after its policy", item=case.id,
                             policy=facts["interprets"], state=state)
+        return None
 
 
 def _facts(case: Case, unit: str, r: Row) -> Facts:

@@ -39,8 +39,9 @@ class CaseKind(Protocol):
         """The deadlines a step opens and closes."""
         ...
 
-    def check(self, work: Work, case: Case, facts: Row, step: Step) -> None:
-        """What the kind adds to the rules before a step is signed, reading other cases (a `Refused` if not)."""
+    def check(self, work: Work, case: Case, facts: Row, step: Step, at: str) -> dict[str, Any] | None:
+        """What the kind adds to the rules before a step is signed, reading other cases (a `Refused` if not); and
+        what the step's event carries for the kind, if anything."""
         ...
 
 
@@ -136,12 +137,12 @@ class Signing:
         step = decide(got.in_force.machine, got.case, Command(kind, case_id, action, got.signer, reason=reason,
                                                               ground=ground, decision=decision,
                                                               recorded_by=got.recording))
-        self.kinds[kind].check(self.work, got.case, got.facts, step)
         at = self.append.time(got.head, got.register)
+        data = self.kinds[kind].check(self.work, got.case, got.facts, step, at)
         event = self.append.event(
             got.head, at, register_seq=got.register.seq, pipeline=got.in_force.pipeline.fingerprint,
             recorded_by=got.recording.id if got.recording else None, reason=reason, ground=ground, decision=decision,
-            **step_fields(kind, case_id, step, actor), **recorded)
+            data=canonical(data) if data else None, **step_fields(kind, case_id, step, actor), **recorded)
         after = apply(got.case, kind, case_id, step, actor)
         ops = self.kinds[kind].on_step(got.in_force, after, got.unit, got.facts, step, self.today(at), actor)
         self.commit(event, [("update_case", case_row(after, got.unit, at))], ops, actor)

@@ -17,8 +17,16 @@ from workflow.errors import InvalidInput
 FREE_TEXT = frozenset({"body", "comment", "reason", "note"})  # may run over several lines
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, and the Unicode line separators
 _CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # the same but tab and newline
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _MOBILE = re.compile(r"(\+86)?1[3-9]\d{9}")
+
+
+def identifier(kind: str, value: str) -> str:
+    """An id as the engine keys and prints it: refused with one line if it is not one."""
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise InvalidInput("{kind} id '{value}' must be 1-64 letters, digits, '.', '_' or '-'", kind=kind, value=value)
+    return value
 
 
 def checked(limits: Limits, **values: object) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from states.pipeline import Pipeline
 from states.rules import Case
 from workflow.ledger.events import content_hash
 from workflow.model import signed_content
+from workflow.requests import commitment
+from workflow.requests import signed_content as request_content
 from workflow.uow import Row, Work
 
 
@@ -62,12 +64,15 @@ def cases(work: Work, unit: str, folded: Mapping[tuple[str, str], Case], *, ever
     problems = []
     if every:
         rows = {(r["kind"], r["id"]): r for r in work.rows("unit_cases", {"unit": unit})}
-        content = {r["id"]: _item_hash(r) for r in work.rows("unit_items", {"unit": unit})}
+        content = {("item", r["id"]): _item_hash(r) for r in work.rows("unit_items", {"unit": unit})}
+        content |= {("request", r["id"]): _request_hash(r) for r in work.rows("unit_requests", {"unit": unit})}
     else:  # each by its key: time in proportion to the cases the new events touched
         found = (work.one("unit_case", {"unit": unit, "kind": kind, "id": cid}) for kind, cid in folded)
         rows = {(r["kind"], r["id"]): r for r in found if r is not None}
         items = (work.one("item", {"id": cid}) for kind, cid in folded if kind == "item")
-        content = {r["id"]: _item_hash(r) for r in items if r is not None}
+        content = {("item", r["id"]): _item_hash(r) for r in items if r is not None}
+        asked = (work.one("request", {"id": cid}) for kind, cid in folded if kind == "request")
+        content |= {("request", r["id"]): _request_hash(r) for r in asked if r is not None}
     for key in sorted(set(rows) | set(folded) if every else folded):
         case, row = folded.get(key), rows.get(key)
         label = f"{key[0]} {key[1]}"
@@ -85,7 +90,7 @@ def cases(work: Work, unit: str, folded: Mapping[tuple[str, str], Case], *, ever
         elif (_signers(row["signers"]) != dict(case.signers) or row["content_hash"] != case.content_hash
               or row["roles"] != ",".join(sorted(case.roles))):
             problems.append(f"{label}: its row's round signers or content hash disagree with its signatures")
-        elif key[0] == "item" and content.get(key[1]) != case.content_hash:
+        elif content.get(key) != case.content_hash:
             problems.append(f"{label}: content differs from what was last signed")
     return problems
 
@@ -123,8 +128,40 @@ def _item_hash(r: Row) -> str | None:
         return None
 
 
-def numbers(work: Work, unit: str, last: Mapping[int, int]) -> list[str]:
-    """The last item number of each year of a unit: the next creation's number is taken from it."""
-    table = {r["year"]: r["last"] for r in work.rows("item_numbers", {"unit": unit})}
-    return [f"unit {unit}: the last item number of {year} is {table.get(year)} in the table, {last.get(year)} by its "
-            "chain's creations" for year in sorted(set(table) | set(last)) if table.get(year) != last.get(year)]
+def numbers(work: Work, unit: str, last: Mapping[int, int], kind: str = "item") -> list[str]:
+    """The last item (or request) number of each year of a unit: the next creation's number is taken from it."""
+    table = {r["year"]: r["last"] for r in work.rows(f"{kind}_numbers", {"unit": unit})}
+    return [f"unit {unit}: the last {kind} number of {year} is {table.get(year)} in the table, {last.get(year)} by "
+            "its chain's creations" for year in sorted(set(table) | set(last)) if table.get(year) != last.get(year)]
+
+
+def applicants(work: Work, erased: Mapping[str, bool]) -> list[str]:
+    """Each request's applicant against the commitment its signatures sign: still the same person and contact
+    details, or erased, and erased only by a signed erasure."""
+    problems = []
+    for request_id in sorted(erased):
+        r, a = work.one("request", {"id": request_id}), work.one("applicant", {"id": request_id})
+        if r is None:
+            continue  # reported with its case
+        if a is None or (a["erased_at"] is None) != (a["identity"] is not None):
+            problems.append(f"request {request_id}: its applicant's record is gone or half erased")
+        elif a["erased_at"] is not None and not erased[request_id]:
+            problems.append(f"request {request_id}: its applicant was erased without a signed erasure")
+        elif a["identity"] is not None and commitment(str(a["salt"]), _identity(a["identity"])) != r["applicant"]:
+            problems.append(f"request {request_id}: its applicant is not the one its signatures commit to (altered)")
+    return problems
+
+
+def _identity(text: str) -> dict[str, object]:
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _request_hash(r: Row) -> str | None:
+    try:
+        return content_hash(request_content(r, r["unit_id"]))
+    except (TypeError, ValueError):
+        return None

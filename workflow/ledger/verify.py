@@ -36,9 +36,11 @@ from states.authority import (
     decide_register,
     decide_unit,
 )
-from states.kinds import ITEM, open_cases
+from states.kinds import ITEM, REQUEST, open_cases
 from states.numbers import Numbering
+from states.requests import REPLY, Clock
 from states.rules import CREATE, EDIT, LINK, REASSIGN, Case, Command, Signer, Step, apply, decide
+from workflow import documents, requests
 from workflow.ledger import tables
 from workflow.ledger.events import Digest, Event, event_hash, is_stamp
 from workflow.pipelines import InForce, Pipelines
@@ -404,6 +406,8 @@ class UnitFold:
         self.book = UnitBook(unit)
         self.cases: dict[tuple[str, str], Case] = {}
         self.numbers = Numbering(unit, known=not after)
+        self.request_numbers = Numbering(unit, mark=requests.MARK, known=not after)
+        self.clocks: dict[str, Clock] = {}  # each request's, folded as its events are
         self.register_seq = 0
         self.in_force: dict[str, InForce] = {}
         self.after = after
@@ -497,7 +501,7 @@ class UnitFold:
         if case is None and self.after:
             case = self._earlier(kind, case_id)
         reg, rseq = self.v.register, int(e.register_seq or 0)
-        data = _data(e, where)
+        data = _request_data(e, where) if kind == REQUEST.name else _data(e, where)
         recorded_by = _signer(reg, self.book, e.recorded_by, rseq) if e.recorded_by is not None else None
         to = _signer(reg, self.book, data["to"], rseq) if "to" in data else None
         step = decide(in_force.machine, case, Command(
@@ -514,7 +518,24 @@ class UnitFold:
             self.numbers.created(case_id, number, datetime.fromisoformat(e.at))
         if "link" in data:
             self.v.copies[(e.chain, e.seq)] = _copy(e, data["link"])
+        if kind == REQUEST.name:
+            self._request(e, data, where)
         self.cases[key] = apply(case, kind, case_id, step, str(e.actor))
+
+    def _request(self, e: Event, data: dict[str, Any], where: str) -> None:
+        """A request's step on its clock (without the calendar: the limits it recorded), its number, its letter."""
+        if e.action == CREATE:
+            number = (data["year"], data["number"]) if "number" in data else None
+            self.request_numbers.created(e.case_id, number, datetime.fromisoformat(e.at))
+        clock = requests.fold(self.clocks.get(e.case_id), e.action, data, e.reason, e.case_id,
+                              self.v.pipelines.config.office.date_of(datetime.fromisoformat(e.at)))
+        if clock is not None:
+            self.clocks[e.case_id] = clock
+        for sha in sorted(set(data.get("letter", {}).values())):
+            found = documents.find(self.v.work, sha)
+            if found is None or not found.intact:
+                raise Broken(f"{where}: names document {sha[:12]}, which is "
+                             f"{'gone' if found is None else 'altered'} (zwgk_document)")
 
     def _earlier(self, kind: str, case_id: str) -> Case | None:
         """A case folded from its events before the recheck (read, not rechecked)."""
@@ -525,13 +546,22 @@ class UnitFold:
                 step = Step(e.action, e.from_state, str(e.to_state), e.role, int(e.round or 0), str(e.content_hash),
                             e.payload().get("to") if e.action == REASSIGN else None)
                 case = apply(case, kind, case_id, step, str(e.actor))
+                if kind == REQUEST.name:
+                    clock = requests.fold(self.clocks.get(case_id), e.action, e.payload() if e.data else {},
+                                          e.reason, case_id,
+                                          self.v.pipelines.config.office.date_of(datetime.fromisoformat(e.at)))
+                    if clock is not None:
+                        self.clocks[case_id] = clock
         return case
 
     def finish(self) -> list[str]:
         self.v.books[self.chain] = self.book
         self.v.report.cases += len(self.cases)
         problems = tables.cases(self.v.work, self.chain, self.cases, every=self.full)
-        return problems + (tables.numbers(self.v.work, self.chain, self.numbers.last) if self.full else [])
+        if self.full:
+            problems += tables.numbers(self.v.work, self.chain, self.numbers.last)
+            problems += tables.numbers(self.v.work, self.chain, self.request_numbers.last, "request")
+        return problems + tables.applicants(self.v.work, {c: k.erased for c, k in self.clocks.items()})
 
 
 def _data(e: Event, where: str) -> dict[str, Any]:
@@ -542,6 +572,33 @@ def _data(e: Event, where: str) -> dict[str, Any]:
             or ("year" in keys) != ("number" in keys):
         raise Broken(f"{where}: a link note naming no other copy, or data no signature writes")
     if any(type(data[k]) is not int for k in keys & {"year", "number"}) or type(data.get("to", "")) is not str:
+        raise Broken(f"{where}: data no signature writes")
+    return data
+
+
+# What each step of a request's records besides its fields (states/requests.py judges the values).
+_REQUEST_DATA: dict[str, tuple[set[str], set[str]]] = {  # action: (needed, allowed besides)
+    CREATE: ({"received_on"}, {"year", "number"}),
+    "correct_notice": ({"on", "correct_by", "letter"}, set()), "corrected": ({"on"}, set()),
+    "extend": ({"on", "days", "letter"}, set()), "consult": ({"on", "party", "limit", "letter"}, set()),
+    "consulted": ({"on", "party"}, set()), "fee_notice": ({"on", "amount", "basis", "limit", "letter"},
+                                                          {"count", "pages"}),
+    "fee_paid": ({"on"}, set()), "art35": ({"on", "due_on"}, set()), "review": ({"on", "review"}, set()),
+    "review_outcome": ({"on", "n", "outcome"}, set()), "erase": ({"on"}, set()),
+    REPLY: ({"reply", "letter"}, set()), REASSIGN: ({"to"}, set()),
+}
+
+
+def _request_data(e: Event, where: str) -> dict[str, Any]:
+    """A request's step, holding only what the engine writes for its action, each letter as its documents' hashes."""
+    data = e.payload() if e.data is not None else {}
+    needed, more = _REQUEST_DATA.get(e.action, (set(), set()))
+    if not isinstance(data, dict) or not needed <= set(data) <= needed | more:
+        raise Broken(f"{where}: data no signature writes")
+    letter = data.get("letter", {})
+    if not isinstance(letter, dict) or ("letter" in data and set(letter) != {"docx", "html"}) or not all(
+            isinstance(v, str) and len(v) == 64 for v in letter.values()) or (
+            any(type(data[k]) is not int for k in set(data) & {"year", "number"})):
         raise Broken(f"{where}: data no signature writes")
     return data
 

@@ -3,9 +3,9 @@
 
 -- Opened again (the information changed): new dates, reminders from the start; a closed one stays closed.
 -- name: dl_open
-INSERT INTO zwgk_deadline (key, kind, item_id, schedule, period, title, responsible, roles, unit_id, starts_on,
-    days, due_on, provisional, status, step, next_at, opened_by, asked_by, created_at)
-VALUES (:key, :kind, :item_id, :schedule, :period, :title, :responsible, :roles, :unit_id, :starts_on, :days,
+INSERT INTO zwgk_deadline (key, kind, item_id, request_id, schedule, period, title, responsible, roles, unit_id,
+    starts_on, days, due_on, provisional, status, step, next_at, opened_by, asked_by, created_at)
+VALUES (:key, :kind, :item_id, :request_id, :schedule, :period, :title, :responsible, :roles, :unit_id, :starts_on, :days,
     :due_on, :provisional, 'open', NULL, :next_at, :by, :asked_by, :at)
 ON CONFLICT (key) DO UPDATE SET starts_on = excluded.starts_on, days = excluded.days, due_on = excluded.due_on,
     provisional = excluded.provisional, next_at = excluded.next_at, step = NULL, status = 'open',
@@ -54,6 +54,10 @@ WHERE key = :key AND status IN ('open', 'overdue')
 -- name: dl_close_kind
 UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, closed_at = :at
 WHERE item_id = :item_id AND kind = :kind AND status IN ('open', 'overdue')
+
+-- name: dl_close_request
+UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, closed_at = :at
+WHERE request_id = :request_id AND status IN ('open', 'overdue')
 
 -- name: dl_close_item
 UPDATE zwgk_deadline SET status = :status, next_at = NULL, closed_by = :by, closed_at = :at

@@ -1,0 +1,345 @@
+"""The requests desk: the public API for requests for government information (`Workflow.requests`).
+
+Each method opens the workflow's unit of work (or joins the host's, `conn=`) and calls a handler of
+`workflow.requests`; as for items, a signature is the only way a request changes. What is returned names the
+applicant only in `request(id, applicant=True)`, the request's own `show`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from states.requests import PARTIES, REVIEWS, Clock
+from workflow import catalog, documents, notices, requests, text
+from workflow.errors import InvalidInput, NotFound
+from workflow.model import Signature
+from workflow.requests import APPLICANT_TYPES, FORMS, VIA, Applicant
+from workflow.uow import HostConnection, Row, Work
+
+if TYPE_CHECKING:
+    from workflow.api import Workflow
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request as the office sees it: what was asked, where it stands, and its clock."""
+
+    id: str
+    unit: str
+    handler: str  # who handles it (its drafter)
+    state: str
+    round: int
+    version: int
+    received_via: str
+    received_on: date
+    applicant_type: str
+    description: str
+    form: str
+    oral: bool
+    reply: dict[str, Any] | None
+    status: str  # running, consulting, awaiting_correction, awaiting_fee, replied
+    due_on: date | None  # None while the applicant is waited on, or once replied
+    provisional: bool  # the due day touched a year whose holidays are not published yet
+    extended: int  # working days
+    reviews: tuple[dict[str, Any], ...]
+    erased: bool
+    created_at: datetime
+    updated_at: datetime
+    applicant: Applicant | None = None  # only when asked for, and until it is erased
+
+
+class Requests:
+    def __init__(self, wf: Workflow) -> None:
+        self.wf = wf
+
+    # -- intake and the reply ---------------------------------------------------------------------------------
+
+    def new(self, *, unit: str, handler: str, via: str, applicant: Applicant, description: str, form: str = "paper",
+            received_on: date | None = None, oral: bool = False, id: str | None = None, comment: str | None = None,
+            conn: HostConnection | None = None) -> Request:
+        """Register a request (登记), signed by the handler who takes it in. `received_on` is its receipt date as
+        Art. 31 sets it: handed in, the day itself (today by default); by registered post, the day signed for; by
+        ordinary post, online or by fax, the day the office confirms it. `oral`: the handler wrote down what the
+        applicant said (代为填写, Art. 29)."""
+        free = self.wf._texts(unit=unit, handler=handler, description=description, comment=comment)
+        catalog.choice("way of receipt", via, VIA)
+        catalog.choice("form", form, FORMS)
+        applicant = _checked_applicant(self.wf, applicant)
+        if not description.strip():
+            raise InvalidInput("a request describes the information it asks for")
+        if id is not None:
+            text.identifier("request", id)
+        day = received_on or self.wf.today()
+        if not isinstance(day, date) or day.year < 1900:
+            raise InvalidInput("received_on must be a day")
+        self.wf._typed_by(handler)
+        with self.wf._write(conn) as work:
+            done = requests.create(self.wf._signing(work), unit=unit, handler=handler, request_id=id, via=via,
+                                   received_on=day, applicant=applicant, description=free["description"],
+                                   form=form, oral=oral, comment=free["comment"])
+            return self._load(work, done.case.id)
+
+    def reply(self, request_id: str, *, actor: str, type: str, text: str | None = None, reason: str | None = None,
+              other_office: str | None = None, comment: str | None = None, expected_version: int | None = None,
+              conn: HostConnection | None = None) -> Signature:
+        """Draft (or redraft) the reply: its type from the 2021 catalogue (`states.replies`), the text that says
+        what is provided and how, the reason for what is withheld, the office that holds it."""
+        free = self.wf._texts(request=request_id, actor=actor, type=type, body=text, reason=reason,
+                              other_office=other_office, comment=comment)
+        reply = requests.check_reply({"type": type, "text": free["body"], "reason": free["reason"],
+                                      "other_office": other_office})
+        return self._edit(request_id, actor, {"reply": json.dumps(reply, ensure_ascii=False, sort_keys=True)},
+                          free["comment"], expected_version, conn)
+
+    def revise(self, request_id: str, *, actor: str, description: str | None = None, form: str | None = None,
+               comment: str | None = None, expected_version: int | None = None,
+               conn: HostConnection | None = None) -> Signature:
+        """Enter what the applicant corrected (补正), or the form they now want."""
+        free = self.wf._texts(request=request_id, actor=actor, description=description, comment=comment)
+        changes: dict[str, Any] = {}
+        if description is not None:
+            if not description.strip():
+                raise InvalidInput("a request describes the information it asks for")
+            changes["description"] = free["description"]
+        if form is not None:
+            changes["form"] = catalog.choice("form", form, FORMS)
+        if not changes:
+            raise InvalidInput("nothing to change")
+        return self._edit(request_id, actor, changes, free["comment"], expected_version, conn)
+
+    def _edit(self, request_id: str, actor: str, changes: dict[str, Any], comment: str | None,
+              expected_version: int | None, conn: HostConnection | None) -> Signature:
+        self.wf._typed_by(actor)
+        with self.wf._write(conn) as work:
+            return requests.edit(self.wf._signing(work), request_id, actor, changes, comment=comment,
+                                 expected_version=expected_version).signature
+
+    def advance(self, request_id: str, action: str, *, actor: str, reason: str | None = None,
+                comment: str | None = None, recorded_by: str | None = None, expected_version: int | None = None,
+                conn: HostConnection | None = None) -> Signature:
+        """Sign a step of the reply's review (submit, proofread, clear, check, approve, return) or send it: the
+        reply letter is made and stored as it is sent, and its type goes into the signed event."""
+        if action in requests.LAW_STEPS:
+            raise InvalidInput("{action} is a step of the clock: use its own call (request {action})",
+                               action=action)
+        free = self.wf._texts(request=request_id, action=action, actor=actor, reason=reason, comment=comment,
+                              recorded_by=recorded_by)
+        self.wf._typed_by(actor, recorded_by, step=True)
+        with self.wf._write(conn) as work:
+            sign = self.wf._signing(work)
+            return sign.advance("request", request_id, action, actor, expected_version=expected_version,
+                                recorded_by=recorded_by, reason=free["reason"], comment=free["comment"]).signature
+
+    # -- the clock --------------------------------------------------------------------------------------------
+
+    def ask_correction(self, request_id: str, *, actor: str, on: date, correct_by: date, items: str,
+                       comment: str | None = None, conn: HostConnection | None = None) -> Signature:
+        """The one 补正 notice (Art. 30), within 7 working days of receipt: what to correct, and by when."""
+        free = self.wf._texts(items=items, comment=comment)
+        if not items.strip():
+            raise InvalidInput("a 补正 notice says what to correct")
+        return self._step(request_id, "correct_notice", actor, on, {"correct_by": _day(correct_by)}, conn,
+                          comment=free["comment"], letter=notices.correction(free["items"], correct_by))
+
+    def corrected(self, request_id: str, *, actor: str, on: date, comment: str | None = None,
+                  conn: HostConnection | None = None) -> Signature:
+        """The corrected request arrived on `on`: its 20 working days start again from that day."""
+        return self._step(request_id, "corrected", actor, on, {}, conn, comment=comment)
+
+    def extend(self, request_id: str, *, actor: str, on: date, days: int, reason: str, comment: str | None = None,
+               conn: HostConnection | None = None) -> Signature:
+        """An extension of at most 20 working days, approved by the head of the disclosure office before the due
+        day, with its notice to the applicant."""
+        return self._step(request_id, "extend", actor, on, {"days": days}, conn, reason=reason, comment=comment,
+                          letter=notices.extension(days))
+
+    def consult(self, request_id: str, *, actor: str, on: date, party: str, consulted: str,
+                comment: str | None = None, conn: HostConnection | None = None) -> Signature:
+        """A letter asking a third party (Art. 32) or another office (Art. 34): the clock stops from `on` until its
+        reply arrives, at most until the 15th working day."""
+        catalog.choice("party", party, {p: p for p in PARTIES})
+        free = self.wf._texts(consulted=consulted, comment=comment)
+        return self._step(request_id, "consult", actor, on, {"party": party}, conn, comment=free["comment"],
+                          limit=requests.CONSULT_DAYS, letter=notices.consultation(party, free["consulted"]))
+
+    def consulted(self, request_id: str, *, actor: str, on: date, party: str, comment: str | None = None,
+                  conn: HostConnection | None = None) -> Signature:
+        """The consulted party's reply arrived on `on`: the clock counts again from the next day."""
+        return self._step(request_id, "consulted", actor, on, {"party": party}, conn, comment=comment)
+
+    def charge(self, request_id: str, *, actor: str, on: date, basis: str, pages: int | None = None,
+               comment: str | None = None, conn: HostConnection | None = None) -> Signature:
+        """A fee notice (Art. 42): by the applicant's requests this month (by_count) or by the pages of this one
+        (by_quantity), at the rates of the configuration; the clock stops until it is paid (20 working days)."""
+        with self.wf.uow(write=False) as work:
+            amount, figures = notices.fee(work, self.wf.config, request_id, basis, pages)
+        if amount < 1:
+            raise InvalidInput("request {request}: nothing is due by {basis}, so no fee notice goes out",
+                               request=request_id, basis=basis)
+        return self._step(request_id, "fee_notice", actor, on, {"amount": amount, "basis": basis} | figures, conn,
+                          comment=comment, limit=requests.PAY_DAYS, letter=notices.fee_letter(amount, basis, figures))
+
+    def paid(self, request_id: str, *, actor: str, on: date, comment: str | None = None,
+             conn: HostConnection | None = None) -> Signature:
+        return self._step(request_id, "fee_paid", actor, on, {}, conn, comment=comment)
+
+    def set_period(self, request_id: str, *, actor: str, on: date, due_on: date, reason: str,
+                   comment: str | None = None, conn: HostConnection | None = None) -> Signature:
+        """Art. 35: a very large or repeated request whose reasons the office accepts, with a reasonable longer
+        period; approved by the head of the disclosure office."""
+        return self._step(request_id, "art35", actor, on, {"due_on": _day(due_on)}, conn, reason=reason,
+                          comment=comment)
+
+    def review(self, request_id: str, *, actor: str, on: date, kind: str, comment: str | None = None,
+               conn: HostConnection | None = None) -> Signature:
+        """A 行政复议 or 行政诉讼 brought against the reply (filed on `on`)."""
+        catalog.choice("review", kind, {k: k for k in REVIEWS})
+        return self._step(request_id, "review", actor, on, {"review": kind}, conn, comment=comment)
+
+    def review_outcome(self, request_id: str, *, actor: str, on: date, n: int, outcome: str,
+                       comment: str | None = None, conn: HostConnection | None = None) -> Signature:
+        """The outcome of the request's `n`th review: upheld (维持), corrected (纠正) or other."""
+        return self._step(request_id, "review_outcome", actor, on, {"n": n, "outcome": outcome}, conn,
+                          comment=comment)
+
+    def erase(self, request_id: str, *, actor: str, comment: str | None = None,
+              conn: HostConnection | None = None) -> Signature:
+        """Erase the applicant's identity and contact details once the reply is out (its retention ended): the
+        request keeps its commitment, and every signature still verifies."""
+        return self._step(request_id, "erase", actor, self.wf.today(), {}, conn, comment=comment)
+
+    def _step(self, request_id: str, action: str, actor: str, on: date, data: dict[str, Any],
+              conn: HostConnection | None, *, reason: str | None = None, comment: str | None = None,
+              limit: int | None = None, letter: notices.Maker | None = None) -> Signature:
+        free = self.wf._texts(request=request_id, actor=actor, reason=reason, comment=comment)
+        data = {"on": _day(on)} | data
+        if limit is not None:
+            data["limit"] = self.wf.config.calendar.add_working_days(on, limit).day.isoformat()
+        self.wf._typed_by(actor)
+        with self.wf._write(conn) as work:
+            sign = self.wf._signing(work)
+            made = notices.bind(letter, self.wf.config, request_id, action, data) if letter else None
+            return requests.law_step(sign, request_id, action, actor, data, reason=free["reason"],
+                                     comment=free["comment"], expected_version=None, letter=made)[0].signature
+
+    # -- reading ----------------------------------------------------------------------------------------------
+
+    def request(self, request_id: str, *, applicant: bool = False) -> Request:
+        """A request with its clock; `applicant=True` adds who asked (for its own show, never a listing)."""
+        with self.wf.uow(write=False) as work:
+            found = self._load(work, request_id)
+            if applicant:
+                row = work.one("applicant", {"id": request_id})
+                if row is not None and row["identity"]:
+                    found = replace(found, applicant=Applicant(**json.loads(row["identity"])))
+            return found
+
+    def requests(self, *, state: str | None = None, unit: str | None = None, limit: int | None = None,
+                 after: str | None = None) -> list[Request]:
+        return list(self.iter_requests(state=state, unit=unit, limit=limit, after=after))
+
+    def iter_requests(self, *, state: str | None = None, unit: str | None = None, limit: int | None = None,
+                      after: str | None = None, page: int = 500) -> Iterator[Request]:
+        """Requests in id order, a page at a time, each page in a short read of its own."""
+        self.wf._texts(state=state, unit=unit, after=after)
+        if limit is not None and limit < 1:
+            raise InvalidInput("limit must be at least 1, not {limit}", limit=limit)
+        left, last = limit, after or ""
+        while left is None or left > 0:
+            size = page if left is None else min(page, left)
+            with self.wf.uow(write=False) as work:
+                rows = work.rows("requests", {"state": state, "unit": unit, "after": last, "limit": size})
+                found = [self._of(work, r) for r in rows]
+            yield from found
+            if len(rows) < size:
+                return
+            last = rows[-1]["id"]
+            left = None if left is None else left - size
+
+    def history(self, request_id: str) -> list[Signature]:
+        with self.wf.uow(write=False) as work:
+            self._load(work, request_id)
+            with work.events("case_events", {"kind": "request", "id": request_id}) as events:
+                return [Signature.of(e) for e in events]
+
+    def letters(self, request_id: str) -> list[tuple[Signature, dict[str, str]]]:
+        """The letters the request's steps sent, oldest first: each signature with its documents' hashes by
+        format (docx, html)."""
+        return [(s, dict(s.data["letter"])) for s in self.history(request_id) if "letter" in s.data]
+
+    def document(self, sha256: str) -> documents.Document:
+        with self.wf.uow(write=False) as work:
+            return documents.get(work, sha256)
+
+    def printed(self, request_id: str, sha256: str) -> documents.Document:
+        """A letter of the request as it is printed: with the applicant's name and address, unless erased."""
+        with self.wf.uow(write=False) as work:
+            found = self._load(work, request_id)
+            doc = documents.get(work, sha256)
+            if not any(sha256 in sent.values() for _, sent in self.letters(request_id)):
+                raise NotFound("request {request} sent no document {sha256}", request=found.id,
+                               sha256=sha256[:12])
+            row = work.one("applicant", {"id": request_id})
+        who = Applicant(**json.loads(row["identity"])) if row is not None and row["identity"] else None
+        return notices.addressed(doc, who)
+
+    def same_information(self, request_id: str) -> list[tuple[str, float]]:
+        """Art. 44: the unit's other requests that ask for the same information, best first."""
+        from workflow.similar import same_information
+
+        with self.wf.uow(write=False) as work:
+            found = self._load(work, request_id)
+            rows = work.rows("unit_request_descriptions", {"unit": found.unit, "id": request_id})
+        return same_information(found.description, [(r["id"], r["description"]) for r in rows])
+
+    def _load(self, work: Work, request_id: str) -> Request:
+        row = work.one("request", {"id": request_id})
+        if row is None:
+            raise NotFound("no request '{request}'", request=request_id)
+        return self._of(work, row)
+
+    def _of(self, work: Work, r: Row) -> Request:
+        clock: Clock = requests.clock_of(work, r["id"], self.wf.config.office)
+        due = clock.due(self.wf.config.calendar)
+        return Request(
+            id=r["id"], unit=r["unit_id"], handler=r["drafter"], state=r["state"], round=r["round"],
+            version=r["version"], received_via=r["received_via"], received_on=date.fromisoformat(r["received_on"]),
+            applicant_type=r["applicant_type"], description=r["description"], form=r["form"], oral=bool(r["oral"]),
+            reply=json.loads(r["reply"]) if r["reply"] else None, status=clock.status,
+            due_on=due.day if due else None, provisional=bool(due and due.provisional), extended=clock.extended,
+            reviews=tuple({"kind": v.kind, "filed_on": v.filed_on, "outcome": v.outcome} for v in clock.reviews),
+            erased=clock.erased, created_at=datetime.fromisoformat(r["created_at"]),
+            updated_at=datetime.fromisoformat(r["updated_at"]))
+
+
+def _day(value: date) -> str:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidInput("a day is a date (YYYY-MM-DD)")
+    return value.isoformat()
+
+
+def _checked_applicant(wf: Workflow, a: Applicant) -> Applicant:
+    """The applicant's details as typed, refused in words that never repeat them."""
+    if not isinstance(a, Applicant):
+        raise InvalidInput("the applicant is an Applicant")
+    catalog.choice("applicant type", a.type, APPLICANT_TYPES)
+    fields = {"applicant_name": a.name, "applicant_document": a.id_document, "applicant_phone": a.phone,
+              "applicant_email": a.email, "applicant_address": a.address}
+    wf._texts(**fields)
+    if not a.name.strip():
+        raise InvalidInput("the applicant's name must not be empty")
+    if a.email is not None and not _EMAIL.fullmatch(a.email):
+        raise InvalidInput("the applicant's e-mail address is not one (name@example.com)")
+    if a.phone is not None and not re.fullmatch(r"[0-9+\- ]{5,20}", a.phone):
+        raise InvalidInput("the applicant's phone number is not one (digits, +, - and spaces)")
+    if not (a.phone or a.email or a.address):
+        raise InvalidInput("a request gives a way to reach the applicant: a phone, an e-mail or an address "
+                           "(Art. 29)")
+    return a

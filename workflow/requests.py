@@ -1,0 +1,266 @@
+"""Requests for government information (依申请公开), the second kind of case: intake, the reply drafted and reviewed,
+and the steps of the legal clock (states/requests.py), each a signature of the unit's chain.
+
+The applicant's identity is kept in `zwgk_applicant`, off the chain: the request signs a salted commitment to it,
+so that it can be erased when its retention ends and every signature still verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from states.authority import REGISTER, check_open
+from states.errors import Phrase
+from states.kinds import REQUEST
+from states.numbers import chosen_id, numbered_id
+from states.replies import REPLIES
+from states.requests import CONSULT_DAYS, PAY_DAYS, REPLY, STEPS, Clock, judge, received
+from states.rules import CREATE, EDIT, Case, Command, Step, apply, decide
+from workflow import notices
+from workflow.config import Config, Office
+from workflow.deadlines import Close, Op, Open
+from workflow.errors import AlreadyExists, InvalidInput, NotFound
+from workflow.ledger.events import canonical, content_hash
+from workflow.notices import Bound
+from workflow.pipelines import InForce
+from workflow.signing import Signed, Signing, Statement, case_row, signer, step_fields
+from workflow.uow import Row, Work
+from workflow.workdays import WorkCalendar
+
+KIND = REQUEST.name
+VIA = {"in_person": "当面提交", "registered_post": "挂号信件", "post": "平常信件", "online": "网络申请", "fax": "传真"}
+APPLICANT_TYPES = {"natural": "自然人", "business": "商业企业", "research": "科研机构",
+                   "public_interest": "社会公益组织", "legal_service": "法律服务机构", "other": "其他"}
+FORMS = {"paper": "纸质", "email": "电子邮件", "disc": "光盘", "inspect": "当面查阅"}
+RECEIVING_UNITS = ("government",)
+LAW_STEPS = frozenset(STEPS)
+MARK = "R"  # in a request's number: gov-R2026-000001
+__all__ = ["CONSULT_DAYS", "LAW_STEPS", "PAY_DAYS"]  # 行政机关: the township government, not a village committee
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """Who asks (never logged, never in a message or a listing): a natural person or an organisation."""
+
+    name: str
+    type: str  # one of APPLICANT_TYPES
+    id_document: str | None = None  # 身份证件号码 / 统一社会信用代码
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+    def identity(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "id_document": self.id_document, "phone": self.phone,
+                "email": self.email, "address": self.address}
+
+    def key(self) -> str:
+        """Groups one applicant's requests (the fee by count) without naming them: their type, name and
+        document, normalised."""
+        norm = "|".join(unicodedata.normalize("NFKC", v or "").strip().lower()
+                        for v in (self.type, self.name, self.id_document))
+        return hashlib.sha256(f"zwgk-applicant|{norm}".encode()).hexdigest()
+
+
+def commitment(salt: str, identity: dict[str, Any]) -> str:
+    return hashlib.sha256(f"{salt}|{canonical(identity)}".encode()).hexdigest()
+
+
+def signed_content(r: Row, unit: str) -> dict[str, Any]:
+    """A request's signed fields: what it asks, how and when it came, the commitment to who asked, the reply."""
+    return {"unit": unit, "received_via": r["received_via"], "received_on": r["received_on"],
+            "applicant_type": r["applicant_type"], "applicant": r["applicant"], "description": r["description"],
+            "form": r["form"], "oral": bool(r["oral"]), "reply": json.loads(r["reply"]) if r["reply"] else None}
+
+
+def clock_of(work: Work, request_id: str, office: Office) -> Clock:
+    """The request's clock, folded from its signed steps (the limits they recorded, as `verify` folds them)."""
+    clock: Clock | None = None
+    with work.events("case_events", {"kind": KIND, "id": request_id}) as events:
+        for e in events:
+            clock = fold(clock, e.action, e.payload() if e.data else {}, e.reason, e.case_id,
+                         office.date_of(datetime.fromisoformat(e.at)))
+    if clock is None:
+        raise NotFound("no request '{request}'", request=request_id)
+    return clock
+
+
+def fold(clock: Clock | None, action: str, data: dict[str, Any], reason: str | None, case_id: str,
+         at: date) -> Clock | None:
+    """One signed step of a request on its clock, without the calendar (the limits are those recorded)."""
+    if action == CREATE:
+        return received(date.fromisoformat(data["received_on"]))
+    if clock is None or not (action == REPLY or "on" in data):
+        return clock
+    return judge(clock, action, data, at, None, label=f"request {case_id}", reason=reason)
+
+
+class RequestKind:
+    """What requests add to the rules when a step of their pipeline is signed (`workflow.signing.CaseKind`)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def facts(self, case_id: str) -> Statement:
+        return "request_facts", {"id": case_id}
+
+    def check(self, work: Work, case: Case, facts: Row, step: Step, at: str) -> dict[str, Any] | None:
+        """A reply is submitted and sent only as drafted, of a type the clock allows; the sent reply's type and its
+        letter are in its event, for the annual report to count and `verify` to check."""
+        if step.action not in ("submit", REPLY) or step.from_state in REQUEST.final:
+            return None
+        reply = json.loads(facts["reply"]) if facts.get("reply") else None
+        if reply is None:
+            raise InvalidInput("request {request}: draft its reply first (request reply)", request=case.id)
+        data: dict[str, Any] = {"reply": reply["type"]}
+        before = clock_of(work, case.id, self.config.office)
+        after = judge(before, REPLY, data, self.config.office.date_of(datetime.fromisoformat(at)),
+                      self.config.calendar, label=f"request {case.id}")
+        if step.action != REPLY:
+            return None
+        store = notices.bind(notices.reply_letter(reply), self.config, case.id, REPLY, {})
+        return data | {"letter": store(work, before, after, at)}
+
+    def on_step(self, in_force: InForce, case: Case, unit: str, facts: Row, step: Step, today: date,
+                actor: str) -> list[Op]:
+        return [Close("met", request_id=case.id)] if step.to_state in REQUEST.final else []
+
+
+def deadlines(request_id: str, unit: str, handler: str, clock: Clock, calendar: WorkCalendar) -> list[Op]:
+    """The request's live deadlines as its clock now stands: the reply's (moved by every stop and extension; a new
+    one after each wait on the applicant), and each stop's limit."""
+    title = f"依申请公开 {request_id}"
+    waits = sum(1 for s in clock.stops if s.kind in ("correction", "fee") and s.until is not None)
+    reply_key = f"request:{request_id}:reply:{waits}"
+    ops: list[Op] = []
+    if clock.replied_on is not None:
+        return [Close("met", request_id=request_id)]
+    if clock.waiting is not None:
+        ops.append(Close("cancelled", key=reply_key))
+    elif clock.fixed_due is not None:
+        ops.append(Open(reply_key, "request", title, clock.fixed_due, None, request_id=request_id,
+                        responsible=handler, unit=unit))
+    else:
+        ops.append(Open(reply_key, "request", title, clock.start, clock.allowance + clock.paused(calendar),
+                        request_id=request_id, responsible=handler, unit=unit))
+    for s in clock.stops:
+        key = f"request:{request_id}:{s.kind}:{s.party or ''}:{s.since.isoformat()}"
+        ops.append(Open(key, s.kind, title, s.limit, None, request_id=request_id, responsible=handler, unit=unit)
+                   if s.until is None else Close("met", key=key))
+    return ops
+
+
+def create(sign: Signing, *, unit: str, handler: str, request_id: str | None, via: str, received_on: date,
+           applicant: Applicant, description: str, form: str, oral: bool, comment: str | None) -> Signed:
+    """A request registered (登记), signed by the handler who took it in: the first event of its case."""
+    work = sign.work
+    heads = sign.append.lock(unit)
+    units = {r["id"]: r for r in work.rows("units")}
+    if unit not in units:
+        raise NotFound("no unit '{unit}'", unit=unit)
+    check_open(unit, bool(units[unit]["open"]), CREATE)
+    if units[unit]["kind"] not in RECEIVING_UNITS:
+        raise InvalidInput("unit {unit} is no administrative organ (行政机关), so it does not receive requests for "
+                           "government information; register it with the township government", unit=unit)
+    adopted = {r["kind"]: r for r in work.rows("unit_adoptions", {"unit": unit})}.get(KIND)
+    if adopted is None:
+        raise NotFound("unit {unit} has no request pipeline; adopt one with `zwgk pipeline adopt` (the built-in: "
+                       "states/request.toml)", unit=unit)
+    in_force = sign.pipelines.in_force(work, unit, adopted["pipeline"], adopted["seq"])
+    who, register = signer(work.rows("signer", {"register": REGISTER, "chain": unit, "person": handler}), handler)
+    head = heads[unit]
+    at = sign.append.time(head, register)
+    today = sign.today(at)
+    if received_on > today:
+        raise InvalidInput("a request is received on a day that has come, not {day}", day=received_on.isoformat())
+    number = None
+    if request_id is None:
+        last = work.one("request_number", {"unit": unit, "year": received_on.year})
+        number = (received_on.year, int(last["last"]) + 1 if last else 1)
+        request_id = numbered_id(unit, *number, mark=MARK)
+    else:
+        chosen_id(unit, request_id)
+    if work.one("case_exists", {"kind": KIND, "id": request_id}) is not None:
+        raise AlreadyExists("request {request} already exists", request=request_id)
+    salt = secrets.token_hex(16)
+    row = {"id": request_id, "received_via": via, "received_on": received_on.isoformat(),
+           "applicant_type": applicant.type, "applicant": commitment(salt, applicant.identity()),
+           "description": description, "form": form, "oral": oral, "reply": None}
+    step = decide(in_force.machine, None, Command(KIND, request_id, CREATE, who,
+                                                  content_hash=content_hash(signed_content(row, unit))))
+    data = {"received_on": row["received_on"]} | ({"year": number[0], "number": number[1]} if number else {})
+    event = sign.append.event(head, at, register_seq=register.seq, pipeline=in_force.pipeline.fingerprint,
+                              comment=comment, data=canonical(data), **step_fields(KIND, request_id, step, handler))
+    case = apply(None, KIND, request_id, step, handler)
+    numbering = [("set_request_number", {"unit": unit, "year": number[0], "last": number[1]})] if number else []
+    identity = {"id": request_id, "salt": salt, "identity": canonical(applicant.identity()), "key": applicant.key()}
+    ops = deadlines(request_id, unit, handler, received(received_on), sign.config.calendar)
+    batch = sign.commit(event, [("insert_case", case_row(case, unit, at)), ("insert_request", row),
+                                ("insert_applicant", identity), *numbering], ops, handler)
+    if number:
+        work.moved(batch[5], Phrase("the request numbers of unit {unit}", unit=unit))
+    return Signed(sign.signed(event), case, unit)
+
+
+def edit(sign: Signing, request_id: str, actor: str, changes: dict[str, Any], *, comment: str | None,
+         expected_version: int | None) -> Signed:
+    """The handler drafts the reply, or enters the corrected request: only while it is being handled."""
+    got = sign.load(KIND, request_id, EDIT, actor, expected_version=expected_version)
+    row = dict(got.facts)
+    row.update(changes)
+    step = decide(got.in_force.machine, got.case, Command(
+        KIND, request_id, EDIT, got.signer, content_hash=content_hash(signed_content(row, got.unit))))
+    at = sign.append.time(got.head, got.register)
+    event = sign.append.event(got.head, at, register_seq=got.register.seq,
+                              pipeline=got.in_force.pipeline.fingerprint, comment=comment,
+                              **step_fields(KIND, request_id, step, actor))
+    after = apply(got.case, KIND, request_id, step, actor)
+    sign.commit(event, [("update_case", case_row(after, got.unit, at)),
+                        ("update_request", {"id": request_id, "description": row["description"], "form": row["form"],
+                                            "reply": row["reply"]})], [], actor)
+    return Signed(sign.signed(event), after, got.unit)
+
+
+def law_step(sign: Signing, request_id: str, action: str, actor: str, data: dict[str, Any], *, reason: str | None,
+             comment: str | None, expected_version: int | None,
+             letter: Bound | None = None) -> tuple[Signed, Clock]:
+    """A step of the clock (a notice, a stop, an extension, a review of the reply): decided by the rules, judged on
+    the clock with the calendar, with its letter stored beside it and named in it."""
+    work = sign.work
+    got = sign.load(KIND, request_id, action, actor, expected_version=expected_version)
+    step = decide(got.in_force.machine, got.case, Command(KIND, request_id, action, got.signer, reason=reason))
+    at = sign.append.time(got.head, got.register)
+    before = clock_of(work, request_id, sign.config.office)
+    clock = judge(before, action, data, sign.today(at), sign.config.calendar,
+                  label=f"request {request_id}", reason=reason)
+    if letter is not None:
+        data = data | {"letter": letter(work, before, clock, at)}
+    event = sign.append.event(got.head, at, register_seq=got.register.seq,
+                              pipeline=got.in_force.pipeline.fingerprint, comment=comment, reason=reason,
+                              data=canonical(data), **step_fields(KIND, request_id, step, actor))
+    after = apply(got.case, KIND, request_id, step, actor)
+    writes: list[Statement] = [("update_case", case_row(after, got.unit, at))]
+    if action == "erase":
+        writes.append(("erase_applicant", {"id": request_id, "at": at}))
+    sign.commit(event, writes, deadlines(request_id, got.unit, got.case.drafter, clock, sign.config.calendar),
+                actor)
+    return Signed(sign.signed(event), after, got.unit), clock
+
+
+def check_reply(reply: dict[str, Any]) -> dict[str, Any]:
+    """A reply as drafted: its type from the 2021 catalogue, and what that type must state."""
+    kind = REPLIES.get(reply.get("type", ""))
+    if kind is None:
+        raise InvalidInput("unknown reply type '{type}' (one of: {known})", type=reply.get("type"),
+                           known=", ".join(REPLIES))
+    if kind.reason and not (reply.get("reason") or "").strip():
+        raise InvalidInput("a reply of type {type} states its reason (Art. 37: why the rest is withheld)",
+                           type=kind.code)
+    if reply.get("other_office") and not kind.names_office:
+        raise InvalidInput("a reply of type {type} names no other office", type=kind.code)
+    return {k: v for k, v in reply.items() if v is not None}
