@@ -38,6 +38,7 @@ class Kind:
     # them (DRAFTER: the pipeline's drafter role), and those of them signed only once the case is final.
     steps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     after_final: frozenset[str] = frozenset()
+    units: frozenset[str] | None = None  # the kinds of unit that take such cases (None: every unit)
 
     @property
     def law_roles(self) -> frozenset[str]:
@@ -52,10 +53,11 @@ ITEM = Kind("item", "政府信息", "item.toml", frozenset({"published"}), ("con
             # a publication can only be taken back (撤回); a refusal or a retraction is the end of that item
             {"published": frozenset({"retracted"}), "withheld": frozenset(), "retracted": frozenset()}, "leader")
 # A request's reply is before the public (its applicant) once sent; the head of the disclosure office hands on a
-# request whose handler cannot, as they approve its extension (Art. 33).
+# request whose handler cannot, as they approve its extension (Art. 33). Only an administrative organ (行政机关: the
+# township government, not a village committee or a station) receives requests.
 REQUEST = Kind("request", "政府信息公开申请", "request.toml", frozenset({"replied"}),
                ("confidentiality_reviewer", "head"), frozenset(), {"replied": frozenset()}, OFFICE_HEAD,
-               steps=STEPS, after_final=AFTER_REPLY)
+               steps=STEPS, after_final=AFTER_REPLY, units=frozenset({"government"}))
 KINDS: dict[str, Kind] = {k.name: k for k in (ITEM, REQUEST)}
 
 

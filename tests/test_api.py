@@ -1306,8 +1306,9 @@ def test_verify_and_digest_after_everything(wf: Workflow) -> None:
     assert report.events == len(register) + len(gov)
     assert last == gov[-1]
     assert all_signatures(wf) == [e for e in gov if e.case_kind == "item"]
-    assert [e.case_kind for e in gov[:len(gov) - len(all_signatures(wf))]] == ["unit", "pipeline"] + ["person"] * (
-        len(gov) - len(all_signatures(wf)) - 2)  # the unit's own acts first (opened, pipeline adopted, roles)
+    assert [e.case_kind for e in gov[:len(gov) - len(all_signatures(wf))]] == ["unit", "pipeline", "pipeline"] + [
+        "person"] * (len(gov) - len(all_signatures(wf)) - 3)  # the unit's own acts first (opened, the item and
+    # request pipelines adopted, roles)
     assert report.digest == Digest(register[-1].seq, register[-1].hash)
     assert_chain_ok(wf, last)
     root = wf.digest()

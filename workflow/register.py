@@ -178,8 +178,9 @@ class Registrar:
         opening = Act(unit, "unit", unit, OPEN, by, {"name": name, "kind": kind, "link": _link(added)})
         decide_unit(self.directory(), UnitBook(unit), opening)
         self._write(self._event(heads[unit], at, opening, register_seq=added.seq, role=ADMIN))
-        for k in KINDS:
-            self.adopt(unit, builtin(k), by)
+        for k in KINDS.values():
+            if k.units is None or kind in k.units:
+                self.adopt(unit, builtin(k.name), by)
 
     def close_unit(self, unit: str, by: str) -> None:
         heads, directory, book = self._locked(unit)

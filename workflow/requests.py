@@ -164,7 +164,7 @@ def create(sign: Signing, *, unit: str, handler: str, request_id: str | None, vi
     if unit not in units:
         raise NotFound("no unit '{unit}'", unit=unit)
     check_open(unit, bool(units[unit]["open"]), CREATE)
-    if units[unit]["kind"] not in RECEIVING_UNITS:
+    if REQUEST.units is not None and units[unit]["kind"] not in REQUEST.units:
         raise InvalidInput("unit {unit} is no administrative organ (行政机关), so it does not receive requests for "
                            "government information; register it with the township government", unit=unit)
     adopted = {r["kind"]: r for r in work.rows("unit_adoptions", {"unit": unit})}.get(KIND)
