@@ -200,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     adv.add_argument("--expect-version", type=_count, help="refuse if the item is no longer at this version")
     adv.add_argument("--to", help="reassign: the drafter a draft goes to")
 
+    from scripts import requests_cli
+
+    requests_cli.add_parsers(sub, common, _date, _count)
+
     hist = sub.add_parser("history", parents=[common], help="every signature on an item")
     hist.add_argument("item", help="the item's id")
     ver = sub.add_parser("verify", parents=[common], help="recompute every chain and judge every event by the rules")
@@ -506,6 +510,11 @@ class Cli:
             self._signatures(wf, [s], one=True)
         return 0
 
+    def request(self) -> int:
+        from scripts import requests_cli
+
+        return requests_cli.run(self)
+
     def history(self) -> int:
         with self.workflow() as wf:
             self._signatures(wf, wf.history(self.args.item))
@@ -767,7 +776,8 @@ def _reads_only(a: argparse.Namespace) -> bool:
         return bool(a.status if a.command == "daemon" else a.dry_run if a.command == "remind" else not a.ack)
     return a.command in ("history", "verify", "deadlines") or (a.command, getattr(a, "sub", None)) in {
         ("item", "show"), ("item", "list"), ("unit", "list"), ("person", "list"), ("deadline", "show"),
-        ("pipeline", "show"), ("pipeline", "diagram")}
+        ("pipeline", "show"), ("pipeline", "diagram"), ("request", "show"), ("request", "list"),
+        ("request", "history"), ("request", "letter"), ("request", "similar")}
 
 
 class _Labels:

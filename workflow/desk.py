@@ -86,15 +86,16 @@ class Requests:
                                    form=form, oral=oral, comment=free["comment"])
             return self._load(work, done.case.id)
 
-    def reply(self, request_id: str, *, actor: str, type: str, text: str | None = None, reason: str | None = None,
-              other_office: str | None = None, comment: str | None = None, expected_version: int | None = None,
+    def reply(self, request_id: str, *, actor: str, type: str, how: str | None = None, reason: str | None = None,
+              ground: str | None = None, other_office: str | None = None, law: str | None = None,
+              comment: str | None = None, expected_version: int | None = None,
               conn: HostConnection | None = None) -> Signature:
-        """Draft (or redraft) the reply: its type from the 2021 catalogue (`states.replies`), the text that says
-        what is provided and how, the reason for what is withheld, the office that holds it."""
-        free = self.wf._texts(request=request_id, actor=actor, type=type, body=text, reason=reason,
-                              other_office=other_office, comment=comment)
-        reply = requests.check_reply({"type": type, "text": free["body"], "reason": free["reason"],
-                                      "other_office": other_office})
+        """Draft (or redraft) the reply: its type from the 2021 catalogue (`states.replies.REPLIES`) and the facts
+        that type must give: `how` the information is provided, the `reason`, the `ground` (a `withheld.*` type) of
+        what a partial disclosure withholds, the `other_office` that holds it, the `law` an "other" reply rests on."""
+        free = self.wf._texts(request=request_id, actor=actor, type=type, how=how, reason=reason, ground=ground,
+                              other_office=other_office, law=law, comment=comment)
+        reply = requests.check_reply({k: free[k] for k in ("type", "how", "reason", "ground", "other_office", "law")})
         return self._edit(request_id, actor, {"reply": json.dumps(reply, ensure_ascii=False, sort_keys=True)},
                           free["comment"], expected_version, conn)
 
@@ -280,12 +281,10 @@ class Requests:
 
     def printed(self, request_id: str, sha256: str) -> documents.Document:
         """A letter of the request as it is printed: with the applicant's name and address, unless erased."""
+        if not any(sha256 in sent.values() for _, sent in self.letters(request_id)):
+            raise NotFound("request {request} sent no document {sha256}", request=request_id, sha256=sha256[:12])
         with self.wf.uow(write=False) as work:
-            found = self._load(work, request_id)
             doc = documents.get(work, sha256)
-            if not any(sha256 in sent.values() for _, sent in self.letters(request_id)):
-                raise NotFound("request {request} sent no document {sha256}", request=found.id,
-                               sha256=sha256[:12])
             row = work.one("applicant", {"id": request_id})
         who = Applicant(**json.loads(row["identity"])) if row is not None and row["identity"] else None
         return notices.addressed(doc, who)

@@ -37,6 +37,11 @@ _TODO = {
     "periodic": "发布本期定期公开信息 publish this period's disclosure",
     "reconfirm": "复核已公开内容是否仍然有效 confirm the published content is still current",
     "stage": "在本环节签署 sign at this stage",
+    "request": "答复政府信息公开申请 reply to the request (zwgk request show)",
+    "correction": "补正期限届满：未补正的，按逾期不补正处理 the applicant's day to correct ends: close it as lapsed if "
+                  "nothing came",
+    "fee": "缴费期限届满：未缴费的，按逾期未缴费处理 the day to pay ends: close it as lapsed if unpaid",
+    "consultation": "征求意见期限届满：恢复计算答复期限 the consulted party's 15 working days end: the clock runs again",
 }
 
 

@@ -253,14 +253,18 @@ def law_step(sign: Signing, request_id: str, action: str, actor: str, data: dict
 
 
 def check_reply(reply: dict[str, Any]) -> dict[str, Any]:
-    """A reply as drafted: its type from the 2021 catalogue, and what that type must state."""
-    kind = REPLIES.get(reply.get("type", ""))
+    """A reply as drafted: its type from the 2021 catalogue, with the facts that type must give and no others (the
+    day of the notice a lapsed request did not answer is the clock's, filled in when it is sent)."""
+    kind = REPLIES.get(reply.get("type") or "")
     if kind is None:
         raise InvalidInput("unknown reply type '{type}' (one of: {known})", type=reply.get("type"),
                            known=", ".join(REPLIES))
-    if kind.reason and not (reply.get("reason") or "").strip():
-        raise InvalidInput("a reply of type {type} states its reason (Art. 37: why the rest is withheld)",
-                           type=kind.code)
-    if reply.get("other_office") and not kind.names_office:
-        raise InvalidInput("a reply of type {type} names no other office", type=kind.code)
-    return {k: v for k, v in reply.items() if v is not None}
+    given = {k for k, v in reply.items() if k != "type" and v is not None and str(v).strip()}
+    for fact in sorted(kind.needs - {"notice_on"} - given):
+        raise InvalidInput("a reply of type {type} states its {fact}", type=kind.code, fact=fact)
+    for fact in sorted(given - kind.needs - kind.optional):
+        raise InvalidInput("a reply of type {type} takes no {fact}", type=kind.code, fact=fact)
+    ground = reply.get("ground")
+    if ground is not None and not (ground in REPLIES and ground.startswith("withheld.")):
+        raise InvalidInput("the ground of what is withheld is a withheld.* reply type, not '{ground}'", ground=ground)
+    return {k: reply[k] for k in ("type", *sorted(given))}
