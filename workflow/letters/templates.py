@@ -112,7 +112,7 @@ class _Reader:
         """The tables of variants, nested as TOML nests dotted names (`[withheld.state_secret]`)."""
         for name, value in doc.items():
             key = f"{prefix}{name}"
-            if not isinstance(value, dict):
+            if not isinstance(value, dict) or not value:
                 raise self.broken(Phrase("unknown key '{key}'", key=key))
             if "paragraphs" in value:
                 if key not in self.kind.variants:
