@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,8 @@ def compose(letter: Letter, templates: Path | None = None) -> Composed:
         raise InvalidInput("no letter kind '{kind}' (one of: {known})", kind=str(letter.kind), known=", ".join(KINDS))
     office = kinds.text("office", letter.office, line=True)
     number = kinds.text("number", letter.number, line=True)
-    for name in ("received_on", "issued_on"):
-        if not isinstance(getattr(letter, name), date) or hasattr(getattr(letter, name), "hour"):
+    for name, day in (("received_on", letter.received_on), ("issued_on", letter.issued_on)):
+        if not isinstance(day, date) or isinstance(day, datetime):  # a datetime is a date too
             raise InvalidInput("letter {name} must be a date", name=name)
     if letter.issued_on < letter.received_on:
         raise InvalidInput("a letter cannot be issued before its request was received")

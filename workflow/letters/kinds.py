@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from states.errors import Phrase
@@ -38,7 +38,7 @@ FACTS: dict[str, str] = {
     "pages": COUNT,
     "pay_by": DATE,
     "payment": TEXT,  # how to pay (缴纳方式)
-    "reply_type": CHOICE,
+    "reply_type": CHOICE,  # the two halves of a reply's code in states/replies.py: withheld + state_secret
     "subtype": CHOICE,
     "how": TEXT,
     "ground": CHOICE,  # a partial disclosure's ground: a `withheld.*` reply
@@ -155,7 +155,7 @@ def checked(name: str, value: object) -> Any:
     """A fact's value as `FACTS` types it: text, a date, a whole number, a list of text, or a choice (text)."""
     kind = FACTS[name]
     if kind == DATE:
-        if not isinstance(value, date) or hasattr(value, "hour"):  # a datetime is a date too
+        if not isinstance(value, date) or isinstance(value, datetime):  # a datetime is a date too
             raise InvalidInput("letter fact {name} must be a date", name=name)
         return value
     if kind == COUNT:
