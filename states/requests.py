@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from states.errors import InputMissing, Phrase
-from states.replies import LAPSED, REPLIES
+from states.replies import REPLIES
 
 REPLY_DAYS = 20
 MAX_EXTENSION = 20
@@ -41,6 +41,9 @@ STEPS: dict[str, tuple[str, ...]] = {
 }
 AFTER_REPLY = frozenset({"review", "review_outcome", "erase"})  # the others only before the reply goes out
 REPLY = "send"  # the pipeline's step that sends the reply
+# The reply that closes a request the applicant let lapse, by the stop of its clock that lapsed (其他处理).
+LAPSED = {"correction": "other.not_corrected", "fee": "other.fee_unpaid"}
+STILL_UNCLEAR = "unavailable.still_unclear"  # needs a correction that came
 PARTIES = ("third_party", "other_office")
 REVIEWS = ("reconsideration", "lawsuit", "lawsuit_after_reconsideration")  # 行政复议, 直接起诉, 复议后起诉
 OUTCOMES = ("upheld", "corrected", "other")  # 维持, 纠正, 其他 (none yet: 尚未审结)
@@ -229,7 +232,7 @@ def _reply(clock: Clock, data: dict[str, Any], today: date, refuse: Any) -> Cloc
                      limit=waiting.limit, what=waiting.kind)
     if code in lapses and waiting is None:
         raise refuse("replies {reply}, yet no {what} is waited for", reply=code, what=lapses[code])
-    if code == "unable.still_unclear" and not clock.corrected:
+    if code == STILL_UNCLEAR and not clock.corrected:
         raise refuse("replies that the corrected request is still unclear, yet it was never corrected")
     return replace(clock, replied_on=today, reply=str(code))
 
