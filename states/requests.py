@@ -2,11 +2,13 @@
 signed steps: the due day is always recomputed from them, never stored.
 
 - Reply within 20 working days of receipt (Art. 33), the receipt day not counted.
-- One 补正 notice, within 7 working days of receipt (Art. 30); the clock starts again from the day the corrected
-  request arrives; not corrected by the day the notice gave, the request lapses (其他处理: 逾期不补正).
+- One 补正 notice, within 7 working days of receipt and before any other step (Art. 30); the clock starts again
+  from the day the corrected request arrives; not corrected by the day the notice gave, the request lapses
+  (其他处理: 逾期不补正).
 - An extension of at most 20 working days, approved by the head of the disclosure office, before the due day.
 - Consulting a third party (Art. 32) or another office (Art. 34) stops the clock from the day the letter is sent
-  until the day its reply arrives (counting again the day after), at most until the 15th working day.
+  until the day its reply arrives (counting again the day after), at most until the 15th working day. A stop
+  comes before the due day: on it the last working day is counted, and nothing is left to stop.
 - A fee notice (Art. 42) stops it until the fee is paid; unpaid within 20 working days, the request lapses.
 - Art. 35: for a very large or repeated request, a reasonable longer period, recorded with its reason.
 
@@ -155,8 +157,8 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
     if action == "correct_notice":
         if any(s.kind == "correction" for s in clock.stops):
             raise refuse("is given once only (一次性告知)")
-        if clock.stops:
-            raise refuse("comes before any other stop of the clock")
+        if clock.stops or clock.extended or clock.fixed_due is not None:  # the clock starts again after it
+            raise refuse("comes before any other step of the clock")
         limit = _day(data, "correct_by", refuse)
         if limit <= on:
             raise refuse("must give the applicant a day to correct by after the notice")
@@ -184,6 +186,10 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
         return _ended(after, stop, on)
     if calendar is not None and due is not None and on > due.day:
         raise refuse("comes after the due day {due}, which has passed", due=due.day)
+    if calendar is not None and due is not None and on == due.day and action in ("consult", "fee_notice"):
+        # All the working days are counted by the end of the due day: a stop from then on holds nothing back.
+        raise refuse("comes on the due day {due}, the last working day counted: nothing is left to stop",
+                     due=due.day)
     if action == "extend":
         days = _count(data, "days", refuse)
         if clock.extended:
