@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from states.errors import InputMissing
-from states.replies import LAPSED
 from states.requests import (
     CONSULT_DAYS,
     CORRECTION_WITHIN,
+    LAPSED,
     PAY_DAYS,
     REPLY,
     REPLY_DAYS,
@@ -54,7 +54,7 @@ def fee_notice(clock: Clock, on: str) -> Clock:
     return step(clock, "fee_notice", on, amount=100, limit=limit(on, PAY_DAYS))
 
 
-def reply(clock: Clock, today: str, code: str = "granted") -> Clock:
+def reply(clock: Clock, today: str, code: str = "disclosed.provided") -> Clock:
     return judge(clock, REPLY, {"reply": code}, D(today), CAL, label=LABEL)
 
 
@@ -258,25 +258,25 @@ def test_nothing_stops_or_moves_the_clock_while_the_applicant_is_waited_on(wait:
 
 
 def test_the_lapse_codes_are_those_of_the_catalogue() -> None:
-    assert LAPSED == {"correction": "other.no_correction", "fee": "other.unpaid"}
+    assert LAPSED == {"correction": "other.not_corrected", "fee": "other.fee_unpaid"}
 
 
 def test_a_lapsed_correction_closes_as_lapsed_only_once_its_day_has_passed() -> None:
     waiting = step(START, "correct_notice", "2026-10-09", correct_by="2026-10-19")
-    refused("has until 2026-10-19", reply, waiting, "2026-10-19", "other.no_correction")
-    refused("has until 2026-10-19", reply, waiting, "2026-10-20", "granted")
-    refused("has until 2026-10-19", reply, waiting, "2026-10-20", "other.unpaid")
-    closed = reply(waiting, "2026-10-20", "other.no_correction")
+    refused("has until 2026-10-19", reply, waiting, "2026-10-19", "other.not_corrected")
+    refused("has until 2026-10-19", reply, waiting, "2026-10-20", "disclosed.provided")
+    refused("has until 2026-10-19", reply, waiting, "2026-10-20", "other.fee_unpaid")
+    closed = reply(waiting, "2026-10-20", "other.not_corrected")
     assert closed.status == "replied"
-    assert closed.reply == "other.no_correction"
+    assert closed.reply == "other.not_corrected"
     assert due(closed) is None
 
 
 def test_an_unpaid_fee_closes_as_lapsed_only_once_its_day_has_passed() -> None:
     waiting = fee_notice(START, "2026-10-09")
-    refused("has until 2026-11-05", reply, waiting, "2026-11-05", "other.unpaid")
+    refused("has until 2026-11-05", reply, waiting, "2026-11-05", "other.fee_unpaid")
     refused("has until 2026-11-05", reply, waiting, "2026-11-06", "withheld.state_secret")
-    assert reply(waiting, "2026-11-06", "other.unpaid").reply == "other.unpaid"
+    assert reply(waiting, "2026-11-06", "other.fee_unpaid").reply == "other.fee_unpaid"
 
 
 @pytest.mark.parametrize("code", sorted(LAPSED.values()))
@@ -288,9 +288,9 @@ def test_no_lapse_reply_when_nothing_is_waited_for(code: str) -> None:
 
 def test_a_reply_of_the_catalogue_and_still_unclear_only_after_a_correction() -> None:
     refused("2021 catalogue", reply, START, "2026-10-20", "maybe")
-    refused("never corrected", reply, START, "2026-10-20", "unable.still_unclear")
+    refused("never corrected", reply, START, "2026-10-20", "unavailable.still_unclear")
     corrected = step(step(START, "correct_notice", "2026-10-09", correct_by="2026-10-19"), "corrected", "2026-10-12")
-    assert reply(corrected, "2026-10-20", "unable.still_unclear").reply == "unable.still_unclear"
+    assert reply(corrected, "2026-10-20", "unavailable.still_unclear").reply == "unavailable.still_unclear"
 
 
 def test_consultation_steps_name_their_party_and_limit() -> None:

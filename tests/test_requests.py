@@ -97,18 +97,19 @@ def test_correction_restarts_the_clock_and_extension_consultation_fee_move_it(rw
     rid = new_request(rwf)
     clock.to(date(2026, 9, 30))
     rwf.requests.ask_correction(rid, actor="clerk", on=date(2026, 9, 30), correct_by=date(2026, 10, 16),
-                                items="请写明所需信息的年度和村别")
+                                items=["请写明所需信息的年度和村别"])
     assert (rwf.requests.request(rid).status, rwf.requests.request(rid).due_on) == ("awaiting_correction", None)
     with pytest.raises(Refused, match="once only"):
         rwf.requests.ask_correction(rid, actor="clerk", on=date(2026, 9, 30), correct_by=date(2026, 10, 16),
-                                    items="again")
+                                    items=["again"])
     clock.to(date(2026, 10, 12))
     rwf.requests.corrected(rid, actor="clerk", on=date(2026, 10, 12))
     rwf.requests.revise(rid, actor="clerk", description="2025年平田村低保资金发放明细")
     # 20 working days after Mon 12 Oct 2026: Mon 9 Nov
     assert rwf.requests.request(rid).due_on == CAL.add_working_days(date(2026, 10, 12), 20).day == date(2026, 11, 9)
     clock.to(date(2026, 10, 14))
-    rwf.requests.consult(rid, actor="clerk", on=date(2026, 10, 14), party="third_party", consulted="平田村委会")
+    rwf.requests.consult(rid, actor="clerk", on=date(2026, 10, 14), party="third_party", consulted="第三方",
+                        concern="个人隐私")
     assert rwf.requests.request(rid).due_on == CAL.add_working_days(date(2026, 11, 9), 15).day
     clock.to(date(2026, 10, 19))
     rwf.requests.consulted(rid, actor="clerk", on=date(2026, 10, 19), party="third_party")  # 3 working days stopped
@@ -124,7 +125,9 @@ def test_correction_restarts_the_clock_and_extension_consultation_fee_move_it(rw
     rwf.requests.paid(rid, actor="clerk", on=date(2026, 10, 23))  # 3 working days waited for the fee
     assert rwf.requests.request(rid).due_on == CAL.add_working_days(date(2026, 11, 12), 13).day
     letters = rwf.requests.letters(rid)
-    assert [s.action for s, _ in letters] == ["correct_notice", "consult", "extend", "fee_notice"]
+    assert [(s.action, x["kind"]) for s, x in letters] == [
+        ("correct_notice", "correction"), ("consult", "consultation"), ("consult", "consultation_notice"),
+        ("extend", "extension"), ("fee_notice", "fee")]
     fee = next(s for s, _ in letters if s.action == "fee_notice")
     assert (fee.data["amount"], fee.data["pages"]) == (200, 50)  # pages 31-50 at 10 yuan
     assert rwf.verify().ok, rwf.verify().problems
@@ -158,7 +161,7 @@ def test_a_reply_goes_through_review_and_its_letter_states_the_remedies(rwf: Wor
 def test_a_lapsed_correction_closes_only_as_lapsed_and_only_after_its_day(rwf: Workflow, clock: Clock) -> None:
     rid = new_request(rwf)
     rwf.requests.ask_correction(rid, actor="clerk", on=date(2026, 9, 28), correct_by=date(2026, 10, 16),
-                                items="请写明年度")
+                                items=["请写明年度"])
     rwf.requests.reply(rid, actor="clerk", type="other.not_corrected")
     with pytest.raises(Refused, match="until 2026-10-16"):
         rwf.requests.advance(rid, "submit", actor="clerk")
@@ -194,7 +197,7 @@ def test_the_applicant_is_off_the_chain_and_erasable(rwf: Workflow, clock: Clock
 
 
 def test_verify_catches_an_altered_applicant_letter_or_request(rwf: Workflow) -> None:
-    rid = new_request(rwf)
+    new_request(rwf)
     assert rwf.verify().ok
     with rwf.engine.begin() as c:
         c.execute(text("UPDATE zwgk_applicant SET identity = replace(identity, '张三丰', '李四')"))
@@ -212,7 +215,7 @@ def test_verify_catches_an_altered_applicant_letter_or_request(rwf: Workflow) ->
 def test_documents_are_written_once(rwf: Workflow) -> None:
     rid = new_request(rwf)
     rwf.requests.ask_correction(rid, actor="clerk", on=date(2026, 9, 28), correct_by=date(2026, 10, 16),
-                                items="请写明年度")
+                                items=["请写明年度"])
     with pytest.raises(Exception, match="append-only"), rwf.engine.begin() as c:
         c.execute(text("UPDATE zwgk_document SET content = :x"), {"x": b"forged"})
 

@@ -107,6 +107,9 @@ class RequestSettings:
     correction_days: int = 15  # working days a 补正 notice gives the applicant, unless it says otherwise
     letters: Path | None = None  # a folder of the office's own letter templates (workflow/letters/templates)
     fees: FeeRates = field(default_factory=FeeRates)  # 国办函〔2020〕109号
+    payment: str = "请持本通知到本机关缴纳，或按本机关另行告知的方式缴纳"  # how a fee is paid, as a fee notice says
+    review_body: str | None = None  # the 行政复议机关 a reply names (default: 有管辖权的行政复议机关)
+    court: str | None = None  # the court a reply names (default: 有管辖权的人民法院)
 
 
 @dataclass(frozen=True)
@@ -310,7 +313,7 @@ class _Reader:
         return replace(default, **values)
 
     def requests(self, table: Any, base: Path | None, source: str) -> RequestSettings:
-        self.keys("requests", table, {"correction_days", "letters", "fees"})
+        self.keys("requests", table, {"correction_days", "letters", "fees", "payment", "review_body", "court"})
         days = self.typed("requests.correction_days", table.get("correction_days", 15), int, minimum=1,
                           maximum=60)
         letters = None
@@ -319,7 +322,9 @@ class _Reader:
             if not letters.is_dir():
                 raise self.bad("requests.letters", "{folder} is not a folder of letter templates", folder=letters)
         fees = self.typed("requests.fees", table.get("fees", {}), dict)
-        return RequestSettings(days, letters, fee_rates(fees, source=source))
+        words = {key: self.typed(f"requests.{key}", table[key], str) for key in ("payment", "review_body", "court")
+                 if key in table}
+        return RequestSettings(days, letters, fee_rates(fees, source=source), **words)
 
     def channels(self, table: Any) -> dict[str, dict[str, Any]]:
         self.keys("channels", table, set(table) if isinstance(table, dict) else set())

@@ -140,14 +140,16 @@ class Requests:
 
     # -- the clock --------------------------------------------------------------------------------------------
 
-    def ask_correction(self, request_id: str, *, actor: str, on: date, correct_by: date, items: str,
+    def ask_correction(self, request_id: str, *, actor: str, on: date, items: list[str], correct_by: date | None = None,
                        comment: str | None = None, conn: HostConnection | None = None) -> Signature:
-        """The one 补正 notice (Art. 30), within 7 working days of receipt: what to correct, and by when."""
-        free = self.wf._texts(items=items, comment=comment)
-        if not items.strip():
+        """The one 补正 notice (Art. 30), within 7 working days of receipt: what to correct (each item in one
+        go: 一次性告知), and by when (by default `[requests] correction_days` working days after `on`)."""
+        free = self.wf._texts(comment=comment, **{f"item {n}": v for n, v in enumerate(items, 1)})
+        if not items or not all(v.strip() for v in items):
             raise InvalidInput("a 补正 notice says what to correct")
-        return self._step(request_id, "correct_notice", actor, on, {"correct_by": _day(correct_by)}, conn,
-                          comment=free["comment"], letter=notices.correction(free["items"], correct_by))
+        by = correct_by or self.wf.config.calendar.add_working_days(on, self.wf.config.requests.correction_days).day
+        return self._step(request_id, "correct_notice", actor, on, {"correct_by": _day(by)}, conn,
+                          comment=free["comment"], letter=notices.correction(list(items), by))
 
     def corrected(self, request_id: str, *, actor: str, on: date, comment: str | None = None,
                   conn: HostConnection | None = None) -> Signature:
@@ -159,16 +161,22 @@ class Requests:
         """An extension of at most 20 working days, approved by the head of the disclosure office before the due
         day, with its notice to the applicant."""
         return self._step(request_id, "extend", actor, on, {"days": days}, conn, reason=reason, comment=comment,
-                          letter=notices.extension(days))
+                          letter=notices.extension(days, reason))
 
     def consult(self, request_id: str, *, actor: str, on: date, party: str, consulted: str,
-                comment: str | None = None, conn: HostConnection | None = None) -> Signature:
-        """A letter asking a third party (Art. 32) or another office (Art. 34): the clock stops from `on` until its
-        reply arrives, at most until the 15th working day."""
+                concern: str | None = None, comment: str | None = None,
+                conn: HostConnection | None = None) -> Signature:
+        """A letter asking a third party (Art. 32: `concern`, the rights disclosure may harm) or another office
+        (Art. 34), and its notice to the applicant: the clock stops from `on` until the reply arrives, at most until
+        the 15th working day. `consulted` is how the stored letter names them: for a natural person, a role
+        ("第三方"), not their name."""
         catalog.choice("party", party, {p: p for p in PARTIES})
-        free = self.wf._texts(consulted=consulted, comment=comment)
+        free = self.wf._texts(consulted=consulted, concern=concern, comment=comment)
+        if (party == "third_party") != (concern is not None):
+            raise InvalidInput("a consultation of a third party states its concern (商业秘密, 个人隐私), and only one")
         return self._step(request_id, "consult", actor, on, {"party": party}, conn, comment=free["comment"],
-                          limit=requests.CONSULT_DAYS, letter=notices.consultation(party, free["consulted"]))
+                          limit=requests.CONSULT_DAYS,
+                          letter=notices.consultation(party, free["consulted"], free["concern"]))
 
     def consulted(self, request_id: str, *, actor: str, on: date, party: str, comment: str | None = None,
                   conn: HostConnection | None = None) -> Signature:
@@ -271,9 +279,9 @@ class Requests:
                 return [Signature.of(e) for e in events]
 
     def letters(self, request_id: str) -> list[tuple[Signature, dict[str, str]]]:
-        """The letters the request's steps sent, oldest first: each signature with its documents' hashes by
-        format (docx, html)."""
-        return [(s, dict(s.data["letter"])) for s in self.history(request_id) if "letter" in s.data]
+        """The letters the request's steps sent, oldest first: each with the signature that sent it, its kind and
+        its documents' hashes by format (docx, html, text: the composed letter)."""
+        return [(s, dict(x)) for s in self.history(request_id) for x in s.data.get("letters", [])]
 
     def document(self, sha256: str) -> documents.Document:
         with self.wf.uow(write=False) as work:
@@ -281,13 +289,13 @@ class Requests:
 
     def printed(self, request_id: str, sha256: str) -> documents.Document:
         """A letter of the request as it is printed: with the applicant's name and address, unless erased."""
-        if not any(sha256 in sent.values() for _, sent in self.letters(request_id)):
+        letter = next((x for _, x in self.letters(request_id) if sha256 in x.values()), None)
+        if letter is None:
             raise NotFound("request {request} sent no document {sha256}", request=request_id, sha256=sha256[:12])
         with self.wf.uow(write=False) as work:
-            doc = documents.get(work, sha256)
             row = work.one("applicant", {"id": request_id})
-        who = Applicant(**json.loads(row["identity"])) if row is not None and row["identity"] else None
-        return notices.addressed(doc, who)
+            who = Applicant(**json.loads(row["identity"])) if row is not None and row["identity"] else None
+            return notices.printed(work, letter, sha256, who)
 
     def same_information(self, request_id: str) -> list[tuple[str, float]]:
         """Art. 44: the unit's other requests that ask for the same information, best first."""

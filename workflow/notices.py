@@ -1,72 +1,83 @@
-"""The letters a request's steps send (告知书): composed from the office's templates (`workflow.letters`), stored as
-DOCX and print-ready HTML by hash (`workflow.documents`), and named in the step's signed event.
+"""The letters a request's steps send (告知书): composed from the office's templates (`workflow.letters`), stored by
+hash (`workflow.documents`) as DOCX, print-ready HTML and the composed text, and named in the step's signed event.
 
 The stored letter names the applicant only as 申请人 with the request's number: it is kept for ever, and the
-applicant's identity must be erasable. `addressed` merges the name and address in when it is printed.
+applicant's identity must be erasable. `printed` renders the stored text again with their name and address.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from states.requests import Clock
+from states.requests import LAPSED, Clock
 from workflow import documents, fees
 from workflow.config import Config
 from workflow.errors import InvalidInput, NotFound
 from workflow.uow import Row, Work
 
 if TYPE_CHECKING:
+    from workflow.letters import Composed
     from workflow.requests import Applicant
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 HTML = "text/html; charset=utf-8"
+TEXT = "application/json"  # the composed letter, from which a printed copy is rendered again
+FORMATS = ("docx", "html", "text")
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a letter is made from: the request as stored, the issuing office, the clock before and after the step."""
+    """What a letter is made from: the request as stored, the clock before and after the step, the step's data."""
 
     request: Row
-    office: str
     config: Config
     before: Clock
     after: Clock
     data: dict[str, Any]
 
-
-Maker = Callable[[Context], tuple[str, dict[str, Any]]]  # the letter's kind and facts
-Bound = Callable[[Work, Clock, Clock, str], dict[str, str]]  # stores the letter; its documents' hashes by format
-
-
-def correction(items: str, correct_by: date) -> Maker:
-    return lambda c: ("correction", {"items": items, "correct_by": correct_by})
+    def due(self, clock: Clock) -> date | None:
+        found = clock.due(self.config.calendar)
+        return found.day if found else None
 
 
-def extension(days: int) -> Maker:
-    def facts(c: Context) -> tuple[str, dict[str, Any]]:
-        before, after = c.before.due(c.config.calendar), c.after.due(c.config.calendar)
-        return "extension", {"days": days, "original_due": before.day if before else None,
-                             "new_due": after.day if after else None,
-                             "approved_by_title": "政府信息公开工作机构负责人"}
-    return facts
+Maker = Callable[[Context], list[tuple[str, dict[str, Any]]]]  # the letters' kinds and facts
+Bound = Callable[[Work, Clock, Clock, str], list[dict[str, str]]]  # stores them: each its documents by format
 
 
-def consultation(party: str, consulted: str) -> Maker:
-    return lambda c: ("consultation", {"party": party, "consulted": consulted,
-                                       "reply_by": date.fromisoformat(c.data["limit"])})
+def correction(items: list[str], correct_by: date) -> Maker:
+    return lambda c: [("correction", {"items": items, "correct_by": correct_by})]
+
+
+def extension(days: int, reason: str) -> Maker:
+    return lambda c: [("extension", {"days": days, "original_due": c.due(c.before), "new_due": c.due(c.after),
+                                     "approved_by_title": "政府信息公开工作机构负责人", "reason": reason})]
+
+
+def consultation(party: str, consulted: str, concern: str | None) -> Maker:
+    """The letter to the party consulted, and the notice telling the applicant the time is not counted."""
+    return lambda c: [("consultation", {"party": party, "consulted": consulted, "concern": concern}),
+                      ("consultation_notice", {"party": party, "consulted_on": date.fromisoformat(c.data["on"])})]
 
 
 def fee_letter(amount: int, basis: str, figures: dict[str, int]) -> Maker:
-    return lambda c: ("fee", {"amount": amount, "basis": basis, **figures,
-                              "pay_by": date.fromisoformat(c.data["limit"])})
+    return lambda c: [("fee", {"amount": amount, "basis": basis, **figures, "payment": c.config.requests.payment,
+                               "pay_by": date.fromisoformat(c.data["limit"])})]
 
 
 def reply_letter(reply: dict[str, Any]) -> Maker:
-    return lambda c: ("reply", {"reply_type": reply["type"], "text": reply.get("text") or "",
-                                "reason": reply.get("reason") or "", "other_office": reply.get("other_office") or ""})
+    def facts(c: Context) -> list[tuple[str, dict[str, Any]]]:
+        reply_type, subtype = reply["type"].split(".", 1)
+        lapsed = {v: k for k, v in LAPSED.items()}.get(reply["type"])
+        notice = next((s.since for s in c.before.stops if s.kind == lapsed), None) if lapsed else None
+        given = {k: v for k, v in reply.items() if k != "type"}
+        return [("reply", given | {"reply_type": reply_type, "subtype": subtype, "notice_on": notice,
+                                   "review_body": c.config.requests.review_body, "court": c.config.requests.court})]
+    return facts
 
 
 def fee(work: Work, config: Config, request_id: str, basis: str, pages: int | None) -> tuple[int, dict[str, int]]:
@@ -94,34 +105,50 @@ def fee(work: Work, config: Config, request_id: str, basis: str, pages: int | No
 
 
 def bind(maker: Maker, config: Config, request_id: str, action: str, data: dict[str, Any]) -> Bound:
-    """The letter of a step, made once the step is judged (the clock after it is known) and stored by hash."""
+    """The letters of a step, made once the step is judged (the clock after it is known) and stored by hash."""
     from workflow.letters import Letter, compose, to_docx, to_html
 
-    def store(work: Work, before: Clock, after: Clock, at: str) -> dict[str, str]:
+    def store(work: Work, before: Clock, after: Clock, at: str) -> list[dict[str, str]]:
         row = work.one("request", {"id": request_id})
         unit = work.one("unit_name", {"id": row["unit_id"]}) if row else None
         if row is None or unit is None:
             raise NotFound("no request '{request}'", request=request_id)
-        kind, facts = maker(Context(row, unit["name"], config, before, after, data))
-        letter = Letter(kind=kind, office=unit["name"], number=request_id,
-                        received_on=date.fromisoformat(row["received_on"]),
-                        issued_on=date.fromisoformat(data["on"]) if "on" in data else config.office.date_of(
-                            datetime.fromisoformat(at)), facts=facts)
-        composed = compose(letter, config.requests.letters)
-        name = f"{request_id}-{action}"
-        return {"docx": documents.put(work, to_docx(composed), media_type=DOCX, name=f"{name}.docx", at=at),
-                "html": documents.put(work, to_html(composed).encode(), media_type=HTML, name=f"{name}.html", at=at)}
+        issued = date.fromisoformat(data["on"]) if "on" in data else config.office.date_of(datetime.fromisoformat(at))
+        out = []
+        for kind, facts in maker(Context(row, config, before, after, data)):
+            composed = compose(Letter(kind, unit["name"], request_id, date.fromisoformat(row["received_on"]), issued,
+                                      {"description": row["description"]} | facts), config.requests.letters)
+            name = f"{request_id}-{kind}"
+            text = json.dumps(asdict(composed), ensure_ascii=False, sort_keys=True).encode()
+            out.append({"kind": kind,
+                        "docx": documents.put(work, to_docx(composed), media_type=DOCX, name=f"{name}.docx", at=at),
+                        "html": documents.put(work, to_html(composed).encode(), media_type=HTML, name=f"{name}.html",
+                                              at=at),
+                        "text": documents.put(work, text, media_type=TEXT, name=f"{name}.json", at=at)})
+        return out
 
     return store
 
 
-def addressed(doc: documents.Document, applicant: Applicant | None) -> documents.Document:
-    """A stored letter as printed for its applicant: their name and address merged in (none once erased)."""
-    from workflow.letters import addressee_docx, addressee_html
+def printed(work: Work, letter: dict[str, str], sha256: str, applicant: Applicant | None) -> documents.Document:
+    """One of a letter's documents as it is printed for its applicant: rendered again from the stored text with
+    their name and address (as stored, once they are erased; the composed text itself as it is)."""
+    from workflow.letters import to_docx, to_html
 
-    if applicant is None:
+    doc = documents.get(work, sha256)
+    if applicant is None or sha256 == letter["text"]:
         return doc
-    to = f"{applicant.name}" + (f"（{applicant.address}）" if applicant.address else "")
-    if doc.media_type == DOCX:
-        return replace(doc, content=addressee_docx(doc.content, to))
-    return replace(doc, content=addressee_html(doc.content.decode(), to).encode())
+    composed = _composed(documents.get(work, letter["text"]))
+    to = applicant.name + (f"（{applicant.address}）" if applicant.address else "")
+    if composed.to != "申请人":  # a letter to the party consulted: the applicant is not its addressee
+        return doc
+    content = to_docx(composed, to) if sha256 == letter["docx"] else to_html(composed, to).encode()
+    return documents.Document(hashlib.sha256(content).hexdigest(), doc.media_type, doc.name, content, doc.created_at)
+
+
+def _composed(doc: documents.Document) -> Composed:
+    from workflow.letters import Composed
+
+    found: dict[str, Any] = json.loads(doc.content)
+    plain: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in found.items()}
+    return Composed(**plain)

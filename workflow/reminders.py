@@ -41,7 +41,8 @@ _TODO = {
     "correction": "补正期限届满：未补正的，按逾期不补正处理 the applicant's day to correct ends: close it as lapsed if "
                   "nothing came",
     "fee": "缴费期限届满：未缴费的，按逾期未缴费处理 the day to pay ends: close it as lapsed if unpaid",
-    "consultation": "征求意见期限届满：恢复计算答复期限 the consulted party's 15 working days end: the clock runs again",
+    "consultation": "征求意见期限届满：恢复计算答复期限 the consulted party's 15 working days end: the clock runs "
+                    "again",
 }
 
 

@@ -124,7 +124,7 @@ class RequestKind:
         if step.action != REPLY:
             return None
         store = notices.bind(notices.reply_letter(reply), self.config, case.id, REPLY, {})
-        return data | {"letter": store(work, before, after, at)}
+        return data | {"letters": store(work, before, after, at)}
 
     def on_step(self, in_force: InForce, case: Case, unit: str, facts: Row, step: Step, today: date,
                 actor: str) -> list[Op]:
@@ -239,7 +239,7 @@ def law_step(sign: Signing, request_id: str, action: str, actor: str, data: dict
     clock = judge(before, action, data, sign.today(at), sign.config.calendar,
                   label=f"request {request_id}", reason=reason)
     if letter is not None:
-        data = data | {"letter": letter(work, before, clock, at)}
+        data = data | {"letters": letter(work, before, clock, at)}
     event = sign.append.event(got.head, at, register_seq=got.register.seq,
                               pipeline=got.in_force.pipeline.fingerprint, comment=comment, reason=reason,
                               data=canonical(data), **step_fields(KIND, request_id, step, actor))

@@ -40,7 +40,7 @@ from states.kinds import ITEM, REQUEST, open_cases
 from states.numbers import Numbering
 from states.requests import REPLY, Clock
 from states.rules import CREATE, EDIT, LINK, REASSIGN, Case, Command, Signer, Step, apply, decide
-from workflow import documents, requests
+from workflow import documents, notices, requests
 from workflow.ledger import tables
 from workflow.ledger.events import Digest, Event, event_hash, is_stamp
 from workflow.pipelines import InForce, Pipelines
@@ -531,7 +531,7 @@ class UnitFold:
                               self.v.pipelines.config.office.date_of(datetime.fromisoformat(e.at)))
         if clock is not None:
             self.clocks[e.case_id] = clock
-        for sha in sorted(set(data.get("letter", {}).values())):
+        for sha in sorted({sha for letter in data.get("letters", []) for sha in letter.values() if len(sha) == 64}):
             found = documents.find(self.v.work, sha)
             if found is None or not found.intact:
                 raise Broken(f"{where}: names document {sha[:12]}, which is "
@@ -579,13 +579,13 @@ def _data(e: Event, where: str) -> dict[str, Any]:
 # What each step of a request's records besides its fields (states/requests.py judges the values).
 _REQUEST_DATA: dict[str, tuple[set[str], set[str]]] = {  # action: (needed, allowed besides)
     CREATE: ({"received_on"}, {"year", "number"}),
-    "correct_notice": ({"on", "correct_by", "letter"}, set()), "corrected": ({"on"}, set()),
-    "extend": ({"on", "days", "letter"}, set()), "consult": ({"on", "party", "limit", "letter"}, set()),
-    "consulted": ({"on", "party"}, set()), "fee_notice": ({"on", "amount", "basis", "limit", "letter"},
+    "correct_notice": ({"on", "correct_by", "letters"}, set()), "corrected": ({"on"}, set()),
+    "extend": ({"on", "days", "letters"}, set()), "consult": ({"on", "party", "limit", "letters"}, set()),
+    "consulted": ({"on", "party"}, set()), "fee_notice": ({"on", "amount", "basis", "limit", "letters"},
                                                           {"count", "pages"}),
     "fee_paid": ({"on"}, set()), "art35": ({"on", "due_on"}, set()), "review": ({"on", "review"}, set()),
     "review_outcome": ({"on", "n", "outcome"}, set()), "erase": ({"on"}, set()),
-    REPLY: ({"reply", "letter"}, set()), REASSIGN: ({"to"}, set()),
+    REPLY: ({"reply", "letters"}, set()), REASSIGN: ({"to"}, set()),
 }
 
 
@@ -595,9 +595,10 @@ def _request_data(e: Event, where: str) -> dict[str, Any]:
     needed, more = _REQUEST_DATA.get(e.action, (set(), set()))
     if not isinstance(data, dict) or not needed <= set(data) <= needed | more:
         raise Broken(f"{where}: data no signature writes")
-    letter = data.get("letter", {})
-    if not isinstance(letter, dict) or ("letter" in data and set(letter) != {"docx", "html"}) or not all(
-            isinstance(v, str) and len(v) == 64 for v in letter.values()) or (
+    letters = data.get("letters", [])
+    if not isinstance(letters, list) or ("letters" in data and not letters) or not all(
+            isinstance(x, dict) and set(x) == {"kind", *notices.FORMATS} and all(
+                isinstance(x[f], str) and len(x[f]) == 64 for f in notices.FORMATS) for x in letters) or (
             any(type(data[k]) is not int for k in set(data) & {"year", "number"})):
         raise Broken(f"{where}: data no signature writes")
     return data
