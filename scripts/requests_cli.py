@@ -20,11 +20,11 @@ if TYPE_CHECKING:
 
 # The clock's steps: subcommand -> (its help, the options it takes besides ID --on --as)
 STEPS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "correction": ("the one 补正 notice (Art. 30), within 7 working days of receipt", ("items", "correct_by")),
+    "correction": ("the one 补正 notice (Art. 30), within 7 working days of receipt", ("item", "correct_by")),
     "corrected": ("the corrected request arrived (the 20 working days start again)", ()),
     "extend": ("extend the reply by up to 20 working days (the disclosure office head)", ("days", "reason")),
     "consult": ("consult a third party (Art. 32) or another office (Art. 34): the clock stops",
-                ("party", "consulted")),
+                ("party", "consulted", "concern")),
     "consulted": ("the consulted party's reply arrived: the clock runs again from the next day", ("party",)),
     "fee": ("a fee notice (Art. 42): the clock stops until it is paid", ("basis", "pages")),
     "paid": ("the fee was paid", ()),
@@ -68,9 +68,11 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, day: Callable[[str], 
     reply = rs.add_parser("reply", parents=[common], help="draft the reply (a type of the 2021 catalogue)")
     reply.add_argument("id")
     reply.add_argument("--type", required=True, help="e.g. disclosed.provided, partial.withheld, withheld.third_party")
-    reply.add_argument("--text", help="what is provided and how, or what the reply says")
-    reply.add_argument("--reason", help="why (what is withheld, and on which ground)")
+    reply.add_argument("--how", help="how or where the information is provided or can be obtained")
+    reply.add_argument("--reason", help="the reasons: why it is withheld, what was searched")
+    reply.add_argument("--ground", help="a partial disclosure's ground: the withheld.* type of what it withholds")
     reply.add_argument("--other-office", help="the office that holds the information")
+    reply.add_argument("--law", help="the legal basis of an other.other reply")
     reply.add_argument("--as", dest="actor", required=True)
     revise = rs.add_parser("revise", parents=[common], help="enter the corrected request (补正) or the form wanted")
     revise.add_argument("id")
@@ -104,6 +106,13 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, day: Callable[[str], 
     similar = rs.add_parser("similar", parents=[common],
                             help="Art. 44: the unit's other requests for the same information")
     similar.add_argument("id")
+    propose = rs.add_parser("propose", parents=[common], help="Art. 44: make information several applicants asked "
+                            "for a draft item of proactive disclosure, linked to their requests")
+    propose.add_argument("ids", nargs="+", metavar="ID", help="the requests (two or more)")
+    propose.add_argument("--title", required=True)
+    propose.add_argument("--category", required=True, help="1..6 or a sub-item such as 3.4")
+    propose.add_argument("--timing", default="immediate", help="long_term, periodic or immediate")
+    propose.add_argument("--as", dest="actor", required=True, help="the drafter of the item")
 
 
 def _option(p: argparse.ArgumentParser, option: str, day: Callable[[str], date], count: Callable[[str], int]) -> None:
@@ -112,6 +121,10 @@ def _option(p: argparse.ArgumentParser, option: str, day: Callable[[str], date],
         p.add_argument(flag, type=day, required=option == "due_on")
     elif option in ("days", "pages", "n"):
         p.add_argument(flag, type=count, required=option != "pages")
+    elif option == "item":
+        p.add_argument(flag, action="append", required=True, help="what to correct; repeat for each")
+    elif option == "concern":
+        p.add_argument(flag, help="a third party's: the rights disclosure may harm (商业秘密, 个人隐私)")
     elif option == "party":
         p.add_argument(flag, required=True, choices=["third_party", "other_office"])
     elif option == "basis":
@@ -145,6 +158,9 @@ def run(cli: Cli) -> int:
                        request_line)
         elif a.sub == "letter":
             return _letter(cli, wf)
+        elif a.sub == "propose":
+            i = desk.propose_item(a.ids, drafter=a.actor, title=a.title, category=a.category, timing=a.timing)
+            cli.emit({"id": i.id, "state": i.state, "requests": sorted(set(a.ids))}, [i.id])
         elif a.sub in ("history", "similar"):
             if a.sub == "history":
                 _signatures(cli, wf, desk.history(a.id))
@@ -152,14 +168,15 @@ def run(cli: Cli) -> int:
                 found = desk.same_information(a.id)
                 cli.emit([{"id": i, "score": round(s, 3)} for i, s in found], [f"{i}  {s:.2f}" for i, s in found])
         else:
-            _signatures(cli, wf, [_sign(a, desk, wf.config.requests.correction_days, wf)], one=True)
+            _signatures(cli, wf, [_sign(a, desk)], one=True)
     return 0
 
 
-def _sign(a: argparse.Namespace, desk: Any, correction_days: int, wf: Workflow) -> Any:
+def _sign(a: argparse.Namespace, desk: Any) -> Any:
     """The signature of a writing subcommand."""
     if a.sub == "reply":
-        return desk.reply(a.id, actor=a.actor, type=a.type, text=a.text, reason=a.reason, other_office=a.other_office)
+        return desk.reply(a.id, actor=a.actor, type=a.type, how=a.how, reason=a.reason, ground=a.ground,
+                          other_office=a.other_office, law=a.law)
     if a.sub == "revise":
         return desk.revise(a.id, actor=a.actor, description=a.description, form=a.form)
     if a.sub == "advance":
@@ -168,12 +185,12 @@ def _sign(a: argparse.Namespace, desk: Any, correction_days: int, wf: Workflow) 
         return desk.erase(a.id, actor=a.actor)
     common = {"actor": a.actor, "on": a.on, "comment": a.comment}
     if a.sub == "correction":
-        by = a.correct_by or wf.config.calendar.add_working_days(a.on, correction_days).day
-        return desk.ask_correction(a.id, correct_by=by, items=a.items, **common)
+        by = a.correct_by
+        return desk.ask_correction(a.id, correct_by=by, items=a.item, **common)
     calls: dict[str, Callable[[], Any]] = {
         "corrected": lambda: desk.corrected(a.id, **common),
         "extend": lambda: desk.extend(a.id, days=a.days, reason=a.reason, **common),
-        "consult": lambda: desk.consult(a.id, party=a.party, consulted=a.consulted, **common),
+        "consult": lambda: desk.consult(a.id, party=a.party, consulted=a.consulted, concern=a.concern, **common),
         "consulted": lambda: desk.consulted(a.id, party=a.party, **common),
         "fee": lambda: desk.charge(a.id, basis=a.basis, pages=a.pages, **common),
         "paid": lambda: desk.paid(a.id, **common),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from states.errors import AdoptionRefused, Phrase
 from states.pipeline import Pipeline, bundled_pipeline
-from states.requests import AFTER_REPLY, DRAFTER, OFFICE_HEAD, STEPS
+from states.requests import AFTER_REPLY, ANYTIME, DRAFTER, OFFICE_HEAD, STEPS
 
 if TYPE_CHECKING:
     from states.rules import Case
@@ -39,6 +39,7 @@ class Kind:
     steps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     after_final: frozenset[str] = frozenset()
     units: frozenset[str] | None = None  # the kinds of unit that take such cases (None: every unit)
+    anytime: frozenset[str] = frozenset()  # own steps signed whether the case is final or not
 
     @property
     def law_roles(self) -> frozenset[str]:
@@ -57,7 +58,7 @@ ITEM = Kind("item", "政府信息", "item.toml", frozenset({"published"}), ("con
 # township government, not a village committee or a station) receives requests.
 REQUEST = Kind("request", "政府信息公开申请", "request.toml", frozenset({"replied"}),
                ("confidentiality_reviewer", "head"), frozenset(), {"replied": frozenset()}, OFFICE_HEAD,
-               steps=STEPS, after_final=AFTER_REPLY, units=frozenset({"government"}))
+               steps=STEPS, after_final=AFTER_REPLY, units=frozenset({"government"}), anytime=ANYTIME)
 KINDS: dict[str, Kind] = {k.name: k for k in (ITEM, REQUEST)}
 
 

@@ -40,8 +40,10 @@ STEPS: dict[str, tuple[str, ...]] = {
     "correct_notice": (DRAFTER,), "corrected": (DRAFTER,), "consult": (DRAFTER,), "consulted": (DRAFTER,),
     "fee_notice": (DRAFTER,), "fee_paid": (DRAFTER,), "extend": (OFFICE_HEAD,), "art35": (OFFICE_HEAD,),
     "review": (DRAFTER, OFFICE_HEAD), "review_outcome": (DRAFTER, OFFICE_HEAD), "erase": (OFFICE_HEAD,),
+    "propose": (DRAFTER, OFFICE_HEAD),
 }
-AFTER_REPLY = frozenset({"review", "review_outcome", "erase"})  # the others only before the reply goes out
+AFTER_REPLY = frozenset({"review", "review_outcome", "erase"})  # the others only before the reply goes out, but:
+ANYTIME = frozenset({"propose"})  # Art. 44: the information asked for is proposed for proactive disclosure
 REPLY = "send"  # the pipeline's step that sends the reply
 # The reply that closes a request the applicant let lapse, by the stop of its clock that lapsed (其他处理).
 LAPSED = {"correction": "other.not_corrected", "fee": "other.fee_unpaid"}
@@ -92,6 +94,7 @@ class Clock:
     reply: str | None = None
     reviews: tuple[Review, ...] = ()
     erased: bool = False
+    proposed: tuple[str, ...] = ()  # the items of proactive disclosure it was proposed for (Art. 44)
 
     def open(self, kind: str) -> list[Stop]:
         return [s for s in self.stops if s.kind == kind and s.until is None]
@@ -151,6 +154,11 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
     if on < clock.last_on:
         raise refuse("states {on}, before {last}, a day its earlier steps stated", on=on, last=clock.last_on)
     after = replace(clock, last_on=on)
+    if action == "propose":
+        item = data.get("item")
+        if not isinstance(item, str) or not item or item in clock.proposed:
+            raise refuse("needs the item it was proposed for, once")
+        return replace(after, proposed=(*clock.proposed, item))
     if action in AFTER_REPLY:
         return _after_reply(after, action, data, refuse)
     due = clock.due(calendar) if calendar is not None else None

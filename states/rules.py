@@ -188,7 +188,7 @@ def _law_step(p: Pipeline, case: Case, cmd: Command) -> Step:
     if role is None:
         raise RoleMissing("{case}: {signer} does not hold the role {role} needed to {action} it", case=cmd.label,
                           signer=cmd.signer.id, role=" or ".join(roles), action=cmd.action)
-    if (case.state in k.final) != (cmd.action in k.after_final):
+    if cmd.action not in k.anytime and (case.state in k.final) != (cmd.action in k.after_final):
         raise ActionNotAvailable("{case} is in state {state}; {actor} cannot '{action}' there", case=case.label,
                                  state=p.label(case.state), actor=cmd.signer.id, action=cmd.action)
     if cmd.ground is not None or cmd.decision is not None or cmd.content_hash is not None or cmd.to is not None:

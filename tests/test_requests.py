@@ -260,3 +260,19 @@ def test_the_clock_is_the_office_day_not_utc(rwf: Workflow, clock: Clock) -> Non
     assert clock.now.date() == date(2026, 9, 28) and clock.now + timedelta(hours=8) > clock.now
     rwf.requests.consult(rid, actor="clerk", on=date(2026, 9, 29), party="other_office", consulted="县民政局")
     assert rwf.requests.request(rid).status == "consulting"
+
+
+def test_information_several_applicants_ask_for_is_proposed_as_an_item_linked_both_ways(rwf: Workflow) -> None:
+    first = new_request(rwf)
+    second = new_request(rwf, applicant=Applicant("李四", "natural", phone="13800000001"),
+                         description="请公开平田乡2025年度低保资金发放明细")
+    unrelated = new_request(rwf, description="村道硬化工程招标文件")
+    assert [rid for rid, _ in rwf.requests.same_information(second)] == [first]
+    assert rwf.requests.same_information(unrelated) == []
+    with pytest.raises(InvalidInput, match="at least two"):
+        rwf.requests.propose_item([first], drafter="clerk", title="2025年低保资金发放情况", category="2")
+    item = rwf.requests.propose_item([first, second], drafter="clerk", title="2025年低保资金发放情况", category="2")
+    [created] = rwf.history(item.id)
+    assert created.data["requests"] == sorted([first, second])
+    assert rwf.requests.request(first).proposed == (item.id,) == rwf.requests.request(second).proposed
+    assert rwf.verify().ok, rwf.verify().problems

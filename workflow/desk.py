@@ -15,9 +15,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from states.requests import PARTIES, REVIEWS, Clock
-from workflow import catalog, documents, notices, requests, text
+from workflow import catalog, documents, items, notices, requests, text
 from workflow.errors import InvalidInput, NotFound
-from workflow.model import Signature
+from workflow.model import Item, Signature
 from workflow.requests import APPLICANT_TYPES, FORMS, VIA, Applicant
 from workflow.uow import HostConnection, Row, Work
 
@@ -50,6 +50,7 @@ class Request:
     extended: int  # working days
     reviews: tuple[dict[str, Any], ...]
     erased: bool
+    proposed: tuple[str, ...]  # items of proactive disclosure proposed from it (Art. 44)
     created_at: datetime
     updated_at: datetime
     applicant: Applicant | None = None  # only when asked for, and until it is erased
@@ -297,6 +298,30 @@ class Requests:
             who = Applicant(**json.loads(row["identity"])) if row is not None and row["identity"] else None
             return notices.printed(work, letter, sha256, who)
 
+    def propose_item(self, request_ids: list[str], *, drafter: str, title: str, category: str,
+                     timing: str = "immediate", body: str = "", comment: str | None = None,
+                     conn: HostConnection | None = None) -> Item:
+        """Art. 44: information several applicants asked for, proposed for proactive disclosure: a draft item whose
+        creation names the requests, and on each request a signed `propose` naming the item, in one transaction."""
+        if len(set(request_ids)) < 2:
+            raise InvalidInput("Art. 44 is for information several applicants asked for: name at least two requests")
+        free = self.wf._texts(drafter=drafter, title=title, body=body, comment=comment)
+        catalog.choice("category", category, catalog.CATEGORIES)
+        catalog.choice("timing", timing, catalog.TIMINGS)
+        self.wf._typed_by(drafter)
+        with self.wf._write(conn) as work:
+            sign = self.wf._signing(work)
+            unit = self._load(work, request_ids[0]).unit
+            done = items.create(sign, unit=unit, drafter=drafter, item_id=None, title=free["title"],
+                                body=free["body"], category=category, timing=timing, kind="info", interprets=None,
+                                tags=[], formed_on=None, schedule=None, period=None, comment=free["comment"],
+                                requests=sorted(set(request_ids)))
+            for rid in sorted(set(request_ids)):
+                requests.law_step(sign, rid, "propose", drafter, {"on": self.wf.today().isoformat(),
+                                                                  "item": done.case.id},
+                                  reason=None, comment=None, expected_version=None)
+            return items.load(work, done.case.id)
+
     def same_information(self, request_id: str) -> list[tuple[str, float]]:
         """Art. 44: the unit's other requests that ask for the same information, best first."""
         from workflow.similar import same_information
@@ -322,7 +347,7 @@ class Requests:
             reply=json.loads(r["reply"]) if r["reply"] else None, status=clock.status,
             due_on=due.day if due else None, provisional=bool(due and due.provisional), extended=clock.extended,
             reviews=tuple({"kind": v.kind, "filed_on": v.filed_on, "outcome": v.outcome} for v in clock.reviews),
-            erased=clock.erased, created_at=datetime.fromisoformat(r["created_at"]),
+            erased=clock.erased, proposed=clock.proposed, created_at=datetime.fromisoformat(r["created_at"]),
             updated_at=datetime.fromisoformat(r["updated_at"]))
 
 

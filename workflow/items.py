@@ -75,8 +75,9 @@ def load(work: Work, item_id: str) -> Item:
 
 def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title: str, body: str, category: str,
            timing: str, kind: str, interprets: str | None, tags: list[str], formed_on: date | None,
-           schedule: str | None, period: str | None, comment: str | None) -> Signed:
-    """A draft item, its creation signed by its drafter: the item's first event."""
+           schedule: str | None, period: str | None, comment: str | None, requests: list[str] | None = None) -> Signed:
+    """A draft item, its creation signed by its drafter: the item's first event. `requests`: those of its unit whose
+    information it discloses proactively (Art. 44), named in its creation."""
     work = sign.work
     policy_unit = None
     if interprets is not None:
@@ -94,6 +95,10 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
                             state=state["state"])
     units = {r["id"]: bool(r["open"]) for r in work.rows("units")}
     check_open(unit, units[unit], CREATE)
+    for asked in requests or ():
+        found = work.one("case_unit", {"kind": "request", "id": asked})
+        if found is None or found["unit_id"] != unit:
+            raise NotFound("no request '{request}' of unit {unit}", request=asked, unit=unit)
     adopted = {r["kind"]: r for r in work.rows("unit_adoptions", {"unit": unit})}[KIND]
     in_force = sign.pipelines.in_force(work, unit, adopted["pipeline"], adopted["seq"])
     who, register = signer(work.rows("signer", {"register": REGISTER, "chain": unit, "person": drafter}), drafter)
@@ -114,7 +119,8 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     step = decide(in_force.machine, None, Command(KIND, item_id, CREATE, who, content_hash=content_hash(content)))
     link = {"chain": policy_unit, "seq": heads[policy_unit].seq + 1} if policy_unit not in (None, unit) else None
     event = sign.append.event(head, at, register_seq=register.seq, pipeline=in_force.pipeline.fingerprint,
-                              comment=comment, data=_data(link, number), **step_fields(KIND, item_id, step, drafter))
+                              comment=comment, data=_data(link, number, requests),
+                              **step_fields(KIND, item_id, step, drafter))
     case = apply(None, KIND, item_id, step, drafter)
     row = {"id": item_id, "title": title, "body": body, "category": category, "timing": timing, "kind": kind,
            "interprets": interprets, "tags": json.dumps(tags),
@@ -135,9 +141,11 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     return Signed(sig, case, unit)
 
 
-def _data(link: dict[str, Any] | None, number: tuple[int, int] | None) -> str | None:
-    """What a creation's event carries besides its fields: the other copy it links to, its number in its year."""
-    data = ({"link": link} if link else {}) | ({"year": number[0], "number": number[1]} if number else {})
+def _data(link: dict[str, Any] | None, number: tuple[int, int] | None, requests: list[str] | None) -> str | None:
+    """What a creation's event carries besides its fields: the other copy it links to, its number in its year, the
+    requests it answers proactively."""
+    data = ({"link": link} if link else {}) | ({"year": number[0], "number": number[1]} if number else {}) | (
+        {"requests": requests} if requests else {})
     return canonical(data) if data else None
 
 

@@ -50,7 +50,7 @@ from workflow.uow import Work
 _DRAFTING = (CREATE, EDIT)
 # What a step's data may hold: the other copy of a linked event; a creation's number in its year; the drafter a
 # draft was reassigned to.
-_DATA = {CREATE: {"link", "year", "number"}, LINK: {"link"}, REASSIGN: {"to"}}
+_DATA = {CREATE: {"link", "year", "number", "requests"}, LINK: {"link"}, REASSIGN: {"to"}}
 _NEEDS = {LINK: {"link"}, REASSIGN: {"to"}}
 
 
@@ -516,11 +516,17 @@ class UnitFold:
         if kind == ITEM.name and e.action == CREATE:
             number = (data["year"], data["number"]) if "number" in data else None
             self.numbers.created(case_id, number, datetime.fromisoformat(e.at))
+            self._proposed(data.get("requests", []), where)
         if "link" in data:
             self.v.copies[(e.chain, e.seq)] = _copy(e, data["link"])
         if kind == REQUEST.name:
             self._request(e, data, where)
         self.cases[key] = apply(case, kind, case_id, step, str(e.actor))
+
+    def _proposed(self, asked: Any, where: str) -> None:
+        """An item proposed for proactive disclosure from requests (Art. 44) names requests of its unit."""
+        if not isinstance(asked, list) or not all(isinstance(r, str) and ("request", r) in self.cases for r in asked):
+            raise Broken(f"{where}: names as its requests what are no requests of unit {self.chain} before it")
 
     def _request(self, e: Event, data: dict[str, Any], where: str) -> None:
         """A request's step on its clock (without the calendar: the limits it recorded), its number, its letter."""
@@ -531,6 +537,8 @@ class UnitFold:
                               self.v.pipelines.config.office.date_of(datetime.fromisoformat(e.at)))
         if clock is not None:
             self.clocks[e.case_id] = clock
+        if e.action == "propose" and ("item", data["item"]) not in self.cases:
+            raise Broken(f"{where}: proposed for item {data['item']}, which is no item of unit {self.chain}")
         for sha in sorted({sha for letter in data.get("letters", []) for sha in letter.values() if len(sha) == 64}):
             found = documents.find(self.v.work, sha)
             if found is None or not found.intact:
@@ -584,7 +592,7 @@ _REQUEST_DATA: dict[str, tuple[set[str], set[str]]] = {  # action: (needed, allo
     "consulted": ({"on", "party"}, set()), "fee_notice": ({"on", "amount", "basis", "limit", "letters"},
                                                           {"count", "pages"}),
     "fee_paid": ({"on"}, set()), "art35": ({"on", "due_on"}, set()), "review": ({"on", "review"}, set()),
-    "review_outcome": ({"on", "n", "outcome"}, set()), "erase": ({"on"}, set()),
+    "review_outcome": ({"on", "n", "outcome"}, set()), "erase": ({"on"}, set()), "propose": ({"on", "item"}, set()),
     REPLY: ({"reply", "letters"}, set()), REASSIGN: ({"to"}, set()),
 }
 
