@@ -183,7 +183,7 @@ def deadline_line(d: Deadline, today: date, lang: str) -> str:
     words = {"open": Phrase("open"), "overdue": Phrase("overdue"), "met": Phrase("met"),
              "cancelled": Phrase("cancelled")}
     status = d.status_on(today)
-    subject = d.item_id or f"{d.schedule} {d.period}"
+    subject = d.item_id or d.request_id or f"{d.schedule} {d.period}"
     who = d.responsible or "/".join(d.roles) or "-"
     flag = say(lang, " (provisional)") if d.provisional else ""
     said = say(lang, "{status}", status=words.get(status, status))

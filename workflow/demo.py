@@ -13,6 +13,7 @@ from workflow.api import Workflow
 from workflow.config import Config, Daemon, Reminders
 from workflow.daemon import Daemon as Runner
 from workflow.model import Signature
+from workflow.requests import Applicant
 
 # The leading group and the office of plan §三, with placeholder names.
 UNITS = [("gov", "平田乡人民政府", "government"), ("office", "平田乡党政办", "office"),
@@ -26,8 +27,9 @@ PEOPLE = [
     ("leader", "分管副书记（示例）", "gov", {u: ["leader"] for u in REVIEWED}),
     ("office_head", "党政办主任（示例）", "office", {u: ["confidentiality_reviewer"] for u in REVIEWED}),
     ("proofreader", "党政办校对员（示例）", "office", {u: ["proofreader"] for u in REVIEWED}),
-    ("clerk", "党政办经办员（示例）", "office", {"gov": ["drafter", "publisher"], "finance": ["publisher"],
+    ("clerk", "党政办经办员（示例）", "office", {"gov": ["drafter", "publisher", "handler"], "finance": ["publisher"],
                                           "civil": ["publisher"]}),
+    ("disclosure_head", "政府信息公开工作机构负责人（示例）", "office", {"gov": ["disclosure_office_head"]}),
     ("finance_clerk", "财政所经办员（示例）", "finance", {"finance": ["drafter"]}),
     ("civil_clerk", "民政所经办员（示例）", "civil", {"civil": ["drafter"]}),
 ]
@@ -100,6 +102,18 @@ def _walk(wf: Workflow) -> list[Signature]:
                        formed_on=wf.today() - timedelta(days=42))
     for action, actor in (("submit", "clerk"), ("proofread", "proofreader"), ("clear", "office_head")):
         wf.advance(late.id, action, actor=actor, decision="full" if action == "clear" else None)
+
+    # A request (依申请公开) answered by 部分公开: the list is given, the ID numbers in it are not (Art. 37).
+    asked = wf.requests.new(unit="gov", handler="clerk", via="in_person", description="2026年平田村低保资金发放名单",
+                            applicant=Applicant("申请人（示例）", "natural", phone="13800000000", address="平田村"))
+    wf.requests.reply(asked.id, actor="clerk", type="partial.withheld", how="提供纸质复印件，当面领取",
+                      ground="withheld.third_party", reason="名单中的身份证号码、银行账号属于个人隐私，已作区分处理")
+    for action, actor in (("submit", "clerk"), ("proofread", "proofreader"), ("clear", "office_head"),
+                          ("check", "leader"), ("approve", "head"), ("send", "clerk")):
+        wf.requests.advance(asked.id, action, actor=actor)
+    # And one still open, its 20 working days running.
+    wf.requests.new(unit="gov", handler="clerk", via="online", description="平田乡2026年村道硬化工程招标文件",
+                    applicant=Applicant("某建设公司（示例）", "business", email="demo@example.com"))
     return sigs
 
 
@@ -119,12 +133,20 @@ def run(folder: Path | None, out: Callable[[str], None], *, daemon: bool = True,
         wf.init(admin=ADMIN[0], name=ADMIN[1], simulation=True)  # placeholder people: a simulation
         sigs = _walk(wf)
         pipeline = wf.pipeline_in_force("gov")
+        pipelines = {"item": pipeline, "request": wf.pipeline_in_force("gov", "request")}
         for s in sigs:
-            out(signature_line(s, pipeline, wf.config.office.tz))
+            out(signature_line(s, pipelines.get(s.case_kind, pipeline), wf.config.office.tz))
         report = wf.verify()
         out("")
         for item in wf.items():
             out(f"{item.id:<22} {pipeline.label(item.state):<28} {item.title}")
+        asked = wf.requests.requests()
+        for r in asked:
+            out(f"{r.id:<22} {r.status:<28} due {r.due_on or '-'}  {r.description}")
+        for signed, letter in wf.requests.letters(asked[0].id):  # the reply's letter, as printed for the applicant
+            doc = wf.requests.printed(signed.case_id, letter["docx"])
+            (target / doc.name).write_bytes(doc.content)
+            out(f"letter ({letter['kind']}): {target / doc.name}")
         out(f"\nverify: {'ok' if report.ok else report.first_problem} ({report.events} events in {report.chains} "
             f"chains, {report.cases} cases)")
         out(f"root digest: {wf.digest()}")

@@ -44,6 +44,7 @@ class Deadline:
     closed_by: str | None
     closed_at: datetime | None
     closed_note: str | None
+    request_id: str | None = None  # a request's reply, or what stops its clock
 
     def status_on(self, today: date) -> str:
         """The status as of `today`, even if no daemon has looked at it since it fell due."""
@@ -52,7 +53,7 @@ class Deadline:
 
 _COLS = [t.deadline.c[n] for n in ("id", "key", "kind", "item_id", "schedule", "period", "title", "responsible",
                                    "roles", "unit_id", "starts_on", "days", "due_on", "provisional", "status", "step",
-                                   "next_at", "closed_by", "closed_at", "closed_note")]
+                                   "next_at", "closed_by", "closed_at", "closed_note", "request_id")]
 
 
 def _deadline(r: Row) -> Deadline:
@@ -61,7 +62,8 @@ def _deadline(r: Row) -> Deadline:
                     date.fromisoformat(r["starts_on"]), r["days"], date.fromisoformat(r["due_on"]),
                     bool(r["provisional"]), r["status"], r["step"],
                     datetime.fromisoformat(r["next_at"]) if r["next_at"] else None, r["closed_by"],
-                    datetime.fromisoformat(r["closed_at"]) if r["closed_at"] else None, r["closed_note"])
+                    datetime.fromisoformat(r["closed_at"]) if r["closed_at"] else None, r["closed_note"],
+                    r["request_id"])
 
 
 def listing(work: Work, *, today: date, status: str | None = None, overdue: bool = False,
