@@ -186,7 +186,7 @@ SCHEDULE = 'id = "rent"\ntitle = "村集体资产出租"\ncycle = "yearly"\n'
 
 BAD = [
     ('title = "平田乡"\n', "title: unknown key (expected one of: calendar, channels, daemon, deadlines, ledger, "
-                          "limits, office, operators, reminders, schedule, witness)"),
+                          "limits, office, operators, reminders, requests, schedule, witness)"),
     ("office = 5\n", "office: must be a table"),
     ("[office]\nname = 5\n", "office.name: must be text, not 5"),
     ('[office]\nopens = "9am"\n', "office.opens: '9am' is not a time of day like 08:30"),
