@@ -9,10 +9,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 import notifiers
 from tests.recording import Recorder
@@ -146,6 +150,24 @@ def publish(wf: Workflow, item_id: str) -> None:
     to_head_approval(wf, item_id)
     wf.advance(item_id, "approve", actor="head")
     wf.advance(item_id, "publish", actor="clerk")
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; .ci/run installs it (no browser downloads work here)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for rendering the letters' HTML; a one-line skip without it, unless ZWGK_REQUIRE_BROWSER."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("ZWGK_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing and ZWGK_REQUIRE_BROWSER is set")
+        pytest.skip(f"{CHROMIUM} is missing: no browser to render the letters")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM)
+        yield b
+        b.close()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import docx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import text
 
 from states.replies import REMEDIES, REPLIES, REPORT_ROWS, TYPES
@@ -30,7 +30,6 @@ from workflow.errors import InvalidInput, NotFound
 from workflow.letters import KINDS, Composed, Letter, compose, to_docx, to_html
 from workflow.letters.kinds import COUNT, DATE, FACTS, ITEMS, TEXT, pages_fee
 
-CHROMIUM = "/usr/bin/chromium"
 REQUIRE_BROWSER = bool(os.environ.get("ZWGK_REQUIRE_BROWSER"))
 OFFICE = "平田乡人民政府"
 NUMBER = "gov-R2026-000003"
@@ -332,18 +331,6 @@ def test_the_catalogue_is_the_annual_reports_table() -> None:
 
 
 # -- the HTML, in a browser --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        if REQUIRE_BROWSER:
-            pytest.fail(f"{CHROMIUM} is missing and ZWGK_REQUIRE_BROWSER is set")
-        pytest.skip(f"{CHROMIUM} is missing: no browser to render the letters")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import docx
 import pytest
+from playwright.sync_api import Browser
 from sqlalchemy import text
 
 from states import Refused
@@ -156,6 +157,24 @@ def test_a_reply_goes_through_review_and_its_letter_states_the_remedies(rwf: Wor
                                                                                                    "overdue")]
     report = rwf.verify()
     assert report.ok, report.problems
+
+
+def test_the_reply_letter_renders_in_a_browser_stored_and_printed(rwf: Workflow, browser: Browser) -> None:
+    rid = new_request(rwf)
+    rwf.requests.reply(rid, actor="clerk", type="unavailable.not_ours", reason="该信息由县民政局制作并保存",
+                       other_office="元谋县民政局（电话 0878-0000000）")
+    review_and_send(rwf, rid)
+    [(_, letter)] = rwf.requests.letters(rid)
+    page = browser.new_page()
+    try:
+        page.set_content(rwf.requests.document(letter["html"]).content.decode())
+        stored = page.inner_text("body")
+        page.set_content(rwf.requests.printed(rid, letter["html"]).content.decode())
+        printed = page.inner_text("body")
+    finally:
+        page.close()
+    assert "元谋县民政局" in stored and rid in stored and "行政诉讼" in stored and NAME not in stored
+    assert NAME in printed
 
 
 def test_a_lapsed_correction_closes_only_as_lapsed_and_only_after_its_day(rwf: Workflow, clock: Clock) -> None:

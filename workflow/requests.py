@@ -180,8 +180,10 @@ def create(sign: Signing, *, unit: str, handler: str, request_id: str | None, vi
         raise InvalidInput("a request is received on a day that has come, not {day}", day=received_on.isoformat())
     number = None
     if request_id is None:
-        last = work.one("request_number", {"unit": unit, "year": received_on.year})
-        number = (received_on.year, int(last["last"]) + 1 if last else 1)
+        # numbered in the year it is registered (as items are), which is the receipt's but for one that came by
+        # post over the New Year
+        last = work.one("request_number", {"unit": unit, "year": today.year})
+        number = (today.year, int(last["last"]) + 1 if last else 1)
         request_id = numbered_id(unit, *number, mark=MARK)
     else:
         chosen_id(unit, request_id)
