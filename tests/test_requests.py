@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import docx
@@ -295,3 +296,18 @@ def test_information_several_applicants_ask_for_is_proposed_as_an_item_linked_bo
     assert created.data["requests"] == sorted([first, second])
     assert rwf.requests.request(first).proposed == (item.id,) == rwf.requests.request(second).proposed
     assert rwf.verify().ok, rwf.verify().problems
+
+
+def test_a_backup_carries_the_letters_and_verifies(swf: Workflow, tmp_path: Path) -> None:
+    from workflow.backup import backup
+
+    swf.grant("clerk", "handler", unit="gov", by=ADMIN)
+    rid = new_request(swf)
+    swf.requests.ask_correction(rid, actor="clerk", on=swf.today(), items=["请写明年度"])
+    [(_, letter)] = swf.requests.letters(rid)
+    source = Path(str(swf.engine.url.database))
+    report = backup(source, tmp_path / "copy.db", swf.config)
+    assert report.ok, report.problems
+    with Workflow(f"sqlite:///{tmp_path / 'copy.db'}") as copy:
+        assert copy.requests.document(letter["docx"]).intact
+        assert copy.verify().ok
