@@ -46,7 +46,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, day: Callable[[str], 
                      "today); registered post, the day signed for; post, online or fax, the day the office confirms")
     new.add_argument("--applicant-name", required=True, help="the applicant (a person or an organisation)")
     new.add_argument("--applicant-type", required=True,
-                     choices=["natural", "business", "research", "public_interest", "legal_service", "other"])
+                     choices=["natural", "business", "research", "public_interest", "legal_service", "other"],
+                     help="自然人, or an organisation: 商业企业, 科研机构, 社会公益组织, 法律服务机构, 其他")
     new.add_argument("--id-document", help="their identity document or unified social credit code")
     new.add_argument("--phone", help="a phone number to reach them")
     new.add_argument("--email", help="an e-mail address to reach them")
@@ -58,58 +59,58 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, day: Callable[[str], 
     new.add_argument("--id", help="use this id instead of the unit's next number")
     new.add_argument("--as", dest="actor", required=True, help="the handler (承办人)")
     show = rs.add_parser("show", parents=[common], help="one request: what it asks, its clock, its letters")
-    show.add_argument("id")
+    show.add_argument("id", help="the request's number")
     show.add_argument("--applicant", action="store_true", help="also print who asked (personal data)")
     lst = rs.add_parser("list", parents=[common], help="requests by id, with their status and due day")
-    lst.add_argument("--state")
-    lst.add_argument("--unit")
-    lst.add_argument("--limit", type=count)
-    lst.add_argument("--after", metavar="ID")
+    lst.add_argument("--state", help="only those in this state, e.g. handling or replied")
+    lst.add_argument("--unit", help="only those of this unit")
+    lst.add_argument("--limit", type=count, help="at most this many (a page)")
+    lst.add_argument("--after", metavar="ID", help="only those after this number: the last of the previous page")
     reply = rs.add_parser("reply", parents=[common], help="draft the reply (a type of the 2021 catalogue)")
-    reply.add_argument("id")
+    reply.add_argument("id", help="the request's number")
     reply.add_argument("--type", required=True, help="e.g. disclosed.provided, partial.withheld, withheld.third_party")
     reply.add_argument("--how", help="how or where the information is provided or can be obtained")
     reply.add_argument("--reason", help="the reasons: why it is withheld, what was searched")
     reply.add_argument("--ground", help="a partial disclosure's ground: the withheld.* type of what it withholds")
     reply.add_argument("--other-office", help="the office that holds the information")
     reply.add_argument("--law", help="the legal basis of an other.other reply")
-    reply.add_argument("--as", dest="actor", required=True)
+    reply.add_argument("--as", dest="actor", required=True, help="the handler")
     revise = rs.add_parser("revise", parents=[common], help="enter the corrected request (补正) or the form wanted")
-    revise.add_argument("id")
-    revise.add_argument("--description")
-    revise.add_argument("--form", choices=["paper", "email", "disc", "inspect"])
-    revise.add_argument("--as", dest="actor", required=True)
+    revise.add_argument("id", help="the request's number")
+    revise.add_argument("--description", help="the information asked for, as corrected")
+    revise.add_argument("--form", choices=["paper", "email", "disc", "inspect"], help="how they now want it")
+    revise.add_argument("--as", dest="actor", required=True, help="the handler")
     adv = rs.add_parser("advance", parents=[common], help="sign a step of the reply's review, or send it")
-    adv.add_argument("id")
+    adv.add_argument("id", help="the request's number")
     adv.add_argument("action", help="submit, proofread, clear, check, approve, send or return")
-    adv.add_argument("--reason")
-    adv.add_argument("--comment")
-    adv.add_argument("--as", dest="actor", required=True)
+    adv.add_argument("--reason", help="why (a return needs one)")
+    adv.add_argument("--comment", help="recorded with the signature")
+    adv.add_argument("--as", dest="actor", required=True, help="who signs")
     for name, (what, options) in STEPS.items():
         p = rs.add_parser(name, parents=[common], help=what)
-        p.add_argument("id")
+        p.add_argument("id", help="the request's number")
         p.add_argument("--on", type=day, required=True, help="the day it happened (YYYY-MM-DD)")
         for option in options:
             _option(p, option, day, count)
-        p.add_argument("--comment")
-        p.add_argument("--as", dest="actor", required=True)
+        p.add_argument("--comment", help="recorded with the signature")
+        p.add_argument("--as", dest="actor", required=True, help="who signs")
     erase = rs.add_parser("erase", parents=[common], help="erase the applicant's identity (the reply is out)")
-    erase.add_argument("id")
+    erase.add_argument("id", help="the request's number")
     erase.add_argument("--as", dest="actor", required=True, help="the head of the disclosure office")
     letter = rs.add_parser("letter", parents=[common], help="list a request's letters, or write one to a file")
-    letter.add_argument("id")
+    letter.add_argument("id", help="the request's number")
     letter.add_argument("sha256", nargs="?", help="the letter's document (from the list)")
     letter.add_argument("--out", type=Path, help="the file to write (default: its name, in this folder)")
     letter.add_argument("--stored", action="store_true", help="as stored (without the applicant's name)")
     hist = rs.add_parser("history", parents=[common], help="every signature on a request")
-    hist.add_argument("id")
+    hist.add_argument("id", help="the request's number")
     similar = rs.add_parser("similar", parents=[common],
                             help="Art. 44: the unit's other requests for the same information")
-    similar.add_argument("id")
+    similar.add_argument("id", help="the request's number")
     propose = rs.add_parser("propose", parents=[common], help="Art. 44: make information several applicants asked "
                             "for a draft item of proactive disclosure, linked to their requests")
     propose.add_argument("ids", nargs="+", metavar="ID", help="the requests (two or more)")
-    propose.add_argument("--title", required=True)
+    propose.add_argument("--title", required=True, help="the item's title, one line")
     propose.add_argument("--category", required=True, help="1..6 or a sub-item such as 3.4")
     propose.add_argument("--timing", default="immediate", help="long_term, periodic or immediate")
     propose.add_argument("--as", dest="actor", required=True, help="the drafter of the item")
@@ -117,24 +118,35 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, day: Callable[[str], 
 
 def _option(p: argparse.ArgumentParser, option: str, day: Callable[[str], date], count: Callable[[str], int]) -> None:
     flag = "--" + option.replace("_", "-")
-    if option in ("correct_by", "due_on"):
-        p.add_argument(flag, type=day, required=option == "due_on")
-    elif option in ("days", "pages", "n"):
-        p.add_argument(flag, type=count, required=option != "pages")
+    if option == "correct_by":
+        p.add_argument(flag, type=day, help="the day to correct by (default: [requests] correction_days later)")
+    elif option == "due_on":
+        p.add_argument(flag, type=day, required=True, help="the new due day")
+    elif option == "days":
+        p.add_argument(flag, type=count, required=True, help="working days more (at most 20)")
+    elif option == "pages":
+        p.add_argument(flag, type=count, help="by_quantity: the pages of the information")
+    elif option == "n":
+        p.add_argument(flag, type=count, required=True, help="which review of the request (1 for the first)")
     elif option == "item":
         p.add_argument(flag, action="append", required=True, help="what to correct; repeat for each")
     elif option == "concern":
         p.add_argument(flag, help="a third party's: the rights disclosure may harm (商业秘密, 个人隐私)")
     elif option == "party":
-        p.add_argument(flag, required=True, choices=["third_party", "other_office"])
+        p.add_argument(flag, required=True, choices=["third_party", "other_office"],
+                       help="a third party (Art. 32) or another office (Art. 34)")
     elif option == "basis":
-        p.add_argument(flag, required=True, choices=["by_count", "by_quantity"])
+        p.add_argument(flag, required=True, choices=["by_count", "by_quantity"],
+                       help="by the applicant's requests this month, or by pages")
     elif option == "kind":
-        p.add_argument(flag, required=True, choices=["reconsideration", "lawsuit", "lawsuit_after_reconsideration"])
+        p.add_argument(flag, required=True, choices=["reconsideration", "lawsuit", "lawsuit_after_reconsideration"],
+                       help="行政复议, 行政诉讼, or 行政诉讼 after 行政复议")
     elif option == "outcome":
-        p.add_argument(flag, required=True, choices=["upheld", "corrected", "other"])
-    else:
-        p.add_argument(flag, required=True)
+        p.add_argument(flag, required=True, choices=["upheld", "corrected", "other"], help="维持, 纠正 or 其他")
+    elif option == "consulted":
+        p.add_argument(flag, required=True, help="how the letter names them (a role, not a person's name)")
+    else:  # reason
+        p.add_argument(flag, required=True, help="why (it is recorded and stated in the letter)")
 
 
 def run(cli: Cli) -> int:
@@ -252,12 +264,13 @@ def request_lines(cli: Cli, r: Request, letters: list[Any]) -> list[str]:
              cli.tr("  received  {day} ({via})  applicant {type}  form {form}", day=r.received_on, via=r.received_via,
                     type=r.applicant_type, form=r.form),
              cli.tr("  clock     {status}  due {due}", status=r.status,
-                    due=(r.due_on.isoformat() + (" (provisional)" if r.provisional else "")) if r.due_on else "-")]
+                    due=(r.due_on.isoformat() + (cli.tr(" (provisional)") if r.provisional else "")) if r.due_on
+                    else "-")]
     if r.reply:
         lines.append(cli.tr("  reply     {type}", type=r.reply.get("type")))
     for i, v in enumerate(r.reviews, 1):
         lines.append(cli.tr("  review {n}  {kind} filed {day}: {outcome}", n=i, kind=v["kind"], day=v["filed_on"],
-                            outcome=v["outcome"] or "pending"))
+                            outcome=v["outcome"] or cli.tr("pending")))
     for s, sent in letters:
         lines.append(cli.tr("  letter    {action} (event {seq}): {docs}", action=s.action, seq=s.seq,
                             docs=", ".join(f"{k} {v[:12]}" for k, v in sorted(sent.items()))))

@@ -48,6 +48,8 @@ REPLY = "send"  # the pipeline's step that sends the reply
 # The reply that closes a request the applicant let lapse, by the stop of its clock that lapsed (其他处理).
 LAPSED = {"correction": "other.not_corrected", "fee": "other.fee_unpaid"}
 STILL_UNCLEAR = "unavailable.still_unclear"  # needs a correction that came
+WAITS = {"correction": Phrase("a correction"), "fee": Phrase("the fee")}  # what the applicant is waited on for
+PARTY_WORDS = {"third_party": Phrase("a third party"), "other_office": Phrase("another office")}
 PARTIES = ("third_party", "other_office")
 REVIEWS = ("reconsideration", "lawsuit", "lawsuit_after_reconsideration")  # 行政复议, 直接起诉, 复议后起诉
 OUTCOMES = ("upheld", "corrected", "other")  # 维持, 纠正, 其他 (none yet: 尚未审结)
@@ -140,7 +142,7 @@ def received(on: date) -> Clock:
 
 
 def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar: Calendar | None, *,
-          label: str, reason: str | None = None) -> Clock:
+          label: object, reason: str | None = None) -> Clock:
     """The clock after step `action` (with what the step records in `data`), or `InputMissing` naming the rule."""
     def refuse(template: str, /, **params: object) -> InputMissing:
         return InputMissing("{case}: {action} {problem}", case=label, action=action,
@@ -157,14 +159,14 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
     if action == "propose":
         item = data.get("item")
         if not isinstance(item, str) or not item or item in clock.proposed:
-            raise refuse("needs the item it was proposed for, once")
+            raise refuse("needs the item it was proposed for, and names each item once")
         return replace(after, proposed=(*clock.proposed, item))
     if action in AFTER_REPLY:
         return _after_reply(after, action, data, refuse)
     due = clock.due(calendar) if calendar is not None else None
     if action == "correct_notice":
         if any(s.kind == "correction" for s in clock.stops):
-            raise refuse("is given once only (一次性告知)")
+            raise refuse("is given once only: everything to correct goes in one notice (一次性告知)")
         if clock.stops or clock.extended or clock.fixed_due is not None:  # the clock starts again after it
             raise refuse("comes before any other step of the clock")
         limit = _day(data, "correct_by", refuse)
@@ -184,7 +186,7 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
         return replace(after, start=on, stops=(replace(stop, until=on),), corrected=True)
     waiting = clock.waiting
     if waiting is not None and action not in ("fee_paid",):
-        raise refuse("waits for the applicant ({what} by {limit})", what=waiting.kind, limit=waiting.limit)
+        raise refuse("waits for the applicant ({what} by {limit})", what=WAITS[waiting.kind], limit=waiting.limit)
     if action == "fee_paid":
         stop = _first(clock.open("fee"))
         if stop is None:
@@ -217,7 +219,7 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
         if party not in PARTIES:
             raise refuse("needs the party consulted, one of: {parties}", parties=", ".join(PARTIES))
         if clock.open("consultation") and any(s.party == party for s in clock.open("consultation")):
-            raise refuse("waits already on a consultation of a {party}", party=party)
+            raise refuse("waits already on a consultation of {party}", party=PARTY_WORDS[str(party)])
         return _stopped(after, Stop("consultation", on, _limit(data, on, CONSULT_DAYS, calendar, refuse),
                                     party=str(party)))
     if action == "consulted":
@@ -243,9 +245,9 @@ def _reply(clock: Clock, data: dict[str, Any], today: date, refuse: Any) -> Cloc
     lapses = {v: k for k, v in LAPSED.items()}
     if waiting is not None and (LAPSED[waiting.kind] != code or today <= waiting.limit):
         raise refuse("cannot reply {reply} while the applicant has until {limit} ({what})", reply=code,
-                     limit=waiting.limit, what=waiting.kind)
+                     limit=waiting.limit, what=WAITS[waiting.kind])
     if code in lapses and waiting is None:
-        raise refuse("replies {reply}, yet no {what} is waited for", reply=code, what=lapses[code])
+        raise refuse("replies {reply}, yet no {what} is waited for", reply=code, what=WAITS[lapses[code]])
     if code == STILL_UNCLEAR and not clock.corrected:
         raise refuse("replies that the corrected request is still unclear, yet it was never corrected")
     return replace(clock, replied_on=today, reply=str(code))
@@ -287,7 +289,7 @@ def _limit(data: dict[str, Any], on: date, days: int, calendar: Calendar | None,
         raise refuse("records {limit} as its limit, not the {days}th working day after {on}", limit=limit, days=days,
                      on=on)
     if limit <= on:
-        raise refuse("records a limit not after its day")
+        raise refuse("records a limit that is not after its own day")
     return limit
 
 

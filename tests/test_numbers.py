@@ -103,12 +103,12 @@ def test_ids_made_before_numbering_are_kept_and_numbers_go_on_after_them(sqlite_
     and each unit's numbers of a year go on after the highest; verify accepts the old ids as they were."""
     now = [datetime(2025, 12, 1, 2, 0, tzinfo=UTC)]
     with seed(Workflow(sqlite_url, clock=lambda: now[0])) as wf:
-        downgrade(wf, "0101")
         monkeypatch.setattr(items, "chosen_id", lambda unit, item_id: None)  # the old engine made such ids
         old = [new_info(wf, id=i) for i in ("gov-2025-000016", "gov-2025-000017")]
         now[0] = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
         old += [new_info(wf, id=i) for i in ("gov-2026-000018", "gov-2026-000020", "chosen")]
         monkeypatch.undo()
+        downgrade(wf, "0102")  # the schema before numbering, with what it held
         wf.init()
         assert [new_info(wf), new_info(wf)] == ["gov-2026-000021", "gov-2026-000022"]
         now[0] = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)

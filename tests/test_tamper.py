@@ -50,9 +50,9 @@ def fails_with(wf: Workflow, first: str, against: Digest | None = None, *, prefi
 
 
 REFUSED_SQL = [
-    "UPDATE zwgk_event SET actor = 'multi' WHERE chain = 'gov' AND seq = 21",
+    "UPDATE zwgk_event SET actor = 'multi' WHERE chain = 'gov' AND seq = 22",
     "UPDATE zwgk_event SET hash = prev_hash",
-    "DELETE FROM zwgk_event WHERE chain = 'gov' AND seq = 21",
+    "DELETE FROM zwgk_event WHERE chain = 'gov' AND seq = 22",
     "DELETE FROM zwgk_event",
 ]
 
@@ -64,7 +64,7 @@ def test_event_table_refuses_update_and_delete(built: Setup) -> None:
         with pytest.raises(REFUSED, match=f"zwgk_event is append-only: {verb} refused"):
             built.raw.run(sql)
         assert built.raw.rows("SELECT * FROM zwgk_event ORDER BY chain, seq") == before, sql
-    assert built.raw.event(21)["actor"] == "lead"
+    assert built.raw.event(22)["actor"] == "lead"
     assert built.wf.verify().ok
 
 
@@ -82,7 +82,7 @@ def test_event_table_refuses_truncate_on_postgresql(pg_url: str) -> None:
         try:
             with pytest.raises(DBAPIError, match="zwgk_event is append-only: TRUNCATE refused"):
                 raw.run("TRUNCATE zwgk_event")
-            assert raw.rows("SELECT count(*) FROM zwgk_event WHERE chain = 'gov'") == [(35,)]
+            assert raw.rows("SELECT count(*) FROM zwgk_event WHERE chain = 'gov'") == [(36,)]
         finally:
             raw.close()
         assert wf.verify().ok
@@ -240,7 +240,7 @@ def test_full_rewrite_that_breaks_an_items_sequence_is_caught_by_the_rules(tampe
 
 def forged(raw: Raw, seq: int, prev_hash: str, **changes: Any) -> dict[str, Any]:
     """A well-formed event copied from B's 'check', with a correct link and its own correct hash."""
-    row = raw.event(27) | {"seq": seq, "prev_hash": prev_hash, "at": "2026-12-31T23:59:00.000000+00:00"} | changes
+    row = raw.event(28) | {"seq": seq, "prev_hash": prev_hash, "at": "2026-12-31T23:59:00.000000+00:00"} | changes
     row["hash"] = event_hash(tuple(row[f] for f in FIELDS))
     return row
 
@@ -345,14 +345,14 @@ def test_forged_event_for_an_item_without_a_creation(tampered: Setup) -> None:
 
 def test_forged_event_inserted_in_the_middle(tampered: Setup) -> None:
     raw = tampered.raw
-    # make room after event 25 (unique seq: move the tail out of the way and back, one past)
-    raw.run("UPDATE zwgk_event SET seq = seq + 1000 WHERE chain = 'gov' AND seq >= 26")
+    # make room after event 26 (unique seq: move the tail out of the way and back, one past)
+    raw.run("UPDATE zwgk_event SET seq = seq + 1000 WHERE chain = 'gov' AND seq >= 27")
     raw.run("UPDATE zwgk_event SET seq = seq - 999 WHERE chain = 'gov' AND seq >= 1000")
-    row = forged(raw, 26, raw.event(25)["hash"], action="comment", to_state="leader_check",
-                 at=raw.event(25)["at"])
+    row = forged(raw, 27, raw.event(26)["hash"], action="comment", to_state="leader_check",
+                 at=raw.event(26)["at"])
     raw.insert_event(**row)
     raw.set_head(*raw.tail())
-    fails_with(tampered.wf, f"{at(26)}: item B is in state confidentiality_review (保密审查); sec cannot 'comment' "
+    fails_with(tampered.wf, f"{at(27)}: item B is in state confidentiality_review (保密审查); sec cannot 'comment' "
                             "there (possible: proofread, clear, withhold, return) (a signature the rules would have "
                             "refused)")
 
@@ -464,11 +464,11 @@ def test_event_field_overwritten_with_a_blob_is_reported_not_crashed_on(sqlite_u
     copy_sqlite(lite_template[0], Path(str(make_url(sqlite_url).database)))
     raw = Raw(sqlite_url)
     raw.drop_guards()
-    raw.set_event(20, actor=b"sec")
+    raw.set_event(21, actor=b"sec")
     raw.close()
     with Workflow(sqlite_url) as wf:
         report = wf.verify()
-    assert report.first_problem == f"{at(20)}: holds a value no event is made of (event modified)", report.problems
+    assert report.first_problem == f"{at(21)}: holds a value no event is made of (event modified)", report.problems
 
 
 @pytest.mark.parametrize("column", ["comment", "actor"])
@@ -479,11 +479,11 @@ def test_event_field_overwritten_with_bytes_that_are_not_utf8_is_reported(sqlite
     copy_sqlite(lite_template[0], Path(str(make_url(sqlite_url).database)))
     raw = Raw(sqlite_url)
     raw.drop_guards()
-    raw.run(f"UPDATE zwgk_event SET {column} = CAST(X'C3FF' AS TEXT) WHERE chain = 'gov' AND seq = 20")
+    raw.run(f"UPDATE zwgk_event SET {column} = CAST(X'C3FF' AS TEXT) WHERE chain = 'gov' AND seq = 21")
     raw.close()
     with Workflow(sqlite_url) as wf:
         report = wf.verify()
-    assert report.first_problem == f"{at(20)}: holds a value no event is made of (event modified)", report.problems
+    assert report.first_problem == f"{at(21)}: holds a value no event is made of (event modified)", report.problems
 
 
 # -- cases and tables that disagree with the chains ----------------------------------------------------------
@@ -566,8 +566,9 @@ def test_authority_tables_are_held_to_the_chains(tampered: Setup, sql: str, prob
 def test_the_built_in_pipelines_stored_definition_is_held_to_its_fingerprint(tampered: Setup) -> None:
     """The engine judges by its own copy of the built-in pipeline, but the stored one is what an auditor reads."""
     raw = tampered.raw
-    fingerprint, definition = raw.rows("SELECT fingerprint, definition FROM zwgk_pipeline")[0]
-    raw.run("UPDATE zwgk_pipeline SET definition = :d", d=definition.replace('"zwgk-default"', '"zwgk-evil"'))
+    fingerprint, definition = raw.rows("SELECT fingerprint, definition FROM zwgk_pipeline WHERE kind = 'item'")[0]
+    raw.run("UPDATE zwgk_pipeline SET definition = :d WHERE fingerprint = :f",
+            d=definition.replace('"zwgk-default"', '"zwgk-evil"'), f=fingerprint)
     fails_with(tampered.wf, f"pipeline {fingerprint[:12]}: its stored definition does not hash to its fingerprint "
                             "(altered)")
 
@@ -630,13 +631,13 @@ def test_cli_verify_ok(built: Setup, capsys: pytest.CaptureFixture[str]) -> None
     code, out, err = cli(capsys, "--db", built.url, "verify")
     assert (code, err) == (0, "")
     digest = built.raw.head("_register")
-    assert out.splitlines() == [f"ok: 44 events in 2 chains, 4 cases; hashes, links, times, rules and tables agree; "
+    assert out.splitlines() == [f"ok: 45 events in 2 chains, 4 cases; hashes, links, times, rules and tables agree; "
                                 f"the register is at {digest[0]}:{digest[1]}; chains moved since its last seal: "
                                 "`zwgk digest` seals them", SIMULATION]
     cli(capsys, "--db", built.url, "digest")
     digest = built.raw.head("_register")
     assert cli(capsys, "--db", built.url, "verify")[1].splitlines() == [
-        f"ok: 45 events in 2 chains, 4 cases; hashes, links, times, rules and tables agree; root digest "
+        f"ok: 46 events in 2 chains, 4 cases; hashes, links, times, rules and tables agree; root digest "
         f"{digest[0]}:{digest[1]}", SIMULATION]
 
 
@@ -674,11 +675,11 @@ def test_cli_verify_exit_status_of_the_real_program(sqlite_url: str,
     assert (ok.returncode, ok.stderr) == (0, ""), ok.stderr
     raw = Raw(sqlite_url)
     raw.drop_guards()
-    raw.delete_events("chain = 'gov' AND seq = 20")
+    raw.delete_events("chain = 'gov' AND seq = 21")
     raw.close()
     bad = subprocess.run([zwgk_bin, "--db", sqlite_url, "verify"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1
-    assert bad.stderr.splitlines() == [f"zwgk: verify failed: chain gov: sequence jumps from 19 to 21 {GAP}"]
+    assert bad.stderr.splitlines() == [f"zwgk: verify failed: chain gov: sequence jumps from 20 to 22 {GAP}"]
 
 
 # -- property: any single change to any event is caught, at that event ---------------------------------

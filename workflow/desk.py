@@ -24,6 +24,10 @@ from workflow.uow import HostConnection, Row, Work
 if TYPE_CHECKING:
     from workflow.api import Workflow
 
+# The subcommand of `zwgk request` that signs each step of the clock.
+_COMMANDS = {"correct_notice": "correction", "corrected": "corrected", "extend": "extend", "consult": "consult",
+             "consulted": "consulted", "fee_notice": "fee", "fee_paid": "paid", "art35": "period", "review": "review",
+             "review_outcome": "outcome", "erase": "erase", "propose": "propose"}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
@@ -129,8 +133,8 @@ class Requests:
         """Sign a step of the reply's review (submit, proofread, clear, check, approve, return) or send it: the
         reply letter is made and stored as it is sent, and its type goes into the signed event."""
         if action in requests.LAW_STEPS:
-            raise InvalidInput("{action} is a step of the clock: use its own call (request {action})",
-                               action=action)
+            raise InvalidInput("{action} is a step of the clock, not of the reply's review: sign it with `zwgk "
+                               "request {command}` (or its own call here)", action=action, command=_COMMANDS[action])
         free = self.wf._texts(request=request_id, action=action, actor=actor, reason=reason, comment=comment,
                               recorded_by=recorded_by)
         self.wf._typed_by(actor, recorded_by, step=True)
@@ -174,7 +178,8 @@ class Requests:
         catalog.choice("party", party, {p: p for p in PARTIES})
         free = self.wf._texts(consulted=consulted, concern=concern, comment=comment)
         if (party == "third_party") != (concern is not None):
-            raise InvalidInput("a consultation of a third party states its concern (商业秘密, 个人隐私), and only one")
+            raise InvalidInput("a consultation of a third party states its concern (商业秘密, 个人隐私); one of "
+                               "another office states none")
         return self._step(request_id, "consult", actor, on, {"party": party}, conn, comment=free["comment"],
                           limit=requests.CONSULT_DAYS,
                           letter=notices.consultation(party, free["consulted"], free["concern"]))
@@ -360,7 +365,7 @@ def _day(value: date) -> str:
 def _checked_applicant(wf: Workflow, a: Applicant) -> Applicant:
     """The applicant's details as typed, refused in words that never repeat them."""
     if not isinstance(a, Applicant):
-        raise InvalidInput("the applicant is an Applicant")
+        raise InvalidInput("the applicant must be an Applicant")
     catalog.choice("applicant type", a.type, APPLICANT_TYPES)
     fields = {"applicant_name": a.name, "applicant_document": a.id_document, "applicant_phone": a.phone,
               "applicant_email": a.email, "applicant_address": a.address}
@@ -368,9 +373,9 @@ def _checked_applicant(wf: Workflow, a: Applicant) -> Applicant:
     if not a.name.strip():
         raise InvalidInput("the applicant's name must not be empty")
     if a.email is not None and not _EMAIL.fullmatch(a.email):
-        raise InvalidInput("the applicant's e-mail address is not one (name@example.com)")
+        raise InvalidInput("the applicant's e-mail address is not valid (name@example.com)")
     if a.phone is not None and not re.fullmatch(r"[0-9+\- ]{5,20}", a.phone):
-        raise InvalidInput("the applicant's phone number is not one (digits, +, - and spaces)")
+        raise InvalidInput("the applicant's phone number is not valid (digits, +, - and spaces)")
     if not (a.phone or a.email or a.address):
         raise InvalidInput("a request gives a way to reach the applicant: a phone, an e-mail or an address "
                            "(Art. 29)")

@@ -97,7 +97,7 @@ def fold(clock: Clock | None, action: str, data: dict[str, Any], reason: str | N
         return received(date.fromisoformat(data["received_on"]))
     if clock is None or not (action == REPLY or "on" in data):
         return clock
-    return judge(clock, action, data, at, None, label=f"request {case_id}", reason=reason)
+    return judge(clock, action, data, at, None, label=Phrase("request {request}", request=case_id), reason=reason)
 
 
 class RequestKind:
@@ -120,7 +120,7 @@ class RequestKind:
         data: dict[str, Any] = {"reply": reply["type"]}
         before = clock_of(work, case.id, self.config.office)
         after = judge(before, REPLY, data, self.config.office.date_of(datetime.fromisoformat(at)),
-                      self.config.calendar, label=f"request {case.id}")
+                      self.config.calendar, label=Phrase("request {request}", request=case.id))
         if step.action != REPLY:
             return None
         store = notices.bind(notices.reply_letter(reply), self.config, case.id, REPLY, {})
@@ -177,7 +177,7 @@ def create(sign: Signing, *, unit: str, handler: str, request_id: str | None, vi
     at = sign.append.time(head, register)
     today = sign.today(at)
     if received_on > today:
-        raise InvalidInput("a request is received on a day that has come, not {day}", day=received_on.isoformat())
+        raise InvalidInput("a request's receipt date cannot be in the future ({day})", day=received_on.isoformat())
     number = None
     if request_id is None:
         # numbered in the year it is registered (as items are), which is the receipt's but for one that came by
@@ -239,7 +239,7 @@ def law_step(sign: Signing, request_id: str, action: str, actor: str, data: dict
     at = sign.append.time(got.head, got.register)
     before = clock_of(work, request_id, sign.config.office)
     clock = judge(before, action, data, sign.today(at), sign.config.calendar,
-                  label=f"request {request_id}", reason=reason)
+                  label=Phrase("request {request}", request=request_id), reason=reason)
     if letter is not None:
         data = data | {"letters": letter(work, before, clock, at)}
     event = sign.append.event(got.head, at, register_seq=got.register.seq,

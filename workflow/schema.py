@@ -254,7 +254,9 @@ deadline = Table(
     Column("closed_at", String(40)),
     Column("closed_note", Text),
     Column("created_at", String(40), nullable=False),
-    Column("request_id", String(64), ForeignKey("zwgk_request.id")),  # a request's reply, or what stops its clock
+    # A request's reply, or what stops its clock. No foreign key: SQLite adds such a column in place only without one
+    # (a copied table would be refused while the outbox refers to it).
+    Column("request_id", String(64)),
     Index("ix_zwgk_deadline_next", "next_at", sqlite_where=text("next_at IS NOT NULL"),
           postgresql_where=text("next_at IS NOT NULL")),
     Index("ix_zwgk_deadline_item", "item_id", "status"),

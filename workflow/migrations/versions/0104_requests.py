@@ -64,16 +64,12 @@ def upgrade() -> None:
     )
     for guard in _PG_GUARDS if op.get_bind().dialect.name == "postgresql" else _SQLITE_GUARDS:
         op.execute(guard)
-    with op.batch_alter_table("zwgk_deadline") as table:
-        table.add_column(sa.Column("request_id", sa.String(64), sa.ForeignKey("zwgk_request.id",
-                                                                              name="fk_zwgk_deadline_request")))
-        table.create_index("ix_zwgk_deadline_request", ["request_id", "status"])
+    op.add_column("zwgk_deadline", sa.Column("request_id", sa.String(64)))
+    op.create_index("ix_zwgk_deadline_request", "zwgk_deadline", ["request_id", "status"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("zwgk_deadline") as table:
-        table.drop_index("ix_zwgk_deadline_request")
-        table.drop_constraint("fk_zwgk_deadline_request", type_="foreignkey")
-        table.drop_column("request_id")
+    op.drop_index("ix_zwgk_deadline_request", "zwgk_deadline")
+    op.drop_column("zwgk_deadline", "request_id")  # in place (SQLite 3.35+): the outbox refers to the table
     for name in ("zwgk_document", "zwgk_request_number", "zwgk_applicant", "zwgk_request"):
         op.drop_table(name)
