@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from states.errors import AdoptionRefused, Phrase
 from states.pipeline import Pipeline, bundled_pipeline
-from states.requests import AFTER_REPLY, ANYTIME, DRAFTER, OFFICE_HEAD, STEPS
+from states.requests import AFTER_REPLY, ANYTIME, DRAFTER, OFFICE_HEAD, REPLY, STEPS
 
 if TYPE_CHECKING:
     from states.rules import Case
@@ -40,6 +40,9 @@ class Kind:
     after_final: frozenset[str] = frozenset()
     units: frozenset[str] | None = None  # the kinds of unit that take such cases (None: every unit)
     anytime: frozenset[str] = frozenset()  # own steps signed whether the case is final or not
+    # The one action by which a case becomes public, if the engine does something as it is signed (a request's
+    # reply letter is made and its type recorded as it is sent): every way into a public state must be it.
+    publishing: str | None = None
 
     @property
     def law_roles(self) -> frozenset[str]:
@@ -58,7 +61,8 @@ ITEM = Kind("item", "政府信息", "item.toml", frozenset({"published"}), ("con
 # township government, not a village committee or a station) receives requests.
 REQUEST = Kind("request", "政府信息公开申请", "request.toml", frozenset({"replied"}),
                ("confidentiality_reviewer", "head"), frozenset(), {"replied": frozenset()}, OFFICE_HEAD,
-               steps=STEPS, after_final=AFTER_REPLY, units=frozenset({"government"}), anytime=ANYTIME)
+               steps=STEPS, after_final=AFTER_REPLY, units=frozenset({"government"}), anytime=ANYTIME,
+               publishing=REPLY)
 KINDS: dict[str, Kind] = {k.name: k for k in (ITEM, REQUEST)}
 
 
@@ -138,6 +142,11 @@ def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = (), l
     if law >= 2 and k.reassigner not in {r.id for r in pipeline.roles}:
         raise AdoptionRefused("pipeline {pipeline} lacks the role '{role}', who may hand on a draft whose drafter "
                               "cannot (reassign)", pipeline=pipeline.name, role=k.reassigner)
+    for action in pipeline.actions if k.publishing else ():
+        if action.to in k.public and action.source not in k.public and action.id != k.publishing:
+            raise AdoptionRefused("pipeline {pipeline}: action '{action}' makes a {kind} public, which only "
+                                  "'{publishing}' may", pipeline=pipeline.name, action=action.id, kind=k.name,
+                                  publishing=k.publishing)
     for role in sorted(k.law_roles - {r.id for r in pipeline.roles}):
         raise AdoptionRefused("pipeline {pipeline} lacks the role '{role}', whom the law gives steps of a {kind}",
                               pipeline=pipeline.name, role=role, kind=k.name)
