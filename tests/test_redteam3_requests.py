@@ -532,3 +532,33 @@ def test_bad_input_through_the_cli_is_one_line_exit_2_and_writes_nothing(capsys:
     line = one_error_line("\n".join(x for x in err.splitlines() if "calendar_year_unknown" not in x) + "\n")
     assert rc == 2 and NAME not in line and PHONE not in line
     assert snapshot(cli_db) == before
+
+
+# -- what an auditor reads afterwards ------------------------------------------------------------------------------
+
+def test_a_late_reply_stays_visible_as_late(rwf: Workflow, clock: Clock) -> None:
+    """FINDING (low). A reply sent after its due day closes the request's deadline as "met", and the request's own
+    view drops its due day (`due_on` None once replied): `zwgk request show` and `list` cannot tell a reply sent on
+    time from one a week late (逾期答复), the first thing a 行政复议 of the reply and the supervision of Arts. 49-50
+    ask. The view should keep the due day the reply was held to (or a `late` flag)."""
+    rid = new_request(rwf)
+    rwf.requests.reply(rid, actor="clerk", type="disclosed.provided", how="电子邮件发送")
+    clock.to(date(2026, 11, 5))
+    review_and_send(rwf, rid)
+    assert rwf.requests.request(rid).due_on == DUE
+
+
+def test_a_review_learned_of_late_is_recorded_with_the_day_it_was_filed(rwf: Workflow, clock: Clock) -> None:
+    """FINDING (low). Every step must state a day no earlier than the steps before it, a review included; but an
+    office learns of a 行政诉讼 when the court serves it, often after it has recorded a later fact (here the outcome
+    of a 行政复议). The lawsuit filed on 10 Nov, served after the outcome recorded on 20 Nov, cannot be entered with
+    its filing day, so the annual report's table of 复议/诉讼 is kept with a wrong day or not at all."""
+    rid = new_request(rwf)
+    rwf.requests.reply(rid, actor="clerk", type="withheld.process_info", reason="属于内部讨论记录")
+    review_and_send(rwf, rid)
+    clock.to(date(2026, 11, 20))
+    rwf.requests.review(rid, actor="ohead", on=date(2026, 10, 12), kind="reconsideration")
+    rwf.requests.review_outcome(rid, actor="ohead", on=date(2026, 11, 20), n=1, outcome="upheld")
+    clock.to(date(2026, 11, 25))
+    rwf.requests.review(rid, actor="ohead", on=date(2026, 11, 10), kind="lawsuit")
+    assert [v["filed_on"] for v in rwf.requests.request(rid).reviews] == [date(2026, 10, 12), date(2026, 11, 10)]
