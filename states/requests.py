@@ -50,6 +50,7 @@ LAPSED = {"correction": "other.not_corrected", "fee": "other.fee_unpaid"}
 STILL_UNCLEAR = "unavailable.still_unclear"  # needs a correction that came
 WAITS = {"correction": Phrase("a correction"), "fee": Phrase("the fee")}  # what the applicant is waited on for
 PARTY_WORDS = {"third_party": Phrase("a third party"), "other_office": Phrase("another office")}
+MOVES_DUE = frozenset({"extend", "art35", "consult", "fee_notice"})  # refused once the due day has passed
 PARTIES = ("third_party", "other_office")
 REVIEWS = ("reconsideration", "lawsuit", "lawsuit_after_reconsideration")  # 行政复议, 直接起诉, 复议后起诉
 OUTCOMES = ("upheld", "corrected", "other")  # 维持, 纠正, 其他 (none yet: 尚未审结)
@@ -59,6 +60,10 @@ class Calendar(Protocol):
     def add_working_days(self, start: date, n: int) -> Any: ...  # .day: date, .provisional: bool
 
     def working_days_between(self, start: date, end: date) -> int: ...
+
+    def is_working_day(self, day: date) -> bool: ...
+
+    def knows(self, year: int) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -120,12 +125,18 @@ class Clock:
         return total + (calendar.working_days_between(*current) if current else 0)
 
     def due(self, calendar: Calendar) -> Any:
-        """The reply's due day (a `Due`: .day, .provisional), or None while the applicant is waited on."""
-        if self.waiting is not None or self.replied_on is not None:
+        """The reply's due day (a `Due`: .day, .provisional), or None while the applicant is waited on. Once
+        replied, the day the reply was held to (a late reply stays late)."""
+        if self.waiting is not None:
             return None
         if self.fixed_due is not None:
             return calendar.add_working_days(self.fixed_due, 0)
         return calendar.add_working_days(self.start, self.allowance + self.paused(calendar))
+
+    def late(self, calendar: Calendar, today: date) -> bool:
+        """Replied after its due day, or not replied and the due day has passed."""
+        due = self.due(calendar)
+        return due is not None and (self.replied_on or today) > due.day
 
     @property
     def status(self) -> str:
@@ -142,20 +153,30 @@ def received(on: date) -> Clock:
 
 
 def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar: Calendar | None, *,
-          label: object, reason: str | None = None) -> Clock:
-    """The clock after step `action` (with what the step records in `data`), or `InputMissing` naming the rule."""
+          label: object, reason: str | None = None, settled_only: bool = False) -> Clock:
+    """The clock after step `action` (with what the step records in `data`), or `InputMissing` naming the rule.
+
+    `settled_only` (verify): a rule that asks the calendar is held only where its answer is not provisional, so that
+    publishing next year's schedule does not change what verify says of a step signed before it."""
     def refuse(template: str, /, **params: object) -> InputMissing:
         return InputMissing("{case}: {action} {problem}", case=label, action=action,
                             problem=Phrase(template, **params))
+
+    def settled(found: Any) -> Any:
+        """A calendar answer to hold a step to, or None (no calendar, or provisional where only settled ones
+        count)."""
+        return found if found is not None and not (settled_only and found.provisional) else None
 
     if action == REPLY:
         return _reply(clock, data, today, refuse)
     on = _day(data, "on", refuse)
     if on > today:
         raise refuse("states a day ({on}) after the day it is signed ({today})", on=on, today=today)
-    if on < clock.last_on:
-        raise refuse("states {on}, before {last}, a day its earlier steps stated", on=on, last=clock.last_on)
-    after = replace(clock, last_on=on)
+    # A review is entered when the office learns of it, with the day it was filed: after the reply, in any order.
+    floor = clock.replied_on if action == "review" and clock.replied_on is not None else clock.last_on
+    if on < floor:
+        raise refuse("states {on}, before {last}, a day its earlier steps stated", on=on, last=floor)
+    after = replace(clock, last_on=max(on, clock.last_on))
     if action == "propose":
         item = data.get("item")
         if not isinstance(item, str) or not item or item in clock.proposed:
@@ -163,7 +184,7 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
         return replace(after, proposed=(*clock.proposed, item))
     if action in AFTER_REPLY:
         return _after_reply(after, action, data, refuse)
-    due = clock.due(calendar) if calendar is not None else None
+    due = settled(clock.due(calendar)) if calendar is not None else None
     if action == "correct_notice":
         if any(s.kind == "correction" for s in clock.stops):
             raise refuse("is given once only: everything to correct goes in one notice (一次性告知)")
@@ -172,7 +193,8 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
         limit = _day(data, "correct_by", refuse)
         if limit <= on:
             raise refuse("must give the applicant a day to correct by after the notice")
-        if calendar is not None and on > calendar.add_working_days(clock.received_on, CORRECTION_WITHIN).day:
+        within = settled(calendar.add_working_days(clock.received_on, CORRECTION_WITHIN)) if calendar else None
+        if within is not None and on > within.day:
             raise refuse("is given within {days} working days of receipt ({received})", days=CORRECTION_WITHIN,
                          received=clock.received_on)
         return replace(after, stops=(Stop("correction", on, limit),))
@@ -194,9 +216,10 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
         if on > stop.limit:
             raise refuse("came after {limit}, the day to pay by: the request lapsed (逾期未缴费)", limit=stop.limit)
         return _ended(after, stop, on)
-    if calendar is not None and due is not None and on > due.day:
+    # Signed, not only dated, by the due day: a step entered late with an earlier day must not revive a lapsed clock.
+    if due is not None and max(on, today) > due.day and action in MOVES_DUE:
         raise refuse("comes after the due day {due}, which has passed", due=due.day)
-    if calendar is not None and due is not None and on == due.day and action in ("consult", "fee_notice"):
+    if due is not None and on == due.day and action in ("consult", "fee_notice"):
         # All the working days are counted by the end of the due day: a stop from then on holds nothing back.
         raise refuse("comes on the due day {due}, the last working day counted: nothing is left to stop",
                      due=due.day)
@@ -211,8 +234,10 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
         new = _day(data, "due_on", refuse)
         if not (reason or "").strip():
             raise refuse("needs the reason the longer period is reasonable")
-        if calendar is not None and due is not None and new <= due.day:
+        if due is not None and new <= due.day:
             raise refuse("must set a day after the due day {due}", due=due.day)
+        if calendar is not None and (not settled_only or calendar.knows(new.year)) and not calendar.is_working_day(new):
+            raise refuse("must set a working day, not {day}", day=new)
         return replace(after, fixed_due=new)
     if action == "consult":
         party = data.get("party")
@@ -220,7 +245,7 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
             raise refuse("needs the party consulted, one of: {parties}", parties=", ".join(PARTIES))
         if clock.open("consultation") and any(s.party == party for s in clock.open("consultation")):
             raise refuse("waits already on a consultation of {party}", party=PARTY_WORDS[str(party)])
-        return _stopped(after, Stop("consultation", on, _limit(data, on, CONSULT_DAYS, calendar, refuse),
+        return _stopped(after, Stop("consultation", on, _limit(data, on, CONSULT_DAYS, calendar, settled, refuse),
                                     party=str(party)))
     if action == "consulted":
         stops = [s for s in clock.open("consultation") if s.party == data.get("party")]
@@ -229,9 +254,11 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
             raise refuse("finds no open consultation of that party")
         return _ended(after, stop, min(on, stop.limit))
     if action == "fee_notice":
+        if any(s.kind == "fee" for s in clock.stops):
+            raise refuse("is sent once only: a request is charged one way, once (国办函〔2020〕109号)")
         if not isinstance(data.get("amount"), int) or isinstance(data.get("amount"), bool) or data["amount"] < 1:
             raise refuse("needs the fee in whole yuan")
-        return _stopped(after, Stop("fee", on, _limit(data, on, PAY_DAYS, calendar, refuse)))
+        return _stopped(after, Stop("fee", on, _limit(data, on, PAY_DAYS, calendar, settled, refuse)))
     raise refuse("is no step of a request's clock")
 
 
@@ -257,12 +284,14 @@ def _after_reply(clock: Clock, action: str, data: dict[str, Any], refuse: Any) -
     if action == "erase":
         if clock.erased:
             raise refuse("was done already")
+        if any(v.outcome is None for v in clock.reviews):  # the applicant is a party to a case still pending
+            raise refuse("waits until every review of the reply has its outcome")
         return replace(clock, erased=True)
     if action == "review":
         kind = data.get("review")
         if kind not in REVIEWS:
             raise refuse("needs the kind of review, one of: {kinds}", kinds=", ".join(REVIEWS))
-        return replace(clock, reviews=(*clock.reviews, Review(str(kind), clock.last_on)))
+        return replace(clock, reviews=(*clock.reviews, Review(str(kind), _day(data, "on", refuse))))
     n = _count(data, "n", refuse)
     if not 1 <= n <= len(clock.reviews) or clock.reviews[n - 1].outcome is not None:
         raise refuse("names no review of this request still pending")
@@ -282,10 +311,12 @@ def _ended(clock: Clock, stop: Stop, until: date) -> Clock:
     return replace(clock, stops=tuple(replace(s, until=until) if s is stop else s for s in clock.stops))
 
 
-def _limit(data: dict[str, Any], on: date, days: int, calendar: Calendar | None, refuse: Any) -> date:
+def _limit(data: dict[str, Any], on: date, days: int, calendar: Calendar | None, settled: Any,
+           refuse: Any) -> date:
     """The step's recorded limit: the `days`-th working day after `on`, as the calendar said when it was signed."""
     limit = _day(data, "limit", refuse)
-    if calendar is not None and limit != calendar.add_working_days(on, days).day:
+    expected = settled(calendar.add_working_days(on, days)) if calendar is not None else None
+    if expected is not None and limit != expected.day:
         raise refuse("records {limit} as its limit, not the {days}th working day after {on}", limit=limit, days=days,
                      on=on)
     if limit <= on:

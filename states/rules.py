@@ -188,6 +188,8 @@ def _law_step(p: Pipeline, case: Case, cmd: Command) -> Step:
     if role is None:
         raise RoleMissing("{case}: {signer} does not hold the role {role} needed to {action} it", case=cmd.label,
                           signer=cmd.signer.id, role=" or ".join(roles), action=cmd.action)
+    if role == p.drafter_role and cmd.action not in k.anytime:  # a case's steps are its handler's (谁提供、谁负责)
+        _own_draft(case, cmd)
     if cmd.action not in k.anytime and (case.state in k.final) != (cmd.action in k.after_final):
         raise ActionNotAvailable("{case} is in state {state}; {actor} cannot '{action}' there", case=case.label,
                                  state=p.label(case.state), actor=cmd.signer.id, action=cmd.action)

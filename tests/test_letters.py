@@ -28,7 +28,7 @@ from states.replies import REMEDIES, REPLIES, REPORT_ROWS, TYPES
 from workflow import Workflow, documents
 from workflow.errors import InvalidInput, NotFound
 from workflow.letters import KINDS, Composed, Letter, compose, to_docx, to_html
-from workflow.letters.kinds import COUNT, DATE, FACTS, ITEMS, TEXT, pages_fee
+from workflow.letters.kinds import COUNT, DATE, FACTS, ITEMS, TEXT
 
 REQUIRE_BROWSER = bool(os.environ.get("ZWGK_REQUIRE_BROWSER"))
 OFFICE = "平田乡人民政府"
@@ -61,7 +61,7 @@ def sample(kind: str, key: str) -> dict[str, Any]:
         elif name == "ground":
             facts[name] = "withheld.third_party"
     if kind == "fee":
-        facts["amount"] = pages_fee(120) if key == "by_quantity" else 200
+        facts["amount"] = 1100 if key == "by_quantity" else 200
     return facts
 
 
@@ -184,12 +184,13 @@ def test_a_consultation_never_names_the_applicant_and_its_notice_never_names_the
         compose(letter("consultation_notice", "third_party", consulted="某某有限公司"))
 
 
-def test_a_fee_is_one_the_law_allows() -> None:
-    assert [pages_fee(n) for n in (30, 31, 100, 101, 200, 201, 250)] == [0, 10, 700, 720, 2700, 2740, 4700]
-    with pytest.raises(InvalidInput, match="120 pages cost 1100 yuan, not 1000"):
-        compose(letter("fee", "by_quantity", amount=1000))
-    with pytest.raises(InvalidInput, match="no fee by count for 10 requests or fewer"):
-        compose(letter("fee", "by_count", count=10))
+def test_a_fee_states_the_rates_it_was_counted_at() -> None:
+    with pytest.raises(InvalidInput, match="an amount above 0"):
+        compose(letter("fee", "by_quantity", amount=0))
+    national = "\n".join(compose(letter("fee", "by_quantity", standard=None)).paragraphs)
+    assert "31—100页（含100页）的部分，10元/页" in national
+    own = "\n".join(compose(letter("fee", "by_quantity", standard="31页以上的部分，5元/页")).paragraphs)
+    assert "31页以上的部分，5元/页" in own and "10元/页" not in own
     body = "\n".join(compose(letter("fee", "by_count")).paragraphs)
     assert "按件计收" in body and "200元" in body and "缴纳方式：〔payment示例〕" in body
     assert "逾期未缴纳的，视为放弃申请" in body

@@ -352,8 +352,11 @@ def test_an_art35_period_is_told_to_the_applicant(rwf: Workflow) -> None:
     letter (extension, consultation, fee), but `set_period` sends none, so nothing proves the applicant was told,
     and a due day set on a holiday (1 Jan) is accepted as is."""
     rid = new_request(rwf)
-    rwf.requests.set_period(rid, actor="ohead", on=RECEIVED, due_on=date(2027, 1, 1), reason="申请数量巨大")
-    assert [s.action for s, _ in rwf.requests.letters(rid)] == ["art35"]
+    with pytest.raises(Refused, match="must set a working day"):
+        rwf.requests.set_period(rid, actor="ohead", on=RECEIVED, due_on=date(2027, 1, 1), reason="申请数量巨大")
+    rwf.requests.set_period(rid, actor="ohead", on=RECEIVED, due_on=date(2027, 1, 4), reason="申请数量巨大")
+    assert [(s.action, x["kind"]) for s, x in rwf.requests.letters(rid)] == [("art35", "period")]
+    assert rwf.requests.request(rid).due_on == date(2027, 1, 4)
 
 
 def test_a_step_of_the_clock_is_the_requests_own_handlers(rwf: Workflow) -> None:
@@ -394,7 +397,7 @@ def test_a_fee_by_count_does_not_group_different_people_by_name_alone(rwf: Workf
     the document (or not group at all without it)."""
     ids = [new_request(rwf, applicant=Applicant("张伟", "natural", phone=f"1390000{n:04d}"),
                        description=f"第{n}项信息") for n in range(11)]
-    with pytest.raises(InvalidInput, match="nothing is due"):
+    with pytest.raises(InvalidInput, match="identity document"):
         rwf.requests.charge(ids[10], actor="clerk", on=RECEIVED, basis="by_count")
 
 

@@ -377,7 +377,7 @@ def requests(draw: st.DrawFn) -> tuple[date, Steps, Law]:
         add("correct_notice", notice, correct_by=by.isoformat())
         add("corrected", notice + timedelta(days=draw(st.integers(0, (by - notice).days))))
         law.start = day
-    extended = False
+    extended = charged = False  # once each: an extension, a fee (国办函〔2020〕109号: a request is charged once)
     for _ in range(draw(st.integers(0, 8))):
         if law.fee is not None:
             sent, by = law.fee
@@ -388,7 +388,8 @@ def requests(draw: st.DrawFn) -> tuple[date, Steps, Law]:
             law.fee = None
             continue
         free = [p for p in ("third_party", "other_office") if p not in law.consults]
-        options = [*(["consult"] if free else []), "fee_notice", *law.consults, *([] if extended else ["extend"])]
+        options = [*(["consult"] if free else []), *([] if charged else ["fee_notice"]), *law.consults,
+                   *([] if extended else ["extend"])]
         action = draw(st.sampled_from(options))
         due = law.due()
         most = due - timedelta(days=1) if action in ("consult", "fee_notice") else due  # a stop comes before it
@@ -401,6 +402,7 @@ def requests(draw: st.DrawFn) -> tuple[date, Steps, Law]:
             by = CAL.add_working_days(on, PAY_DAYS).day
             add(action, on, amount=draw(st.integers(1, 500)), limit=by.isoformat())
             law.fee = (on, by)
+            charged = True
         elif action == "consult":
             party = draw(st.sampled_from(free))
             cap = CAL.add_working_days(on, CONSULT_DAYS).day

@@ -146,7 +146,7 @@ def test_a_reply_goes_through_review_and_its_letter_states_the_remedies(rwf: Wor
     clock.to(date(2026, 10, 9))
     review_and_send(rwf, rid)
     r = rwf.requests.request(rid)
-    assert (r.state, r.status, r.due_on) == ("replied", "replied", None)
+    assert (r.state, r.status, r.due_on, r.late) == ("replied", "replied", date(2026, 10, 30), False)
     [(sent, docs)] = [(s, d) for s, d in rwf.requests.letters(rid) if s.action == "send"]
     assert sent.data["reply"] == "partial.withheld"
     stored = rwf.requests.document(docs["docx"])
@@ -247,7 +247,7 @@ def test_fee_by_count_is_by_the_applicants_requests_of_the_month(rwf: Workflow) 
     rwf.requests.charge(ids[10], actor="clerk", on=date(2026, 9, 28), basis="by_count")
     [(s, _)] = rwf.requests.letters(ids[10])
     assert (s.data["amount"], s.data["count"]) == (100, 11)
-    other = Applicant("另一人", "business", phone="13800000000")
+    other = Applicant("另一人", "business", id_document="91530328MA6K000000", phone="13800000000")
     solo = new_request(rwf, applicant=other)
     with pytest.raises(InvalidInput, match="nothing is due"):
         rwf.requests.charge(solo, actor="clerk", on=date(2026, 9, 28), basis="by_count")

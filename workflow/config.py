@@ -105,6 +105,7 @@ class RequestSettings:
     """Requests for government information (依申请公开)."""
 
     correction_days: int = 15  # working days a 补正 notice gives the applicant, unless it says otherwise
+    correction_most_days: int = 30  # the most it may give (a reasonable period, Art. 30)
     letters: Path | None = None  # a folder of the office's own letter templates (workflow/letters/templates)
     fees: FeeRates = field(default_factory=FeeRates)  # 国办函〔2020〕109号
     payment: str = "请持本通知到本机关缴纳，或按本机关另行告知的方式缴纳"  # how a fee is paid, as a fee notice says
@@ -313,9 +314,12 @@ class _Reader:
         return replace(default, **values)
 
     def requests(self, table: Any, base: Path | None, source: str) -> RequestSettings:
-        self.keys("requests", table, {"correction_days", "letters", "fees", "payment", "review_body", "court"})
+        self.keys("requests", table, {"correction_days", "correction_most_days", "letters", "fees", "payment",
+                                      "review_body", "court"})
         days = self.typed("requests.correction_days", table.get("correction_days", 15), int, minimum=1,
                           maximum=60)
+        most = self.typed("requests.correction_most_days", table.get("correction_most_days", 30), int,
+                          minimum=days, maximum=60)
         letters = None
         if "letters" in table:
             letters = (base or Path()) / self.typed("requests.letters", table["letters"], str)
@@ -324,7 +328,7 @@ class _Reader:
         fees = self.typed("requests.fees", table.get("fees", {}), dict)
         words = {key: self.typed(f"requests.{key}", table[key], str) for key in ("payment", "review_body", "court")
                  if key in table}
-        return RequestSettings(days, letters, fee_rates(fees, source=source), **words)
+        return RequestSettings(days, most, letters, fee_rates(fees, source=source), **words)
 
     def channels(self, table: Any) -> dict[str, dict[str, Any]]:
         self.keys("channels", table, set(table) if isinstance(table, dict) else set())

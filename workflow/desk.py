@@ -7,6 +7,7 @@ applicant only in `request(id, applicant=True)`, the request's own `show`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -54,6 +55,8 @@ class Request:
     extended: int  # working days
     reviews: tuple[dict[str, Any], ...]
     erased: bool
+    replied_on: date | None
+    late: bool  # replied after its due day, or its due day passed without a reply
     proposed: tuple[str, ...]  # items of proactive disclosure proposed from it (Art. 44)
     created_at: datetime
     updated_at: datetime
@@ -77,6 +80,7 @@ class Requests:
         catalog.choice("way of receipt", via, VIA)
         catalog.choice("form", form, FORMS)
         applicant = _checked_applicant(self.wf, applicant)
+        text.printable(description=description)
         if not description.strip():
             raise InvalidInput("a request describes the information it asks for")
         if id is not None:
@@ -100,6 +104,7 @@ class Requests:
         what a partial disclosure withholds, the `other_office` that holds it, the `law` an "other" reply rests on."""
         free = self.wf._texts(request=request_id, actor=actor, type=type, how=how, reason=reason, ground=ground,
                               other_office=other_office, law=law, comment=comment)
+        text.printable(how=how, reason=reason, other_office=other_office, law=law)
         reply = requests.check_reply({k: free[k] for k in ("type", "how", "reason", "ground", "other_office", "law")})
         return self._edit(request_id, actor, {"reply": json.dumps(reply, ensure_ascii=False, sort_keys=True)},
                           free["comment"], expected_version, conn)
@@ -110,6 +115,7 @@ class Requests:
         """Enter what the applicant corrected (补正), or the form they now want."""
         free = self.wf._texts(request=request_id, actor=actor, description=description, comment=comment)
         changes: dict[str, Any] = {}
+        text.printable(description=description)
         if description is not None:
             if not description.strip():
                 raise InvalidInput("a request describes the information it asks for")
@@ -152,7 +158,14 @@ class Requests:
         free = self.wf._texts(comment=comment, **{f"item {n}": v for n, v in enumerate(items, 1)})
         if not items or not all(v.strip() for v in items):
             raise InvalidInput("a 补正 notice says what to correct")
-        by = correct_by or self.wf.config.calendar.add_working_days(on, self.wf.config.requests.correction_days).day
+        text.printable(**{f"item {n}": v for n, v in enumerate(items, 1)})
+        settings, calendar = self.wf.config.requests, self.wf.config.calendar
+        by = correct_by or calendar.add_working_days(on, settings.correction_days).day
+        most = calendar.add_working_days(on, settings.correction_most_days).day
+        if isinstance(by, date) and by > most:  # a typo (2036) would keep the request waiting for years
+            raise InvalidInput("a 补正 notice gives at most {days} working days ([requests] correction_most_days), "
+                               "to {most}, not {by}", days=settings.correction_most_days, most=most.isoformat(),
+                               by=_day(by))
         return self._step(request_id, "correct_notice", actor, on, {"correct_by": _day(by)}, conn,
                           comment=free["comment"], letter=notices.correction(list(items), by))
 
@@ -177,6 +190,7 @@ class Requests:
         ("第三方"), not their name."""
         catalog.choice("party", party, {p: p for p in PARTIES})
         free = self.wf._texts(consulted=consulted, concern=concern, comment=comment)
+        text.printable(consulted=consulted, concern=concern)
         if (party == "third_party") != (concern is not None):
             raise InvalidInput("a consultation of a third party states its concern (商业秘密, 个人隐私); one of "
                                "another office states none")
@@ -198,7 +212,9 @@ class Requests:
         if amount < 1:
             raise InvalidInput("request {request}: nothing is due by {basis}, so no fee notice goes out",
                                request=request_id, basis=basis)
-        return self._step(request_id, "fee_notice", actor, on, {"amount": amount, "basis": basis} | figures, conn,
+        rates = dataclasses.asdict(self.wf.config.requests.fees)  # recorded: verify recounts the amount with them
+        return self._step(request_id, "fee_notice", actor, on,
+                          {"amount": amount, "basis": basis, "rates": rates} | figures, conn,
                           comment=comment, limit=requests.PAY_DAYS, letter=notices.fee_letter(amount, basis, figures))
 
     def paid(self, request_id: str, *, actor: str, on: date, comment: str | None = None,
@@ -210,7 +226,7 @@ class Requests:
         """Art. 35: a very large or repeated request whose reasons the office accepts, with a reasonable longer
         period; approved by the head of the disclosure office."""
         return self._step(request_id, "art35", actor, on, {"due_on": _day(due_on)}, conn, reason=reason,
-                          comment=comment)
+                          comment=comment, letter=notices.period(due_on, reason))
 
     def review(self, request_id: str, *, actor: str, on: date, kind: str, comment: str | None = None,
                conn: HostConnection | None = None) -> Signature:
@@ -234,6 +250,7 @@ class Requests:
               conn: HostConnection | None, *, reason: str | None = None, comment: str | None = None,
               limit: int | None = None, letter: notices.Maker | None = None) -> Signature:
         free = self.wf._texts(request=request_id, actor=actor, reason=reason, comment=comment)
+        text.printable(reason=reason)  # an extension's or a longer period's reason is stated in its letter
         data = {"on": _day(on)} | data
         if limit is not None:
             data["limit"] = self.wf.config.calendar.add_working_days(on, limit).day.isoformat()
@@ -352,8 +369,9 @@ class Requests:
             reply=json.loads(r["reply"]) if r["reply"] else None, status=clock.status,
             due_on=due.day if due else None, provisional=bool(due and due.provisional), extended=clock.extended,
             reviews=tuple({"kind": v.kind, "filed_on": v.filed_on, "outcome": v.outcome} for v in clock.reviews),
-            erased=clock.erased, proposed=clock.proposed, created_at=datetime.fromisoformat(r["created_at"]),
-            updated_at=datetime.fromisoformat(r["updated_at"]))
+            erased=clock.erased, replied_on=clock.replied_on,
+            late=clock.late(self.wf.config.calendar, self.wf.today()), proposed=clock.proposed,
+            created_at=datetime.fromisoformat(r["created_at"]), updated_at=datetime.fromisoformat(r["updated_at"]))
 
 
 def _day(value: date) -> str:
@@ -370,6 +388,7 @@ def _checked_applicant(wf: Workflow, a: Applicant) -> Applicant:
     fields = {"applicant_name": a.name, "applicant_document": a.id_document, "applicant_phone": a.phone,
               "applicant_email": a.email, "applicant_address": a.address}
     wf._texts(**fields)
+    text.printable(**fields)
     if not a.name.strip():
         raise InvalidInput("the applicant's name must not be empty")
     if a.email is not None and not _EMAIL.fullmatch(a.email):

@@ -107,3 +107,22 @@ def _bands(value: Any, bad: Callable[..., ConfigError]) -> tuple[tuple[int, int]
             raise bad("page_bands", "{band!r} has a negative number", band=band)
         out.append((band[0], band[1]))
     return tuple(out)
+
+
+def standard(rates: FeeRates, basis: str) -> str | None:
+    """The rates a fee notice states, in the measures' words, where the office's are not the national ones (None:
+    the letter states the national standard)."""
+    if rates == FeeRates():
+        return None
+    if basis == "by_count":
+        return (f"同一申请人一个自然月内累计申请{rates.free_requests}件以下（含{rates.free_requests}件）的，不收费；"
+                f"{rates.free_requests + 1}—{rates.paid_requests}件的部分，{rates.request_yuan}元/件；"
+                f"{rates.paid_requests + 1}件以上的部分，以{rates.step_requests}件为一档，每增加一档，收费标准提高"
+                f"{rates.step_yuan}元/件")
+    parts = [f"{rates.free_pages}页以下（含{rates.free_pages}页）的，不收费"]
+    first = rates.free_pages + 1
+    for last, yuan in rates.page_bands:
+        parts.append(f"{first}—{last}页（含{last}页）的部分，{yuan}元/页")
+        first = last + 1
+    parts.append(f"{first}页以上的部分，{rates.page_yuan_above}元/页")
+    return "；".join(parts)

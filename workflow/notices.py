@@ -28,6 +28,9 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 HTML = "text/html; charset=utf-8"
 TEXT = "application/json"  # the composed letter, from which a printed copy is rendered again
 FORMATS = ("docx", "html", "text")
+# The letters each step sends, in order.
+LETTERS = {"correct_notice": ("correction",), "extend": ("extension",), "consult": ("consultation",
+           "consultation_notice"), "fee_notice": ("fee",), "art35": ("period",), "send": ("reply",)}
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ def extension(days: int, reason: str) -> Maker:
                                      "approved_by_title": "政府信息公开工作机构负责人", "reason": reason})]
 
 
+def period(due_on: date, reason: str) -> Maker:
+    return lambda c: [("period", {"new_due": due_on, "reason": reason})]
+
+
 def consultation(party: str, consulted: str, concern: str | None) -> Maker:
     """The letter to the party consulted, and the notice telling the applicant the time is not counted."""
     return lambda c: [("consultation", {"party": party, "consulted": consulted, "concern": concern}),
@@ -66,7 +73,8 @@ def consultation(party: str, consulted: str, concern: str | None) -> Maker:
 
 def fee_letter(amount: int, basis: str, figures: dict[str, int]) -> Maker:
     return lambda c: [("fee", {"amount": amount, "basis": basis, **figures, "payment": c.config.requests.payment,
-                               "pay_by": date.fromisoformat(c.data["limit"])})]
+                               "pay_by": date.fromisoformat(c.data["limit"]),
+                               "standard": fees.standard(c.config.requests.fees, basis)})]
 
 
 def reply_letter(reply: dict[str, Any]) -> Maker:
@@ -96,6 +104,10 @@ def fee(work: Work, config: Config, request_id: str, basis: str, pages: int | No
     who = work.one("applicant", {"id": request_id})
     if r is None or who is None or who["key"] is None:
         raise NotFound("no request '{request}' with its applicant", request=request_id)
+    if not json.loads(who["identity"]).get("id_document"):
+        # By name alone, everyone of the same name would be one applicant, charged for strangers' requests.
+        raise InvalidInput("request {request}: a fee by count needs the applicant's identity document, by which their "
+                           "requests of the month are counted", request=request_id)
     received = date.fromisoformat(r["received_on"])
     n = work.one("applicant_month_count", {"key": who["key"], "unit": r["unit_id"], "id": request_id,
                                            "month_start": received.replace(day=1).isoformat(),
@@ -144,6 +156,15 @@ def printed(work: Work, letter: dict[str, str], sha256: str, applicant: Applican
         return doc
     content = to_docx(composed, to) if sha256 == letter["docx"] else to_html(composed, to).encode()
     return documents.Document(hashlib.sha256(content).hexdigest(), doc.media_type, doc.name, content, doc.created_at)
+
+
+def names(text: documents.Document, request_id: str, kind: str) -> bool:
+    """Whether a letter's composed text is a letter of that kind for that request."""
+    try:
+        found = json.loads(text.content)
+        return bool(found["kind"] == kind and found["reference"].endswith(f"：{request_id}"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
 
 
 def _composed(doc: documents.Document) -> Composed:

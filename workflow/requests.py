@@ -22,7 +22,7 @@ from states.numbers import chosen_id, numbered_id
 from states.replies import REPLIES
 from states.requests import CONSULT_DAYS, PAY_DAYS, REPLY, STEPS, Clock, judge, received
 from states.rules import CREATE, EDIT, Case, Command, Step, apply, decide
-from workflow import notices
+from workflow import fees, notices
 from workflow.config import Config, Office
 from workflow.deadlines import Close, Op, Open
 from workflow.errors import AlreadyExists, InvalidInput, NotFound
@@ -90,14 +90,16 @@ def clock_of(work: Work, request_id: str, office: Office) -> Clock:
     return clock
 
 
-def fold(clock: Clock | None, action: str, data: dict[str, Any], reason: str | None, case_id: str,
-         at: date) -> Clock | None:
-    """One signed step of a request on its clock, without the calendar (the limits are those recorded)."""
+def fold(clock: Clock | None, action: str, data: dict[str, Any], reason: str | None, case_id: str, at: date,
+         calendar: WorkCalendar | None = None) -> Clock | None:
+    """One signed step of a request on its clock. Without the calendar (reading) the limits are those recorded;
+    with it (verify), every rule is held where the calendar's answer is not provisional."""
     if action == CREATE:
         return received(date.fromisoformat(data["received_on"]))
     if clock is None or not (action == REPLY or "on" in data):
         return clock
-    return judge(clock, action, data, at, None, label=Phrase("request {request}", request=case_id), reason=reason)
+    return judge(clock, action, data, at, calendar, label=Phrase("request {request}", request=case_id),
+                 reason=reason, settled_only=True)
 
 
 class RequestKind:
@@ -252,6 +254,19 @@ def law_step(sign: Signing, request_id: str, action: str, actor: str, data: dict
     sign.commit(event, writes, deadlines(request_id, got.unit, got.case.drafter, clock, sign.config.calendar),
                 actor)
     return Signed(sign.signed(event), after, got.unit), clock
+
+
+def fee_of(data: dict[str, Any]) -> int | None:
+    """The fee a fee notice's data gives: by its basis, at the rates it recorded (None: data no notice writes)."""
+    try:
+        rates = fees.FeeRates(**(data["rates"] | {"page_bands": tuple(map(tuple, data["rates"]["page_bands"]))}))
+        if data["basis"] == "by_count" and "pages" not in data:
+            return fees.by_count(rates, data["count"])
+        if data["basis"] == "by_quantity" and "count" not in data:
+            return fees.by_quantity(rates, data["pages"])
+    except (KeyError, TypeError, ValueError, InvalidInput):
+        return None
+    return None
 
 
 def check_reply(reply: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,11 @@ from workflow.errors import InvalidInput
 FREE_TEXT = frozenset({"body", "comment", "reason", "note"})  # may run over several lines
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, and the Unicode line separators
 _CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # the same but tab and newline
+# What no printed letter may hold: control characters but newline and tab (not in a .docx; they forge terminals),
+# the Unicode line separators, bidirectional overrides (a printed letter must read as it is stored), and what is no
+# character at all (lone surrogates, U+FFFE, U+FFFF). Text a letter will state is held to it when it is typed.
+NOT_PRINTABLE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _MOBILE = re.compile(r"(\+86)?1[3-9]\d{9}")
@@ -27,6 +32,16 @@ def identifier(kind: str, value: str) -> str:
     if not isinstance(value, str) or not _ID.fullmatch(value):
         raise InvalidInput("{kind} id '{value}' must be 1-64 letters, digits, '.', '_' or '-'", kind=kind, value=value)
     return value
+
+
+def printable(**values: str | None) -> None:
+    """Text a letter will state: refused with one line naming the field (never quoting it) if a letter cannot
+    print it."""
+    for name, value in values.items():
+        bad = NOT_PRINTABLE.search(value) if value is not None else None
+        if bad is not None:
+            raise InvalidInput("{name} holds a character a letter cannot print (U+{code:04X}) at position {position}",
+                               name=name, code=ord(bad.group()), position=bad.start())
 
 
 def checked(limits: Limits, **values: object) -> dict[str, Any]:

@@ -14,6 +14,7 @@ the events before, each of which must still hash as it did, but whose links and 
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -533,17 +534,36 @@ class UnitFold:
         if e.action == CREATE:
             number = (data["year"], data["number"]) if "number" in data else None
             self.request_numbers.created(e.case_id, number, datetime.fromisoformat(e.at))
+        config = self.v.pipelines.config
         clock = requests.fold(self.clocks.get(e.case_id), e.action, data, e.reason, e.case_id,
-                              self.v.pipelines.config.office.date_of(datetime.fromisoformat(e.at)))
+                              config.office.date_of(datetime.fromisoformat(e.at)), config.calendar)
         if clock is not None:
             self.clocks[e.case_id] = clock
         if e.action == "propose" and ("item", data["item"]) not in self.cases:
             raise Broken(f"{where}: proposed for item {data['item']}, which is no item of unit {self.chain}")
-        for sha in sorted({sha for letter in data.get("letters", []) for sha in letter.values() if len(sha) == 64}):
-            found = documents.find(self.v.work, sha)
-            if found is None or not found.intact:
-                raise Broken(f"{where}: names document {sha[:12]}, which is "
-                             f"{'gone' if found is None else 'altered'} (zwgk_document)")
+        if e.action in (CREATE, REPLY):  # the clock's copy of what the request signs (its row is held to its hash)
+            row = self.v.work.one("request", {"id": e.case_id})
+            signed = (row["received_on"] if e.action == CREATE else json.loads(row["reply"] or "{}").get("type")) \
+                if row is not None else None
+            if signed != data["received_on" if e.action == CREATE else "reply"]:
+                raise Broken(f"{where}: records what the request it signs does not say (its receipt day, or the "
+                             "type of the reply reviewed)")
+        if e.action == "fee_notice" and data["amount"] != requests.fee_of(data):
+            raise Broken(f"{where}: a fee of {data['amount']} yuan, which its basis and rates do not give")
+        self._letters(e, data.get("letters", []), where)
+
+    def _letters(self, e: Event, letters: list[dict[str, str]], where: str) -> None:
+        """A step's letters: of the kinds the step sends, each present and intact, each naming its request."""
+        if [x["kind"] for x in letters] != list(notices.LETTERS.get(e.action, ())):
+            raise Broken(f"{where}: names letters that are not the ones {e.action} sends")
+        for letter in letters:
+            for sha in (letter[f] for f in notices.FORMATS):
+                found = documents.find(self.v.work, sha)
+                if found is None or not found.intact:
+                    raise Broken(f"{where}: names document {sha[:12]}, which is "
+                                 f"{'gone' if found is None else 'altered'} (zwgk_document)")
+            if not notices.names(documents.get(self.v.work, letter["text"]), e.case_id, letter["kind"]):
+                raise Broken(f"{where}: names a letter of another request or kind")
 
     def _earlier(self, kind: str, case_id: str) -> Case | None:
         """A case folded from its events before the recheck (read, not rechecked)."""
@@ -589,9 +609,9 @@ _REQUEST_DATA: dict[str, tuple[set[str], set[str]]] = {  # action: (needed, allo
     CREATE: ({"received_on"}, {"year", "number"}),
     "correct_notice": ({"on", "correct_by", "letters"}, set()), "corrected": ({"on"}, set()),
     "extend": ({"on", "days", "letters"}, set()), "consult": ({"on", "party", "limit", "letters"}, set()),
-    "consulted": ({"on", "party"}, set()), "fee_notice": ({"on", "amount", "basis", "limit", "letters"},
+    "consulted": ({"on", "party"}, set()), "fee_notice": ({"on", "amount", "basis", "limit", "letters", "rates"},
                                                           {"count", "pages"}),
-    "fee_paid": ({"on"}, set()), "art35": ({"on", "due_on"}, set()), "review": ({"on", "review"}, set()),
+    "fee_paid": ({"on"}, set()), "art35": ({"on", "due_on", "letters"}, set()), "review": ({"on", "review"}, set()),
     "review_outcome": ({"on", "n", "outcome"}, set()), "erase": ({"on"}, set()), "propose": ({"on", "item"}, set()),
     REPLY: ({"reply", "letters"}, set()), REASSIGN: ({"to"}, set()),
 }

@@ -70,7 +70,7 @@ def compose(letter: Letter, templates: Path | None = None) -> Composed:
     values |= {"office": office, "number": number, "received_on": kinds.zh_date(letter.received_on),
                "issued_on": kinds.zh_date(letter.issued_on), "basis": basis}
     if kind.name == "fee":
-        values["standard"] = FEE_STANDARDS[variant.key]
+        values.setdefault("standard", FEE_STANDARDS[variant.key])
     if "ground" in facts:
         values["ground"] = REPLIES[facts["ground"]].zh
     lists = {name: kinds.listed(value) for name, value in facts.items() if kinds.FACTS[name] == kinds.ITEMS}

@@ -16,6 +16,7 @@ from typing import Any
 from states.errors import Phrase
 from states.replies import FEE_MEASURES, REGULATION, REPLIES, Remedy
 from workflow.errors import InvalidInput
+from workflow.text import NOT_PRINTABLE
 
 TEXT, DATE, COUNT, ITEMS, CHOICE = "text", "date", "count", "items", "choice"
 
@@ -38,6 +39,7 @@ FACTS: dict[str, str] = {
     "pages": COUNT,
     "pay_by": DATE,
     "payment": TEXT,  # how to pay (缴纳方式)
+    "standard": TEXT,  # the rates a fee is counted at, where the office's are not the national ones
     "reply_type": CHOICE,  # the two halves of a reply's code in states/replies.py: withheld + state_secret
     "subtype": CHOICE,
     "how": TEXT,
@@ -91,7 +93,7 @@ class Kind:
 
     def fields_of(self, variant: Variant) -> frozenset[str]:
         """What the paragraphs of `variant` may say: the facts (a choice only as `ground`, in words) and DERIVED."""
-        own = frozenset({"standard"}) if self.name == "fee" else frozenset()
+        own = frozenset({"standard"}) if self.name == "fee" else frozenset()  # said always: national by default
         return DERIVED | own | ((self.facts_of(variant) | self.optional_of(variant)) - _CHOICES)
 
 
@@ -111,6 +113,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("correction", "补正告知书", _ASKED | {"items", "correct_by"}, _one(_reg("第三十条"))),
     Kind("extension", "延期答复告知书", _ASKED | {"original_due", "new_due", "days", "approved_by_title"},
          _one(_reg("第三十三条第一款")), optional=frozenset({"reason"})),
+    Kind("period", "延长答复期限告知书", _ASKED | {"new_due", "reason"}, _one(_reg("第三十五条"))),
     Kind("consultation", "征求意见书", _ASKED | {"consulted"}, {
         "third_party": Variant("third_party", _reg("第三十二条"), frozenset({"concern"})),
         "other_office": Variant("other_office", _reg("第三十四条")),
@@ -123,16 +126,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         "by_count": Variant("by_count", f"{REGULATION}第四十二条、{FEE_MEASURES}第三条、第四条", frozenset({"count"})),
         "by_quantity": Variant("by_quantity", f"{REGULATION}第四十二条、{FEE_MEASURES}第三条、第五条",
                                frozenset({"pages"})),
-    }, ("basis",)),
+    }, ("basis",), optional=frozenset({"standard"})),
     Kind("reply", "答复书", _ASKED, {
         code: Variant(code, r.basis, r.needs, r.optional, r.remedy) for code, r in REPLIES.items()
     }, ("reply_type", "subtype"), optional=frozenset({"review_body", "court"})),
 )}
 
-# Refused in a fact: control characters but newline and tab (they cannot be in a .docx, and forge terminals), the
-# Unicode line separators, bidirectional overrides (a printed letter must read as it is stored), and what is not
-# a character at all (lone surrogates, U+FFFE, U+FFFF).
-NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+NOT_TEXT = NOT_PRINTABLE  # what a letter cannot print (workflow/text.py)
 _NOT_LINE = re.compile(r"[\t\n]")
 
 
@@ -212,11 +212,6 @@ def listed(items: list[str]) -> list[str]:
     return [f"（{zh_number(n)}）{item}" for n, item in enumerate(items, 1)]
 
 
-def pages_fee(pages: int) -> int:
-    """The fee in yuan for `pages` pages (按量计收, 《政府信息公开信息处理费管理办法》 Art. 5)."""
-    return 10 * max(0, min(pages, 100) - 30) + 20 * max(0, min(pages, 200) - 100) + 40 * max(0, pages - 200)
-
-
 def check_facts(kind: Kind, variant: Variant, facts: Mapping[str, Any], issued_on: date) -> None:
     """What the law bounds: an extension of at most 20 working days, no fee where none may be charged, and so on."""
     def wrong(problem: Phrase) -> InvalidInput:
@@ -230,15 +225,10 @@ def check_facts(kind: Kind, variant: Variant, facts: Mapping[str, Any], issued_o
             raise wrong(Phrase("an extension is 1 to 20 working days (Art. 33), not {days}", days=facts["days"]))
         if facts["new_due"] <= facts["original_due"]:
             raise wrong(Phrase("new_due must come after original_due"))
-    if kind.name == "fee":
-        if facts["amount"] <= 0:
-            raise wrong(Phrase("a fee notice asks for an amount above 0"))
-        if variant.key == "by_count" and facts["count"] <= 10:
-            raise wrong(Phrase("no fee by count for 10 requests or fewer in a month, and this is {count}",
-                             count=facts["count"]))
-        if variant.key == "by_quantity" and facts["amount"] != pages_fee(facts["pages"]):
-            raise wrong(Phrase("{pages} pages cost {expected} yuan, not {amount}", pages=facts["pages"],
-                             expected=pages_fee(facts["pages"]), amount=facts["amount"]))
+    # A fee's amount is the engine's, counted at the office's configured rates (workflow/fees.py), which the letter
+    # states as its `standard` where they are not the national ones.
+    if kind.name == "fee" and facts["amount"] <= 0:
+        raise wrong(Phrase("a fee notice asks for an amount above 0"))
     if "ground" in facts and not (facts["ground"] in REPLIES and facts["ground"].startswith("withheld.")):
         raise wrong(Phrase("ground must be a withheld.* reply (one of: {known})",
                          known=", ".join(c for c in REPLIES if c.startswith("withheld."))))
