@@ -34,7 +34,7 @@ BODY = "正文机密-BODY-c41d-不得外传"  # items' bodies: never printed by 
 TITLE = "平田乡村庄建设管理办法"
 DEADLINE_KEYS = {"id", "key", "kind", "item_id", "schedule", "period", "title", "responsible", "roles", "unit",
                  "starts_on", "days", "due_on", "provisional", "status", "step", "next_at", "closed_by", "closed_at",
-                 "closed_note", "stored_status", "kind_zh"}
+                 "closed_note", "stored_status", "kind_zh", "request_id"}
 NOTIFICATION_KEYS = {"id", "key", "deadline_id", "step", "recipient", "channel", "subject", "status", "attempts",
                      "next_attempt_at", "last_error", "sent_at", "acked_by", "acked_at"}
 OVERRIDES_2027 = """
