@@ -24,8 +24,9 @@ from workflow import Workflow, db
 from workflow.logs import OURS
 from workflow.testing import scratch_schema
 
-# The tampering fixtures (a log to tamper with, on SQLite and PostgreSQL), for the tampering tests.
-pytest_plugins = ["tests.tampering"]
+# The tampering fixtures (a log to tamper with, on SQLite and PostgreSQL), and the requests' (a clock set by hand,
+# a database with a handler and the disclosure office head).
+pytest_plugins = ["tests.tampering", "tests.requesting"]
 
 # The tests read the CLI's words in English (`--lang en`); tests/test_i18n.py holds the Chinese to the catalog.
 os.environ["ZWGK_LANG"] = "en"

@@ -9,26 +9,15 @@ from pathlib import Path
 import docx
 import pytest
 
-from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot
-
-from .conftest import ADMIN, PEOPLE
+from tests.cli_helpers import ok, ok_json, one_error_line, run, snapshot
+from tests.requesting import cli_world
 
 NAME = "王五"
 
 
 @pytest.fixture
 def db(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    isolate(monkeypatch, tmp_path)
-    monkeypatch.setenv("ZWGK_NOW", "2026-09-28T10:00:00+08:00")
-    ok(capsys, "init", "--admin", ADMIN, "--name", "管理员", "--simulation")
-    ok(capsys, "unit", "add", "gov", "--name", "平田乡人民政府", "--as", ADMIN)
-    for pid, roles in PEOPLE.items():
-        ok(capsys, "person", "add", pid, "--name", pid, "--unit", "gov", *[f"--role={r}" for r in roles],
-           "--as", ADMIN)
-    ok(capsys, "grant", "clerk", "handler", "--unit", "gov", "--as", ADMIN)
-    ok(capsys, "person", "add", "ohead", "--name", "主任", "--unit", "gov", "--role=disclosure_office_head",
-       "--as", ADMIN)
-    return tmp_path / "zwgk.db"
+    return cli_world(capsys, tmp_path, monkeypatch)
 
 
 def new(capsys: pytest.CaptureFixture[str], *extra: str) -> str:

@@ -12,17 +12,29 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import docx
 import pytest
 from sqlalchemy import text
 
 from states import Refused
-from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run, snapshot
+from tests.cli_helpers import ok, ok_json, one_error_line, run, snapshot
+from tests.requesting import (
+    DESCRIPTION,
+    DUE,
+    ID_DOC,
+    NAME,
+    PHONE,
+    RECEIVED,
+    Clock,
+    cli_world,
+    new_request,
+    review_and_send,
+    seeded,
+)
 from tests.tampering import Raw
 from workflow import Workflow, fees
 from workflow.config import parse
@@ -34,46 +46,16 @@ from workflow.requests import Applicant
 from workflow.testing import captured_logs
 from workflow.workdays import WorkCalendar
 
-from .conftest import ADMIN, PEOPLE, seed
+from .conftest import ADMIN
 
-TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar()
-RECEIVED = date(2026, 9, 28)  # a Monday; due Fri 30 Oct 2026 (20 working days across National Day)
-DUE = date(2026, 10, 30)
 OFFICE = "平田乡人民政府"
-DESCRIPTION = "2025年平田乡低保资金发放明细"
-NAME, PHONE, ID_DOC = "张三丰", "13912345678", "530328199001011234"
-WHO = Applicant(NAME, "natural", id_document=ID_DOC, phone=PHONE, address="元谋县平田乡平田村1号")
-
-
-class Clock:
-    """The office's clock, set by hand to 10:00 of a day in Asia/Shanghai."""
-
-    def __init__(self, day: date) -> None:
-        self.to(day)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def to(self, day: date) -> None:
-        self.now = datetime(day.year, day.month, day.day, 10, 0, tzinfo=TZ).astimezone(UTC)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(RECEIVED)
-
-
-def _seeded(url: str, clock: Clock, config: Any = None) -> Workflow:
-    w = seed(Workflow(url, clock=clock, config=config))
-    w.grant("clerk", "handler", unit="gov", by=ADMIN)
-    w.add_person("ohead", name="党政办主任", unit="gov", roles=["disclosure_office_head"], by=ADMIN)
-    return w
 
 
 @pytest.fixture
 def rwf(sqlite_url: str, clock: Clock) -> Iterator[Workflow]:
-    w = _seeded(sqlite_url, clock)
+    """SQLite only: nothing here is PostgreSQL-specific."""
+    w = seeded(sqlite_url, clock)
     yield w
     w.close()
 
@@ -86,18 +68,6 @@ def raw(rwf: Workflow, sqlite_url: str) -> Iterator[Raw]:
     yield r
     r.close()
 
-
-def new_request(wf: Workflow, **kw: Any) -> str:
-    args: dict[str, Any] = {"unit": "gov", "handler": "clerk", "via": "in_person", "applicant": WHO,
-                            "description": DESCRIPTION}
-    args.update(kw)
-    return wf.requests.new(**args).id
-
-
-def review_and_send(wf: Workflow, rid: str) -> None:
-    for action, actor in (("submit", "clerk"), ("proofread", "proof"), ("clear", "sec"), ("check", "lead"),
-                          ("approve", "head"), ("send", "clerk")):
-        wf.requests.advance(rid, action, actor=actor)
 
 
 def stamp(day: date) -> str:
@@ -379,7 +349,7 @@ def test_the_configured_fee_rates_are_the_ones_a_fee_notice_is_made_with(sqlite_
     with configured rates no fee by quantity can be sent at all (and a by-count fee past a configured
     free_requests below 10 is refused)."""
     config = parse({"requests": {"fees": {"page_bands": [[100, 5], [200, 10]], "page_yuan_above": 20}}})
-    w = _seeded(sqlite_url, clock, config)
+    w = seeded(sqlite_url, clock, config)
     try:
         rid = new_request(w)
         w.requests.charge(rid, actor="clerk", on=RECEIVED, basis="by_quantity", pages=50)
@@ -486,18 +456,9 @@ def test_intake_refuses_what_no_letter_can_print(rwf: Workflow) -> None:
 
 @pytest.fixture
 def cli_db(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    isolate(monkeypatch, tmp_path)
-    monkeypatch.setenv("ZWGK_NOW", "2026-09-28T10:00:00+08:00")
-    ok(capsys, "init", "--admin", ADMIN, "--name", "管理员", "--simulation")
-    ok(capsys, "unit", "add", "gov", "--name", OFFICE, "--as", ADMIN)
+    db = cli_world(capsys, tmp_path, monkeypatch)
     ok(capsys, "unit", "add", "v1", "--name", "平田村委会", "--kind", "village", "--as", ADMIN)
-    for pid, roles in PEOPLE.items():
-        ok(capsys, "person", "add", pid, "--name", pid, "--unit", "gov", *[f"--role={r}" for r in roles],
-           "--as", ADMIN)
-    ok(capsys, "grant", "clerk", "handler", "--unit", "gov", "--as", ADMIN)
-    ok(capsys, "person", "add", "ohead", "--name", "主任", "--unit", "gov", "--role=disclosure_office_head",
-       "--as", ADMIN)
-    return tmp_path / "zwgk.db"
+    return db
 
 
 APPLICANT = ("--applicant-name", NAME, "--applicant-type", "natural", "--phone", PHONE)
