@@ -69,3 +69,8 @@ def test_items_bench_pages_and_streams(tmp_path: Path) -> None:
     out = bench("items", "--small", "20", "--big", "200", "--whole", "100", "--runs", "1", "--cache", str(tmp_path))
     for figure in ("(i0)", "(i1)", "(i2)", "(i3)", "(i4)", "(i5)"):
         assert figure in out
+
+
+def test_requests_bench_builds_requests_with_letters_that_verify() -> None:
+    out = bench("requests", "--n", "4")
+    assert "(q2) 补正 notice + letter" in out and "(q4) verify()" in out
