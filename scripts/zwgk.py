@@ -232,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
             shown.add_argument("--format", choices=["mermaid", "dot"], default="mermaid", help="the drawing's language")
     adopt = pipe.add_parser("adopt", parents=[common], help="adopt a pipeline file in a unit (signed by an admin)")
     adopt.add_argument("file", nargs="?", type=Path, help="the pipeline TOML (default: --pipeline)")
+    adopt.add_argument("--builtin", metavar="KIND", help="the built-in pipeline of this kind of case instead of a "
+                       "file, e.g. request (for a unit added before its kind existed)")
     adopt.add_argument("--unit", required=True, help="the unit that adopts it")
     _signer_arg(adopt, "the admin who adopts it")
 
@@ -602,15 +604,19 @@ class Cli:
         return path
 
     def pipeline_cmd(self) -> int:
-        from states import default_pipeline
+        from states import KINDS, builtin, default_pipeline
         from states.draw import dot, mermaid
         from states.machine import as_rows
 
         a = self.args
         if a.sub == "adopt":
-            p = self.pipeline_file()
+            if a.builtin is not None and (a.file or a.pipeline):
+                raise UsageError("pipeline adopt takes a pipeline file or --builtin KIND, not both")
+            if a.builtin is not None and a.builtin not in KINDS:
+                raise UsageError("no kind of case '{kind}' (one of: {kinds})", kind=a.builtin, kinds=", ".join(KINDS))
+            p = builtin(a.builtin) if a.builtin is not None else self.pipeline_file()
             if p is None:
-                raise UsageError("pipeline adopt needs a pipeline file (FILE or --pipeline)")
+                raise UsageError("pipeline adopt needs a pipeline file (FILE or --pipeline) or --builtin KIND")
             with self.workflow() as wf:
                 fingerprint = wf.adopt_pipeline(a.unit, p, by=a.actor)
             self.emit({"unit": a.unit, "kind": p.kind, "name": p.name, "version": p.full_version,

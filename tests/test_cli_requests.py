@@ -12,6 +12,8 @@ import pytest
 from tests.cli_helpers import ok, ok_json, one_error_line, run, snapshot
 from tests.requesting import cli_world
 
+from .conftest import ADMIN
+
 NAME = "王五"
 
 
@@ -78,3 +80,26 @@ def test_deadlines_list_a_request_by_its_number_only(capsys: pytest.CaptureFixtu
     listed = ok_json(capsys, "deadlines")
     [mine] = [d for d in listed if d["kind"] == "request"]
     assert rid in mine["title"] and NAME not in str(listed) and mine["due_on"] == "2026-10-30"
+
+
+def test_a_unit_added_before_requests_existed_adopts_the_built_in_request_pipeline(
+        capsys: pytest.CaptureFixture[str], db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import states.kinds
+
+    with monkeypatch.context() as m:  # as a release before requests added it: items only
+        m.setattr(states.kinds, "KINDS", {"item": states.kinds.ITEM})
+        m.setattr("workflow.register.KINDS", {"item": states.kinds.ITEM})
+        ok(capsys, "unit", "add", "old", "--name", "老乡人民政府", "--as", ADMIN)
+    ok(capsys, "grant", "clerk", "drafter", "--unit", "old", "--as", ADMIN)
+    rc, _, err = run(capsys, "request", "new", "--unit", "old", "--via", "post", "--applicant-name", NAME,
+                     "--applicant-type", "natural", "--phone", "13912345678", "--description", "x", "--as", "clerk")
+    assert rc == 2 and "pipeline adopt --builtin request --unit old" in one_error_line(err)
+    rc, _, err = run(capsys, "pipeline", "adopt", "--builtin", "nothing", "--unit", "old", "--as", ADMIN)
+    assert rc == 2 and "no kind of case 'nothing'" in one_error_line(err)
+    assert ok_json(capsys, "pipeline", "adopt", "--builtin", "request", "--unit", "old", "--as", ADMIN)["kind"] == \
+        "request"
+    ok(capsys, "grant", "clerk", "handler", "--unit", "old", "--as", ADMIN)
+    assert ok_json(capsys, "request", "new", "--unit", "old", "--via", "post", "--applicant-name", NAME,
+                   "--applicant-type", "natural", "--phone", "13912345678", "--description", "x", "--as",
+                   "clerk")["id"] == "old-R2026-000001"
+    assert ok_json(capsys, "verify")["ok"]

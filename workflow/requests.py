@@ -171,8 +171,8 @@ def create(sign: Signing, *, unit: str, handler: str, request_id: str | None, vi
                            "government information; register it with the township government", unit=unit)
     adopted = {r["kind"]: r for r in work.rows("unit_adoptions", {"unit": unit})}.get(KIND)
     if adopted is None:
-        raise NotFound("unit {unit} has no request pipeline; adopt one with `zwgk pipeline adopt` (the built-in: "
-                       "states/request.toml)", unit=unit)
+        raise NotFound("unit {unit} has no request pipeline (it was added before requests existed): adopt the "
+                       "built-in one with `zwgk pipeline adopt --builtin request --unit {unit} --as ADMIN`", unit=unit)
     in_force = sign.pipelines.in_force(work, unit, adopted["pipeline"], adopted["seq"])
     who, register = signer(work.rows("signer", {"register": REGISTER, "chain": unit, "person": handler}), handler)
     head = heads[unit]
