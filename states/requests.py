@@ -50,6 +50,7 @@ LAPSED = {"correction": "other.not_corrected", "fee": "other.fee_unpaid"}
 STILL_UNCLEAR = "unavailable.still_unclear"  # needs a correction that came
 WAITS = {"correction": Phrase("a correction"), "fee": Phrase("the fee")}  # what the applicant is waited on for
 PARTY_WORDS = {"third_party": Phrase("a third party"), "other_office": Phrase("another office")}
+PROVISIONAL_SLACK = 14  # days: how far a limit counted without a year's lunar holidays can be from the real one
 MOVES_DUE = frozenset({"extend", "art35", "consult", "fee_notice"})  # refused once the due day has passed
 PARTIES = ("third_party", "other_office")
 REVIEWS = ("reconsideration", "lawsuit", "lawsuit_after_reconsideration")  # 行政复议, 直接起诉, 复议后起诉
@@ -156,16 +157,21 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
           label: object, reason: str | None = None, settled_only: bool = False) -> Clock:
     """The clock after step `action` (with what the step records in `data`), or `InputMissing` naming the rule.
 
-    `settled_only` (verify): a rule that asks the calendar is held only where its answer is not provisional, so that
-    publishing next year's schedule does not change what verify says of a step signed before it."""
+    `settled_only` (verify): a rule that asks the calendar is held only where its answer lies in the year the step
+    was signed and is not provisional, and the step did not record that the calendar it was judged by was
+    provisional (`data["provisional"]`): a schedule published since must not change what verify says of a step
+    signed before it. Such a step's recorded limit is held only to within PROVISIONAL_SLACK of the calendar's."""
     def refuse(template: str, /, **params: object) -> InputMissing:
         return InputMissing("{case}: {action} {problem}", case=label, action=action,
                             problem=Phrase(template, **params))
 
+    guessed = settled_only and data.get("provisional") is True
+
     def settled(found: Any) -> Any:
-        """A calendar answer to hold a step to, or None (no calendar, or provisional where only settled ones
-        count)."""
-        return found if found is not None and not (settled_only and found.provisional) else None
+        """A calendar answer to hold a step to, or None (no calendar, or one the signer may not have known)."""
+        unknown = settled_only and (guessed or found.provisional or found.day.year > today.year) \
+            if found is not None else True
+        return None if unknown else found
 
     if action == REPLY:
         return _reply(clock, data, today, refuse)
@@ -236,7 +242,7 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
             raise refuse("needs the reason the longer period is reasonable")
         if due is not None and new <= due.day:
             raise refuse("must set a day after the due day {due}", due=due.day)
-        if calendar is not None and (not settled_only or calendar.knows(new.year)) and not calendar.is_working_day(new):
+        if calendar is not None and (not settled_only or new.year <= today.year) and not calendar.is_working_day(new):
             raise refuse("must set a working day, not {day}", day=new)
         return replace(after, fixed_due=new)
     if action == "consult":
@@ -245,7 +251,8 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
             raise refuse("needs the party consulted, one of: {parties}", parties=", ".join(PARTIES))
         if clock.open("consultation") and any(s.party == party for s in clock.open("consultation")):
             raise refuse("waits already on a consultation of {party}", party=PARTY_WORDS[str(party)])
-        return _stopped(after, Stop("consultation", on, _limit(data, on, CONSULT_DAYS, calendar, settled, refuse),
+        return _stopped(after, Stop("consultation", on, _limit(data, on, CONSULT_DAYS, calendar, settled, guessed,
+                                                                refuse),
                                     party=str(party)))
     if action == "consulted":
         stops = [s for s in clock.open("consultation") if s.party == data.get("party")]
@@ -258,7 +265,7 @@ def judge(clock: Clock, action: str, data: dict[str, Any], today: date, calendar
             raise refuse("is sent once only: a request is charged one way, once (国办函〔2020〕109号)")
         if not isinstance(data.get("amount"), int) or isinstance(data.get("amount"), bool) or data["amount"] < 1:
             raise refuse("needs the fee in whole yuan")
-        return _stopped(after, Stop("fee", on, _limit(data, on, PAY_DAYS, calendar, settled, refuse)))
+        return _stopped(after, Stop("fee", on, _limit(data, on, PAY_DAYS, calendar, settled, guessed, refuse)))
     raise refuse("is no step of a request's clock")
 
 
@@ -311,10 +318,16 @@ def _ended(clock: Clock, stop: Stop, until: date) -> Clock:
     return replace(clock, stops=tuple(replace(s, until=until) if s is stop else s for s in clock.stops))
 
 
-def _limit(data: dict[str, Any], on: date, days: int, calendar: Calendar | None, settled: Any,
+def _limit(data: dict[str, Any], on: date, days: int, calendar: Calendar | None, settled: Any, guessed: bool,
            refuse: Any) -> date:
-    """The step's recorded limit: the `days`-th working day after `on`, as the calendar said when it was signed."""
+    """The step's recorded limit: the `days`-th working day after `on`, as the calendar said when it was signed (a
+    provisional calendar, which knows no lunar holiday, was out by at most PROVISIONAL_SLACK)."""
     limit = _day(data, "limit", refuse)
+    if guessed and calendar is not None:
+        found = calendar.add_working_days(on, days).day
+        if abs((limit - found).days) > PROVISIONAL_SLACK:
+            raise refuse("records {limit} as its limit, further from the {days}th working day after {on} ({found}) "
+                         "than a provisional calendar could be", limit=limit, days=days, on=on, found=found)
     expected = settled(calendar.add_working_days(on, days)) if calendar is not None else None
     if expected is not None and limit != expected.day:
         raise refuse("records {limit} as its limit, not the {days}th working day after {on}", limit=limit, days=days,

@@ -240,6 +240,8 @@ def law_step(sign: Signing, request_id: str, action: str, actor: str, data: dict
     step = decide(got.in_force.machine, got.case, Command(KIND, request_id, action, got.signer, reason=reason))
     at = sign.append.time(got.head, got.register)
     before = clock_of(work, request_id, sign.config.office)
+    if _provisional(before, data, sign.config.calendar):
+        data = data | {"provisional": True}  # verify holds it to a calendar it may not have had (states/requests)
     clock = judge(before, action, data, sign.today(at), sign.config.calendar,
                   label=Phrase("request {request}", request=request_id), reason=reason)
     if letter is not None:
@@ -267,6 +269,13 @@ def fee_of(data: dict[str, Any]) -> int | None:
     except (KeyError, TypeError, ValueError, InvalidInput):
         return None
     return None
+
+
+def _provisional(clock: Clock, data: dict[str, Any], calendar: WorkCalendar) -> bool:
+    """Whether the calendar a step is judged by guesses: at its due day, its own day or the limit it records."""
+    due = clock.due(calendar)
+    days = [date.fromisoformat(data[key]) for key in ("on", "limit") if key in data]
+    return bool(due is not None and due.provisional) or not all(calendar.knows(d.year) for d in days)
 
 
 def check_reply(reply: dict[str, Any]) -> dict[str, Any]:
