@@ -94,6 +94,11 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, day: Callable[[str], 
             _option(p, option, day, count)
         p.add_argument("--comment", help="recorded with the signature")
         p.add_argument("--as", dest="actor", required=True, help="who signs")
+    handon = rs.add_parser("reassign", parents=[common], help="hand a request to another handler (its handler left)")
+    handon.add_argument("id", help="the request's number")
+    handon.add_argument("--to", required=True, help="the handler it goes to")
+    handon.add_argument("--reason", help="why (recorded with the signature)")
+    handon.add_argument("--as", dest="actor", required=True, help="its handler, or the head of the disclosure office")
     erase = rs.add_parser("erase", parents=[common], help="erase the applicant's identity (the reply is out)")
     erase.add_argument("id", help="the request's number")
     erase.add_argument("--as", dest="actor", required=True, help="the head of the disclosure office")
@@ -195,6 +200,8 @@ def _sign(a: argparse.Namespace, desk: Any) -> Any:
         return desk.advance(a.id, a.action, actor=a.actor, reason=a.reason, comment=a.comment)
     if a.sub == "erase":
         return desk.erase(a.id, actor=a.actor)
+    if a.sub == "reassign":
+        return desk.reassign(a.id, to=a.to, actor=a.actor, reason=a.reason)
     common = {"actor": a.actor, "on": a.on, "comment": a.comment}
     if a.sub == "correction":
         by = a.correct_by

@@ -75,10 +75,12 @@ class Stop:
     until: date | None = None  # the day it ended: corrected, the reply arrived, paid
     party: str | None = None  # a consultation's
 
-    @property
-    def end(self) -> date:
-        """The last day not counted: a consultation without a reply counts again after its 15th working day."""
-        return self.until if self.until is not None else self.limit
+    def end(self, calendar: Calendar) -> date:
+        """The last day not counted: a consultation without a reply counts again after its 15th working day, as the
+        calendar now says (the limit recorded may have been counted on a provisional one)."""
+        if self.until is not None:
+            return self.until
+        return calendar.add_working_days(self.since, CONSULT_DAYS).day if self.kind == "consultation" else self.limit
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,8 @@ class Clock:
 
     def paused(self, calendar: Calendar) -> int:
         """Working days not counted since the start: those of the consultations and fees, overlaps once."""
-        spans = sorted((s.since, s.end) for s in self.stops if s.kind != "correction" and s.since >= self.start)
+        counted = [s for s in self.stops if s.kind != "correction" and s.since >= self.start]
+        spans = sorted((s.since, s.end(calendar)) for s in counted)
         total, current = 0, None
         for since, end in spans:
             if current is not None and since <= current[1]:

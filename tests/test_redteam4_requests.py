@@ -28,7 +28,7 @@ from sqlalchemy import text
 from states import Refused, builtin
 from states.authority import REGISTER
 from states.kinds import ITEM
-from tests.cli_helpers import run
+from tests.cli_helpers import ok, run
 from tests.conftest import ADMIN, downgrade, seed
 from tests.recording import Recorder
 from tests.requesting import (
@@ -235,9 +235,11 @@ def test_a_fee_by_count_in_a_host_transaction_counts_what_the_host_wrote(rwf: Wo
     with rwf.engine.begin() as conn:
         rid = rwf.requests.new(unit="gov", handler="clerk", via="in_person", applicant=WHO, description=DESCRIPTION,
                                conn=conn).id
-        rwf.requests.charge(rid, actor="clerk", on=RECEIVED, basis="by_count", conn=conn)
-    [fee] = [s for s in rwf.requests.history(rid) if s.action == "fee_notice"]
-    assert fee.data["count"] == 1
+        # counted in the host's transaction: the applicant's first request of the month, so nothing is due (before
+        # the fix: "no request" — the count read outside the transaction that registered it)
+        with pytest.raises(InvalidInput, match="nothing is due by by_count"):
+            rwf.requests.charge(rid, actor="clerk", on=RECEIVED, basis="by_count", conn=conn)
+    assert [s.action for s in rwf.requests.history(rid)] == ["create"]
 
 
 def test_a_host_rollback_leaves_nothing_of_a_request(rwf: Workflow) -> None:
@@ -364,11 +366,12 @@ def test_the_adoption_the_error_names_works_outside_the_source_tree(capsys: pyte
     built-in name), and name that in the error; or let `init` adopt the built-in pipeline of a new kind in every
     unit that takes it."""
     cli_world(capsys, tmp_path, monkeypatch)
+    ok(capsys, "unit", "add", "st", "--name", "财政所", "--kind", "station", "--as", ADMIN)  # has no request pipeline
     elsewhere = tmp_path / "office"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     code, _, err = run(capsys, "--db", f"sqlite:///{tmp_path / 'zwgk.db'}", "pipeline", "adopt",
-                       "states/request.toml", "--unit", "gov", "--as", ADMIN)
+                       "--builtin", "request", "--unit", "st", "--as", ADMIN)  # the fix: the built-in by its kind
     assert code == 0, err
 
 

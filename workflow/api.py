@@ -438,7 +438,7 @@ class Workflow:
         free = self._texts(item=item_id, to=to, actor=actor, reason=reason, comment=comment)
         self._typed_by(actor)
         with self._write(conn) as work:
-            return items.reassign(self._signing(work), item_id, actor, to, reason=free["reason"],
+            return self._signing(work).reassign("item", item_id, actor, to, reason=free["reason"],
                                   comment=free["comment"], expected_version=expected_version).signature
 
     def item(self, id: str) -> Item:
@@ -531,6 +531,7 @@ class Workflow:
         """Compute with this calendar from now on (the office published next year's schedule)."""
         self.config = replace(self.config, calendar=calendar)
         self.timeline = Timeline(self.config)
+        self.pipelines.config = self.config  # verify judges a request's steps by it
 
     def deadlines(self, *, status: str | None = None, overdue: bool = False, due_before: date | None = None,
                   item: str | None = None) -> list[duties.Deadline]:

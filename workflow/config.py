@@ -325,6 +325,12 @@ class _Reader:
             letters = (base or Path()) / self.typed("requests.letters", table["letters"], str)
             if not letters.is_dir():
                 raise self.bad("requests.letters", "{folder} is not a folder of letter templates", folder=letters)
+            from workflow.letters.templates import check_folder  # only then: the letters import python-docx
+
+            try:  # each of the office's templates read whole now, not found broken as a reply is sent
+                check_folder(letters)
+            except InvalidInput as e:
+                raise self.bad("requests.letters", "{problem}", problem=e) from None
         fees = self.typed("requests.fees", table.get("fees", {}), dict)
         words = {key: self.typed(f"requests.{key}", table[key], str) for key in ("payment", "review_body", "court")
                  if key in table}

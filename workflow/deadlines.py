@@ -76,9 +76,10 @@ class Retitle:
 class Handover:
     """A draft changed hands: what its old drafter answered for, the new one answers for."""
 
-    item_id: str
     before: str
     after: str
+    item_id: str | None = None  # the item's, or
+    request_id: str | None = None  # the request's
 
 
 @dataclass(frozen=True)
@@ -244,8 +245,9 @@ def statements(ops: list[Op], timeline: Timeline, published: str, by: str | None
             out.append(("dl_retitle", {"item_id": op.item_id, "title": op.title}))
             continue
         if isinstance(op, Handover):
-            out.append(("dl_handover", {"item_id": op.item_id, "before": op.before, "after": op.after}))
-            out.append(("dl_handover_unremind", {"item_id": op.item_id, "before": op.before}))
+            case = {"item_id": op.item_id, "request_id": op.request_id}
+            out.append(("dl_handover", case | {"before": op.before, "after": op.after}))
+            out.append(("dl_handover_unremind", case | {"before": op.before}))
             continue
         if isinstance(op, Narrow):
             out.append(("dl_narrow", {"item_id": op.item_id, "role": op.role}))

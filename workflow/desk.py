@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,8 @@ class Requests:
         free = self.wf._texts(unit=unit, handler=handler, description=description, comment=comment)
         catalog.choice("way of receipt", via, VIA)
         catalog.choice("form", form, FORMS)
+        if not isinstance(oral, bool):
+            raise InvalidInput("oral is true or false")
         applicant = _checked_applicant(self.wf, applicant)
         text.printable(description=description)
         if not description.strip():
@@ -149,20 +151,36 @@ class Requests:
             return sign.advance("request", request_id, action, actor, expected_version=expected_version,
                                 recorded_by=recorded_by, reason=free["reason"], comment=free["comment"]).signature
 
+    def reassign(self, request_id: str, *, to: str, actor: str, reason: str | None = None,
+                 comment: str | None = None, expected_version: int | None = None,
+                 conn: HostConnection | None = None) -> Signature:
+        """Hand a request to another handler of its unit (its handler left, or is away while its clock runs):
+        signed by its handler or the head of the disclosure office; its reminders go to the new handler."""
+        free = self.wf._texts(request=request_id, to=to, actor=actor, reason=reason, comment=comment)
+        self.wf._typed_by(actor)
+        with self.wf._write(conn) as work:
+            return self.wf._signing(work).reassign("request", request_id, actor, to, reason=free["reason"],
+                                                   comment=free["comment"],
+                                                   expected_version=expected_version).signature
+
     # -- the clock --------------------------------------------------------------------------------------------
 
     def ask_correction(self, request_id: str, *, actor: str, on: date, items: list[str], correct_by: date | None = None,
                        comment: str | None = None, conn: HostConnection | None = None) -> Signature:
         """The one 补正 notice (Art. 30), within 7 working days of receipt: what to correct (each item in one
         go: 一次性告知), and by when (by default `[requests] correction_days` working days after `on`)."""
+        if isinstance(items, str) or not isinstance(items, list | tuple):  # a text would be one item a character
+            raise InvalidInput("the items to correct are a list of texts, one for each")
         free = self.wf._texts(comment=comment, **{f"item {n}": v for n, v in enumerate(items, 1)})
         if not items or not all(v.strip() for v in items):
             raise InvalidInput("a 补正 notice says what to correct")
         text.printable(**{f"item {n}": v for n, v in enumerate(items, 1)})
         settings, calendar = self.wf.config.requests, self.wf.config.calendar
-        by = correct_by or calendar.add_working_days(on, settings.correction_days).day
+        _day(on)
+        by = date.fromisoformat(_day(correct_by)) if correct_by is not None else calendar.add_working_days(
+            on, settings.correction_days).day
         most = calendar.add_working_days(on, settings.correction_most_days).day
-        if isinstance(by, date) and by > most:  # a typo (2036) would keep the request waiting for years
+        if by > most:  # a typo (2036) would keep the request waiting for years
             raise InvalidInput("a 补正 notice gives at most {days} working days ([requests] correction_most_days), "
                                "to {most}, not {by}", days=settings.correction_most_days, most=most.isoformat(),
                                by=_day(by))
@@ -207,15 +225,16 @@ class Requests:
                comment: str | None = None, conn: HostConnection | None = None) -> Signature:
         """A fee notice (Art. 42): by the applicant's requests this month (by_count) or by the pages of this one
         (by_quantity), at the rates of the configuration; the clock stops until it is paid (20 working days)."""
-        with self.wf.uow(write=False) as work:
+        def counted(work: Work) -> dict[str, Any]:  # in the step's own transaction: a host's writes count
             amount, figures = notices.fee(work, self.wf.config, request_id, basis, pages)
-        if amount < 1:
-            raise InvalidInput("request {request}: nothing is due by {basis}, so no fee notice goes out",
-                               request=request_id, basis=basis)
-        rates = dataclasses.asdict(self.wf.config.requests.fees)  # recorded: verify recounts the amount with them
-        return self._step(request_id, "fee_notice", actor, on,
-                          {"amount": amount, "basis": basis, "rates": rates} | figures, conn,
-                          comment=comment, limit=requests.PAY_DAYS, letter=notices.fee_letter(amount, basis, figures))
+            if amount < 1:
+                raise InvalidInput("request {request}: nothing is due by {basis}, so no fee notice goes out",
+                                   request=request_id, basis=basis)
+            rates = dataclasses.asdict(self.wf.config.requests.fees)  # recorded: verify recounts the amount
+            return {"amount": amount, "basis": basis, "rates": rates} | figures
+
+        return self._step(request_id, "fee_notice", actor, on, {}, conn, comment=comment, limit=requests.PAY_DAYS,
+                          letter=notices.fee_letter(), counted=counted)
 
     def paid(self, request_id: str, *, actor: str, on: date, comment: str | None = None,
              conn: HostConnection | None = None) -> Signature:
@@ -248,7 +267,8 @@ class Requests:
 
     def _step(self, request_id: str, action: str, actor: str, on: date, data: dict[str, Any],
               conn: HostConnection | None, *, reason: str | None = None, comment: str | None = None,
-              limit: int | None = None, letter: notices.Maker | None = None) -> Signature:
+              limit: int | None = None, letter: notices.Maker | None = None,
+              counted: Callable[[Work], dict[str, Any]] | None = None) -> Signature:
         free = self.wf._texts(request=request_id, actor=actor, reason=reason, comment=comment)
         text.printable(reason=reason)  # an extension's or a longer period's reason is stated in its letter
         data = {"on": _day(on)} | data
@@ -257,6 +277,7 @@ class Requests:
         self.wf._typed_by(actor)
         with self.wf._write(conn) as work:
             sign = self.wf._signing(work)
+            data = data | (counted(work) if counted else {})
             made = notices.bind(letter, self.wf.config, request_id, action, data) if letter else None
             return requests.law_step(sign, request_id, action, actor, data, reason=free["reason"],
                                      comment=free["comment"], expected_version=None, letter=made)[0].signature
@@ -281,7 +302,7 @@ class Requests:
                       after: str | None = None, page: int = 500) -> Iterator[Request]:
         """Requests in id order, a page at a time, each page in a short read of its own."""
         self.wf._texts(state=state, unit=unit, after=after)
-        if limit is not None and limit < 1:
+        if limit is not None and (type(limit) is not int or limit < 1):
             raise InvalidInput("limit must be at least 1, not {limit}", limit=limit)
         left, last = limit, after or ""
         while left is None or left > 0:
@@ -307,11 +328,13 @@ class Requests:
         return [(s, dict(x)) for s in self.history(request_id) for x in s.data.get("letters", [])]
 
     def document(self, sha256: str) -> documents.Document:
+        _hash(sha256)
         with self.wf.uow(write=False) as work:
             return documents.get(work, sha256)
 
     def printed(self, request_id: str, sha256: str) -> documents.Document:
         """A letter of the request as it is printed: with the applicant's name and address, unless erased."""
+        _hash(sha256)
         letter = next((x for _, x in self.letters(request_id) if sha256 in x.values()), None)
         if letter is None:
             raise NotFound("request {request} sent no document {sha256}", request=request_id, sha256=sha256[:12])
@@ -372,6 +395,11 @@ class Requests:
             erased=clock.erased, replied_on=clock.replied_on,
             late=clock.late(self.wf.config.calendar, self.wf.today()), proposed=clock.proposed,
             created_at=datetime.fromisoformat(r["created_at"]), updated_at=datetime.fromisoformat(r["updated_at"]))
+
+
+def _hash(value: str) -> None:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise InvalidInput("a document is named by its SHA-256: 64 lower-case hex digits")
 
 
 def _day(value: date) -> str:

@@ -168,15 +168,24 @@ def _periodic(s: Schedule, period: str) -> Open:
 
 
 def recompute(work: Work, timeline: Timeline, now: datetime) -> list[tuple[int, date, date]]:
-    """Provisional due dates computed again with the calendar as it is now: (id, old, new) of each change."""
+    """Provisional due dates computed again with the calendar as it is now: (id, old, new) of each change. A
+    request's reply is counted again from its clock: the working days its stops held back change with the
+    calendar too."""
+    from workflow.requests import clock_of
+
     d = t.deadline.c
     changed = []
-    rows = work.core(select(d.id, d.starts_on, d.days, d.due_on, d.step)
+    rows = work.core(select(d.id, d.kind, d.request_id, d.starts_on, d.days, d.due_on, d.step)
                        .where(text(t.LIVE_ONLY), d.provisional.is_(True)))  # the live index
     for r in rows:
-        due = timeline.due(date.fromisoformat(r["starts_on"]), r["days"])
+        starts, days = date.fromisoformat(r["starts_on"]), r["days"]
+        if r["kind"] == "request" and r["request_id"] is not None:
+            clock = clock_of(work, r["request_id"], timeline.office)
+            if clock.fixed_due is None:
+                starts, days = clock.start, clock.allowance + clock.paused(timeline.calendar)
+        due = timeline.due(starts, days)
         old = date.fromisoformat(r["due_on"])
-        values: dict[str, Any] = {"provisional": due.provisional}
+        values: dict[str, Any] = {"provisional": due.provisional, "starts_on": starts.isoformat(), "days": days}
         if due.day != old:
             # Reminders start again from the new dates; steps already sent keep their keys.
             values.update(due_on=due.day.isoformat(), step=None, status="open",

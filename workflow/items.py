@@ -15,8 +15,8 @@ from states.authority import REGISTER, check_open
 from states.errors import NotPublic, Phrase
 from states.kinds import ITEM
 from states.numbers import chosen_id, numbered_id
-from states.rules import CREATE, EDIT, REASSIGN, Case, Command, Step, apply, decide
-from workflow.deadlines import Facts, Handover, Op
+from states.rules import CREATE, EDIT, Case, Command, Step, apply, decide
+from workflow.deadlines import Facts, Op
 from workflow.errors import AlreadyExists, InvalidInput, NotFound
 from workflow.ledger.events import canonical, content_hash
 from workflow.model import Item, signed_content
@@ -173,26 +173,6 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
     ops = got.in_force.rules.on_edit(facts, sign.today(at), "formed_on" in changes and formed != item.formed_on)
     sign.commit(event, [("update_case", case_row(after, item.unit, at)), ("update_item", row)], ops, actor)
     return Signed(sign.signed(event), after, item.unit)
-
-
-def reassign(sign: Signing, item_id: str, actor: str, to: str, *, reason: str | None, comment: str | None,
-             expected_version: int | None) -> Signed:
-    """Hand a draft to another drafter of its unit, signed by its drafter or by the leader in charge: the
-    reminders its drafter had go to the new one."""
-    work = sign.work
-    got = sign.load(KIND, item_id, REASSIGN, actor, expected_version=expected_version)
-    taker = signer(work.rows("signer_of_case", {"register": REGISTER, "kind": KIND, "id": item_id, "person": to}),
-                   to)[0]
-    step = decide(got.in_force.machine, got.case, Command(KIND, item_id, REASSIGN, got.signer, reason=reason,
-                                                          to=taker))
-    at = sign.append.time(got.head, got.register)
-    event = sign.append.event(got.head, at, register_seq=got.register.seq,
-                              pipeline=got.in_force.pipeline.fingerprint, comment=comment, reason=reason,
-                              data=canonical({"to": to}), **step_fields(KIND, item_id, step, actor))
-    after = apply(got.case, KIND, item_id, step, actor)
-    handover = Handover(item_id, got.case.drafter, after.drafter)
-    sign.commit(event, [("update_case", case_row(after, got.unit, at))], [handover], actor)
-    return Signed(sign.signed(event), after, got.unit)
 
 
 def _free_id(work: Work, base: str) -> str:

@@ -71,10 +71,13 @@ def consultation(party: str, consulted: str, concern: str | None) -> Maker:
                       ("consultation_notice", {"party": party, "consulted_on": date.fromisoformat(c.data["on"])})]
 
 
-def fee_letter(amount: int, basis: str, figures: dict[str, int]) -> Maker:
-    return lambda c: [("fee", {"amount": amount, "basis": basis, **figures, "payment": c.config.requests.payment,
-                               "pay_by": date.fromisoformat(c.data["limit"]),
-                               "standard": fees.standard(c.config.requests.fees, basis)})]
+def fee_letter() -> Maker:
+    """The fee notice of what the step counted (its data: amount, basis, count or pages)."""
+    def facts(c: Context) -> list[tuple[str, dict[str, Any]]]:
+        figures = {k: c.data[k] for k in ("amount", "basis", "count", "pages") if k in c.data}
+        return [("fee", figures | {"payment": c.config.requests.payment, "pay_by": date.fromisoformat(c.data["limit"]),
+                                   "standard": fees.standard(c.config.requests.fees, c.data["basis"])})]
+    return facts
 
 
 def reply_letter(reply: dict[str, Any]) -> Maker:
@@ -93,8 +96,8 @@ def fee(work: Work, config: Config, request_id: str, basis: str, pages: int | No
     receipt, this one included, or by its pages; with the figure it was counted from."""
     rates = config.requests.fees
     if basis == "by_quantity":
-        if pages is None:
-            raise InvalidInput("a fee by quantity needs the number of pages")
+        if type(pages) is not int:
+            raise InvalidInput("a fee by quantity needs the number of pages, a whole number")
         return fees.by_quantity(rates, pages), {"pages": pages}
     if basis != "by_count":
         raise InvalidInput("unknown fee basis '{basis}' (one of: by_count, by_quantity)", basis=basis)

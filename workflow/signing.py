@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 from states.authority import REGISTER, check_open
 from states.errors import Phrase
-from states.rules import LINK, Case, Command, Signer, Step, apply, decide
+from states.rules import LINK, REASSIGN, Case, Command, Signer, Step, apply, decide
 from workflow.config import Config
-from workflow.deadlines import Op, Timeline, statements
+from workflow.deadlines import Handover, Op, Timeline, statements
 from workflow.errors import ItemChanged, NotFound
 from workflow.ledger.chains import Appender, Head, appending
 from workflow.ledger.events import Event, canonical
@@ -146,6 +146,25 @@ class Signing:
         after = apply(got.case, kind, case_id, step, actor)
         ops = self.kinds[kind].on_step(got.in_force, after, got.unit, got.facts, step, self.today(at), actor)
         self.commit(event, [("update_case", case_row(after, got.unit, at))], ops, actor)
+        return Signed(self.signed(event), after, got.unit)
+
+    def reassign(self, kind: str, case_id: str, actor: str, to: str, *, reason: str | None, comment: str | None,
+                 expected_version: int | None) -> Signed:
+        """Hand a draft to another drafter of its unit, signed by its drafter or by its kind's reassigner: the
+        reminders its drafter had go to the new one."""
+        got = self.load(kind, case_id, REASSIGN, actor, expected_version=expected_version)
+        taker = signer(self.work.rows("signer_of_case", {"register": REGISTER, "kind": kind, "id": case_id,
+                                                          "person": to}), to)[0]
+        step = decide(got.in_force.machine, got.case, Command(kind, case_id, REASSIGN, got.signer, reason=reason,
+                                                              to=taker))
+        at = self.append.time(got.head, got.register)
+        event = self.append.event(got.head, at, register_seq=got.register.seq,
+                                  pipeline=got.in_force.pipeline.fingerprint, comment=comment, reason=reason,
+                                  data=canonical({"to": to}), **step_fields(kind, case_id, step, actor))
+        after = apply(got.case, kind, case_id, step, actor)
+        handover = Handover(got.case.drafter, after.drafter, item_id=case_id if kind == "item" else None,
+                            request_id=case_id if kind == "request" else None)
+        self.commit(event, [("update_case", case_row(after, got.unit, at))], [handover], actor)
         return Signed(self.signed(event), after, got.unit)
 
     def note(self, head: Head, at: str, kind: str, case_id: str, actor: str, register_seq: int,

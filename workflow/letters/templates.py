@@ -60,6 +60,12 @@ def template(kind: Kind, directory: Path | None = None) -> Template:
     return _builtin(kind.name)
 
 
+def check_folder(directory: Path) -> None:
+    """Read every template an office's folder holds, as each letter would: the first problem, or nothing."""
+    for kind in KINDS.values():
+        template(kind, directory)
+
+
 @cache
 def _builtin(kind: str) -> Template:
     content = resources.files("workflow.letters").joinpath("templates", f"{kind}.toml").read_text(encoding="utf-8")

@@ -37,12 +37,12 @@ WHERE status = 'pending' AND recipient = :signer AND deadline_id IN (SELECT id F
 -- A draft changed hands: its live duties are the new drafter's, and what was queued for the old one is not sent.
 -- name: dl_handover
 UPDATE zwgk_deadline SET responsible = :after
-WHERE item_id = :item_id AND responsible = :before AND status IN ('open', 'overdue')
+WHERE (item_id = :item_id OR request_id = :request_id) AND responsible = :before AND status IN ('open', 'overdue')
 
 -- name: dl_handover_unremind
 UPDATE zwgk_notification SET status = 'cancelled'
 WHERE status = 'pending' AND recipient = :before AND deadline_id IN (SELECT id FROM zwgk_deadline
-    WHERE item_id = :item_id AND status IN ('open', 'overdue'))
+    WHERE (item_id = :item_id OR request_id = :request_id) AND status IN ('open', 'overdue'))
 
 -- name: dl_retitle
 UPDATE zwgk_deadline SET title = :title WHERE item_id = :item_id AND status IN ('open', 'overdue')

@@ -69,6 +69,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The requests' and letters' rows are what their signed events sign: dropping them would leave the chains
+    # naming what no longer exists (and an applicant's identity gone with no erasure signed).
+    bind = op.get_bind()
+    held = bind.execute(sa.text("SELECT (SELECT count(*) FROM zwgk_request) + (SELECT count(*) FROM zwgk_document)"))
+    if held.scalar_one():
+        raise RuntimeError("revision 0104 holds requests or letters that signed events name: a database with them "
+                           "cannot go back below 0104 (restore a backup made before instead)")
     op.drop_index("ix_zwgk_deadline_request", "zwgk_deadline")
     op.drop_column("zwgk_deadline", "request_id")  # in place (SQLite 3.35+): the outbox refers to the table
     for name in ("zwgk_document", "zwgk_request_number", "zwgk_applicant", "zwgk_request"):
