@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -42,6 +42,9 @@ from workflow.signing import Signing, case_of, signer
 from workflow.text import identifier as _check_id
 from workflow.uow import HostConnection, Subscriber, UnitOfWork, Work
 from workflow.workdays import WorkCalendar
+
+if TYPE_CHECKING:
+    from workflow.report.annual import AnnualReport
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -623,6 +626,27 @@ class Workflow:
             # Real time, whatever the clock: an event later than it was written by no clock of this office.
             return Verifier(work, self.pipelines, max_skew=self.config.ledger.max_clock_skew,
                             now=system()).run(against, since)
+
+    # -- reports ----------------------------------------------------------------------------------------------
+
+    def annual_report(self, year: int, *, unit: str) -> AnnualReport:
+        """Tables 三 and 四 of the annual report (国办公开办函〔2021〕30号) for `unit` and `year`, counted from its
+        chain up to a seal made first: the report's digest lets anyone verify and recount the same events."""
+        from workflow.report import annual
+
+        if type(year) is not int or not 2000 <= year <= 9999:
+            raise InvalidInput("a report's year is a whole number like 2026, not {year}", year=year)
+        self.seal()
+        with self.uow(write=False) as work:
+            if not any(r["id"] == unit for r in work.rows("units")):
+                raise NotFound("no unit '{unit}'", unit=unit)
+            with work.events("last_seal", {"chain": REGISTER}) as found:
+                seal = next(iter(found))
+            upto = {str(c): int(s) for c, s, _ in seal.payload()["chains"]}.get(unit, 0)
+            types = {r["id"]: r["applicant_type"] for r in work.rows("unit_requests", {"unit": unit})}
+            with work.events("chain_events", {"chain": unit, "after": 0}) as events:
+                return annual.count((e for e in events if e.seq <= upto), types, unit=unit, year=year,
+                                    office=self.config.office, digest=f"{seal.seq}:{seal.hash}", sealed_at=upto)
 
     def event(self, chain: str, seq: int) -> Signature:
         with self.uow(write=False) as work:

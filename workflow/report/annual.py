@@ -1,0 +1,131 @@
+"""The annual report's tables (国办公开办函〔2021〕30号), counted from the log of one unit up to a seal.
+
+What it counts is what the signed events say: a request's receipt day (its creation), the day and type of its
+reply (its `send`), its reviews and their outcomes; the applicant's type is in the content its creation signs.
+Counted up to the positions the register's last seal recorded, so that anyone holding the root digest can verify
+the same events and count them again.
+
+- 本年新收: received (Art. 31) in the year; 上年结转: received before it and not replied by its first day;
+- 本年度办理结果: replied in the year, by the office's day of the `send`, in the row of its reply type (a group's row
+  is the sum of its items); 结转下年度继续办理: received by 31 December and not replied by then.
+- Table 四: the reviews filed in the year, by kind, with the outcome recorded by 31 December (else 尚未审结).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from states.replies import REPLIES, REPORT_ROWS, TYPES
+from states.requests import OUTCOMES, REPLY, REVIEWS
+from states.rules import CREATE
+from workflow.config import Office
+from workflow.ledger.events import Event
+
+# Table 三's columns: 自然人, then 法人或其他组织 by kind, then 总计.
+APPLICANT_COLUMNS = ("natural", "business", "research", "public_interest", "legal_service", "other", "total")
+ORGANISATIONS = APPLICANT_COLUMNS[1:-1]
+RECEIVED, CARRIED_IN, TOTAL, CARRIED_OUT = "received", "carried_in", "total", "carried_out"
+REQUEST_ROWS = (RECEIVED, CARRIED_IN, *REPORT_ROWS, TOTAL, CARRIED_OUT)
+REVIEW_COLUMNS = (*OUTCOMES, "pending", "total")  # 结果维持, 结果纠正, 其他结果, 尚未审结, 总计
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of counts: each cell the cases counted in it (an auditor recounts them one by one)."""
+
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    cases: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+    def value(self, row: str, column: str) -> int:
+        return len(self.cases.get((row, column), ()))
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    unit: str
+    year: int
+    digest: str  # the root digest (SEQ:HASH) whose seal bounds the events counted
+    sealed_at: int  # the unit chain's last event counted
+    requests: Table  # table 三
+    reviews: Table  # table 四
+
+    @property
+    def identity(self) -> tuple[int, int, int, int]:
+        """本年新收, 上年结转, 办理结果总计, 结转下年度 (总计 column)."""
+        t = self.requests
+        return (t.value(RECEIVED, "total"), t.value(CARRIED_IN, "total"), t.value(TOTAL, "total"),
+                t.value(CARRIED_OUT, "total"))
+
+    @property
+    def balanced(self) -> bool:
+        """The format's own check: 本年新收 + 上年结转 = 办理结果总计 + 结转下年度."""
+        received, carried_in, total, carried_out = self.identity
+        return received + carried_in == total + carried_out
+
+
+@dataclass
+class _Request:
+    received: date
+    replied: tuple[date, str] | None = None  # the office's day of the reply, and its type
+    reviews: list[list[Any]] = field(default_factory=list)  # [kind, filed on, outcome, decided on]
+
+
+def count(events: Iterable[Event], applicant_types: Mapping[str, str], *, unit: str, year: int, office: Office,
+          digest: str, sealed_at: int) -> AnnualReport:
+    """Tables 三 and 四 for `year` from a unit's chain events (those of requests), and each request's applicant
+    type as its signed content says."""
+    asked: dict[str, _Request] = {}
+    for e in events:
+        if e.case_kind != "request":
+            continue
+        data = e.payload() if e.data else {}
+        if e.action == CREATE:
+            asked[e.case_id] = _Request(date.fromisoformat(data["received_on"]))
+        elif e.action == REPLY:
+            asked[e.case_id].replied = (office.date_of(datetime.fromisoformat(e.at)), data["reply"])
+        elif e.action == "review":
+            asked[e.case_id].reviews.append([data["review"], date.fromisoformat(data["on"]), None, None])
+        elif e.action == "review_outcome":
+            asked[e.case_id].reviews[data["n"] - 1][2:] = [data["outcome"], date.fromisoformat(data["on"])]
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    requests: dict[tuple[str, str], list[str]] = defaultdict(list)
+    reviews: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for case_id, r in sorted(asked.items()):
+        columns = (applicant_types[case_id], TOTAL)
+        rows = []
+        if first <= r.received <= last:
+            rows.append(RECEIVED)
+        if r.received < first and (r.replied is None or r.replied[0] >= first):
+            rows.append(CARRIED_IN)
+        if r.replied is not None and first <= r.replied[0] <= last:
+            reply = REPLIES[r.replied[1]]
+            rows += sorted({reply.type.code, reply.report, TOTAL})  # its group's row, its own, the total
+        if r.received <= last and (r.replied is None or r.replied[0] > last):
+            rows.append(CARRIED_OUT)
+        for row in rows:
+            for column in columns:
+                requests[row, column].append(case_id)
+        for n, (kind, filed, outcome, decided) in enumerate(r.reviews, 1):
+            if first <= filed <= last:
+                said = outcome if outcome is not None and decided <= last else "pending"
+                for column in (said, "total"):
+                    reviews[kind, column].append(f"{case_id}#{n}")
+    return AnnualReport(unit, year, digest, sealed_at,
+                        Table(REQUEST_ROWS, APPLICANT_COLUMNS, {k: tuple(v) for k, v in requests.items()}),
+                        Table(REVIEWS, REVIEW_COLUMNS, {k: tuple(v) for k, v in reviews.items()}))
+
+
+def row_label(row: str) -> str:
+    """A row of table 三 in the format's words."""
+    if row in REPORT_ROWS:
+        return REPORT_ROWS[row]
+    return {RECEIVED: "一、本年新收政府信息公开申请数量", CARRIED_IN: "二、上年结转政府信息公开申请数量",
+            TOTAL: "（七）总计", CARRIED_OUT: "四、结转下年度继续办理"}[row]
+
+
+GROUPS = tuple(TYPES)  # the rows that sum their items
