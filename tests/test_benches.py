@@ -74,3 +74,8 @@ def test_items_bench_pages_and_streams(tmp_path: Path) -> None:
 def test_requests_bench_builds_requests_with_letters_that_verify() -> None:
     out = bench("requests", "--n", "4")
     assert "(q2) 补正 notice + letter" in out and "(q4) verify()" in out
+
+
+def test_report_bench_counts_a_year_and_verifies_it(tmp_path: Path) -> None:
+    out = bench("report", "--requests", "6", "--items", "2", "--runs", "1", "--cache", str(tmp_path))
+    assert "(r1) annual_report(2026)" in out and "(r3) r1 / r2" in out
