@@ -24,8 +24,8 @@ from states.authority import REGISTER
 from states.errors import Phrase
 from states.pipeline import IMPLICIT_ACTIONS
 from states.rules import Case, Signer, allowed
-from workflow import catalog, db, duties, items, outbox, periods, requests, text
-from workflow.clock import system
+from workflow import catalog, db, documents, duties, items, outbox, periods, requests, text
+from workflow.clock import stamp, system
 from workflow.config import Config
 from workflow.deadlines import STATUSES, Timeline
 from workflow.desk import Requests
@@ -341,13 +341,16 @@ class Workflow:
     def new_item(self, *, title: str, unit: str, category: str, timing: str, kind: str, drafter: str,
                  body: str = "", interprets: str | None = None, tags: Sequence[str] = (),
                  formed_on: date | None = None, id: str | None = None, comment: str | None = None,
-                 schedule: str | None = None, period: str | None = None,
+                 schedule: str | None = None, period: str | None = None, attachments: Sequence[str] = (),
                  conn: HostConnection | None = None) -> Item:
         """Register a draft. Its creation is the item's first signed event.
 
         An item made for a periodic schedule of the configuration names it and the period, e.g.
-        `schedule="finance", period="2026Q3"`; publishing it meets that period's deadline.
+        `schedule="finance", period="2026Q3"`; publishing it meets that period's deadline. `attachments`: documents
+        it carries, by the hash `store_document` gave (signed with the rest of its content).
         """
+        for sha in attachments:
+            documents.checked_hash(sha)
         free = self._texts(title=title, body=body, unit=unit, drafter=drafter, interprets=interprets,
                            comment=comment, schedule=schedule, period=period)
         body, comment = free["body"], free["comment"]
@@ -371,12 +374,13 @@ class Workflow:
             done = items.create(self._signing(work), unit=unit, drafter=drafter, item_id=id,
                                 title=_text("title", title), body=body, category=category, timing=timing, kind=kind,
                                 interprets=interprets, tags=list(tags), formed_on=formed_on, schedule=schedule,
-                                period=period, comment=comment)
+                                period=period, comment=comment, attachments=list(attachments))
             return items.load(work, done.case.id)
 
     def edit_item(self, item_id: str, *, actor: str, title: str | None = None, body: str | None = None,
                   tags: Sequence[str] | None = None, formed_on: date | None = None, comment: str | None = None,
-                  expected_version: int | None = None, conn: HostConnection | None = None) -> Signature:
+                  attachments: Sequence[str] | None = None, expected_version: int | None = None,
+                  conn: HostConnection | None = None) -> Signature:
         """Change a draft's content; signed like every other step. Refused outside the initial state."""
         free = self._texts(title=title, body=body, actor=actor, comment=comment)
         body, comment = free["body"], free["comment"]
@@ -391,6 +395,8 @@ class Workflow:
             changes["tags"] = list(tags)
         if formed_on is not None:
             changes["formed_on"] = self._formed(formed_on)
+        if attachments is not None:
+            changes["attachments"] = [documents.checked_hash(sha) for sha in attachments]
         if not changes:
             raise InvalidInput("nothing to change")
         self._typed_by(actor)
@@ -443,6 +449,17 @@ class Workflow:
         with self._write(conn) as work:
             return self._signing(work).reassign("item", item_id, actor, to, reason=free["reason"],
                                   comment=free["comment"], expected_version=expected_version).signature
+
+    def store_document(self, content: bytes, *, media_type: str, name: str,
+                       conn: HostConnection | None = None) -> str:
+        """Keep a document (a report, a scanned attachment) by its SHA-256, which an item then carries; the same
+        bytes twice are one document. Returns the hash."""
+        if not isinstance(content, bytes):
+            raise InvalidInput("a document is bytes")
+        free = self._texts(media_type=media_type, name=name)
+        with self._write(conn) as work:
+            return documents.put(work, content, media_type=free["media_type"], name=free["name"],
+                                 at=stamp(self.clock()))
 
     def item(self, id: str) -> Item:
         with self.uow(write=False) as work:

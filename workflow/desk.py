@@ -328,13 +328,13 @@ class Requests:
         return [(s, dict(x)) for s in self.history(request_id) for x in s.data.get("letters", [])]
 
     def document(self, sha256: str) -> documents.Document:
-        _hash(sha256)
+        documents.checked_hash(sha256)
         with self.wf.uow(write=False) as work:
             return documents.get(work, sha256)
 
     def printed(self, request_id: str, sha256: str) -> documents.Document:
         """A letter of the request as it is printed: with the applicant's name and address, unless erased."""
-        _hash(sha256)
+        documents.checked_hash(sha256)
         letter = next((x for _, x in self.letters(request_id) if sha256 in x.values()), None)
         if letter is None:
             raise NotFound("request {request} sent no document {sha256}", request=request_id, sha256=sha256[:12])
@@ -395,11 +395,6 @@ class Requests:
             erased=clock.erased, replied_on=clock.replied_on,
             late=clock.late(self.wf.config.calendar, self.wf.today()), proposed=clock.proposed,
             created_at=datetime.fromisoformat(r["created_at"]), updated_at=datetime.fromisoformat(r["updated_at"]))
-
-
-def _hash(value: str) -> None:
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
-        raise InvalidInput("a document is named by its SHA-256: 64 lower-case hex digits")
 
 
 def _day(value: date) -> str:

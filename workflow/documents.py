@@ -7,9 +7,10 @@ and `verify` checks that each document named is there and still hashes to its na
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
-from workflow.errors import NotFound
+from workflow.errors import InvalidInput, NotFound
 from workflow.uow import Row, Work
 
 
@@ -24,6 +25,13 @@ class Document:
     @property
     def intact(self) -> bool:
         return hashlib.sha256(self.content).hexdigest() == self.sha256
+
+
+def checked_hash(value: object) -> str:
+    """A document's name as given: 64 lower-case hex digits, or InvalidInput."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise InvalidInput("a document is named by its SHA-256: 64 lower-case hex digits")
+    return value
 
 
 def put(work: Work, content: bytes, *, media_type: str, name: str, at: str) -> str:

@@ -16,6 +16,7 @@ from states.errors import NotPublic, Phrase
 from states.kinds import ITEM
 from states.numbers import chosen_id, numbered_id
 from states.rules import CREATE, EDIT, Case, Command, Step, apply, decide
+from workflow import documents
 from workflow.deadlines import Facts, Op
 from workflow.errors import AlreadyExists, InvalidInput, NotFound
 from workflow.ledger.events import canonical, content_hash
@@ -63,7 +64,16 @@ def item_of(r: Row, interpreted_by: tuple[str, ...] = ()) -> Item:
                 formed_on=date.fromisoformat(r["formed_on"]) if r["formed_on"] else None, drafter=r["drafter"],
                 state=r["state"], round=r["round"], version=r["version"],
                 created_at=datetime.fromisoformat(r["created_at"]), updated_at=datetime.fromisoformat(r["updated_at"]),
-                schedule=r["schedule"], period=r["period"])
+                schedule=r["schedule"], period=r["period"],
+                attachments=tuple(json.loads(r["attachments"])) if r["attachments"] else ())
+
+
+def attached(work: Work, attachments: list[str]) -> str | None:
+    """An item's attachments as stored: each a document of the database (stored before it is attached)."""
+    for sha in attachments:
+        if documents.find(work, sha) is None:
+            raise NotFound("no document {sha256} to attach", sha256=sha[:12])
+    return json.dumps(sorted(set(attachments))) if attachments else None
 
 
 def load(work: Work, item_id: str) -> Item:
@@ -75,7 +85,8 @@ def load(work: Work, item_id: str) -> Item:
 
 def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title: str, body: str, category: str,
            timing: str, kind: str, interprets: str | None, tags: list[str], formed_on: date | None,
-           schedule: str | None, period: str | None, comment: str | None, requests: list[str] | None = None) -> Signed:
+           schedule: str | None, period: str | None, comment: str | None, requests: list[str] | None = None,
+           attachments: list[str] | None = None) -> Signed:
     """A draft item, its creation signed by its drafter: the item's first event. `requests`: those of its unit whose
     information it discloses proactively (Art. 44), named in its creation."""
     work = sign.work
@@ -114,8 +125,9 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
         chosen_id(unit, item_id)
         if work.one("case_exists", {"kind": KIND, "id": item_id}) is not None:
             raise AlreadyExists("item {item} already exists", item=item_id)
+    stored = attached(work, attachments or [])
     content = signed_content(title, body, unit, category, timing, kind, interprets, tags, formed_on, schedule,
-                             period)
+                             period, sorted(set(attachments or [])))
     step = decide(in_force.machine, None, Command(KIND, item_id, CREATE, who, content_hash=content_hash(content)))
     link = {"chain": policy_unit, "seq": heads[policy_unit].seq + 1} if policy_unit not in (None, unit) else None
     event = sign.append.event(head, at, register_seq=register.seq, pipeline=in_force.pipeline.fingerprint,
@@ -124,7 +136,8 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     case = apply(None, KIND, item_id, step, drafter)
     row = {"id": item_id, "title": title, "body": body, "category": category, "timing": timing, "kind": kind,
            "interprets": interprets, "tags": json.dumps(tags),
-           "formed_on": formed_on.isoformat() if formed_on else None, "schedule": schedule, "period": period}
+           "formed_on": formed_on.isoformat() if formed_on else None, "schedule": schedule, "period": period,
+           "attachments": stored}
     ops = in_force.rules.on_create(_facts(case, unit, row), today)
     numbering = [("set_item_number", {"unit": unit, "year": number[0], "last": number[1]})] if number else []
     batch = sign.commit(event, [("insert_case", case_row(case, unit, at)), ("insert_item", row), *numbering], ops,
@@ -155,9 +168,12 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
     work = sign.work
     got = sign.load(KIND, item_id, EDIT, actor, expected_version=expected_version)
     item = load(work, item_id)
-    values = {"title": item.title, "body": item.body, "tags": list(item.tags), "formed_on": item.formed_on} | changes
+    values = {"title": item.title, "body": item.body, "tags": list(item.tags), "formed_on": item.formed_on,
+              "attachments": list(item.attachments)} | changes
+    stored = attached(work, values["attachments"])
     content = signed_content(values["title"], values["body"], item.unit, item.category, item.timing, item.kind,
-                             item.interprets, values["tags"], values["formed_on"], item.schedule, item.period)
+                             item.interprets, values["tags"], values["formed_on"], item.schedule, item.period,
+                             sorted(set(values["attachments"])))
     step = decide(got.in_force.machine, got.case, Command(KIND, item_id, EDIT, got.signer,
                                                           content_hash=content_hash(content)))
     at = sign.append.time(got.head, got.register)
@@ -167,7 +183,7 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
     after = apply(got.case, KIND, item_id, step, actor)
     formed = values["formed_on"]
     row = {"id": item_id, "title": values["title"], "body": values["body"], "tags": json.dumps(values["tags"]),
-           "formed_on": formed.isoformat() if formed else None}
+           "formed_on": formed.isoformat() if formed else None, "attachments": stored}
     facts = _facts(after, item.unit, row | {"kind": item.kind, "timing": item.timing, "interprets": item.interprets,
                                              "schedule": item.schedule, "period": item.period})
     ops = got.in_force.rules.on_edit(facts, sign.today(at), "formed_on" in changes and formed != item.formed_on)

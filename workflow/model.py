@@ -55,22 +55,26 @@ class Item:
     schedule: str | None = None  # the periodic schedule (and its period, e.g. 2026Q3) this item discloses
     period: str | None = None
     interpreted_by: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()  # the documents it carries, by SHA-256 (workflow.documents)
 
     def content(self) -> dict[str, object]:
         """The fields every signature signs (through their hash)."""
         return signed_content(self.title, self.body, self.unit, self.category, self.timing, self.kind,
-                              self.interprets, list(self.tags), self.formed_on, self.schedule, self.period)
+                              self.interprets, list(self.tags), self.formed_on, self.schedule, self.period,
+                              self.attachments)
 
 
 def signed_content(title: str, body: str, unit: str, category: str, timing: str, kind: str, interprets: str | None,
                    tags: list[str], formed_on: date | None, schedule: str | None,
-                   period: str | None) -> dict[str, object]:
-    """An item's signed fields."""
+                   period: str | None, attachments: tuple[str, ...] | list[str] = ()) -> dict[str, object]:
+    """An item's signed fields (its attachments only when it has some: older items hash as they did)."""
     content: dict[str, object] = {
         "title": title, "body": body, "unit": unit, "category": category, "timing": timing, "kind": kind,
         "interprets": interprets, "tags": tags, "formed_on": formed_on.isoformat() if formed_on else None}
     if schedule is not None:
         content["schedule"], content["period"] = schedule, period
+    if attachments:
+        content["attachments"] = list(attachments)
     return content
 
 

@@ -157,6 +157,7 @@ item = Table(
     Column("formed_on", String(10)),
     Column("schedule", String(64)),  # a periodic schedule's id, with the period (2026Q3) it is for
     Column("period", String(16)),
+    Column("attachments", Text),  # canonical JSON: the SHA-256 of each document it carries (zwgk_document), or NULL
     Index("ix_zwgk_item_interprets", "interprets"),
     Index("ix_zwgk_item_schedule", "schedule", "period"),
 )

@@ -14,6 +14,7 @@ from datetime import date
 from states.authority import ADMIN, REGISTER, Register, UnitBook
 from states.pipeline import Pipeline
 from states.rules import Case
+from workflow import documents
 from workflow.ledger.events import content_hash
 from workflow.model import signed_content
 from workflow.requests import commitment
@@ -121,9 +122,12 @@ def _item_hash(r: Row) -> str | None:
         tags = json.loads(r["tags"])
         if not isinstance(tags, list):
             return None
+        attachments = json.loads(r["attachments"]) if r["attachments"] else []
+        if not isinstance(attachments, list):
+            return None
         return content_hash(signed_content(
             r["title"], r["body"], r["unit_id"], r["category"], r["timing"], r["kind"], r["interprets"], tags,
-            date.fromisoformat(r["formed_on"]) if r["formed_on"] else None, r["schedule"], r["period"]))
+            date.fromisoformat(r["formed_on"]) if r["formed_on"] else None, r["schedule"], r["period"], attachments))
     except (TypeError, ValueError, AttributeError, UnicodeError):
         return None
 
@@ -133,6 +137,18 @@ def numbers(work: Work, unit: str, last: Mapping[int, int], kind: str = "item") 
     table = {r["year"]: r["last"] for r in work.rows(f"{kind}_numbers", {"unit": unit})}
     return [f"unit {unit}: the last {kind} number of {year} is {table.get(year)} in the table, {last.get(year)} by "
             "its chain's creations" for year in sorted(set(table) | set(last)) if table.get(year) != last.get(year)]
+
+
+def attachments(work: Work, unit: str) -> list[str]:
+    """Each document an item of the unit carries (its signatures sign the hashes): present, and still itself."""
+    problems = []
+    for r in work.rows("unit_items", {"unit": unit}):
+        for sha in json.loads(r["attachments"]) if r["attachments"] else []:
+            found = documents.find(work, str(sha))
+            if found is None or not found.intact:
+                problems.append(f"item {r['id']}: document {str(sha)[:12]} it carries is "
+                                f"{'gone' if found is None else 'altered'} (zwgk_document)")
+    return problems
 
 
 def applicants(work: Work, erased: Mapping[str, bool]) -> list[str]:

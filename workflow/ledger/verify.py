@@ -589,6 +589,7 @@ class UnitFold:
         if self.full:
             problems += tables.numbers(self.v.work, self.chain, self.numbers.last)
             problems += tables.numbers(self.v.work, self.chain, self.request_numbers.last, "request")
+            problems += tables.attachments(self.v.work, self.chain)
         return problems + tables.applicants(self.v.work, {c: k.erased for c, k in self.clocks.items()})
 
 

@@ -49,16 +49,19 @@ SELECT kind, id, unit_id FROM zwgk_case
 SELECT title, kind, timing, interprets, schedule, period, formed_on FROM zwgk_item WHERE id = :id
 
 -- name: insert_item
-INSERT INTO zwgk_item (id, title, body, category, timing, kind, interprets, tags, formed_on, schedule, period)
-VALUES (:id, :title, :body, :category, :timing, :kind, :interprets, :tags, :formed_on, :schedule, :period)
+INSERT INTO zwgk_item (id, title, body, category, timing, kind, interprets, tags, formed_on, schedule, period,
+    attachments)
+VALUES (:id, :title, :body, :category, :timing, :kind, :interprets, :tags, :formed_on, :schedule, :period,
+    :attachments)
 
 -- name: update_item
-UPDATE zwgk_item SET title = :title, body = :body, tags = :tags, formed_on = :formed_on WHERE id = :id
+UPDATE zwgk_item SET title = :title, body = :body, tags = :tags, formed_on = :formed_on, attachments = :attachments
+WHERE id = :id
 
 -- Items with their case (a fragment of the two statements below).
 -- name: _items
 SELECT c.id, c.unit_id, c.state, c.round, c.version, c.drafter, c.created_at, c.updated_at, i.title, i.body,
-    i.category, i.timing, i.kind, i.interprets, i.tags, i.formed_on, i.schedule, i.period
+    i.category, i.timing, i.kind, i.interprets, i.tags, i.formed_on, i.schedule, i.period, i.attachments
 FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
 
 -- One item, found by its key.
@@ -77,7 +80,7 @@ LIMIT :limit
 -- The items of a unit, with their content, for verify to hash.
 -- name: unit_items
 SELECT c.id, c.unit_id, i.title, i.body, i.category, i.timing, i.kind, i.interprets, i.tags, i.formed_on,
-    i.schedule, i.period
+    i.schedule, i.period, i.attachments
 FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
 WHERE c.kind = 'item' AND c.unit_id = :unit
 
