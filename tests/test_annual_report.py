@@ -143,3 +143,20 @@ def test_a_report_counts_only_what_its_seal_covers(year: Year) -> None:
         wf.annual_report(2025, unit="nowhere")
     with pytest.raises(InvalidInput):
         wf.annual_report(25, unit="gov")
+
+
+def test_the_overview_counts_the_items_published_in_the_year(wf: Workflow) -> None:
+    from .conftest import new_info, publish
+
+    policy = new_info(wf, kind="policy", category="1.1", timing="long_term")
+    publish(wf, policy)
+    reading = new_info(wf, kind="interpretation", interprets=policy, category="1.1", timing="immediate")
+    publish(wf, reading)
+    money = new_info(wf, category="3.4", timing="periodic")
+    publish(wf, money)
+    new_info(wf, category="2.4")  # a draft: not published
+    report = wf.annual_report(wf.today().year, unit="gov")
+    table = report.published
+    assert (table.value("1", "long_term"), table.value("1", "immediate"), table.value("3", "periodic")) == (1, 1, 1)
+    assert (table.value("total", "total"), table.value("2", "total")) == (3, 0)
+    assert report.interpretations == (reading,)

@@ -661,9 +661,11 @@ class Workflow:
                 seal = next(iter(found))
             upto = {str(c): int(s) for c, s, _ in seal.payload()["chains"]}.get(unit, 0)
             types = {r["id"]: r["applicant_type"] for r in work.rows("unit_requests", {"unit": unit})}
+            facts = {r["id"]: (r["category"], r["timing"], r["kind"]) for r in work.rows("unit_items", {"unit": unit})}
             with work.events("chain_events", {"chain": unit, "after": 0}) as events:
                 return annual.count((e for e in events if e.seq <= upto), types, unit=unit, year=year,
-                                    office=self.config.office, digest=f"{seal.seq}:{seal.hash}", sealed_at=upto)
+                                    office=self.config.office, digest=f"{seal.seq}:{seal.hash}", sealed_at=upto,
+                                    items=facts)
 
     def event(self, chain: str, seq: int) -> Signature:
         with self.uow(write=False) as work:

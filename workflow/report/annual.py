@@ -22,6 +22,7 @@ from typing import Any
 from states.replies import REPLIES, REPORT_ROWS, TYPES
 from states.requests import OUTCOMES, REPLY, REVIEWS
 from states.rules import CREATE
+from workflow.catalog import CATEGORIES, TIMINGS
 from workflow.config import Office
 from workflow.ledger.events import Event
 
@@ -31,6 +32,7 @@ ORGANISATIONS = APPLICANT_COLUMNS[1:-1]
 RECEIVED, CARRIED_IN, TOTAL, CARRIED_OUT = "received", "carried_in", "total", "carried_out"
 REQUEST_ROWS = (RECEIVED, CARRIED_IN, *REPORT_ROWS, TOTAL, CARRIED_OUT)
 REVIEW_COLUMNS = (*OUTCOMES, "pending", "total")  # 结果维持, 结果纠正, 其他结果, 尚未审结, 总计
+CATEGORY_ROWS = tuple(c for c in CATEGORIES if "." not in c)  # the plan's six categories
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ class AnnualReport:
     sealed_at: int  # the unit chain's last event counted
     requests: Table  # table 三
     reviews: Table  # table 四
+    # Figures for 一、总体情况: items published in the year by the plan's category (its first level) and timing, and
+    # the interpretations among them.
+    published: Table = field(default_factory=lambda: Table((), ()))
+    interpretations: tuple[str, ...] = ()
 
     @property
     def identity(self) -> tuple[int, int, int, int]:
@@ -76,11 +82,22 @@ class _Request:
 
 
 def count(events: Iterable[Event], applicant_types: Mapping[str, str], *, unit: str, year: int, office: Office,
-          digest: str, sealed_at: int) -> AnnualReport:
-    """Tables 三 and 四 for `year` from a unit's chain events (those of requests), and each request's applicant
-    type as its signed content says."""
+          digest: str, sealed_at: int, items: Mapping[str, tuple[str, str, str]] | None = None) -> AnnualReport:
+    """Tables 三 and 四 for `year` from a unit's chain events, and each request's applicant type as its signed
+    content says; with `items` (each item's category, timing and kind, as signed), the items published in it."""
     asked: dict[str, _Request] = {}
+    published: dict[tuple[str, str], list[str]] = defaultdict(list)
+    interpretations = []
     for e in events:
+        if e.case_kind == "item" and items is not None and e.to_state == "published" and e.from_state != e.to_state:
+            if office.date_of(datetime.fromisoformat(e.at)).year == year:
+                category, timing, kind = items[e.case_id]
+                for row, column in ((category.split(".")[0], timing), (category.split(".")[0], "total"),
+                                    ("total", timing), ("total", "total")):
+                    published[row, column].append(e.case_id)
+                if kind == "interpretation":
+                    interpretations.append(e.case_id)
+            continue
         if e.case_kind != "request":
             continue
         data = e.payload() if e.data else {}
@@ -115,9 +132,13 @@ def count(events: Iterable[Event], applicant_types: Mapping[str, str], *, unit: 
                 said = outcome if outcome is not None and decided <= last else "pending"
                 for column in (said, "total"):
                     reviews[kind, column].append(f"{case_id}#{n}")
-    return AnnualReport(unit, year, digest, sealed_at,
-                        Table(REQUEST_ROWS, APPLICANT_COLUMNS, {k: tuple(v) for k, v in requests.items()}),
-                        Table(REVIEWS, REVIEW_COLUMNS, {k: tuple(v) for k, v in reviews.items()}))
+    return AnnualReport(unit, year, digest, sealed_at, _table(REQUEST_ROWS, APPLICANT_COLUMNS, requests),
+                        _table(REVIEWS, REVIEW_COLUMNS, reviews),
+                        _table((*CATEGORY_ROWS, "total"), (*TIMINGS, "total"), published), tuple(interpretations))
+
+
+def _table(rows: tuple[str, ...], columns: tuple[str, ...], cells: Mapping[tuple[str, str], list[str]]) -> Table:
+    return Table(rows, columns, {k: tuple(v) for k, v in cells.items()})
 
 
 def row_label(row: str) -> str:
