@@ -28,6 +28,7 @@ class Block:
     header: tuple[str, ...] = ()
     rows: tuple[tuple[str, ...], ...] = ()
     png: bytes = b""
+    cls: str = ""  # a table's class in the HTML
 
 
 def _day(d: date) -> str:
@@ -38,15 +39,33 @@ def _rate(rate: float | None) -> str:
     return "—" if rate is None else f"{100 * rate:.1f}%"
 
 
-def _days(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
-
-
 def _reminded(late: Late, tz: ZoneInfo) -> str:
+    """Who was reminded, and when: one entry per sending (its time, step and channel), its recipients together."""
     if not late.reminders:
         return "未提醒"
-    return "；".join(f"{r.recipient} {r.sent_at.astimezone(tz):%Y-%m-%d %H:%M}（{r.channel}，{r.step}）"
-                    for r in late.reminders)
+    sendings: dict[tuple[str, str, str], list[str]] = {}
+    for r in late.reminders:
+        sendings.setdefault((f"{r.sent_at.astimezone(tz):%Y-%m-%d %H:%M}", r.step, r.channel), []).append(r.recipient)
+    return "；".join(f"{when} {step}（{channel}）：{'、'.join(who)}" for (when, step, channel), who in sendings.items())
+
+
+def span(days: float | None) -> str:
+    """A stay, in hours under a day, else in days."""
+    if days is None:
+        return "—"
+    return f"{24 * days:.1f}小时" if days < 1 else f"{days:.1f}天"
+
+
+def _categories(a: Assessment) -> tuple[tuple[str, str], ...]:
+    """Each of the plan's six categories with everything under it, then its sub-categories that have items."""
+    rows = []
+    for code, name in catalog.CATEGORIES.items():
+        if "." not in code:
+            total = sum(n for c, n in a.by_category.items() if c.split(".")[0] == code)
+            rows.append((f"{code} {name}", str(total)))
+        elif a.by_category[code]:
+            rows.append((f"　其中：{code} {name}", str(a.by_category[code])))
+    return tuple(rows)
 
 
 def title(a: Assessment, unit_name: str) -> str:
@@ -72,7 +91,7 @@ def blocks(a: Assessment, unit_name: str) -> list[Block]:
         out.append(Block("table", header=("事项", "时限类型", "应完成日期", "状态", "完成日期", "责任人", "提醒"),
                          rows=tuple((x.title, KINDS[x.kind], x.due_on.isoformat(), STATUS[x.status],
                                      x.closed_on.isoformat() if x.closed_on else "—", x.responsible or "—",
-                                     _reminded(x, ZoneInfo(a.timezone))) for x in a.late)))
+                                     _reminded(x, ZoneInfo(a.timezone))) for x in a.late), cls="late"))
     verdict = "已完成" if a.quota_met else "尚未完成"
     out += [
         Block("heading", "二、主要负责人解读政策"),
@@ -82,8 +101,7 @@ def blocks(a: Assessment, unit_name: str) -> list[Block]:
         Block("heading", "三、主动公开情况"),
         Block("text", f"本期公开信息{len(a.published)}条。"),
         Block("table", header=("类别", "条数"),
-              rows=tuple((f"{code} {name}", str(a.by_category[code])) for code, name in catalog.CATEGORIES.items()
-                         if a.by_category[code] or "." not in code)),
+              rows=_categories(a)),
         Block("table", header=("“五公开”", "条数"),
               rows=(*((f"{name}公开", str(a.by_tag[tag])) for tag, name in catalog.TAGS.items()),
                     ("未标注", str(a.untagged)))),
@@ -92,9 +110,9 @@ def blocks(a: Assessment, unit_name: str) -> list[Block]:
               rows=(*((f"{t.row}{t.zh}", str(a.replies[code])) for code, t in TYPES.items()),
                     ("合计", str(sum(a.replies.values()))))),
         Block("heading", "五、各审核环节用时"),
-        Block("table", header=("案件", "环节", "次数", "中位数（天）", "90%分位数（天）"),
-              rows=tuple((charts.CASE_NAMES[s.kind], states[s.kind][s.state], str(s.stays), _days(s.median),
-                          _days(s.p90)) for s in a.stages)),
+        Block("table", header=("案件", "环节", "次数", "中位数", "90%分位数"),
+              rows=tuple((charts.CASE_NAMES[s.kind], states[s.kind][s.state], str(s.stays), span(s.median),
+                          span(s.p90)) for s in a.stages)),
         Block("chart", charts.STAGES, png=charts_by_title[charts.STAGES]),
         Block("heading", "六、每月签名数"),
         Block("table", header=("月份", "签名数"), rows=tuple((month, str(n)) for month, n in a.signatures)),
@@ -159,6 +177,7 @@ table { border-collapse: collapse; width: 100%; margin: 6pt 0; break-inside: aut
 th, td { border: 0.5pt solid #000; padding: 2pt 4pt; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 th { background: #eee; }
 tr { break-inside: avoid; }
+table.late td:nth-child(n+2):nth-child(-n+6), table.late th { white-space: nowrap; }
 figure { margin: 8pt 0; text-align: center; break-inside: avoid; }
 figure img { max-width: 100%; height: auto; }
 figcaption { font-size: 9pt; }
@@ -183,7 +202,8 @@ def to_html(a: Assessment, unit_name: str) -> str:
         elif b.kind == "table":
             head = "".join(f"<th>{escape(h)}</th>" for h in b.header)
             body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in b.rows)
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            cls = f' class="{b.cls}"' if b.cls else ""
+            parts.append(f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         else:
             data = base64.b64encode(b.png).decode("ascii")
             parts.append(f'<figure><img src="data:image/png;base64,{data}" alt="{escape(b.text)}">'

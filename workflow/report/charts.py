@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei",
              "Microsoft YaHei", "PingFang SC")
 CASE_NAMES = {"item": "信息", "request": "申请"}
-SIGNATURES, ON_TIME, STAGES = "每月签名数", "各类时限按时完成率", "各审核环节用时（天）"
+SIGNATURES, ON_TIME, STAGES = "每月签名数", "各类时限按时完成率", "各审核环节用时"
 _BLUE, _ORANGE = "#3b6ea5", "#d9822b"
 
 
@@ -74,21 +74,23 @@ def on_time(a: Assessment) -> bytes:
 
 def stages(a: Assessment) -> bytes:
     names = {kind: {s.id: s.zh for s in builtin(kind).states} for kind in CASE_NAMES}
+    longest = max((s.p90 or 0 for s in a.stages), default=0)
+    unit, scale = ("小时", 24) if longest < 2 else ("天", 1)  # reviews of hours are read in hours
 
     def draw(ax: Axes) -> None:
         labels = [f"{CASE_NAMES[s.kind]}·{names[s.kind][s.state]}（{s.stays}次）" for s in a.stages]
         rows = range(len(labels))
-        longest = max((s.p90 or 0 for s in a.stages), default=0)
         for shift, values, label, color in ((-0.2, [s.median for s in a.stages], "中位数", _BLUE),
                                             (0.2, [s.p90 for s in a.stages], "90%分位数", _ORANGE)):
-            bars = ax.barh([r + shift for r in rows], [v or 0 for v in values], height=0.4, label=label, color=color)
-            ax.bar_label(bars, labels=["—" if v is None else f"{v:.1f}" for v in values], padding=3, fontsize=8)
+            scaled = [None if v is None else v * scale for v in values]
+            bars = ax.barh([r + shift for r in rows], [v or 0 for v in scaled], height=0.4, label=label, color=color)
+            ax.bar_label(bars, labels=["—" if v is None else f"{v:.1f}" for v in scaled], padding=3, fontsize=8)
         ax.set_yticks(list(rows), labels)
-        ax.set_xlim(0, max(1.0, longest * 1.2))
+        ax.set_xlim(0, max(1.0, longest * scale * 1.2))
         ax.invert_yaxis()
-        ax.set_xlabel("天")
+        ax.set_xlabel(unit)
         ax.set_title(STAGES)
-        ax.legend(loc="lower right")
+        ax.legend(loc="best")
 
     return _png(draw)
 
