@@ -45,6 +45,7 @@ from workflow.workdays import WorkCalendar
 
 if TYPE_CHECKING:
     from workflow.report.annual import AnnualReport
+    from workflow.report.assessment import Assessment
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -666,6 +667,15 @@ class Workflow:
                 return annual.count((e for e in events if e.seq <= upto), types, unit=unit, year=year,
                                     office=self.config.office, digest=f"{seal.seq}:{seal.hash}", sealed_at=upto,
                                     items=facts)
+
+    def self_assessment(self, period: str, *, unit: str | None = None) -> Assessment:
+        """The half-yearly self-assessment (plan 五(三)) of `period` (like 2026H1) for `unit` (None: every unit),
+        counted in one read from the chains, the deadlines and the reminders sent (workflow/report/assessment.py)."""
+        from workflow.report import assessment
+
+        self._texts(period=period, unit=unit)
+        with self.uow(write=False) as work:
+            return assessment.read(work, period, unit=unit, config=self.config, today=self.today())
 
     def event(self, chain: str, seq: int) -> Signature:
         with self.uow(write=False) as work:
