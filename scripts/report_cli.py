@@ -8,8 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scripts.zwgk import UsageError
-
 if TYPE_CHECKING:
     from scripts.zwgk import Cli
     from workflow.report.annual import AnnualReport, Table
@@ -30,25 +28,33 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, count: Callable[[str]
                              "preview)")
     annual.add_argument("--out", type=Path, help="the file to write (default: UNIT-annual-report-YEAR.FORMAT here)")
     annual.add_argument("--text-file", action="append", default=[], metavar="SECTION=PATH",
-                        help="the office's text of a section, from a UTF-8 file: overview (一、总体情况), problems "
-                             "(五、存在的主要问题及改进情况) or other (六、其他需要报告的事项); repeat for each")
+                        help="docx and html: the office's text of a section, from a UTF-8 file: overview "
+                             "(一、总体情况), problems (五、存在的主要问题及改进情况) or other (六、其他需要报告的事项); "
+                             "repeat for each")
 
 
 def run(cli: Cli) -> int:
+    from workflow.errors import NotFound
     from workflow.report import render
 
     a = cli.args
     texts = _texts(a.text_file)
     with cli.workflow() as wf:
-        name = next((u.name for u in wf.units() if u.id == a.unit), a.unit)
-        render.check_texts(name, texts)  # before the seal: a refusal writes nothing
+        names = {u.id: u.name for u in wf.units()}
+        if a.unit not in names:  # said before the report seals the log: a refusal writes nothing
+            raise NotFound("no unit '{unit}'", unit=a.unit)
+        name = names[a.unit]
+        render.check_texts(name, texts)
         report = wf.annual_report(a.year, unit=a.unit)
-    content = (render.to_docx(report, name, texts) if a.format == "docx" else render.to_xlsx(report, name)
-               if a.format == "xlsx" else render.to_html(report, name, texts).encode())
+    if a.format == "xlsx":
+        content = render.to_xlsx(report, name)
+    elif a.format == "docx":
+        content = render.to_docx(report, name, texts)
+    else:
+        content = render.to_html(report, name, texts).encode()
     path = a.out or Path(f"{a.unit}-annual-report-{a.year}.{a.format}")
     path.write_bytes(content)
-    received, carried_in, total, carried_out = report.identity
-    check = {"received": received, "carried_in": carried_in, "total": total, "carried_out": carried_out}
+    check = dict(zip(IDENTITY, report.identity, strict=True))
     cli.emit(report_obj(report) | {"file": str(path), "format": a.format},
              [str(path), cli.tr("counted at root digest {digest}", digest=report.digest),
               cli.tr("the format's check holds: received {received} + carried over {carried_in} = replied {total} + "
@@ -59,16 +65,19 @@ def run(cli: Cli) -> int:
 
 
 def _texts(given: list[str]) -> dict[str, str]:
+    """The office's texts by section, from the files `--text-file SECTION=PATH` names."""
+    from workflow.errors import InvalidInput
+
     texts: dict[str, str] = {}
     for option in given:
         section, sep, path = option.partition("=")
         if not sep or not section or not path:
-            raise UsageError("--text-file takes SECTION=PATH, not {option}", option=option)
+            raise InvalidInput("--text-file takes SECTION=PATH, not {option}", option=option)
         try:
             texts[section] = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
-            raise UsageError("cannot read --text-file {file}: {problem}", file=path,
-                             problem=getattr(e, "strerror", None) or e) from None
+            raise InvalidInput("cannot read --text-file {file}: {problem}", file=path,
+                               problem=getattr(e, "strerror", None) or e) from None
     return texts
 
 
