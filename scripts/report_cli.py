@@ -29,8 +29,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, count: Callable[[str]
     annual.add_argument("--out", type=Path, help="the file to write (default: UNIT-annual-report-YEAR.FORMAT here)")
     annual.add_argument("--text-file", action="append", default=[], metavar="SECTION=PATH",
                         help="docx and html: the office's text of a section, from a UTF-8 file: overview "
-                             "(一、总体情况), problems (五、存在的主要问题及改进情况) or other (六、其他需要报告的事项); "
-                             "repeat for each")
+                             "(一、总体情况), problems (五、存在的主要问题及改进情况) or other "
+                             "(六、其他需要报告的事项); repeat for each")
 
 
 def run(cli: Cli) -> int:
