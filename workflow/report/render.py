@@ -174,7 +174,7 @@ def blocks(report: AnnualReport, unit_name: str, texts: Mapping[str, str]) -> It
     """The report from its title to its digest line, in order."""
     check_texts(unit_name, texts)
     written = {WRITTEN[k][0]: v for k, v in texts.items()}
-    placeholders = {n: placeholder for n, placeholder in WRITTEN.values()}
+    placeholders = dict(WRITTEN.values())
     yield Para(title_of(report, unit_name), "title")
     for n, title in enumerate(TITLES):
         yield Para(title, "heading")
