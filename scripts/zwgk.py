@@ -204,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     requests_cli.add_parsers(sub, common, _date, _count)
 
+    from scripts import report_cli
+
+    report_cli.add_parsers(sub, common, _count)
+
     hist = sub.add_parser("history", parents=[common], help="every signature on an item")
     hist.add_argument("item", help="the item's id")
     ver = sub.add_parser("verify", parents=[common], help="recompute every chain and judge every event by the rules")
@@ -516,6 +520,11 @@ class Cli:
         from scripts import requests_cli
 
         return requests_cli.run(self)
+
+    def report(self) -> int:
+        from scripts import report_cli
+
+        return report_cli.run(self)
 
     def history(self) -> int:
         with self.workflow() as wf:

@@ -14,15 +14,18 @@ from datetime import datetime
 from html import escape
 
 import docx
+from docx.document import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from workflow.letters.compose import Composed
 
 BODY_FONT = "仿宋"
 TITLE_FONT = "方正小标宋简体"
+TEXT_WIDTH_MM = 210 - 28 - 26
 _FIXED_TIME = datetime(2000, 1, 1)  # what the .docx says of when it was made (see the module's docstring)
 
 
@@ -31,17 +34,7 @@ def to_docx(composed: Composed, addressee: str | None = None) -> bytes:
     printed, and is never given for the copy that is stored."""
     title, reference, to, *rest = composed.lines(addressee)
     body, sign = rest[:-3], rest[-3:]
-    doc = docx.Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-    section.left_margin, section.right_margin = Mm(28), Mm(26)
-    normal = doc.styles["Normal"]
-    normal.font.name = "Times New Roman"
-    normal.font.size = Pt(16)
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
-    normal.paragraph_format.line_spacing = Pt(28)
-    normal.paragraph_format.space_after = Pt(0)
+    doc = new_document()
 
     def add(text: str, *, align: WD_ALIGN_PARAGRAPH | None = None, indent: bool = False) -> Paragraph:
         p = doc.add_paragraph()
@@ -54,10 +47,7 @@ def to_docx(composed: Composed, addressee: str | None = None) -> bytes:
 
     heading = add(title, align=WD_ALIGN_PARAGRAPH.CENTER)
     heading.paragraph_format.line_spacing = Pt(36)
-    run = heading.runs[0]
-    run.font.size = Pt(22)
-    run.font.name = TITLE_FONT
-    run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), TITLE_FONT)
+    font(heading.runs[0], TITLE_FONT, 22)
     add(reference, align=WD_ALIGN_PARAGRAPH.RIGHT)
     add(to)
     for text in body:
@@ -65,15 +55,43 @@ def to_docx(composed: Composed, addressee: str | None = None) -> bytes:
     add("")
     for text in sign:
         add(text, align=WD_ALIGN_PARAGRAPH.RIGHT).paragraph_format.right_indent = Pt(64)
+    return saved(doc, composed.title, composed.office)
+
+
+def new_document() -> Document:
+    """An empty A4 document with GB/T 9704's margins, its text in 3号 仿宋 on a 28 pt line."""
+    doc = docx.Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)  # TEXT_WIDTH_MM between them
+    normal = doc.styles["Normal"]
+    normal.font.name = "Times New Roman"
+    normal.font.size = Pt(16)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
+    normal.paragraph_format.line_spacing = Pt(28)
+    normal.paragraph_format.space_after = Pt(0)
+    return doc
+
+
+def font(run: Run, name: str, size: float) -> None:
+    """Set a run's font, its Chinese characters' (w:eastAsia) too, and its size in points."""
+    run.font.size = Pt(size)
+    run.font.name = name
+    run.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+
+
+def saved(doc: Document, title: str, author: str) -> bytes:
+    """The document's bytes, the same for the same content (see the module's docstring)."""
     props = doc.core_properties
-    props.title, props.author, props.last_modified_by, props.revision = composed.title, composed.office, "", 1
+    props.title, props.author, props.last_modified_by, props.revision = title, author, "", 1
     props.created = props.modified = _FIXED_TIME
     out = io.BytesIO()
     doc.save(out)
-    return _without_times(out.getvalue())
+    return without_times(out.getvalue())
 
 
-def _without_times(package: bytes) -> bytes:
+def without_times(package: bytes) -> bytes:
     """The same zip with each member's time fixed (zipfile stamps the time of writing)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
@@ -83,20 +101,23 @@ def _without_times(package: bytes) -> bytes:
     return out.getvalue()
 
 
-_CSS = """
+# The page and the title, as the .docx lays them out (the report's preview shares them).
+PAGE_CSS = """
 @page { size: A4; margin: 37mm 26mm 35mm 28mm; }
 html { font-family: "仿宋", "仿宋_GB2312", FangSong, STFangsong, "Noto Serif CJK SC", "Source Han Serif SC",
        "Songti SC", SimSun, serif; font-size: 16pt; line-height: 28pt; color: #000; background: #fff; }
 body { margin: 0; }
 h1 { font-family: "方正小标宋简体", "FZXiaoBiaoSong-B05S", "Noto Serif CJK SC", "Source Han Serif SC", "Songti SC",
      SimSun, serif; font-size: 22pt; line-height: 36pt; font-weight: normal; text-align: center; margin: 0 0 14pt; }
+@media screen { body { max-width: 156mm; margin: 2em auto; padding: 0 1em; } }
+""".strip()
+_CSS = PAGE_CSS + """
 p { margin: 0; text-indent: 2em; white-space: pre-wrap; overflow-wrap: anywhere; }
 p.reference { text-align: right; text-indent: 0; }
 p.to { text-indent: 0; }
 .sign { margin-top: 28pt; text-align: right; padding-right: 4em; break-inside: avoid; }
 .sign p { text-indent: 0; }
-@media screen { body { max-width: 156mm; margin: 2em auto; padding: 0 1em; } }
-""".strip()
+"""
 
 
 def to_html(composed: Composed, addressee: str | None = None) -> str:

@@ -1,0 +1,92 @@
+"""`zwgk report annual YEAR`: the annual report (Regulation Art. 49) counted from the log up to a seal made first,
+written as DOCX, XLSX or HTML. Parse, call `Workflow.annual_report` and `workflow.report.render`, write, print."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scripts.zwgk import Cli
+    from workflow.report.annual import AnnualReport, Table
+
+FORMATS = ("docx", "xlsx", "html")
+IDENTITY = ("received", "carried_in", "total", "carried_out")
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser, count: Callable[[str], int]) -> None:
+    rep = sub.add_parser("report", parents=[common], help="reports counted from the signature log")
+    rs = rep.add_subparsers(dest="sub", required=True)
+    annual = rs.add_parser("annual", parents=[common], help="a unit's annual report (Art. 49) in the national layout "
+                           "of 2021, counted up to a seal made first; prints the root digest it was counted at")
+    annual.add_argument("year", type=count, help="the year it reports, e.g. 2026")
+    annual.add_argument("--unit", required=True, help="the unit it reports (its id)")
+    annual.add_argument("--format", required=True, choices=FORMATS,
+                        help="docx (to print), xlsx (every table, and the cases each number counts) or html (a "
+                             "preview)")
+    annual.add_argument("--out", type=Path, help="the file to write (default: UNIT-annual-report-YEAR.FORMAT here)")
+    annual.add_argument("--text-file", action="append", default=[], metavar="SECTION=PATH",
+                        help="docx and html: the office's text of a section, from a UTF-8 file: overview "
+                             "(一、总体情况), problems (五、存在的主要问题及改进情况) or other "
+                             "(六、其他需要报告的事项); repeat for each")
+
+
+def run(cli: Cli) -> int:
+    from workflow.errors import NotFound
+    from workflow.report import render
+
+    a = cli.args
+    texts = _texts(a.text_file)
+    with cli.workflow() as wf:
+        names = {u.id: u.name for u in wf.units()}
+        if a.unit not in names:  # said before the report seals the log: a refusal writes nothing
+            raise NotFound("no unit '{unit}'", unit=a.unit)
+        name = names[a.unit]
+        render.check_texts(name, texts)
+        report = wf.annual_report(a.year, unit=a.unit)
+    if a.format == "xlsx":
+        content = render.to_xlsx(report, name)
+    elif a.format == "docx":
+        content = render.to_docx(report, name, texts)
+    else:
+        content = render.to_html(report, name, texts).encode()
+    path = a.out or Path(f"{a.unit}-annual-report-{a.year}.{a.format}")
+    path.write_bytes(content)
+    check = dict(zip(IDENTITY, report.identity, strict=True))
+    cli.emit(report_obj(report) | {"file": str(path), "format": a.format},
+             [str(path), cli.tr("counted at root digest {digest}", digest=report.digest),
+              cli.tr("the format's check holds: received {received} + carried over {carried_in} = replied {total} + "
+                     "carried to next year {carried_out}", **check) if report.balanced else
+              cli.tr("the format's check FAILS: received {received} + carried over {carried_in} != replied {total} + "
+                     "carried to next year {carried_out}", **check)])
+    return 0
+
+
+def _texts(given: list[str]) -> dict[str, str]:
+    """The office's texts by section, from the files `--text-file SECTION=PATH` names."""
+    from workflow.errors import InvalidInput
+
+    texts: dict[str, str] = {}
+    for option in given:
+        section, sep, path = option.partition("=")
+        if not sep or not section or not path:
+            raise InvalidInput("--text-file takes SECTION=PATH, not {option}", option=option)
+        try:
+            texts[section] = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InvalidInput("cannot read --text-file {file}: {problem}", file=path,
+                               problem=getattr(e, "strerror", None) or e) from None
+    return texts
+
+
+def report_obj(r: AnnualReport) -> dict[str, Any]:
+    """The numbers: each cell's value, the format's check, and the digest they were counted at."""
+    return {"unit": r.unit, "year": r.year, "digest": r.digest, "sealed_at": r.sealed_at,
+            "requests": _values(r.requests), "reviews": _values(r.reviews),
+            "identity": dict(zip(IDENTITY, r.identity, strict=True)), "balanced": r.balanced}
+
+
+def _values(t: Table) -> dict[str, dict[str, int]]:
+    return {row: {column: t.value(row, column) for column in t.columns} for row in t.rows}
