@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scripts import assessment_cli
+
 if TYPE_CHECKING:
     from scripts.zwgk import Cli
     from workflow.report.annual import AnnualReport, Table
@@ -31,6 +33,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, count: Callable[[str]
                         help="docx and html: the office's text of a section, from a UTF-8 file: overview "
                              "(一、总体情况), problems (五、存在的主要问题及改进情况) or other "
                              "(六、其他需要报告的事项); repeat for each")
+    assessment_cli.add_parser(rs, common)
 
 
 def run(cli: Cli) -> int:
@@ -38,6 +41,8 @@ def run(cli: Cli) -> int:
     from workflow.report import render
 
     a = cli.args
+    if a.sub == assessment_cli.NAME:
+        return assessment_cli.run(cli)
     texts = _texts(a.text_file)
     with cli.workflow() as wf:
         names = {u.id: u.name for u in wf.units()}

@@ -792,6 +792,7 @@ def _reads_only(a: argparse.Namespace) -> bool:
     return a.command in ("history", "verify", "deadlines") or (a.command, getattr(a, "sub", None)) in {
         ("item", "show"), ("item", "list"), ("unit", "list"), ("person", "list"), ("deadline", "show"),
         ("pipeline", "show"), ("pipeline", "diagram"), ("request", "show"), ("request", "list"),
+        ("report", "self-assessment"),
         ("request", "history"), ("request", "letter"), ("request", "similar")}
 
 

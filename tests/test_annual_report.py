@@ -160,3 +160,24 @@ def test_the_overview_counts_the_items_published_in_the_year(wf: Workflow) -> No
     assert (table.value("1", "long_term"), table.value("1", "immediate"), table.value("3", "periodic")) == (1, 1, 1)
     assert (table.value("total", "total"), table.value("2", "total")) == (3, 0)
     assert report.interpretations == (reading,)
+
+
+def test_the_report_is_filed_as_the_draft_item_of_its_year_carrying_its_document(wf: Workflow) -> None:
+    import io
+
+    import docx
+
+    from .conftest import publish
+
+    year = wf.today().year
+    item = wf.file_annual_report(year, unit="gov", drafter="clerk", texts={"overview": "本年度工作总体平稳。"})
+    assert (item.schedule, item.period, item.state, len(item.attachments)) == ("annual-report", str(year), "draft", 1)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(wf.requests.document(item.attachments[0]).content))
+                     .paragraphs)
+    assert "本年度工作总体平稳。" in text and "年政府信息公开工作年度报告" in text
+    again = wf.file_annual_report(year, unit="gov", drafter="clerk", texts={"overview": "改过的总体情况。"})
+    assert again.id == item.id and again.attachments != item.attachments and again.version == item.version + 1
+    publish(wf, item.id)
+    with pytest.raises(InvalidInput, match="return it to draft"):
+        wf.file_annual_report(year, unit="gov", drafter="clerk")
+    assert wf.verify().ok

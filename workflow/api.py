@@ -11,7 +11,7 @@ import os
 import re
 import socket
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
@@ -24,7 +24,7 @@ from states.authority import REGISTER
 from states.errors import Phrase
 from states.pipeline import IMPLICIT_ACTIONS
 from states.rules import Case, Signer, allowed
-from workflow import catalog, db, documents, duties, items, outbox, periods, requests, text
+from workflow import catalog, db, documents, duties, items, notices, outbox, periods, requests, text
 from workflow.clock import stamp, system
 from workflow.config import Config
 from workflow.deadlines import STATUSES, Timeline
@@ -676,6 +676,35 @@ class Workflow:
         self._texts(period=period, unit=unit)
         with self.uow(write=False) as work:
             return assessment.read(work, period, unit=unit, config=self.config, today=self.today())
+
+    def file_annual_report(self, year: int, *, unit: str, drafter: str, texts: Mapping[str, str] | None = None,
+                           schedule: str = "annual-report") -> Item:
+        """The annual report as an item of disclosure: counted (`annual_report`), written as DOCX in the national
+        layout, stored by hash, and carried by the draft item of the `annual-report` schedule for `year` (made, or
+        its attachment replaced by its drafter), which then goes through the pipeline like any other."""
+        from workflow.report import render
+
+        report = self.annual_report(year, unit=unit)
+        name = {u.id: u.name for u in self.units()}[unit]
+        content = render.to_docx(report, name, texts or {})
+        sha = self.store_document(content, media_type=notices.DOCX, name=f"{unit}-{year}-annual-report.docx")
+        body = (f"{name}{year}年政府信息公开工作年度报告，依据根摘要 {report.digest} 统计（附件：{sha}）。"
+                f"本年新收申请 {report.identity[0]} 件，办理结果 {report.identity[2]} 件。")
+        with self.uow(write=False) as work:
+            found = work.rows("schedule_items", {"unit": unit, "schedule": schedule, "period": str(year)})
+        drafts = [r["id"] for r in found if r["state"] == self.pipeline_in_force(unit).initial]
+        if drafts:
+            self.edit_item(drafts[-1], actor=drafter, body=body, attachments=[sha],
+                           comment=f"年度报告依据根摘要 {report.digest} 重新统计")
+            return self.item(drafts[-1])
+        if found:
+            raise InvalidInput("the annual report {year} of unit {unit} is item {item}, in state {state}: return it "
+                               "to draft to file it again", year=year, unit=unit, item=found[-1]["id"],
+                               state=found[-1]["state"])
+        schedule_of = self.config.schedule(schedule)
+        return self.new_item(title=f"{name}{year}年政府信息公开工作年度报告", unit=unit,
+                             category=schedule_of.category or "6", timing="periodic", kind="info", drafter=drafter,
+                             body=body, schedule=schedule, period=str(year), attachments=[sha])
 
     def event(self, chain: str, seq: int) -> Signature:
         with self.uow(write=False) as work:

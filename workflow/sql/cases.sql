@@ -103,3 +103,9 @@ WHERE p.id = :person
 
 -- name: case_unit
 SELECT unit_id, state FROM zwgk_case WHERE kind = :kind AND id = :id
+
+-- The items made for a schedule's period in a unit (the annual report's item of a year).
+-- name: schedule_items
+SELECT c.id, c.state FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
+WHERE c.kind = 'item' AND c.unit_id = :unit AND i.schedule = :schedule AND i.period = :period
+ORDER BY c.created_at, c.id
