@@ -33,6 +33,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, count: Callable[[str]
                         help="docx and html: the office's text of a section, from a UTF-8 file: overview "
                              "(一、总体情况), problems (五、存在的主要问题及改进情况) or other "
                              "(六、其他需要报告的事项); repeat for each")
+    annual.add_argument("--file-as", metavar="DRAFTER", help="also file the report (DOCX) as the draft item of the "
+                        "annual-report schedule for YEAR, signed by this drafter (or replace the document it carries)")
     assessment_cli.add_parser(rs, common)
 
 
@@ -51,6 +53,7 @@ def run(cli: Cli) -> int:
         name = names[a.unit]
         render.check_texts(name, texts)
         report = wf.annual_report(a.year, unit=a.unit)
+        filed = wf.file_annual_report(a.year, unit=a.unit, drafter=a.file_as, texts=texts) if a.file_as else None
     if a.format == "xlsx":
         content = render.to_xlsx(report, name)
     elif a.format == "docx":
@@ -60,8 +63,9 @@ def run(cli: Cli) -> int:
     path = a.out or Path(f"{a.unit}-annual-report-{a.year}.{a.format}")
     path.write_bytes(content)
     check = dict(zip(IDENTITY, report.identity, strict=True))
-    cli.emit(report_obj(report) | {"file": str(path), "format": a.format},
-             [str(path), cli.tr("counted at root digest {digest}", digest=report.digest),
+    cli.emit(report_obj(report) | {"file": str(path), "format": a.format, "item": filed.id if filed else None},
+             [str(path), *([cli.tr("filed as item {item}", item=filed.id)] if filed else []),
+              cli.tr("counted at root digest {digest}", digest=report.digest),
               cli.tr("the format's check holds: received {received} + carried over {carried_in} = replied {total} + "
                      "carried to next year {carried_out}", **check) if report.balanced else
               cli.tr("the format's check FAILS: received {received} + carried over {carried_in} != replied {total} + "

@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from states.replies import REPLIES
-from tests.requesting import Clock, review_and_send, seeded
+from tests.cli_helpers import ok_json
+from tests.requesting import Clock, cli_world, review_and_send, seeded
 from workflow import Workflow
 from workflow.errors import InvalidInput, NotFound
 from workflow.report.annual import APPLICANT_COLUMNS, REQUEST_ROWS, REVIEW_COLUMNS
@@ -181,3 +183,12 @@ def test_the_report_is_filed_as_the_draft_item_of_its_year_carrying_its_document
     with pytest.raises(InvalidInput, match="return it to draft"):
         wf.file_annual_report(year, unit="gov", drafter="clerk")
     assert wf.verify().ok
+
+
+def test_zwgk_report_annual_files_the_report_as_an_item(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    cli_world(capsys, tmp_path, monkeypatch)
+    done = ok_json(capsys, "report", "annual", "2026", "--unit", "gov", "--format", "docx", "--file-as", "clerk")
+    shown = ok_json(capsys, "item", "show", done["item"])
+    assert (shown["schedule"], shown["period"], shown["state"]) == ("annual-report", "2026", "draft")
+    assert len(shown["attachments"]) == 1 and (tmp_path / done["file"]).exists()
