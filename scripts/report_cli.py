@@ -35,6 +35,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, count: Callable[[str]
                              "(六、其他需要报告的事项); repeat for each")
     annual.add_argument("--file-as", metavar="DRAFTER", help="also file the report (DOCX) as the draft item of the "
                         "annual-report schedule for YEAR, signed by this drafter (or replace the document it carries)")
+    annual.add_argument("--statistics", type=Path, metavar="CSV",
+                        help="with --file-as: the year's figures of other systems, signed on the report's item: a CSV "
+                             "of NAME,VALUE rows (licensing or 行政许可, penalties or 行政处罚, coercion or 行政强制: "
+                             "decisions; fees or 行政事业性收费: 万元 like 12.5)")
     assessment_cli.add_parser(rs, common)
 
 
@@ -45,15 +49,21 @@ def run(cli: Cli) -> int:
     a = cli.args
     if a.sub == assessment_cli.NAME:
         return assessment_cli.run(cli)
+    from scripts.zwgk import UsageError
+
     texts = _texts(a.text_file)
+    if a.statistics and not a.file_as:
+        raise UsageError("--statistics are signed on the report's item: give --file-as DRAFTER too")
     with cli.workflow() as wf:
         names = {u.id: u.name for u in wf.units()}
         if a.unit not in names:  # said before the report seals the log: a refusal writes nothing
             raise NotFound("no unit '{unit}'", unit=a.unit)
         name = names[a.unit]
         render.check_texts(name, texts)
-        report = wf.annual_report(a.year, unit=a.unit)
-        filed = wf.file_annual_report(a.year, unit=a.unit, drafter=a.file_as, texts=texts) if a.file_as else None
+        figures = _statistics(a.statistics) if a.statistics else None
+        filed = wf.file_annual_report(a.year, unit=a.unit, drafter=a.file_as, texts=texts,
+                                      statistics=figures) if a.file_as else None
+        report = wf.annual_report(a.year, unit=a.unit)  # with the figures the item now states
     if a.format == "xlsx":
         content = render.to_xlsx(report, name)
     elif a.format == "docx":
@@ -71,6 +81,30 @@ def run(cli: Cli) -> int:
               cli.tr("the format's check FAILS: received {received} + carried over {carried_in} != replied {total} + "
                      "carried to next year {carried_out}", **check)])
     return 0
+
+
+def _statistics(path: Path) -> dict[str, object]:
+    """The figures of a CSV of NAME,VALUE rows, by their names or the format's words; blank lines skipped."""
+    import csv
+
+    from scripts.zwgk import UsageError
+    from workflow.catalog import STATISTICS
+
+    names = {v: k for k, v in STATISTICS.items()} | {k: k for k in STATISTICS}
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = [r for r in csv.reader(f) if any(cell.strip() for cell in r)]
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError("cannot read --statistics {file}: {problem}", file=path,
+                         problem=getattr(e, "strerror", None) or e) from None
+    figures: dict[str, object] = {}
+    for row in rows:
+        if len(row) != 2 or row[0].strip() not in names:
+            raise UsageError("--statistics {file}: a row is NAME,VALUE with a name of: {names}", file=path,
+                             names=", ".join(names))
+        key, value = names[row[0].strip()], row[1].strip()
+        figures[key] = value if key == "fees" else int(value) if value.isdigit() else value
+    return figures
 
 
 def _texts(given: list[str]) -> dict[str, str]:
@@ -93,7 +127,8 @@ def _texts(given: list[str]) -> dict[str, str]:
 def report_obj(r: AnnualReport) -> dict[str, Any]:
     """The numbers: each cell's value, the format's check, and the digest they were counted at."""
     return {"unit": r.unit, "year": r.year, "digest": r.digest, "sealed_at": r.sealed_at,
-            "requests": _values(r.requests), "reviews": _values(r.reviews),
+            "documents": _values(r.documents), "statistics": dict(r.statistics),
+            "statistics_item": r.statistics_item, "requests": _values(r.requests), "reviews": _values(r.reviews),
             "identity": dict(zip(IDENTITY, r.identity, strict=True)), "balanced": r.balanced}
 
 

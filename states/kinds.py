@@ -53,9 +53,11 @@ class Kind:
 # The leader in charge (分管领导), who directs the disclosure work of the unit and answers for the substance of what
 # it publishes, hands on a draft; an admin (登记管理员) keeps the register and signs no step of any case.
 ITEM = Kind("item", "政府信息", "item.toml", frozenset({"published"}), ("confidentiality_reviewer", "head"),
-            frozenset({"withheld", "retracted"}),
-            # a publication can only be taken back (撤回); a refusal or a retraction is the end of that item
-            {"published": frozenset({"retracted"}), "withheld": frozenset(), "retracted": frozenset()}, "leader")
+            frozenset({"withheld", "retracted", "abolished"}),
+            # a publication can only be taken back (撤回) or, a document in force, abolished (废止); a refusal, a
+            # retraction or an abolition is the end of that item
+            {"published": frozenset({"retracted", "abolished"}), "withheld": frozenset(), "retracted": frozenset(),
+             "abolished": frozenset()}, "leader")
 # A request's reply is before the public (its applicant) once sent; the head of the disclosure office hands on a
 # request whose handler cannot, as they approve its extension (Art. 33). Only an administrative organ (行政机关: the
 # township government, not a village committee or a station) receives requests.

@@ -192,3 +192,51 @@ def test_zwgk_report_annual_files_the_report_as_an_item(capsys: pytest.CaptureFi
     shown = ok_json(capsys, "item", "show", done["item"])
     assert (shown["schedule"], shown["period"], shown["state"]) == ("annual-report", "2026", "draft")
     assert len(shown["attachments"]) == 1 and (tmp_path / done["file"]).exists()
+
+
+def test_table_two_counts_documents_made_abolished_in_force_and_the_figures_the_report_item_states(
+        wf: Workflow) -> None:
+    from .conftest import new_info, publish
+
+    made = new_info(wf, kind="policy", category="1.1", timing="long_term", doc_type="normative")
+    publish(wf, made)
+    gone = new_info(wf, kind="policy", category="1.1", timing="long_term", doc_type="normative")
+    publish(wf, gone)
+    wf.advance(gone, "abolish", actor="head", reason="已被新办法取代")
+    draft = new_info(wf, kind="policy", category="1.1", timing="long_term", doc_type="normative")  # never published
+    year = wf.today().year
+    figures = {"licensing": 12, "penalties": 3, "coercion": 0, "fees": "1.25"}
+    item = wf.file_annual_report(year, unit="gov", drafter="clerk")
+    wf.edit_item(item.id, actor="clerk", statistics=figures)
+    report = wf.annual_report(year, unit="gov")
+    docs = report.documents
+    assert (docs.value("normative", "made"), docs.value("normative", "abolished"),
+            docs.value("normative", "in_force")) == (2, 1, 1)
+    assert docs.cases["normative", "in_force"] == (made,) and draft not in docs.cases["normative", "made"]
+    assert docs.value("rule", "made") == 0
+    assert (report.statistics, report.statistics_item) == (figures, item.id)
+    with pytest.raises(InvalidInput, match="whole number"):
+        wf.edit_item(item.id, actor="clerk", statistics={"licensing": -1})
+    with pytest.raises(InvalidInput, match="万元"):
+        wf.edit_item(item.id, actor="clerk", statistics={"fees": 1.25})
+    with pytest.raises(InvalidInput, match="unknown statistic"):
+        wf.edit_item(item.id, actor="clerk", statistics={"weather": 1})
+    assert wf.verify().ok
+
+
+def test_zwgk_report_annual_signs_the_statistics_of_a_csv_on_the_item(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.cli_helpers import one_error_line, run, snapshot
+
+    db = cli_world(capsys, tmp_path, monkeypatch)
+    (tmp_path / "figures.csv").write_text("行政许可,12\npenalties,3\n行政强制,0\n行政事业性收费,1.25\n", encoding="utf-8")
+    done = ok_json(capsys, "report", "annual", "2026", "--unit", "gov", "--format", "xlsx", "--file-as", "clerk",
+                   "--statistics", "figures.csv")
+    assert done["statistics"] == {"licensing": 12, "penalties": 3, "coercion": 0, "fees": "1.25"}
+    assert done["statistics_item"] == done["item"]
+    (tmp_path / "bad.csv").write_text("天气,3\n", encoding="utf-8")
+    before = snapshot(db)
+    code, _, err = run(capsys, "report", "annual", "2026", "--unit", "gov", "--format", "xlsx", "--file-as", "clerk",
+                       "--statistics", "bad.csv")
+    assert code == 2 and "a row is NAME,VALUE" in one_error_line(err) and snapshot(db) == before

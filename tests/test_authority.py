@@ -618,7 +618,8 @@ def test_a_file_may_make_a_state_of_its_own_terminal(two: Workflow) -> None:
 
 
 def test_declaring_no_terminal_keeps_the_fingerprint_of_a_file_written_before_the_key() -> None:
-    """Units adopted pipelines before `terminal` existed: their stored definitions must still hash as signed."""
-    builtin = parse_pipeline(ITEM_TOML.read_text(encoding="utf-8"))
+    """Units adopted pipelines before `terminal` existed: their stored definitions must still hash as signed (the
+    built-in file as 0.2 and 0.3 shipped it, frozen here: 0.4 added 废止)."""
+    builtin = parse_pipeline((Path(__file__).parent / "data" / "item-0.2.toml").read_text(encoding="utf-8"))
     assert "terminal" not in builtin.definition
     assert builtin.fingerprint == "b99ebadda62a384ccf31cff0430e75a9e41dbbe26a7eb80f9e1aee5c33c5f56d"

@@ -343,6 +343,7 @@ class Workflow:
                  body: str = "", interprets: str | None = None, tags: Sequence[str] = (),
                  formed_on: date | None = None, id: str | None = None, comment: str | None = None,
                  schedule: str | None = None, period: str | None = None, attachments: Sequence[str] = (),
+                 doc_type: str | None = None, statistics: Mapping[str, Any] | None = None,
                  conn: HostConnection | None = None) -> Item:
         """Register a draft. Its creation is the item's first signed event.
 
@@ -352,6 +353,8 @@ class Workflow:
         """
         for sha in attachments:
             documents.checked_hash(sha)
+        if doc_type is not None:
+            catalog.choice("document type", doc_type, catalog.DOC_TYPES)
         free = self._texts(title=title, body=body, unit=unit, drafter=drafter, interprets=interprets,
                            comment=comment, schedule=schedule, period=period)
         body, comment = free["body"], free["comment"]
@@ -375,12 +378,14 @@ class Workflow:
             done = items.create(self._signing(work), unit=unit, drafter=drafter, item_id=id,
                                 title=_text("title", title), body=body, category=category, timing=timing, kind=kind,
                                 interprets=interprets, tags=list(tags), formed_on=formed_on, schedule=schedule,
-                                period=period, comment=comment, attachments=list(attachments))
+                                period=period, comment=comment, attachments=list(attachments), doc_type=doc_type,
+                                statistics=catalog.statistics(statistics) if statistics is not None else None)
             return items.load(work, done.case.id)
 
     def edit_item(self, item_id: str, *, actor: str, title: str | None = None, body: str | None = None,
                   tags: Sequence[str] | None = None, formed_on: date | None = None, comment: str | None = None,
-                  attachments: Sequence[str] | None = None, expected_version: int | None = None,
+                  attachments: Sequence[str] | None = None, statistics: Mapping[str, Any] | None = None,
+                  expected_version: int | None = None,
                   conn: HostConnection | None = None) -> Signature:
         """Change a draft's content; signed like every other step. Refused outside the initial state."""
         free = self._texts(title=title, body=body, actor=actor, comment=comment)
@@ -398,6 +403,8 @@ class Workflow:
             changes["formed_on"] = self._formed(formed_on)
         if attachments is not None:
             changes["attachments"] = [documents.checked_hash(sha) for sha in attachments]
+        if statistics is not None:
+            changes["statistics"] = catalog.statistics(statistics)
         if not changes:
             raise InvalidInput("nothing to change")
         self._typed_by(actor)
@@ -662,11 +669,12 @@ class Workflow:
                 seal = next(iter(found))
             upto = {str(c): int(s) for c, s, _ in seal.payload()["chains"]}.get(unit, 0)
             types = {r["id"]: r["applicant_type"] for r in work.rows("unit_requests", {"unit": unit})}
-            facts = {r["id"]: (r["category"], r["timing"], r["kind"]) for r in work.rows("unit_items", {"unit": unit})}
+            rows = work.rows("unit_items", {"unit": unit})
+            facts = {r["id"]: annual.ItemFacts(r["category"], r["timing"], r["kind"], r["doc_type"]) for r in rows}
             with work.events("chain_events", {"chain": unit, "after": 0}) as events:
                 return annual.count((e for e in events if e.seq <= upto), types, unit=unit, year=year,
                                     office=self.config.office, digest=f"{seal.seq}:{seal.hash}", sealed_at=upto,
-                                    items=facts)
+                                    items=facts, statistics=annual.stated(rows, year))
 
     def self_assessment(self, period: str, *, unit: str | None = None) -> Assessment:
         """The half-yearly self-assessment (plan 五(三)) of `period` (like 2026H1) for `unit` (None: every unit),
@@ -678,33 +686,45 @@ class Workflow:
             return assessment.read(work, period, unit=unit, config=self.config, today=self.today())
 
     def file_annual_report(self, year: int, *, unit: str, drafter: str, texts: Mapping[str, str] | None = None,
-                           schedule: str = "annual-report") -> Item:
-        """The annual report as an item of disclosure: counted (`annual_report`), written as DOCX in the national
-        layout, stored by hash, and carried by the draft item of the `annual-report` schedule for `year` (made, or
-        its attachment replaced by its drafter), which then goes through the pipeline like any other."""
+                           statistics: Mapping[str, Any] | None = None, schedule: str = "annual-report") -> Item:
+        """The annual report as an item of disclosure: the draft item of the `annual-report` schedule for `year`
+        (made if there is none) states the figures of other systems, signed (`statistics`, table 二: 行政许可, 行政处罚,
+        行政强制 decisions and 行政事业性收费 in 万元); the report is then counted (`annual_report`), written as DOCX
+        in the national layout, stored by hash, and carried by that item, which goes through the pipeline like any
+        other. Each is a signature of its drafter."""
         from workflow.report import render
 
+        name = {u.id: u.name for u in self.units()}.get(unit)
+        if name is None:
+            raise NotFound("no unit '{unit}'", unit=unit)
+        if texts:
+            render.check_texts(name, texts)
+        item = self._report_item(year, unit, name, drafter, schedule)
+        if statistics is not None:
+            self.edit_item(item, actor=drafter, statistics=statistics, comment="填报年度统计数字")
         report = self.annual_report(year, unit=unit)
-        name = {u.id: u.name for u in self.units()}[unit]
-        content = render.to_docx(report, name, texts or {})
-        sha = self.store_document(content, media_type=notices.DOCX, name=f"{unit}-{year}-annual-report.docx")
+        sha = self.store_document(render.to_docx(report, name, texts or {}), media_type=notices.DOCX,
+                                  name=f"{unit}-{year}-annual-report.docx")
         body = (f"{name}{year}年政府信息公开工作年度报告，依据根摘要 {report.digest} 统计（附件：{sha}）。"
                 f"本年新收申请 {report.identity[0]} 件，办理结果 {report.identity[2]} 件。")
+        self.edit_item(item, actor=drafter, body=body, attachments=[sha],
+                       comment=f"年度报告依据根摘要 {report.digest} 统计")
+        return self.item(item)
+
+    def _report_item(self, year: int, unit: str, name: str, drafter: str, schedule: str) -> str:
+        """The draft item that carries a unit's annual report of `year`: the one there is, or a new one."""
         with self.uow(write=False) as work:
             found = work.rows("schedule_items", {"unit": unit, "schedule": schedule, "period": str(year)})
         drafts = [r["id"] for r in found if r["state"] == self.pipeline_in_force(unit).initial]
         if drafts:
-            self.edit_item(drafts[-1], actor=drafter, body=body, attachments=[sha],
-                           comment=f"年度报告依据根摘要 {report.digest} 重新统计")
-            return self.item(drafts[-1])
+            return str(drafts[-1])
         if found:
             raise InvalidInput("the annual report {year} of unit {unit} is item {item}, in state {state}: return it "
                                "to draft to file it again", year=year, unit=unit, item=found[-1]["id"],
                                state=found[-1]["state"])
-        schedule_of = self.config.schedule(schedule)
         return self.new_item(title=f"{name}{year}年政府信息公开工作年度报告", unit=unit,
-                             category=schedule_of.category or "6", timing="periodic", kind="info", drafter=drafter,
-                             body=body, schedule=schedule, period=str(year), attachments=[sha])
+                             category=self.config.schedule(schedule).category or "6", timing="periodic", kind="info",
+                             drafter=drafter, body="（统计中）", schedule=schedule, period=str(year)).id
 
     def event(self, chain: str, seq: int) -> Signature:
         with self.uow(write=False) as work:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from workflow.errors import InvalidInput
 
 CATEGORIES: dict[str, str] = {
@@ -30,6 +33,14 @@ CATEGORIES: dict[str, str] = {
     "6": "法律、法规、规章规定应当公开的其他政府信息",
 }
 
+# The documents the annual report counts (table 二, Art. 20(一)): made, abolished, in force.
+DOC_TYPES: dict[str, str] = {"rule": "规章", "normative": "行政规范性文件"}
+
+# The figures of other systems an office enters, signed, on its annual report's item (table 二, Art. 20(五)(六)(八)):
+# decisions made in the year, and fees collected in 万元 (to four decimals, as text).
+STATISTICS: dict[str, str] = {"licensing": "行政许可", "penalties": "行政处罚", "coercion": "行政强制",
+                              "fees": "行政事业性收费"}
+
 TIMINGS: dict[str, str] = {"long_term": "长期公开", "periodic": "定期公开", "immediate": "即时公开"}
 
 KINDS: dict[str, str] = {"info": "政府信息", "policy": "政策文件", "interpretation": "政策解读"}
@@ -46,3 +57,20 @@ def choice(kind: str, value: str, allowed: dict[str, str]) -> str:
         raise InvalidInput("unknown {kind} '{value}' (one of: {known})", kind=kind, value=value,
                            known=", ".join(allowed))
     return value
+
+
+def statistics(given: Mapping[str, object]) -> dict[str, object]:
+    """An annual report's figures as signed: decisions as whole numbers, fees as 万元 text like "12.3456"."""
+    if not isinstance(given, Mapping):
+        raise InvalidInput("statistics are a mapping of figure to value")
+    out: dict[str, object] = {}
+    for name, value in given.items():
+        choice("statistic", str(name), STATISTICS)
+        if name == "fees":
+            if not isinstance(value, str) or not re.fullmatch(r"\d{1,12}(\.\d{1,4})?", value):
+                raise InvalidInput("fees are 万元 as text with up to four decimals, like 12.5, not {value}",
+                                   value=value)
+        elif type(value) is not int or value < 0:
+            raise InvalidInput("{name} is a whole number of decisions, not {value}", name=name, value=value)
+        out[str(name)] = value
+    return out

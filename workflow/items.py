@@ -65,7 +65,8 @@ def item_of(r: Row, interpreted_by: tuple[str, ...] = ()) -> Item:
                 state=r["state"], round=r["round"], version=r["version"],
                 created_at=datetime.fromisoformat(r["created_at"]), updated_at=datetime.fromisoformat(r["updated_at"]),
                 schedule=r["schedule"], period=r["period"],
-                attachments=tuple(json.loads(r["attachments"])) if r["attachments"] else ())
+                attachments=tuple(json.loads(r["attachments"])) if r["attachments"] else (),
+                doc_type=r["doc_type"], statistics=json.loads(r["statistics"]) if r["statistics"] else None)
 
 
 def attached(work: Work, attachments: list[str]) -> str | None:
@@ -86,7 +87,8 @@ def load(work: Work, item_id: str) -> Item:
 def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title: str, body: str, category: str,
            timing: str, kind: str, interprets: str | None, tags: list[str], formed_on: date | None,
            schedule: str | None, period: str | None, comment: str | None, requests: list[str] | None = None,
-           attachments: list[str] | None = None) -> Signed:
+           attachments: list[str] | None = None, doc_type: str | None = None,
+           statistics: dict[str, Any] | None = None) -> Signed:
     """A draft item, its creation signed by its drafter: the item's first event. `requests`: those of its unit whose
     information it discloses proactively (Art. 44), named in its creation."""
     work = sign.work
@@ -127,7 +129,7 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
             raise AlreadyExists("item {item} already exists", item=item_id)
     stored = attached(work, attachments or [])
     content = signed_content(title, body, unit, category, timing, kind, interprets, tags, formed_on, schedule,
-                             period, sorted(set(attachments or [])))
+                             period, sorted(set(attachments or [])), doc_type, statistics)
     step = decide(in_force.machine, None, Command(KIND, item_id, CREATE, who, content_hash=content_hash(content)))
     link = {"chain": policy_unit, "seq": heads[policy_unit].seq + 1} if policy_unit not in (None, unit) else None
     event = sign.append.event(head, at, register_seq=register.seq, pipeline=in_force.pipeline.fingerprint,
@@ -137,7 +139,7 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     row = {"id": item_id, "title": title, "body": body, "category": category, "timing": timing, "kind": kind,
            "interprets": interprets, "tags": json.dumps(tags),
            "formed_on": formed_on.isoformat() if formed_on else None, "schedule": schedule, "period": period,
-           "attachments": stored}
+           "attachments": stored, "doc_type": doc_type, "statistics": canonical(statistics) if statistics else None}
     ops = in_force.rules.on_create(_facts(case, unit, row), today)
     numbering = [("set_item_number", {"unit": unit, "year": number[0], "last": number[1]})] if number else []
     batch = sign.commit(event, [("insert_case", case_row(case, unit, at)), ("insert_item", row), *numbering], ops,
@@ -169,11 +171,11 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
     got = sign.load(KIND, item_id, EDIT, actor, expected_version=expected_version)
     item = load(work, item_id)
     values = {"title": item.title, "body": item.body, "tags": list(item.tags), "formed_on": item.formed_on,
-              "attachments": list(item.attachments)} | changes
+              "attachments": list(item.attachments), "statistics": item.statistics} | changes
     stored = attached(work, values["attachments"])
     content = signed_content(values["title"], values["body"], item.unit, item.category, item.timing, item.kind,
                              item.interprets, values["tags"], values["formed_on"], item.schedule, item.period,
-                             sorted(set(values["attachments"])))
+                             sorted(set(values["attachments"])), item.doc_type, values["statistics"])
     step = decide(got.in_force.machine, got.case, Command(KIND, item_id, EDIT, got.signer,
                                                           content_hash=content_hash(content)))
     at = sign.append.time(got.head, got.register)
@@ -183,7 +185,8 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
     after = apply(got.case, KIND, item_id, step, actor)
     formed = values["formed_on"]
     row = {"id": item_id, "title": values["title"], "body": values["body"], "tags": json.dumps(values["tags"]),
-           "formed_on": formed.isoformat() if formed else None, "attachments": stored}
+           "formed_on": formed.isoformat() if formed else None, "attachments": stored,
+           "statistics": canonical(values["statistics"]) if values["statistics"] else None}
     facts = _facts(after, item.unit, row | {"kind": item.kind, "timing": item.timing, "interprets": item.interprets,
                                              "schedule": item.schedule, "period": item.period})
     ops = got.in_force.rules.on_edit(facts, sign.today(at), "formed_on" in changes and formed != item.formed_on)

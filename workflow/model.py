@@ -56,18 +56,22 @@ class Item:
     period: str | None = None
     interpreted_by: tuple[str, ...] = ()
     attachments: tuple[str, ...] = ()  # the documents it carries, by SHA-256 (workflow.documents)
+    doc_type: str | None = None  # rule (规章) or normative (行政规范性文件)
+    statistics: Mapping[str, Any] | None = None  # an annual report's figures (workflow.report.annual.STATISTICS)
 
     def content(self) -> dict[str, object]:
         """The fields every signature signs (through their hash)."""
         return signed_content(self.title, self.body, self.unit, self.category, self.timing, self.kind,
                               self.interprets, list(self.tags), self.formed_on, self.schedule, self.period,
-                              self.attachments)
+                              self.attachments, self.doc_type, self.statistics)
 
 
 def signed_content(title: str, body: str, unit: str, category: str, timing: str, kind: str, interprets: str | None,
                    tags: list[str], formed_on: date | None, schedule: str | None,
-                   period: str | None, attachments: tuple[str, ...] | list[str] = ()) -> dict[str, object]:
-    """An item's signed fields (its attachments only when it has some: older items hash as they did)."""
+                   period: str | None, attachments: tuple[str, ...] | list[str] = (), doc_type: str | None = None,
+                   statistics: Mapping[str, Any] | None = None) -> dict[str, object]:
+    """An item's signed fields (its attachments, document type and statistics only when it has them: older items
+    hash as they did)."""
     content: dict[str, object] = {
         "title": title, "body": body, "unit": unit, "category": category, "timing": timing, "kind": kind,
         "interprets": interprets, "tags": tags, "formed_on": formed_on.isoformat() if formed_on else None}
@@ -75,6 +79,10 @@ def signed_content(title: str, body: str, unit: str, category: str, timing: str,
         content["schedule"], content["period"] = schedule, period
     if attachments:
         content["attachments"] = list(attachments)
+    if doc_type is not None:
+        content["doc_type"] = doc_type
+    if statistics is not None:
+        content["statistics"] = dict(statistics)
     return content
 
 

@@ -158,6 +158,8 @@ item = Table(
     Column("schedule", String(64)),  # a periodic schedule's id, with the period (2026Q3) it is for
     Column("period", String(16)),
     Column("attachments", Text),  # canonical JSON: the SHA-256 of each document it carries (zwgk_document), or NULL
+    Column("doc_type", String(16)),  # rule (规章) or normative (行政规范性文件): what the annual report counts
+    Column("statistics", Text),  # canonical JSON: the figures an annual report's item states (table 二)
     Index("ix_zwgk_item_interprets", "interprets"),
     Index("ix_zwgk_item_schedule", "schedule", "period"),
 )

@@ -125,9 +125,11 @@ def _item_hash(r: Row) -> str | None:
         attachments = json.loads(r["attachments"]) if r["attachments"] else []
         if not isinstance(attachments, list):
             return None
+        statistics = json.loads(r["statistics"]) if r["statistics"] else None
         return content_hash(signed_content(
             r["title"], r["body"], r["unit_id"], r["category"], r["timing"], r["kind"], r["interprets"], tags,
-            date.fromisoformat(r["formed_on"]) if r["formed_on"] else None, r["schedule"], r["period"], attachments))
+            date.fromisoformat(r["formed_on"]) if r["formed_on"] else None, r["schedule"], r["period"], attachments,
+            r["doc_type"], statistics))
     except (TypeError, ValueError, AttributeError, UnicodeError):
         return None
 

@@ -22,7 +22,7 @@ from typing import Any
 from states.replies import REPLIES, REPORT_ROWS, TYPES
 from states.requests import OUTCOMES, REPLY, REVIEWS
 from states.rules import CREATE
-from workflow.catalog import CATEGORIES, TIMINGS
+from workflow.catalog import CATEGORIES, DOC_TYPES, TIMINGS
 from workflow.config import Office
 from workflow.ledger.events import Event
 
@@ -33,6 +33,17 @@ RECEIVED, CARRIED_IN, TOTAL, CARRIED_OUT = "received", "carried_in", "total", "c
 REQUEST_ROWS = (RECEIVED, CARRIED_IN, *REPORT_ROWS, TOTAL, CARRIED_OUT)
 REVIEW_COLUMNS = (*OUTCOMES, "pending", "total")  # 结果维持, 结果纠正, 其他结果, 尚未审结, 总计
 CATEGORY_ROWS = tuple(c for c in CATEGORIES if "." not in c)  # the plan's six categories
+DOCUMENT_COLUMNS = ("made", "abolished", "in_force")  # 本年制发, 本年废止, 现行有效
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What an item's signed content says that the report counts."""
+
+    category: str
+    timing: str
+    kind: str
+    doc_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,11 @@ class AnnualReport:
     # the interpretations among them.
     published: Table = field(default_factory=lambda: Table((), ()))
     interpretations: tuple[str, ...] = ()
+    # Table 二: the documents (规章, 行政规范性文件) made, abolished and in force at the year's end, and the figures the
+    # office entered, signed, on the year's annual-report item (`statistics_item`).
+    documents: Table = field(default_factory=lambda: Table((), ()))
+    statistics: Mapping[str, Any] = field(default_factory=dict)
+    statistics_item: str | None = None
 
     @property
     def identity(self) -> tuple[int, int, int, int]:
@@ -82,21 +98,31 @@ class _Request:
 
 
 def count(events: Iterable[Event], applicant_types: Mapping[str, str], *, unit: str, year: int, office: Office,
-          digest: str, sealed_at: int, items: Mapping[str, tuple[str, str, str]] | None = None) -> AnnualReport:
+          digest: str, sealed_at: int, items: Mapping[str, ItemFacts] | None = None,
+          statistics: tuple[str, Mapping[str, Any]] | None = None) -> AnnualReport:
     """Tables 三 and 四 for `year` from a unit's chain events, and each request's applicant type as its signed
-    content says; with `items` (each item's category, timing and kind, as signed), the items published in it."""
+    content says; with `items` (each item's signed facts), the items published in it and table 二's documents; with
+    `statistics`, the annual-report item that states the year's figures, and them."""
     asked: dict[str, _Request] = {}
     published: dict[tuple[str, str], list[str]] = defaultdict(list)
+    documents: dict[tuple[str, str], list[str]] = defaultdict(list)
+    at_year_end: dict[str, tuple[str, str]] = {}  # each document's type and state when the year ended
     interpretations = []
+    first, last = date(year, 1, 1), date(year, 12, 31)
     for e in events:
-        if e.case_kind == "item" and items is not None and e.to_state == "published" and e.from_state != e.to_state:
-            if office.date_of(datetime.fromisoformat(e.at)).year == year:
-                category, timing, kind = items[e.case_id]
-                for row, column in ((category.split(".")[0], timing), (category.split(".")[0], "total"),
-                                    ("total", timing), ("total", "total")):
+        if e.case_kind == "item" and items is not None:
+            day = office.date_of(datetime.fromisoformat(e.at))
+            facts = items[e.case_id]
+            if e.to_state == "published" and e.from_state != e.to_state and day.year == year:
+                for row, column in ((facts.category.split(".")[0], facts.timing), (facts.category.split(".")[0],
+                                    "total"), ("total", facts.timing), ("total", "total")):
                     published[row, column].append(e.case_id)
-                if kind == "interpretation":
+                if facts.kind == "interpretation":
                     interpretations.append(e.case_id)
+            if facts.doc_type is not None and e.to_state is not None and day <= last:
+                if e.to_state != e.from_state and e.to_state in ("published", "abolished") and day >= first:
+                    documents[facts.doc_type, "made" if e.to_state == "published" else "abolished"].append(e.case_id)
+                at_year_end[e.case_id] = (facts.doc_type, e.to_state)
             continue
         if e.case_kind != "request":
             continue
@@ -109,7 +135,9 @@ def count(events: Iterable[Event], applicant_types: Mapping[str, str], *, unit: 
             asked[e.case_id].reviews.append([data["review"], date.fromisoformat(data["on"]), None, None])
         elif e.action == "review_outcome":
             asked[e.case_id].reviews[data["n"] - 1][2:] = [data["outcome"], date.fromisoformat(data["on"])]
-    first, last = date(year, 1, 1), date(year, 12, 31)
+    for case_id, (doc_type, state) in sorted(at_year_end.items()):
+        if state == "published":
+            documents[doc_type, "in_force"].append(case_id)
     requests: dict[tuple[str, str], list[str]] = defaultdict(list)
     reviews: dict[tuple[str, str], list[str]] = defaultdict(list)
     for case_id, r in sorted(asked.items()):
@@ -134,11 +162,23 @@ def count(events: Iterable[Event], applicant_types: Mapping[str, str], *, unit: 
                     reviews[kind, column].append(f"{case_id}#{n}")
     return AnnualReport(unit, year, digest, sealed_at, _table(REQUEST_ROWS, APPLICANT_COLUMNS, requests),
                         _table(REVIEWS, REVIEW_COLUMNS, reviews),
-                        _table((*CATEGORY_ROWS, "total"), (*TIMINGS, "total"), published), tuple(interpretations))
+                        _table((*CATEGORY_ROWS, "total"), (*TIMINGS, "total"), published), tuple(interpretations),
+                        _table(tuple(DOC_TYPES), DOCUMENT_COLUMNS, documents),
+                        dict(statistics[1]) if statistics else {}, statistics[0] if statistics else None)
 
 
 def _table(rows: tuple[str, ...], columns: tuple[str, ...], cells: Mapping[tuple[str, str], list[str]]) -> Table:
     return Table(rows, columns, {k: tuple(v) for k, v in cells.items()})
+
+
+def stated(rows: Iterable[Mapping[str, Any]], year: int, schedule: str = "annual-report") -> tuple[str, Any] | None:
+    """The year's figures as the unit's annual-report item for it states them (signed with its content): the
+    latest such item that states any (the rows in the order they were made)."""
+    import json
+
+    found = sorted((r["id"], r["statistics"]) for r in rows
+                   if r["schedule"] == schedule and r["period"] == str(year) and r["statistics"])
+    return (found[-1][0], json.loads(found[-1][1])) if found else None
 
 
 def row_label(row: str) -> str:

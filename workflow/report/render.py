@@ -16,6 +16,7 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from workflow.catalog import DOC_TYPES
 from workflow.errors import InvalidInput
 from workflow.report.annual import (
     CARRIED_IN,
@@ -46,7 +47,9 @@ WRITTEN = {
     "problems": (4, "（此处由本机关填写存在的主要问题及改进情况。）"),
     "other": (5, "（此处由本机关填写其他需要报告的事项，如收取信息处理费情况等。）"),
 }
-PENDING = "（本表待统计）"
+DOCUMENT_WORDS = {"made": "本年制发件数", "abolished": "本年废止件数", "in_force": "现行有效件数"}
+STATED = "（行政许可、行政处罚、行政强制、行政事业性收费的数字为本年度报告信息 {item} 所载、经签署的数字。）"
+UNSTATED = "（行政许可、行政处罚、行政强制、行政事业性收费的数字尚未在本年度报告信息中填报。）"
 CHECK_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 RESULTS = "三、本年度办理结果"
 SHEET_INFO, SHEET_CASES = "说明", "所计案件"
@@ -120,21 +123,27 @@ def reviews_grid(report: AnnualReport) -> Grid:
     return Grid("reviews", TITLES[3], 4, (6,) * (len(t.rows) * width), tuple(cells))
 
 
-def proactive_grid() -> Grid:
-    """Table 二, its headings only: the next step of issue 13 counts it."""
-    parts = (("第二十条第（一）项", ("本年制发件数", "本年废止件数", "现行有效件数"), ("规章", "行政规范性文件")),
-             ("第二十条第（五）项", ("本年处理决定数量",), ("行政许可",)),
-             ("第二十条第（六）项", ("本年处理决定数量",), ("行政处罚", "行政强制")),
-             ("第二十条第（八）项", ("本年收费金额（单位：万元）",), ("行政事业性收费",)))
+def proactive_grid(report: AnnualReport) -> Grid:
+    """Table 二: the documents counted from the log; the other systems' figures as the year's annual-report item
+    states them, signed (blank where it states none)."""
+    docs, stats = report.documents, report.statistics
+    made = ("本年制发件数", "本年废止件数", "现行有效件数")
+    parts = (("第二十条第（一）项", made, (("规章", "rule"), ("行政规范性文件", "normative"))),
+             ("第二十条第（五）项", ("本年处理决定数量",), (("行政许可", "licensing"),)),
+             ("第二十条第（六）项", ("本年处理决定数量",), (("行政处罚", "penalties"), ("行政强制", "coercion"))),
+             ("第二十条第（八）项", ("本年收费金额（单位：万元）",), (("行政事业性收费", "fees"),)))
     cells: list[Cell] = []
     n = 0
     for article, heads, rows in parts:
         span = 3 // len(heads)
         cells += [Cell(n, 0, article, cols=4, head=True), Cell(n + 1, 0, "信息内容", head=True)]
         cells += [Cell(n + 1, 1 + i * span, h, cols=span, head=True) for i, h in enumerate(heads)]
-        for at, row in enumerate(rows, n + 2):
-            cells.append(Cell(at, 0, row))
-            cells += [Cell(at, 1 + i * span, "", cols=span) for i in range(len(heads))]
+        for at, (label, key) in enumerate(rows, n + 2):
+            cells.append(Cell(at, 0, label))
+            if len(heads) == 3:
+                cells += [Cell(at, 1 + i, str(docs.value(key, c)), key=(key, c)) for i, c in enumerate(docs.columns)]
+            else:
+                cells.append(Cell(at, 1, str(stats.get(key, "")), cols=span))
         n += 2 + len(rows)
     return Grid("proactive", TITLES[1], n, (12,) * 4, tuple(cells))
 
@@ -182,8 +191,8 @@ def blocks(report: AnnualReport, unit_name: str, texts: Mapping[str, str]) -> It
             lines = [line.strip() for line in written.get(n, "").splitlines() if line.strip()]
             yield from (Para(line) for line in lines or [placeholders[n]])
         elif n == 1:
-            yield Para(PENDING, "note")
-            yield proactive_grid()
+            yield proactive_grid(report)
+            yield Para(STATED.format(item=report.statistics_item) if report.statistics_item else UNSTATED, "note")
         elif n == 2:
             yield requests_grid(report)
             yield Para(identity_line(report))
@@ -219,7 +228,7 @@ def to_xlsx(report: AnnualReport, unit_name: str) -> bytes:
                  (digest_line(report),)):
         info.append(line)
     info.column_dimensions["A"].width, info.column_dimensions["B"].width = 20, 80
-    for grid in (requests_grid(report), reviews_grid(report)):
+    for grid in (proactive_grid(report), requests_grid(report), reviews_grid(report)):
         _sheet(wb.create_sheet(f"表{grid.title[0]}"), grid, f"{unit_name}{report.year}年 {grid.title}")
     cases = wb.create_sheet(SHEET_CASES)
     cases.append(("表", "行", "列", "案件"))
@@ -236,6 +245,11 @@ def to_xlsx(report: AnnualReport, unit_name: str) -> bytes:
 
 def counted(report: AnnualReport) -> Iterator[tuple[str, str, str, str]]:
     """Every case each cell counts: its table, row and column in the format's words, and the case."""
+    t = report.documents
+    for row in t.rows:
+        for column in t.columns:
+            for case in t.cases.get((row, column), ()):
+                yield "表二", DOC_TYPES[row], DOCUMENT_WORDS[column], case
     t = report.requests
     for row in t.rows:
         for column in t.columns:

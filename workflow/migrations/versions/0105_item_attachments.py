@@ -1,4 +1,6 @@
-"""Items may carry documents, by hash (the annual report's DOCX on its item): what their signatures sign.
+"""What the annual report counts of items, signed with their content: the documents an item carries by hash (the
+report's DOCX on its item), its document type (规章, 行政规范性文件), and the statistics an office enters on its
+annual report's item (行政许可, 行政处罚, 行政强制 decisions, 行政事业性收费).
 
 Revision ID: 0105
 Revises: 0104
@@ -17,11 +19,16 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("zwgk_item", sa.Column("attachments", sa.Text))
+    op.add_column("zwgk_item", sa.Column("doc_type", sa.String(16)))
+    op.add_column("zwgk_item", sa.Column("statistics", sa.Text))
 
 
 def downgrade() -> None:
     # An item's attachments are part of what its signatures sign: dropping them would break every such signature.
-    if op.get_bind().execute(sa.text("SELECT count(*) FROM zwgk_item WHERE attachments IS NOT NULL")).scalar_one():
-        raise RuntimeError("items carry documents that their signatures sign: a database with them cannot go back "
-                           "below 0105 (restore a backup made before instead)")
-    op.drop_column("zwgk_item", "attachments")  # in place (SQLite 3.35+)
+    held = ("SELECT count(*) FROM zwgk_item "
+            "WHERE attachments IS NOT NULL OR doc_type IS NOT NULL OR statistics IS NOT NULL")
+    if op.get_bind().execute(sa.text(held)).scalar_one():
+        raise RuntimeError("items hold what their signatures sign and 0104 has no place for: a database with them "
+                           "cannot go back below 0105 (restore a backup made before instead)")
+    for column in ("statistics", "doc_type", "attachments"):
+        op.drop_column("zwgk_item", column)  # in place (SQLite 3.35+)
