@@ -230,7 +230,8 @@ def test_zwgk_report_annual_signs_the_statistics_of_a_csv_on_the_item(capsys: py
     from tests.cli_helpers import one_error_line, run, snapshot
 
     db = cli_world(capsys, tmp_path, monkeypatch)
-    (tmp_path / "figures.csv").write_text("行政许可,12\npenalties,3\n行政强制,0\n行政事业性收费,1.25\n", encoding="utf-8")
+    figures = "行政许可,12\npenalties,3\n行政强制,0\n行政事业性收费,1.25\n"
+    (tmp_path / "figures.csv").write_text(figures, encoding="utf-8")
     done = ok_json(capsys, "report", "annual", "2026", "--unit", "gov", "--format", "xlsx", "--file-as", "clerk",
                    "--statistics", "figures.csv")
     assert done["statistics"] == {"licensing": 12, "penalties": 3, "coercion": 0, "fees": "1.25"}
