@@ -45,13 +45,14 @@ TABLE: dict[tuple[str, str], tuple[str, str | None]] = {
     ("head_approval", "publish"): ("publisher", "published"),
     ("head_approval", "return"): ("head", "draft"),
     ("published", "retract"): ("head", "retracted"),
+    ("published", "abolish"): ("head", "abolished"),
 }
 SEPARATED = ("submit", "proofread", "clear", "check", "approve")
 REQUIRES = {"clear": "proofread", "publish": "approve"}
 GROUNDS = ("art14", "art15", "art16")
 DECISIONS = ("full", "partial")
-NEEDS_REASON = {"withhold", "return", "retract"}
-ACTIONS = ("submit", "proofread", "clear", "withhold", "check", "approve", "publish", "return", "retract")
+NEEDS_REASON = {"withhold", "return", "retract", "abolish"}
+ACTIONS = ("submit", "proofread", "clear", "withhold", "check", "approve", "publish", "return", "retract", "abolish")
 UNIT = "gov"  # where conftest.seed grants the plan's people their roles, and where every item here is made
 REGISTER = "_register"
 PERSONS = tuple(PEOPLE)
@@ -141,6 +142,7 @@ NEAR_MISSES: dict[str, list[dict[str, str | None]]] = {
                  {"ground": "art15", "reason": ""}, {"ground": "art16", "reason": "x", "decision": "full"}],
     "return": [{}, {"reason": " "}, {"reason": "x", "ground": "art14"}, {"reason": "x", "decision": "partial"}],
     "retract": [{}, {"reason": ""}, {"reason": "x", "ground": "art16"}],
+    "abolish": [{}, {"reason": " "}, {"reason": "x", "decision": "full"}],
 }
 OTHER_MISSES: list[dict[str, str | None]] = [{"decision": "full"}, {"ground": "art15"}, {"decision": "partial"}]
 
@@ -235,7 +237,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         for _ in range(steps):
             m = self.model[item]
             options = sorted((a, p) for p in PERSONS for a in allowed(m, p))
-            forward = [o for o in options if o[0] not in ("return", "withhold", "retract")]
+            forward = [o for o in options if o[0] not in ("return", "withhold", "retract", "abolish")]
             if forward and data.draw(st.integers(0, 9)) > 0:
                 options = forward
             if not options:

@@ -69,7 +69,7 @@ def _walk(wf: Workflow) -> list[Signature]:
 
     # Returned, then published: a policy and its interpretation (谁起草、谁解读), linked once both are public.
     policy = wf.new_item(title="平田乡村庄建设管理办法", unit="gov", category="1.1", timing="long_term", kind="policy",
-                         drafter="clerk", body="（示例）第一条……", tags=["decision"])
+                         drafter="clerk", body="（示例）第一条……", tags=["decision"], doc_type="normative")
     _review(wf, policy.id, paper=True)
     wf.advance(policy.id, "publish", actor="clerk")
     reading = wf.new_item(title="《平田乡村庄建设管理办法》政策解读", unit="gov", category="1.1", timing="immediate",
