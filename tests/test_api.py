@@ -947,7 +947,7 @@ def test_actions_for_each_person_through_the_pipeline(wf: Workflow) -> None:
         (("clear", "sec", {"decision": "full"}), {"lead": ["check", "return"], "multi": ["check", "return"]}),
         (("check", "lead", {}), {"head": ["approve", "return"], "multi": ["approve", "return"]}),
         (("approve", "head", {}), {"clerk": ["publish"], "head": ["return"], "multi": ["publish", "return"]}),
-        (("publish", "clerk", {}), {"head": ["retract"], "multi": ["retract"]}),
+        (("publish", "clerk", {}), {"head": ["retract", "abolish"], "multi": ["retract", "abolish"]}),
         (retract_step(), {}),
     ]
     for step, expected in expected_by_state:
@@ -990,9 +990,9 @@ def test_next_steps_through_the_pipeline(wf: Workflow) -> None:
     wf.advance(item_id, "approve", actor="head")
     assert steps_of(wf, item_id) == [("approve", []), ("publish", ["clerk", "multi"]), ("return", ["head", "multi"])]
     wf.advance(item_id, "publish", actor="clerk")
-    assert steps_of(wf, item_id) == [("retract", ["head", "multi"])]
+    assert steps_of(wf, item_id) == [("retract", ["head", "multi"]), ("abolish", ["head", "multi"])]
     for action, _ in wf.next_steps(item_id):
-        assert action.source == "published" and action.to == "retracted" and action.role == "head"
+        assert action.source == "published" and action.to in ("retracted", "abolished") and action.role == "head"
     wf.advance(item_id, "retract", actor="head", reason="撤回")
     assert steps_of(wf, item_id) == []
 

@@ -594,7 +594,7 @@ def declared(text: str, state: str, line: str) -> str:
 
 @pytest.mark.parametrize(("action", "message"), [
     # published sent back for a second approval: one item published twice, the first publication unsigned-for
-    (("reapprove", "published", "head_approval", "head", []), "published may be left only for retracted"),
+    (("reapprove", "published", "head_approval", "head", []), "published may be left only for abolished or retracted"),
     (("reconsider", "withheld", "draft", "confidentiality_reviewer", []), "withheld is final"),
     (("restore", "retracted", "draft", "head", []), "retracted is final, yet action 'restore' leads to draft"),
 ])

@@ -51,7 +51,7 @@ SIGNATURE_KEYS = {"chain", "seq", "register_seq", "case_kind", "case_id", "item_
                   "hash"}
 ITEM_KEYS = {"id", "title", "unit", "category", "timing", "kind", "interprets", "tags", "formed_on", "drafter",
              "state", "state_zh", "round", "version", "created_at", "updated_at", "interpreted_by", "schedule",
-             "period", "attachments"}
+             "period", "attachments", "doc_type", "statistics"}
 NEXT_KEYS = {"action", "zh", "role", "to", "people"}
 PERSON_KEYS = {"id", "name", "unit", "roles", "email", "phone", "active", "admin"}
 SIGNATURE_LINE = re.compile(r"[a-z0-9][a-z0-9_.-]*#\d+ +\d{4}-")  # CHAIN#SEQ, then the time
@@ -1409,7 +1409,7 @@ def test_postgresql_happy_path_and_refusal(capsys: pytest.CaptureFixture[str], p
     assert item_id == "gov-2026-000001"
     shown = ok_json(capsys, *db, "item", "show", item_id)
     assert (shown["state"], shown["state_zh"], shown["version"]) == ("published", "已公开", 7)
-    assert [n["action"] for n in shown["next"]] == ["retract"]
+    assert [n["action"] for n in shown["next"]] == ["retract", "abolish"]
     history = ok_json(capsys, *db, "history", item_id)
     assert [s["action"] for s in history] == ["create", "submit", "proofread", "clear", "check", "approve", "publish"]
     assert [(s["chain"], s["seq"]) for s in history] == [("gov", SEEDED_GOV + n) for n in range(1, 8)]

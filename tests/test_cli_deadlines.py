@@ -674,8 +674,8 @@ PIPELINE_ROLES = "confidentiality_reviewer, drafter, head, leader, proofreader, 
     ('[reminders]\nleader_role = "leadr"\n',
      f"reminders.leader_role: 'leadr' is not a role of pipeline zwgk-default (one of: {PIPELINE_ROLES})"),
     ('[deadlines]\npublished_state = "publised"\n',
-     "deadlines.published_state: 'publised' is not a state of pipeline zwgk-default (one of: confidentiality_review, "
-     "draft, head_approval, leader_check, published, retracted, withheld)"),
+     "deadlines.published_state: 'publised' is not a state of pipeline zwgk-default (one of: abolished, "
+     "confidentiality_review, draft, head_approval, leader_check, published, retracted, withheld)"),
 ])
 def test_names_the_pipeline_does_not_know_are_refused(capsys: pytest.CaptureFixture[str], world: Path,
                                                       tmp_path: Path, content: str, says: str) -> None:

@@ -420,7 +420,7 @@ def test_names_the_pipeline_does_not_know_are_refused(sqlite_url: str, raw: dict
     with pytest.raises(ConfigError) as caught:
         Workflow(sqlite_url, config=config).close()
     message = str(caught.value)
-    known = ("confidentiality_review, draft, head_approval, leader_check, published, retracted, withheld"
+    known = ("abolished, confidentiality_review, draft, head_approval, leader_check, published, retracted, withheld"
              if what == "state" else "confidentiality_reviewer, drafter, head, leader, proofreader, publisher")
     assert message == f"/etc/zwgk.toml: {key}: '{name}' is not a {what} of pipeline zwgk-default (one of: {known})"
 

@@ -40,6 +40,7 @@ STATES = {
     "published": ("已公开", "Published"),
     "withheld": ("不予公开", "Withheld"),
     "retracted": ("已撤回", "Retracted"),
+    "abolished": ("已废止", "Abolished"),
 }
 ROLES = {
     "drafter": ("经办人", "Drafter"),
@@ -62,6 +63,7 @@ TRANSITIONS = [
     ("leader_check", "return", "draft", "leader"),
     ("head_approval", "return", "draft", "head"),
     ("published", "retract", "retracted", "head"),
+    ("published", "abolish", "abolished", "head"),
 ]
 ALL_ROLES = frozenset(ROLES)
 
@@ -111,7 +113,7 @@ def test_default_roles(p: Pipeline) -> None:
 def test_default_actions(p: Pipeline) -> None:
     assert [(a.source, a.id, a.to, a.role) for a in p.actions] == TRANSITIONS
     assert p.action_ids() == ["submit", "proofread", "clear", "withhold", "check", "approve", "publish", "return",
-                              "retract"]
+                              "retract", "abolish"]
     labels = {a.id: (a.zh, a.en) for a in p.actions}
     assert labels["submit"] == ("经办", "Submit")
     assert labels["proofread"] == ("校对", "Proofread")
@@ -576,7 +578,7 @@ def test_allowed(m: PipelineMachine) -> None:
     assert ids("head_approval", attempt("qian_head", {"head"}, APPROVED)) == ["return"]
     assert ids("head_approval", attempt("pub", {"publisher"}, CHECKED)) == []
     assert ids("head_approval", attempt("pub", {"publisher"}, APPROVED)) == ["publish"]
-    assert ids("published", attempt("qian_head", {"head"}, APPROVED)) == ["retract"]
+    assert ids("published", attempt("qian_head", {"head"}, APPROVED)) == ["retract", "abolish"]
     assert ids("withheld", attempt("multi", everyone)) == []
     assert ids("retracted", attempt("multi", everyone)) == []
 

@@ -42,7 +42,7 @@ def test_a_unit_that_adopted_under_0_2_a_pipeline_leaving_published_still_verifi
         wf.adopt_pipeline("gov", old, by=ADMIN)
     report = wf.verify()
     assert report.ok, report.first_problem
-    with pytest.raises(AdoptionRefused, match="published may be left only for retracted"):  # not any more
+    with pytest.raises(AdoptionRefused, match="published may be left only for abolished or retracted"):  # not any more
         wf.adopt_pipeline("gov", parse_pipeline(text, "new.toml"), by=ADMIN)
     wf.close()
 
