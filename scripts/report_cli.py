@@ -4,6 +4,7 @@ written as DOCX, XLSX or HTML. Parse, call `Workflow.annual_report` and `workflo
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,20 +62,26 @@ def run(cli: Cli) -> int:
         name = names[a.unit]
         render.check_texts(name, texts)
         figures = _statistics(a.statistics) if a.statistics else None
+        path = a.out or Path(f"{a.unit}-annual-report-{a.year}.{a.format}")
+        if not os.access(path.parent if str(path.parent) else Path(), os.W_OK) or (
+                path.exists() and not os.access(path, os.W_OK)):  # said before anything is filed
+            raise UsageError("cannot write --out {file}", file=path)
         filed = wf.file_annual_report(a.year, unit=a.unit, drafter=a.file_as, texts=texts,
                                       statistics=figures) if a.file_as else None
-        report = wf.annual_report(a.year, unit=a.unit)  # with the figures the item now states
-    if a.format == "xlsx":
+        # what was filed, as filed; else counted now
+        report = filed.report if filed else wf.annual_report(a.year, unit=a.unit)
+    if filed and a.format == "docx":
+        content = filed.document
+    elif a.format == "xlsx":
         content = render.to_xlsx(report, name)
     elif a.format == "docx":
         content = render.to_docx(report, name, texts)
     else:
         content = render.to_html(report, name, texts).encode()
-    path = a.out or Path(f"{a.unit}-annual-report-{a.year}.{a.format}")
     path.write_bytes(content)
     check = dict(zip(IDENTITY, report.identity, strict=True))
-    cli.emit(report_obj(report) | {"file": str(path), "format": a.format, "item": filed.id if filed else None},
-             [str(path), *([cli.tr("filed as item {item}", item=filed.id)] if filed else []),
+    cli.emit(report_obj(report) | {"file": str(path), "format": a.format, "item": filed.item.id if filed else None},
+             [str(path), *([cli.tr("filed as item {item}", item=filed.item.id)] if filed else []),
               cli.tr("counted at root digest {digest}", digest=report.digest),
               cli.tr("the format's check holds: received {received} + carried over {carried_in} = replied {total} + "
                      "carried to next year {carried_out}", **check) if report.balanced else

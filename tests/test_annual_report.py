@@ -172,12 +172,12 @@ def test_the_report_is_filed_as_the_draft_item_of_its_year_carrying_its_document
     from .conftest import publish
 
     year = wf.today().year
-    item = wf.file_annual_report(year, unit="gov", drafter="clerk", texts={"overview": "本年度工作总体平稳。"})
+    item = wf.file_annual_report(year, unit="gov", drafter="clerk", texts={"overview": "本年度工作总体平稳。"}).item
     assert (item.schedule, item.period, item.state, len(item.attachments)) == ("annual-report", str(year), "draft", 1)
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(wf.requests.document(item.attachments[0]).content))
                      .paragraphs)
     assert "本年度工作总体平稳。" in text and "年政府信息公开工作年度报告" in text
-    again = wf.file_annual_report(year, unit="gov", drafter="clerk", texts={"overview": "改过的总体情况。"})
+    again = wf.file_annual_report(year, unit="gov", drafter="clerk", texts={"overview": "改过的总体情况。"}).item
     assert again.id == item.id and again.attachments != item.attachments and again.version == item.version + 1
     publish(wf, item.id)
     with pytest.raises(InvalidInput, match="return it to draft"):
@@ -206,7 +206,7 @@ def test_table_two_counts_documents_made_abolished_in_force_and_the_figures_the_
     draft = new_info(wf, kind="policy", category="1.1", timing="long_term", doc_type="normative")  # never published
     year = wf.today().year
     figures = {"licensing": 12, "penalties": 3, "coercion": 0, "fees": "1.25"}
-    item = wf.file_annual_report(year, unit="gov", drafter="clerk")
+    item = wf.file_annual_report(year, unit="gov", drafter="clerk").item
     wf.edit_item(item.id, actor="clerk", statistics=figures)
     report = wf.annual_report(year, unit="gov")
     docs = report.documents

@@ -176,7 +176,8 @@ def test_a_schedule_is_found_by_id() -> None:
     c = parse({"schedule": [{"id": "rent", "title": "村集体资产出租", "cycle": "half-yearly", "due_days": 5,
                              "role": "drafter", "unit": "gov"}]}, source="/etc/zwgk.toml")
     assert c.schedule("rent").unit == "gov"
-    with pytest.raises(InvalidInput, match=r"no periodic schedule 'finance' in /etc/zwgk.toml \(one of: rent\)"):
+    with pytest.raises(InvalidInput,
+                       match=r"no periodic schedule 'finance' in /etc/zwgk.toml \(one of: rent, annual-report\)"):
         c.schedule("finance")
 
 

@@ -15,7 +15,7 @@ from tests.cli_helpers import ok_json, one_error_line, run, snapshot
 from tests.conftest import ADMIN, new_info, publish, to_head_approval
 from tests.requesting import TZ, Clock, cli_world, seeded
 from workflow import Workflow
-from workflow.errors import InvalidInput
+from workflow.errors import AlreadyExists, InvalidInput
 
 FIGURES = {"licensing": 12, "penalties": 3, "coercion": 0, "fees": "1.25"}
 
@@ -33,7 +33,7 @@ def lwf(sqlite_url: str, clock: Clock) -> Iterator[Workflow]:
 
 
 def _publish_report(wf: Workflow, year: int, statistics: dict[str, object]) -> str:
-    item = wf.file_annual_report(year, unit="gov", drafter="clerk", statistics=statistics)
+    item = wf.file_annual_report(year, unit="gov", drafter="clerk", statistics=statistics).item
     publish(wf, item.id)
     return item.id
 
@@ -45,7 +45,8 @@ def test_an_item_that_states_no_figures_still_verifies(lwf: Workflow) -> None:
     """A careless clerk's form sends `statistics={}`: it is accepted and signed as `{"statistics": {}}`, but the row
     stores NULL, so verify recomputes the content without the key and reports the honest item as altered
     ("content differs from what was last signed"). One empty mapping breaks `zwgk verify` for the whole office."""
-    new_info(lwf, statistics={})
+    with pytest.raises(InvalidInput, match="at least one"):  # the fix: an empty mapping states nothing, refused
+        new_info(lwf, statistics={})
     assert lwf.verify().ok, lwf.verify().problems
 
 
@@ -76,9 +77,10 @@ def test_a_later_draft_does_not_overrule_the_published_report_s_figures(lwf: Wor
     those of the report item that went through review (or the draft being filed), never any draft."""
     clock.to(date(2027, 1, 11))
     published = _publish_report(lwf, 2026, FIGURES)
-    lwf.new_item(title="年度报告（另稿）", unit="gov", category="6", timing="periodic", kind="info",
-                 drafter="drafter2", schedule="annual-report", period="2026",
-                 statistics={"licensing": 9999, "fees": "0"})
+    with pytest.raises(AlreadyExists):  # the fix: a year has one report item (and its figures are the published's)
+        lwf.new_item(title="年度报告（另稿）", unit="gov", category="6", timing="periodic", kind="info",
+                     drafter="drafter2", schedule="annual-report", period="2026",
+                     statistics={"licensing": 9999, "fees": "0"})
     report = lwf.annual_report(2026, unit="gov")
     assert (report.statistics_item, report.statistics) == (published, FIGURES)
 
@@ -88,11 +90,11 @@ def test_one_annual_report_item_per_unit_and_year(lwf: Workflow, clock: Clock) -
     transactions, so two clerks filing at once (or one filing while another makes the item by hand) make two
     drafts for the same year, and which one's figures and document count depends on the order of their ids."""
     clock.to(date(2027, 1, 11))
-    first = lwf.file_annual_report(2026, unit="gov", drafter="clerk", statistics=FIGURES)
-    with pytest.raises(InvalidInput):
+    first = lwf.file_annual_report(2026, unit="gov", drafter="clerk", statistics=FIGURES).item
+    with pytest.raises(AlreadyExists, match="has its annual-report of 2026 already"):
         lwf.new_item(title="年度报告", unit="gov", category="6", timing="periodic", kind="info", drafter="drafter2",
                      schedule="annual-report", period="2026")
-    assert lwf.file_annual_report(2026, unit="gov", drafter="clerk").id == first.id
+    assert lwf.file_annual_report(2026, unit="gov", drafter="clerk").item.id == first.id
 
 
 def test_a_retracted_report_can_be_filed_again(lwf: Workflow, clock: Clock) -> None:
@@ -102,7 +104,7 @@ def test_a_retracted_report_can_be_filed_again(lwf: Workflow, clock: Clock) -> N
     clock.to(date(2027, 1, 11))
     wrong = _publish_report(lwf, 2026, FIGURES)
     lwf.advance(wrong, "retract", actor="head", reason="行政许可数字有误")
-    fixed = lwf.file_annual_report(2026, unit="gov", drafter="clerk", statistics=FIGURES | {"licensing": 13})
+    fixed = lwf.file_annual_report(2026, unit="gov", drafter="clerk", statistics=FIGURES | {"licensing": 13}).item
     assert fixed.id != wrong and fixed.state == "draft"
     report = lwf.annual_report(2026, unit="gov")
     assert (report.statistics_item, report.statistics["licensing"]) == (fixed.id, 13)
@@ -114,7 +116,7 @@ def test_the_figures_are_those_signed_by_the_seal_the_report_names(lwf: Workflow
     subscriber standing in for it, deterministically) is printed under a digest that does not cover it, so a
     recount at that digest cannot give the report's numbers."""
     clock.to(date(2027, 1, 11))
-    item = lwf.file_annual_report(2026, unit="gov", drafter="clerk", statistics=FIGURES).id
+    item = lwf.file_annual_report(2026, unit="gov", drafter="clerk", statistics=FIGURES).item.id
     changed: list[bool] = []
 
     def meanwhile(sig: object) -> None:
@@ -146,11 +148,13 @@ def test_the_annual_report_does_not_hang_on_a_schedule_the_configuration_may_dro
         return  # refused with the reason: also a fix
     wf = seeded(sqlite_url, Clock(date(2027, 1, 11)), config=config)
     try:
-        assert wf.file_annual_report(2026, unit="gov", drafter="clerk").period == "2026"
+        assert wf.file_annual_report(2026, unit="gov", drafter="clerk").item.period == "2026"
     finally:
         wf.close()
 
 
+@pytest.mark.xfail(strict=True, reason="open: a request registered after its year was reported, with a receipt day in "
+                   "that year, needs a ruling (refuse, or show as an adjustment in the next report); see the note")
 def test_a_year_s_carried_out_is_the_next_year_s_carried_in(lwf: Workflow, clock: Clock) -> None:
     """A request that came by post on 30 Dec is registered on 11 Jan with its receipt day (allowed). The 2026 report
     counted on 11 Jan before it says 结转下年度 1; the 2027 report says 上年结转 2. Two published reports of one office
@@ -169,6 +173,8 @@ def test_a_year_s_carried_out_is_the_next_year_s_carried_in(lwf: Workflow, clock
 # -- table 二: documents made, abolished, in force ---------------------------------------------------------------
 
 
+@pytest.mark.xfail(strict=True, reason="open: whether a 行政规范性文件 may be 撤回 (rather than 废止) needs a ruling; "
+                   "until then a retraction leaves 现行有效 uncounted; see the note")
 def test_a_retracted_document_leaves_force_only_by_a_counted_step(lwf: Workflow, clock: Clock) -> None:
     """A 行政规范性文件 published in 2025 and retracted (撤回) in 2026 is in force at the end of 2025, and at the end
     of 2026 neither in force nor abolished: it vanishes from table 二 uncounted, so 上年现行有效 + 本年制发 − 本年废止

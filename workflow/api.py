@@ -13,7 +13,7 @@ import socket
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +68,15 @@ def _text(kind: str, value: str | None) -> str:
         raise InvalidInput("{kind} must not be empty", kind=kind)
     return value
 
+
+
+@dataclass(frozen=True)
+class Filed:
+    """An annual report filed as an item: the item, the report it was counted as, and the DOCX it carries."""
+
+    item: Item
+    report: AnnualReport
+    document: bytes
 
 
 class Workflow:
@@ -661,10 +670,11 @@ class Workflow:
 
         if type(year) is not int or not 2000 <= year <= 9999:
             raise InvalidInput("a report's year is a whole number like 2026, not {year}", year=year)
-        self.seal()
-        with self.uow(write=False) as work:
+        with self._write(None) as work:  # the seal and all that is read, in one transaction, the unit's head held
             if not any(r["id"] == unit for r in work.rows("units")):
                 raise NotFound("no unit '{unit}'", unit=unit)
+            self._appender(work).lock(REGISTER, unit)
+            self._registrar(work).seal()
             with work.events("last_seal", {"chain": REGISTER}) as found:
                 seal = next(iter(found))
             upto = {str(c): int(s) for c, s, _ in seal.payload()["chains"]}.get(unit, 0)
@@ -686,12 +696,12 @@ class Workflow:
             return assessment.read(work, period, unit=unit, config=self.config, today=self.today())
 
     def file_annual_report(self, year: int, *, unit: str, drafter: str, texts: Mapping[str, str] | None = None,
-                           statistics: Mapping[str, Any] | None = None, schedule: str = "annual-report") -> Item:
+                           statistics: Mapping[str, Any] | None = None, schedule: str = "annual-report") -> Filed:
         """The annual report as an item of disclosure: the draft item of the `annual-report` schedule for `year`
         (made if there is none) states the figures of other systems, signed (`statistics`, table 二: 行政许可, 行政处罚,
         行政强制 decisions and 行政事业性收费 in 万元); the report is then counted (`annual_report`), written as DOCX
         in the national layout, stored by hash, and carried by that item, which goes through the pipeline like any
-        other. Each is a signature of its drafter."""
+        other. Each is a signature of its drafter. Returns the item, the report it carries and its document."""
         from workflow.report import render
 
         name = {u.id: u.name for u in self.units()}.get(unit)
@@ -703,18 +713,20 @@ class Workflow:
         if statistics is not None:
             self.edit_item(item, actor=drafter, statistics=statistics, comment="填报年度统计数字")
         report = self.annual_report(year, unit=unit)
-        sha = self.store_document(render.to_docx(report, name, texts or {}), media_type=notices.DOCX,
-                                  name=f"{unit}-{year}-annual-report.docx")
+        content = render.to_docx(report, name, texts or {})
+        sha = self.store_document(content, media_type=notices.DOCX, name=f"{unit}-{year}-annual-report.docx")
         body = (f"{name}{year}年政府信息公开工作年度报告，依据根摘要 {report.digest} 统计（附件：{sha}）。"
                 f"本年新收申请 {report.identity[0]} 件，办理结果 {report.identity[2]} 件。")
         self.edit_item(item, actor=drafter, body=body, attachments=[sha],
                        comment=f"年度报告依据根摘要 {report.digest} 统计")
-        return self.item(item)
+        return Filed(self.item(item), report, content)
 
     def _report_item(self, year: int, unit: str, name: str, drafter: str, schedule: str) -> str:
-        """The draft item that carries a unit's annual report of `year`: the one there is, or a new one."""
+        """The draft item that carries a unit's annual report of `year`: the one there is, or a new one if there is
+        none but retracted or withheld ones."""
         with self.uow(write=False) as work:
-            found = work.rows("schedule_items", {"unit": unit, "schedule": schedule, "period": str(year)})
+            found = [r for r in work.rows("schedule_items", {"unit": unit, "schedule": schedule, "period": str(year)})
+                     if r["state"] not in KINDS["item"].lapsed]
         drafts = [r["id"] for r in found if r["state"] == self.pipeline_in_force(unit).initial]
         if drafts:
             return str(drafts[-1])

@@ -59,18 +59,22 @@ def choice(kind: str, value: str, allowed: dict[str, str]) -> str:
     return value
 
 
+MOST_DECISIONS = 10**9  # more decisions in a year than any office makes: a typo
+
+
 def statistics(given: Mapping[str, object]) -> dict[str, object]:
     """An annual report's figures as signed: decisions as whole numbers, fees as 万元 text like "12.3456"."""
-    if not isinstance(given, Mapping):
-        raise InvalidInput("statistics are a mapping of figure to value")
+    if not isinstance(given, Mapping) or not given:  # {} would sign what no row stores
+        raise InvalidInput("statistics are a mapping of figure to value, at least one")
     out: dict[str, object] = {}
     for name, value in given.items():
         choice("statistic", str(name), STATISTICS)
         if name == "fees":
-            if not isinstance(value, str) or not re.fullmatch(r"\d{1,12}(\.\d{1,4})?", value):
+            if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,4})?", value):
                 raise InvalidInput("fees are 万元 as text with up to four decimals, like 12.5, not {value}",
                                    value=value)
-        elif type(value) is not int or value < 0:
-            raise InvalidInput("{name} is a whole number of decisions, not {value}", name=name, value=value)
+        elif type(value) is not int or not 0 <= value < MOST_DECISIONS:
+            raise InvalidInput("{name} is a whole number of decisions, 0 to {most:,}", name=name,
+                               most=MOST_DECISIONS - 1)
         out[str(name)] = value
     return out

@@ -139,6 +139,8 @@ class Schedule:
     category: str | None = None
 
 
+ANNUAL_REPORT = Schedule("annual-report", "政府信息公开工作年度报告 annual report (Regulation Art. 49)", "yearly",
+                         due_date="01-31", role="head", category="6")
 DEFAULT_SCHEDULES = (
     Schedule("finance", "乡镇和村级财政收支情况 township and village income and expenditure", "quarterly",
              due_days=15, role="drafter", category="3.4"),
@@ -148,8 +150,7 @@ DEFAULT_SCHEDULES = (
              category="3.4"),
     Schedule("self-assessment", "政务公开半年自评 half-yearly self-assessment (plan §五(三))", "half-yearly",
              due_days=10, role="head"),
-    Schedule("annual-report", "政府信息公开工作年度报告 annual report (Regulation Art. 49)", "yearly",
-             due_date="01-31", role="head", category="6"),
+    ANNUAL_REPORT,
 )
 
 
@@ -236,6 +237,8 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
         if ch not in channels:
             raise r.bad("reminders.channels", "channel '{channel}' is not defined under [channels]", channel=ch)
     schedules = r.schedules(data["schedule"]) if "schedule" in data else DEFAULT_SCHEDULES
+    if not any(s.id == ANNUAL_REPORT.id for s in schedules):  # the law's duty (Art. 49), kept in any list
+        schedules = (*schedules, ANNUAL_REPORT)
     cal_section = data.get("calendar", {})
     r.keys("calendar", cal_section, {"overrides"})
     calendar, calendar_file = WorkCalendar(), None

@@ -26,6 +26,7 @@ from workflow.signing import Signed, Signing, Statement, case_row, signer, step_
 from workflow.uow import Row, Work
 
 KIND = "item"
+ONE_A_PERIOD = "annual-report"  # the schedule whose period has one item (a retracted or withheld one aside)
 
 
 class ItemKind:
@@ -97,6 +98,12 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
         found = work.one("case_unit", {"kind": KIND, "id": interprets})
         policy_unit = found["unit_id"] if found else None
     heads = sign.append.lock(unit, *([policy_unit] if policy_unit else []))
+    if schedule == ONE_A_PERIOD:  # one annual report a year (Art. 49), checked under the unit's lock: no race
+        live = [r for r in work.rows("schedule_items", {"unit": unit, "schedule": schedule, "period": period})
+                if r["state"] not in ITEM.lapsed]
+        if live:
+            raise AlreadyExists("unit {unit} has its {schedule} of {period} already: item {item}", unit=unit,
+                                schedule=schedule, period=period, item=live[0]["id"])
     if interprets is not None:
         policy = work.one("item_facts", {"id": interprets})
         if policy is None or policy["kind"] != "policy":

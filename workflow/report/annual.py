@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from states.kinds import ITEM
 from states.replies import REPLIES, REPORT_ROWS, TYPES
 from states.requests import OUTCOMES, REPLY, REVIEWS
 from states.rules import CREATE
@@ -173,12 +174,13 @@ def _table(rows: tuple[str, ...], columns: tuple[str, ...], cells: Mapping[tuple
 
 def stated(rows: Iterable[Mapping[str, Any]], year: int, schedule: str = "annual-report") -> tuple[str, Any] | None:
     """The year's figures as the unit's annual-report item for it states them (signed with its content): the
-    latest such item that states any (the rows in the order they were made)."""
+    published report's, reviewed; else the one report in the making (a retracted or withheld one states none)."""
     import json
 
-    found = sorted((r["id"], r["statistics"]) for r in rows
-                   if r["schedule"] == schedule and r["period"] == str(year) and r["statistics"])
-    return (found[-1][0], json.loads(found[-1][1])) if found else None
+    found = [r for r in rows if r["schedule"] == schedule and r["period"] == str(year) and r["statistics"]
+             and r["state"] not in ITEM.lapsed]
+    found.sort(key=lambda r: (r["state"] == "published", r["id"]))
+    return (found[-1]["id"], json.loads(found[-1]["statistics"])) if found else None
 
 
 def row_label(row: str) -> str:

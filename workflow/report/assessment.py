@@ -16,7 +16,9 @@ are the office's (its time zone). The numbers:
   held against it.
 - Replies: requests' replies sent in the period, by the reply's type (states.replies.TYPES).
 - Stages: each stay in a review state that ended in the period, from the event that moved the case in to the one
-  that moved it out, in days; median and 90th percentile (linear between the closest ranks), per kind of case.
+  that moved it out, in days, and each still open when the period ended (or today, for a period not over), counted
+  up to then: a case waiting is what the chart is for; median and 90th percentile (linear between the closest
+  ranks), per kind of case.
 - Signatures: the events of the unit chains in each month of the period.
 """
 
@@ -148,6 +150,7 @@ class _Cases:
         self.stays: dict[tuple[str, str], list[float]] = defaultdict(list)
         self.months: Counter[str] = Counter()
         self.counted: dict[str, int] = {}
+        self.at_end: dict[tuple[str, str], tuple[str, datetime]] = {}  # case -> its state when the period ended
 
     def add(self, e: Event) -> None:
         at = datetime.fromisoformat(e.at)
@@ -170,6 +173,8 @@ class _Cases:
         if e.from_state == e.to_state:
             return
         case = (e.case_kind, e.case_id)
+        if day <= self.last:
+            self.at_end[case] = (str(e.to_state), at)
         since = self.entered.get(case)
         if within and since is not None and e.from_state in REVIEW_STATES:
             self.stays[e.case_kind, e.from_state].append((at - since) / timedelta(days=1))
@@ -178,6 +183,12 @@ class _Cases:
             self.replies[REPLIES[e.payload()["reply"]].type.code] += 1
         if facts is not None and e.to_state in ITEM.public and e.from_state not in ITEM.public:
             self._published(e, facts, day, within)
+
+    def close(self, end: datetime) -> None:
+        """The stays still open at `end` (the period's end, or now), counted up to it."""
+        for (kind, _), (state, since) in self.at_end.items():
+            if state in REVIEW_STATES and since < end:
+                self.stays[kind, state].append((end - since) / timedelta(days=1))
 
     def _published(self, e: Event, facts: ItemFacts, day: date, within: bool) -> None:
         if within:
@@ -201,6 +212,8 @@ def count(events: Iterable[Event], items: Mapping[str, ItemFacts], deadlines: It
     cases = _Cases(items, office, first, last, head_role)
     for e in events:
         cases.add(e)
+    ended = min(last + timedelta(days=1), today + timedelta(days=1))
+    cases.close(datetime.combine(ended, datetime.min.time(), office.tz))
     sent: dict[int, list[Reminder]] = defaultdict(list)
     for deadline_id, reminder in reminders:
         sent[deadline_id].append(reminder)

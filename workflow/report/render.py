@@ -236,6 +236,11 @@ def to_xlsx(report: AnnualReport, unit_name: str) -> bytes:
         cases.append(case)
     for column, width in zip("ABCD", (8, 60, 24, 30), strict=True):
         cases.column_dimensions[column].width = width
+    for sheet in wb.worksheets:  # no text of ours is a formula, whatever it begins with (a unit named "=HYPERLINK(")
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
     wb.properties.creator, wb.properties.title = unit_name, title_of(report, unit_name)
     wb.properties.created = wb.properties.modified = _FIXED_TIME
     out = io.BytesIO()

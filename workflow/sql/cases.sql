@@ -82,7 +82,7 @@ LIMIT :limit
 -- The items of a unit, with their content, for verify to hash.
 -- name: unit_items
 SELECT c.id, c.unit_id, i.title, i.body, i.category, i.timing, i.kind, i.interprets, i.tags, i.formed_on,
-    i.schedule, i.period, i.attachments, i.doc_type, i.statistics
+    i.schedule, i.period, i.attachments, i.doc_type, i.statistics, c.state
 FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
 WHERE c.kind = 'item' AND c.unit_id = :unit
 
