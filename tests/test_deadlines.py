@@ -602,12 +602,12 @@ def test_a_leap_day_due_date_rolls_in_an_ordinary_year(make: Callable[..., Workf
     raw = {"schedule": [{"id": "leap", "title": "闰日报告", "cycle": "yearly", "due_date": "02-29", "role": "head"}]}
     wf = make(parse(raw))
     now[0] = sh(2027, 1, 5)
-    assert wf.roll_schedules() == ["periodic:leap:2026"]
+    assert wf.roll_schedules() == ["periodic:leap:2026", "periodic:annual-report:2026"]  # the law's, always kept
     # 2027 has no 29 February: the last day of February, Sunday 28 Feb, so it falls due on Monday 1 March.
     d = keyed(wf)["periodic:leap:2026"]
     assert (d.starts_on, d.days, d.due_on) == (date(2027, 2, 28), None, date(2027, 3, 1))
     now[0] = sh(2028, 1, 5)
-    assert wf.roll_schedules() == ["periodic:leap:2027"]
+    assert wf.roll_schedules() == ["periodic:leap:2027", "periodic:annual-report:2027"]
     leap_year = keyed(wf)["periodic:leap:2027"]  # 2028 has one: Tuesday 29 February
     assert (leap_year.starts_on, leap_year.due_on, leap_year.provisional) == (date(2028, 2, 29), date(2028, 2, 29),
                                                                               True)
