@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--id", help="use this id instead of a generated one")
     new.add_argument("--schedule", help="the periodic schedule (定期公开) this item discloses, with --period")
     new.add_argument("--period", help="e.g. 2026Q3, 2026H1, 2026-10 or 2026")
+    new.add_argument("--interpreter", help="an interpretation's: who interprets the policy, if not its drafter")
     new.add_argument("--doc-type", choices=["rule", "normative"],
                      help="a document the annual report counts: rule (规章) or normative (行政规范性文件)")
     _body_args(new)
@@ -482,7 +483,7 @@ class Cli:
                 i = wf.new_item(title=a.title, unit=a.unit, category=a.category, timing=a.timing, kind=a.kind,
                                 drafter=a.actor, body=_body(a) or "", interprets=a.interprets, tags=a.tag,
                                 formed_on=a.formed_on, id=a.id, schedule=a.schedule, period=a.period,
-                                doc_type=a.doc_type)
+                                doc_type=a.doc_type, interpreter=a.interpreter)
                 self.emit({"id": i.id, "state": i.state, "version": i.version}, [i.id])
             elif a.sub == "edit":
                 s = wf.edit_item(a.item, actor=a.actor, title=a.title, body=_body(a), tags=a.tag,

@@ -51,7 +51,7 @@ SIGNATURE_KEYS = {"chain", "seq", "register_seq", "case_kind", "case_id", "item_
                   "hash"}
 ITEM_KEYS = {"id", "title", "unit", "category", "timing", "kind", "interprets", "tags", "formed_on", "drafter",
              "state", "state_zh", "round", "version", "created_at", "updated_at", "interpreted_by", "schedule",
-             "period", "attachments", "doc_type", "statistics"}
+             "period", "attachments", "doc_type", "statistics", "interpreter"}
 NEXT_KEYS = {"action", "zh", "role", "to", "people"}
 PERSON_KEYS = {"id", "name", "unit", "roles", "email", "phone", "active", "admin"}
 SIGNATURE_LINE = re.compile(r"[a-z0-9][a-z0-9_.-]*#\d+ +\d{4}-")  # CHAIN#SEQ, then the time

@@ -530,3 +530,19 @@ def test_every_option_of_the_command_says_what_it_is_for() -> None:
     command = report.choices["self-assessment"]
     assert all(a.help for a in command._actions)
     assert any(a.help for a in report._choices_actions if a.dest == "self-assessment")
+
+
+def test_an_interpretation_by_the_head_is_counted_by_who_interprets_not_who_drafted(wf: Workflow) -> None:
+    """谁起草、谁解读 is the rule, but the head may interpret what a clerk drafted: the item says who interprets."""
+    from .conftest import new_info, publish
+
+    policy = new_info(wf, kind="policy", category="1.1", timing="long_term")
+    publish(wf, policy)
+    reading = new_info(wf, kind="interpretation", interprets=policy, interpreter="head", category="1.1")
+    assert wf.item(reading).interpreter == "head" and wf.item(reading).drafter == "clerk"
+    publish(wf, reading)
+    half = "2026H2" if wf.today().month > 6 else "2026H1"
+    assert wf.self_assessment(half, unit="gov").by_head == (reading,)
+    with pytest.raises(InvalidInput, match="only an interpretation"):
+        new_info(wf, interpreter="head")
+    assert wf.verify().ok

@@ -353,7 +353,7 @@ class Workflow:
                  formed_on: date | None = None, id: str | None = None, comment: str | None = None,
                  schedule: str | None = None, period: str | None = None, attachments: Sequence[str] = (),
                  doc_type: str | None = None, statistics: Mapping[str, Any] | None = None,
-                 conn: HostConnection | None = None) -> Item:
+                 interpreter: str | None = None, conn: HostConnection | None = None) -> Item:
         """Register a draft. Its creation is the item's first signed event.
 
         An item made for a periodic schedule of the configuration names it and the period, e.g.
@@ -364,6 +364,10 @@ class Workflow:
             documents.checked_hash(sha)
         if doc_type is not None:
             catalog.choice("document type", doc_type, catalog.DOC_TYPES)
+        if interpreter is not None and kind != "interpretation":
+            raise InvalidInput("only an interpretation names who interprets (--interpreter)")
+        if interpreter is not None:
+            _check_id("person", interpreter)
         free = self._texts(title=title, body=body, unit=unit, drafter=drafter, interprets=interprets,
                            comment=comment, schedule=schedule, period=period)
         body, comment = free["body"], free["comment"]
@@ -388,7 +392,8 @@ class Workflow:
                                 title=_text("title", title), body=body, category=category, timing=timing, kind=kind,
                                 interprets=interprets, tags=list(tags), formed_on=formed_on, schedule=schedule,
                                 period=period, comment=comment, attachments=list(attachments), doc_type=doc_type,
-                                statistics=catalog.statistics(statistics) if statistics is not None else None)
+                                statistics=catalog.statistics(statistics) if statistics is not None else None,
+                                interpreter=interpreter)
             return items.load(work, done.case.id)
 
     def edit_item(self, item_id: str, *, actor: str, title: str | None = None, body: str | None = None,

@@ -67,7 +67,8 @@ def item_of(r: Row, interpreted_by: tuple[str, ...] = ()) -> Item:
                 created_at=datetime.fromisoformat(r["created_at"]), updated_at=datetime.fromisoformat(r["updated_at"]),
                 schedule=r["schedule"], period=r["period"],
                 attachments=tuple(json.loads(r["attachments"])) if r["attachments"] else (),
-                doc_type=r["doc_type"], statistics=json.loads(r["statistics"]) if r["statistics"] else None)
+                doc_type=r["doc_type"], statistics=json.loads(r["statistics"]) if r["statistics"] else None,
+                interpreter=r["interpreter"])
 
 
 def attached(work: Work, attachments: list[str]) -> str | None:
@@ -89,7 +90,7 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
            timing: str, kind: str, interprets: str | None, tags: list[str], formed_on: date | None,
            schedule: str | None, period: str | None, comment: str | None, requests: list[str] | None = None,
            attachments: list[str] | None = None, doc_type: str | None = None,
-           statistics: dict[str, Any] | None = None) -> Signed:
+           statistics: dict[str, Any] | None = None, interpreter: str | None = None) -> Signed:
     """A draft item, its creation signed by its drafter: the item's first event. `requests`: those of its unit whose
     information it discloses proactively (Art. 44), named in its creation."""
     work = sign.work
@@ -122,6 +123,8 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     adopted = {r["kind"]: r for r in work.rows("unit_adoptions", {"unit": unit})}[KIND]
     in_force = sign.pipelines.in_force(work, unit, adopted["pipeline"], adopted["seq"])
     who, register = signer(work.rows("signer", {"register": REGISTER, "chain": unit, "person": drafter}), drafter)
+    if interpreter is not None:  # a person of the register (that they interpret is the item's, signed by its drafter)
+        signer(work.rows("signer", {"register": REGISTER, "chain": unit, "person": interpreter}), interpreter)
     head = heads[unit]
     at = sign.append.time(*heads.values(), register)
     today = sign.today(at)
@@ -136,7 +139,7 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
             raise AlreadyExists("item {item} already exists", item=item_id)
     stored = attached(work, attachments or [])
     content = signed_content(title, body, unit, category, timing, kind, interprets, tags, formed_on, schedule,
-                             period, sorted(set(attachments or [])), doc_type, statistics)
+                             period, sorted(set(attachments or [])), doc_type, statistics, interpreter)
     step = decide(in_force.machine, None, Command(KIND, item_id, CREATE, who, content_hash=content_hash(content)))
     link = {"chain": policy_unit, "seq": heads[policy_unit].seq + 1} if policy_unit not in (None, unit) else None
     event = sign.append.event(head, at, register_seq=register.seq, pipeline=in_force.pipeline.fingerprint,
@@ -146,7 +149,8 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     row = {"id": item_id, "title": title, "body": body, "category": category, "timing": timing, "kind": kind,
            "interprets": interprets, "tags": json.dumps(tags),
            "formed_on": formed_on.isoformat() if formed_on else None, "schedule": schedule, "period": period,
-           "attachments": stored, "doc_type": doc_type, "statistics": canonical(statistics) if statistics else None}
+           "attachments": stored, "doc_type": doc_type, "statistics": canonical(statistics) if statistics else None,
+           "interpreter": interpreter}
     ops = in_force.rules.on_create(_facts(case, unit, row), today)
     numbering = [("set_item_number", {"unit": unit, "year": number[0], "last": number[1]})] if number else []
     batch = sign.commit(event, [("insert_case", case_row(case, unit, at)), ("insert_item", row), *numbering], ops,
@@ -182,7 +186,8 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
     stored = attached(work, values["attachments"])
     content = signed_content(values["title"], values["body"], item.unit, item.category, item.timing, item.kind,
                              item.interprets, values["tags"], values["formed_on"], item.schedule, item.period,
-                             sorted(set(values["attachments"])), item.doc_type, values["statistics"])
+                             sorted(set(values["attachments"])), item.doc_type, values["statistics"],
+                             item.interpreter)
     step = decide(got.in_force.machine, got.case, Command(KIND, item_id, EDIT, got.signer,
                                                           content_hash=content_hash(content)))
     at = sign.append.time(got.head, got.register)

@@ -58,18 +58,20 @@ class Item:
     attachments: tuple[str, ...] = ()  # the documents it carries, by SHA-256 (workflow.documents)
     doc_type: str | None = None  # rule (规章) or normative (行政规范性文件)
     statistics: Mapping[str, Any] | None = None  # an annual report's figures (workflow.report.annual.STATISTICS)
+    interpreter: str | None = None  # an interpretation's interpreter, where it is not its drafter
 
     def content(self) -> dict[str, object]:
         """The fields every signature signs (through their hash)."""
         return signed_content(self.title, self.body, self.unit, self.category, self.timing, self.kind,
                               self.interprets, list(self.tags), self.formed_on, self.schedule, self.period,
-                              self.attachments, self.doc_type, self.statistics)
+                              self.attachments, self.doc_type, self.statistics, self.interpreter)
 
 
 def signed_content(title: str, body: str, unit: str, category: str, timing: str, kind: str, interprets: str | None,
                    tags: list[str], formed_on: date | None, schedule: str | None,
                    period: str | None, attachments: tuple[str, ...] | list[str] = (), doc_type: str | None = None,
-                   statistics: Mapping[str, Any] | None = None) -> dict[str, object]:
+                   statistics: Mapping[str, Any] | None = None,
+                   interpreter: str | None = None) -> dict[str, object]:
     """An item's signed fields (its attachments, document type and statistics only when it has them: older items
     hash as they did)."""
     content: dict[str, object] = {
@@ -83,6 +85,8 @@ def signed_content(title: str, body: str, unit: str, category: str, timing: str,
         content["doc_type"] = doc_type
     if statistics is not None:
         content["statistics"] = dict(statistics)
+    if interpreter is not None:
+        content["interpreter"] = interpreter
     return content
 
 

@@ -160,6 +160,7 @@ item = Table(
     Column("attachments", Text),  # canonical JSON: the SHA-256 of each document it carries (zwgk_document), or NULL
     Column("doc_type", String(16)),  # rule (规章) or normative (行政规范性文件): what the annual report counts
     Column("statistics", Text),  # canonical JSON: the figures an annual report's item states (table 二)
+    Column("interpreter", String(64)),  # an interpretation's: who interprets (谁起草、谁解读), if not its drafter
     Index("ix_zwgk_item_interprets", "interprets"),
     Index("ix_zwgk_item_schedule", "schedule", "period"),
 )

@@ -129,7 +129,7 @@ def _item_hash(r: Row) -> str | None:
         return content_hash(signed_content(
             r["title"], r["body"], r["unit_id"], r["category"], r["timing"], r["kind"], r["interprets"], tags,
             date.fromisoformat(r["formed_on"]) if r["formed_on"] else None, r["schedule"], r["period"], attachments,
-            r["doc_type"], statistics))
+            r["doc_type"], statistics, r["interpreter"]))
     except (TypeError, ValueError, AttributeError, UnicodeError):
         return None
 

@@ -131,6 +131,7 @@ class ItemFacts:
     category: str
     kind: str
     tags: tuple[str, ...]
+    interpreter: str | None = None  # an interpretation's, where it is not its drafter
 
 
 class _Cases:
@@ -197,7 +198,8 @@ class _Cases:
             return
         if within:
             self.interpretations.append(e.case_id)
-        if self.drafters.get(e.case_id) in self.heads[e.chain] and date(self.last.year, 1, 1) <= day <= self.last:
+        interpreter = facts.interpreter or self.drafters.get(e.case_id)
+        if interpreter in self.heads[e.chain] and date(self.last.year, 1, 1) <= day <= self.last:
             self.by_head_this_year.append(e.case_id)
             if within:
                 self.by_head.append(e.case_id)
@@ -294,10 +296,11 @@ def _events(work: Work, chains: list[str]) -> Iterator[Event]:
 
 def _items(work: Work, unit: str | None) -> dict[str, ItemFacts]:
     i, c = t.item.c, t.case.c
-    q = select(i.id, i.category, i.kind, i.tags).join(t.case, (c.kind == "item") & (c.id == i.id))
+    q = select(i.id, i.category, i.kind, i.tags, i.interpreter).join(t.case, (c.kind == "item") & (c.id == i.id))
     if unit is not None:
         q = q.where(c.unit_id == unit)
-    return {r["id"]: ItemFacts(r["category"], r["kind"], tuple(json.loads(r["tags"]))) for r in work.core(q)}
+    return {r["id"]: ItemFacts(r["category"], r["kind"], tuple(json.loads(r["tags"])), r["interpreter"])
+            for r in work.core(q)}
 
 
 def _reminders(work: Work, first: date, last: date) -> list[tuple[int, Reminder]]:

@@ -50,9 +50,9 @@ SELECT title, kind, timing, interprets, schedule, period, formed_on FROM zwgk_it
 
 -- name: insert_item
 INSERT INTO zwgk_item (id, title, body, category, timing, kind, interprets, tags, formed_on, schedule, period,
-    attachments, doc_type, statistics)
+    attachments, doc_type, statistics, interpreter)
 VALUES (:id, :title, :body, :category, :timing, :kind, :interprets, :tags, :formed_on, :schedule, :period,
-    :attachments, :doc_type, :statistics)
+    :attachments, :doc_type, :statistics, :interpreter)
 
 -- name: update_item
 UPDATE zwgk_item SET title = :title, body = :body, tags = :tags, formed_on = :formed_on, attachments = :attachments,
@@ -63,7 +63,7 @@ WHERE id = :id
 -- name: _items
 SELECT c.id, c.unit_id, c.state, c.round, c.version, c.drafter, c.created_at, c.updated_at, i.title, i.body,
     i.category, i.timing, i.kind, i.interprets, i.tags, i.formed_on, i.schedule, i.period, i.attachments,
-    i.doc_type, i.statistics
+    i.doc_type, i.statistics, i.interpreter
 FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
 
 -- One item, found by its key.
@@ -82,7 +82,7 @@ LIMIT :limit
 -- The items of a unit, with their content, for verify to hash.
 -- name: unit_items
 SELECT c.id, c.unit_id, i.title, i.body, i.category, i.timing, i.kind, i.interprets, i.tags, i.formed_on,
-    i.schedule, i.period, i.attachments, i.doc_type, i.statistics, c.state
+    i.schedule, i.period, i.attachments, i.doc_type, i.statistics, i.interpreter, c.state
 FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
 WHERE c.kind = 'item' AND c.unit_id = :unit
 
