@@ -79,3 +79,8 @@ def test_requests_bench_builds_requests_with_letters_that_verify() -> None:
 def test_report_bench_counts_a_year_and_verifies_it(tmp_path: Path) -> None:
     out = bench("report", "--requests", "6", "--items", "2", "--runs", "1", "--cache", str(tmp_path))
     assert "(r1) annual_report(2026)" in out and "(r3) r1 / r2" in out
+
+
+def test_screen_bench_compares_with_a_literal_pass() -> None:
+    out = bench("screen", "--mb", "0.05", "--runs", "1")
+    assert "(s1) screen()" in out and "(s3) s1 / s2" in out

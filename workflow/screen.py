@@ -1,0 +1,277 @@
+"""The pre-screen (issue 14): classification marks and personal data in a body, as findings with code-point
+offsets. Pure: no database, no clock, nothing printed or logged; a `Finding` holds no matched text.
+
+Rules are data (`screen_rules.toml` beside this file; an office's own file is merged over it by `load_rules`).
+A rule has either a `pattern` or a `kind`, a check that needs code (check digits): `resident_id`, `uscc`,
+`mobile`, `bank_card`. The kinds share one pass over the body's runs of ASCII letters and digits, and each
+run is claimed by the first kind that accepts it, so that one number is never reported twice.
+
+Built-in patterns run with `re` and are written to be linear. An office's patterns run with the `regex`
+module under a time limit: `re` holds the GIL inside a match, so a thread could not stop a runaway one.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Literal, cast
+
+import regex
+
+from workflow.errors import InvalidInput, ZwgkError
+
+Severity = Literal["forbid", "block", "warn"]
+SEVERITIES: tuple[Severity, ...] = ("forbid", "block", "warn")
+BUILTIN_SOURCE = "workflow/screen_rules.toml"
+
+
+class ScreenTimeout(ZwgkError):
+    """An office's pattern ran past the time limit: its rule must be rewritten (the body is not judged)."""
+
+    code = "screen-timeout"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    zh: str
+    severity: Severity
+    pattern: re.Pattern[str] | regex.Pattern[str] | None = None
+    kind: str | None = None
+    builtin: bool = False  # built-in patterns are linear; the others run under the time limit
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+
+    def get(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+def excerpt(text: str, finding: Finding) -> str:
+    """The matched text, for a caller entitled to show it (never for logs or notifications)."""
+    return text[finding.start:finding.end]
+
+
+# --- the kinds: checks that need code ----------------------------------------------------------------------
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def resident_id_check(first17: str) -> str:
+    """The check character of GB 11643 for the first 17 digits."""
+    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def is_resident_id(s: str) -> bool:
+    if len(s) != 18 or not s[:17].isdecimal() or not s[:17].isascii() or s[0] not in "12345678":
+        return False
+    try:
+        born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+    except ValueError:
+        return False
+    return 1900 <= born.year <= 2099 and resident_id_check(s[:17]) == s[17].upper()
+
+
+def uscc_check(first17: str) -> str:
+    """The check character of GB 32100 for the first 17 characters."""
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+def is_uscc(s: str) -> bool:
+    # Registration authority (1-9, A-G, Y), then the region code (6 digits): the structure, then the check.
+    if len(s) != 18 or s[0] not in "123456789ABCDEFGY" or not s[2:8].isdecimal() or any(c not in _USCC_CHARS
+                                                                                          for c in s):
+        return False
+    return uscc_check(s[:17]) == s[17]
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def is_bank_card(s: str) -> bool:
+    return 13 <= len(s) <= 19 and s.isdecimal() and luhn_ok(s)
+
+
+def is_mobile(s: str) -> bool:
+    if len(s) == 13 and s.startswith("86"):
+        s = s[2:]
+    return len(s) == 11 and s.isdecimal() and s[0] == "1" and s[1] in "3456789"
+
+
+# In the order they claim a run: an ID number that happens to pass Luhn is an ID number, not a card.
+KINDS: dict[str, Callable[[str], bool]] = {
+    "resident_id": is_resident_id,
+    "uscc": is_uscc,
+    "mobile": is_mobile,
+    "bank_card": is_bank_card,
+}
+# A run of ASCII letters and digits, not inside a longer one; 11 is the shortest any kind accepts.
+_RUN = re.compile(r"[0-9A-Za-z]{11,}")
+_PLUS86 = re.compile(r"\+86[ \t-]?$")
+
+
+def _kind_findings(text: str, rules: list[Rule]) -> Iterable[Finding]:
+    by_kind = {r.kind: r for r in rules}
+    order = [(KINDS[k], by_kind[k]) for k in KINDS if k in by_kind]
+    for m in _RUN.finditer(text):
+        run = m.group()
+        if len(run) > 19:
+            continue
+        for accepts, rule in order:
+            if accepts(run):
+                start = m.start()
+                if rule.kind == "mobile" and len(run) == 11:
+                    plus = _PLUS86.search(text, max(0, start - 5), start)
+                    start = plus.start() if plus else start
+                yield Finding(rule.id, rule.severity, start, m.end())
+                break
+
+
+# --- screening -----------------------------------------------------------------------------------------------
+
+def screen(text: str, rules: RuleSet | None = None, *, time_limit: float = 1.0) -> list[Finding]:
+    """Every finding of `rules` (default: the built-in ones) in `text`, ordered by position then rule.
+
+    The office's patterns share `time_limit` seconds; past it `ScreenTimeout` names the rule."""
+    rules = rules if rules is not None else builtin_rules()
+    found: list[Finding] = list(_kind_findings(text, [r for r in rules.rules if r.kind is not None]))
+    deadline = time.monotonic() + time_limit
+    for rule in rules.rules:
+        if rule.pattern is None:
+            continue
+        if rule.builtin:
+            matches: Iterable[re.Match[str] | regex.Match[str]] = rule.pattern.finditer(text)
+        else:
+            matches = _timed(rule, text, deadline)
+        found.extend(Finding(rule.id, rule.severity, m.start(), m.end()) for m in matches if m.end() > m.start())
+    found.sort(key=lambda f: (f.start, f.end, f.rule))
+    return found
+
+
+def _timed(rule: Rule, text: str, deadline: float) -> list[regex.Match[str]]:
+    left = deadline - time.monotonic()
+    try:
+        if left <= 0:
+            raise TimeoutError
+        return list(cast("regex.Pattern[str]", rule.pattern).finditer(text, timeout=left))
+    except TimeoutError:
+        raise ScreenTimeout("the screening rule '{rule}' ran past the time limit", rule=rule.id) from None
+
+
+# --- loading the rules ---------------------------------------------------------------------------------------
+
+_KEYS = {"id", "zh", "severity", "pattern", "kind"}
+_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+
+@cache
+def builtin_rules() -> RuleSet:
+    text = resources.files("workflow").joinpath("screen_rules.toml").read_text(encoding="utf-8")
+    return RuleSet(tuple(_parse(text, BUILTIN_SOURCE, builtin=True)))
+
+
+def load_rules(text: str, source: str) -> RuleSet:
+    """The built-in rules with an office's file merged over them.
+
+        disable = ["uscc"]            # built-in rules the office does not want (never a classification mark)
+        [[rule]]
+        id = "case-number"            # a new id adds a rule; a built-in id replaces that rule
+        zh = "案件编号"
+        severity = "warn"             # forbid | block | warn
+        pattern = '案\\d{6}'          # or kind = "resident_id" | "uscc" | "mobile" | "bank_card"
+
+    Every problem is one `InvalidInput` naming `source` and the rule."""
+    base = builtin_rules()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InvalidInput("{source}: not valid TOML: {error}", source=source, error=" ".join(str(e).split())) from None
+    unknown = sorted(set(data) - {"rule", "disable"})
+    if unknown:
+        raise InvalidInput("{source}: unknown key {key!r} (expected rule, disable)", source=source, key=unknown[0])
+    disable = data.get("disable", [])
+    if not isinstance(disable, list) or not all(isinstance(d, str) for d in disable):
+        raise InvalidInput("{source}: disable must be a list of rule ids", source=source)
+    added = _parse(text, source, builtin=False, data=data)
+    fixed = {r.id for r in base.rules if r.severity == "forbid"}
+    for rule_id in [*disable, *(r.id for r in added)]:
+        if rule_id in fixed:
+            raise InvalidInput("{source}: rule '{rule}' is a built-in classification-mark rule and cannot be "
+                               "removed or redefined", source=source, rule=rule_id)
+    for rule_id in disable:
+        if base.get(rule_id) is None:
+            raise InvalidInput("{source}: disable: no built-in rule '{rule}'", source=source, rule=rule_id)
+    replaced = {r.id for r in added} | set(disable)
+    return RuleSet(tuple(r for r in base.rules if r.id not in replaced) + tuple(added))
+
+
+def _parse(text: str, source: str, *, builtin: bool, data: dict[str, object] | None = None) -> list[Rule]:
+    if data is None:
+        data = tomllib.loads(text)
+    tables = data.get("rule", [])
+    if not isinstance(tables, list):
+        raise InvalidInput("{source}: rules must be tables [[rule]]", source=source)
+    rules: list[Rule] = []
+    for n, table in enumerate(tables, 1):
+        rules.append(_rule(table, source, n, builtin=builtin))
+        if any(r.id == rules[-1].id for r in rules[:-1]):
+            raise InvalidInput("{source}: rule '{rule}' is defined twice", source=source, rule=rules[-1].id)
+    return rules
+
+
+def _rule(table: object, source: str, n: int, *, builtin: bool) -> Rule:
+    if not isinstance(table, dict):
+        raise InvalidInput("{source}: rule {n} must be a table [[rule]]", source=source, n=n)
+    rule_id = table.get("id")
+    if not isinstance(rule_id, str) or not _ID_RE.fullmatch(rule_id):
+        raise InvalidInput("{source}: rule {n}: id must be lower-case letters, digits and '-'", source=source, n=n)
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise InvalidInput("{source}: rule '{rule}': unknown key {key!r}", source=source, rule=rule_id,
+                           key=unknown[0])
+    zh, severity = table.get("zh"), table.get("severity")
+    if not isinstance(zh, str) or not zh.strip():
+        raise InvalidInput("{source}: rule '{rule}' has no zh label", source=source, rule=rule_id)
+    if severity not in SEVERITIES:
+        raise InvalidInput("{source}: rule '{rule}': severity must be forbid, block or warn", source=source,
+                           rule=rule_id)
+    pattern, kind = table.get("pattern"), table.get("kind")
+    if (pattern is None) == (kind is None):
+        raise InvalidInput("{source}: rule '{rule}' needs either a pattern or a kind", source=source, rule=rule_id)
+    if kind is not None:
+        if kind not in KINDS:
+            raise InvalidInput("{source}: rule '{rule}': unknown kind {kind!r} (expected {kinds})", source=source,
+                               rule=rule_id, kind=kind, kinds=", ".join(KINDS))
+        return Rule(rule_id, zh, severity, kind=cast(str, kind), builtin=builtin)
+    if not isinstance(pattern, str) or not pattern:
+        raise InvalidInput("{source}: rule '{rule}': pattern must be a non-empty string", source=source, rule=rule_id)
+    try:
+        compiled = re.compile(pattern) if builtin else regex.compile(pattern, regex.VERSION0)
+    except (re.error, regex.error) as e:
+        raise InvalidInput("{source}: rule '{rule}': bad pattern: {error}", source=source, rule=rule_id,
+                           error=str(e)) from None
+    return Rule(rule_id, zh, severity, pattern=compiled, builtin=builtin)
