@@ -223,6 +223,19 @@ class Workflow:
             raise InvalidInput("formed_on {day} is not a day between 1900-01-01 and today", day=formed_on.isoformat())
         return formed_on
 
+    def _unclassified(self, **texts: str | None) -> None:
+        """涉密不上网 (保密法): a text bearing a classification mark (秘密★1年, 机密★…) is refused outright, with no
+        override, before anything is stored: classified information never reaches this system, not even as a
+        draft. The refusal says where, never what (workflow.screen)."""
+        from workflow import screen
+
+        for field, value in texts.items():
+            found = [f for f in screen.screen(value) if f.severity == "forbid"] if value else []
+            if found:
+                raise InvalidInput("{field} bears a classification mark at character {position}: classified "
+                                   "information is never stored on this system (涉密不上网); nothing was saved",
+                                   field=field, position=found[0].start + 1)
+
     def _texts(self, **values: object) -> dict[str, Any]:
         """What a signature records, as it is hashed and stored (`workflow.text`): refused with one line if it is
         not plain text within the limits."""
@@ -384,6 +397,7 @@ class Workflow:
             raise InvalidInput("an interpretation must name the policy it interprets (--interprets), "
                                "and only an interpretation may")
         self._formed(formed_on)
+        self._unclassified(title=title, body=body)
         if id is not None:
             _check_id("item", id)
         self._typed_by(drafter)
@@ -407,6 +421,7 @@ class Workflow:
         for tag in tags or ():
             catalog.choice("tag", tag, catalog.TAGS)
         changes: dict[str, Any] = {}
+        self._unclassified(title=title, body=body)
         if title is not None:
             changes["title"] = _text("title", title)
         if body is not None:
