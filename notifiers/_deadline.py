@@ -22,6 +22,9 @@ class Deadline:
         self.seconds = seconds
         self.ends = time.monotonic() + seconds
         self.expired = False
+        # The name a send could not resolve in its time: the failure says so, whether or not the timer fired first
+        # (the two end together: the resolver is waited on for all the time there is).
+        self.unresolved: str | None = None
         self._lock = threading.Lock()
         # Our own descriptor of each socket: shutting it down breaks the connection, whatever the owner wrapped the
         # socket in (TLS) or did with its own descriptor meanwhile; closing the owner's never touches another's.
@@ -63,6 +66,7 @@ class Deadline:
         resolver.start()
         resolver.join(max(self.left(), 0))
         if not found:
+            self.unresolved = host
             raise TimeoutError(f"name {host} not resolved within {self.seconds:g} s")
         if isinstance(found[0], OSError):
             raise found[0]

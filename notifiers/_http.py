@@ -77,7 +77,7 @@ def post_json(url: str, payload: Any, *, headers: dict[str, str], timeout: float
                 return Reply(e.code, e.read(MAX_REPLY) if e.fp is not None else b"")
         except NETWORK_ERRORS as e:
             # A status line came in time: the receiver had the whole request, whatever was cut after it.
-            if deadline.expired:
+            if deadline.expired and deadline.unresolved is None:
                 raise TimeoutError(f"no whole answer within {timeout:g} s") from e
             raise
 

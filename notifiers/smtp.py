@@ -113,7 +113,7 @@ class EmailNotifier:
     def _deliver(self, mail: EmailMessage, to: str) -> Result:
         with Deadline(self.timeout) as deadline:  # the whole conversation, not only each read
             result = self._converse(deadline, mail, to)
-        if deadline.expired and not result.ok:
+        if deadline.expired and not result.ok and deadline.unresolved is None:
             return Result(False, f"no whole answer within {self.timeout:g} s", retry=True)
         return result
 
