@@ -211,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     report_cli.add_parsers(sub, common, _count)
 
+    scr = sub.add_parser("screen", parents=[common], help="the pre-screen's findings on an item: personal data, "
+                         "document marks (rule, severity, where; the matched text only with --show)")
+    scr.add_argument("item", help="the item's id")
+    scr.add_argument("--show", action="store_true", help="also print the matched text (for its reviewer's eyes)")
     hist = sub.add_parser("history", parents=[common], help="every signature on an item")
     hist.add_argument("item", help="the item's id")
     ver = sub.add_parser("verify", parents=[common], help="recompute every chain and judge every event by the rules")
@@ -530,6 +534,19 @@ class Cli:
 
         return report_cli.run(self)
 
+    def screen(self) -> int:
+        from workflow.screen import excerpt
+
+        a = self.args
+        with self.workflow() as wf:
+            findings = wf.screen_item(a.item)
+            item = wf.item(a.item) if a.show else None
+        rows = [{"field": field, "rule": f.rule, "severity": f.severity, "start": f.start, "end": f.end}
+                | ({"text": excerpt(getattr(item, field), f)} if item is not None else {}) for field, f in findings]
+        self.emit(rows, [f"{r['field']:<5} {r['start']:>7}-{r['end']:<7} {r['severity']:<6} {r['rule']}"
+                         + (f"  {output.safe(r['text'])}" if "text" in r else "") for r in rows])
+        return 0
+
     def history(self) -> int:
         with self.workflow() as wf:
             self._signatures(wf, wf.history(self.args.item))
@@ -793,7 +810,7 @@ def _reads_only(a: argparse.Namespace) -> bool:
     """The commands that only read a database (they open an SQLite file read-only)."""
     if a.command in ("daemon", "remind", "reminders"):
         return bool(a.status if a.command == "daemon" else a.dry_run if a.command == "remind" else not a.ack)
-    return a.command in ("history", "verify", "deadlines") or (a.command, getattr(a, "sub", None)) in {
+    return a.command in ("history", "verify", "deadlines", "screen") or (a.command, getattr(a, "sub", None)) in {
         ("item", "show"), ("item", "list"), ("unit", "list"), ("person", "list"), ("deadline", "show"),
         ("pipeline", "show"), ("pipeline", "diagram"), ("request", "show"), ("request", "list"),
         ("report", "self-assessment"),

@@ -55,3 +55,21 @@ def test_the_cli_refuses_a_marked_body_in_one_line_and_writes_nothing(capsys: py
                        "immediate", "--kind", "info", "--body", MARKED, "--as", "clerk")
     assert code == 2 and "classification mark" in one_error_line(err) and "秘密" not in err
     assert snapshot(db) == before
+
+
+def test_zwgk_screen_lists_where_personal_data_is_and_shows_it_only_when_asked(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.cli_helpers import ok, ok_json
+    from tests.requesting import cli_world
+
+    cli_world(capsys, tmp_path, monkeypatch)
+    body = "低保名单：张三，电话13912345678，身份证530328199001011236。"  # a valid check digit (GB 11643)
+    item = ok_json(capsys, "item", "new", "--title", "低保名单", "--unit", "gov", "--category", "2.4", "--timing",
+                   "immediate", "--kind", "info", "--body", body, "--as", "clerk")["id"]
+    found = ok_json(capsys, "screen", item)
+    assert {(f["field"], f["rule"], f["severity"]) for f in found} == {("body", "mobile", "block"),
+                                                                         ("body", "resident-id", "block")}
+    assert all("text" not in f for f in found) and "13912345678" not in ok(capsys, "screen", item)
+    shown = ok_json(capsys, "screen", item, "--show")
+    assert {f["text"] for f in shown} == {"13912345678", "530328199001011236"}
+    assert all(body[f["start"]:f["end"]] == f["text"] for f in shown)

@@ -544,6 +544,15 @@ class Workflow:
             after = rows[-1]["id"]
             left = None if left is None else left - size
 
+    def screen_item(self, id: str) -> list[Any]:
+        """The pre-screen's findings on an item's title and body (workflow.screen): each a rule, its severity and
+        where (`field`, code-point offsets), never the matched text."""
+        from workflow import screen
+
+        found = self.item(id)
+        return [(field, f) for field, value in (("title", found.title), ("body", found.body))
+                for f in screen.screen(value)]
+
     def history(self, id: str) -> list[Signature]:
         """Every event of an item: its own chain's, and the link notes other units' chains hold of it."""
         with self.uow(write=False) as work:
