@@ -16,7 +16,7 @@ from alembic import command
 from sqlalchemy import create_engine, text
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 import notifiers
 from tests.recording import Recorder
@@ -169,6 +169,14 @@ def browser() -> Iterator[Browser]:
         b = p.chromium.launch(executable_path=CHROMIUM)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser) -> Iterator[Page]:
+    """A page of that browser, one for a module's tests."""
+    p = browser.new_page()
+    yield p
+    p.close()
 
 
 @pytest.fixture

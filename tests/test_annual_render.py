@@ -10,14 +10,13 @@ import subprocess
 import sys
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import docx
 import openpyxl
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 from scripts.report_cli import report_obj
 from tests.cli_helpers import ok, ok_json, one_error_line, run, snapshot, url_of, world_copy
@@ -188,13 +187,6 @@ def test_text_that_no_section_takes_or_no_page_can_print_is_refused(report: Annu
 
 
 # -- HTML, in a browser ----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def page(browser: Browser) -> Iterator[Page]:
-    p = browser.new_page()
-    yield p
-    p.close()
 
 
 def test_the_preview_shows_every_number_in_chromium(page: Page, report: AnnualReport) -> None:

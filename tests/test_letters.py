@@ -12,7 +12,6 @@ import io
 import os
 import re
 import subprocess
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import docx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 from sqlalchemy import text
 
 from states.replies import REMEDIES, REPLIES, REPORT_ROWS, TYPES
@@ -332,13 +331,6 @@ def test_the_catalogue_is_the_annual_reports_table() -> None:
 
 
 # -- the HTML, in a browser --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def page(browser: Browser) -> Iterator[Page]:
-    p = browser.new_page()
-    yield p
-    p.close()
 
 
 def shown(page: Page, composed: Composed, addressee: str | None = None) -> str:

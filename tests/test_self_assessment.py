@@ -40,7 +40,7 @@ from workflow.report.assessment import Assessment, percentile
 from workflow.report.assessment_render import to_docx, to_html
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    pass
 
 TZ = ZoneInfo("Asia/Shanghai")
 FIRST, LAST, TODAY = date(2026, 1, 1), date(2026, 6, 30), date(2026, 7, 10)
@@ -440,13 +440,6 @@ def test_the_docx_has_the_numbers_and_the_three_charts(world: World) -> None:
     assert reminded.reminders[0].recipient in row[6]
     signatures = next(t for t in tables if t[0] == ["月份", "签名数"])
     assert [tuple(r) for r in signatures[1:]] == [(m, str(n)) for m, n in a.signatures]
-
-
-@pytest.fixture(scope="module")
-def page(browser: Browser) -> Iterator[Any]:
-    p = browser.new_page()
-    yield p
-    p.close()
 
 
 def test_the_html_shows_the_charts_in_a_browser_and_prints_on_a4(world: World, page: Any) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from states.requests import PARTIES, REVIEWS, Clock
+from states.requests import CONSULT_DAYS, PARTIES, PAY_DAYS, REVIEWS, STEPS, Clock
 from workflow import catalog, documents, items, notices, requests, text
 from workflow.errors import InvalidInput, NotFound
 from workflow.model import Item, Signature
@@ -140,7 +140,7 @@ class Requests:
                 conn: HostConnection | None = None) -> Signature:
         """Sign a step of the reply's review (submit, proofread, clear, check, approve, return) or send it: the
         reply letter is made and stored as it is sent, and its type goes into the signed event."""
-        if action in requests.LAW_STEPS:
+        if action in STEPS:
             raise InvalidInput("{action} is a step of the clock, not of the reply's review: sign it with `zwgk "
                                "request {command}` (or its own call here)", action=action, command=_COMMANDS[action])
         free = self.wf._texts(request=request_id, action=action, actor=actor, reason=reason, comment=comment,
@@ -213,7 +213,7 @@ class Requests:
             raise InvalidInput("a consultation of a third party states its concern (商业秘密, 个人隐私); one of "
                                "another office states none")
         return self._step(request_id, "consult", actor, on, {"party": party}, conn, comment=free["comment"],
-                          limit=requests.CONSULT_DAYS,
+                          limit=CONSULT_DAYS,
                           letter=notices.consultation(party, free["consulted"], free["concern"]))
 
     def consulted(self, request_id: str, *, actor: str, on: date, party: str, comment: str | None = None,
@@ -233,7 +233,7 @@ class Requests:
             rates = dataclasses.asdict(self.wf.config.requests.fees)  # recorded: verify recounts the amount
             return {"amount": amount, "basis": basis, "rates": rates} | figures
 
-        return self._step(request_id, "fee_notice", actor, on, {}, conn, comment=comment, limit=requests.PAY_DAYS,
+        return self._step(request_id, "fee_notice", actor, on, {}, conn, comment=comment, limit=PAY_DAYS,
                           letter=notices.fee_letter(), counted=counted)
 
     def paid(self, request_id: str, *, actor: str, on: date, comment: str | None = None,

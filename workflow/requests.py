@@ -20,7 +20,7 @@ from states.errors import Phrase
 from states.kinds import REQUEST
 from states.numbers import chosen_id, numbered_id
 from states.replies import REPLIES
-from states.requests import CONSULT_DAYS, PAY_DAYS, REPLY, STEPS, Clock, judge, received
+from states.requests import REPLY, Clock, judge, received
 from states.rules import CREATE, EDIT, Case, Command, Step, apply, decide
 from workflow import fees, notices
 from workflow.config import Config, Office
@@ -38,10 +38,7 @@ VIA = {"in_person": "当面提交", "registered_post": "挂号信件", "post": "
 APPLICANT_TYPES = {"natural": "自然人", "business": "商业企业", "research": "科研机构",
                    "public_interest": "社会公益组织", "legal_service": "法律服务机构", "other": "其他"}
 FORMS = {"paper": "纸质", "email": "电子邮件", "disc": "光盘", "inspect": "当面查阅"}
-RECEIVING_UNITS = ("government",)
-LAW_STEPS = frozenset(STEPS)
 MARK = "R"  # in a request's number: gov-R2026-000001
-__all__ = ["CONSULT_DAYS", "LAW_STEPS", "PAY_DAYS"]  # 行政机关: the township government, not a village committee
 
 
 @dataclass(frozen=True)

@@ -524,6 +524,16 @@ class UnitFold:
             self._request(e, data, where)
         self.cases[key] = apply(case, kind, case_id, step, str(e.actor))
 
+    def _fold_clock(self, e: Event, data: dict[str, Any], *, judged: bool) -> None:
+        """A request's step on its clock: `judged` against the calendar where its signer had it (a step rechecked),
+        or folded as recorded (one before a `since` digest, read and not rechecked)."""
+        config = self.v.pipelines.config
+        clock = requests.fold(self.clocks.get(e.case_id), e.action, data, e.reason, e.case_id,
+                              config.office.date_of(datetime.fromisoformat(e.at)),
+                              config.calendar if judged else None)
+        if clock is not None:
+            self.clocks[e.case_id] = clock
+
     def _proposed(self, asked: Any, where: str) -> None:
         """An item proposed for proactive disclosure from requests (Art. 44) names requests of its unit."""
         if not isinstance(asked, list) or not all(isinstance(r, str) and ("request", r) in self.cases for r in asked):
@@ -534,11 +544,7 @@ class UnitFold:
         if e.action == CREATE:
             number = (data["year"], data["number"]) if "number" in data else None
             self.request_numbers.created(e.case_id, number, datetime.fromisoformat(e.at))
-        config = self.v.pipelines.config
-        clock = requests.fold(self.clocks.get(e.case_id), e.action, data, e.reason, e.case_id,
-                              config.office.date_of(datetime.fromisoformat(e.at)), config.calendar)
-        if clock is not None:
-            self.clocks[e.case_id] = clock
+        self._fold_clock(e, data, judged=True)
         if e.action == "propose" and ("item", data["item"]) not in self.cases:
             raise Broken(f"{where}: proposed for item {data['item']}, which is no item of unit {self.chain}")
         if e.action in (CREATE, REPLY):  # the clock's copy of what the request signs (its row is held to its hash)
@@ -575,11 +581,7 @@ class UnitFold:
                             e.payload().get("to") if e.action == REASSIGN else None)
                 case = apply(case, kind, case_id, step, str(e.actor))
                 if kind == REQUEST.name:
-                    clock = requests.fold(self.clocks.get(case_id), e.action, e.payload() if e.data else {},
-                                          e.reason, case_id,
-                                          self.v.pipelines.config.office.date_of(datetime.fromisoformat(e.at)))
-                    if clock is not None:
-                        self.clocks[case_id] = clock
+                    self._fold_clock(e, e.payload() if e.data else {}, judged=False)
         return case
 
     def finish(self) -> list[str]:
