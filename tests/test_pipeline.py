@@ -56,6 +56,7 @@ TRANSITIONS = [
     ("confidentiality_review", "proofread", None, "proofreader"),
     ("confidentiality_review", "clear", "leader_check", "confidentiality_reviewer"),
     ("confidentiality_review", "withhold", "withheld", "confidentiality_reviewer"),
+    ("confidentiality_review", "override", None, "confidentiality_reviewer"),
     ("leader_check", "check", "head_approval", "leader"),
     ("head_approval", "approve", None, "head"),
     ("head_approval", "publish", "published", "publisher"),
@@ -564,15 +565,16 @@ def test_allowed(m: PipelineMachine) -> None:
     assert ids("draft", attempt("li", {"proofreader"})) == []
     # allowed ignores inputs: clear and withhold without decision/ground/reason
     assert ids("confidentiality_review", attempt("wang_sec", {"confidentiality_reviewer"}, PROOFREAD)) == [
-        "clear", "withhold", "return"]
+        "clear", "withhold", "override", "return"]
     # clear needs proofread first
     assert ids("confidentiality_review", attempt("wang_sec", {"confidentiality_reviewer"}, SUBMITTED)) == [
-        "withhold", "return"]
+        "withhold", "override", "return"]
     # the drafter, holding every role, may proofread nothing, clear nothing, but may withhold and return
-    assert ids("confidentiality_review", attempt("zhang_drafter", everyone, SUBMITTED)) == ["withhold", "return"]
+    assert ids("confidentiality_review", attempt("zhang_drafter", everyone, SUBMITTED)) == ["withhold", "override",
+                                                                                            "return"]
     # someone else holding every role may proofread (not yet signed) but not clear (prerequisite)
     assert ids("confidentiality_review", attempt("multi", everyone, SUBMITTED)) == ["proofread", "withhold",
-                                                                                    "return"]
+                                                                                    "override", "return"]
     # approve once per round; publish needs approve
     assert ids("head_approval", attempt("qian_head", {"head"}, CHECKED)) == ["approve", "return"]
     assert ids("head_approval", attempt("qian_head", {"head"}, APPROVED)) == ["return"]

@@ -161,8 +161,27 @@ item = Table(
     Column("doc_type", String(16)),  # rule (规章) or normative (行政规范性文件): what the annual report counts
     Column("statistics", Text),  # canonical JSON: the figures an annual report's item states (table 二)
     Column("interpreter", String(64)),  # an interpretation's: who interprets (谁起草、谁解读), if not its drafter
+    Column("redactions", Text),  # canonical JSON: the spans withheld (部分公开, Art. 37), each with its ground, or NULL
+    Column("redacted_body", Text),  # the body with those spans replaced: what is published, or NULL
     Index("ix_zwgk_item_interprets", "interprets"),
     Index("ix_zwgk_item_schedule", "schedule", "period"),
+)
+
+# The screening rules a screen was made with (workflow/screening.py), by the fingerprint its event names: the
+# built-in rules, or a unit's own file merged over them.
+screen_rules = Table(
+    "zwgk_screen_rules", metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("definition", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+# The screening rules in force in each unit: the latest adopted in its chain (none: the built-in rules).
+screen_adopted = Table(
+    "zwgk_screen_adopted", metadata,
+    Column("unit_id", String(64), ForeignKey("zwgk_unit.id"), primary_key=True),
+    Column("rules", String(64), ForeignKey("zwgk_screen_rules.fingerprint"), nullable=False),
+    Column("seq", Integer, nullable=False),
 )
 
 # The last number each unit gave its items of each calendar year (states/numbers.py): the next item's number is

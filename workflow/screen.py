@@ -237,13 +237,14 @@ def _parse(text: str, source: str, *, builtin: bool, data: dict[str, object] | N
         raise InvalidInput("{source}: rules must be tables [[rule]]", source=source)
     rules: list[Rule] = []
     for n, table in enumerate(tables, 1):
-        rules.append(_rule(table, source, n, builtin=builtin))
+        rules.append(rule_of(table, source, n, builtin=builtin))
         if any(r.id == rules[-1].id for r in rules[:-1]):
             raise InvalidInput("{source}: rule '{rule}' is defined twice", source=source, rule=rules[-1].id)
     return rules
 
 
-def _rule(table: object, source: str, n: int, *, builtin: bool) -> Rule:
+def rule_of(table: object, source: str, n: int, *, builtin: bool) -> Rule:
+    """One rule of a file (its `n`th table), compiled; an `InvalidInput` naming `source` if it is not one."""
     if not isinstance(table, dict):
         raise InvalidInput("{source}: rule {n} must be a table [[rule]]", source=source, n=n)
     rule_id = table.get("id")
