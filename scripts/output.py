@@ -60,9 +60,14 @@ def signature_obj(s: Signature, pipeline: Pipeline) -> dict[str, Any]:
     return out
 
 
-def item_obj(i: Item, pipeline: Pipeline, *, body: bool = False) -> dict[str, Any]:
+def item_obj(i: Item, pipeline: Pipeline, *, body: bool = False, redacted: bool = False) -> dict[str, Any]:
+    """An item for --json: `body` with its body (`redacted`: as published, spans withheld replaced by marks)."""
     # Dates as text here: json's callback for them would double its time an item.
-    out = {k: v.isoformat() if isinstance(v, date) else v for k, v in vars(i).items() if body or k != "body"}
+    out = {k: v.isoformat() if isinstance(v, date) else v for k, v in vars(i).items()
+           if k not in ("body", "redacted_body", "redactions")}
+    if body:
+        out["body"] = i.public_body if redacted else i.body
+    out["redactions"] = [s.row() for s in i.redactions.spans] if i.redactions else []
     out["state_zh"] = _zh(pipeline, i.state)
     return out
 
@@ -121,6 +126,9 @@ def item_lines(i: Item, pipeline: Pipeline, steps: list[tuple[Action, list[str]]
         lines.append(say(lang, "  interprets {item}", item=i.interprets))
     if i.interpreted_by:
         lines.append(say(lang, "  interpreted by {items}", items=", ".join(i.interpreted_by)))
+    if i.redactions:
+        lines.append(say(lang, "  withheld  {spans}", spans=", ".join(f"{s.start}-{s.end} {s.ground}"
+                                                                       for s in i.redactions.spans)))
     if not steps:
         lines.append(say(lang, "  next      nothing: this is a final state"))
     for a, people in steps:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -49,6 +50,22 @@ def _count(text: str) -> int:
     if not 0 <= n < 2**31:
         raise argparse.ArgumentTypeError(f"{n} is out of range (0 to {2**31 - 1})")
     return n
+
+
+def _span(text: str) -> tuple[int, int, str]:
+    """START-END:GROUND, as `advance ITEM redact --span` takes it."""
+    m = re.fullmatch(r"(\d{1,9})-(\d{1,9}):([a-z0-9_]{1,32})", text)
+    if m is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not START-END:GROUND, e.g. 12-30:art15")
+    return int(m[1]), int(m[2]), m[3]
+
+
+def _finding(text: str) -> tuple[int, str]:
+    """N:GROUND, as `advance ITEM redact --finding` takes it."""
+    m = re.fullmatch(r"(\d{1,6}):([a-z0-9_]{1,32})", text)
+    if m is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not N:GROUND, e.g. 2:art15")
+    return int(m[1]), m[2]
 
 
 def _date(text: str) -> date:
@@ -183,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--as", dest="actor", required=True, help="who edits (signs the edit)")
     show = item.add_parser("show", parents=[common], help="one item: its content, state and next steps")
     show.add_argument("item", help="the item's id")
+    show.add_argument("--redacted", action="store_true",
+                      help="also print the body as it is published: spans withheld replaced by marks")
     lst = item.add_parser("list", parents=[common], help="items by id, printed as they are read")
     lst.add_argument("--state", help="only those in this state, e.g. published")
     lst.add_argument("--limit", type=_count, help="at most this many (a page)")
@@ -202,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--paper-sha256", help="SHA-256 of the scanned sign-off sheet")
     adv.add_argument("--expect-version", type=_count, help="refuse if the item is no longer at this version")
     adv.add_argument("--to", help="reassign: the drafter a draft goes to")
+    adv.add_argument("--span", action="append", default=[], type=_span, metavar="START-END:GROUND",
+                     help="redact: characters START to END (from 0, END not included) of the body withheld on GROUND "
+                          "(e.g. 12-30:art15); repeatable")
+    adv.add_argument("--finding", action="append", default=[], type=_finding, metavar="N:GROUND",
+                     help="redact: the body's finding N of `zwgk screen` withheld on GROUND; repeatable")
+    adv.add_argument("--no-spans", action="store_true", help="redact: withhold nothing (undo the spans withheld)")
 
     from scripts import requests_cli
 
@@ -215,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "document marks (rule, severity, where; the matched text only with --show)")
     scr.add_argument("item", help="the item's id")
     scr.add_argument("--show", action="store_true", help="also print the matched text (for its reviewer's eyes)")
+    scr.add_argument("--redacted", action="store_true", help="screen the body as it is published (spans withheld)")
     hist = sub.add_parser("history", parents=[common], help="every signature on an item")
     hist.add_argument("item", help="the item's id")
     ver = sub.add_parser("verify", parents=[common], help="recompute every chain and judge every event by the rules")
@@ -497,8 +523,11 @@ class Cli:
                 i = wf.item(a.item)
                 steps = wf.next_steps(a.item)
                 p = wf.pipeline_in_force(i.unit)
-                self.emit(output.item_obj(i, p, body=True) | {"next": output.next_obj(steps)},
-                          output.item_lines(i, p, steps, self.lang))
+                lines = output.item_lines(i, p, steps, self.lang)
+                if a.redacted:
+                    lines += ["", *(output.safe(line) for line in i.public_body.splitlines())]
+                self.emit(output.item_obj(i, p, body=True, redacted=a.redacted) | {"next": output.next_obj(steps)},
+                          lines)
             else:
                 if a.limit == 0:
                     raise UsageError("--limit must be at least 1")
@@ -513,8 +542,16 @@ class Cli:
             raise UsageError("--to names the drafter of a reassign, and a reassign needs it")
         if a.action == "reassign" and any((a.ground, a.decision, a.recorded_by, a.paper, a.paper_sha256)):
             raise UsageError("a reassign takes no --ground, --decision, --recorded-by or paper sheet")
+        if (a.action == "redact") != bool(a.span or a.finding or a.no_spans) or (a.no_spans and (a.span or a.finding)):
+            raise UsageError("--span, --finding or --no-spans say what a redact withholds, and a redact needs them")
+        if a.action == "redact" and any((a.reason, a.ground, a.decision, a.recorded_by, a.paper, a.paper_sha256)):
+            raise UsageError("a redact takes no --reason, --ground, --decision, --recorded-by or paper sheet (each "
+                             "span has its ground; --comment says why)")
         with self.workflow() as wf:
-            if a.action == "reassign":
+            if a.action == "redact":
+                s = wf.redact(a.item, [*a.span, *self._found(wf, a.item, a.finding)], actor=a.actor,
+                              comment=a.comment, expected_version=a.expect_version)
+            elif a.action == "reassign":
                 s = wf.reassign(a.item, to=a.to, actor=a.actor, comment=a.comment, reason=a.reason,
                                 expected_version=a.expect_version)
             else:
@@ -539,13 +576,25 @@ class Cli:
 
         a = self.args
         with self.workflow() as wf:
-            findings = wf.screen_item(a.item)
+            findings = wf.screen_item(a.item, redacted=a.redacted)
             item = wf.item(a.item) if a.show else None
-        rows = [{"field": field, "rule": f.rule, "severity": f.severity, "start": f.start, "end": f.end}
-                | ({"text": excerpt(getattr(item, field), f)} if item is not None else {}) for field, f in findings]
-        self.emit(rows, [f"{r['field']:<5} {r['start']:>7}-{r['end']:<7} {r['severity']:<6} {r['rule']}"
-                         + (f"  {output.safe(r['text'])}" if "text" in r else "") for r in rows])
+        texts = {"title": item.title, "body": item.public_body if a.redacted else item.body} if item else {}
+        rows = [{"n": n, "field": field, "rule": f.rule, "severity": f.severity, "start": f.start, "end": f.end}
+                | ({"text": excerpt(texts[field], f)} if texts else {}) for n, (field, f) in enumerate(findings, 1)]
+        self.emit(rows, [f"{r['n']:>3} {r['field']:<5} {r['start']:>7}-{r['end']:<7} {r['severity']:<6} {r['rule']}"
+                         + (f"  {output.safe(str(r['text']))}" if "text" in r else "") for r in rows])
         return 0
+
+    def _found(self, wf: Workflow, item: str, wanted: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
+        """The spans of the body's findings `wanted` as (N, ground), N as `zwgk screen` numbers them."""
+        findings = wf.screen_item(item) if wanted else []
+        spans = []
+        for n, ground in wanted:
+            if not 1 <= n <= len(findings) or findings[n - 1][0] != "body":
+                raise UsageError(f"--finding {n}: `zwgk screen {item}` has no finding {n} in the body")
+            f = findings[n - 1][1]
+            spans.append((f.start, f.end, ground))
+        return spans
 
     def history(self) -> int:
         with self.workflow() as wf:

@@ -86,6 +86,12 @@ class SeparationOfDuties(Refused):
     rule = "separation-of-duties"
 
 
+class ScreenBlocked(Refused):
+    """The pre-screen found personal data (or a mark) that is neither withheld nor accepted by the reviewer."""
+
+    rule = "screen-blocked"
+
+
 class InputMissing(Refused):
     """A reason, a legal ground or a decision is required, or the one given is not allowed."""
 

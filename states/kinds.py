@@ -43,6 +43,9 @@ class Kind:
     # The one action by which a case becomes public, if the engine does something as it is signed (a request's
     # reply letter is made and its type recorded as it is sent): every way into a public state must be it.
     publishing: str | None = None
+    # Who withholds spans of a case's text (部分公开, Art. 37) and accepts the pre-screen's findings, during their
+    # review: the confidentiality reviewer of an item (None: the kind's text is not redacted).
+    reviewer: str | None = None
 
     @property
     def law_roles(self) -> frozenset[str]:
@@ -57,7 +60,7 @@ ITEM = Kind("item", "政府信息", "item.toml", frozenset({"published"}), ("con
             # a publication can only be taken back (撤回) or, a document in force, abolished (废止); a refusal, a
             # retraction or an abolition is the end of that item
             {"published": frozenset({"retracted", "abolished"}), "withheld": frozenset(), "retracted": frozenset(),
-             "abolished": frozenset()}, "leader")
+             "abolished": frozenset()}, "leader", reviewer="confidentiality_reviewer")
 # A request's reply is before the public (its applicant) once sent; the head of the disclosure office hands on a
 # request whose handler cannot, as they approve its extension (Art. 33). Only an administrative organ (行政机关: the
 # township government, not a village committee or a station) receives requests.
@@ -152,6 +155,32 @@ def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = (), l
     for role in sorted(k.law_roles - {r.id for r in pipeline.roles}):
         raise AdoptionRefused("pipeline {pipeline} lacks the role '{role}', whom the law gives steps of a {kind}",
                               pipeline=pipeline.name, role=role, kind=k.name)
+
+
+def review_states(pipeline: Pipeline, k: Kind) -> frozenset[str]:
+    """Where the kind's reviewer redacts and accepts findings: the states from which a step of theirs sends the case
+    on (clear), not back to its drafter nor out of the way (a return, a refusal)."""
+    away = k.lapsed | {pipeline.initial} | set(k.final)
+    return frozenset(a.source for a in pipeline.actions if a.role == k.reviewer and a.to is not None
+                     and a.to not in away and a.source not in away)
+
+
+def screens(pipeline: Pipeline, k: Kind, from_state: str | None, to_state: str, role: str | None) -> str | None:
+    """Whether a step of the kind's pipeline screens the case's text (issue 14): "submit" as its drafter sends it
+    to review; "gate" as its reviewer sends it on (clear) or as it becomes public (publish), which the pre-screen's
+    unresolved findings stop; None for the other steps (and for kinds whose text is not screened)."""
+    if k.reviewer is None or from_state is None or from_state == to_state:
+        return None
+    if from_state == pipeline.initial:
+        return "submit"
+    if (to_state in k.public and from_state not in k.public) or (
+            role == k.reviewer and from_state in review_states(pipeline, k)
+            and to_state not in k.lapsed | {pipeline.initial} | set(k.final)):
+        return "gate"
+    return None
+
+
+OVERRIDE = "override"  # the step by which the reviewer accepts the findings that would stop the case (its data)
 
 
 def final_exits(pipeline: Pipeline, k: Kind, state: str) -> frozenset[str] | None:

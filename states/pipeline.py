@@ -260,7 +260,7 @@ def _terminal(entry: dict[str, Any], loc: _Locator, i: int) -> bool | None:
 # Steps every kind of case has without a pipeline declaring them: its creation, an edit of its content while it
 # is in the initial state, the note a case receives when a case of another unit links to it, and the handing of
 # a draft to another drafter.
-IMPLICIT_ACTIONS = ("create", "edit", "link", "reassign")
+IMPLICIT_ACTIONS = ("create", "edit", "link", "reassign", "redact")
 _KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _ACTION_KEYS = {"id", "zh", "en", "from", "to", "role", "requires", "reason", "grounds", "decisions",
                 "reason_for", "new_round"}

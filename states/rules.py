@@ -17,13 +17,13 @@ from states.errors import (
     RoleMissing,
     SignerInactive,
 )
-from states.kinds import kind
+from states.kinds import kind, review_states
 from states.kinds import kind as kind_of
 from states.machine import Attempt, PipelineMachine
 from states.pipeline import IMPLICIT_ACTIONS, Action, Pipeline
 from states.requests import DRAFTER
 
-CREATE, EDIT, LINK, REASSIGN = IMPLICIT_ACTIONS
+CREATE, EDIT, LINK, REASSIGN, REDACT = IMPLICIT_ACTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +114,8 @@ def decide(machine: PipelineMachine, case: Case | None, cmd: Command) -> Step:
         return Step(LINK, case.state, case.state, None, case.round, case.content_hash)
     if cmd.action == REASSIGN:
         return _reassign(p, case, cmd)
+    if cmd.action == REDACT:
+        return _redacting(p, case, cmd)
     if cmd.action in kind(case.kind).steps:
         return _law_step(p, case, cmd)
     action, to_state = machine.fire(case.state, cmd.action, Attempt(
@@ -179,6 +181,24 @@ def _reassign(p: Pipeline, case: Case, cmd: Command) -> Step:
     return Step(REASSIGN, case.state, case.state, role, case.round, case.content_hash, cmd.to.id)
 
 
+def _redacting(p: Pipeline, case: Case, cmd: Command) -> Step:
+    """Spans of the text withheld (部分公开, Art. 37): by the kind's reviewer, during their review, with the content
+    that results (the spans and grounds are in it); the case stays where it is."""
+    reviewer = kind(case.kind).reviewer
+    if reviewer is None or reviewer not in cmd.signer.roles:
+        raise RoleMissing("{case}: {signer} does not hold the role {role} needed to {action} it", case=cmd.label,
+                          signer=cmd.signer.id, role=reviewer or "-", action=cmd.action)
+    if case.state not in review_states(p, kind(case.kind)):
+        raise ActionNotAvailable("{case} is in state {state}; spans are withheld only during the review of {role}",
+                                 case=case.label, state=p.label(case.state), role=reviewer)
+    if cmd.ground is not None or cmd.decision is not None or cmd.reason is not None or cmd.to is not None:
+        raise InputMissing("{case}: redact takes no reason, legal ground or decision (each span has its ground)",
+                           case=case.label)
+    if cmd.content_hash is None:
+        raise InputMissing("{case}: {action} needs the content it signs", case=cmd.label, action=cmd.action)
+    return Step(REDACT, case.state, case.state, reviewer, case.round, cmd.content_hash)
+
+
 def _law_step(p: Pipeline, case: Case, cmd: Command) -> Step:
     """A step the law gives the kind besides its pipeline (a request's clock): signed in the unit by one of its
     roles, before the case is final or (a review of the reply, an erasure) after; it leaves the case where it is."""
@@ -204,9 +224,9 @@ def apply(case: Case | None, kind: str, case_id: str, step: Step, actor: str) ->
     role = frozenset({step.role} if step.role else ())
     if case is None:
         return Case(kind, case_id, step.to_state, step.round, 1, {step.action: actor}, step.content_hash, actor, role)
-    if step.action in (LINK, REASSIGN) or step.action in kind_of(kind).steps:  # no signature of the pipeline: the
-        # round's signers stay as they were
-        return Case(kind, case.id, case.state, case.round, case.version + 1, case.signers, case.content_hash,
+    if step.action in (LINK, REASSIGN, REDACT) or step.action in kind_of(kind).steps:  # no signature of the
+        # pipeline: the round's signers stay as they were (a redaction changes the content the next ones sign)
+        return Case(kind, case.id, case.state, case.round, case.version + 1, case.signers, step.content_hash,
                     step.drafter or case.drafter, case.roles)
     same = step.round == case.round  # a return opens the next round
     signers, roles = (dict(case.signers), case.roles | role) if same else ({}, role)

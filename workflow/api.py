@@ -23,8 +23,9 @@ from states import KINDS, Action, InputMissing, Pipeline, builtin
 from states.authority import REGISTER
 from states.errors import Phrase
 from states.pipeline import IMPLICIT_ACTIONS
+from states.redaction import Span
 from states.rules import Case, Signer, allowed
-from workflow import catalog, db, documents, duties, items, notices, outbox, periods, requests, text
+from workflow import catalog, db, documents, duties, items, notices, outbox, periods, requests, screening, text
 from workflow.clock import stamp, system
 from workflow.config import Config
 from workflow.deadlines import STATUSES, Timeline
@@ -38,6 +39,7 @@ from workflow.model import Item, Person, Signature, Unit
 from workflow.operator import local_account
 from workflow.pipelines import InForce, Pipelines
 from workflow.register import Registrar
+from workflow.screen import Finding
 from workflow.signing import Signing, case_of, signer
 from workflow.text import identifier as _check_id
 from workflow.uow import HostConnection, Subscriber, UnitOfWork, Work
@@ -223,19 +225,6 @@ class Workflow:
             raise InvalidInput("formed_on {day} is not a day between 1900-01-01 and today", day=formed_on.isoformat())
         return formed_on
 
-    def _unclassified(self, **texts: str | None) -> None:
-        """涉密不上网 (保密法): a text bearing a classification mark (秘密★1年, 机密★…) is refused outright, with no
-        override, before anything is stored: classified information never reaches this system, not even as a
-        draft. The refusal says where, never what (workflow.screen)."""
-        from workflow import screen
-
-        for field, value in texts.items():
-            found = [f for f in screen.screen(value) if f.severity == "forbid"] if value else []
-            if found:
-                raise InvalidInput("{field} bears a classification mark at character {position}: classified "
-                                   "information is never stored on this system (涉密不上网); nothing was saved",
-                                   field=field, position=found[0].start + 1)
-
     def _texts(self, **values: object) -> dict[str, Any]:
         """What a signature records, as it is hashed and stored (`workflow.text`): refused with one line if it is
         not plain text within the limits."""
@@ -397,7 +386,6 @@ class Workflow:
             raise InvalidInput("an interpretation must name the policy it interprets (--interprets), "
                                "and only an interpretation may")
         self._formed(formed_on)
-        self._unclassified(title=title, body=body)
         if id is not None:
             _check_id("item", id)
         self._typed_by(drafter)
@@ -421,7 +409,6 @@ class Workflow:
         for tag in tags or ():
             catalog.choice("tag", tag, catalog.TAGS)
         changes: dict[str, Any] = {}
-        self._unclassified(title=title, body=body)
         if title is not None:
             changes["title"] = _text("title", title)
         if body is not None:
@@ -544,14 +531,35 @@ class Workflow:
             after = rows[-1]["id"]
             left = None if left is None else left - size
 
-    def screen_item(self, id: str) -> list[Any]:
-        """The pre-screen's findings on an item's title and body (workflow.screen): each a rule, its severity and
-        where (`field`, code-point offsets), never the matched text."""
-        from workflow import screen
+    def screen_item(self, id: str, *, redacted: bool = False) -> list[tuple[str, Finding]]:
+        """The pre-screen's findings on an item's title and body, by the rules its unit screens with
+        (workflow/screen.py): each `(field, finding)`, a rule, its severity and where (code-point offsets), never
+        the matched text. `redacted`: on the body as it would be published."""
+        with self.uow(write=False) as work:
+            found = items.load(work, id)
+            rules = screening.in_force(work, found.unit)
+        return screening.found(rules, found.title, found.public_body if redacted else found.body)
 
-        found = self.item(id)
-        return [(field, f) for field, value in (("title", found.title), ("body", found.body))
-                for f in screen.screen(value)]
+    def redact(self, item: str | Item, spans: Sequence[Span | tuple[int, int, str]], *, actor: str,
+               comment: str | None = None, expected_version: int | None = None,
+               conn: HostConnection | None = None) -> Signature:
+        """Withhold spans of an item's body for partial disclosure (部分公开, Art. 37): each `(start, end, ground)`
+        in code points of the stored body, `ground` one of its pipeline's grounds (art14, art15, art16). Signed by
+        the confidentiality reviewer during the review; replaces what was withheld before (no spans: nothing). The
+        body published is then `Item.public_body`, each span replaced by a mark of fixed length naming its ground.
+        A finding of `screen_item` gives its span: `(f.start, f.end, "art15")`."""
+        if isinstance(item, Item):
+            item_id, expected_version = item.id, item.version if expected_version is None else expected_version
+        else:
+            item_id = item
+        free = self._texts(item=item_id, actor=actor, comment=comment)
+        wanted = [s if isinstance(s, Span) else Span(*s) for s in spans]
+        for s in wanted:
+            self._texts(ground=s.ground)
+        self._typed_by(actor)
+        with self._write(conn) as work:
+            return items.redact(self._signing(work), item_id, actor, wanted, comment=free["comment"],
+                                expected_version=expected_version).signature
 
     def history(self, id: str) -> list[Signature]:
         """Every event of an item: its own chain's, and the link notes other units' chains hold of it."""

@@ -6,17 +6,21 @@ another unit's policy is linked in both chains in one transaction (the policy's 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from states import redaction
 from states.authority import REGISTER, check_open
-from states.errors import NotPublic, Phrase
-from states.kinds import ITEM
+from states.errors import InputMissing, NotPublic, Phrase, ScreenBlocked
+from states.kinds import ITEM, OVERRIDE, screens
 from states.numbers import chosen_id, numbered_id
-from states.rules import CREATE, EDIT, Case, Command, Step, apply, decide
-from workflow import documents
+from states.redaction import Redactions, Span
+from states.rules import CREATE, EDIT, REDACT, Case, Command, Step, apply, decide
+from workflow import documents, screening
 from workflow.deadlines import Facts, Op
 from workflow.errors import AlreadyExists, InvalidInput, NotFound
 from workflow.ledger.events import canonical, content_hash
@@ -40,8 +44,35 @@ class ItemKind:
         return in_force.rules.on_step(_facts(case, unit, facts), step.from_state, step.to_state, today,
                                       role=step.role, signer=actor, round=step.round)
 
-    def check(self, work: Work, case: Case, facts: Row, step: Step, at: str) -> None:
-        """An interpretation goes public with or after its policy, never before it (同步起草、同步审签)."""
+    def check(self, work: Work, in_force: InForce, case: Case, facts: Row, step: Step,
+              at: str) -> dict[str, Any] | None:
+        """The pre-screen (issue 14): recorded as the draft goes to review, and again as the reviewer sends it on and
+        as it becomes public, which its unresolved findings stop; an override records what it accepts. And an
+        interpretation goes public with or after its policy, never before it (同步起草、同步审签)."""
+        self._with_policy(work, case, facts, step)
+        when = screens(in_force.pipeline, ITEM, step.from_state, step.to_state, step.role)
+        if when is None and step.action != OVERRIDE:
+            return None
+        item = load(work, case.id)
+        rules = screening.in_force(work, item.unit)
+        screening.store(work, rules, at)
+        if step.action == OVERRIDE:
+            return {"findings": _acceptable(case, item, rules)}
+        findings = screening.found(rules, item.title, item.public_body)
+        if when == "gate":
+            blocked = screening.unresolved(findings, item.redactions, accepted_in(work, case))
+            if blocked:
+                field, f = blocked[0]
+                what = rules.rules.get(f.rule)
+                raise ScreenBlocked("{case}: the pre-screen finds {rule} ({severity}) in its {field} at character "
+                                    "{position}, neither withheld nor accepted{more}: the confidentiality reviewer "
+                                    "withholds it (redact) or accepts it with a reason (override)",
+                                    case=case.label, rule=what.zh if what else f.rule, severity=f.severity,
+                                    field=field, position=f.start + 1,
+                                    more=Phrase(" (and {n} more)", n=len(blocked) - 1) if len(blocked) > 1 else "")
+        return {"screen": screening.record(rules, findings)}
+
+    def _with_policy(self, work: Work, case: Case, facts: Row, step: Step) -> None:
         if facts.get("interprets") is None or step.to_state not in ITEM.public or step.from_state in ITEM.public:
             return None
         policy = work.one("case_unit", {"kind": KIND, "id": facts["interprets"]})
@@ -51,6 +82,39 @@ class ItemKind:
                             "interpretation is published with or after its policy", item=case.id,
                             policy=facts["interprets"], state=state)
         return None
+
+
+def _acceptable(case: Case, item: Item, rules: screening.Rules) -> list[list[object]]:
+    """What an override accepts: every finding of severity block in the original title and body (their places do not
+    move while the reviewer reviews: the text changes only as a draft, in a new round)."""
+    found = [screening.key(field, f) for field, f in screening.found(rules, item.title, item.body)
+             if f.severity == "block"]
+    if not found:
+        raise InputMissing("{case}: the pre-screen finds nothing of severity block to accept", case=case.label)
+    return [list(k) for k in found]
+
+
+def accepted_in(work: Work, case: Case) -> set[screening.Key]:
+    """The findings the reviewer accepted in the case's round (its overrides)."""
+    out: set[screening.Key] = set()
+    with work.events("case_events", {"kind": KIND, "id": case.id}) as events:
+        for e in events:
+            if e.action == OVERRIDE and e.round == case.round:
+                out |= screening.accepted(e.payload())
+    return out
+
+
+def unclassified(rules: screening.Rules, title: str, body: str) -> screening.Found:
+    """The screen of a draft's text. 涉密不上网 (保密法): a text bearing a classification mark (秘密★1年, 机密★…: a
+    rule of severity forbid) is refused outright, with no override, before anything is stored; the refusal says
+    where, never what."""
+    found = screening.found(rules, title, body)
+    for field, f in found:
+        if f.severity == "forbid":
+            raise InvalidInput("{field} bears a classification mark at character {position}: classified "
+                               "information is never stored on this system (涉密不上网); nothing was saved",
+                               field=field, position=f.start + 1)
+    return found
 
 
 def _facts(case: Case, unit: str, r: Row) -> Facts:
@@ -68,7 +132,9 @@ def item_of(r: Row, interpreted_by: tuple[str, ...] = ()) -> Item:
                 schedule=r["schedule"], period=r["period"],
                 attachments=tuple(json.loads(r["attachments"])) if r["attachments"] else (),
                 doc_type=r["doc_type"], statistics=json.loads(r["statistics"]) if r["statistics"] else None,
-                interpreter=r["interpreter"])
+                interpreter=r["interpreter"],
+                redactions=Redactions.of(json.loads(r["redactions"])) if r["redactions"] else None,
+                redacted_body=r["redacted_body"])
 
 
 def attached(work: Work, attachments: list[str]) -> str | None:
@@ -138,12 +204,15 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
         if work.one("case_exists", {"kind": KIND, "id": item_id}) is not None:
             raise AlreadyExists("item {item} already exists", item=item_id)
     stored = attached(work, attachments or [])
+    rules = screening.in_force(work, unit)
+    screened = screening.record(rules, unclassified(rules, title, body))
+    screening.store(work, rules, at)
     content = signed_content(title, body, unit, category, timing, kind, interprets, tags, formed_on, schedule,
                              period, sorted(set(attachments or [])), doc_type, statistics, interpreter)
     step = decide(in_force.machine, None, Command(KIND, item_id, CREATE, who, content_hash=content_hash(content)))
     link = {"chain": policy_unit, "seq": heads[policy_unit].seq + 1} if policy_unit not in (None, unit) else None
     event = sign.append.event(head, at, register_seq=register.seq, pipeline=in_force.pipeline.fingerprint,
-                              comment=comment, data=_data(link, number, requests),
+                              comment=comment, data=canonical(_data(link, number, requests) | {"screen": screened}),
                               **step_fields(KIND, item_id, step, drafter))
     case = apply(None, KIND, item_id, step, drafter)
     row = {"id": item_id, "title": title, "body": body, "category": category, "timing": timing, "kind": kind,
@@ -167,12 +236,12 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
     return Signed(sig, case, unit)
 
 
-def _data(link: dict[str, Any] | None, number: tuple[int, int] | None, requests: list[str] | None) -> str | None:
-    """What a creation's event carries besides its fields: the other copy it links to, its number in its year, the
-    requests it answers proactively."""
-    data = ({"link": link} if link else {}) | ({"year": number[0], "number": number[1]} if number else {}) | (
+def _data(link: dict[str, Any] | None, number: tuple[int, int] | None,
+          requests: list[str] | None) -> dict[str, Any]:
+    """What a creation's event carries besides its fields and screen: the other copy it links to, its number in its
+    year, the requests it answers proactively."""
+    return ({"link": link} if link else {}) | ({"year": number[0], "number": number[1]} if number else {}) | (
         {"requests": requests} if requests else {})
-    return canonical(data) if data else None
 
 
 def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, comment: str | None,
@@ -184,6 +253,8 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
     values = {"title": item.title, "body": item.body, "tags": list(item.tags), "formed_on": item.formed_on,
               "attachments": list(item.attachments), "statistics": item.statistics} | changes
     stored = attached(work, values["attachments"])
+    rules = screening.in_force(work, item.unit)
+    screened = screening.record(rules, unclassified(rules, values["title"], values["body"]))
     content = signed_content(values["title"], values["body"], item.unit, item.category, item.timing, item.kind,
                              item.interprets, values["tags"], values["formed_on"], item.schedule, item.period,
                              sorted(set(values["attachments"])), item.doc_type, values["statistics"],
@@ -191,9 +262,10 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
     step = decide(got.in_force.machine, got.case, Command(KIND, item_id, EDIT, got.signer,
                                                           content_hash=content_hash(content)))
     at = sign.append.time(got.head, got.register)
+    screening.store(work, rules, at)
     event = sign.append.event(got.head, at, register_seq=got.register.seq,
                               pipeline=got.in_force.pipeline.fingerprint, comment=comment,
-                              **step_fields(KIND, item_id, step, actor))
+                              data=canonical({"screen": screened}), **step_fields(KIND, item_id, step, actor))
     after = apply(got.case, KIND, item_id, step, actor)
     formed = values["formed_on"]
     row = {"id": item_id, "title": values["title"], "body": values["body"], "tags": json.dumps(values["tags"]),
@@ -204,6 +276,47 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
     ops = got.in_force.rules.on_edit(facts, sign.today(at), "formed_on" in changes and formed != item.formed_on)
     sign.commit(event, [("update_case", case_row(after, item.unit, at)), ("update_item", row)], ops, actor)
     return Signed(sign.signed(event), after, item.unit)
+
+
+def redact(sign: Signing, item_id: str, actor: str, spans: list[Span], *, comment: str | None,
+           expected_version: int | None) -> Signed:
+    """Withhold spans of an item's body (部分公开, Art. 37), each on a legal ground of its pipeline: signed by the
+    confidentiality reviewer during their review, replacing the spans withheld before (none: nothing withheld).
+    The event records the original body's hash, the spans and the redacted body's hash, and screens the redacted
+    body; the item's content then includes them, so every later signature signs what will be published."""
+    work = sign.work
+    got = sign.load(KIND, item_id, REDACT, actor, expected_version=expected_version)
+    item = load(work, item_id)
+    grounds = got.in_force.pipeline.grounds
+    spans_ = redaction.checked(item.body, spans, grounds, got.case.label)
+    redactions = None
+    if spans_:
+        marks = {s.ground: redaction.mark(grounds[s.ground]) for s in spans_}
+        text = redaction.redact(item.body, spans_, marks)
+        redactions = Redactions(spans_, marks, _sha256(text))
+    if redactions is None and item.redactions is None:
+        raise InvalidInput("item {item} has no spans withheld: give at least one span", item=item_id)
+    after_content = replace(item, redactions=redactions).content()
+    step = decide(got.in_force.machine, got.case, Command(KIND, item_id, REDACT, got.signer,
+                                                          content_hash=content_hash(after_content)))
+    at = sign.append.time(got.head, got.register)
+    rules = screening.in_force(work, item.unit)
+    screening.store(work, rules, at)
+    public = redaction.redact(item.body, spans_, redactions.marks) if redactions else item.body
+    data = {"original": _sha256(item.body), "redactions": redactions.signed() if redactions else None,
+            "screen": screening.record(rules, screening.found(rules, item.title, public))}
+    event = sign.append.event(got.head, at, register_seq=got.register.seq,
+                              pipeline=got.in_force.pipeline.fingerprint, comment=comment, data=canonical(data),
+                              **step_fields(KIND, item_id, step, actor))
+    after = apply(got.case, KIND, item_id, step, actor)
+    row = {"id": item_id, "redactions": canonical(redactions.signed()) if redactions else None,
+           "redacted_body": public if redactions else None}
+    sign.commit(event, [("update_case", case_row(after, item.unit, at)), ("redact_item", row)], [], actor)
+    return Signed(sign.signed(event), after, item.unit)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _free_id(work: Work, base: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from states.redaction import Redactions
 from workflow.ledger.events import Event
 
 
@@ -59,21 +60,28 @@ class Item:
     doc_type: str | None = None  # rule (规章) or normative (行政规范性文件)
     statistics: Mapping[str, Any] | None = None  # an annual report's figures (workflow.report.annual.STATISTICS)
     interpreter: str | None = None  # an interpretation's interpreter, where it is not its drafter
+    redactions: Redactions | None = None  # spans of the body withheld (部分公开, Art. 37), each with its ground
+    redacted_body: str | None = None  # the body with them replaced by marks
+
+    @property
+    def public_body(self) -> str:
+        """The body as it is (or would be) published: redacted where the reviewer withheld spans."""
+        return self.redacted_body if self.redacted_body is not None else self.body
 
     def content(self) -> dict[str, object]:
         """The fields every signature signs (through their hash)."""
         return signed_content(self.title, self.body, self.unit, self.category, self.timing, self.kind,
                               self.interprets, list(self.tags), self.formed_on, self.schedule, self.period,
-                              self.attachments, self.doc_type, self.statistics, self.interpreter)
+                              self.attachments, self.doc_type, self.statistics, self.interpreter, self.redactions)
 
 
 def signed_content(title: str, body: str, unit: str, category: str, timing: str, kind: str, interprets: str | None,
                    tags: list[str], formed_on: date | None, schedule: str | None,
                    period: str | None, attachments: tuple[str, ...] | list[str] = (), doc_type: str | None = None,
                    statistics: Mapping[str, Any] | None = None,
-                   interpreter: str | None = None) -> dict[str, object]:
-    """An item's signed fields (its attachments, document type and statistics only when it has them: older items
-    hash as they did)."""
+                   interpreter: str | None = None, redactions: Redactions | None = None) -> dict[str, object]:
+    """An item's signed fields (its attachments, document type, statistics and redactions only when it has them:
+    older items hash as they did)."""
     content: dict[str, object] = {
         "title": title, "body": body, "unit": unit, "category": category, "timing": timing, "kind": kind,
         "interprets": interprets, "tags": tags, "formed_on": formed_on.isoformat() if formed_on else None}
@@ -87,6 +95,8 @@ def signed_content(title: str, body: str, unit: str, category: str, timing: str,
         content["statistics"] = dict(statistics)
     if interpreter is not None:
         content["interpreter"] = interpreter
+    if redactions is not None:
+        content["redactions"] = redactions.signed()
     return content
 
 

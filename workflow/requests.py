@@ -108,7 +108,8 @@ class RequestKind:
     def facts(self, case_id: str) -> Statement:
         return "request_facts", {"id": case_id}
 
-    def check(self, work: Work, case: Case, facts: Row, step: Step, at: str) -> dict[str, Any] | None:
+    def check(self, work: Work, in_force: InForce, case: Case, facts: Row, step: Step,
+              at: str) -> dict[str, Any] | None:
         """A reply is submitted and sent only as drafted, of a type the clock allows; the sent reply's type and its
         letter are in its event, for the annual report to count and `verify` to check."""
         if step.action not in ("submit", REPLY) or step.from_state in REQUEST.final:

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from states.redaction import Redactions, to_original
 from workflow import screen
 from workflow.screen import Finding, Rule, RuleSet
 from workflow.uow import Work
@@ -79,3 +80,70 @@ def by_fingerprint(work: Work, fingerprint: str) -> Rules | None:
         return builtin()
     row = work.one("screen_rules", {"fingerprint": fingerprint})
     return from_definition(row["definition"], fingerprint) if row is not None else None
+
+
+# --- what an item's signatures record of the screen ----------------------------------------------------------
+
+Found = list[tuple[str, Finding]]  # (field, finding): field is "title" or "body"
+Key = tuple[str, str, int, int]  # field, rule, start, end: a finding as an override accepts it
+
+
+def found(rules: Rules, title: str, body: str) -> Found:
+    return [(field, f) for field, text in (("title", title), ("body", body)) for f in rules.screen(text)]
+
+
+def record(rules: Rules, findings: Found) -> dict[str, Any]:
+    """A screen as its event records it: the rules by fingerprint, and each finding's place (never its text)."""
+    return {"rules": rules.fingerprint,
+            "found": [[field, f.rule, f.severity, f.start, f.end] for field, f in findings]}
+
+
+def recorded(data: Any) -> Found:
+    """The findings of a recorded screen (a `ValueError` on anything `record` does not write)."""
+    if not isinstance(data, dict) or set(data) != {"rules", "found"} or not isinstance(data["rules"], str) \
+            or not isinstance(data["found"], list):
+        raise ValueError("not a screen")
+    out = []
+    for row in data["found"]:
+        field, rule, severity, start, end = row
+        if field not in ("title", "body") or severity not in screen.SEVERITIES or type(start) is not int \
+                or type(end) is not int or not isinstance(rule, str):
+            raise ValueError("not a finding")
+        out.append((field, Finding(rule, severity, start, end)))
+    return out
+
+
+def key(field: str, f: Finding) -> Key:
+    return field, f.rule, f.start, f.end
+
+
+def accepted(data: Any) -> set[Key]:
+    """The findings an override accepts, from its event's data."""
+    rows = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not rows or set(data) != {"findings"}:
+        raise ValueError("not an override")
+    out = set()
+    for field, rule, start, end in rows:
+        if field not in ("title", "body") or not isinstance(rule, str) or type(start) is not int \
+                or type(end) is not int:
+            raise ValueError("not a finding")
+        out.add((field, rule, start, end))
+    return out
+
+
+def unresolved(findings: Found, redactions: Redactions | None, accepted: set[Key]) -> Found:
+    """What stops a case going on: each finding of the text as published (title and redacted body) of severity
+    forbid, or block unless the reviewer accepted it at its place in the original text."""
+    out = []
+    for field, f in findings:
+        if f.severity == "warn":
+            continue
+        if field == "body" and redactions is not None:
+            start = to_original(f.start, redactions.spans, redactions.marks)
+            end = to_original(f.end - 1, redactions.spans, redactions.marks)
+            place: Key | None = None if start is None or end is None else ("body", f.rule, start, end + 1)
+        else:
+            place = key(field, f)
+        if f.severity == "forbid" or place not in accepted:
+            out.append((field, f))
+    return out

@@ -39,7 +39,8 @@ class CaseKind(Protocol):
         """The deadlines a step opens and closes."""
         ...
 
-    def check(self, work: Work, case: Case, facts: Row, step: Step, at: str) -> dict[str, Any] | None:
+    def check(self, work: Work, in_force: InForce, case: Case, facts: Row, step: Step,
+              at: str) -> dict[str, Any] | None:
         """What the kind adds to the rules before a step is signed, reading other cases (a `Refused` if not); and
         what the step's event carries for the kind, if anything."""
         ...
@@ -138,7 +139,7 @@ class Signing:
                                                               ground=ground, decision=decision,
                                                               recorded_by=got.recording))
         at = self.append.time(got.head, got.register)
-        data = self.kinds[kind].check(self.work, got.case, got.facts, step, at)
+        data = self.kinds[kind].check(self.work, got.in_force, got.case, got.facts, step, at)
         event = self.append.event(
             got.head, at, register_seq=got.register.seq, pipeline=got.in_force.pipeline.fingerprint,
             recorded_by=got.recording.id if got.recording else None, reason=reason, ground=ground, decision=decision,

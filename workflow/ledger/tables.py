@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date
+from hashlib import sha256
 
 from states.authority import ADMIN, REGISTER, Register, UnitBook
 from states.pipeline import Pipeline
+from states.redaction import Redactions
 from states.rules import Case
 from workflow import documents
 from workflow.ledger.events import content_hash
@@ -65,13 +67,13 @@ def cases(work: Work, unit: str, folded: Mapping[tuple[str, str], Case], *, ever
     problems = []
     if every:
         rows = {(r["kind"], r["id"]): r for r in work.rows("unit_cases", {"unit": unit})}
-        content = {("item", r["id"]): _item_hash(r) for r in work.rows("unit_items", {"unit": unit})}
+        content = {("item", r["id"]): item_hash(r) for r in work.rows("unit_items", {"unit": unit})}
         content |= {("request", r["id"]): _request_hash(r) for r in work.rows("unit_requests", {"unit": unit})}
     else:  # each by its key: time in proportion to the cases the new events touched
         found = (work.one("unit_case", {"unit": unit, "kind": kind, "id": cid}) for kind, cid in folded)
         rows = {(r["kind"], r["id"]): r for r in found if r is not None}
         items = (work.one("item", {"id": cid}) for kind, cid in folded if kind == "item")
-        content = {("item", r["id"]): _item_hash(r) for r in items if r is not None}
+        content = {("item", r["id"]): item_hash(r) for r in items if r is not None}
         asked = (work.one("request", {"id": cid}) for kind, cid in folded if kind == "request")
         content |= {("request", r["id"]): _request_hash(r) for r in asked if r is not None}
     for key in sorted(set(rows) | set(folded) if every else folded):
@@ -116,7 +118,7 @@ def _signers(text: str) -> object:
         return None
 
 
-def _item_hash(r: Row) -> str | None:
+def item_hash(r: Row) -> str | None:
     """The hash of an item's content as its row holds it; None if a field holds what no signature made."""
     try:
         tags = json.loads(r["tags"])
@@ -126,11 +128,17 @@ def _item_hash(r: Row) -> str | None:
         if not isinstance(attachments, list):
             return None
         statistics = json.loads(r["statistics"]) if r["statistics"] else None
+        redactions = Redactions.of(json.loads(r["redactions"])) if r["redactions"] else None
+        if redactions is not None and (r["redacted_body"] != redactions.apply(r["body"]) or sha256(
+                r["redacted_body"].encode()).hexdigest() != redactions.redacted):
+            return None  # the body published is not the one signed with those spans withheld
+        if redactions is None and r["redacted_body"] is not None:
+            return None
         return content_hash(signed_content(
             r["title"], r["body"], r["unit_id"], r["category"], r["timing"], r["kind"], r["interprets"], tags,
             date.fromisoformat(r["formed_on"]) if r["formed_on"] else None, r["schedule"], r["period"], attachments,
-            r["doc_type"], statistics, r["interpreter"]))
-    except (TypeError, ValueError, AttributeError, UnicodeError):
+            r["doc_type"], statistics, r["interpreter"], redactions))
+    except (TypeError, ValueError, AttributeError, UnicodeError, KeyError):
         return None
 
 

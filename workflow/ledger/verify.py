@@ -37,22 +37,26 @@ from states.authority import (
     decide_register,
     decide_unit,
 )
-from states.kinds import ITEM, REQUEST, open_cases
+from states.kinds import ITEM, OVERRIDE, REQUEST, open_cases
 from states.numbers import Numbering
 from states.requests import REPLY, Clock
-from states.rules import CREATE, EDIT, LINK, REASSIGN, Case, Command, Signer, Step, apply, decide
+from states.rules import CREATE, EDIT, LINK, REASSIGN, REDACT, Case, Command, Signer, Step, apply, decide
 from workflow import documents, notices, requests
 from workflow.ledger import tables
 from workflow.ledger.events import Digest, Event, event_hash, is_stamp
+from workflow.ledger.screens import ItemScreens, Refuted
 from workflow.pipelines import InForce, Pipelines
 from workflow.schema import GENESIS_HASH
 from workflow.uow import Work
 
-_DRAFTING = (CREATE, EDIT)
+_DRAFTING = (CREATE, EDIT, REDACT)  # the steps that sign new content
 # What a step's data may hold: the other copy of a linked event; a creation's number in its year; the drafter a
-# draft was reassigned to.
-_DATA = {CREATE: {"link", "year", "number", "requests"}, LINK: {"link"}, REASSIGN: {"to"}}
-_NEEDS = {LINK: {"link"}, REASSIGN: {"to"}}
+# draft was reassigned to; the pre-screen of its text; a redaction's spans and the original body's hash; the
+# findings an override accepts.
+_DATA = {CREATE: {"link", "year", "number", "requests", "screen"}, EDIT: {"screen"}, LINK: {"link"},
+         REASSIGN: {"to"}, REDACT: {"original", "redactions", "screen"}, OVERRIDE: {"findings"}}
+_NEEDS = {LINK: {"link"}, REASSIGN: {"to"}, REDACT: {"original", "redactions", "screen"}, OVERRIDE: {"findings"}}
+_STEP = {"link", "screen"}  # any other step: a link note's, or a screen (as a draft goes to review, clear, publish)
 
 
 @dataclass
@@ -409,6 +413,7 @@ class UnitFold:
         self.numbers = Numbering(unit, known=not after)
         self.request_numbers = Numbering(unit, mark=requests.MARK, known=not after)
         self.clocks: dict[str, Clock] = {}  # each request's, folded as its events are
+        self.screens = ItemScreens(v.work)  # each item's redactions, accepted findings and screens
         self.register_seq = 0
         self.in_force: dict[str, InForce] = {}
         self.after = after
@@ -522,6 +527,11 @@ class UnitFold:
             self.v.copies[(e.chain, e.seq)] = _copy(e, data["link"])
         if kind == REQUEST.name:
             self._request(e, data, where)
+        if kind == ITEM.name:
+            try:
+                self.screens.step(e, data, in_force, case)
+            except Refuted as refuted:
+                raise Broken(f"{where}: {refuted}") from None
         self.cases[key] = apply(case, kind, case_id, step, str(e.actor))
 
     def _fold_clock(self, e: Event, data: dict[str, Any], *, judged: bool) -> None:
@@ -579,6 +589,8 @@ class UnitFold:
             for e in map(_check_hash, events):
                 step = Step(e.action, e.from_state, str(e.to_state), e.role, int(e.round or 0), str(e.content_hash),
                             e.payload().get("to") if e.action == REASSIGN else None)
+                if kind == ITEM.name:
+                    self.screens.step(e, e.payload() if e.data else {}, self.in_force[kind], case, judged=False)
                 case = apply(case, kind, case_id, step, str(e.actor))
                 if kind == REQUEST.name:
                     self._fold_clock(e, e.payload() if e.data else {}, judged=False)
@@ -599,7 +611,7 @@ def _data(e: Event, where: str) -> dict[str, Any]:
     """A step's data, holding only what the engine writes for its action (and all that its action needs)."""
     data = e.payload() if e.data is not None else {}
     keys = set(data) if isinstance(data, dict) else set()
-    if (e.data is not None and not keys) or not _NEEDS.get(e.action, set()) <= keys <= _DATA.get(e.action, {"link"}) \
+    if (e.data is not None and not keys) or not _NEEDS.get(e.action, set()) <= keys <= _DATA.get(e.action, _STEP) \
             or ("year" in keys) != ("number" in keys):
         raise Broken(f"{where}: a link note naming no other copy, or data no signature writes")
     if any(type(data[k]) is not int for k in keys & {"year", "number"}) or type(data.get("to", "")) is not str:

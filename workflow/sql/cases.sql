@@ -54,16 +54,20 @@ INSERT INTO zwgk_item (id, title, body, category, timing, kind, interprets, tags
 VALUES (:id, :title, :body, :category, :timing, :kind, :interprets, :tags, :formed_on, :schedule, :period,
     :attachments, :doc_type, :statistics, :interpreter)
 
+-- An edit's content; the redactions of the text before it no longer apply.
 -- name: update_item
 UPDATE zwgk_item SET title = :title, body = :body, tags = :tags, formed_on = :formed_on, attachments = :attachments,
-    statistics = :statistics
+    statistics = :statistics, redactions = NULL, redacted_body = NULL
 WHERE id = :id
+
+-- name: redact_item
+UPDATE zwgk_item SET redactions = :redactions, redacted_body = :redacted_body WHERE id = :id
 
 -- Items with their case (a fragment of the two statements below).
 -- name: _items
 SELECT c.id, c.unit_id, c.state, c.round, c.version, c.drafter, c.created_at, c.updated_at, i.title, i.body,
     i.category, i.timing, i.kind, i.interprets, i.tags, i.formed_on, i.schedule, i.period, i.attachments,
-    i.doc_type, i.statistics, i.interpreter
+    i.doc_type, i.statistics, i.interpreter, i.redactions, i.redacted_body
 FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
 
 -- One item, found by its key.
@@ -82,7 +86,8 @@ LIMIT :limit
 -- The items of a unit, with their content, for verify to hash.
 -- name: unit_items
 SELECT c.id, c.unit_id, i.title, i.body, i.category, i.timing, i.kind, i.interprets, i.tags, i.formed_on,
-    i.schedule, i.period, i.attachments, i.doc_type, i.statistics, i.interpreter, c.state
+    i.schedule, i.period, i.attachments, i.doc_type, i.statistics, i.interpreter, i.redactions, i.redacted_body,
+    c.state
 FROM zwgk_case c JOIN zwgk_item i ON i.id = c.id
 WHERE c.kind = 'item' AND c.unit_id = :unit
 
