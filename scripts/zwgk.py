@@ -591,7 +591,7 @@ class Cli:
         spans = []
         for n, ground in wanted:
             if not 1 <= n <= len(findings) or findings[n - 1][0] != "body":
-                raise UsageError(f"--finding {n}: `zwgk screen {item}` has no finding {n} in the body")
+                raise UsageError("--finding {n}: `zwgk screen {item}` has no finding {n} in the body", n=n, item=item)
             f = findings[n - 1][1]
             spans.append((f.start, f.end, ground))
         return spans

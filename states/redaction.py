@@ -29,7 +29,7 @@ def mark(ground_text: str) -> str:
     return f"［不予公开：{ground_text.split('：', 1)[0].strip()}］"
 
 
-def problem(body: str, spans: Sequence[Span]) -> str | None:
+def misfit(body: str, spans: Sequence[Span]) -> str | None:
     """Why `spans` (sorted) do not fit `body`: one outside it or empty, or two overlapping; None if they fit."""
     for s in spans:
         if type(s.start) is not int or type(s.end) is not int or not 0 <= s.start < s.end <= len(body):
@@ -48,7 +48,7 @@ def checked(body: str, spans: Sequence[Span], grounds: Mapping[str, str], label:
             raise InputMissing("{case}: a span withheld needs a legal ground, one of: {grounds} (not {ground})",
                                case=label, grounds=", ".join(grounds), ground=s.ground)
     ordered = tuple(sorted(spans))
-    bad = problem(body, ordered)
+    bad = misfit(body, ordered)
     if bad is not None:
         raise InputMissing("{case}: spans withheld lie within the body (0 to {length}), each hides at least one "
                            "character and none overlaps another: not {spans}", case=label, length=len(body),
@@ -91,7 +91,7 @@ class Redactions:
 
     def apply(self, body: str) -> str:
         """The redacted body (a `ValueError` if the spans do not fit this body)."""
-        if list(self.spans) != sorted(self.spans) or problem(body, self.spans) is not None or any(
+        if list(self.spans) != sorted(self.spans) or misfit(body, self.spans) is not None or any(
                 not isinstance(self.marks.get(s.ground), str) for s in self.spans):
             raise ValueError("spans that do not fit the body")
         return redact(body, self.spans, self.marks)

@@ -36,12 +36,19 @@ PEOPLE = [
 ADMIN = ("registrar", "党政办登记管理员（示例）")
 
 
-def _review(wf: Workflow, item_id: str, *, paper: bool = False) -> list[Signature]:
+def _review(wf: Workflow, item_id: str, *, paper: bool = False, withhold_personal: bool = False) -> list[Signature]:
+    """The review up to the head's approval. `withhold_personal`: the confidentiality reviewer withholds the personal
+    data the pre-screen finds in the body (部分公开, Art. 15 and 37) before clearing the rest."""
     sheet = hashlib.sha256(f"scan of the paper sign-off sheet for {item_id}".encode()).hexdigest()
-    return [
-        wf.advance(item_id, "submit", actor=wf.item(item_id).drafter),
-        wf.advance(item_id, "proofread", actor="proofreader", comment="文字已校对"),
-        wf.advance(item_id, "clear", actor="office_head", decision="full", comment="不涉密，同意公开"),
+    sigs = [wf.advance(item_id, "submit", actor=wf.item(item_id).drafter),
+            wf.advance(item_id, "proofread", actor="proofreader", comment="文字已校对")]
+    if withhold_personal:
+        spans = [(f.start, f.end, "art15") for field, f in wf.screen_item(item_id) if field == "body"]
+        sigs.append(wf.redact(item_id, spans, actor="office_head", comment="身份证号、电话属个人隐私"))
+    decision = "partial" if withhold_personal else "full"
+    return sigs + [
+        wf.advance(item_id, "clear", actor="office_head", decision=decision, comment="不涉密，同意公开",
+                   reason="个人身份证号和电话不予公开" if withhold_personal else None),
         wf.advance(item_id, "check", actor="leader"),
         wf.advance(item_id, "approve", actor="head", comment="同意",
                    recorded_by="clerk" if paper else None, paper_sha256=sheet if paper else None),
@@ -90,8 +97,9 @@ def _walk(wf: Workflow) -> list[Signature]:
 
     # Retracted: a 低保 result published, then withdrawn because the list had an error.
     dibao = wf.new_item(title="平田村2026年最低生活保障评定结果", unit="civil", category="2.4", timing="immediate",
-                        kind="info", drafter="civil_clerk", body="（示例）名单……", tags=["result"])
-    _review(wf, dibao.id)
+                        kind="info", drafter="civil_clerk", tags=["result"],
+                        body="（示例）评定对象：张某某，身份证号530328199001011236，联系电话13912345678，保障人口2人。")
+    _review(wf, dibao.id, withhold_personal=True)
     wf.advance(dibao.id, "publish", actor="clerk")
     wf.advance(dibao.id, "retract", actor="head", reason="名单有误，核实后重新公开")
 
