@@ -41,7 +41,8 @@ def _span(wf: Workflow, item: str, rule: str, ground: str = "art15") -> tuple[in
 
 
 def _to_public(wf: Workflow, item: str, decision: str = "partial") -> None:
-    wf.advance(item, "clear", actor="sec", decision=decision, reason="依法不予公开部分" if decision == "partial" else None)
+    reason = "依法不予公开部分" if decision == "partial" else None
+    wf.advance(item, "clear", actor="sec", decision=decision, reason=reason)
     wf.advance(item, "check", actor="lead")
     wf.advance(item, "approve", actor="head")
     wf.advance(item, "publish", actor="clerk")
@@ -94,7 +95,7 @@ def test_bad_spans_are_refused_naming_them(spans: list[Span], problem: str) -> N
 
 def test_block_findings_stop_clear_until_withheld_or_accepted(wf: Workflow) -> None:
     item = _in_review(wf)
-    with pytest.raises(ScreenBlocked, match="居民身份证号码 .block. in its body at character 12") as caught:
+    with pytest.raises(ScreenBlocked, match=r"居民身份证号码 .block. in its body at character 12") as caught:
         wf.advance(item, "clear", actor="sec", decision="full")
     assert ID not in str(caught.value) and PHONE not in str(caught.value)
     wf.redact(item, [_span(wf, item, "resident-id")], actor="sec")
@@ -136,7 +137,7 @@ def test_a_warning_does_not_stop_and_is_recorded(wf: Workflow) -> None:
     item = _in_review(wf, body)
     assert [f.severity for _, f in wf.screen_item(item)] == ["warn"]
     _to_public(wf, item, "full")
-    published = [s for s in wf.history(item) if s.action == "publish"][0]
+    published = next(s for s in wf.history(item) if s.action == "publish")
     assert [row[1:3] for row in published.data["screen"]["found"]] == [["address", "warn"]]
 
 

@@ -46,7 +46,8 @@ def _review(wf: Workflow, item_id: str, *, paper: bool = False, withhold_persona
         spans = [(f.start, f.end, "art15") for field, f in wf.screen_item(item_id) if field == "body"]
         sigs.append(wf.redact(item_id, spans, actor="office_head", comment="身份证号、电话属个人隐私"))
     decision = "partial" if withhold_personal else "full"
-    return sigs + [
+    return [
+        *sigs,
         wf.advance(item_id, "clear", actor="office_head", decision=decision, comment="不涉密，同意公开",
                    reason="个人身份证号和电话不予公开" if withhold_personal else None),
         wf.advance(item_id, "check", actor="leader"),
