@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ if TYPE_CHECKING:  # the values come from commands that imported them; `zwgk --h
     from workflow import Item, Person, Signature, Unit
     from workflow.duties import Deadline
     from workflow.outbox import Notification
+    from workflow.screen import Finding
     from workflow.workdays import YearReport
 
 
@@ -136,6 +138,18 @@ def item_lines(i: Item, pipeline: Pipeline, steps: list[tuple[Action, list[str]]
                          to=pipeline.label(a.to or a.source), role=a.role,
                          people=", ".join(people) or say(lang, "nobody may sign it now")))
     return lines
+
+
+def screen_lines(item: str, found: list[tuple[str, Finding]], lang: str) -> list[str]:
+    """What the pre-screen finds in the text as it would be published, by severity: shown to every reviewer
+    (never the text found: `zwgk screen ITEM --show` prints it for those who may see it)."""
+    from workflow.i18n import say
+
+    if not found:
+        return []
+    counts = Counter(f.severity for _, f in found)
+    return [say(lang, "  screen    {counts}: zwgk screen {item}", item=item,
+                counts=", ".join(f"{severity} {n}" for severity, n in sorted(counts.items())))]
 
 
 def pad(text: str, width: int) -> str:

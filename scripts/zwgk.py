@@ -523,11 +523,13 @@ class Cli:
                 i = wf.item(a.item)
                 steps = wf.next_steps(a.item)
                 p = wf.pipeline_in_force(i.unit)
-                lines = output.item_lines(i, p, steps, self.lang)
+                found = wf.screen_item(a.item, redacted=True)
+                lines = output.item_lines(i, p, steps, self.lang) + output.screen_lines(a.item, found, self.lang)
                 if a.redacted:
                     lines += ["", *(output.safe(line) for line in i.public_body.splitlines())]
-                self.emit(output.item_obj(i, p, body=True, redacted=a.redacted) | {"next": output.next_obj(steps)},
-                          lines)
+                self.emit(output.item_obj(i, p, body=True, redacted=a.redacted) | {"next": output.next_obj(steps)}
+                          | {"screen": [{"field": field, "rule": f.rule, "severity": f.severity, "start": f.start,
+                                         "end": f.end} for field, f in found]}, lines)
             else:
                 if a.limit == 0:
                     raise UsageError("--limit must be at least 1")

@@ -285,6 +285,8 @@ def test_the_cli_withholds_by_finding_or_span_and_shows_the_redacted_body(capsys
     ok(capsys, "advance", item, "proofread", "--as", "proof")
     found = ok_json(capsys, "screen", item)
     assert [f["n"] for f in found] == [1, 2]
+    assert [f["severity"] for f in ok_json(capsys, "item", "show", item)["screen"]] == ["block", "block"]
+    assert "zwgk screen " + item in ok(capsys, "item", "show", item)  # shown to every reviewer, never the text
     phone = next(f for f in found if f["rule"] == "mobile")
     code, _, err = run(capsys, "advance", item, "redact", "--as", "sec")
     assert code == 2 and "--span" in err
@@ -292,7 +294,7 @@ def test_the_cli_withholds_by_finding_or_span_and_shows_the_redacted_body(capsys
     assert code == 2 and "no finding 9" in err
     ok(capsys, "advance", item, "redact", "--finding", "1:art15", "--span", f"{phone['start']}-{phone['end']}:art15",
        "--as", "sec")
-    assert ok_json(capsys, "screen", item, "--redacted") == []
+    assert ok_json(capsys, "screen", item, "--redacted") == ok_json(capsys, "item", "show", item)["screen"] == []
     shown = ok(capsys, "item", "show", item, "--redacted")
     assert ID not in shown and PHONE not in shown and "［不予公开：《条例》第十五条］" in shown
     full = ok_json(capsys, "item", "show", item)
