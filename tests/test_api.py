@@ -40,6 +40,7 @@ from workflow import (
     Signature,
     SignerInactive,
     Workflow,
+    screening,
 )
 from workflow.ledger.events import FIELDS, canonical, content_hash, event_hash
 from workflow.schema import GENESIS_HASH
@@ -49,8 +50,8 @@ REGISTER = "_register"
 BEIJING = timezone(timedelta(hours=8))
 ZWGK_TABLES = {"zwgk_alembic_version", "zwgk_chain", "zwgk_event", "zwgk_case", "zwgk_item", "zwgk_person",
                "zwgk_role", "zwgk_unit", "zwgk_adopted", "zwgk_pipeline", "zwgk_deadline", "zwgk_notification",
-               "zwgk_daemon", "zwgk_lease", "zwgk_item_number", "zwgk_request", "zwgk_applicant",
-               "zwgk_request_number", "zwgk_document"}
+               "zwgk_screen_rules", "zwgk_screen_adopted", "zwgk_daemon", "zwgk_lease", "zwgk_item_number",
+               "zwgk_request", "zwgk_applicant", "zwgk_request_number", "zwgk_document"}
 SCHEMA_REVISION = "0106"
 
 # The default signer of each forward step, and what it must say.
@@ -124,6 +125,11 @@ def all_chains(wf: Workflow) -> dict[str, list[Signature]]:
 def all_signatures(wf: Workflow) -> list[Signature]:
     """Every item's signatures, in the order of their chains."""
     return sorted((s for i in wf.items() for s in wf.history(i.id)), key=lambda s: (s.chain, s.seq))
+
+
+def unscreened(data: Any) -> dict[str, Any]:
+    """A step's data without its pre-screen (tests/test_redaction.py checks that)."""
+    return {k: v for k, v in data.items() if k != "screen"}
 
 
 def operator_of(wf: Workflow) -> str:
@@ -298,7 +304,8 @@ def test_new_item_is_a_draft_with_a_create_signature(ticking: tuple[Workflow, Ti
     assert (sig.actor, sig.role, sig.recorded_by, sig.paper_sha256) == ("clerk", "drafter", None, None)
     assert (sig.comment, sig.reason, sig.ground, sig.decision) == ("按季度公开", None, None, None)
     assert sig.operator == operator_of(wf)
-    assert sig.data == {"year": 2026, "number": 1}
+    assert unscreened(sig.data) == {"year": 2026, "number": 1}
+    assert sig.data["screen"] == {"rules": screening.builtin().fingerprint, "found": []}
     in_force = wf.pipeline_in_force("gov")
     assert sig.pipeline == in_force.fingerprint == builtin("item").fingerprint
     assert in_force.name == "zwgk-default"
@@ -354,7 +361,7 @@ def test_items_are_numbered_per_unit_and_year_without_gaps(wf: Workflow) -> None
     wf.grant("clerk", "drafter", unit="fin", by=ADMIN)
     in_fin = new_info(wf, unit="fin")
     assert (first, second, third, in_fin) == ("gov-2026-000001", "chosen", "gov-2026-000002", "fin-2026-000001")
-    assert [wf.history(i)[0].data for i in (first, second, third)] == [
+    assert [unscreened(wf.history(i)[0].data) for i in (first, second, third)] == [
         {"year": 2026, "number": 1}, {}, {"year": 2026, "number": 2}]
     assert_chain_ok(wf)
 
@@ -385,7 +392,7 @@ def test_units_alike_in_their_first_48_characters_do_not_collide(wf: Workflow) -
         wf.grant("clerk", "drafter", unit=unit, by=ADMIN)
     ids = [new_info(wf, unit=unit) for unit in units]
     assert ids == ["u" * 48 + "-2026-000001", "u" * 48 + "-2026-000001.2"]
-    assert [wf.history(i)[0].data for i in ids] == [{"year": 2026, "number": 1}] * 2
+    assert [unscreened(wf.history(i)[0].data) for i in ids] == [{"year": 2026, "number": 1}] * 2
     assert_chain_ok(wf)
 
 
@@ -419,7 +426,8 @@ def test_every_forward_step_signs_and_moves_the_item(ticking: tuple[Workflow, Ti
         assert (sig.actor, sig.role, sig.recorded_by, sig.paper_sha256) == (actor, role, None, None)
         assert (sig.comment, sig.reason, sig.ground) == (kw.get("comment"), None, None)
         assert sig.decision == kw.get("decision")
-        assert (sig.pipeline, sig.operator, sig.data) == (fingerprint, operator_of(wf), {})
+        assert (sig.pipeline, sig.operator, unscreened(sig.data)) == (fingerprint, operator_of(wf), {})
+        assert ("screen" in sig.data) == (action in ("submit", "clear", "publish"))  # to review, on, public
         assert sig.content_hash == content  # forward steps sign the content unchanged
         assert sig.prev_hash == prev.hash
         assert sig.hash == recomputed_hash(sig) and sig.hash != prev.hash
@@ -940,10 +948,10 @@ def test_actions_for_each_person_through_the_pipeline(wf: Workflow) -> None:
     none: list[str] = []
     expected_by_state: list[tuple[Step | None, dict[str, list[str]]]] = [
         (None, {"clerk": ["submit"]}),  # the draft's drafter: other drafters may not submit it
-        (("submit", "clerk", {}), {"proof": ["proofread"], "sec": ["withhold", "return"],
-                                   "multi": ["proofread", "withhold", "return"]}),
-        (("proofread", "proof", {}), {"sec": ["clear", "withhold", "return"],
-                                      "multi": ["clear", "withhold", "return"]}),
+        (("submit", "clerk", {}), {"proof": ["proofread"], "sec": ["withhold", "override", "return"],
+                                   "multi": ["proofread", "withhold", "override", "return"]}),
+        (("proofread", "proof", {}), {"sec": ["clear", "withhold", "override", "return"],
+                                      "multi": ["clear", "withhold", "override", "return"]}),
         (("clear", "sec", {"decision": "full"}), {"lead": ["check", "return"], "multi": ["check", "return"]}),
         (("check", "lead", {}), {"head": ["approve", "return"], "multi": ["approve", "return"]}),
         (("approve", "head", {}), {"clerk": ["publish"], "head": ["return"], "multi": ["publish", "return"]}),
@@ -963,9 +971,9 @@ def test_actions_for_each_person_through_the_pipeline(wf: Workflow) -> None:
 def test_actions_for_reflects_separation(wf: Workflow) -> None:
     item_id = new_info(wf, drafter="multi")
     wf.advance(item_id, "submit", actor="multi")
-    assert [a.id for a in wf.actions_for(item_id, "multi")] == ["withhold", "return"]
+    assert [a.id for a in wf.actions_for(item_id, "multi")] == ["withhold", "override", "return"]
     wf.advance(item_id, "proofread", actor="proof")
-    assert [a.id for a in wf.actions_for(item_id, "multi")] == ["withhold", "return"]
+    assert [a.id for a in wf.actions_for(item_id, "multi")] == ["withhold", "override", "return"]
     wf.advance(item_id, "clear", actor="sec", decision="full")
     assert [a.id for a in wf.actions_for(item_id, "multi")] == ["return"]
 
@@ -979,10 +987,12 @@ def test_next_steps_through_the_pipeline(wf: Workflow) -> None:
     assert steps_of(wf, item_id) == [("submit", ["clerk"])]
     wf.advance(item_id, "submit", actor="clerk")
     assert steps_of(wf, item_id) == [("proofread", ["multi", "proof"]), ("clear", []),
-                                     ("withhold", ["multi", "sec"]), ("return", ["multi", "sec"])]
+                                     ("withhold", ["multi", "sec"]), ("override", ["multi", "sec"]),
+                                     ("return", ["multi", "sec"])]
     wf.advance(item_id, "proofread", actor="multi")
     assert steps_of(wf, item_id) == [("proofread", []), ("clear", ["sec"]),
-                                     ("withhold", ["multi", "sec"]), ("return", ["multi", "sec"])]
+                                     ("withhold", ["multi", "sec"]), ("override", ["multi", "sec"]),
+                                     ("return", ["multi", "sec"])]
     wf.advance(item_id, "clear", actor="sec", decision="partial", reason="隐去身份证号")
     assert steps_of(wf, item_id) == [("check", ["lead"]), ("return", ["lead", "multi"])]
     wf.advance(item_id, "check", actor="lead")

@@ -51,7 +51,7 @@ SIGNATURE_KEYS = {"chain", "seq", "register_seq", "case_kind", "case_id", "item_
                   "hash"}
 ITEM_KEYS = {"id", "title", "unit", "category", "timing", "kind", "interprets", "tags", "formed_on", "drafter",
              "state", "state_zh", "round", "version", "created_at", "updated_at", "interpreted_by", "schedule",
-             "period", "attachments", "doc_type", "statistics", "interpreter"}
+             "period", "attachments", "doc_type", "statistics", "interpreter", "redactions"}
 NEXT_KEYS = {"action", "zh", "role", "to", "people"}
 PERSON_KEYS = {"id", "name", "unit", "roles", "email", "phone", "active", "admin"}
 SIGNATURE_LINE = re.compile(r"[a-z0-9][a-z0-9_.-]*#\d+ +\d{4}-")  # CHAIN#SEQ, then the time
@@ -404,6 +404,7 @@ def test_item_show_human_says_what_can_happen_next_and_who(capsys: pytest.Captur
         "proofread (校对) -> confidentiality_review (保密审查) by proofreader: nobody may sign it now",
         "clear (审核) -> leader_check (分管领导把关) by confidentiality_reviewer: sec",
         "withhold (不予公开) -> withheld (不予公开) by confidentiality_reviewer: multi, sec",
+        "override (确认公开) -> confidentiality_review (保密审查) by confidentiality_reviewer: multi, sec",
         "return (退回) -> draft (草稿) by confidentiality_reviewer: multi, sec",
     ]
     draft = ok(capsys, "item", "show", "d1")
@@ -413,7 +414,7 @@ def test_item_show_human_says_what_can_happen_next_and_who(capsys: pytest.Captur
 
 def test_item_show_json(capsys: pytest.CaptureFixture[str], world: Path) -> None:
     obj = ok_json(capsys, "item", "show", "r1")
-    assert ITEM_KEYS | {"body", "next"} <= set(obj)
+    assert ITEM_KEYS | {"body", "next", "screen"} <= set(obj)
     assert obj["id"] == "r1" and obj["title"] == "2026年第三季度财务收支" and obj["body"] == "收入……"
     assert (obj["state"], obj["state_zh"], obj["round"], obj["version"]) == ("confidentiality_review", "保密审查", 1, 3)
     assert obj["interprets"] is None and obj["interpreted_by"] == []
@@ -422,6 +423,7 @@ def test_item_show_json(capsys: pytest.CaptureFixture[str], world: Path) -> None
         ("proofread", "校对", "proofreader", "confidentiality_review", []),
         ("clear", "审核", "confidentiality_reviewer", "leader_check", ["sec"]),
         ("withhold", "不予公开", "confidentiality_reviewer", "withheld", ["multi", "sec"]),
+        ("override", "确认公开", "confidentiality_reviewer", "confidentiality_review", ["multi", "sec"]),
         ("return", "退回", "confidentiality_reviewer", "draft", ["multi", "sec"]),
     ]
 
@@ -528,7 +530,7 @@ def test_walk_through_the_pipeline_with_json_signatures(capsys: pytest.CaptureFi
     for s in sigs:
         assert s["item_id"] == item_id and s["round"] == 1
         assert (s["case_kind"], s["case_id"], s["register_seq"]) == ("item", item_id, SEEDED_REGISTER)
-        assert s["pipeline"] == FINGERPRINT and s["data"] == {}
+        assert s["pipeline"] == FINGERPRINT and set(s["data"]) <= {"screen"}  # the pre-screen, on its steps
         assert s["operator"]
         at = datetime.fromisoformat(s["at"])
         assert at == NOW_UTC and at.utcoffset() == timedelta(0)  # ZWGK_NOW, stored in UTC

@@ -113,8 +113,8 @@ def test_default_roles(p: Pipeline) -> None:
 
 def test_default_actions(p: Pipeline) -> None:
     assert [(a.source, a.id, a.to, a.role) for a in p.actions] == TRANSITIONS
-    assert p.action_ids() == ["submit", "proofread", "clear", "withhold", "check", "approve", "publish", "return",
-                              "retract", "abolish"]
+    assert p.action_ids() == ["submit", "proofread", "clear", "withhold", "override", "check", "approve", "publish",
+                              "return", "retract", "abolish"]
     labels = {a.id: (a.zh, a.en) for a in p.actions}
     assert labels["submit"] == ("经办", "Submit")
     assert labels["proofread"] == ("校对", "Proofread")
@@ -151,7 +151,8 @@ def test_default_actions(p: Pipeline) -> None:
     assert retract.new_round is False
     assert p.action("draft", "return") is None
     assert p.action("draft", "clear") is None
-    assert [a.id for a in p.actions_from("confidentiality_review")] == ["proofread", "clear", "withhold", "return"]
+    assert [a.id for a in p.actions_from("confidentiality_review")] == ["proofread", "clear", "withhold", "override",
+                                                                        "return"]
     assert p.actions_from("withheld") == []
     assert p.actions_from("retracted") == []
 

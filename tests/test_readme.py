@@ -21,7 +21,7 @@ def test_readme_example_runs(index: int, capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     if index == 0:
         assert "lead cannot 'check' there" in out
-        assert "['clear', 'withhold', 'return']" in out
+        assert "['clear', 'withhold', 'override', 'return']" in out
         assert "changed since you read it" in out
 
 

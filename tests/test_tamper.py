@@ -221,8 +221,8 @@ def test_full_rewrite_that_changes_a_state_is_caught_by_the_rules(tampered: Setu
     tampered.raw.set_event(seq, to_state="published", action="publish")
     tampered.raw.rewrite_from(seq)
     fails_with(tampered.wf, f"{at(seq)}: item C is in state confidentiality_review (保密审查); sec cannot 'publish' "
-                            "there (possible: proofread, clear, withhold, return) (a signature the rules would have "
-                            "refused)")
+                            "there (possible: proofread, clear, withhold, override, return) (a signature the rules "
+                            "would have refused)")
 
 
 def test_full_rewrite_that_breaks_an_items_sequence_is_caught_by_the_rules(tampered: Setup) -> None:
@@ -353,8 +353,8 @@ def test_forged_event_inserted_in_the_middle(tampered: Setup) -> None:
     raw.insert_event(**row)
     raw.set_head(*raw.tail())
     fails_with(tampered.wf, f"{at(27)}: item B is in state confidentiality_review (保密审查); sec cannot 'comment' "
-                            "there (possible: proofread, clear, withhold, return) (a signature the rules would have "
-                            "refused)")
+                            "there (possible: proofread, clear, withhold, override, return) (a signature the rules "
+                            "would have refused)")
 
 
 def test_deleted_middle_event(tampered: Setup) -> None:
