@@ -303,3 +303,10 @@ def test_an_item_named_like_a_verb_is_screened_with_item(capsys: pytest.CaptureF
        "immediate", "--kind", "info", "--body", "电话13912345678", "--as", "clerk")
     found = ok_json(capsys, "screen", "--item", item)
     assert [(f["field"], f["rule"]) for f in found] == [("body", "mobile")]
+
+
+def test_the_office_patterns_time_limit_is_a_setting() -> None:
+    from workflow.config import Config, parse
+
+    assert Config().screen.time_limit == 1.0
+    assert parse({"screen": {"time_limit": 2.5}}).screen.time_limit == 2.5
