@@ -4,6 +4,7 @@ zwgk_screen_adopted to what the chain adopted."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,11 +173,20 @@ def test_an_altered_stored_definition_fails_verify_and_is_never_screened_with(wf
                        ensure_ascii=False)
     raw.run("UPDATE zwgk_screen_rules SET definition = :d WHERE fingerprint = :f", d=laxer, f=fingerprint)
     problems = _problems(wf)
-    assert f"screening rules {fingerprint[:12]}: their stored definition does not hash to their fingerprint " \
-           "(altered)" in problems
+    assert f"screening rules {fingerprint[:12]}: their stored definition is not the one their fingerprint " \
+           "names (altered)" in problems
     assert any("no stored screening rules have the fingerprint it names" in p for p in problems), problems
     with pytest.raises(Unjudgeable, match="zwgk_screen_rules was altered"):
         wf.screen_rules("gov")
+
+
+def test_stored_rules_no_engine_wrote_fail_verify_as_such(wf: Workflow, raw: Raw) -> None:
+    """A row stored behind the engine's back under its own hash, naming no adoption: still a problem, not a crash."""
+    for junk in ('[{"id": "x"}]', "{}", "not json"):
+        raw.run("INSERT INTO zwgk_screen_rules (fingerprint, definition, created_at) VALUES (:f, :d, '2026-01-01')",
+                f=hashlib.sha256(junk.encode()).hexdigest(), d=junk)
+    problems = _problems(wf)
+    assert sum("their stored definition is not the one their fingerprint names" in p for p in problems) == 3, problems
 
 
 @pytest.mark.parametrize("how", ["other", "deleted", "inserted"])

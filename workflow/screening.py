@@ -17,7 +17,7 @@ from typing import Any
 
 from states.authority import ADOPT, SCREEN, Screening
 from workflow import screen
-from workflow.errors import Unjudgeable
+from workflow.errors import Unjudgeable, ZwgkError
 from workflow.ledger.events import Event, event_hash
 from workflow.screen import Finding, Rule, RuleSet
 from workflow.uow import Work
@@ -64,11 +64,18 @@ def builtin() -> Rules:
 
 
 def from_definition(definition: str, fingerprint: str) -> Rules | None:
-    """The rules stored as `definition` under `fingerprint`, or None if it is not the one that names (altered)."""
+    """The rules stored as `definition` under `fingerprint`, or None if it is not the one that names (altered), or
+    not rules the engine writes (stored behind its back under their own hash)."""
     if hashlib.sha256(definition.encode()).hexdigest() != fingerprint:
         return None
-    rules = tuple(screen.rule_of({k: v for k, v in entry.items() if k != "builtin"}, "zwgk_screen_rules", n,
-                                 builtin=bool(entry["builtin"])) for n, entry in enumerate(json.loads(definition), 1))
+    try:
+        entries = json.loads(definition)
+        rules = tuple(screen.rule_of({k: v for k, v in entry.items() if k != "builtin"}, "zwgk_screen_rules", n,
+                                     builtin=bool(entry["builtin"])) for n, entry in enumerate(entries, 1))
+    except (ZwgkError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not isinstance(entries, list):
+        return None
     return Rules(fingerprint, definition, RuleSet(rules))
 
 

@@ -64,8 +64,8 @@ def screening(work: Work, books: Mapping[str, UnitBook], broken: set[str]) -> li
     not `broken`) is the one its chain adopted last (none: the built-in rules, and no row)."""
     from workflow.screening import from_definition
 
-    problems = [f"screening rules {r['fingerprint'][:12]}: their stored definition does not hash to their "
-                "fingerprint (altered)" for r in work.rows("all_screen_rules")
+    problems = [f"screening rules {r['fingerprint'][:12]}: their stored definition is not the one their "
+                "fingerprint names (altered)" for r in work.rows("all_screen_rules")
                 if from_definition(r["definition"], r["fingerprint"]) is None]
     adopted = {unit: book.screen for unit, book in books.items() if book.screen is not None}
     in_table = {r["unit_id"]: r["rules"] for r in work.rows("screen_adoptions") if r["unit_id"] not in broken}
