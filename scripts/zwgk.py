@@ -236,11 +236,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     report_cli.add_parsers(sub, common, _count)
 
-    scr = sub.add_parser("screen", parents=[common], help="the pre-screen's findings on an item: personal data, "
-                         "document marks (rule, severity, where; the matched text only with --show)")
-    scr.add_argument("item", help="the item's id")
+    scr = sub.add_parser("screen", parents=[common], help="the pre-screen: its findings on an item (personal data, "
+                         "document marks: rule, severity, where; the matched text only with --show); `screen rules "
+                         "--unit U`: a unit's rules; `screen adopt FILE|--builtin --unit U --as ADMIN`: adopt them")
+    scr.add_argument("words", nargs="*", metavar="ITEM | rules | adopt [FILE]",
+                     help="an item's id; `rules`; or `adopt` and the office's rules TOML")
+    scr.add_argument("--item", help="the item's id, whatever it is (an item named adopt or rules too)")
     scr.add_argument("--show", action="store_true", help="also print the matched text (for its reviewer's eyes)")
     scr.add_argument("--redacted", action="store_true", help="screen the body as it is published (spans withheld)")
+    scr.add_argument("--unit", help="rules, adopt: the unit")
+    scr.add_argument("--builtin", action="store_true", help="adopt: the built-in rules back, instead of a file")
+    scr.add_argument("--as", dest="actor", help="adopt: the admin who adopts them (signs the act)")
     hist = sub.add_parser("history", parents=[common], help="every signature on an item")
     hist.add_argument("item", help="the item's id")
     ver = sub.add_parser("verify", parents=[common], help="recompute every chain and judge every event by the rules")
@@ -577,9 +583,25 @@ class Cli:
         from workflow.screen import excerpt
 
         a = self.args
+        verb = _screen_verb(a)
+        given = [f"--{name}" for name, on in (("item", a.item is not None), ("show", a.show),
+                                              ("redacted", a.redacted), ("unit", a.unit is not None),
+                                              ("builtin", a.builtin), ("as", a.actor is not None)) if on]
+        allowed = {"adopt": {"--unit", "--builtin", "--as"}, "rules": {"--unit"}}.get(
+            verb or "", {"--item", "--show", "--redacted"})
+        extra = [o for o in given if o not in allowed]
+        if extra:
+            raise UsageError("zwgk screen {verb} does not take {option}", verb=verb or "ITEM", option=extra[0])
+        if verb == "adopt":
+            return self._screen_adopt(a.words[1:])
+        if verb == "rules":
+            return self._screen_rules(a.words[1:])
+        if len(a.words) + (a.item is not None) != 1:
+            raise UsageError("zwgk screen takes one item: ITEM, or --item ID (for an item named adopt or rules)")
+        item_id = a.item if a.item is not None else a.words[0]
         with self.workflow() as wf:
-            findings = wf.screen_item(a.item, redacted=a.redacted)
-            item = wf.item(a.item) if a.show else None
+            findings = wf.screen_item(item_id, redacted=a.redacted)
+            item = wf.item(item_id) if a.show else None
         texts = {"title": item.title, "body": item.public_body if a.redacted else item.body} if item else {}
         rows = [{"n": n, "field": field, "rule": f.rule, "severity": f.severity, "start": f.start, "end": f.end}
                 | ({"text": excerpt(texts[field], f)} if texts else {}) for n, (field, f) in enumerate(findings, 1)]
@@ -597,6 +619,47 @@ class Cli:
             f = findings[n - 1][1]
             spans.append((f.start, f.end, ground))
         return spans
+
+    def _screen_adopt(self, files: list[str]) -> int:
+        a = self.args
+        if len(files) + a.builtin != 1 or a.unit is None or a.actor is None:
+            raise UsageError("zwgk screen adopt takes the office's rules file or --builtin, with --unit U --as ADMIN")
+        text, source = None, self.tr("the built-in rules")
+        if files:
+            source = files[0]
+            try:
+                text = Path(source).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                raise UsageError("cannot read {file}: {reason}", file=source,
+                                 reason=getattr(e, "strerror", None) or e) from None
+        with self.workflow() as wf:
+            fingerprint = wf.adopt_screen_rules(a.unit, text, source=source, by=a.actor)
+        self.emit({"unit": a.unit, "fingerprint": fingerprint, "builtin": text is None},
+                  [self.tr("unit {unit} adopted the screening rules {fingerprint} ({source})", unit=a.unit,
+                           fingerprint=fingerprint[:12], source=source)])
+        return 0
+
+    def _screen_rules(self, rest: list[str]) -> int:
+        import json
+
+        from workflow import screening
+
+        a = self.args
+        if rest or a.unit is None:
+            raise UsageError("zwgk screen rules takes --unit U and nothing else")
+        with self.workflow() as wf:
+            rules = wf.screen_rules(a.unit)
+        builtin = rules.fingerprint == screening.builtin().fingerprint
+        rows = json.loads(rules.definition)
+        head = self.tr("unit {unit} screens with the rules {fingerprint} ({which})", unit=a.unit,
+                       fingerprint=rules.fingerprint[:12],
+                       which=self.tr("the built-in rules") if builtin else self.tr("the office's file"))
+        self.emit({"unit": a.unit, "fingerprint": rules.fingerprint, "builtin": builtin, "rules": rows},
+                  [head] + [f"{r['id']:<22} {output.safe(r['zh'])}  {r['severity']:<6} "
+                            f"{self.tr('built-in') if r['builtin'] else self.tr('office')}  "
+                            + (self.tr("kind {kind}", kind=r["kind"]) if "kind" in r else output.safe(r["pattern"]))
+                            for r in rows])
+        return 0
 
     def history(self) -> int:
         with self.workflow() as wf:
@@ -861,11 +924,19 @@ def _reads_only(a: argparse.Namespace) -> bool:
     """The commands that only read a database (they open an SQLite file read-only)."""
     if a.command in ("daemon", "remind", "reminders"):
         return bool(a.status if a.command == "daemon" else a.dry_run if a.command == "remind" else not a.ack)
-    return a.command in ("history", "verify", "deadlines", "screen") or (a.command, getattr(a, "sub", None)) in {
+    if a.command == "screen":
+        return _screen_verb(a) != "adopt"
+    return a.command in ("history", "verify", "deadlines") or (a.command, getattr(a, "sub", None)) in {
         ("item", "show"), ("item", "list"), ("unit", "list"), ("person", "list"), ("deadline", "show"),
         ("pipeline", "show"), ("pipeline", "diagram"), ("request", "show"), ("request", "list"),
         ("report", "self-assessment"),
         ("request", "history"), ("request", "letter"), ("request", "similar")}
+
+
+def _screen_verb(a: argparse.Namespace) -> str | None:
+    """`zwgk screen adopt ...` or `zwgk screen rules ...`; None for an item's findings (`--item ID` is always one)."""
+    verb = a.words[0] if a.words and a.item is None else None
+    return verb if verb in ("adopt", "rules") else None
 
 
 class _Labels:

@@ -1,7 +1,9 @@
-"""The rulebook of authority: who may add people and units, grant and revoke roles, and adopt pipelines.
+"""The rulebook of authority: who may add people and units, grant and revoke roles, and adopt pipelines and
+screening rules.
 
 Every such act is an event of a chain, like a signature on a case. The register's chain holds units, people
-and admins (and seals); each unit's chain holds the roles held in that unit and the pipelines it adopted.
+and admins (and seals); each unit's chain holds the roles held in that unit, the pipelines and the screening
+rules it adopted.
 `decide_*` judges an act against the register (and the unit's book) as it stood; `apply` gives the new state
 of the act's subject. The engine decides on the state it reads from its tables, `verify` on the state it
 folds from the chains.
@@ -28,7 +30,8 @@ ADMIN_ZH = "登记管理员"
 OPEN, ADD, CLOSE, SEAL = "open", "add", "close", "seal"
 DEACTIVATE, REACTIVATE = "deactivate", "reactivate"
 GRANT, REVOKE, ADOPT = "grant", "revoke", "adopt"
-AUTHORITY_KINDS = ("register", "person", "unit", "pipeline")
+SCREEN = "screen"  # a unit's screening rules (workflow/screening.py): its case id is the unit's
+AUTHORITY_KINDS = ("register", "person", "unit", "pipeline", SCREEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,15 @@ class Act:
         return f"{self.action} {self.case_kind} {self.case_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """The screening rules an adoption names, as stored: their fingerprint, and the built-in classification-mark
+    rules (severity forbid) they lack, which no unit may remove (涉密不上网)."""
+
+    fingerprint: str
+    lacks: tuple[str, ...] = ()
+
+
 class RegisterView(Protocol):
     """The register as it stood when an act was decided."""
 
@@ -76,13 +88,15 @@ class RegisterView(Protocol):
 
 @dataclass
 class UnitBook:
-    """One unit's authority: the roles held in it and the pipeline in force for each kind of case."""
+    """One unit's authority: the roles held in it, the pipeline in force for each kind of case, and the screening
+    rules it adopted (None: the built-in ones of the engine that screens)."""
 
     unit: str
     open: bool = False
     roles: dict[str, frozenset[str]] = field(default_factory=dict)  # person -> roles held in this unit
     pipelines: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)  # kind -> (fingerprint, roles)
     law: int = 1  # the highest law an adoption here was made under: no engine goes back to an older one
+    screen: str | None = None  # the fingerprint of the screening rules adopted last
 
     @property
     def known_roles(self) -> frozenset[str]:
@@ -98,6 +112,8 @@ class UnitBook:
         elif act.case_kind == "pipeline" and pipeline is not None:
             self.pipelines[act.case_id] = (pipeline.fingerprint, frozenset(r.id for r in pipeline.roles))
             self.law = max(self.law, act.data.get("law", 1))
+        elif act.case_kind == SCREEN:
+            self.screen = str(act.data["rules"])
 
 
 def check_open(unit: str, is_open: bool, action: str) -> None:
@@ -217,9 +233,10 @@ def _grant_check(act: Act, holds: bool) -> None:
 
 
 def decide_unit(reg: RegisterView, book: UnitBook, act: Act, *, pipeline: Pipeline | None = None,
-                open_cases: Collection[OpenCase] = ()) -> None:
+                open_cases: Collection[OpenCase] = (), screening: Screening | None = None) -> None:
     """An act of a unit's chain. An adoption comes with the pipeline whose fingerprint it names (None: no such
-    definition is known) and the unit's open cases of that kind (where each sits, what its round has signed)."""
+    definition is known) and the unit's open cases of that kind (where each sits, what its round has signed);
+    an adoption of screening rules with the stored rules its fingerprint names (None: none are)."""
     if act.case_kind == "unit" and act.action in (OPEN, CLOSE):
         _linked(act)
     if act.case_kind == "unit" and act.action == OPEN:
@@ -246,6 +263,9 @@ def decide_unit(reg: RegisterView, book: UnitBook, act: Act, *, pipeline: Pipeli
                                 "goes back to an older law", act=act.what, law=law, last=book.law)
         check_adoptable(pipeline, open_cases, law)
         return
+    if act.case_kind == SCREEN and act.action == ADOPT:
+        _screening(book, act, screening)
+        return
     if act.case_kind == "person" and act.action in (GRANT, REVOKE):
         role = act.data.get("role")
         if not isinstance(role, str) or role == ADMIN:
@@ -257,6 +277,21 @@ def decide_unit(reg: RegisterView, book: UnitBook, act: Act, *, pipeline: Pipeli
         _grant_check(act, role in book.roles.get(act.case_id, frozenset()))
         return
     raise NotAuthorised("{act}: no such act in a unit's chain", act=act.what)
+
+
+def _screening(book: UnitBook, act: Act, screening: Screening | None) -> None:
+    named = act.data.get("rules")
+    if act.case_id != book.unit or set(act.data) != {"rules"}:
+        raise NotAuthorised("{act}: an adoption of screening rules names its own unit ({unit}) and the rules' "
+                            "fingerprint, and nothing else", act=act.what, unit=book.unit)
+    if screening is None or named != screening.fingerprint:
+        raise NotAuthorised("{act}: no stored screening rules have the fingerprint it names", act=act.what)
+    if screening.lacks:
+        raise NotAuthorised("{act}: its screening rules lack the built-in classification-mark rule '{rule}', which "
+                            "no unit may remove", act=act.what, rule=screening.lacks[0])
+    if book.screen == named:
+        raise NotAuthorised("{act}: unit {unit} has these screening rules in force already", act=act.what,
+                            unit=book.unit)
 
 
 def apply_person(before: Person | None, act: Act) -> Person:

@@ -52,7 +52,7 @@ ZWGK_TABLES = {"zwgk_alembic_version", "zwgk_chain", "zwgk_event", "zwgk_case", 
                "zwgk_role", "zwgk_unit", "zwgk_adopted", "zwgk_pipeline", "zwgk_deadline", "zwgk_notification",
                "zwgk_screen_rules", "zwgk_screen_adopted", "zwgk_daemon", "zwgk_lease", "zwgk_item_number",
                "zwgk_request", "zwgk_applicant", "zwgk_request_number", "zwgk_document"}
-SCHEMA_REVISION = "0106"
+SCHEMA_REVISION = "0107"
 
 # The default signer of each forward step, and what it must say.
 DEFAULT: dict[str, tuple[str, dict[str, Any]]] = {

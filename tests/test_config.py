@@ -187,7 +187,7 @@ SCHEDULE = 'id = "rent"\ntitle = "村集体资产出租"\ncycle = "yearly"\n'
 
 BAD = [
     ('title = "平田乡"\n', "title: unknown key (expected one of: calendar, channels, daemon, deadlines, ledger, "
-                          "limits, office, operators, reminders, requests, schedule, witness)"),
+                          "limits, office, operators, reminders, requests, schedule, screen, witness)"),
     ("office = 5\n", "office: must be a table"),
     ("[office]\nname = 5\n", "office.name: must be text, not 5"),
     ('[office]\nopens = "9am"\n', "office.opens: '9am' is not a time of day like 08:30"),
@@ -210,6 +210,8 @@ BAD = [
     ("[reminders]\nmax_attempts = 0\n", "reminders.max_attempts: must be at least 1"),
     ("[reminders]\nclock_skew_seconds = 1e300\n", "reminders.clock_skew_seconds: must be at most 604800"),
     ("[daemon]\nseal_every = 1e12\n", "daemon.seal_every: must be at most 604800"),
+    ("[screen]\ntime_limit = 0\n", "screen.time_limit: must be at least 0.01"),
+    ("[screen]\ntime_limit = 60\n", "screen.time_limit: must be at most 10"),
     ("[reminders]\nlease_seconds = 0\n", "reminders.lease_seconds: must be at least 1"),
     ("[reminders]\nlease_seconds = 0.5\n", "reminders.lease_seconds: must be at least 1"),
     ("[reminders]\nbackoff_seconds = 0\n", "reminders.backoff_seconds: must be at least 0.1"),

@@ -300,3 +300,16 @@ def test_the_cli_withholds_by_finding_or_span_and_shows_the_redacted_body(capsys
     full = ok_json(capsys, "item", "show", item)
     assert full["body"] == BODY and [r[2] for r in full["redactions"]] == ["art15", "art15"]
     assert ID not in ok_json(capsys, "item", "show", item, "--redacted")["body"]
+
+
+def test_an_offices_own_rule_stops_clear_and_its_screens_name_the_adopted_rules(wf: Workflow) -> None:
+    rules = '[[rule]]\nid = "case-number"\nzh = "案件编号"\nseverity = "block"\npattern = \'案\\d{6}\'\n'
+    fingerprint = wf.adopt_screen_rules("gov", rules, source="office.toml", by="admin")
+    item = _in_review(wf, "处理结果：案202601号已办结。")
+    with pytest.raises(ScreenBlocked, match="案件编号"):
+        wf.advance(item, "clear", actor="sec", decision="full")
+    wf.redact(item, [_span(wf, item, "case-number", "art16")], actor="sec")
+    _to_public(wf, item)
+    assert {s.data["screen"]["rules"] for s in wf.history(item) if "screen" in s.data} == {fingerprint}
+    report = wf.verify()
+    assert report.ok, report.problems

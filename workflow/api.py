@@ -48,6 +48,7 @@ from workflow.workdays import WorkCalendar
 if TYPE_CHECKING:
     from workflow.report.annual import AnnualReport
     from workflow.report.assessment import Assessment
+    from workflow.screening import Rules
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -214,7 +215,7 @@ class Workflow:
 
     def _signing(self, work: Work) -> Signing:
         return Signing(work, self._appender(work), self.pipelines, self.config, self.timeline,
-                       {"item": _ITEMS, "request": requests.RequestKind(self.config)})
+                       {"item": items.ItemKind(self.config), "request": requests.RequestKind(self.config)})
 
     def _registrar(self, work: Work) -> Registrar:
         return Registrar(work, self._appender(work), self.pipelines)
@@ -327,6 +328,30 @@ class Workflow:
             if kind not in found:
                 raise NotFound("unit '{unit}' has no {kind} pipeline (no such unit?)", unit=unit, kind=kind)
             return self.pipelines.load(work, found[kind]).pipeline
+
+    def adopt_screen_rules(self, unit: str, text: str | None, *, source: str, by: str,
+                           conn: HostConnection | None = None) -> str:
+        """Adopt an office's screening rules in `unit` (signed by an admin): `text`, a TOML file (named `source` in
+        any refusal) merged over the built-in rules, which may not remove a classification-mark rule; None for the
+        built-in rules of this engine, back. Its items are screened with them from their next step. Returns
+        their fingerprint; refused with one line naming the file and the rule, nothing written."""
+        from workflow import screen, screening
+
+        self._texts(unit=unit, by=by)
+        self._typed_by(by)
+        rules = screening.builtin() if text is None else screening.of(screen.load_rules(text, source))
+        with self._write(conn) as work:
+            self._registrar(work).adopt_screen(unit, rules, by)
+        return rules.fingerprint
+
+    def screen_rules(self, unit: str) -> Rules:
+        """The screening rules in force in `unit`: the ones its chain adopted last, else the built-in ones."""
+        from workflow import screening
+
+        with self.uow(write=False) as work:
+            if unit not in {r["id"] for r in work.rows("units")}:
+                raise NotFound("no unit '{unit}'", unit=unit)
+            return screening.in_force(work, unit)
 
     def person(self, id: str) -> Person:
         found = [p for p in self.people() if p.id == id]
@@ -538,7 +563,8 @@ class Workflow:
         with self.uow(write=False) as work:
             found = items.load(work, id)
             rules = screening.in_force(work, found.unit)
-        return screening.found(rules, found.title, found.public_body if redacted else found.body)
+        return screening.found(rules, found.title, found.public_body if redacted else found.body,
+                               time_limit=self.config.screen.time_limit)
 
     def redact(self, item: str | Item, spans: Sequence[Span | tuple[int, int, str]], *, actor: str,
                comment: str | None = None, expected_version: int | None = None,
@@ -786,5 +812,3 @@ class Workflow:
 def _signer_of(p: Person, unit: str) -> Signer:
     return Signer(p.id, p.active, frozenset(p.roles_in(unit)))
 
-
-_ITEMS = items.ItemKind()

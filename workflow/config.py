@@ -101,6 +101,13 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Screen:
+    # Seconds an office's own screening patterns (workflow/screen.py) may take on one text together: past it the
+    # rule that ran on is named and the text is not judged. Built-in patterns are linear and not counted.
+    time_limit: float = 1.0
+
+
+@dataclass(frozen=True)
 class RequestSettings:
     """Requests for government information (依申请公开)."""
 
@@ -170,6 +177,7 @@ class Config:
     witnesses: tuple[Witness, ...] = ()
     limits: Limits = field(default_factory=Limits)
     requests: RequestSettings = field(default_factory=RequestSettings)
+    screen: Screen = field(default_factory=Screen)
 
     def operator_person(self, operator: str) -> str | None:
         """The person an operator account is, where the configuration says so."""
@@ -213,7 +221,7 @@ def load(path: str | Path | None, *, required: bool = False) -> Config:
 def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | None = None) -> Config:
     r = _Reader(source)
     r.keys("", data, {"office", "calendar", "deadlines", "reminders", "daemon", "schedule", "channels", "ledger",
-                      "operators", "witness", "limits", "requests"})
+                      "operators", "witness", "limits", "requests", "screen"})
     office = r.section("office", data.get("office", {}), Office(), {"opens": r.clock, "closes": r.clock})
     try:
         ZoneInfo(office.timezone)
@@ -253,7 +261,8 @@ def parse(data: Mapping[str, Any], *, source: str = "zwgk.toml", base: Path | No
             raise r.bad("calendar.overrides", "{file} is not UTF-8 text", file=calendar_file) from None
         calendar = WorkCalendar(load_overrides(text, source=calendar_file))
     return Config(office, deadlines, reminders, daemon, schedules, channels, calendar_file, calendar, source, ledger,
-                  operators, witnesses, limits, r.requests(data.get("requests", {}), base, source))
+                  operators, witnesses, limits, r.requests(data.get("requests", {}), base, source),
+                  r.section("screen", data.get("screen", {}), Screen()))
 
 
 class _Reader:
@@ -429,11 +438,12 @@ def _month_day(text: str) -> bool:
 # Numbers that would silently stop the work at 0 (a batch of none, a lease that has always expired).
 _MINIMUM = {"batch": 1, "max_attempts": 1, "lease_seconds": 1, "backoff_seconds": 0.1, "backoff_max_seconds": 0.1,
             "plan_every": 0.1, "send_every": 0.1, "roll_every": 0.1, "heartbeat_every": 0.1, "seal_every": 0.1,
-            "title_chars": 1, "body_bytes": 1}
+            "title_chars": 1, "body_bytes": 1, "time_limit": 0.01}
 # Durations a daemon adds to the clock: past a week they are mistakes, and past ~1e9 days they overflow it.
 _MAXIMUM = dict.fromkeys(("lease_seconds", "clock_skew_seconds", "backoff_seconds", "backoff_max_seconds",
                           "plan_every", "send_every", "roll_every", "heartbeat_every", "seal_every"), 7 * 86400) | {
-    "batch": 100_000}  # rows a claim takes at once: more would only hold them longer (and overflow SQLite's integer)
+    "batch": 100_000,  # rows a claim takes at once: more would only hold them longer (and overflow SQLite's integer)
+    "time_limit": 10.0}  # an office's patterns on one text: longer, and a signature waits on a runaway pattern
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _NAMES = {int: Phrase("an integer"), float: Phrase("a number"), str: Phrase("text"), bool: Phrase("true or false")}
 
@@ -458,6 +468,7 @@ def redacted(config: Config) -> dict[str, Any]:
         "daemon": section(config.daemon),
         "ledger": section(config.ledger),
         "limits": section(config.limits),
+        "screen": section(config.screen),
         "operators": dict(config.operators),
         "witness": [{k: v for k, v in section(w).items() if v is not None} for w in config.witnesses],
         "calendar": {"overrides": config.calendar_file},

@@ -21,6 +21,7 @@ from states.numbers import chosen_id, numbered_id
 from states.redaction import Redactions, Span
 from states.rules import CREATE, EDIT, REDACT, Case, Command, Step, apply, decide
 from workflow import documents, screening
+from workflow.config import Config
 from workflow.deadlines import Facts, Op
 from workflow.errors import AlreadyExists, InvalidInput, NotFound
 from workflow.ledger.events import canonical, content_hash
@@ -34,7 +35,10 @@ ONE_A_PERIOD = "annual-report"  # the schedule whose period has one item (a retr
 
 
 class ItemKind:
-    """The deadlines of items (`workflow.deadlines.Rules`), for `Signing`."""
+    """The deadlines of items (`workflow.deadlines.Rules`) and their pre-screen, for `Signing`."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
 
     def facts(self, case_id: str) -> Statement:
         return "item_facts", {"id": case_id}
@@ -57,8 +61,8 @@ class ItemKind:
         rules = screening.in_force(work, item.unit)
         screening.store(work, rules, at)
         if step.action == OVERRIDE:
-            return {"findings": _acceptable(case, item, rules)}
-        findings = screening.found(rules, item.title, item.public_body)
+            return {"findings": _acceptable(case, item, rules, self.config.screen.time_limit)}
+        findings = screening.found(rules, item.title, item.public_body, time_limit=self.config.screen.time_limit)
         if when == "gate":
             blocked = screening.unresolved(findings, item.redactions, accepted_in(work, case))
             if blocked:
@@ -84,11 +88,11 @@ class ItemKind:
         return None
 
 
-def _acceptable(case: Case, item: Item, rules: screening.Rules) -> list[list[object]]:
+def _acceptable(case: Case, item: Item, rules: screening.Rules, time_limit: float) -> list[list[object]]:
     """What an override accepts: every finding of severity block in the original title and body (their places do not
     move while the reviewer reviews: the text changes only as a draft, in a new round)."""
-    found = [screening.key(field, f) for field, f in screening.found(rules, item.title, item.body)
-             if f.severity == "block"]
+    found = [screening.key(field, f) for field, f in screening.found(rules, item.title, item.body,
+                                                                     time_limit=time_limit) if f.severity == "block"]
     if not found:
         raise InputMissing("{case}: the pre-screen finds nothing of severity block to accept", case=case.label)
     return [list(k) for k in found]
@@ -104,11 +108,11 @@ def accepted_in(work: Work, case: Case) -> set[screening.Key]:
     return out
 
 
-def unclassified(rules: screening.Rules, title: str, body: str) -> screening.Found:
+def unclassified(rules: screening.Rules, title: str, body: str, time_limit: float) -> screening.Found:
     """The screen of a draft's text. 涉密不上网 (保密法): a text bearing a classification mark (秘密★1年, 机密★…: a
     rule of severity forbid) is refused outright, with no override, before anything is stored; the refusal says
     where, never what."""
-    found = screening.found(rules, title, body)
+    found = screening.found(rules, title, body, time_limit=time_limit)
     for field, f in found:
         if f.severity == "forbid":
             raise InvalidInput("{field} bears a classification mark at character {position}: classified "
@@ -205,7 +209,7 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
             raise AlreadyExists("item {item} already exists", item=item_id)
     stored = attached(work, attachments or [])
     rules = screening.in_force(work, unit)
-    screened = screening.record(rules, unclassified(rules, title, body))
+    screened = screening.record(rules, unclassified(rules, title, body, sign.config.screen.time_limit))
     screening.store(work, rules, at)
     content = signed_content(title, body, unit, category, timing, kind, interprets, tags, formed_on, schedule,
                              period, sorted(set(attachments or [])), doc_type, statistics, interpreter)
@@ -254,7 +258,8 @@ def edit(sign: Signing, item_id: str, actor: str, changes: dict[str, Any], *, co
               "attachments": list(item.attachments), "statistics": item.statistics} | changes
     stored = attached(work, values["attachments"])
     rules = screening.in_force(work, item.unit)
-    screened = screening.record(rules, unclassified(rules, values["title"], values["body"]))
+    screened = screening.record(rules, unclassified(rules, values["title"], values["body"],
+                                                    sign.config.screen.time_limit))
     content = signed_content(values["title"], values["body"], item.unit, item.category, item.timing, item.kind,
                              item.interprets, values["tags"], values["formed_on"], item.schedule, item.period,
                              sorted(set(values["attachments"])), item.doc_type, values["statistics"],
@@ -304,7 +309,8 @@ def redact(sign: Signing, item_id: str, actor: str, spans: list[Span], *, commen
     screening.store(work, rules, at)
     public = redaction.redact(item.body, spans_, redactions.marks) if redactions else item.body
     data = {"original": _sha256(item.body), "redactions": redactions.signed() if redactions else None,
-            "screen": screening.record(rules, screening.found(rules, item.title, public))}
+            "screen": screening.record(rules, screening.found(rules, item.title, public,
+                                                              time_limit=sign.config.screen.time_limit))}
     event = sign.append.event(got.head, at, register_seq=got.register.seq,
                               pipeline=got.in_force.pipeline.fingerprint, comment=comment, data=canonical(data),
                               **step_fields(KIND, item_id, step, actor))

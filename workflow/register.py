@@ -1,4 +1,5 @@
-"""Acts of authority: the register's people, admins and units; a unit's roles and pipelines; seals.
+"""Acts of authority: the register's people, admins and units; a unit's roles, pipelines and screening rules;
+seals.
 
 Each handler loads what the rules need from the engine's tables, lets `states.authority` decide, appends the
 signed event (to both chains where an act concerns two), and writes what the rules' `apply` gives to the
@@ -7,7 +8,7 @@ tables. All in the caller's unit of work.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from states import KINDS, Pipeline, builtin
 from states.authority import (
@@ -21,6 +22,7 @@ from states.authority import (
     REACTIVATE,
     REGISTER,
     REVOKE,
+    SCREEN,
     SEAL,
     Act,
     Directory,
@@ -43,6 +45,9 @@ from workflow.pipelines import Pipelines
 from workflow.schema import GENESIS_HASH
 from workflow.signing import case_of
 from workflow.uow import Work
+
+if TYPE_CHECKING:
+    from workflow.screening import Rules
 
 
 class Registrar:
@@ -72,6 +77,8 @@ class Registrar:
         for r in self.work.rows("unit_adoptions", {"unit": unit}):
             pipeline = self.pipelines.load(self.work, r["pipeline"]).pipeline
             book.pipelines[r["kind"]] = (pipeline.fingerprint, frozenset(role.id for role in pipeline.roles))
+        screening = self.work.one("screen_adoption", {"unit": unit})
+        book.screen = screening["rules"] if screening is not None else None
         return book
 
     # -- writing events --------------------------------------------------------------------------------------
@@ -214,6 +221,16 @@ class Registrar:
         self.work.run("delete_adopted", {"unit_id": unit, "kind": pipeline.kind})
         self.work.run("insert_adopted", {"unit_id": unit, "kind": pipeline.kind, "pipeline": pipeline.fingerprint,
                                          "seq": event.seq})
+
+    def adopt_screen(self, unit: str, rules: Rules, by: str) -> None:
+        """Adopt `rules` (an office's file merged over the built-in rules, or the built-in rules themselves) as
+        the screening rules of `unit`: its items are screened with them from its next step."""
+        from workflow import screening  # the pre-screen's `regex`, for the commands that adopt or screen alone
+
+        heads, directory, book = self._locked(unit)
+        act = Act(unit, SCREEN, unit, ADOPT, by, {"rules": rules.fingerprint})
+        decide_unit(directory, book, act, screening=rules.as_adopted())
+        screening.adopt(self.work, unit, rules, self._unit_event(heads, act))
 
     # -- seals -----------------------------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ chain = Table(
 
 # The kinds of case of the acts of authority (states.authority.AUTHORITY_KINDS), as the index below and the
 # statement that uses it (acts_before) both say word for word.
-ACTS_ONLY = "case_kind IN ('register', 'person', 'unit', 'pipeline')"
+ACTS_ONLY = "case_kind IN ('register', 'person', 'unit', 'pipeline', 'screen')"
 
 # Append-only: the migrations add triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
 # `seq` is assigned under the chain's lock, so it is gapless within its chain. The columns are the hashed

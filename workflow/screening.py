@@ -2,7 +2,9 @@
 event names the fingerprint, so that `verify` screens the same text with the same rules again, whatever the
 built-in file of a later version says.
 
-A unit screens with the built-in rules until it adopts its own file (merged over them, `screen.load_rules`).
+A unit screens with the built-in rules until it adopts its own file (merged over them, `screen.load_rules`), or
+the built-in rules of the engine it adopts them with: an act of its chain signed by an admin, as a pipeline's
+adoption is (`workflow.register.Registrar.adopt_screen`), which names the rules' fingerprint.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from states.authority import ADOPT, SCREEN, Screening
 from states.redaction import Redactions, to_original
 from workflow import screen
+from workflow.errors import Unjudgeable, ZwgkError
+from workflow.ledger.events import Event, event_hash
 from workflow.screen import Finding, Rule, RuleSet
 from workflow.uow import Work
 
@@ -28,6 +34,13 @@ class Rules:
 
     def screen(self, text: str, *, time_limit: float = 1.0) -> list[Finding]:
         return screen.screen(text, self.rules, time_limit=time_limit)
+
+    def as_adopted(self) -> Screening:
+        """What the rulebook judges an adoption of these rules by: the built-in classification-mark rules they
+        lack (by id: a later engine's built-in file may word a mark's pattern better)."""
+        kept = {r.id for r in self.rules.rules if r.builtin and r.severity == "forbid"}
+        marks = (r.id for r in screen.builtin_rules().rules if r.severity == "forbid")
+        return Screening(self.fingerprint, tuple(m for m in marks if m not in kept))
 
 
 def _entry(rule: Rule) -> dict[str, Any]:
@@ -46,16 +59,24 @@ def of(rules: RuleSet) -> Rules:
     return Rules(hashlib.sha256(definition.encode()).hexdigest(), definition, rules)
 
 
+@cache
 def builtin() -> Rules:
     return of(screen.builtin_rules())
 
 
 def from_definition(definition: str, fingerprint: str) -> Rules | None:
-    """The rules stored as `definition` under `fingerprint`, or None if it is not the one that names (altered)."""
+    """The rules stored as `definition` under `fingerprint`, or None if it is not the one that names (altered), or
+    not rules the engine writes (stored behind its back under their own hash)."""
     if hashlib.sha256(definition.encode()).hexdigest() != fingerprint:
         return None
-    rules = tuple(screen.rule_of({k: v for k, v in entry.items() if k != "builtin"}, "zwgk_screen_rules", n,
-                                 builtin=bool(entry["builtin"])) for n, entry in enumerate(json.loads(definition), 1))
+    try:
+        entries = json.loads(definition)
+        rules = tuple(screen.rule_of({k: v for k, v in entry.items() if k != "builtin"}, "zwgk_screen_rules", n,
+                                     builtin=bool(entry["builtin"])) for n, entry in enumerate(entries, 1))
+    except (ZwgkError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not isinstance(entries, list):
+        return None
     return Rules(fingerprint, definition, RuleSet(rules))
 
 
@@ -63,15 +84,33 @@ def store(work: Work, rules: Rules, at: str) -> None:
     work.run("put_screen_rules", {"fingerprint": rules.fingerprint, "definition": rules.definition, "at": at})
 
 
+def adopt(work: Work, unit: str, rules: Rules, event: Event) -> None:
+    """The tables after `event` of the unit's chain adopted `rules` (signed and appended)."""
+    store(work, rules, event.at)
+    work.run("delete_screen_adopted", {"unit": unit})
+    work.run("insert_screen_adopted", {"unit": unit, "rules": rules.fingerprint, "seq": event.seq})
+
+
 def in_force(work: Work, unit: str) -> Rules:
-    """The rules `unit` screens with now: its adopted file's, else the built-in ones."""
+    """The rules `unit` screens with now: the ones its chain adopted last, else the built-in ones. A screen is
+    never made with rules its chain did not adopt, even if zwgk_screen_adopted was edited (`Unjudgeable`)."""
     row = work.one("screen_rules_of_unit", {"unit": unit})
-    if row is None:
+    latest = work.one("latest_screen_adoption", {"chain": unit})
+    seq = latest["seq"] if latest is not None else None
+    if row is None and seq is None:
         return builtin()
-    found = from_definition(row["definition"], row["fingerprint"])
-    if found is None:
-        raise ValueError(f"the screening rules {row['fingerprint'][:12]} of unit {unit} were altered")
-    return found
+    found = work.one("event", {"chain": unit, "seq": seq}) if row is not None and row["seq"] == seq else None
+    event = Event(**found) if found is not None else None
+    if (row is None or event is None or event_hash(event[:-1]) != event.hash or event.case_kind != SCREEN
+            or event.action != ADOPT or event.payload().get("rules") != row["fingerprint"]):
+        raise Unjudgeable("unit {unit}: the screening rules in force are not the ones its chain adopted last "
+                          "(zwgk_screen_adopted was altered); run `zwgk verify`", unit=unit)
+    rules = from_definition(row["definition"], row["fingerprint"])
+    if rules is None:
+        raise Unjudgeable("unit {unit}: its screening rules {fingerprint} do not hash to their fingerprint "
+                          "(zwgk_screen_rules was altered); run `zwgk verify`", unit=unit,
+                          fingerprint=row["fingerprint"][:12])
+    return rules
 
 
 def by_fingerprint(work: Work, fingerprint: str) -> Rules | None:
@@ -88,8 +127,10 @@ Found = list[tuple[str, Finding]]  # (field, finding): field is "title" or "body
 Key = tuple[str, str, int, int]  # field, rule, start, end: a finding as an override accepts it
 
 
-def found(rules: Rules, title: str, body: str) -> Found:
-    return [(field, f) for field, text in (("title", title), ("body", body)) for f in rules.screen(text)]
+def found(rules: Rules, title: str, body: str, *, time_limit: float = 1.0) -> Found:
+    """The findings of `rules` in an item's title and body; an office's patterns share `time_limit` seconds on each."""
+    return [(field, f) for field, text in (("title", title), ("body", body))
+            for f in rules.screen(text, time_limit=time_limit)]
 
 
 def record(rules: Rules, findings: Found) -> dict[str, Any]:

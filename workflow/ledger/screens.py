@@ -18,6 +18,7 @@ from workflow.model import Item
 from workflow.pipelines import InForce
 from workflow.uow import Work
 
+_PATIENCE = 10.0  # seconds for an office's patterns on one text: verify judges, it does not serve a clerk waiting
 
 class Refuted(Exception):
     """What an item's screen records is not what the rules give (the message says what)."""
@@ -37,7 +38,7 @@ class ItemScreens:
     cases: dict[str, _Case] = field(default_factory=dict)
 
     def step(self, event: Any, data: dict[str, Any], in_force: InForce, case: Case | None, *,
-             judged: bool = True) -> None:
+             judged: bool = True, rules_in_force: str | None = None) -> None:
         """One signed step of an item (`case`: before it), with its data; a `Refuted` if it is not as the rules
         make it. Not `judged` (before a `since` digest): only folded."""
         c = self.cases.setdefault(event.case_id, _Case())
@@ -57,6 +58,8 @@ class ItemScreens:
             found = screening.recorded(data["screen"])
         except (TypeError, ValueError):
             raise Refuted("a screen no signature records") from None
+        if data["screen"]["rules"] != rules_in_force:
+            raise Refuted(f"screened by rules {str(data['screen']['rules'])[:12]}, not those its unit had adopted then")
         rules = screening.by_fingerprint(self.work, data["screen"]["rules"])
         if rules is None:
             raise Refuted(f"screened by rules {str(data['screen']['rules'])[:12]}, which zwgk_screen_rules does not "
@@ -68,7 +71,7 @@ class ItemScreens:
                           "accepted")
         item = self._now(c, event.case_id)
         if item is not None and c.now_hash == event.content_hash and found != screening.found(
-                rules, item.title, item.public_body):
+                rules, item.title, item.public_body, time_limit=_PATIENCE):
             raise Refuted("records a screen of its content that the rules it names do not give")
 
     def _redactions(self, data: dict[str, Any], in_force: InForce | None) -> Redactions | None:

@@ -61,6 +61,22 @@ def authority(work: Work, register: Register, books: Mapping[str, UnitBook], bro
     return problems
 
 
+def screening(work: Work, books: Mapping[str, UnitBook], broken: set[str]) -> list[str]:
+    """Each stored set of screening rules is the one its fingerprint names, and each unit's in force (of the chains
+    not `broken`) is the one its chain adopted last (none: the built-in rules, and no row)."""
+    from workflow.screening import from_definition
+
+    problems = [f"screening rules {r['fingerprint'][:12]}: their stored definition is not the one their "
+                "fingerprint names (altered)" for r in work.rows("all_screen_rules")
+                if from_definition(r["definition"], r["fingerprint"]) is None]
+    adopted = {unit: book.screen for unit, book in books.items() if book.screen is not None}
+    in_table = {r["unit_id"]: r["rules"] for r in work.rows("screen_adoptions") if r["unit_id"] not in broken}
+    for unit in sorted(set(adopted) | set(in_table)):
+        if adopted.get(unit) != in_table.get(unit):
+            problems.append(f"unit {unit}: the screening rules in force are not the ones its chain adopted last")
+    return problems
+
+
 def cases(work: Work, unit: str, folded: Mapping[tuple[str, str], Case], *, every: bool) -> list[str]:
     """A unit's cases against their fold; `every`: each row must have events and each fold a row (a full
     verify), else only the cases folded are compared (since)."""

@@ -29,9 +29,11 @@ from states.authority import (
     CLOSE,
     OPEN,
     REGISTER,
+    SCREEN,
     SEAL,
     Act,
     Register,
+    Screening,
     UnitBook,
     check_open,
     decide_register,
@@ -155,6 +157,7 @@ class Verifier:
         self._check_sealed()
         self._check_copies()
         self.report.problems.extend(tables.authority(self.work, self.register, self.books, self.broken))
+        self.report.problems.extend(tables.screening(self.work, self.books, self.broken))
         if since is None:
             walked = None if self.broken or self.report.problems else self.report.events
             self.report.problems.extend(tables.strays(self.work, set(self.ends), walked))
@@ -484,8 +487,26 @@ class UnitFold:
                                [c for (kind, _), c in self.cases.items() if kind == act.case_id])
         elif e.pipeline is not None:
             raise Broken(f"{where}: names a pipeline, which only an adoption does")
-        decide_unit(self.v.register.at(int(e.register_seq or 0)), self.book, act, pipeline=pipeline, open_cases=cases)
+        screening = self._screening(act) if act.case_kind == SCREEN else None
+        decide_unit(self.v.register.at(int(e.register_seq or 0)), self.book, act, pipeline=pipeline, open_cases=cases,
+                    screening=screening)
         self._apply_act(e, act)
+
+    def _screening(self, act: Act) -> Screening | None:
+        """The stored screening rules an adoption names (None: none hash to its fingerprint)."""
+        from workflow import screening
+
+        found = screening.by_fingerprint(self.v.work, str(act.data.get("rules")))
+        return found.as_adopted() if found is not None else None
+
+    def screen_rules_in_force(self) -> str:
+        """The fingerprint of the screening rules in force in this unit at the event being folded: the ones its
+        chain adopted last, else the built-in ones (of this engine: a unit that adopted none follows them)."""
+        if self.book.screen is not None:
+            return self.book.screen
+        from workflow import screening
+
+        return screening.builtin().fingerprint
 
     def _apply_act(self, e: Event, act: Act) -> None:
         in_force = self.v.pipelines.load(self.v.work, str(e.pipeline)) if act.case_kind == "pipeline" else None
@@ -529,7 +550,7 @@ class UnitFold:
             self._request(e, data, where)
         if kind == ITEM.name:
             try:
-                self.screens.step(e, data, in_force, case)
+                self.screens.step(e, data, in_force, case, rules_in_force=self.screen_rules_in_force())
             except Refuted as refuted:
                 raise Broken(f"{where}: {refuted}") from None
         self.cases[key] = apply(case, kind, case_id, step, str(e.actor))

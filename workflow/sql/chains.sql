@@ -47,10 +47,11 @@ SELECT {event_columns}
 FROM zwgk_event WHERE case_kind = :kind AND case_id = :id AND chain = :chain AND seq BETWEEN 1 AND :upto
 ORDER BY seq
 
--- The acts of authority of a chain up to a point (roles, adoptions; the register's people and units).
+-- The acts of authority of a chain up to a point (roles, adoptions of pipelines and of screening rules; the
+-- register's people and units).
 -- name: acts_before
 SELECT {event_columns}
-FROM zwgk_event WHERE case_kind IN ('register', 'person', 'unit', 'pipeline') AND chain = :chain
+FROM zwgk_event WHERE case_kind IN ('register', 'person', 'unit', 'pipeline', 'screen') AND chain = :chain
     AND seq BETWEEN 1 AND :upto
 ORDER BY seq
 
