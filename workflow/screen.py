@@ -8,10 +8,16 @@ run is claimed by the first kind that accepts it, so that one number is never re
 
 Built-in patterns run with `re` and are written to be linear. An office's patterns run with the `regex`
 module under a time limit: `re` holds the GIL inside a match, so a thread could not stop a runaway one.
+
+Speed (issue 14: a 1 MB body within a few passes of a literal search): `re` tries a pattern that begins with
+a character class at every character, ten times slower than it looks for a literal first character. So no
+built-in rule scans the whole body with a class: the runs are found by byte searches (`_runs`), and a built-in
+pattern runs only on the lines holding a match of one of its `anchors` (patterns that begin with a literal).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import tomllib
@@ -129,26 +135,63 @@ KINDS: dict[str, Callable[[str], bool]] = {
     "mobile": is_mobile,
     "bank_card": is_bank_card,
 }
-# A run of ASCII letters and digits, not inside a longer one; 11 is the shortest any kind accepts.
-_RUN = re.compile(r"[0-9A-Za-z]{11,}")
+# Every character as one byte: "1" for an ASCII letter or digit, " " for anything else (non-ASCII characters
+# arrive as "?" from the encoding, one byte each, so offsets stay the body's).
+_ALNUM = bytes(ord("1") if chr(b).isascii() and chr(b).isalnum() else ord(" ") for b in range(256))
+# 11 is the shortest run any kind accepts.
+_SHORTEST = b"1" * 11
 _PLUS86 = re.compile(r"\+86[ \t-]?$")
+
+
+def _runs(text: str) -> Iterable[tuple[int, int]]:
+    """(start, end) of each run of 11 or more ASCII letters and digits, not inside a longer one: what
+    `re.finditer("[0-9A-Za-z]{11,}", text)` finds, by byte searches many times faster than that class scan."""
+    marks = text.encode("ascii", "replace").translate(_ALNUM)
+    start = marks.find(_SHORTEST)
+    while start != -1:
+        end = marks.find(b" ", start)
+        end = len(marks) if end == -1 else end
+        yield start, end
+        start = marks.find(_SHORTEST, end)
 
 
 def _kind_findings(text: str, rules: list[Rule]) -> Iterable[Finding]:
     by_kind = {r.kind: r for r in rules}
     order = [(KINDS[k], by_kind[k]) for k in KINDS if k in by_kind]
-    for m in _RUN.finditer(text):
-        run = m.group()
-        if len(run) > 19:
+    if not order:
+        return
+    for start, end in _runs(text):
+        if end - start > 19:
             continue
+        run = text[start:end]
         for accepts, rule in order:
             if accepts(run):
-                start = m.start()
-                if rule.kind == "mobile" and len(run) == 11:
+                if rule.kind == "mobile" and end - start == 11:
                     plus = _PLUS86.search(text, max(0, start - 5), start)
                     start = plus.start() if plus else start
-                yield Finding(rule.id, rule.severity, start, m.end())
+                yield Finding(rule.id, rule.severity, start, end)
                 break
+
+
+def _lines_holding(text: str, anchors: tuple[re.Pattern[str], ...]) -> list[tuple[int, int]]:
+    """(start, end) of the lines of `text` where a match of one of `anchors` begins, in order, adjacent lines
+    joined; the end is the newline's offset (or the body's end)."""
+    lines = []
+    for anchor in anchors:
+        m = anchor.search(text)
+        while m:
+            start = text.rfind("\n", 0, m.start()) + 1
+            end = text.find("\n", m.start())
+            end = len(text) if end == -1 else end
+            lines.append((start, end))
+            m = anchor.search(text, end)
+    joined: list[tuple[int, int]] = []
+    for start, end in sorted(lines):
+        if joined and start <= joined[-1][1] + 1:
+            joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
+        else:
+            joined.append((start, end))
+    return joined
 
 
 # --- screening -----------------------------------------------------------------------------------------------
@@ -163,8 +206,12 @@ def screen(text: str, rules: RuleSet | None = None, *, time_limit: float = 1.0) 
     for rule in rules.rules:
         if rule.pattern is None:
             continue
-        if rule.builtin:
-            matches: Iterable[re.Match[str] | regex.Match[str]] = rule.pattern.finditer(text)
+        anchors = _anchors().get(rule.pattern.pattern) if rule.builtin else None
+        if anchors:
+            matches: Iterable[re.Match[str] | regex.Match[str]] = itertools.chain.from_iterable(
+                rule.pattern.finditer(text, start, end) for start, end in _lines_holding(text, anchors))
+        elif rule.builtin:
+            matches = rule.pattern.finditer(text)
         else:
             matches = _timed(rule, text, deadline)
         found.extend(Finding(rule.id, rule.severity, m.start(), m.end()) for m in matches if m.end() > m.start())
@@ -188,10 +235,23 @@ _KEYS = {"id", "zh", "severity", "pattern", "kind"}
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 
+def _builtin_text() -> str:
+    return resources.files("workflow").joinpath("screen_rules.toml").read_text(encoding="utf-8")
+
+
 @cache
 def builtin_rules() -> RuleSet:
-    text = resources.files("workflow").joinpath("screen_rules.toml").read_text(encoding="utf-8")
-    return RuleSet(tuple(_parse(text, BUILTIN_SOURCE, builtin=True)))
+    return RuleSet(tuple(_parse(_builtin_text(), BUILTIN_SOURCE, builtin=True)))
+
+
+@cache
+def _anchors() -> dict[str, tuple[re.Pattern[str], ...]]:
+    """The built-in file's anchors by pattern text. Keyed by the pattern, not kept on the `Rule`: a built-in
+    rule read back from a stored definition (workflow/screening.py) has no anchors, and its pattern is enough
+    to know they hold for it."""
+    builtin_rules()  # the file is checked there
+    return {t["pattern"]: tuple(re.compile(a) for a in t["anchors"])
+            for t in tomllib.loads(_builtin_text())["rule"] if "anchors" in t}
 
 
 def load_rules(text: str, source: str) -> RuleSet:
@@ -250,7 +310,7 @@ def rule_of(table: object, source: str, n: int, *, builtin: bool) -> Rule:
     rule_id = table.get("id")
     if not isinstance(rule_id, str) or not _ID_RE.fullmatch(rule_id):
         raise InvalidInput("{source}: rule {n}: id must be lower-case letters, digits and '-'", source=source, n=n)
-    unknown = sorted(set(table) - _KEYS)
+    unknown = sorted(set(table) - _KEYS - ({"anchors"} if builtin else set()))
     if unknown:
         raise InvalidInput("{source}: rule '{rule}': unknown key {key!r}", source=source, rule=rule_id,
                            key=unknown[0])
@@ -268,10 +328,16 @@ def rule_of(table: object, source: str, n: int, *, builtin: bool) -> Rule:
             raise InvalidInput("{source}: rule '{rule}': unknown kind {kind!r} (expected {kinds})", source=source,
                                rule=rule_id, kind=kind, kinds=", ".join(KINDS))
         return Rule(rule_id, zh, severity, kind=cast(str, kind), builtin=builtin)
+    anchors = table.get("anchors", [])
+    if not isinstance(anchors, list) or not all(isinstance(a, str) and a for a in anchors):
+        raise InvalidInput("{source}: rule '{rule}': anchors must be a list of patterns", source=source,
+                           rule=rule_id)
     if not isinstance(pattern, str) or not pattern:
         raise InvalidInput("{source}: rule '{rule}': pattern must be a non-empty string", source=source, rule=rule_id)
     try:
         compiled = re.compile(pattern) if builtin else regex.compile(pattern, regex.VERSION0)
+        for anchor in anchors:
+            re.compile(anchor)
     except (re.error, regex.error) as e:
         raise InvalidInput("{source}: rule '{rule}': bad pattern: {error}", source=source, rule=rule_id,
                            error=str(e)) from None
