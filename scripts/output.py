@@ -162,10 +162,13 @@ def pad(text: str, width: int) -> str:
 
 
 def pipeline_lines(p: Pipeline, lang: str) -> list[str]:
+    from wcwidth import wcswidth
+
     from workflow.i18n import say
 
+    wide = max([17, *(wcswidth(f"{a.id} {a.zh}") for a in p.actions)])  # the action column fits its longest
     lines = [say(lang, "pipeline {name} version {version}", name=p.name, version=p.full_version), ""]
-    lines.append(pad(say(lang, "from"), 35) + " " + pad(say(lang, "action"), 17) + " " + pad(say(lang, "role"), 33)
+    lines.append(pad(say(lang, "from"), 35) + " " + pad(say(lang, "action"), wide) + " " + pad(say(lang, "role"), 33)
                  + " " + pad(say(lang, "to"), 35) + " " + say(lang, "needs"))
     for a in p.actions:
         needs = [say(lang, "after {action}", action=r) for r in a.requires]
@@ -180,7 +183,7 @@ def pipeline_lines(p: Pipeline, lang: str) -> list[str]:
         if a.new_round:
             needs.append(say(lang, "new round"))
         role = f"{a.role} {p.role(a.role).zh}"
-        lines.append(pad(p.label(a.source), 35) + " " + pad(f"{a.id} {a.zh}", 17) + " " + pad(role, 33) + " "
+        lines.append(pad(p.label(a.source), 35) + " " + pad(f"{a.id} {a.zh}", wide) + " " + pad(role, 33) + " "
                      + pad(p.label(a.to or a.source), 35) + " " + ", ".join(needs))
     for group in p.separation:
         lines.append("")

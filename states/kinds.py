@@ -57,10 +57,12 @@ class Kind:
 # it publishes, hands on a draft; an admin (登记管理员) keeps the register and signs no step of any case.
 ITEM = Kind("item", "政府信息", "item.toml", frozenset({"published"}), ("confidentiality_reviewer", "head"),
             frozenset({"withheld", "retracted", "abolished"}),
-            # a publication can only be taken back (撤回) or, a document in force, abolished (废止); a refusal, a
+            # a publication can only be taken back (撤回) or, a document in force, abolished (废止); a refusal is
+            # reviewed from time to time and may go back to its drafter, to be reviewed anew (Art. 18, 15); a
             # retraction or an abolition is the end of that item
-            {"published": frozenset({"retracted", "abolished"}), "withheld": frozenset(), "retracted": frozenset(),
-             "abolished": frozenset()}, "leader", reviewer="confidentiality_reviewer")
+            {"published": frozenset({"retracted", "abolished"}), "withheld": frozenset({"draft"}),
+             "retracted": frozenset(), "abolished": frozenset()}, "leader",
+            reviewer="confidentiality_reviewer")
 # A request's reply is before the public (its applicant) once sent; the head of the disclosure office hands on a
 # request whose handler cannot, as they approve its extension (Art. 33). Only an administrative organ (行政机关: the
 # township government, not a village committee or a station) receives requests.
@@ -132,7 +134,7 @@ def check_adoptable(pipeline: Pipeline, open_cases: Collection[OpenCase] = (), l
                               pipeline=pipeline.name, state=state, kind=k.name)
     for action in pipeline.actions if law >= 2 else ():
         exits = final_exits(pipeline, k, action.source)
-        if exits is not None and action.to is not None and action.to not in exits:
+        if exits is not None and action.to not in (None, action.source, *exits):  # staying put is not leaving
             where = (Phrase("may be left only for {states}", states=" or ".join(sorted(exits))) if exits
                      else Phrase("is final"))
             raise AdoptionRefused("pipeline {pipeline}: {state} {where}, yet action '{action}' leads to {to}; "

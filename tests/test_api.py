@@ -506,8 +506,11 @@ def test_withhold_with_a_ground_ends_the_item(wf: Workflow, ground: str) -> None
         "confidentiality_review", "withheld", "confidentiality_reviewer", 1)
     item = wf.item(item_id)
     assert (item.state, item.round, item.version) == ("withheld", 1, 3)
-    assert wf.next_steps(item_id) == []
-    assert all(wf.actions_for(item_id, p) == [] for p in PEOPLE)
+    # nothing but its review (Art. 18): confirmed or reopened by a confidentiality reviewer
+    assert [(a.id, people) for a, people in wf.next_steps(item_id)] == [("confirm", ["multi", "sec"]),
+                                                                         ("reopen", ["multi", "sec"])]
+    assert {p: [a.id for a in wf.actions_for(item_id, p)] for p in PEOPLE if wf.actions_for(item_id, p)} == {
+        "multi": ["confirm", "reopen"], "sec": ["confirm", "reopen"]}
     assert "withheld" in refused(wf, ActionNotAvailable, wf.advance, item_id, "clear", actor="sec", decision="full")
     assert_chain_ok(wf, sig)
 

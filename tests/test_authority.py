@@ -595,7 +595,9 @@ def declared(text: str, state: str, line: str) -> str:
 @pytest.mark.parametrize(("action", "message"), [
     # published sent back for a second approval: one item published twice, the first publication unsigned-for
     (("reapprove", "published", "head_approval", "head", []), "published may be left only for abolished or retracted"),
-    (("reconsider", "withheld", "draft", "confidentiality_reviewer", []), "withheld is final"),
+    # withheld is reviewed back to the draft (Art. 18), never straight on towards the public
+    (("reconsider", "withheld", "head_approval", "head", []), "withheld may be left only for draft, yet action "
+                                                              "'reconsider' leads to head_approval"),
     (("restore", "retracted", "draft", "head", []), "retracted is final, yet action 'restore' leads to draft"),
 ])
 def test_an_action_out_of_a_final_state_is_refused(two: Workflow, action: tuple[str, str, str, str, list[str]],

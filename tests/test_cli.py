@@ -432,9 +432,18 @@ def test_item_show_of_a_final_state(capsys: pytest.CaptureFixture[str], fresh: P
     ok(capsys, *item_new(id="m1"))
     ok(capsys, "advance", "m1", "submit", "--as", "clerk")
     ok(capsys, "advance", "m1", "withhold", "--as", "sec", "--ground", "art16", "--reason", "过程性信息")
+    obj = ok_json(capsys, "item", "show", "m1")  # withheld waits for its review (Art. 18)
+    assert (obj["state"], obj["state_zh"]) == ("withheld", "不予公开")
+    assert [(n["action"], n["to"], n["people"]) for n in obj["next"]] == [("confirm", "withheld", ["multi", "sec"]),
+                                                                          ("reopen", "draft", ["multi", "sec"])]
+    ok(capsys, "advance", "m1", "reopen", "--as", "sec", "--decision", "changed", "--reason", "已办结")
+    for action, who, *extra in (("submit", "clerk"), ("proofread", "proof"), ("clear", "sec", "--decision", "full"),
+                                ("check", "lead"), ("approve", "head"), ("publish", "clerk"),
+                                ("retract", "head", "--reason", "有误")):
+        ok(capsys, "advance", "m1", action, "--as", who, *extra)
     assert "  next      nothing: this is a final state" in ok(capsys, "item", "show", "m1").splitlines()
     obj = ok_json(capsys, "item", "show", "m1")
-    assert (obj["state"], obj["state_zh"], obj["next"]) == ("withheld", "不予公开", [])
+    assert (obj["state"], obj["state_zh"], obj["next"]) == ("retracted", "已撤回", [])
 
 
 def test_interpretation_links_to_its_policy(capsys: pytest.CaptureFixture[str], world: Path) -> None:

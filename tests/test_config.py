@@ -203,7 +203,9 @@ BAD = [
     ("[deadlines]\nstage_days = -1\n", "deadlines.stage_days: must be at least 0"),
     ("[deadlines]\nproactive_day = 20\n", "deadlines.proactive_day: unknown key (expected one of: "
                                           "interpretation_days, proactive_days, published_state, reconfirm_months, "
-                                          "stage_days)"),
+                                          "stage_days, withheld_review_months)"),
+    ("[deadlines]\nwithheld_review_months = 0\n", "deadlines.withheld_review_months: must be at least 1"),
+    ("[deadlines]\nwithheld_review_months = 61\n", "deadlines.withheld_review_months: must be at most 60"),
     ("[reminders]\nbackoff_seconds = -5\n", "reminders.backoff_seconds: must be at least 0.1"),
     # Numbers that would silently stop the work at 0: a batch of none, a lease that has always run out, ...
     ("[reminders]\nbatch = 0\n", "reminders.batch: must be at least 1"),

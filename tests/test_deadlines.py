@@ -341,7 +341,7 @@ def test_withholding_cancels_the_duty_to_publish(wf: Workflow) -> None:
     wf.advance(i, "submit", actor="clerk")
     wf.advance(i, "withhold", actor="sec", reason="涉及个人隐私", ground="art15")
     all_ = keyed(wf, item=i)
-    assert live(wf, i) == {}
+    assert set(live(wf, i)) == {f"withheld_review:{i}:1"}  # only its review (tests/test_withheld_review.py)
     assert all_[f"proactive:{i}"].status == "cancelled"
     assert all_[f"proactive:{i}"].closed_by == seq_of(wf, i, "withhold")
     assert all_[f"stage:{i}:1:confidentiality_review"].status == "met"
@@ -647,7 +647,9 @@ def test_listing_by_status_counts_by_today_daemon_or_not(wf: Workflow, now: list
 
     now[0] = sh(2026, 11, 3, 23, 59)  # the due day itself is not late
     assert wf.deadlines(overdue=True) == []
-    assert [d.item_id for d in wf.deadlines(status="open")] == [waiting]
+    # the withheld item's review falls a year on (Art. 18)
+    assert [(d.item_id, d.kind) for d in wf.deadlines(status="open")] == [(waiting, "proactive"),
+                                                                          (withheld, "withheld_review")]
 
     now[0] = sh(2026, 11, 4, 0, 1)
     (late,) = wf.deadlines(overdue=True)
@@ -655,7 +657,7 @@ def test_listing_by_status_counts_by_today_daemon_or_not(wf: Workflow, now: list
     assert late.status == "open"  # as stored: no daemon has looked at it
     assert late.status_on(wf.today()) == "overdue"
     assert wf.deadlines(status="overdue") == [late]
-    assert wf.deadlines(status="open") == []
+    assert [d.kind for d in wf.deadlines(status="open")] == ["withheld_review"]
     assert [(d.item_id, d.kind) for d in wf.deadlines(status="cancelled")] == [(withheld, "proactive")]
     met = wf.deadlines(status="met")
     assert {(d.item_id, d.kind) for d in met} == {(withheld, "stage"), (done, "stage"), (done, "proactive")}
@@ -663,7 +665,7 @@ def test_listing_by_status_counts_by_today_daemon_or_not(wf: Workflow, now: list
     assert [d.due_on for d in wf.deadlines()] == sorted(d.due_on for d in wf.deadlines())
     # due_before is strict: the three proactive deadlines fall on 3 Nov, the four stages on 9 Oct.
     assert [d.kind for d in wf.deadlines(due_before=date(2026, 11, 3))] == ["stage"] * 4
-    assert len(wf.deadlines(due_before=date(2026, 11, 4))) == len(wf.deadlines()) == 7
+    assert len(wf.deadlines(due_before=date(2026, 11, 4))) == len(wf.deadlines()) - 1 == 7
     assert {d.item_id for d in wf.deadlines(item=done)} == {done}
     with pytest.raises(InvalidInput, match="unknown deadline status 'late'"):
         wf.deadlines(status="late")

@@ -65,6 +65,8 @@ TRANSITIONS = [
     ("head_approval", "return", "draft", "head"),
     ("published", "retract", "retracted", "head"),
     ("published", "abolish", "abolished", "head"),
+    ("withheld", "confirm", "withheld", "confidentiality_reviewer"),
+    ("withheld", "reopen", "draft", "confidentiality_reviewer"),
 ]
 ALL_ROLES = frozenset(ROLES)
 
@@ -114,7 +116,7 @@ def test_default_roles(p: Pipeline) -> None:
 def test_default_actions(p: Pipeline) -> None:
     assert [(a.source, a.id, a.to, a.role) for a in p.actions] == TRANSITIONS
     assert p.action_ids() == ["submit", "proofread", "clear", "withhold", "override", "check", "approve", "publish",
-                              "return", "retract", "abolish"]
+                              "return", "retract", "abolish", "confirm", "reopen"]
     labels = {a.id: (a.zh, a.en) for a in p.actions}
     assert labels["submit"] == ("经办", "Submit")
     assert labels["proofread"] == ("校对", "Proofread")
@@ -124,6 +126,8 @@ def test_default_actions(p: Pipeline) -> None:
     assert labels["approve"] == ("同意", "Approve")
     assert labels["publish"] == ("发布", "Publish")
     assert labels["return"] == ("退回", "Return")
+    assert labels["confirm"] == ("确认不予公开", "Confirm withholding")
+    assert labels["reopen"] == ("重新审查", "Reopen for review")
     assert labels["retract"] == ("撤回", "Retract")
 
     clear = p.action("confidentiality_review", "clear")
@@ -153,7 +157,11 @@ def test_default_actions(p: Pipeline) -> None:
     assert p.action("draft", "clear") is None
     assert [a.id for a in p.actions_from("confidentiality_review")] == ["proofread", "clear", "withhold", "override",
                                                                         "return"]
-    assert p.actions_from("withheld") == []
+    assert [a.id for a in p.actions_from("withheld")] == ["confirm", "reopen"]
+    confirm, reopen = p.actions_from("withheld")  # each review a round of its own (Art. 18)
+    assert {(a.role, a.reason, a.new_round) for a in (confirm, reopen)} == {("confidentiality_reviewer", True, True)}
+    assert (confirm.to, confirm.grounds, confirm.decisions) == ("withheld", ("art14", "art15", "art16"), ())
+    assert (reopen.to, reopen.grounds, reopen.decisions) == ("draft", (), ("changed", "consent", "public_interest"))
     assert p.actions_from("retracted") == []
 
 
@@ -582,7 +590,9 @@ def test_allowed(m: PipelineMachine) -> None:
     assert ids("head_approval", attempt("pub", {"publisher"}, CHECKED)) == []
     assert ids("head_approval", attempt("pub", {"publisher"}, APPROVED)) == ["publish"]
     assert ids("published", attempt("qian_head", {"head"}, APPROVED)) == ["retract", "abolish"]
-    assert ids("withheld", attempt("multi", everyone)) == []
+    assert ids("withheld", attempt("multi", everyone)) == ["confirm", "reopen"]
+    assert ids("withheld", attempt("wang_sec", {"confidentiality_reviewer"})) == ["confirm", "reopen"]
+    assert ids("withheld", attempt("qian_head", {"head"})) == []
     assert ids("retracted", attempt("multi", everyone)) == []
 
 
@@ -602,7 +612,7 @@ def test_check_accepts_and_refuses_directly(m: PipelineMachine, p: Pipeline) -> 
 REFUSALS = {
     "not-available": ("draft", "clear", attempt("wu_attempts", ALL_ROLES), ActionNotAvailable,
                       ["'clear'", "submit"]),
-    "not-available-terminal": ("withheld", "return", attempt("wu_attempts", ALL_ROLES, reason="x"),
+    "not-available-terminal": ("retracted", "return", attempt("wu_attempts", ALL_ROLES, reason="x"),
                                ActionNotAvailable, ["'return'"]),
     "unknown-action": ("draft", "sign", attempt("wu_attempts", ALL_ROLES), ActionNotAvailable, ["'sign'"]),
     "role": ("leader_check", "check", attempt("wu_attempts", {"head", "publisher"}, CHECKED), RoleMissing,

@@ -47,21 +47,25 @@ TABLE: dict[tuple[str, str], tuple[str, str | None]] = {
     ("head_approval", "return"): ("head", "draft"),
     ("published", "retract"): ("head", "retracted"),
     ("published", "abolish"): ("head", "abolished"),
+    ("withheld", "confirm"): ("confidentiality_reviewer", "withheld"),
+    ("withheld", "reopen"): ("confidentiality_reviewer", "draft"),
 }
 SEPARATED = ("submit", "proofread", "clear", "check", "approve")
 REQUIRES = {"clear": "proofread", "publish": "approve"}
 GROUNDS = ("art14", "art15", "art16")
 DECISIONS = ("full", "partial")
-NEEDS_REASON = {"withhold", "return", "retract", "abolish"}
+REOPENINGS = ("changed", "consent", "public_interest")
+NEEDS_REASON = {"withhold", "return", "retract", "abolish", "confirm", "reopen"}
+NEW_ROUND = {"return", "confirm", "reopen"}
 ACTIONS = ("submit", "proofread", "clear", "withhold", "override", "check", "approve", "publish", "return", "retract",
-           "abolish")
+           "abolish", "confirm", "reopen")
 UNIT = "gov"  # where conftest.seed grants the plan's people their roles, and where every item here is made
 REGISTER = "_register"
 PERSONS = tuple(PEOPLE)
 ROLES_OF = {p: frozenset(r) for p, r in PEOPLE.items()}
 DRAFTERS = tuple(p for p in PERSONS if "drafter" in ROLES_OF[p])
 
-decisions = st.sampled_from([None, "full", "partial", "most"])
+decisions = st.sampled_from([None, "full", "partial", "most", "consent"])
 grounds = st.sampled_from([None, "art14", "art15", "art16", "art99"])
 reasons = st.sampled_from([None, "", "  ", "涉及个人隐私，依《条例》不予公开"])
 
@@ -79,8 +83,10 @@ def input_problem(action: str, decision: str | None, ground: str | None, reason:
     blank = not (reason or "").strip()
     if action == "clear":
         return decision not in DECISIONS or ground is not None or (decision == "partial" and blank)
-    if action == "withhold":
+    if action in ("withhold", "confirm"):
         return decision is not None or ground not in GROUNDS or blank
+    if action == "reopen":
+        return decision not in REOPENINGS or ground is not None or blank
     if action in NEEDS_REASON:
         return decision is not None or ground is not None or blank
     return decision is not None or ground is not None
@@ -117,8 +123,8 @@ def allowed(m: ItemModel, actor: str) -> set[str]:
 def apply(m: ItemModel, action: str, actor: str) -> None:
     _, to = TABLE[(m.state, action)]
     m.version += 1
-    if action == "return":
-        m.state, m.round, m.signers = "draft", m.round + 1, {}
+    if action in NEW_ROUND:
+        m.state, m.round, m.signers = to or m.state, m.round + 1, {}
         return
     m.signers[action] = actor
     if to is not None:
@@ -131,8 +137,10 @@ def good_inputs(action: str, data: st.DataObject) -> dict[str, str | None]:
         decision = data.draw(st.sampled_from(DECISIONS))
         reason = "第3页涉及个人信息" if decision == "partial" else data.draw(st.sampled_from([None, "无"]))
         return {"decision": decision, "reason": reason}
-    if action == "withhold":
+    if action in ("withhold", "confirm"):
         return {"ground": data.draw(st.sampled_from(GROUNDS)), "reason": "属于过程性信息"}
+    if action == "reopen":
+        return {"decision": data.draw(st.sampled_from(REOPENINGS)), "reason": "情势变化，可以公开"}
     if action in NEEDS_REASON:
         return {"reason": "材料不全，请补充"}
     return {"reason": data.draw(st.sampled_from([None, "同意"]))}
@@ -147,6 +155,9 @@ NEAR_MISSES: dict[str, list[dict[str, str | None]]] = {
     "return": [{}, {"reason": " "}, {"reason": "x", "ground": "art14"}, {"reason": "x", "decision": "partial"}],
     "retract": [{}, {"reason": ""}, {"reason": "x", "ground": "art16"}],
     "abolish": [{}, {"reason": " "}, {"reason": "x", "decision": "full"}],
+    "confirm": [{"reason": "x"}, {"ground": "art15"}, {"ground": "art15", "reason": "x", "decision": "consent"}],
+    "reopen": [{"reason": "x"}, {"decision": "consent"}, {"decision": "full", "reason": "x"},
+               {"decision": "consent", "reason": "x", "ground": "art15"}],
 }
 OTHER_MISSES: list[dict[str, str | None]] = [{"decision": "full"}, {"ground": "art15"}, {"decision": "partial"}]
 
@@ -401,7 +412,7 @@ def test_state_is_the_replay_of_history(data: st.DataObject, steps: int) -> None
         state, rnd = None, 1
         for sig in history:
             assert sig.from_state == state, sig
-            if sig.action == "return":
+            if sig.action in NEW_ROUND:
                 assert sig.round == rnd + 1
             else:
                 assert sig.round == rnd

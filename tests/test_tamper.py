@@ -330,7 +330,7 @@ def test_forged_event_appended_out_of_turn(tampered: Setup) -> None:
     raw.insert_event(**row)
     raw.set_head(seq + 1, row["hash"])
     fails_with(tampered.wf, f"{at(seq + 1)}: item C is in state withheld (不予公开); lead cannot 'check' there "
-                            "(possible: none) (a signature the rules would have refused)")
+                            "(possible: confirm, reopen) (a signature the rules would have refused)")
 
 
 def test_forged_event_for_an_item_without_a_creation(tampered: Setup) -> None:

@@ -54,6 +54,7 @@ class DeadlineRules:
     proactive_days: int = 20  # Regulation Art. 26
     stage_days: int = 2  # an item waiting longer than this in a review state reminds its signer
     reconfirm_months: int = 12  # long-term items: is the published content still current?
+    withheld_review_months: int = 12  # withheld items: may they be disclosed now? (Art. 18: 定期评估审查)
     published_state: str = "published"  # reaching it meets the duty to publish; a state with no way out cancels it
 
 
@@ -438,12 +439,13 @@ def _month_day(text: str) -> bool:
 # Numbers that would silently stop the work at 0 (a batch of none, a lease that has always expired).
 _MINIMUM = {"batch": 1, "max_attempts": 1, "lease_seconds": 1, "backoff_seconds": 0.1, "backoff_max_seconds": 0.1,
             "plan_every": 0.1, "send_every": 0.1, "roll_every": 0.1, "heartbeat_every": 0.1, "seal_every": 0.1,
-            "title_chars": 1, "body_bytes": 1, "time_limit": 0.01}
+            "title_chars": 1, "body_bytes": 1, "time_limit": 0.01, "withheld_review_months": 1}
 # Durations a daemon adds to the clock: past a week they are mistakes, and past ~1e9 days they overflow it.
 _MAXIMUM = dict.fromkeys(("lease_seconds", "clock_skew_seconds", "backoff_seconds", "backoff_max_seconds",
                           "plan_every", "send_every", "roll_every", "heartbeat_every", "seal_every"), 7 * 86400) | {
     "batch": 100_000,  # rows a claim takes at once: more would only hold them longer (and overflow SQLite's integer)
-    "time_limit": 10.0}  # an office's patterns on one text: longer, and a signature waits on a runaway pattern
+    "time_limit": 10.0,  # an office's patterns on one text: longer, and a signature waits on a runaway pattern
+    "withheld_review_months": 60}  # a review every five years is the longest that is still periodic (定期)
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _NAMES = {int: Phrase("an integer"), float: Phrase("a number"), str: Phrase("text"), bool: Phrase("true or false")}
 

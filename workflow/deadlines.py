@@ -20,8 +20,9 @@ from workflow.workdays import Due, WorkCalendar
 
 KINDS = {"interpretation": "政策解读", "proactive": "主动公开", "periodic": "定期公开",
          "reconfirm": "长期公开复核", "stage": "环节时限", "request": "依申请公开答复", "correction": "申请补正期限",
-         "fee": "信息处理费缴费期限", "consultation": "征求意见期限"}
+         "fee": "信息处理费缴费期限", "consultation": "征求意见期限", "withheld_review": "不予公开复核"}
 STATUSES = ("open", "overdue", "met", "cancelled")
+WITHHELD = "withheld"  # where the law (states/kinds.py) has a refused item rest, reviewed from time to time
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,15 @@ class Rules:
         if pipeline.kind == "item":  # a request's deadlines are its clock's (workflow/requests.py)
             _check_names(config, pipeline)
         sources = {a.source for a in pipeline.actions}
-        self.final = {s.id for s in pipeline.states if s.id not in sources}  # withheld, retracted
+        # States that end what an item owes (retracted, abolished; withheld, even where its review can move it):
+        # no stage waits there.
+        self.final = {s.id for s in pipeline.states if s.id not in sources or s.id == WITHHELD}
         self.stage_roles = {
             s: tuple(sorted({a.role for a in pipeline.actions_from(s) if not a.new_round}))
-            for s in sources if s not in (pipeline.initial, self.published)}
+            for s in sources - self.final if s not in (pipeline.initial, self.published)}
+        # Who reviews a withheld item (Art. 18): those who may sign its review. A pipeline with no such step (one
+        # adopted before 0.5) opens no review, which nobody could meet.
+        self.reviewers = tuple(sorted({a.role for a in pipeline.actions_from(WITHHELD)}))
         # A role whose only step in the state keeps the item there (proofread, approve) has nothing left to
         # sign there once it has signed; a role that also has a step onwards still has.
         self.done_by_signing = {
@@ -138,11 +144,15 @@ class Rules:
 
     def on_step(self, item: Facts, from_state: str | None, to_state: str, today: date, *,
                 role: str | None = None, signer: str = "", round: int = 1) -> list[Op]:
+        if from_state == to_state == WITHHELD and self.reviewers:  # confirmed: until the next review
+            return [Close("met", item_id=item.id, kind="withheld_review"), self._review(item, today, round)]
         if from_state == to_state:  # proofread, approve: signed, but the item waits on in the state
             if role is not None and role in self.done_by_signing.get(to_state, set()):
                 return [Narrow(item.id, role, signer)]
             return []
         ops: list[Op] = [Close("met", item_id=item.id, kind="stage")]
+        if from_state == WITHHELD:  # reopened: reviewed, back to its drafter
+            ops.append(Close("met", item_id=item.id, kind="withheld_review"))
         if to_state in self.stage_roles:
             ops.append(Open(f"stage:{item.id}:{round}:{to_state}", "stage", item.title, today,
                             self.rules.stage_days, item_id=item.id, roles=self.stage_roles[to_state], unit=item.unit))
@@ -160,9 +170,17 @@ class Rules:
                 ops.append(reconfirm(self.rules, item.id, item.title, item.drafter, item.unit, today, 1))
         elif to_state in self.final:
             ops.append(Close("cancelled", item_id=item.id))
+            if to_state == WITHHELD and self.reviewers:
+                ops.append(self._review(item, today, round))
         if from_state == self.published and item.kind == "interpretation" and item.interprets:
             ops.append(Reopen(item.interprets, today, self.rules.interpretation_days))
         return ops
+
+    def _review(self, item: Facts, since: date, round: int) -> Open:
+        """A withheld item's next review (Art. 18), one a round: each confirmation opens a round."""
+        return Open(f"withheld_review:{item.id}:{round}", "withheld_review", item.title,
+                    add_months(since, self.rules.withheld_review_months), None, item_id=item.id,
+                    roles=self.reviewers, unit=item.unit)
 
 
 def _check_names(config: Config, pipeline: Pipeline) -> None:

@@ -101,7 +101,7 @@ def complete(work: Work, deadline_id: int, *, by: str, note: str | None, now: da
     found = one(work, deadline_id)
     if found.status not in t.LIVE:
         raise InvalidInput("deadline {deadline} is already {status}", deadline=deadline_id, status=found.status)
-    if found.kind in ("proactive", "interpretation", "stage"):
+    if found.kind in ("proactive", "interpretation", "stage", "withheld_review"):
         raise InvalidInput("deadline {deadline} ({kind}) is met by signing the item, not by hand",
                            deadline=deadline_id, kind=found.kind)
     if found.kind == "periodic" and any(s.id == found.schedule and s.category for s in config.schedules):

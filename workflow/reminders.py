@@ -37,6 +37,8 @@ _TODO = {
     "periodic": "发布本期定期公开信息 publish this period's disclosure",
     "reconfirm": "复核已公开内容是否仍然有效 confirm the published content is still current",
     "stage": "在本环节签署 sign at this stage",
+    "withheld_review": "复核不予公开的信息：确认不予公开（confirm，附依据和理由）或重新审查（reopen） review the "
+                       "withheld item: confirm it, with its ground, or reopen it",
     "request": "答复政府信息公开申请 reply to the request (zwgk request show)",
     "correction": "补正期限届满：未补正的，按逾期不补正处理 the applicant's day to correct ends: close it as lapsed if "
                   "nothing came",
