@@ -27,7 +27,7 @@ from workflow import Workflow
 from workflow.config import Config, parse
 from workflow.deadlines import WITHHELD, Facts, Open, Rules
 from workflow.duties import Deadline
-from workflow.errors import InvalidInput
+from workflow.errors import AlreadyExists, InvalidInput
 from workflow.periods import add_months
 from workflow.reminders import Planner, build_channels
 
@@ -347,3 +347,17 @@ def test_the_commands(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
     assert (shown_j["state"], shown_j["round"]) == ("draft", 2)
     assert ok_json(capsys, "deadlines", "--item", j, "--status", "open") == []
     ok(capsys, "verify")  # exit 0: every chain and adoption verifies
+
+
+def test_a_withheld_annual_report_is_not_reopened_beside_the_one_filed_since(wf: Workflow) -> None:
+    """Art. 49: one annual report a year. Withheld, another may be filed; the first may then not come back beside it."""
+    kw = {"schedule": "annual-report", "period": "2025", "category": "6", "title": "2025年政府信息公开工作年度报告"}
+    first = withheld(wf, **kw)
+    second = new_info(wf, **kw)
+    with pytest.raises(AlreadyExists, match=f"already: item {second}"):
+        wf.advance(first, "reopen", actor="sec", decision="changed", reason="重新公开")
+    assert wf.item(first).state == "withheld"
+    wf.advance(second, "submit", actor="clerk")
+    wf.advance(second, "withhold", actor="sec", ground="art16", reason="另行报送")
+    wf.advance(first, "reopen", actor="sec", decision="changed", reason="重新公开")
+    assert wf.item(first).state == "draft" and wf.verify().ok

@@ -54,6 +54,8 @@ class ItemKind:
         as it becomes public, which its unresolved findings stop; an override records what it accepts. And an
         interpretation goes public with or after its policy, never before it (同步起草、同步审签)."""
         self._with_policy(work, case, facts, step)
+        if step.from_state in ITEM.lapsed and step.to_state not in ITEM.lapsed:  # a withheld item reopened
+            _one_a_period(work, load(work, case.id).unit, facts["schedule"], facts["period"], but=case.id)
         when = screens(in_force.pipeline, ITEM, step.from_state, step.to_state, step.role)
         if when is None and step.action != OVERRIDE:
             return None
@@ -121,6 +123,18 @@ def unclassified(rules: screening.Rules, title: str, body: str, time_limit: floa
     return found
 
 
+def _one_a_period(work: Work, unit: str, schedule: str | None, period: str | None, but: str | None = None) -> None:
+    """One annual report a year (Art. 49): none made, nor a withheld one reopened, beside a live one (checked under
+    the unit's lock: no race)."""
+    if schedule != ONE_A_PERIOD:
+        return
+    live = [r for r in work.rows("schedule_items", {"unit": unit, "schedule": schedule, "period": period})
+            if r["state"] not in ITEM.lapsed and r["id"] != but]
+    if live:
+        raise AlreadyExists("unit {unit} has its {schedule} of {period} already: item {item}", unit=unit,
+                            schedule=schedule, period=period, item=live[0]["id"])
+
+
 def _facts(case: Case, unit: str, r: Row) -> Facts:
     return Facts(case.id, r["title"], r["kind"], r["timing"], r["interprets"], case.drafter, unit, r["schedule"],
                  r["period"], date.fromisoformat(r["formed_on"]) if r["formed_on"] else None)
@@ -169,12 +183,7 @@ def create(sign: Signing, *, unit: str, drafter: str, item_id: str | None, title
         found = work.one("case_unit", {"kind": KIND, "id": interprets})
         policy_unit = found["unit_id"] if found else None
     heads = sign.append.lock(unit, *([policy_unit] if policy_unit else []))
-    if schedule == ONE_A_PERIOD:  # one annual report a year (Art. 49), checked under the unit's lock: no race
-        live = [r for r in work.rows("schedule_items", {"unit": unit, "schedule": schedule, "period": period})
-                if r["state"] not in ITEM.lapsed]
-        if live:
-            raise AlreadyExists("unit {unit} has its {schedule} of {period} already: item {item}", unit=unit,
-                                schedule=schedule, period=period, item=live[0]["id"])
+    _one_a_period(work, unit, schedule, period)
     if interprets is not None:
         policy = work.one("item_facts", {"id": interprets})
         if policy is None or policy["kind"] != "policy":
