@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -87,21 +87,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def closed_port() -> int:
-    """A port nothing listens on (connections are refused), outside the ephemeral range: a client retrying
-    a port inside it could one day be handed that very port as its own source port and connect to itself."""
-    try:
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    for port in range(max(low - 1, 1025), 1024, -7):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no free port below the ephemeral range")
+class ClosedPort:
+    """A port of this test's own where connections are refused until this test's server listens there: a socket
+    bound to it, not listening. While it is bound no other process can bind it (this socket has no SO_REUSEADDR,
+    so neither can one that has), nor does the kernel hand it to a client as its source port. So no other test's
+    daemon, sending to the relay it believes down, reaches this test's server (found as a flake: a fixed port
+    below the ephemeral range was the same one in every process, and three suites at once sent each other mail)."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = int(self.socket.getsockname()[1])
+
+    def close(self) -> None:
+        self.socket.close()
 
 
 # ---------------------------------------------------------------- configuration and data
@@ -386,17 +385,31 @@ class SmtpRecorder:
             return len(self.keys)
 
 
-class SmtpServer:
-    """A real SMTP server on 127.0.0.1:`port`; it can be stopped and started again on the same port."""
+class _OnSocket(Controller):
+    """aiosmtpd's threaded controller listening on a socket already bound (rather than binding host:port itself)."""
 
-    def __init__(self, recorder: SmtpRecorder, port: int | None = None) -> None:
+    def __init__(self, handler: Any, sock: socket.socket, **kwargs: Any) -> None:
+        super().__init__(handler, hostname="127.0.0.1", port=sock.getsockname()[1], **kwargs)
+        self.sock = sock
+
+    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+        return self.loop.create_server(self._factory_invoker, sock=self.sock)
+
+
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1, listening on the very socket of `port` (the relay comes up where it was
+    down) or of a port of its own: there is no moment when the port is free for another process to take.
+    It is started once; stopping it closes the port."""
+
+    def __init__(self, recorder: SmtpRecorder, port: ClosedPort | None = None) -> None:
         self.recorder = recorder
-        self.port = port or free_port()
+        self.at = port or ClosedPort()
+        self.port = self.at.port
         self.controller: Controller | None = None
 
     def start(self) -> SmtpServer:
-        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, server_hostname="mail.test",
-                                     ready_timeout=WAIT)
+        assert self.at.socket.fileno() != -1, "an SMTP server is started once"
+        self.controller = _OnSocket(self.recorder, self.at.socket, server_hostname="mail.test", ready_timeout=WAIT)
         self.controller.start()
         return self
 
@@ -404,6 +417,7 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+        self.at.close()
 
 
 # ---------------------------------------------------------------- a real HTTP server for webhooks

@@ -34,6 +34,7 @@ from tests.daemon_helpers import (
     NOW,
     PEOPLE,
     RECIPIENTS,
+    ClosedPort,
     Daemons,
     HeldReceiver,
     HungServer,
@@ -41,7 +42,6 @@ from tests.daemon_helpers import (
     SmtpRecorder,
     SmtpServer,
     WebhookRecorder,
-    closed_port,
     daemon_row,
     daemon_rows,
     digest_in,
@@ -81,6 +81,14 @@ def smtp() -> Iterator[SmtpServer]:
     server = SmtpServer(SmtpRecorder())
     yield server.start()
     server.stop()
+
+
+@pytest.fixture
+def down() -> Iterator[ClosedPort]:
+    """A relay that is down (connections refused) at a port that is this test's alone, until it starts its server."""
+    port = ClosedPort()
+    yield port
+    port.close()
 
 
 @pytest.fixture
@@ -300,9 +308,9 @@ def test_three_daemons_on_postgresql_share_2000_reminders_each_sent_once(
 # ---------------------------------------------------------------- 5. retries and dead letters
 
 
-def test_smtp_down_for_a_while_retries_then_delivers_once(sqlite_url: str, tmp_path: Path, daemons: Daemons) -> None:
-    port = closed_port()  # nothing listens there yet: connections are refused
-    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(port)},
+def test_smtp_down_for_a_while_retries_then_delivers_once(sqlite_url: str, tmp_path: Path, daemons: Daemons,
+                                                          down: ClosedPort) -> None:
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(down.port)},
                           reminders={"max_attempts": 50, "backoff_seconds": 0.1, "backoff_max_seconds": 0.5})
     wf = setup(daemons, sqlite_url, config, 3)
     total = 3 * len(PEOPLE)
@@ -314,7 +322,7 @@ def test_smtp_down_for_a_while_retries_then_delivers_once(sqlite_url: str, tmp_p
     assert {r.status for r in failing} <= {"pending", "sending"}
     assert any(r.last_error and "Connection" in r.last_error for r in failing), failing
 
-    server = SmtpServer(SmtpRecorder(), port).start()
+    server = SmtpServer(SmtpRecorder(), down).start()
     try:
         wait_for(lambda: all_sent(wf, total), "every reminder sent once the server is back", alive=[d])
         assert d.stop() == 0, d.describe()
@@ -331,9 +339,8 @@ def test_smtp_down_for_a_while_retries_then_delivers_once(sqlite_url: str, tmp_p
 
 
 def test_smtp_down_for_good_dead_letters_after_max_attempts(sqlite_url: str, tmp_path: Path,
-                                                            daemons: Daemons) -> None:
-    port = closed_port()
-    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(port)},
+                                                            daemons: Daemons, down: ClosedPort) -> None:
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(down.port)},
                           reminders={"max_attempts": 3, "backoff_seconds": 0.1, "backoff_max_seconds": 0.2})
     wf = setup(daemons, sqlite_url, config, 3)
     total = 3 * len(PEOPLE)
@@ -603,10 +610,9 @@ def publish(wf: Workflow, item_id: str) -> int:
 
 
 def test_reminders_queued_before_the_deadline_was_met_are_not_sent_after(sqlite_url: str, tmp_path: Path,
-                                                                          daemons: Daemons) -> None:
+                                                                          daemons: Daemons, down: ClosedPort) -> None:
     """Found as a bug (every queued reminder went out, escalations included); fixed by cancelling them."""
-    port = closed_port()  # the relay is down while the reminders are first tried
-    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(port)},
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(down.port)},
                           reminders={"max_attempts": 50, "backoff_seconds": 0.1, "backoff_max_seconds": 0.5})
     wf = setup(daemons, sqlite_url, config, 2)
     total = 2 * len(PEOPLE)
@@ -622,7 +628,7 @@ def test_reminders_queued_before_the_deadline_was_met_are_not_sent_after(sqlite_
     wait_for(lambda: keys_of(wf, f"deadline_id = {met} AND status = 'cancelled'") == met_keys,
              "the daemon to cancel the reminders about the published item", alive=[d])
 
-    server = SmtpServer(SmtpRecorder(), port).start()
+    server = SmtpServer(SmtpRecorder(), down).start()
     try:
         wait_for(lambda: statuses(wf)["pending"] + statuses(wf)["sending"] == 0, "the outbox to settle",
                  alive=[d])
@@ -660,11 +666,11 @@ DUE_DAY = datetime.fromisoformat("2026-09-29T10:00:00+08:00")
 
 
 def test_a_reminder_superseded_while_the_relay_was_down_is_not_sent(sqlite_url: str, tmp_path: Path,
-                                                                    daemons: Daemons) -> None:
+                                                                    daemons: Daemons, down: ClosedPort) -> None:
     """Found as a bug (after a relay outage the drafter got '还有 1 个工作日到期' on the due day beside '今天到期';
     an outage of a week sent every step at once); fixed: a newer step cancels the older ones still pending."""
-    port = closed_port()
-    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(port)}, reminders={"max_attempts": 50})
+    config = write_config(tmp_path / "zwgk.toml", {"email": email_channel(down.port)},
+                          reminders={"max_attempts": 50})
     wf = setup(daemons, sqlite_url, config, 2, clock=CREATED)
     # The relay is down: "1 working day left" fails, and the channel rests for the pass after its first failure.
     first = daemons.once(sqlite_url, config, now=BEFORE_DAY)
@@ -674,7 +680,7 @@ def test_a_reminder_superseded_while_the_relay_was_down_is_not_sent(sqlite_url: 
         wf, "SELECT step, attempts FROM zwgk_notification WHERE status = 'pending'")) == {("before1", 1): 1,
                                                                                            ("before1", 0): 1}
 
-    server = SmtpServer(SmtpRecorder(), port).start()
+    server = SmtpServer(SmtpRecorder(), down).start()
     try:
         daemons.once(sqlite_url, config, now=DUE_DAY)  # back up on the due day
     finally:
@@ -1060,11 +1066,10 @@ def test_a_daemon_whose_clock_is_set_by_hand_refuses_a_database_that_is_not_a_si
 
 
 def test_the_daemon_serves_its_counters_as_prometheus_metrics(sqlite_url: str, tmp_path: Path, daemons: Daemons,
-                                                               webhook: WebhookRecorder) -> None:
+                                                               webhook: WebhookRecorder, down: ClosedPort) -> None:
     port = free_port()
-    dead_port = closed_port()
     config = write_config(tmp_path / "zwgk.toml",
-                          {"webhook": webhook_channel(webhook.url), "email": email_channel(dead_port)},
+                          {"webhook": webhook_channel(webhook.url), "email": email_channel(down.port)},
                           reminders={"max_attempts": 1}, daemon={"metrics": f"127.0.0.1:{port}"})
     setup(daemons, sqlite_url, config, 1)
     d = daemons.start(sqlite_url, config)
