@@ -104,6 +104,14 @@ def test_a_mark_in_other_glyphs_is_found(mark: str) -> None:
     assert "classification-mark" in _rules(f"{mark}\n正文")
 
 
+@finding("FINDING (low): 涉密 as a document's mark is found only alone on its line: 【涉密】, 涉密：, 涉密 with a "
+         "trailing no-break space, or 涉密文件（内部） are not")
+@pytest.mark.parametrize("mark", ["【涉密】", "涉密：", "涉密\u00a0", "涉密文件（内部）"],
+                         ids=["brackets", "colon", "nbsp", "annotated"])
+def test_classified_marks_in_brackets_are_found(mark: str) -> None:
+    assert "classified-mark" in _rules(f"{mark}\n关于某事项的报告")
+
+
 def test_what_the_screen_finds_in_ordinary_spellings() -> None:
     """Held: the spellings the corpus names (ASCII digits, +86, lower-case x, ☆, ＊, spaced letters, a bracket)."""
     assert _rules(f"身份证{ID}，电话+86{PHONE}，卡号{CARD}。") == ["resident-id", "mobile", "bank-card"]
