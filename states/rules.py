@@ -188,7 +188,9 @@ def _redacting(p: Pipeline, case: Case, cmd: Command) -> Step:
     if reviewer is None or reviewer not in cmd.signer.roles:
         raise RoleMissing("{case}: {signer} does not hold the role {role} needed to {action} it", case=cmd.label,
                           signer=cmd.signer.id, role=reviewer or "-", action=cmd.action)
-    if case.state not in review_states(p, kind(case.kind)):
+    k = kind(case.kind)
+    if case.state not in review_states(p, k) or case.roles & (set(k.before_public) - {reviewer}):
+        # and not once those who answer for what is published signed the text of this round
         raise ActionNotAvailable("{case} is in state {state}; spans are withheld only during the review of {role}",
                                  case=case.label, state=p.label(case.state), role=reviewer)
     if cmd.ground is not None or cmd.decision is not None or cmd.reason is not None or cmd.to is not None:

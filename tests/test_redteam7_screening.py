@@ -88,17 +88,14 @@ def test_invisible_characters_inside_an_id_number_do_not_hide_it(hidden: str) ->
     assert "resident-id" in _rules(f"身份证号{ID[:6]}{hidden}{ID[6:]}。")
 
 
-@finding("FINDING (high): a classification mark with a no-break space (U+00A0, from "
-                   "Word), a zero-width space, an en space or a line break between 密 and ★ is not found: classified "
-                   "text is stored and can be published (涉密不上网 is the one rule with no override)")
-@pytest.mark.parametrize("mark", ["秘密\u00a0★1年", "机\u200b密★", "绝密\u2002★长期", "秘密\n★1年"],
+@pytest.mark.parametrize("mark", ["秘密\u00a0★1年", "机\u200b密★", "绝密\u2002★长期", pytest.param(
+    "秘密\n★1年", marks=finding("FINDING (low, left open): a mark broken across lines is not found; allowing a line "
+                               "break would refuse prose whose line ends in 秘密 before a ★ bullet"))],
                          ids=["nbsp", "zwsp", "en-space", "newline"])
 def test_a_mark_spaced_with_any_space_is_found(mark: str) -> None:
     assert "classification-mark" in _rules(f"{mark}\n关于调整某项工作的通知")
 
 
-@finding("FINDING (low): a classification mark in traditional characters (機密★, "
-                   "絕密★) or with another star glyph (✰ ⋆ ∗ ﹡ ✦) is not found")
 @pytest.mark.parametrize("mark", ["機密★1年", "絕密★長期", "秘密✰", "秘密⋆", "秘密∗", "秘密﹡", "秘密✦"])
 def test_a_mark_in_other_glyphs_is_found(mark: str) -> None:
     assert "classification-mark" in _rules(f"{mark}\n正文")
@@ -193,10 +190,6 @@ role = "confidentiality_reviewer"
 """
 
 
-@finding("FINDING (medium): where an adopted pipeline gives the reviewer a step out of "
-                   "head approval, the reviewer may redact there after the head approved: undoing the redaction "
-                   "publishes text the head never approved, and verify accepts it (a redaction keeps the round's "
-                   "signatures)")
 def test_a_redaction_undone_after_the_heads_approval_is_not_published(wf: Workflow) -> None:
     toml = (Path(__file__).parents[1] / "states" / "item.toml").read_text(encoding="utf-8")
     wf.adopt_pipeline("gov", parse_pipeline(toml.replace('name = "zwgk-default"', 'name = "recheck"')
@@ -238,10 +231,6 @@ def _adopt(wf: Workflow, extra: str, name: str) -> None:
                                             f"{name}.toml"), by=ADMIN)
 
 
-@finding("FINDING (high): an adopted pipeline may give the "
-                   "step `override` to another role (the drafter, in the draft): the engine treats any step named "
-                   "override as the reviewer's acceptance, so personal data is cleared and published without the "
-                   "confidentiality reviewer ever accepting it, and verify agrees")
 def test_only_the_confidentiality_reviewer_accepts_findings(wf: Workflow) -> None:
     try:
         _adopt(wf, DRAFTER_OVERRIDE, "self-accept")
@@ -274,10 +263,6 @@ reason = true
 OTHER_ID = "11010519491231002X"  # another person's ID number, of the same length
 
 
-@finding("FINDING (medium): an override accepts findings by "
-                   "(field, rule, start, end) in the round; where an adopted pipeline sends a case back to the draft "
-                   "without a new round, the drafter can put another person's ID number at the same place and the "
-                   "reviewer's earlier acceptance lets it through clear and publish, and verify agrees")
 def test_an_override_does_not_accept_a_different_number_at_the_same_place(wf: Workflow) -> None:
     assert len(OTHER_ID) == len(ID)
     try:
@@ -352,8 +337,6 @@ def test_verify_since_a_digest_between_override_and_publish(lite: tuple[Workflow
 
 # --- what never leaks: the matched text ------------------------------------------------------------------------------
 
-@finding("FINDING (medium): reminders carry the item's title, so a mobile (or ID "
-                   "number) in a title the pre-screen flagged goes out in notifications (subject, text, fields)")
 def test_a_reminder_never_carries_a_flagged_title(town: Make, recorder: Recorder) -> None:  # noqa: F811
     wf, clock = town(rec_config())
     item = new_info(wf, title=f"关于{PHONE}来电反映问题的答复", timing="immediate", category="1.1", body="正文。")

@@ -158,3 +158,10 @@ def test_anchors_are_for_the_built_in_file_only_and_are_patterns() -> None:
         rule_of({**table, "anchors": "x"}, "screen_rules.toml", 1, builtin=True)
     with pytest.raises(InvalidInput, match="bad pattern"):
         rule_of({**table, "anchors": ["(x"]}, "screen_rules.toml", 1, builtin=True)
+
+
+def test_masked_hides_what_blocks_and_keeps_the_rest() -> None:
+    from workflow.screen import masked
+
+    assert masked("关于13912345678来电的答复（住址：大村3组12号）") == "关于［已隐去］来电的答复（住址：大村3组12号）"
+    assert masked("关于调整低保标准的通知") == "关于调整低保标准的通知"

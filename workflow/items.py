@@ -15,8 +15,8 @@ from typing import Any
 
 from states import redaction
 from states.authority import REGISTER, check_open
-from states.errors import InputMissing, NotPublic, Phrase, ScreenBlocked
-from states.kinds import ITEM, OVERRIDE, screens
+from states.errors import ActionNotAvailable, InputMissing, NotPublic, Phrase, ScreenBlocked
+from states.kinds import ITEM, OVERRIDE, review_states, screens
 from states.numbers import chosen_id, numbered_id
 from states.redaction import Redactions, Span
 from states.rules import CREATE, EDIT, REDACT, Case, Command, Step, apply, decide
@@ -63,6 +63,9 @@ class ItemKind:
         rules = screening.in_force(work, item.unit)
         screening.store(work, rules, at)
         if step.action == OVERRIDE:
+            if step.role != ITEM.reviewer or step.from_state not in review_states(in_force.pipeline, ITEM):
+                raise ActionNotAvailable("{case}: the pre-screen's findings are accepted (override) only by the "
+                                         "{role}, during their review", case=case.label, role=ITEM.reviewer)
             return {"findings": _acceptable(case, item, rules, self.config.screen.time_limit)}
         findings = screening.found(rules, item.title, item.public_body, time_limit=self.config.screen.time_limit)
         if when == "gate":
@@ -101,11 +104,16 @@ def _acceptable(case: Case, item: Item, rules: screening.Rules, time_limit: floa
 
 
 def accepted_in(work: Work, case: Case) -> set[screening.Key]:
-    """The findings the reviewer accepted in the case's round (its overrides)."""
+    """The findings the reviewer accepted in the case's round (its overrides) since its text last changed: an
+    acceptance is of a place in a text, not of whatever an edit puts there."""
     out: set[screening.Key] = set()
     with work.events("case_events", {"kind": KIND, "id": case.id}) as events:
         for e in events:
-            if e.action == OVERRIDE and e.round == case.round:
+            if e.round != case.round:
+                continue
+            if e.action == EDIT:
+                out = set()
+            elif e.action == OVERRIDE:
                 out |= screening.accepted(e.payload())
     return out
 

@@ -27,6 +27,7 @@ from workflow.config import Config, ConfigError, key_error
 from workflow.deadlines import KINDS, Timeline
 from workflow.logs import get_logger
 from workflow.outbox import LEASE_PER_TIMEOUT
+from workflow.screen import masked
 from workflow.sql import Statements, statements
 
 log = get_logger("zwgk.reminders")
@@ -222,8 +223,10 @@ class Planner:
         return out
 
     def _content(self, row: Any, due_on: date, step: int) -> tuple[str, str, dict[str, str]]:
-        """Subject, text and fields: item id, title, deadline, what to do, who asked. Never an item's body."""
-        what = f"{row.item_id} {row.title}" if row.item_id else f"{row.title} {row.period or ''}".strip()
+        """Subject, text and fields: item id, title, deadline, what to do, who asked. Never an item's body, nor the
+        personal data the pre-screen finds in a title (masked)."""
+        title = masked(row.title)
+        what = f"{row.item_id} {title}" if row.item_id else f"{title} {row.period or ''}".strip()
         when = (f"还有 {-step} 个工作日到期" if step < 0 else "今天到期" if step == 0
                 else f"已逾期 {step} 个工作日")
         provisional = "（暂定：该年度放假安排未公布）" if row.provisional else ""
@@ -241,7 +244,7 @@ class Planner:
             f"要求 to do: {todo}",
             f"提醒来自 asked by: {asked}",
         ])
-        fields = {"deadline": str(row.id), "kind": row.kind, "item": row.item_id or "", "title": row.title,
+        fields = {"deadline": str(row.id), "kind": row.kind, "item": row.item_id or "", "title": title,
                   "period": row.period or "", "due": due_on.isoformat(), "step": step_name(step), "to_do": todo,
                   "asked_by": row.actor or "schedule", "provisional": "yes" if row.provisional else "no"}
         return subject, body, fields

@@ -69,6 +69,17 @@ class RuleSet:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
+def masked(text: str, rules: RuleSet | None = None, mark: str = "［已隐去］") -> str:
+    """`text` with each finding of severity forbid or block replaced by `mark`: a title as a reminder may carry it,
+    to people who have not read the item."""
+    out, at = [], 0
+    for f in screen(text, rules):
+        if f.severity != "warn" and f.start >= at:
+            out += [text[at:f.start], mark]
+            at = f.end
+    return "".join([*out, text[at:]])
+
+
 def excerpt(text: str, finding: Finding) -> str:
     """The matched text, for a caller entitled to show it (never for logs or notifications)."""
     return text[finding.start:finding.end]

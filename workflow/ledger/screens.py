@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from states.kinds import ITEM, OVERRIDE, screens
+from states.kinds import ITEM, OVERRIDE, review_states, screens
 from states.redaction import Redactions, mark
 from states.rules import EDIT, REDACT, Case
 from workflow import items, screening
@@ -43,10 +43,14 @@ class ItemScreens:
         make it. Not `judged` (before a `since` digest): only folded."""
         c = self.cases.setdefault(event.case_id, _Case())
         if event.action == EDIT:
-            c.redactions = None
+            c.redactions, c.accepted = None, (event.round, set())
         if event.action == REDACT:
             c.redactions = self._redactions(data, in_force if judged else None)
         if event.action == OVERRIDE:
+            if judged and (event.role != ITEM.reviewer or event.from_state not in review_states(in_force.pipeline,
+                                                                                                    ITEM)):
+                raise Refuted("an override of the pre-screen's findings not signed by the confidentiality reviewer "
+                              "during their review")
             try:
                 accepted = screening.accepted(data)
             except (TypeError, ValueError):
