@@ -56,8 +56,6 @@ def _to_public(wf: Workflow, item: str, decision: str = "full") -> None:
 
 # --- the pre-screen's recall: personal data and marks in the spellings people type --------------------------------
 
-@finding("FINDING (high): an ID number or mobile typed in full-width digits (a Chinese "
-                   "IME's full-width mode: １２３) is not found; _runs/is_resident_id look at ASCII only")
 @pytest.mark.parametrize("number", [ID, PHONE], ids=["resident-id", "mobile"])
 def test_full_width_digits_are_personal_data_too(number: str) -> None:
     assert _rules(f"申请人身份证号码及电话：{number.translate(FULL_WIDTH)}。") != []

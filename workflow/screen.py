@@ -166,11 +166,19 @@ def _runs(text: str) -> Iterable[tuple[int, int]]:
         start = marks.find(_SHORTEST, end)
 
 
+# Full-width digits (an input method left in full-width mode) are the same number: read as ASCII, one character for
+# one, so offsets stay the body's. Most bodies have none, and looking costs a tenth of a literal pass.
+_FULL_WIDTH_DIGITS = "０１２３４５６７８９"
+_HALF_WIDTH = str.maketrans(_FULL_WIDTH_DIGITS + "Ｘｘ", "0123456789Xx")
+
+
 def _kind_findings(text: str, rules: list[Rule]) -> Iterable[Finding]:
     by_kind = {r.kind: r for r in rules}
     order = [(KINDS[k], by_kind[k]) for k in KINDS if k in by_kind]
     if not order:
         return
+    if any(d in text for d in _FULL_WIDTH_DIGITS):
+        text = text.translate(_HALF_WIDTH)
     for start, end in _runs(text):
         if end - start > 19:
             continue
