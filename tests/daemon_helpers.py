@@ -232,6 +232,21 @@ class DaemonProcess:
         """The JSON log lines on stderr (every non-empty line must be one)."""
         return [json.loads(line) for line in self.stderr().splitlines() if line.strip()]
 
+    def logged(self, event: str) -> bool:
+        """Whether a whole line of the log (not one being written) is `event`."""
+        whole = self.stderr().rpartition("\n")[0]
+        return any(json.loads(line)["event"] == event for line in whole.splitlines() if line.strip())
+
+    def takers(self, signum: int) -> list[int]:
+        """The threads (ids; the main one's is the pid) that a signal sent to the process may go to: those not
+        blocking it, as /proc says."""
+        found = []
+        for task in sorted(Path(f"/proc/{self.pid}/task").iterdir(), key=lambda p: int(p.name)):
+            status = dict(line.split(":", 1) for line in (task / "status").read_text().splitlines())
+            if not int(status["SigBlk"], 16) & (1 << (signum - 1)):
+                found.append(int(task.name))
+        return found
+
     def running(self) -> bool:
         return self.proc.poll() is None
 

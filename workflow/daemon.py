@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import insert, update
 
@@ -29,6 +30,7 @@ from workflow.logs import get_logger
 from workflow.metrics import serve
 from workflow.outbox import Sender, Tally, drop_lease, hold_lease
 from workflow.reminders import Planner, build_channels
+from workflow.signals import STOP_SIGNALS, stop_signals_blocked
 
 log = get_logger("zwgk.daemon")
 LEASE = "sqlite-daemon"
@@ -166,16 +168,16 @@ class Daemon:
     def _on_stop_signals(self) -> dict[int, Any]:
         """SIGTERM and SIGINT set the stop flag (acted on between messages); the handlers they replace."""
         def stop(signum: int, _frame: FrameType | None) -> None:
+            self.stopping.set()  # before the log line: whoever reads "stopping" knows the senders will stop
             self._log.info("stopping", signal=signal.Signals(signum).name)
-            self.stopping.set()
 
-        return {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+        return {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
 
     def run(self) -> None:
         """Until SIGTERM or SIGINT: finish the message being sent, hand back the rest of the claim, stop."""
         every = self.config.daemon
-        scheduler = BlockingScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
-                                                                  "misfire_grace_time": None})
+        scheduler = BlockingScheduler(timezone=UTC, executors={"default": _Workers()},
+                                      job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         first = datetime.now(UTC)
         for name, job, seconds in (("roll", self.roll, every.roll_every), ("plan", self.plan, every.plan_every),
                                    ("seal", self.seal, every.seal_every), ("send", self.send, every.send_every)):
@@ -186,7 +188,8 @@ class Daemon:
         scheduler.add_job(self._watch(scheduler), "interval", seconds=0.2, id="watch", next_run_time=first)
 
         self._on_stop_signals()
-        self.sender.metrics = serve(every.metrics)
+        with stop_signals_blocked():
+            self.sender.metrics = serve(every.metrics)
         try:
             self.beat()
             self._log.info("started", database=self.wf.engine.dialect.name, channels=list(self.channels),
@@ -220,3 +223,12 @@ class Daemon:
             self._log.info("released", notifications=released)
         if self.sqlite:
             drop_lease(self.wf.engine, LEASE, self.id)
+
+
+class _Workers(ThreadPoolExecutor):  # type: ignore[misc]  # APScheduler has no type hints
+    """APScheduler's thread pool, whose threads block the stop signals (workflow/signals.py): it starts them as it
+    submits a job, in the main thread."""
+
+    def _do_submit_job(self, job: Any, run_times: Any) -> None:
+        with stop_signals_blocked():
+            super()._do_submit_job(job, run_times)

@@ -41,6 +41,7 @@ from workflow.db import READ_ONLY
 from workflow.errors import InvalidInput
 from workflow.logs import get_logger
 from workflow.metrics import NO_METRICS, Metrics
+from workflow.signals import stop_signals_blocked
 from workflow.sql import statements
 from workflow.uow import Work
 
@@ -146,8 +147,9 @@ class Sender:
                 errors.append(e)
 
         threads = [threading.Thread(target=run, args=(name,), name=f"send-{name}", daemon=True) for name in names]
-        for thread in threads:
-            thread.start()
+        with stop_signals_blocked():  # a stop signal is the caller's, who acts on it while joining them
+            for thread in threads:
+                thread.start()
         for thread in threads:
             thread.join()
         if errors:
