@@ -17,7 +17,7 @@ from states.errors import (
     RoleMissing,
     SignerInactive,
 )
-from states.kinds import kind, review_states
+from states.kinds import OVERRIDE, kind, review_states
 from states.kinds import kind as kind_of
 from states.machine import Attempt, PipelineMachine
 from states.pipeline import IMPLICIT_ACTIONS, Action, Pipeline
@@ -123,6 +123,8 @@ def decide(machine: PipelineMachine, case: Case | None, cmd: Command) -> Step:
         round_signers=case.signers, reason=cmd.reason, ground=cmd.ground, decision=cmd.decision))
     if _drafts(p, case, action):
         _own_draft(case, cmd)
+    if action.id == OVERRIDE:
+        _accepting(p, case, action)
     return Step(action.id, case.state, to_state, action.role, case.round + 1 if action.new_round else case.round,
                 case.content_hash)
 
@@ -179,6 +181,15 @@ def _reassign(p: Pipeline, case: Case, cmd: Command) -> Step:
     if cmd.to.id == case.drafter:
         raise InputMissing("{case} is the draft of {drafter} already", case=case.label, drafter=case.drafter)
     return Step(REASSIGN, case.state, case.state, role, case.round, case.content_hash, cmd.to.id)
+
+
+def _accepting(p: Pipeline, case: Case, action: Action) -> None:
+    """The pre-screen's findings are accepted (override) by the kind's reviewer during their review, whatever step
+    a pipeline names so."""
+    k = kind(case.kind)
+    if k.reviewer is not None and (action.role != k.reviewer or case.state not in review_states(p, k)):
+        raise ActionNotAvailable("{case}: the pre-screen's findings are accepted (override) only by the {role}, "
+                                 "during their review", case=case.label, role=k.reviewer)
 
 
 def _redacting(p: Pipeline, case: Case, cmd: Command) -> Step:

@@ -15,8 +15,8 @@ from typing import Any
 
 from states import redaction
 from states.authority import REGISTER, check_open
-from states.errors import ActionNotAvailable, InputMissing, NotPublic, Phrase, ScreenBlocked
-from states.kinds import ITEM, OVERRIDE, review_states, screens
+from states.errors import InputMissing, NotPublic, Phrase, ScreenBlocked
+from states.kinds import ITEM, OVERRIDE, screens
 from states.numbers import chosen_id, numbered_id
 from states.redaction import Redactions, Span
 from states.rules import CREATE, EDIT, REDACT, Case, Command, Step, apply, decide
@@ -62,10 +62,7 @@ class ItemKind:
         item = load(work, case.id)
         rules = screening.in_force(work, item.unit)
         screening.store(work, rules, at)
-        if step.action == OVERRIDE:
-            if step.role != ITEM.reviewer or step.from_state not in review_states(in_force.pipeline, ITEM):
-                raise ActionNotAvailable("{case}: the pre-screen's findings are accepted (override) only by the "
-                                         "{role}, during their review", case=case.label, role=ITEM.reviewer)
+        if step.action == OVERRIDE:  # by the reviewer, during their review (states.rules)
             return {"findings": _acceptable(case, item, rules, self.config.screen.time_limit)}
         findings = screening.found(rules, item.title, item.public_body, time_limit=self.config.screen.time_limit)
         if when == "gate":
@@ -104,18 +101,13 @@ def _acceptable(case: Case, item: Item, rules: screening.Rules, time_limit: floa
 
 
 def accepted_in(work: Work, case: Case) -> set[screening.Key]:
-    """The findings the reviewer accepted in the case's round (its overrides) since its text last changed: an
-    acceptance is of a place in a text, not of whatever an edit puts there."""
-    out: set[screening.Key] = set()
+    """The findings the reviewer accepted in the case's round (its overrides) since its text last changed."""
+    found: screening.Accepted = (0, set())
     with work.events("case_events", {"kind": KIND, "id": case.id}) as events:
         for e in events:
-            if e.round != case.round:
-                continue
-            if e.action == EDIT:
-                out = set()
-            elif e.action == OVERRIDE:
-                out |= screening.accepted(e.payload())
-    return out
+            found = screening.acceptance(found, e.action, int(e.round or 0),
+                                         e.payload() if e.action == OVERRIDE else None)
+    return found[1] if found[0] == case.round else set()
 
 
 def unclassified(rules: screening.Rules, title: str, body: str, time_limit: float) -> screening.Found:
@@ -311,11 +303,11 @@ def redact(sign: Signing, item_id: str, actor: str, spans: list[Span], *, commen
     item = load(work, item_id)
     grounds = got.in_force.pipeline.grounds
     spans_ = redaction.checked(item.body, spans, grounds, got.case.label)
-    redactions = None
+    redactions, public = None, item.body
     if spans_:
         marks = {s.ground: redaction.mark(grounds[s.ground]) for s in spans_}
-        text = redaction.redact(item.body, spans_, marks)
-        redactions = Redactions(spans_, marks, _sha256(text))
+        public = redaction.redact(item.body, spans_, marks)
+        redactions = Redactions(spans_, marks, _sha256(public))
     if redactions is None and item.redactions is None:
         raise InvalidInput("item {item} has no spans withheld: give at least one span", item=item_id)
     after_content = replace(item, redactions=redactions).content()
@@ -324,7 +316,6 @@ def redact(sign: Signing, item_id: str, actor: str, spans: list[Span], *, commen
     at = sign.append.time(got.head, got.register)
     rules = screening.in_force(work, item.unit)
     screening.store(work, rules, at)
-    public = redaction.redact(item.body, spans_, redactions.marks) if redactions else item.body
     data = {"original": _sha256(item.body), "redactions": redactions.signed() if redactions else None,
             "screen": screening.record(rules, screening.found(rules, item.title, public,
                                                               time_limit=sign.config.screen.time_limit))}

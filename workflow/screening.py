@@ -16,7 +16,9 @@ from functools import cache
 from typing import Any
 
 from states.authority import ADOPT, SCREEN, Screening
+from states.kinds import OVERRIDE
 from states.redaction import Redactions, to_original
+from states.rules import EDIT
 from workflow import screen
 from workflow.errors import Unjudgeable, ZwgkError
 from workflow.ledger.events import Event, event_hash
@@ -170,6 +172,20 @@ def accepted(data: Any) -> set[Key]:
             raise ValueError("not a finding")
         out.add((field, rule, start, end))
     return out
+
+
+Accepted = tuple[int, set[Key]]  # a round, and what its overrides accepted since the text last changed
+
+
+def acceptance(before: Accepted, action: str, round_: int, data: Any) -> Accepted:
+    """What stands accepted after one step of an item: an override adds what it accepts, in its round; an edit ends
+    it (an acceptance is of a place in a text, not of whatever an edit puts there). A `ValueError` on an override's
+    data that `accepted` cannot read."""
+    if action == EDIT:
+        return round_, set()
+    if action == OVERRIDE:
+        return round_, (before[1] if before[0] == round_ else set()) | accepted(data)
+    return before
 
 
 def unresolved(findings: Found, redactions: Redactions | None, accepted: set[Key]) -> Found:

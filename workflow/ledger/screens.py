@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from states.kinds import ITEM, OVERRIDE, review_states, screens
+from states.kinds import ITEM, screens
 from states.redaction import Redactions, mark
 from states.rules import EDIT, REDACT, Case
 from workflow import items, screening
@@ -20,6 +20,7 @@ from workflow.uow import Work
 
 _PATIENCE = 10.0  # seconds for an office's patterns on one text: verify judges, it does not serve a clerk waiting
 
+
 class Refuted(Exception):
     """What an item's screen records is not what the rules give (the message says what)."""
 
@@ -27,7 +28,7 @@ class Refuted(Exception):
 @dataclass
 class _Case:
     redactions: Redactions | None = None
-    accepted: tuple[int, set[screening.Key]] = (0, set())  # round, the findings its overrides accepted
+    accepted: screening.Accepted = field(default_factory=lambda: (0, set()))
     now: Item | None = None  # the item as its row holds it, read once
     now_hash: str | None = None
 
@@ -43,19 +44,13 @@ class ItemScreens:
         make it. Not `judged` (before a `since` digest): only folded."""
         c = self.cases.setdefault(event.case_id, _Case())
         if event.action == EDIT:
-            c.redactions, c.accepted = None, (event.round, set())
+            c.redactions = None
         if event.action == REDACT:
             c.redactions = self._redactions(data, in_force if judged else None)
-        if event.action == OVERRIDE:
-            if judged and (event.role != ITEM.reviewer or event.from_state not in review_states(in_force.pipeline,
-                                                                                                    ITEM)):
-                raise Refuted("an override of the pre-screen's findings not signed by the confidentiality reviewer "
-                              "during their review")
-            try:
-                accepted = screening.accepted(data)
-            except (TypeError, ValueError):
-                raise Refuted("an override that accepts no findings of the screen") from None
-            c.accepted = (event.round, (c.accepted[1] if c.accepted[0] == event.round else set()) | accepted)
+        try:  # an override is the reviewer's, during their review: states.rules judged that
+            c.accepted = screening.acceptance(c.accepted, event.action, event.round, data)
+        except (TypeError, ValueError):
+            raise Refuted("an override that accepts no findings of the screen") from None
         if "screen" not in data or not judged:
             return
         try:
