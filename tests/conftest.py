@@ -26,7 +26,7 @@ from workflow.testing import scratch_schema
 
 # The tampering fixtures (a log to tamper with, on SQLite and PostgreSQL), and the requests' (a clock set by hand,
 # a database with a handler and the disclosure office head).
-pytest_plugins = ["tests.tampering", "tests.requesting"]
+pytest_plugins = ["tests.tampering", "tests.requesting", "tests.clocking"]
 
 # The tests read the CLI's words in English (`--lang en`); tests/test_i18n.py holds the Chinese to the catalog.
 os.environ["ZWGK_LANG"] = "en"

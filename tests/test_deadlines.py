@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from states import Pipeline, parse_pipeline
-from tests.conftest import ADMIN, new_info, publish, seed, to_head_approval
+from states import parse_pipeline
+from tests.clocking import sh
+from tests.conftest import ADMIN, new_info, publish, to_head_approval
 from workflow import Workflow, reminders, sql, uow
 from workflow import schema as t
 from workflow.config import Config, parse
@@ -31,7 +31,6 @@ from workflow.duties import Deadline
 from workflow.errors import InvalidInput, NotFound
 from workflow.workdays import Due, WorkCalendar
 
-SH = ZoneInfo("Asia/Shanghai")
 TIMELINE = Timeline(Config())
 
 # The office publishes 2027's schedule (a made-up one: New Year 1–4 Jan, Spring Festival 6–13 Feb, ...).
@@ -40,11 +39,6 @@ OVERRIDE_2027 = """
 holidays = ["2027-01-01..2027-01-04", "2027-02-06..2027-02-13", "2027-10-01..2027-10-07"]
 workdays = ["2027-02-14", "2027-10-09"]
 """
-
-
-def sh(y: int, m: int, d: int, hh: int = 10, mm: int = 0, ss: int = 0, us: int = 0) -> datetime:
-    """A moment on the office's wall clock (Asia/Shanghai)."""
-    return datetime(y, m, d, hh, mm, ss, us, tzinfo=SH)
 
 
 def opening_utc(y: int, m: int, d: int) -> datetime:
@@ -181,28 +175,6 @@ def test_reached_is_the_inverse_of_at(day: date, k: int, before: int) -> None:
 
 
 # --- deadlines in the database ------------------------------------------------------------------------------
-
-@pytest.fixture
-def now() -> list[datetime]:
-    return [sh(2026, 9, 30)]
-
-
-@pytest.fixture
-def make(db_url: str, now: list[datetime]) -> Iterator[Callable[..., Workflow]]:
-    """A seeded Workflow on a travelling clock (`now[0]`); call it once per test, with a config if needed."""
-    made: list[Workflow] = []
-
-    def factory(config: Config | None = None, pipeline: Pipeline | None = None) -> Workflow:
-        w = Workflow(db_url, clock=lambda: now[0], config=config)
-        made.append(seed(w) if len(made) == 0 else w)  # a second one is the same office with other settings
-        if pipeline is not None:  # the office adopts its own pipeline
-            w.adopt_pipeline("gov", pipeline, by=ADMIN)
-        return w
-
-    yield factory
-    for w in made:
-        w.close()
-
 
 @pytest.fixture
 def wf(make: Callable[..., Workflow]) -> Workflow:

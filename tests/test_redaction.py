@@ -19,33 +19,17 @@ from workflow import Workflow
 from workflow.testing import captured_logs
 
 from .conftest import new_info, seed
+from .screening import ID, PHONE, in_review, review, to_public
 
-ID = "530328199001011236"  # a valid check digit (GB 11643)
-PHONE = "13912345678"
 BODY = f"低保名单：张三，身份证{ID}，电话{PHONE}。其余内容依法公开。"
 GROUNDS = {"art14": "《条例》第十四条：国家秘密", "art15": "《条例》第十五条：商业秘密、个人隐私",
            "art16": "《条例》第十六条：内部事务信息"}
 MARKS = {g: mark(t) for g, t in GROUNDS.items()}
 
 
-def _in_review(wf: Workflow, body: str = BODY) -> str:
-    item = new_info(wf, body=body)
-    wf.advance(item, "submit", actor="clerk")
-    wf.advance(item, "proofread", actor="proof")
-    return item
-
-
 def _span(wf: Workflow, item: str, rule: str, ground: str = "art15") -> tuple[int, int, str]:
     f = next(f for field, f in wf.screen_item(item) if f.rule == rule)
     return f.start, f.end, ground
-
-
-def _to_public(wf: Workflow, item: str, decision: str = "partial") -> None:
-    reason = "依法不予公开部分" if decision == "partial" else None
-    wf.advance(item, "clear", actor="sec", decision=decision, reason=reason)
-    wf.advance(item, "check", actor="lead")
-    wf.advance(item, "approve", actor="head")
-    wf.advance(item, "publish", actor="clerk")
 
 
 # --- the pure redaction ----------------------------------------------------------------------------------------
@@ -94,7 +78,7 @@ def test_bad_spans_are_refused_naming_them(spans: list[Span], problem: str) -> N
 # --- through the engine -------------------------------------------------------------------------------------------
 
 def test_block_findings_stop_clear_until_withheld_or_accepted(wf: Workflow) -> None:
-    item = _in_review(wf)
+    item = in_review(wf, BODY)
     with pytest.raises(ScreenBlocked, match=r"居民身份证号码 .block. in its body at character 12") as caught:
         wf.advance(item, "clear", actor="sec", decision="full")
     assert ID not in str(caught.value) and PHONE not in str(caught.value)
@@ -102,7 +86,7 @@ def test_block_findings_stop_clear_until_withheld_or_accepted(wf: Workflow) -> N
     with pytest.raises(ScreenBlocked, match="手机号码"):
         wf.advance(item, "clear", actor="sec", decision="partial", reason="身份证号不公开")
     wf.redact(item, [_span(wf, item, "resident-id"), _span(wf, item, "mobile")], actor="sec")
-    _to_public(wf, item)
+    to_public(wf, item, "partial")
     published = wf.item(item)
     assert published.state == "published" and published.body == BODY
     assert ID not in published.public_body and PHONE not in published.public_body
@@ -112,7 +96,7 @@ def test_block_findings_stop_clear_until_withheld_or_accepted(wf: Workflow) -> N
 
 
 def test_an_override_accepts_the_findings_with_a_decision_and_a_reason(wf: Workflow) -> None:
-    item = _in_review(wf, f"村务公开：村委会主任李四，联系电话{PHONE}。")
+    item = in_review(wf, f"村务公开：村委会主任李四，联系电话{PHONE}。")
     with pytest.raises(InputMissing, match="needs a decision"):
         wf.advance(item, "override", actor="sec")
     with pytest.raises(InputMissing, match="needs a reason"):
@@ -121,31 +105,31 @@ def test_an_override_accepts_the_findings_with_a_decision_and_a_reason(wf: Workf
         wf.advance(item, "override", actor="lead", decision="consent", reason="本人同意")
     s = wf.advance(item, "override", actor="sec", decision="consent", reason="本人书面同意公开工作电话")
     assert s.data == {"findings": [["body", "mobile", *_span(wf, item, "mobile")[:2]]]}
-    _to_public(wf, item, "full")
+    to_public(wf, item, "full")
     assert wf.item(item).public_body == wf.item(item).body
     assert wf.verify().ok
 
 
 def test_an_override_with_nothing_to_accept_is_refused(wf: Workflow) -> None:
-    item = _in_review(wf, "本镇2026年第三季度财务收支情况。")
+    item = in_review(wf, "本镇2026年第三季度财务收支情况。")
     with pytest.raises(InputMissing, match="nothing of severity block"):
         wf.advance(item, "override", actor="sec", decision="not_personal", reason="无")
 
 
 def test_a_warning_does_not_stop_and_is_recorded(wf: Workflow) -> None:
     body = "住址：平田乡大村委会小村3组12号的张某已搬离。"
-    item = _in_review(wf, body)
+    item = in_review(wf, body)
     assert [f.severity for _, f in wf.screen_item(item)] == ["warn"]
-    _to_public(wf, item, "full")
+    to_public(wf, item, "full")
     published = next(s for s in wf.history(item) if s.action == "publish")
     assert [row[1:3] for row in published.data["screen"]["found"]] == [["address", "warn"]]
 
 
 def test_every_screen_is_in_the_signed_record_and_never_the_text(wf: Workflow) -> None:
     with captured_logs() as logs:
-        item = _in_review(wf)
+        item = in_review(wf, BODY)
         wf.redact(item, [_span(wf, item, "resident-id"), _span(wf, item, "mobile")], actor="sec")
-        _to_public(wf, item)
+        to_public(wf, item, "partial")
     history = {s.action: s for s in wf.history(item)}
     for action in ("create", "submit", "redact", "clear", "publish"):
         assert set(history[action].data["screen"]) == {"rules", "found"}, action
@@ -176,7 +160,7 @@ def test_only_the_reviewer_redacts_and_only_during_the_review(wf: Workflow) -> N
 
 
 def test_an_edit_drops_the_spans_withheld_and_a_return_keeps_them(wf: Workflow) -> None:
-    item = _in_review(wf)
+    item = in_review(wf, BODY)
     wf.redact(item, [_span(wf, item, "resident-id")], actor="sec")
     wf.advance(item, "return", actor="sec", reason="电话也要处理")
     assert wf.item(item).redactions is not None  # the same text, the same spans
@@ -186,7 +170,7 @@ def test_an_edit_drops_the_spans_withheld_and_a_return_keeps_them(wf: Workflow) 
 
 
 def test_withholding_nothing_undoes_a_redaction(wf: Workflow) -> None:
-    item = _in_review(wf)
+    item = in_review(wf, BODY)
     wf.redact(item, [_span(wf, item, "resident-id")], actor="sec")
     wf.redact(item, [], actor="sec")
     assert wf.item(item).redactions is None
@@ -201,9 +185,9 @@ def lite(sqlite_url: str) -> Workflow:
 
 
 def _published(wf: Workflow) -> str:
-    item = _in_review(wf)
+    item = in_review(wf, BODY)
     wf.redact(item, [_span(wf, item, "resident-id"), _span(wf, item, "mobile")], actor="sec")
-    _to_public(wf, item)
+    to_public(wf, item, "partial")
     return item
 
 
@@ -228,10 +212,10 @@ def test_verify_holds_the_published_body_to_the_original_with_those_spans_withhe
 
 
 def test_verify_since_a_digest_folds_the_redaction_before_it(lite: Workflow) -> None:
-    item = _in_review(lite)
+    item = in_review(lite, BODY)
     lite.redact(item, [_span(lite, item, "resident-id"), _span(lite, item, "mobile")], actor="sec")
     digest = lite.digest()
-    _to_public(lite, item)
+    to_public(lite, item, "partial")
     report = lite.verify(since=digest)
     assert report.ok, report.problems
 
@@ -251,14 +235,13 @@ def test_any_redaction_published_verifies_and_one_changed_character_does_not(tmp
     except Exception:  # a body the text checks refuse (e.g. a mark) is not what this test is about
         wf.close()
         return
-    wf.advance(item, "submit", actor="clerk")
-    wf.advance(item, "proofread", actor="proof")
+    review(wf, item)
     if spans:
         wf.redact(item, spans, actor="sec")
     blocked = [f for _, f in wf.screen_item(item, redacted=True) if f.severity != "warn"]
     if blocked:
         wf.advance(item, "override", actor="sec", decision="not_personal", reason="测试数据")
-    _to_public(wf, item)
+    to_public(wf, item, "partial")
     assert wf.verify().ok
     public = wf.item(item).public_body
     at = data.draw(st.integers(0, len(public) - 1), label="at")
@@ -305,11 +288,11 @@ def test_the_cli_withholds_by_finding_or_span_and_shows_the_redacted_body(capsys
 def test_an_offices_own_rule_stops_clear_and_its_screens_name_the_adopted_rules(wf: Workflow) -> None:
     rules = '[[rule]]\nid = "case-number"\nzh = "案件编号"\nseverity = "block"\npattern = \'案\\d{6}\'\n'
     fingerprint = wf.adopt_screen_rules("gov", rules, source="office.toml", by="admin")
-    item = _in_review(wf, "处理结果：案202601号已办结。")
+    item = in_review(wf, "处理结果：案202601号已办结。")
     with pytest.raises(ScreenBlocked, match="案件编号"):
         wf.advance(item, "clear", actor="sec", decision="full")
     wf.redact(item, [_span(wf, item, "case-number", "art16")], actor="sec")
-    _to_public(wf, item)
+    to_public(wf, item, "partial")
     assert {s.data["screen"]["rules"] for s in wf.history(item) if "screen" in s.data} == {fingerprint}
     report = wf.verify()
     assert report.ok, report.problems

@@ -18,6 +18,7 @@ from states.errors import ScreenBlocked
 from tests.cli_helpers import ok, ok_json, one_error_line, run, snapshot
 from tests.conftest import ADMIN, new_info, seed
 from tests.recording import Recorder
+from tests.screening import ID, PHONE, in_review, review, to_public
 from tests.tampering import Raw
 from tests.test_reminders import Make, local, outbox, planner, rec_config, town  # noqa: F401 (town: a fixture)
 from workflow import Workflow
@@ -25,8 +26,6 @@ from workflow.ledger import screens as ledger_screens
 from workflow.screen import screen
 from workflow.testing import captured_logs
 
-ID = "530328199001011236"  # a valid check digit (GB 11643)
-PHONE = "13912345678"
 CARD = "6222021234567890128"  # passes Luhn
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -38,20 +37,6 @@ def finding(reason: str) -> pytest.MarkDecorator:
 
 def _rules(body: str) -> list[str]:
     return [f.rule for f in screen(body)]
-
-
-def _in_review(wf: Workflow, body: str, **kw: object) -> str:
-    item = new_info(wf, body=body, **kw)
-    wf.advance(item, "submit", actor="clerk")
-    wf.advance(item, "proofread", actor="proof")
-    return item
-
-
-def _to_public(wf: Workflow, item: str, decision: str = "full") -> None:
-    wf.advance(item, "clear", actor="sec", decision=decision, reason="依法部分公开" if decision == "partial" else None)
-    wf.advance(item, "check", actor="lead")
-    wf.advance(item, "approve", actor="head")
-    wf.advance(item, "publish", actor="clerk")
 
 
 # --- the pre-screen's recall: personal data and marks in the spellings people type --------------------------------
@@ -119,7 +104,7 @@ def test_what_the_screen_finds_in_ordinary_spellings() -> None:
 
 def test_an_id_number_in_the_title_stops_clear_and_publish(wf: Workflow) -> None:
     """Held: the title is screened too; redaction cannot reach it, so only an override lets it through."""
-    item = _in_review(wf, "正文无个人信息。", title=f"关于{ID}的低保审批结果")
+    item = in_review(wf, "正文无个人信息。", title=f"关于{ID}的低保审批结果")
     with pytest.raises(ScreenBlocked, match="in its title") as caught:
         wf.advance(item, "clear", actor="sec", decision="full")
     assert ID not in str(caught.value)
@@ -127,11 +112,10 @@ def test_an_id_number_in_the_title_stops_clear_and_publish(wf: Workflow) -> None
 
 def test_an_override_does_not_outlive_its_round(wf: Workflow) -> None:
     """Held: an override accepted in round 1 does not let round 2 (after a return, not even an unchanged text) pass."""
-    item = _in_review(wf, f"村务公开：主任联系电话{PHONE}。")
+    item = in_review(wf, f"村务公开：主任联系电话{PHONE}。")
     wf.advance(item, "override", actor="sec", decision="consent", reason="本人书面同意")
     wf.advance(item, "return", actor="sec", reason="再看看")
-    wf.advance(item, "submit", actor="clerk")
-    wf.advance(item, "proofread", actor="proof")
+    review(wf, item)
     with pytest.raises(ScreenBlocked):
         wf.advance(item, "clear", actor="sec", decision="full")
     assert wf.verify().ok
@@ -141,14 +125,13 @@ def test_a_redaction_survives_a_return_only_for_the_same_text(wf: Workflow) -> N
     """Held: after a return, a re-submitted unchanged draft keeps its spans; an edit (even of the title only) drops
     them, and the gate then stops the personal data again."""
     body = f"低保名单：张三，身份证{ID}。"
-    item = _in_review(wf, body)
+    item = in_review(wf, body)
     start = body.index(ID)
     wf.redact(item, [(start, start + len(ID), "art15")], actor="sec")
     wf.advance(item, "return", actor="sec", reason="标题再改")
     wf.edit_item(item, actor="clerk", title="低保名单（修订）")
     assert wf.item(item).redactions is None and wf.item(item).redacted_body is None
-    wf.advance(item, "submit", actor="clerk")
-    wf.advance(item, "proofread", actor="proof")
+    review(wf, item)
     with pytest.raises(ScreenBlocked):
         wf.advance(item, "clear", actor="sec", decision="full")
     assert wf.verify().ok
@@ -157,11 +140,11 @@ def test_a_redaction_survives_a_return_only_for_the_same_text(wf: Workflow) -> N
 def test_spans_in_code_points_with_astral_characters(wf: Workflow) -> None:
     """Held: offsets are code points, so an emoji or an astral ideograph (𠀀) before the number shifts nothing."""
     body = f"😀𠀀👨‍👩‍👧 身份证{ID}，完。"
-    item = _in_review(wf, body)
+    item = in_review(wf, body)
     f = next(f for _, f in wf.screen_item(item) if f.rule == "resident-id")
     assert body[f.start:f.end] == ID
     wf.redact(item, [(f.start, f.end, "art15")], actor="sec")
-    _to_public(wf, item, "partial")
+    to_public(wf, item, "partial")
     assert ID not in wf.item(item).public_body and wf.item(item).public_body.startswith("😀𠀀👨‍👩‍👧 身份证［")
     assert wf.verify().ok
 
@@ -170,10 +153,10 @@ def test_a_partial_redaction_of_a_number_is_the_reviewers_choice_and_is_recorded
     """Held (by design): withholding only the check digit leaves no valid ID number, so the gate passes; the 17
     digits published are what the reviewer signed (the screen the event records shows the finding withheld)."""
     body = f"身份证{ID}。"
-    item = _in_review(wf, body)
+    item = in_review(wf, body)
     start = body.index(ID)
     wf.redact(item, [(start + 17, start + 18, "art15")], actor="sec")
-    _to_public(wf, item, "partial")
+    to_public(wf, item, "partial")
     assert wf.verify().ok
 
 
@@ -194,7 +177,7 @@ def test_a_redaction_undone_after_the_heads_approval_is_not_published(wf: Workfl
                                             + PIPELINE_EXTRA, "recheck.toml"), by=ADMIN)
     secret = "内部讨论：拟对甲公司从宽处理"
     body = f"处理结果已定。{secret}。"
-    item = _in_review(wf, body)
+    item = in_review(wf, body)
     wf.redact(item, [(body.index(secret), body.index(secret) + len(secret), "art16")], actor="sec")
     wf.advance(item, "clear", actor="sec", decision="partial", reason="过程性信息")
     wf.advance(item, "check", actor="lead")
@@ -239,10 +222,9 @@ def test_only_the_confidentiality_reviewer_accepts_findings(wf: Workflow) -> Non
         wf.advance(item, "override", actor="clerk", decision="not_personal", reason="我说不是")
     except Exception:
         return  # refused: held
-    wf.advance(item, "submit", actor="clerk")
-    wf.advance(item, "proofread", actor="proof")
+    review(wf, item)
     try:
-        _to_public(wf, item)
+        to_public(wf, item, "full")
     except ScreenBlocked:
         return  # the reviewer's clear is still stopped: held
     assert ID not in wf.item(item).public_body or not wf.verify().ok
@@ -267,7 +249,7 @@ def test_an_override_does_not_accept_a_different_number_at_the_same_place(wf: Wo
         _adopt(wf, SEND_BACK, "sendback")
     except Exception:
         return  # refused at adoption: held
-    item = _in_review(wf, f"村务公开：主任身份证{ID}。")
+    item = in_review(wf, f"村务公开：主任身份证{ID}。")
     wf.advance(item, "override", actor="sec", decision="consent", reason="主任本人书面同意")
     wf.advance(item, "sendback", actor="sec", reason="补充材料")
     wf.edit_item(item, actor="clerk", body=f"村务公开：主任身份证{OTHER_ID}。")
@@ -275,7 +257,7 @@ def test_an_override_does_not_accept_a_different_number_at_the_same_place(wf: Wo
     with contextlib.suppress(Exception):  # proofread is signed once a round
         wf.advance(item, "proofread", actor="proof")
     try:
-        _to_public(wf, item)
+        to_public(wf, item, "full")
     except ScreenBlocked:
         return  # held
     assert OTHER_ID not in wf.item(item).public_body or not wf.verify().ok
@@ -313,7 +295,7 @@ def test_a_public_step_by_another_name_is_still_a_gate(wf: Workflow) -> None:
     """Held: a pipeline whose clear-like step is another role's and whose public step is not named publish still
     cannot publish a block finding: every step into a public state is a gate."""
     _adopt(wf, PUBLIC_BY_ANOTHER_NAME, "fasttrack")
-    item = _in_review(wf, f"名单：身份证{ID}。")
+    item = in_review(wf, f"名单：身份证{ID}。")
     wf.advance(item, "note", actor="sec")
     wf.advance(item, "fasttrack", actor="lead")
     wf.advance(item, "approve", actor="head")
@@ -325,10 +307,10 @@ def test_a_public_step_by_another_name_is_still_a_gate(wf: Workflow) -> None:
 def test_verify_since_a_digest_between_override_and_publish(lite: tuple[Workflow, Raw]) -> None:
     """Held: an override before a `since` digest is folded, so the gate steps after it verify."""
     wf, _ = lite
-    item = _in_review(wf, f"村务公开：主任联系电话{PHONE}。")
+    item = in_review(wf, f"村务公开：主任联系电话{PHONE}。")
     wf.advance(item, "override", actor="sec", decision="consent", reason="本人书面同意")
     digest = wf.digest()
-    _to_public(wf, item)
+    to_public(wf, item, "full")
     report = wf.verify(since=digest)
     assert report.ok, report.problems
 
@@ -352,7 +334,7 @@ def test_logs_events_and_errors_hold_no_matched_text(wf: Workflow) -> None:
         with pytest.raises(Exception) as refused:
             new_info(wf, body="秘密★1年\n某事项")
         assert "秘密★" not in str(refused.value)
-        item = _in_review(wf, f"名单：身份证{ID}，电话{PHONE}。", title=f"电话{PHONE}")
+        item = in_review(wf, f"名单：身份证{ID}，电话{PHONE}。", title=f"电话{PHONE}")
         with pytest.raises(ScreenBlocked) as blocked:
             wf.advance(item, "clear", actor="sec", decision="full")
     assert ID not in str(blocked.value) and PHONE not in str(blocked.value)
@@ -374,10 +356,10 @@ def lite(sqlite_url: str) -> Iterator[tuple[Workflow, Raw]]:
 
 def _published_redacted(wf: Workflow) -> str:
     body = f"低保名单：张三，身份证{ID}，电话{PHONE}。"
-    item = _in_review(wf, body)
+    item = in_review(wf, body)
     spans = [(body.index(x), body.index(x) + len(x), "art15") for x in (ID, PHONE)]
     wf.redact(item, spans, actor="sec")
-    _to_public(wf, item, "partial")
+    to_public(wf, item, "partial")
     assert wf.verify().ok
     return item
 
@@ -414,9 +396,9 @@ def test_adopted_rules_cannot_be_swapped_behind_the_engines_back(lite: tuple[Wor
 def test_a_screen_erased_from_a_gate_event_is_noticed(lite: tuple[Workflow, Raw]) -> None:
     """Held: a forger who rewrites the publish event's screen to find nothing (and rehashes the chain) is caught."""
     wf, raw = lite
-    item = _in_review(wf, f"村务公开：主任联系电话{PHONE}。")
+    item = in_review(wf, f"村务公开：主任联系电话{PHONE}。")
     wf.advance(item, "override", actor="sec", decision="consent", reason="本人书面同意")
-    _to_public(wf, item)
+    to_public(wf, item, "full")
     raw.drop_guards()
     seq = next(s.seq for s in wf.history(item) if s.action == "publish")
     data = json.loads(raw.event(seq)["data"])

@@ -9,10 +9,9 @@ so its dates are provisional (Mon-Fri less 1 Jan, 1-2 May and 1-3 Oct).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -22,44 +21,21 @@ from states import default_pipeline, parse_pipeline
 from states.errors import ActionNotAvailable, InputMissing, PrerequisiteMissing, RoleMissing
 from states.kinds import ITEM, LAW, OpenCase, check_adoptable, unreviewed_path
 from tests.cli_helpers import isolate, ok, ok_json, one_error_line, run
-from tests.conftest import ADMIN, new_info, seed
+from tests.clocking import sh
+from tests.conftest import ADMIN, new_info
 from workflow import Workflow
-from workflow.config import Config, parse
+from workflow.config import parse
 from workflow.deadlines import WITHHELD, Facts, Open, Rules
 from workflow.duties import Deadline
 from workflow.errors import AlreadyExists, InvalidInput
 from workflow.periods import add_months
 from workflow.reminders import Planner, build_channels
 
-SH = ZoneInfo("Asia/Shanghai")
 # The built-in item pipeline as it was before its review steps: units added before adopted it.
 BEFORE = Path(__file__).parent / "data" / "item-before-review.toml"
 REOPENINGS = [("changed", "情势变化，该信息已可公开（条例第十八条）"),
               ("consent", "第三方书面同意公开（条例第十五条）"),
               ("public_interest", "不公开会对公共利益造成重大影响（条例第十五条）")]
-
-
-def sh(y: int, m: int, d: int, hh: int = 10) -> datetime:
-    return datetime(y, m, d, hh, tzinfo=SH)
-
-
-@pytest.fixture
-def now() -> list[datetime]:
-    return [sh(2026, 9, 30)]
-
-
-@pytest.fixture
-def make(db_url: str, now: list[datetime]) -> Iterator[Callable[..., Workflow]]:
-    """A seeded Workflow on a travelling clock (`now[0]`), with a configuration if given."""
-    made: list[Workflow] = []
-
-    def factory(config: Config | None = None) -> Workflow:
-        made.append(seed(Workflow(db_url, clock=lambda: now[0], config=config)))
-        return made[-1]
-
-    yield factory
-    for w in made:
-        w.close()
 
 
 @pytest.fixture
