@@ -684,7 +684,7 @@ def test_cli_verify_exit_status_of_the_real_program(sqlite_url: str,
 
 # -- property: any single change to any event is caught, at that event ---------------------------------
 
-N = 35
+N = 36  # the gov chain's last event in the template (checked below)
 TAMPERABLE = [f for f in FIELDS if f not in ("seq", "chain")] + ["hash"]
 NULLABLE = {"register_seq", "round", "from_state", "to_state", "actor", "role", "recorded_by", "paper_sha256",
             "comment", "reason", "ground", "decision", "pipeline", "content_hash", "data"}
@@ -707,6 +707,7 @@ def tamperings(draw: st.DrawFn) -> tuple[int, str, Any, bool]:
 def test_any_single_change_is_caught_at_that_event(lite_template: tuple[Path, Any],
                                                    case: tuple[int, str, Any, bool]) -> None:
     seq, field, value, rehash = case
+    assert max(lite_template[1].values()) == N, "the template's chain changed: N must be its last event"
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "zwgk.db"
         copy_sqlite(lite_template[0], path)
