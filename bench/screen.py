@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.screen_corpus import TOTAL_RECALL, bodies, counts
-from workflow.screen import RuleSet, _runs, builtin_rules, screen
+from workflow.screen import RuleSet, builtin_rules, screen
+from workflow.screen_numbers import runs as number_runs
 
 PLAN = Path(__file__).resolve().parent.parent / "tests" / "data" / "pingtian-2019-disclosure-plan.txt"
 SAMPLE = "\n申请人张某，身份证号532328198503172010，电话13987654321，住址：平田乡大村委会小村3组12号。\n秘密★1年\n"
@@ -59,7 +60,7 @@ def speed(mb: float, runs: int) -> None:
     print(f"(s3) s1 / s2                                 {s1 / s2:8.1f} x (target <= 5)")
     print("floor (same body):")
     line("(f1) one pass of re '[0-9]{11,}'", best(lambda: digits.findall(text), runs))
-    line("(f2) the runs by byte search (_runs)", best(lambda: list(_runs(text)), runs))
+    line("(f2) the runs by byte search (screen_numbers.runs)", best(lambda: list(number_runs(text)), runs))
     line("(f3) one str.count of one character ('密')", best(lambda: text.count("密"), runs))
     line("(f4) screen(), plan text alone (no findings)", best(lambda: screen(plain, rules), runs))
     print("each rule alone (screen() with that rule; a pattern rule also over the whole body, without anchors):")

@@ -12,19 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workflow.errors import InvalidInput
-from workflow.screen import (
-    Finding,
-    RuleSet,
-    ScreenTimeout,
-    _runs,
-    builtin_rules,
-    load_rules,
-    luhn_ok,
-    resident_id_check,
-    rule_of,
-    screen,
-    uscc_check,
-)
+from workflow.screen import Finding, RuleSet, ScreenTimeout, builtin_rules, load_rules, rule_of, screen
+from workflow.screen_numbers import luhn_ok, resident_id_check, runs, uscc_check
 
 
 def resident_id(region: str, born: str, seq: str) -> str:
@@ -147,7 +136,7 @@ def test_each_built_in_rule_finds_what_a_search_of_the_whole_body_finds(text: st
 @given(st.lists(st.one_of(PIECES, st.sampled_from(["a", "Z", "9", "_", "１", "𠀀", "\ud800"]), st.text(max_size=5)),
                 max_size=30).map("".join))
 def test_the_runs_are_those_of_a_character_class(text: str) -> None:
-    assert list(_runs(text)) == [m.span() for m in re.finditer("[0-9A-Za-z]{11,}", text)]
+    assert [p.span(0, len(p.chars)) for p in runs(text)] == [m.span() for m in re.finditer("[0-9A-Za-z]{11,}", text)]
 
 
 def test_anchors_are_for_the_built_in_file_only_and_are_patterns() -> None:

@@ -3,15 +3,14 @@ offsets. Pure: no database, no clock, nothing printed or logged; a `Finding` hol
 
 Rules are data (`screen_rules.toml` beside this file; an office's own file is merged over it by `load_rules`).
 A rule has either a `pattern` or a `kind`, a check that needs code (check digits): `resident_id`, `uscc`,
-`mobile`, `bank_card`. The kinds share one pass over the body's runs of ASCII letters and digits, and each
-run is claimed by the first kind that accepts it, so that one number is never reported twice.
+`mobile`, `bank_card` (workflow/screen_numbers.py, where a number is read wherever a reader sees one).
 
 Built-in patterns run with `re` and are written to be linear. An office's patterns run with the `regex`
 module under a time limit: `re` holds the GIL inside a match, so a thread could not stop a runaway one.
 
 Speed (issue 14: a 1 MB body within a few passes of a literal search): `re` tries a pattern that begins with
 a character class at every character, ten times slower than it looks for a literal first character. So no
-built-in rule scans the whole body with a class: the runs are found by byte searches (`_runs`), and a built-in
+built-in rule scans the whole body with a class: numbers are found by byte searches (screen_numbers), and a built-in
 pattern runs only on the lines holding a match of one of its `anchors` (patterns that begin with a literal).
 """
 
@@ -21,9 +20,8 @@ import itertools
 import re
 import time
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Literal, cast
@@ -31,6 +29,7 @@ from typing import Literal, cast
 import regex
 
 from workflow.errors import InvalidInput, ZwgkError
+from workflow.screen_numbers import KINDS, numbers
 
 Severity = Literal["forbid", "block", "warn"]
 SEVERITIES: tuple[Severity, ...] = ("forbid", "block", "warn")
@@ -85,111 +84,10 @@ def excerpt(text: str, finding: Finding) -> str:
     return text[finding.start:finding.end]
 
 
-# --- the kinds: checks that need code ----------------------------------------------------------------------
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def resident_id_check(first17: str) -> str:
-    """The check character of GB 11643 for the first 17 digits."""
-    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
-
-
-def is_resident_id(s: str) -> bool:
-    if len(s) != 18 or not s[:17].isdecimal() or not s[:17].isascii() or s[0] not in "12345678":
-        return False
-    try:
-        born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
-    except ValueError:
-        return False
-    return 1900 <= born.year <= 2099 and resident_id_check(s[:17]) == s[17].upper()
-
-
-def uscc_check(first17: str) -> str:
-    """The check character of GB 32100 for the first 17 characters."""
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return _USCC_CHARS[(31 - total % 31) % 31]
-
-
-def is_uscc(s: str) -> bool:
-    # Registration authority (1-9, A-G, Y), then the region code (6 digits): the structure, then the check.
-    if len(s) != 18 or s[0] not in "123456789ABCDEFGY" or not s[2:8].isdecimal() or any(c not in _USCC_CHARS
-                                                                                          for c in s):
-        return False
-    return uscc_check(s[:17]) == s[17]
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = int(c) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def is_bank_card(s: str) -> bool:
-    return 13 <= len(s) <= 19 and s.isdecimal() and luhn_ok(s)
-
-
-def is_mobile(s: str) -> bool:
-    if len(s) == 13 and s.startswith("86"):
-        s = s[2:]
-    return len(s) == 11 and s.isdecimal() and s[0] == "1" and s[1] in "3456789"
-
-
-# In the order they claim a run: an ID number that happens to pass Luhn is an ID number, not a card.
-KINDS: dict[str, Callable[[str], bool]] = {
-    "resident_id": is_resident_id,
-    "uscc": is_uscc,
-    "mobile": is_mobile,
-    "bank_card": is_bank_card,
-}
-# Every character as one byte: "1" for an ASCII letter or digit, " " for anything else (non-ASCII characters
-# arrive as "?" from the encoding, one byte each, so offsets stay the body's).
-_ALNUM = bytes(ord("1") if chr(b).isascii() and chr(b).isalnum() else ord(" ") for b in range(256))
-# 11 is the shortest run any kind accepts.
-_SHORTEST = b"1" * 11
-_PLUS86 = re.compile(r"\+86[ \t-]?$")
-
-
-def _runs(text: str) -> Iterable[tuple[int, int]]:
-    """(start, end) of each run of 11 or more ASCII letters and digits, not inside a longer one: what
-    `re.finditer("[0-9A-Za-z]{11,}", text)` finds, by byte searches many times faster than that class scan."""
-    marks = text.encode("ascii", "replace").translate(_ALNUM)
-    start = marks.find(_SHORTEST)
-    while start != -1:
-        end = marks.find(b" ", start)
-        end = len(marks) if end == -1 else end
-        yield start, end
-        start = marks.find(_SHORTEST, end)
-
-
-# Full-width digits (an input method left in full-width mode) are the same number: read as ASCII, one character for
-# one, so offsets stay the body's. Most bodies have none, and looking costs a tenth of a literal pass.
-_FULL_WIDTH_DIGITS = "０１２３４５６７８９"
-_HALF_WIDTH = str.maketrans(_FULL_WIDTH_DIGITS + "Ｘｘ", "0123456789Xx")
-
-
-def _kind_findings(text: str, rules: list[Rule]) -> Iterable[Finding]:
-    by_kind = {r.kind: r for r in rules}
-    order = [(KINDS[k], by_kind[k]) for k in KINDS if k in by_kind]
-    if not order:
-        return
-    if any(d in text for d in _FULL_WIDTH_DIGITS):
-        text = text.translate(_HALF_WIDTH)
-    for start, end in _runs(text):
-        if end - start > 19:
-            continue
-        run = text[start:end]
-        for accepts, rule in order:
-            if accepts(run):
-                if rule.kind == "mobile" and end - start == 11:
-                    plus = _PLUS86.search(text, max(0, start - 5), start)
-                    start = plus.start() if plus else start
-                yield Finding(rule.id, rule.severity, start, end)
-                break
+def _kind_findings(text: str, rules: list[Rule]) -> list[Finding]:
+    by_kind = {r.kind: r for r in rules if r.kind is not None}
+    return [Finding(by_kind[kind].id, by_kind[kind].severity, start, end)
+            for kind, start, end in numbers(text, list(by_kind))]
 
 
 def _lines_holding(text: str, anchors: tuple[re.Pattern[str], ...]) -> list[tuple[int, int]]:
@@ -220,7 +118,7 @@ def screen(text: str, rules: RuleSet | None = None, *, time_limit: float = 1.0) 
 
     The office's patterns share `time_limit` seconds; past it `ScreenTimeout` names the rule."""
     rules = rules if rules is not None else builtin_rules()
-    found: list[Finding] = list(_kind_findings(text, [r for r in rules.rules if r.kind is not None]))
+    found = _kind_findings(text, list(rules.rules))
     deadline = time.monotonic() + time_limit
     for rule in rules.rules:
         if rule.pattern is None:

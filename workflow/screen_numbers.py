@@ -1,0 +1,241 @@
+"""The kinds of the pre-screen (workflow/screen.py): numbers that are personal data, told by code (check digits, the
+groups people print them in) rather than by a pattern. Pure, as the screen is.
+
+A number is read where a reader sees one:
+- a run of ASCII letters and digits (11 to 19 of them, the lengths the kinds have);
+- ID numbers inside a longer run, glued to letters or to another number (IDNO530328…, a mobile then an ID
+  number), and the digits beside one;
+- digits in the groups a form or a card prints (139 1234 5678, 139-1234-5678, 6222 0212 3456 7890 128,
+  530328 19900101 1236), in those shapes only: a table of figures is groups of digits too;
+- digits with an invisible character pasted among them (a zero-width space, a soft hyphen, a word joiner).
+Full-width digits are read as ASCII ones. Each place is claimed by the first kind that accepts it, so that one
+number is never reported twice.
+
+What a kind accepts is part of what a fingerprint of the rules names (workflow/screening.py stores a kind by its
+name, and `verify` screens again with this code): change what a kind accepts only under a new name.
+
+Speed: one byte per character (`_marks`) and byte searches find every place; Python looks only at those.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def resident_id_check(first17: str) -> str:
+    """The check character of GB 11643 for the first 17 digits."""
+    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def is_resident_id(s: str) -> bool:
+    if len(s) != 18 or not s[:17].isdecimal() or not s[:17].isascii() or s[0] not in "12345678":
+        return False
+    try:
+        born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+    except ValueError:
+        return False
+    return 1900 <= born.year <= 2099 and resident_id_check(s[:17]) == s[17].upper()
+
+
+def uscc_check(first17: str) -> str:
+    """The check character of GB 32100 for the first 17 characters."""
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+def is_uscc(s: str) -> bool:
+    # Registration authority (1-9, A-G, Y), then the region code (6 digits): the structure, then the check.
+    if len(s) != 18 or s[0] not in "123456789ABCDEFGY" or not s[2:8].isdecimal() or any(c not in _USCC_CHARS
+                                                                                          for c in s):
+        return False
+    return uscc_check(s[:17]) == s[17]
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def is_bank_card(s: str) -> bool:
+    return 13 <= len(s) <= 19 and s.isdecimal() and luhn_ok(s)
+
+
+def is_mobile(s: str) -> bool:
+    if len(s) == 13 and s.startswith("86"):
+        s = s[2:]
+    return len(s) == 11 and s.isdecimal() and s[0] == "1" and s[1] in "3456789"
+
+
+# In the order they claim a place: an ID number that happens to pass Luhn is an ID number, not a card.
+KINDS: dict[str, Callable[[str], bool]] = {
+    "resident_id": is_resident_id,
+    "uscc": is_uscc,
+    "mobile": is_mobile,
+    "bank_card": is_bank_card,
+}
+SHORTEST, LONGEST = 11, 19  # the lengths the kinds accept
+
+# The groups numbers are printed in, by the length of each group, and the kind each shape can be. A grouped card
+# must also begin as an issuer's number does (3-6, or 9 for old domestic cards): a row of years is four groups of
+# four digits that pass Luhn one time in ten.
+_SHAPES: dict[tuple[int, ...], str] = {
+    (3, 4, 4): "mobile", (2, 3, 4, 4): "mobile",  # 139 1234 5678, 86 139 1234 5678
+    (6, 8, 4): "resident_id",  # 530328 19900101 1236
+    **{(4, 4, 4, 4, *last): "bank_card" for last in ((), (1,), (2,), (3,), (4,))},  # 6222 0212 3456 7890 128
+}
+_CARD_ISSUERS = "34569"
+
+# One byte per character: "1" an ASCII letter or digit, "s" a space, "h" a hyphen, "z" an invisible character (made
+# NUL first, `_INVISIBLE`), " " anything else. Non-ASCII characters arrive as "?" from the encoding, one byte each,
+# so offsets stay the body's.
+_MARKS = bytes(ord("1") if chr(b).isascii() and chr(b).isalnum() else ord("s") if b == 0x20 else
+               ord("h") if b == 0x2D else ord("z") if b == 0 else ord(" ") for b in range(256))
+_RUN = b"1" * SHORTEST
+_RUN_END = re.compile(rb"[^1]")
+_GROUPED_AT = re.compile(rb"1[sh]1")
+_GROUPS = re.compile(rb"1+(?:s1+)+|1+(?:h1+)+")  # one separator throughout: 2024-01-01 139 1234 5678 is two
+_JOINED = re.compile(rb"1+(?:z+1+)+")
+_DIGITS = re.compile(r"[0-9]{17,}[Xx]?")  # what may hold an ID number
+# Read as nothing inside a number (pasted from Word or a web page); most bodies have none.
+_INVISIBLE = str.maketrans(dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", "\0"))
+# Full-width digits (an input method left in full-width mode) are the same number, read one character for one.
+_FULL_WIDTH_DIGITS = "０１２３４５６７８９"
+_HALF_WIDTH = str.maketrans(_FULL_WIDTH_DIGITS + "Ｘｘ", "0123456789Xx")
+_PLUS86 = re.compile(r"\+(?:86[ \t-]?)?$")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Characters that may be a number (separators left out) and the offset in the body of each."""
+
+    chars: str
+    at: Sequence[int]
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        return self.at[i], self.at[j - 1] + 1
+
+
+Found = tuple[str, int, int]  # a kind, and the span of the body it claims
+
+
+def numbers(text: str, kinds: Sequence[str]) -> list[Found]:
+    """What `kinds` (of KINDS, in any order) find in `text`, ordered by position."""
+    order = [k for k in KINDS if k in kinds]
+    if not order:
+        return []
+    if any(d in text for d in _FULL_WIDTH_DIGITS):
+        text = text.translate(_HALF_WIDTH)
+    invisible = any(c in text for c in "\u00ad\u200b\u200c\u200d\u2060\ufeff")
+    marks = (text.translate(_INVISIBLE) if invisible else text).encode("ascii", "replace").translate(_MARKS)
+    found: list[Found] = []  # by position, none overlapping another
+    # What a reader sees as one number first: digits joined by invisible characters, before the runs they join.
+    for place in itertools.chain(_joined(text, marks) if invisible else (), runs(text, marks)):
+        for f in _read(place, order):
+            _claim(found, f)
+    for f in _grouped(text, marks, order):
+        _claim(found, f)
+    found = [(kind, _with_plus86(text, start) if kind == "mobile" else start, end) for kind, start, end in found]
+    return found
+
+
+def _claim(found: list[Found], f: Found) -> None:
+    """`f` in its place in `found`, unless it overlaps what an earlier reading claimed."""
+    i = bisect_left(found, f[1], key=lambda c: c[1])
+    if (i < len(found) and found[i][1] < f[2]) or (i > 0 and found[i - 1][2] > f[1]):
+        return
+    found.insert(i, f)
+
+
+def _with_plus86(text: str, start: int) -> int:
+    plus = _PLUS86.search(text, max(0, start - 4), start)
+    return plus.start() if plus else start
+
+
+def runs(text: str, marks: bytes | None = None) -> Iterator[Place]:
+    """Each run of 11 or more ASCII letters and digits, not inside a longer one: what
+    `re.finditer("[0-9A-Za-z]{11,}", text)` finds, by byte searches many times faster than that class scan."""
+    if marks is None:
+        marks = text.encode("ascii", "replace").translate(_MARKS)
+    start = marks.find(_RUN)
+    while start != -1:
+        m = _RUN_END.search(marks, start)
+        end = m.start() if m else len(marks)
+        yield Place(text[start:end], range(start, end))
+        start = marks.find(_RUN, end)
+
+
+def _read(place: Place, order: list[str]) -> Iterator[Found]:
+    """The kind of a whole place, else the ID numbers inside it (glued to letters or to other digits: a check digit
+    and a date of birth are evidence enough there, as eleven digits or a Luhn check are not)."""
+    if SHORTEST <= len(place.chars) <= LONGEST:
+        kind = _kind(place.chars, order)
+        if kind is not None:
+            yield (kind, *place.span(0, len(place.chars)))
+            return
+    if "resident_id" in order:
+        for m in _DIGITS.finditer(place.chars):
+            yield from _ids(place, m.start(), m.end(), order)
+
+
+def _ids(place: Place, i: int, j: int, order: list[str]) -> Iterator[Found]:
+    """Each ID number among the digits at i:j of a place, and, beside one, the kind of the digits between."""
+    at, found = i, False
+    while at + 18 <= j:
+        if is_resident_id(place.chars[at:at + 18]):
+            yield from _between(place, i, at, order)
+            yield ("resident_id", *place.span(at, at + 18))
+            i = at = at + 18
+            found = True
+        else:
+            at += 1
+    if found:
+        yield from _between(place, i, j, order)
+
+
+def _between(place: Place, i: int, j: int, order: list[str]) -> Iterator[Found]:
+    kind = _kind(place.chars[i:j], order) if SHORTEST <= j - i <= LONGEST else None
+    if kind is not None:
+        yield (kind, *place.span(i, j))
+
+
+def _kind(s: str, order: list[str]) -> str | None:
+    return next((k for k in order if KINDS[k](s)), None)
+
+
+def _grouped(text: str, marks: bytes, order: list[str]) -> Iterator[Found]:
+    """Numbers printed in groups, in the shapes of `_SHAPES`."""
+    end = 0
+    for hit in _GROUPED_AT.finditer(marks):
+        if hit.start() < end:
+            continue
+        start = hit.start()
+        while start > end and marks[start - 1] == 0x31:
+            start -= 1
+        m = _GROUPS.match(marks, start)
+        assert m is not None  # the hit is such a match's first separator
+        end = m.end()
+        groups = re.split("[ -]", text[start:end])
+        kind = _SHAPES.get(tuple(map(len, groups)))
+        digits = "".join(groups)
+        if kind in order and (digits[:-1].isdecimal() and digits.isascii()) and KINDS[kind](digits) \
+                and (kind != "bank_card" or digits[0] in _CARD_ISSUERS):
+            yield kind, start, end
+
+
+def _joined(text: str, marks: bytes) -> Iterator[Place]:
+    """Runs of letters and digits joined by invisible characters, read without them."""
+    for m in _JOINED.finditer(marks):
+        at = [i for i in range(m.start(), m.end()) if marks[i] != 0x7A]
+        yield Place("".join(text[i] for i in at), at)
