@@ -20,6 +20,7 @@ Speed: one byte per character (`_marks`) and byte searches find every place; Pyt
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +34,7 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 def resident_id_check(first17: str) -> str:
     """The check character of GB 11643 for the first 17 digits."""
-    return "10X98765432"[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+    return "10X98765432"[sum(map(operator.mul, map(int, first17), _ID_WEIGHTS)) % 11]
 
 
 def is_resident_id(s: str) -> bool:
@@ -97,19 +98,20 @@ _SHAPES: dict[tuple[int, ...], str] = {
 }
 _CARD_ISSUERS = "34569"
 
-# One byte per character: "1" an ASCII letter or digit, "s" a space, "h" a hyphen, "z" an invisible character (made
-# NUL first, `_INVISIBLE`), " " anything else. Non-ASCII characters arrive as "?" from the encoding, one byte each,
-# so offsets stay the body's.
+# One byte per character: "1" an ASCII letter or digit, "s" a space, "h" a hyphen, "u" a character the encoding could
+# not hold (or a question mark), " " anything else. Non-ASCII characters arrive as "?" from the encoding, one byte
+# each, so offsets stay the body's.
 _MARKS = bytes(ord("1") if chr(b).isascii() and chr(b).isalnum() else ord("s") if b == 0x20 else
-               ord("h") if b == 0x2D else ord("z") if b == 0 else ord(" ") for b in range(256))
+               ord("h") if b == 0x2D else ord("u") if b == 0x3F else ord(" ") for b in range(256))
 _RUN = b"1" * SHORTEST
 _RUN_END = re.compile(rb"[^1]")
 _GROUPED_AT = re.compile(rb"1[sh]1")
 _GROUPS = re.compile(rb"1+(?:s1+)+|1+(?:h1+)+")  # one separator throughout: 2024-01-01 139 1234 5678 is two
-_JOINED = re.compile(rb"1+(?:z+1+)+")
+_BETWEEN = re.compile(rb"1(u+)1")  # characters between two digits that may be invisible ones
+_JOINED = re.compile(rb"1+(?:z+1+)+")  # with the invisible ones marked "z"
 _DIGITS = re.compile(r"[0-9]{17,}[Xx]?")  # what may hold an ID number
-# Read as nothing inside a number (pasted from Word or a web page); most bodies have none.
-_INVISIBLE = str.maketrans(dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", "\0"))
+# Read as nothing inside a number (pasted from Word or a web page).
+_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
 # Full-width digits (an input method left in full-width mode) are the same number, read one character for one.
 _FULL_WIDTH_DIGITS = "０１２３４５６７８９"
 _HALF_WIDTH = str.maketrans(_FULL_WIDTH_DIGITS + "Ｘｘ", "0123456789Xx")
@@ -137,11 +139,11 @@ def numbers(text: str, kinds: Sequence[str]) -> list[Found]:
         return []
     if any(d in text for d in _FULL_WIDTH_DIGITS):
         text = text.translate(_HALF_WIDTH)
-    invisible = any(c in text for c in "\u00ad\u200b\u200c\u200d\u2060\ufeff")
-    marks = (text.translate(_INVISIBLE) if invisible else text).encode("ascii", "replace").translate(_MARKS)
+    marks = text.encode("ascii", "replace").translate(_MARKS)
     found: list[Found] = []  # by position, none overlapping another
     # What a reader sees as one number first: digits joined by invisible characters, before the runs they join.
-    for place in itertools.chain(_joined(text, marks) if invisible else (), runs(text, marks)):
+    hidden = _joined(text, marks) if any(c in text for c in _INVISIBLE) else ()  # most bodies have none
+    for place in itertools.chain(hidden, runs(text, marks)):
         for f in _read(place, order):
             _claim(found, f)
     for f in _grouped(text, marks, order):
@@ -152,6 +154,9 @@ def numbers(text: str, kinds: Sequence[str]) -> list[Found]:
 
 def _claim(found: list[Found], f: Found) -> None:
     """`f` in its place in `found`, unless it overlaps what an earlier reading claimed."""
+    if not found or found[-1][2] <= f[1]:  # after all of them: a run's findings come in order
+        found.append(f)
+        return
     i = bisect_left(found, f[1], key=lambda c: c[1])
     if (i < len(found) and found[i][1] < f[2]) or (i > 0 and found[i - 1][2] > f[1]):
         return
@@ -236,6 +241,12 @@ def _grouped(text: str, marks: bytes, order: list[str]) -> Iterator[Found]:
 
 def _joined(text: str, marks: bytes) -> Iterator[Place]:
     """Runs of letters and digits joined by invisible characters, read without them."""
-    for m in _JOINED.finditer(marks):
-        at = [i for i in range(m.start(), m.end()) if marks[i] != 0x7A]
+    joined = bytearray(marks)
+    m = _BETWEEN.search(marks)
+    while m:
+        if all(c in _INVISIBLE for c in text[m.start(1):m.end(1)]):
+            joined[m.start(1):m.end(1)] = b"z" * (m.end(1) - m.start(1))
+        m = _BETWEEN.search(marks, m.end() - 1)  # the digit after is the one before the next
+    for m in _JOINED.finditer(joined):
+        at = [i for i in range(m.start(), m.end()) if joined[i] != 0x7A]
         yield Place("".join(text[i] for i in at), at)
