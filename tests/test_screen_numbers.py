@@ -105,6 +105,12 @@ def test_the_shapes_are_strict() -> None:
     assert [f.rule for f in screen("发文日期2026-03-15 139-8765-4321")] == ["mobile"]
 
 
+def test_a_word_before_or_after_the_groups_is_not_one() -> None:
+    for text in ("联系电话 Tel 139 1234 5678。", "手机139 1234 5678 mobile", "ID 530328 19900101 105X，"):
+        f, = screen(text)
+        assert text[f.start:f.end] in ("139 1234 5678", "530328 19900101 105X"), text
+
+
 def test_a_disabled_kind_is_not_looked_for_in_any_spelling() -> None:
     text = "身份证号 530328 19900101 1236，手机 139 1234 5678"
     at = text.index("139")

@@ -107,6 +107,7 @@ _RUN = b"1" * SHORTEST
 _RUN_END = re.compile(rb"[^1]")
 _GROUPED_AT = re.compile(rb"1[sh]1")
 _GROUPS = re.compile(rb"1+(?:s1+)+|1+(?:h1+)+")  # one separator throughout: 2024-01-01 139 1234 5678 is two
+_GROUP = re.compile("[^ -]+")
 _BETWEEN = re.compile(rb"1(u+)1")  # characters between two digits that may be invisible ones
 _JOINED = re.compile(rb"1+(?:z+1+)+")  # with the invisible ones marked "z"
 _DIGITS = re.compile(r"[0-9]{17,}[Xx]?")  # what may hold an ID number
@@ -220,7 +221,7 @@ def _kind(s: str, order: list[str]) -> str | None:
 
 
 def _grouped(text: str, marks: bytes, order: list[str]) -> Iterator[Found]:
-    """Numbers printed in groups, in the shapes of `_SHAPES`."""
+    """Numbers printed in groups, in the shapes of `_SHAPES`; a word before them (Tel, No) or after is not a group."""
     end = 0
     for hit in _GROUPED_AT.finditer(marks):
         if hit.start() < end:
@@ -231,12 +232,15 @@ def _grouped(text: str, marks: bytes, order: list[str]) -> Iterator[Found]:
         m = _GROUPS.match(marks, start)
         assert m is not None  # the hit is such a match's first separator
         end = m.end()
-        groups = re.split("[ -]", text[start:end])
-        kind = _SHAPES.get(tuple(map(len, groups)))
-        digits = "".join(groups)
-        if kind in order and (digits[:-1].isdecimal() and digits.isascii()) and KINDS[kind](digits) \
-                and (kind != "bank_card" or digits[0] in _CARD_ISSUERS):
-            yield kind, start, end
+        groups = list(_GROUP.finditer(text, start, end))
+        while groups and not groups[0].group().isdecimal():
+            groups.pop(0)
+        while groups and not any(c.isdecimal() for c in groups[-1].group()):
+            groups.pop()
+        kind = _SHAPES.get(tuple(len(g.group()) for g in groups))
+        digits = "".join(g.group() for g in groups)
+        if kind in order and KINDS[kind](digits) and (kind != "bank_card" or digits[0] in _CARD_ISSUERS):
+            yield kind, groups[0].start(), groups[-1].end()
 
 
 def _joined(text: str, marks: bytes) -> Iterator[Place]:
