@@ -97,6 +97,7 @@ _SHAPES: dict[tuple[int, ...], str] = {
     **{(4, 4, 4, 4, *last): "bank_card" for last in ((), (1,), (2,), (3,), (4,))},  # 6222 0212 3456 7890 128
 }
 _CARD_ISSUERS = "34569"
+_SHORTEST_GROUPED = min(sum(shape) + len(shape) - 1 for shape in _SHAPES)  # 139 1234 5678
 
 # One byte per character: "1" an ASCII letter or digit, "s" a space, "h" a hyphen, "u" a character the encoding could
 # not hold (or a question mark), " " anything else. Non-ASCII characters arrive as "?" from the encoding, one byte
@@ -232,6 +233,8 @@ def _grouped(text: str, marks: bytes, order: list[str]) -> Iterator[Found]:
         m = _GROUPS.match(marks, start)
         assert m is not None  # the hit is such a match's first separator
         end = m.end()
+        if end - start < _SHORTEST_GROUPED:
+            continue
         groups = list(_GROUP.finditer(text, start, end))
         while groups and not groups[0].group().isdecimal():
             groups.pop(0)
