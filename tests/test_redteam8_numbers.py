@@ -55,16 +55,9 @@ CARD_44443 = (4, 4, 4, 4, 3)
 
 # --- recall: what a drafter types or a copy-paste leaves, read by any reader as the number --------------------------
 
-SEPARATOR_GAP = finding(
-    "FINDING (medium): groups separated by a full-width space (U+3000), a no-break space (U+00A0, Word/web paste) or a "
-    "full-width hyphen (U+FF0D, IME in full-width mode) are not read as one number: only ASCII ' ' and '-' are; the "
-    "classification-mark rule already accepts these spaces. Fix: translate them one-for-one to ' '/'-' before "
-    "marking, as full-width digits are")
-
-
-@pytest.mark.parametrize("sep", [pytest.param("\u3000", marks=SEPARATOR_GAP, id="full-width-space"),
-                                 pytest.param("\u00a0", marks=SEPARATOR_GAP, id="nbsp"),
-                                 pytest.param("\uff0d", marks=SEPARATOR_GAP, id="full-width-hyphen"),
+@pytest.mark.parametrize("sep", [pytest.param("\u3000", id="full-width-space"),
+                                 pytest.param("\u00a0", id="nbsp"),
+                                 pytest.param("\uff0d", id="full-width-hyphen"),
                                  pytest.param(" ", id="space"), pytest.param("-", id="hyphen")])
 @pytest.mark.parametrize(("number", "sizes", "rule"), [(PHONE, MOBILE_344, "mobile"), (ID, ID_684, "resident-id"),
                                                        (CARD, CARD_44443, "bank-card")],
@@ -74,15 +67,10 @@ def test_groups_with_the_separators_of_a_chinese_keyboard_are_one_number(number:
     assert rule in _rules(f"联系人张某，号码：{_groups(number, sizes, sep)}。")
 
 
-@finding("FINDING (medium): full-width digits typed with an ASCII-width separator are found, but the same number "
-         "typed wholly in full-width mode (digits and hyphen U+FF0D) is not")
 def test_a_number_typed_wholly_in_full_width_mode_is_found() -> None:
     assert "mobile" in _rules("电话：" + _groups(PHONE, MOBILE_344, "－").translate(FULL_WIDTH))
 
 
-@finding("FINDING (medium): an ID number of ASCII digits whose check character is a full-width Ｘ (common in data "
-         "entry: the X typed in full-width mode) is not found; the full-width translation runs only when a full-width "
-         "digit is present. Fix: run it when any character of _HALF_WIDTH's table (Ｘ, ｘ included) is present")
 def test_an_id_number_with_a_full_width_check_character_is_found() -> None:
     assert "resident-id" in _rules(f"身份证号：{X_ID[:-1]}Ｘ。")
 
@@ -94,28 +82,21 @@ def test_an_id_number_with_a_lower_case_or_full_width_x_among_full_width_digits_
     assert "resident-id" in _rules(f"身份证号：{X_ID[:-1]}x。")
 
 
-@finding("FINDING (low): two spaces or a tab between groups (alignment typed by hand, a table cell) hide a grouped "
-         "number: _GROUPS takes exactly one separator. Fix: s+ (one kind of separator throughout)")
 @pytest.mark.parametrize("sep", ["  ", "\t"], ids=["two-spaces", "tab"])
 def test_a_wider_gap_between_groups_is_still_one_number(sep: str) -> None:
     assert "mobile" in _rules(f"手机 {_groups(PHONE, MOBILE_344, sep)}")
 
 
-@finding("FINDING (low): an en dash, a hyphen U+2010 or a minus sign between the groups (Word's autocorrect, a PDF) "
-         "is not read as a hyphen")
 @pytest.mark.parametrize("dash", ["\u2013", "\u2010", "\u2212"], ids=["en-dash", "hyphen-2010", "minus"])
 def test_other_dashes_between_groups(dash: str) -> None:
     assert "mobile" in _rules(f"电话{_groups(PHONE, MOBILE_344, dash)}")
 
 
-@finding("FINDING (low): an ID number in 6-4-4-4 groups, or 6 then 12, is not found (only 6-8-4 is a shape)")
 @pytest.mark.parametrize("sizes", [(6, 4, 4, 4), (6, 12)], ids=["6-4-4-4", "6-12"])
 def test_an_id_number_in_other_groups(sizes: tuple[int, ...]) -> None:
     assert "resident-id" in _rules(f"身份证号 {_groups(ID, sizes, ' ')}")
 
 
-@finding("FINDING (low): direction marks pasted from a web page or a chat (U+200E LRM, U+200F RLM, U+202A-U+202E) "
-         "inside a number hide it: _INVISIBLE holds six characters only. Fix: add the bidi controls (Cf) there")
 @pytest.mark.parametrize("mark", ["\u200e", "\u200f", "\u202c"], ids=["lrm", "rlm", "pdf"])
 def test_direction_marks_inside_a_number(mark: str) -> None:
     assert "resident-id" in _rules(f"身份证号{ID[:6]}{mark}{ID[6:]}")
@@ -163,17 +144,10 @@ def test_government_figures_are_no_personal_data(body: str) -> None:
     assert _rules(body) == []
 
 
-@finding("FINDING (medium): a row of three figures (a table pasted from a PDF: 户数 人口 耕地) whose first is 130-199 "
-         "and the others of four digits is a grouped mobile of severity block: ~7.5% of random 3-4-4 rows. A mobile "
-         "has no check digit. Fix: a grouped mobile only with a cue on its line (电话/手机/联系/Tel/：), else warn "
-         "under a new kind name")
 def test_a_row_of_three_figures_is_no_mobile() -> None:
     assert _rules("各村户数、人口、耕地面积（亩）：\n合计 186 1020 3400\n") == []
 
 
-@finding("FINDING (medium): a row of four 4-digit figures (a budget table pasted from a PDF) beginning 3-6 or 9 that "
-         "passes Luhn (1 in 10) is a bank card of severity block, and so is a row of five whose last has 1-4 digits. "
-         "Fix: a grouped card only with 卡号/账号/帐号/账户/银行/开户 on its line, else warn")
 @pytest.mark.parametrize("row", ["3200 4500 1800 2690", "4500 3200 1250 6870 16"], ids=["four", "five"])
 def test_a_row_of_amounts_is_no_bank_card(row: str) -> None:
     assert luhn_ok(row.replace(" ", ""))
@@ -228,6 +202,8 @@ def test_a_finding_covers_the_number_as_written_and_nothing_else(before: str, sp
     """Held: the span starts at the number's first character and ends after its last (separators and invisible
     characters inside, none outside); masking by the findings leaves no digit of it."""
     kind, _, spelling = spelled
+    if " " in spelling and kind != "resident_id":  # a mobile or a card between spaces after a word naming one
+        before += "电话" if kind == "mobile" else "卡号"
     text = before + spelling + after
     at = len(before)
     found = [(k, s, e) for k, s, e in numbers(text, list(KINDS)) if k == kind]
@@ -338,22 +314,7 @@ def test_the_check_of_meeting_repeats_sees_what_it_should() -> None:
     assert not list(_meetings(list(sre_parse.parse(r"^ *+-? *x$"))))
 
 
-REDOS = {
-    "classified-mark": finding(
-        "FINDING (high): classified-mark backtracks in O(n^4) on a line of 涉密 then n spaces (any of its space class) "
-        "then any other character: four [space]* separated only by optional items ([】]?, [：:]?, (note)?). Built-in "
-        "patterns run with `re` (no time limit, the GIL held): n=200 takes 2.5 s, n=400 ~39 s, n=1000 ~hours, in "
-        "create and in every `verify` after. A quadratic one before 涉密 too ([space]*[【]?[space]*). Fix: possessive "
-        "quantifiers ([…]*+, Python 3.11) or one [space]* between the optional items"),
-    "internal-mark": finding(
-        "FINDING (medium): internal-mark backtracks in O(n^2) on 内部 then n spaces then a character ([ \\t　]*[，,、]?"
-        "[ \\t　]* inside the optional group, then [ \\t　]*$): 8,000 spaces 0.29 s, a 1 MB line ~an hour. Fix: "
-        "possessive quantifiers"),
-}
-
-
-@pytest.mark.parametrize("rule", [pytest.param(r.id, marks=REDOS[r.id]) if r.id in REDOS else r.id
-                                  for r in builtin_rules().rules if r.pattern is not None])
+@pytest.mark.parametrize("rule", [r.id for r in builtin_rules().rules if r.pattern is not None])
 def test_no_built_in_pattern_splits_a_run_between_two_repeats(rule: str) -> None:
     """Built-in patterns run with `re`, without the time limit: none may let two unbounded repeats share a character
     with only optional items between them (the shape of super-linear backtracking). Read from the parsed pattern,
