@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workflow.screen import screen
-from workflow.screen_numbers import KINDS, luhn_ok, numbers, resident_id_check
+from workflow.screen_numbers import _ID_SHAPE, KINDS, is_resident_id, luhn_ok, numbers, resident_id_check
 
 INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
@@ -79,6 +79,8 @@ def read(text: str) -> str:
 @given(AROUND, spellings(), AROUND)
 def test_a_number_is_found_however_it_is_written(before: str, spelled: tuple[str, str, str], after: str) -> None:
     kind, number, written = spelled
+    if " " in written and kind != "resident_id":  # a mobile or a card between spaces after a word naming one
+        before += "电话" if kind == "mobile" else "卡号"
     text = before + written + after
     found = [(k, text[s:e]) for k, s, e in numbers(text, list(KINDS))]
     assert any(k == kind and read(place).endswith(number) for k, place in found), (written, found)
@@ -115,3 +117,10 @@ def test_a_disabled_kind_is_not_looked_for_in_any_spelling() -> None:
     text = "身份证号 530328 19900101 1236，手机 139 1234 5678"
     at = text.index("139")
     assert numbers(text, ["mobile"]) == [("mobile", at, at + len("139 1234 5678"))]
+
+
+@given(resident_ids(), st.sampled_from("0123456789X"))
+def test_the_shape_looked_for_in_long_runs_holds_every_id_number(number: str, check: str) -> None:
+    """`_ID_SHAPE` is a necessary condition of `is_resident_id` (it only makes the search of a long run fast)."""
+    for candidate in (number, number[:-1] + check):
+        assert not is_resident_id(candidate) or _ID_SHAPE.match(candidate), candidate

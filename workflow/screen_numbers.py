@@ -6,15 +6,16 @@ A number is read where a reader sees one:
 - ID numbers inside a longer run, glued to letters or to another number (IDNO530328…, a mobile then an ID
   number), and the digits beside one;
 - digits in the groups a form or a card prints (139 1234 5678, 139-1234-5678, 6222 0212 3456 7890 128,
-  530328 19900101 1236), in those shapes only: a table of figures is groups of digits too;
-- digits with an invisible character pasted among them (a zero-width space, a soft hyphen, a word joiner).
+  530328 19900101 1236), in those shapes only, between spaces or dashes of any width; a mobile or a card between
+  spaces only after a word that introduces one (a table's row is groups of figures too);
+- digits with an invisible character pasted among them (a zero-width space, a soft hyphen, a direction mark).
 Full-width digits are read as ASCII ones. Each place is claimed by the first kind that accepts it, so that one
 number is never reported twice.
 
 What a kind accepts is part of what a fingerprint of the rules names (workflow/screening.py stores a kind by its
 name, and `verify` screens again with this code): change what a kind accepts only under a new name.
 
-Speed: one byte per character (`_marks`) and byte searches find every place; Python looks only at those.
+Speed: one byte per character (`_MARKS`) and byte searches find every place; Python looks only at those.
 """
 
 from __future__ import annotations
@@ -88,35 +89,41 @@ KINDS: dict[str, Callable[[str], bool]] = {
 }
 SHORTEST, LONGEST = 11, 19  # the lengths the kinds accept
 
-# The groups numbers are printed in, by the length of each group, and the kind each shape can be. A grouped card
-# must also begin as an issuer's number does (3-6, or 9 for old domestic cards): a row of years is four groups of
-# four digits that pass Luhn one time in ten.
+# The groups numbers are printed in, by the length of each group, and the kind each shape can be. A mobile or a card
+# in groups of spaces is taken only after a word that introduces one on its line (`_CUE`): a row of a table is groups
+# of figures too, and a mobile has no check digit (a card's Luhn passes one row in ten). A grouped card must also
+# begin as an issuer's number does (3-6, or 9 for old domestic cards).
 _SHAPES: dict[tuple[int, ...], str] = {
     (3, 4, 4): "mobile", (2, 3, 4, 4): "mobile",  # 139 1234 5678, 86 139 1234 5678
-    (6, 8, 4): "resident_id",  # 530328 19900101 1236
+    (6, 8, 4): "resident_id", (6, 4, 4, 4): "resident_id", (6, 12): "resident_id",  # 530328 19900101 1236
     **{(4, 4, 4, 4, *last): "bank_card" for last in ((), (1,), (2,), (3,), (4,))},  # 6222 0212 3456 7890 128
 }
 _CARD_ISSUERS = "34569"
 _SHORTEST_GROUPED = min(sum(shape) + len(shape) - 1 for shape in _SHAPES)  # 139 1234 5678
+_CUE = re.compile(r"电话|手机|联系|号码|热线|微信|[Tt][Ee][Ll]|[Mm]obile|[Pp]hone|卡|账|帐|银行|开户|收款|\+$")  # +86 …
+_CUE_BEFORE = 30  # characters of the line before the number
 
-# One byte per character: "1" an ASCII letter or digit, "s" a space, "h" a hyphen, "u" a character the encoding could
-# not hold (or a question mark), " " anything else. Non-ASCII characters arrive as "?" from the encoding, one byte
-# each, so offsets stay the body's.
-_MARKS = bytes(ord("1") if chr(b).isascii() and chr(b).isalnum() else ord("s") if b == 0x20 else
+# One byte per character: "1" an ASCII letter or digit, "s" a space or a tab, "h" a hyphen, "u" a character the
+# encoding could not hold (or a question mark), " " anything else. Non-ASCII characters arrive as "?" from the
+# encoding, one byte each, so offsets stay the body's. Between two digits, `_between` marks again what a reader
+# reads there: "z" characters that are invisible, "s" other spaces, "h" other dashes.
+_MARKS = bytes(ord("1") if chr(b).isascii() and chr(b).isalnum() else ord("s") if b in (0x20, 0x09) else
                ord("h") if b == 0x2D else ord("u") if b == 0x3F else ord(" ") for b in range(256))
+_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\ufeff")
+_SPACES = frozenset("\u00a0\u2002\u2003\u2009\u202f\u3000")  # no-break, en, em, thin, ideographic
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d")  # hyphens, dashes, minus, full-width
 _RUN = b"1" * SHORTEST
 _RUN_END = re.compile(rb"[^1]")
-_GROUPED_AT = re.compile(rb"1[sh]1")
-_GROUPS = re.compile(rb"1+(?:s1+)+|1+(?:h1+)+")  # one separator throughout: 2024-01-01 139 1234 5678 is two
-_GROUP = re.compile("[^ -]+")
-_BETWEEN = re.compile(rb"1(u+)1")  # characters between two digits that may be invisible ones
-_JOINED = re.compile(rb"1+(?:z+1+)+")  # with the invisible ones marked "z"
+_GROUPED_AT = re.compile(rb"1(?:s+|h)1")
+_GROUPS = re.compile(rb"1+(?:s+1+)+|1+(?:h1+)+")  # one kind of separator throughout: 2024-01-01 139 1234 5678 is two
+_GROUP = re.compile(rb"1+")
+_JOINED = re.compile(rb"1+(?:z+1+)+")
 _DIGITS = re.compile(r"[0-9]{17,}[Xx]?")  # what may hold an ID number
-# Read as nothing inside a number (pasted from Word or a web page).
-_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+# A necessary condition of `is_resident_id`, to look for ID numbers in a long run at the speed of `re`.
+_ID_SHAPE = re.compile(r"(?=[1-8][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx])")
 # Full-width digits (an input method left in full-width mode) are the same number, read one character for one.
-_FULL_WIDTH_DIGITS = "０１２３４５６７８９"
-_HALF_WIDTH = str.maketrans(_FULL_WIDTH_DIGITS + "Ｘｘ", "0123456789Xx")
+_FULL_WIDTH = "０１２３４５６７８９Ｘｘ"
+_HALF_WIDTH = str.maketrans(_FULL_WIDTH, "0123456789Xx")
 _PLUS86 = re.compile(r"\+(?:86[ \t-]?)?$")
 
 
@@ -139,19 +146,33 @@ def numbers(text: str, kinds: Sequence[str]) -> list[Found]:
     order = [k for k in KINDS if k in kinds]
     if not order:
         return []
-    if any(d in text for d in _FULL_WIDTH_DIGITS):
+    if any(d in text for d in _FULL_WIDTH):
         text = text.translate(_HALF_WIDTH)
-    marks = text.encode("ascii", "replace").translate(_MARKS)
+    marks = _between(text, text.encode("ascii", "replace").translate(_MARKS))
     found: list[Found] = []  # by position, none overlapping another
     # What a reader sees as one number first: digits joined by invisible characters, before the runs they join.
-    hidden = _joined(text, marks) if any(c in text for c in _INVISIBLE) else ()  # most bodies have none
-    for place in itertools.chain(hidden, runs(text, marks)):
+    for place in itertools.chain(_joined(text, marks), runs(text, marks)):
         for f in _read(place, order):
             _claim(found, f)
     for f in _grouped(text, marks, order):
         _claim(found, f)
-    found = [(kind, _with_plus86(text, start) if kind == "mobile" else start, end) for kind, start, end in found]
-    return found
+    return [(kind, _with_plus86(text, start) if kind == "mobile" else start, end) for kind, start, end in found]
+
+
+def _between(text: str, marks: bytes) -> bytes:
+    """`marks` with one or two characters between two digits marked as what a reader reads there."""
+    again = None
+    for pattern in (b"1u1", b"1uu1"):  # byte searches: most bodies have many, 2019年1月
+        at = marks.find(pattern)
+        while at != -1:
+            chars = text[at + 1:at + len(pattern) - 1]
+            mark = b"z" if all(c in _INVISIBLE for c in chars) else b"s" if all(c in _SPACES for c in chars) else \
+                b"h" if chars in _DASHES else None
+            if mark is not None:
+                again = again if again is not None else bytearray(marks)
+                again[at + 1:at + len(pattern) - 1] = mark * len(chars)
+            at = marks.find(pattern, at + 1)
+    return marks if again is None else bytes(again)
 
 
 def _claim(found: list[Found], f: Found) -> None:
@@ -198,20 +219,18 @@ def _read(place: Place, order: list[str]) -> Iterator[Found]:
 
 def _ids(place: Place, i: int, j: int, order: list[str]) -> Iterator[Found]:
     """Each ID number among the digits at i:j of a place, and, beside one, the kind of the digits between."""
-    at, found = i, False
-    while at + 18 <= j:
-        if is_resident_id(place.chars[at:at + 18]):
-            yield from _between(place, i, at, order)
+    found = False
+    for m in _ID_SHAPE.finditer(place.chars, i, j):
+        at = m.start()
+        if at >= i and is_resident_id(place.chars[at:at + 18]):
+            yield from _beside(place, i, at, order)
             yield ("resident_id", *place.span(at, at + 18))
-            i = at = at + 18
-            found = True
-        else:
-            at += 1
+            i, found = at + 18, True
     if found:
-        yield from _between(place, i, j, order)
+        yield from _beside(place, i, j, order)
 
 
-def _between(place: Place, i: int, j: int, order: list[str]) -> Iterator[Found]:
+def _beside(place: Place, i: int, j: int, order: list[str]) -> Iterator[Found]:
     kind = _kind(place.chars[i:j], order) if SHORTEST <= j - i <= LONGEST else None
     if kind is not None:
         yield (kind, *place.span(i, j))
@@ -235,25 +254,30 @@ def _grouped(text: str, marks: bytes, order: list[str]) -> Iterator[Found]:
         end = m.end()
         if end - start < _SHORTEST_GROUPED:
             continue
-        groups = list(_GROUP.finditer(text, start, end))
-        while groups and not groups[0].group().isdecimal():
-            groups.pop(0)
-        while groups and not any(c.isdecimal() for c in groups[-1].group()):
-            groups.pop()
-        kind = _SHAPES.get(tuple(len(g.group()) for g in groups))
-        digits = "".join(g.group() for g in groups)
-        if kind in order and KINDS[kind](digits) and (kind != "bank_card" or digits[0] in _CARD_ISSUERS):
-            yield kind, groups[0].start(), groups[-1].end()
+        spans = [g.span() for g in _GROUP.finditer(marks, start, end)]
+        while spans and not text[slice(*spans[0])].isdecimal():
+            spans.pop(0)
+        while spans and not any(c.isdecimal() for c in text[slice(*spans[-1])]):
+            spans.pop()
+        groups = [text[a:b] for a, b in spans]
+        kind = _SHAPES.get(tuple(map(len, groups)))
+        digits = "".join(groups)
+        if kind in order and KINDS[kind](digits) and (kind != "bank_card" or digits[0] in _CARD_ISSUERS) \
+                and (kind == "resident_id" or _introduced(text, marks, spans[0][0], spans[-1][1])):
+            yield kind, spans[0][0], spans[-1][1]
+
+
+def _introduced(text: str, marks: bytes, start: int, end: int) -> bool:
+    """A mobile or a card in groups: with hyphens, or after a word that introduces one on its line."""
+    if marks.find(b"s", start, end) == -1:
+        return True
+    return _CUE.search(text, max(text.rfind("\n", 0, start) + 1, start - _CUE_BEFORE), start) is not None
 
 
 def _joined(text: str, marks: bytes) -> Iterator[Place]:
     """Runs of letters and digits joined by invisible characters, read without them."""
-    joined = bytearray(marks)
-    m = _BETWEEN.search(marks)
-    while m:
-        if all(c in _INVISIBLE for c in text[m.start(1):m.end(1)]):
-            joined[m.start(1):m.end(1)] = b"z" * (m.end(1) - m.start(1))
-        m = _BETWEEN.search(marks, m.end() - 1)  # the digit after is the one before the next
-    for m in _JOINED.finditer(joined):
-        at = [i for i in range(m.start(), m.end()) if joined[i] != 0x7A]
+    if marks.find(b"z") == -1:
+        return
+    for m in _JOINED.finditer(marks):
+        at = [i for i in range(m.start(), m.end()) if marks[i] != 0x7A]
         yield Place("".join(text[i] for i in at), at)
