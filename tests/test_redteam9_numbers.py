@@ -172,6 +172,7 @@ def test_a_mark_on_its_own_line_is_found(line: str, rule: str) -> None:
 
 
 @pytest.mark.parametrize("line", ["涉密不上网，上网不涉密", "内部资料不得外传", "涉密：否", "内部控制制度",
-                                  "会议研究了涉密文件管理", "加强内部管理，注意保存原始凭证", "涉密 " * 30 + "x", "内部 " * 30 + "x"])
+                                  "会议研究了涉密文件管理", "加强内部管理，注意保存原始凭证",
+                                  "涉密 " * 30 + "x", "内部 " * 30 + "x"])
 def test_prose_is_no_mark(line: str) -> None:
     assert not {"classified-mark", "internal-mark"} & {f.rule for f in screen(f"正文\n{line}\n正文")}
