@@ -90,9 +90,10 @@ KINDS: dict[str, Callable[[str], bool]] = {
 SHORTEST, LONGEST = 11, 19  # the lengths the kinds accept
 
 # The groups numbers are printed in, by the length of each group, and the kind each shape can be. A mobile or a card
-# in groups of spaces is taken only after a word that introduces one on its line (`_CUE`): a row of a table is groups
-# of figures too, and a mobile has no check digit (a card's Luhn passes one row in ten). A grouped card must also
-# begin as an issuer's number does (3-6, or 9 for old domestic cards).
+# in groups of spaces is taken only after a word naming one (`_CUE`) in the text just before it, on its line or the
+# lines above (a label, a table's header): a row of a table is groups of figures too, and a mobile has no check digit
+# (a card's Luhn passes one row in ten). A grouped card must also begin as an issuer's number does (3-6, or 9 for old
+# domestic cards).
 _SHAPES: dict[tuple[int, ...], str] = {
     (3, 4, 4): "mobile", (2, 3, 4, 4): "mobile",  # 139 1234 5678, 86 139 1234 5678
     (6, 8, 4): "resident_id", (6, 4, 4, 4): "resident_id", (6, 12): "resident_id",  # 530328 19900101 1236
@@ -100,8 +101,9 @@ _SHAPES: dict[tuple[int, ...], str] = {
 }
 _CARD_ISSUERS = "34569"
 _SHORTEST_GROUPED = min(sum(shape) + len(shape) - 1 for shape in _SHAPES)  # 139 1234 5678
-_CUE = re.compile(r"电话|手机|联系|号码|热线|微信|[Tt][Ee][Ll]|[Mm]obile|[Pp]hone|卡|账|帐|银行|开户|收款|\+$")  # +86 …
-_CUE_BEFORE = 30  # characters of the line before the number
+_CUE = re.compile(r"电话|手机|联系|号码|热线|微信|[Tt][Ee][Ll]|[Mm]obile|[Pp]hone"
+                  r"|卡号|银行卡|账号|帐号|账户|帐户|银行|开户|收款|\+$")  # +86 139 …
+_CUE_BEFORE = 200  # characters before the number: a table's header and a few of its rows
 
 # One byte per character: "1" an ASCII letter or digit, "s" a space or a tab, "h" a hyphen, "u" a character the
 # encoding could not hold (or a question mark), " " anything else. Non-ASCII characters arrive as "?" from the
@@ -111,13 +113,15 @@ _MARKS = bytes(ord("1") if chr(b).isascii() and chr(b).isalnum() else ord("s") i
                ord("h") if b == 0x2D else ord("u") if b == 0x3F else ord(" ") for b in range(256))
 _INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\ufeff")
 _SPACES = frozenset("\u00a0\u2002\u2003\u2009\u202f\u3000")  # no-break, en, em, thin, ideographic
-_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d")  # hyphens, dashes, minus, full-width
-_READ_BETWEEN = _INVISIBLE | _SPACES | _DASHES
+_DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d")  # hyphens, dashes, minus, full-width
+_GAP = _INVISIBLE | _SPACES | _DASHES | {" ", "\t"}
 _RUN = b"1" * SHORTEST
 _RUN_END = re.compile(rb"[^1]")
-_BETWEEN = re.compile(rb"1uu?1")  # most bodies have many (2019年1月); `re` finds them faster than bytes.find
-_GROUPED_AT = re.compile(rb"1[sh]s*1")
-_GROUPS = re.compile(rb"1+(?:s+1+)+|1+(?:h1+)+")  # one kind of separator throughout: 2024-01-01 139 1234 5678 is two
+# What lies between two digits, unless an ASCII hyphen alone: most bodies have many (2019年1月); `re` finds them faster
+# than bytes.find.
+_BETWEEN = re.compile(rb"1(?:[us]{1,4}|s{1,2}hs{0,2}|hs{1,2})1")
+_GROUPED_AT = re.compile(rb"1[sh]+1")
+_GROUPS = re.compile(rb"1+(?:s+1+)+|1+(?:h+1+)+")  # one kind of separator throughout: 2024-01-01 139 1234 5678 is two
 _GROUP = re.compile(rb"1+")
 _JOINED = re.compile(rb"1+(?:z+1+)+")
 _DIGITS = re.compile(r"[0-9]{17,}[Xx]?")  # what may hold an ID number
@@ -161,20 +165,28 @@ def numbers(text: str, kinds: Sequence[str]) -> list[Found]:
 
 
 def _between(text: str, marks: bytes) -> bytes:
-    """`marks` with one or two characters between two digits marked as what a reader reads there."""
+    """`marks` with the few characters between two digits marked as what a reader reads there."""
     again = None
     m = _BETWEEN.search(marks)
     while m:
         start, end = m.start() + 1, m.end() - 1
-        if text[start] in _READ_BETWEEN:
-            chars = text[start:end]
-            mark = b"z" if all(c in _INVISIBLE for c in chars) else b"s" if all(c in _SPACES for c in chars) else \
-                b"h" if chars in _DASHES else None
-            if mark is not None:
-                again = again if again is not None else bytearray(marks)
-                again[start:end] = mark * len(chars)
+        gap = text[start:end]
+        mark = _gap(gap) if marks.find(b"u", start, end) != -1 or marks.find(b"h", start, end) != -1 else None
+        if mark is not None:
+            again = again if again is not None else bytearray(marks)
+            again[start:end] = mark * len(gap)
         m = _BETWEEN.search(marks, end)  # the digit after is the one before the next
     return marks if again is None else bytes(again)
+
+
+def _gap(chars: str) -> bytes | None:
+    """z: invisible characters only; s: spaces (and invisible ones); h: one dash, perhaps with spaces."""
+    if not all(c in _GAP for c in chars):
+        return None
+    if all(c in _INVISIBLE for c in chars):
+        return b"z"
+    dashes = sum(c in _DASHES for c in chars)
+    return b"s" if dashes == 0 else b"h" if dashes == 1 else None
 
 
 def _claim(found: list[Found], f: Found) -> None:
@@ -274,10 +286,10 @@ def _grouped(text: str, marks: bytes, order: list[str]) -> Iterator[Found]:
 
 
 def _introduced(text: str, marks: bytes, start: int, end: int) -> bool:
-    """A mobile or a card in groups: with hyphens, or after a word that introduces one on its line."""
+    """A mobile or a card in groups: with hyphens, or after a word naming one."""
     if marks.find(b"s", start, end) == -1:
         return True
-    return _CUE.search(text, max(text.rfind("\n", 0, start) + 1, start - _CUE_BEFORE), start) is not None
+    return _CUE.search(text, max(0, start - _CUE_BEFORE), start) is not None
 
 
 def _joined(text: str, marks: bytes) -> Iterator[Place]:
