@@ -170,7 +170,7 @@ def _between(text: str, marks: bytes) -> bytes:
     m = _BETWEEN.search(marks)
     while m:
         start, end = m.start() + 1, m.end() - 1
-        gap = text[start:end]
+        gap = text[start:end]  # ASCII spaces alone are marked already
         mark = _gap(gap) if marks.find(b"u", start, end) != -1 or marks.find(b"h", start, end) != -1 else None
         if mark is not None:
             again = again if again is not None else bytearray(marks)
