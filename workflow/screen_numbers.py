@@ -181,7 +181,7 @@ def _between(text: str, marks: bytes) -> bytes:
 
 def _gap(chars: str) -> bytes | None:
     """z: invisible characters only; s: spaces (and invisible ones); h: one dash, perhaps with spaces."""
-    if not all(c in _GAP for c in chars):
+    if not _GAP.issuperset(chars):
         return None
     if all(c in _INVISIBLE for c in chars):
         return b"z"
