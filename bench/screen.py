@@ -6,9 +6,10 @@ findings on the corpus (tests/data/screen-corpus.toml).
 
 The body is the township's plan text repeated, with a sample of personal data and one mark every ~10 KB.
 Prints (s1) screen() with the built-in rules, (s2) one pass of the literal regex '秘密★', (s3) s1 / s2;
-then the floor: what the searches screen() cannot do without cost alone (f1-f4), and each rule alone; then,
-over the corpus, true positives / false positives / false negatives per rule, recall on marks and valid ID
-numbers, precision overall.
+then the floor: what the searches screen() cannot do without cost alone (f1-f4), and each rule alone; then
+bodies written against the number screen (red team 10), against a plain body of the same size; then, over the
+corpus, true positives / false positives / false negatives per rule, recall on marks and valid ID numbers,
+precision overall.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from tests.screen_corpus import TOTAL_RECALL, bodies, counts
 from workflow.screen import RuleSet, builtin_rules, screen
+from workflow.screen_numbers import KINDS, numbers
 from workflow.screen_numbers import runs as number_runs
 
 PLAN = Path(__file__).resolve().parent.parent / "tests" / "data" / "pingtian-2019-disclosure-plan.txt"
@@ -71,6 +73,31 @@ def speed(mb: float, runs: int) -> None:
             line(f"  {rule.id}, whole body", best(lambda r=rule: list(r.pattern.finditer(text)), runs))
 
 
+ADVERSARIAL = {  # ~100 KB each: separators, shapes and cues the number screen looks at, in bulk
+    "no-break spaces between digits": "1\u00a0" * 50_000,
+    "ideographic spaces between digits": "1\u3000\u3000\u3000" * 25_000,
+    "spaced hyphens between digits": "1 - " * 25_000,
+    "zero-width spaces between digits": "1\u200b" * 50_000,
+    "an ID number's date, repeated": "53032819900101" * 7000,
+    "spaced mobiles with no cue": "，139 1234 5678" * 7000,
+    "a table of spaced mobiles": "联系电话\n" + "张某\t139 1234 5678\t3\n" * 5000,
+}
+
+
+def adversarial(runs: int) -> None:
+    plain = body(0.3, sample="")[:100_000]
+    base = best(lambda: numbers(plain, list(KINDS)), runs)
+    print(f"adversarial bodies (numbers(), all kinds) against the plan text of the same length ({base * 1000:.2f} ms):")
+    for label, text in ADVERSARIAL.items():
+        text = text[:100_000]
+        seconds = best(lambda t=text: numbers(t, list(KINDS)), runs)  # type: ignore[misc]
+        print(f"  {label:<40} {seconds * 1000:8.2f} ms {seconds / base:6.1f} x")
+    for n in (20_000, 40_000):  # many spaced numbers, then many unspaced: linear if twice the body takes twice
+        text = "联系电话 139 1234 5678\n" * n + "13912345678\n" * n
+        print(f"  {n} spaced then {n} unspaced mobiles ({len(text.encode()) / 1e6:.1f} MB) "
+              f"{best(lambda t=text: numbers(t, list(KINDS)), 3) * 1000:8.1f} ms")  # type: ignore[misc]
+
+
 def corpus() -> None:
     corpus = bodies()
     c = counts([b.found() for b in corpus], corpus)
@@ -88,6 +115,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
     speed(args.mb, args.runs)
+    adversarial(args.runs)
     corpus()
 
 

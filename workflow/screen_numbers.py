@@ -6,9 +6,12 @@ A number is read where a reader sees one:
 - ID numbers inside a longer run, glued to letters or to another number (IDNO530328…, a mobile then an ID
   number), and the digits beside one;
 - digits in the groups a form or a card prints (139 1234 5678, 139-1234-5678, 6222 0212 3456 7890 128,
-  530328 19900101 1236), in those shapes only, between spaces or dashes of any width; a mobile or a card between
-  spaces only after a word that introduces one (a table's row is groups of figures too);
-- digits with an invisible character pasted among them (a zero-width space, a soft hyphen, a direction mark).
+  530328 19900101 1236), in those shapes, between spaces or dashes of any width (Unicode's spaces and dashes), also
+  among other figures of a row and glued to a word (Tel139 1234 5678); a mobile or a card between spaces only where a
+  word introduces one: on its line, in the label or the table header above it, or just after it (a table's row is
+  groups of figures too);
+- digits with an invisible character (Unicode's format characters: a zero-width space, a soft hyphen, a direction
+  mark) pasted among them.
 Full-width digits are read as ASCII ones. Each place is claimed by the first kind that accepts it, so that one
 number is never reported twice.
 
@@ -20,12 +23,13 @@ Speed: one byte per character (`_MARKS`) and byte searches find every place; Pyt
 
 from __future__ import annotations
 
-import itertools
 import operator
 import re
+import unicodedata
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -90,39 +94,46 @@ KINDS: dict[str, Callable[[str], bool]] = {
 SHORTEST, LONGEST = 11, 19  # the lengths the kinds accept
 
 # The groups numbers are printed in, by the length of each group, and the kind each shape can be. A mobile or a card
-# in groups of spaces is taken only after a word naming one (`_CUE`) in the text just before it, on its line or the
-# lines above (a label, a table's header): a row of a table is groups of figures too, and a mobile has no check digit
-# (a card's Luhn passes one row in ten). A grouped card must also begin as an issuer's number does (3-6, or 9 for old
-# domestic cards).
+# in groups of spaces is taken only where a word naming one (`_CUE`) introduces it (`_Cues`): a row of a table is
+# groups of figures too, and a mobile has no check digit (a card's Luhn passes one row in ten). A grouped card must
+# also begin as an issuer's number does (3-6, or 9 for old domestic cards).
 _SHAPES: dict[tuple[int, ...], str] = {
     (3, 4, 4): "mobile", (2, 3, 4, 4): "mobile",  # 139 1234 5678, 86 139 1234 5678
     (6, 8, 4): "resident_id", (6, 4, 4, 4): "resident_id", (6, 12): "resident_id",  # 530328 19900101 1236
+    (6, 4, 2, 2, 4): "resident_id",  # 530328 1990 01 01 1236: the date of birth typed in parts
     **{(4, 4, 4, 4, *last): "bank_card" for last in ((), (1,), (2,), (3,), (4,))},  # 6222 0212 3456 7890 128
 }
+_MOST_GROUPS = max(map(len, _SHAPES))
 _CARD_ISSUERS = "34569"
 _SHORTEST_GROUPED = min(sum(shape) + len(shape) - 1 for shape in _SHAPES)  # 139 1234 5678
-_CUE = re.compile(r"电话|手机|联系|号码|热线|微信|[Tt][Ee][Ll]|[Mm]obile|[Pp]hone"
-                  r"|卡号|银行卡|账号|帐号|账户|帐户|银行|开户|收款|\+$")  # +86 139 …
-_CUE_BEFORE = 200  # characters before the number: a table's header and a few of its rows
+# Read in the text folded by `_folded` (NFKC, no spaces, lower case): a form aligns its labels (电　　话) and may
+# capitalise them (ＴＥＬ).
+_CUE = re.compile(r"电话|手机|联系|号码|热线|微信|通讯|tel|mobile|phone"
+                  r"|卡号|银行卡|账号|帐号|账户|帐户|银行|开户|收款|一卡通|存折|社保卡|社会保障卡|借记卡|信用卡|储蓄卡")
+_PLUS = re.compile(r"\+(?:86\)?)?$")  # just before the groups: +86 139 …, (+86) 139 …, ＋86 …
+_CUE_BEFORE = 200  # characters before a number on its line
+_CUE_AFTER = 20  # characters after it, on its line: 139 1234 5678（手机）
+_CUE_REACH = 20_000  # characters above a number in which its label or table header is looked for
+_HEADER = re.compile(r"^[^\S\n]*[^\s0-9][^\n0-9]*$", re.MULTILINE)  # a line with words and no figure
 
 # One byte per character: "1" an ASCII letter or digit, "s" a space or a tab, "h" a hyphen, "u" a character the
 # encoding could not hold (or a question mark), " " anything else. Non-ASCII characters arrive as "?" from the
 # encoding, one byte each, so offsets stay the body's. Between two digits, `_between` marks again what a reader
-# reads there: "z" characters that are invisible, "s" other spaces, "h" other dashes.
+# reads there (`_READS`): "z" characters that are invisible, "s" other spaces, "h" other dashes.
 _MARKS = bytes(ord("1") if chr(b).isascii() and chr(b).isalnum() else ord("s") if b in (0x20, 0x09) else
                ord("h") if b == 0x2D else ord("u") if b == 0x3F else ord(" ") for b in range(256))
-_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\ufeff")
-_SPACES = frozenset("\u00a0\u2002\u2003\u2009\u202f\u3000")  # no-break, en, em, thin, ideographic
-_DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d")  # hyphens, dashes, minus, full-width
-_GAP = _INVISIBLE | _SPACES | _DASHES | {" ", "\t"}
+_READS = {"Cf": "z", "Zs": "s", "Pd": "h"}  # by Unicode category: format characters, spaces, dashes
+_READS_TOO = {"\t": "s", "\u2212": "h"}  # a tab; the minus sign (a math symbol)
 _RUN = b"1" * SHORTEST
 _RUN_END = re.compile(rb"[^1]")
 # What lies between two digits, unless an ASCII hyphen alone: most bodies have many (2019年1月); `re` finds them faster
 # than bytes.find.
-_BETWEEN = re.compile(rb"1(?:[us]{1,4}|s{1,2}hs{0,2}|hs{1,2})1")
-_GROUPED_AT = re.compile(rb"1[sh]+1")
-_GROUPS = re.compile(rb"1+(?:s+1+)+|1+(?:h+1+)+")  # one kind of separator throughout: 2024-01-01 139 1234 5678 is two
+_BETWEEN = re.compile(rb"1(?:[us]{1,4}|[us]{1,2}h[us]{0,2}|h[us]{1,2})1")
+_GROUPED_AT = re.compile(rb"1[shz]+1")
+# One kind of separator throughout (2024-01-01 139 1234 5678 is two), an invisible character beside either.
+_GROUPS = re.compile(rb"1+(?:[sz]+1+)+|1+(?:[hz]+1+)+")
 _GROUP = re.compile(rb"1+")
+_CORE = re.compile(r"[A-Za-z]*?([0-9]+[Xx]?)[A-Za-z]*")  # a group's digits, a word glued before or after them
 _JOINED = re.compile(rb"1+(?:z+1+)+")
 _DIGITS = re.compile(r"[0-9]{17,}[Xx]?")  # what may hold an ID number
 # A necessary condition of `is_resident_id`, to look for ID numbers in a long run at the speed of `re`.
@@ -154,13 +165,10 @@ def numbers(text: str, kinds: Sequence[str]) -> list[Found]:
     if any(d in text for d in _FULL_WIDTH):
         text = text.translate(_HALF_WIDTH)
     marks = _between(text, text.encode("ascii", "replace").translate(_MARKS))
-    found: list[Found] = []  # by position, none overlapping another
     # What a reader sees as one number first: digits joined by invisible characters, before the runs they join.
-    for place in itertools.chain(_joined(text, marks), runs(text, marks)):
-        for f in _read(place, order):
-            _claim(found, f)
-    for f in _grouped(text, marks, order):
-        _claim(found, f)
+    found = _merged([f for place in _joined(text, marks) for f in _read(place, order)],
+                    (f for place in runs(text, marks) for f in _read(place, order)))
+    found = _merged(found, _grouped(text, marks, order))
     return [(kind, _with_plus86(text, start) if kind == "mobile" else start, end) for kind, start, end in found]
 
 
@@ -179,25 +187,29 @@ def _between(text: str, marks: bytes) -> bytes:
     return marks if again is None else bytes(again)
 
 
+@lru_cache(maxsize=4096)  # a body repeats its gaps (年, a no-break space)
 def _gap(chars: str) -> bytes | None:
     """z: invisible characters only; s: spaces (and invisible ones); h: one dash, perhaps with spaces."""
-    if not _GAP.issuperset(chars):
+    read = [_READS_TOO.get(c) or _READS.get(unicodedata.category(c)) for c in chars]
+    if None in read:
         return None
-    if all(c in _INVISIBLE for c in chars):
+    if all(r == "z" for r in read):
         return b"z"
-    dashes = sum(c in _DASHES for c in chars)
+    dashes = read.count("h")
     return b"s" if dashes == 0 else b"h" if dashes == 1 else None
 
 
-def _claim(found: list[Found], f: Found) -> None:
-    """`f` in its place in `found`, unless it overlaps what an earlier reading claimed."""
-    if not found or found[-1][2] <= f[1]:  # after all of them: a run's findings come in order
-        found.append(f)
-        return
-    i = bisect_left(found, f[1], key=lambda c: c[1])
-    if (i < len(found) and found[i][1] < f[2]) or (i > 0 and found[i - 1][2] > f[1]):
-        return
-    found.insert(i, f)
+def _merged(first: list[Found], then: Iterable[Found]) -> list[Found]:
+    """`first` and each of `then` that overlaps none of it, by position (each in order, neither overlapping itself)."""
+    out: list[Found] = []
+    i = 0
+    for f in then:
+        while i < len(first) and first[i][2] <= f[1]:
+            out.append(first[i])
+            i += 1
+        if i == len(first) or f[2] <= first[i][1]:
+            out.append(f)
+    return out + first[i:]
 
 
 def _with_plus86(text: str, start: int) -> int:
@@ -258,8 +270,8 @@ def _kind(s: str, order: list[str]) -> str | None:
 
 
 def _grouped(text: str, marks: bytes, order: list[str]) -> Iterator[Found]:
-    """Numbers printed in groups, in the shapes of `_SHAPES`; a word before them (Tel, No) or after is not a group."""
-    end = 0
+    """Numbers printed in groups, in the shapes of `_SHAPES`, among the groups of a row."""
+    end, cues = 0, _Cues(text)
     for hit in _GROUPED_AT.finditer(marks):
         if hit.start() < end:
             continue
@@ -270,26 +282,78 @@ def _grouped(text: str, marks: bytes, order: list[str]) -> Iterator[Found]:
         if m is None:  # a hyphen then spaces
             continue
         end = m.end()
-        if end - start < _SHORTEST_GROUPED:
-            continue
-        spans = [g.span() for g in _GROUP.finditer(marks, start, end)]
-        while spans and not text[slice(*spans[0])].isdecimal():
-            spans.pop(0)
-        while spans and not any(c.isdecimal() for c in text[slice(*spans[-1])]):
-            spans.pop()
-        groups = [text[a:b] for a, b in spans]
-        kind = _SHAPES.get(tuple(map(len, groups)))
-        digits = "".join(groups)
-        if kind in order and KINDS[kind](digits) and (kind != "bank_card" or digits[0] in _CARD_ISSUERS) \
-                and (kind == "resident_id" or _introduced(text, marks, spans[0][0], spans[-1][1])):
-            yield kind, spans[0][0], spans[-1][1]
+        if end - start >= _SHORTEST_GROUPED:
+            for digits in _digit_groups(text, marks, start, end):
+                yield from _shaped(text, marks, digits, order, cues)
 
 
-def _introduced(text: str, marks: bytes, start: int, end: int) -> bool:
-    """A mobile or a card in groups: with hyphens, or after a word naming one."""
-    if marks.find(b"s", start, end) == -1:
-        return True
-    return _CUE.search(text, max(0, start - _CUE_BEFORE), start) is not None
+def _digit_groups(text: str, marks: bytes, start: int, end: int) -> Iterator[list[tuple[int, int]]]:
+    """The spans of the digits of each group between `start` and `end`, cut where a group is not digits: a word
+    glued before a group's digits begins a number there (Tel139), one glued after them ends it, as an X does."""
+    digits: list[tuple[int, int]] = []
+    for group in _GROUP.finditer(marks, start, end):
+        core = _CORE.fullmatch(text, *group.span())
+        if core is None or (core.start(1) > group.start() and digits):
+            if digits:
+                yield digits
+            digits = []
+        if core is not None:
+            digits.append(core.span(1))
+            if core.end(1) < group.end() or text[core.end(1) - 1] in "Xx":
+                yield digits
+                digits = []
+    if digits:
+        yield digits
+
+
+def _shaped(text: str, marks: bytes, groups: list[tuple[int, int]], order: list[str], cues: _Cues) \
+        -> Iterator[Found]:
+    """Each run of consecutive `groups` in a shape whose kind accepts its digits, the longest first, left to right."""
+    sizes = [b - a for a, b in groups]
+    i = 0
+    while i < len(groups):
+        for j in range(min(len(groups), i + _MOST_GROUPS), i + 1, -1):
+            kind = _SHAPES.get(tuple(sizes[i:j]))
+            if kind is None or kind not in order:
+                continue
+            digits = "".join(text[a:b] for a, b in groups[i:j])
+            start, end = groups[i][0], groups[j - 1][1]
+            if KINDS[kind](digits) and (kind != "bank_card" or digits[0] in _CARD_ISSUERS) \
+                    and (kind == "resident_id" or marks.find(b"s", start, end) == -1 or cues.near(start, end)):
+                yield kind, start, end
+                i = j
+                break
+        else:
+            i += 1
+
+
+class _Cues:
+    """Where a word naming a mobile or a card (`_CUE`) introduces one printed between spaces: before it on its line,
+    just after it, or in the nearest line above that holds words and no figure (a label; a table's header, over all
+    its rows)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def headers(self) -> list[tuple[int, int]]:  # found once, when a number first needs one
+        return [m.span() for m in _HEADER.finditer(self.text)]
+
+    def near(self, start: int, end: int) -> bool:
+        text = self.text
+        line = text.rfind("\n", 0, start) + 1
+        stop = text.find("\n", end, end + _CUE_AFTER)
+        before = text[max(line, start - _CUE_BEFORE):start]
+        after = text[end:stop if stop != -1 else end + _CUE_AFTER]
+        i = bisect_left(self.headers, line, key=lambda h: h[0]) - 1
+        above = text[self.headers[i][0]:self.headers[i][1]][-_CUE_BEFORE:] \
+            if i >= 0 and line - self.headers[i][0] <= _CUE_REACH else ""
+        return _PLUS.search(_folded(before)) is not None \
+            or any(_CUE.search(_folded(part)) for part in (before, after, above))
+
+
+def _folded(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).lower()
 
 
 def _joined(text: str, marks: bytes) -> Iterator[Place]:
