@@ -110,11 +110,15 @@ _SHORTEST_GROUPED = min(sum(shape) + len(shape) - 1 for shape in _SHAPES)  # 139
 # capitalise them (ＴＥＬ).
 _CUE = re.compile(r"电话|手机|联系|号码|热线|微信|通讯|tel|mobile|phone"
                   r"|卡号|银行卡|账号|帐号|账户|帐户|银行|开户|收款|一卡通|存折|社保卡|社会保障卡|借记卡|信用卡|储蓄卡")
-_PLUS = re.compile(r"\+(?:86\)?)?$")  # just before the groups: +86 139 …, (+86) 139 …, ＋86 …
+_PLUS = re.compile(r"\+86\)?$")  # just before the groups: +86 139 …, (+86) 139 …, ＋86 … (or + before 86 139 …)
 _CUE_BEFORE = 200  # characters before a number on its line
 _CUE_AFTER = 20  # characters after it, on its line: 139 1234 5678（手机）
-_CUE_REACH = 20_000  # characters above a number in which its label or table header is looked for
-_HEADER = re.compile(r"^[^\S\n]*[^\s0-9][^\n0-9]*$", re.MULTILINE)  # a line with words and no figure
+_CUE_REACH = 200_000  # characters above a number in which its table's header is looked for
+_LINE_REACH = 2000  # characters before a number on its line, at most, for the line to be a row of cells
+_LABEL_LONGEST = 60
+_LABEL = re.compile(r"[:：]\s*$")
+# A line with a word and no figure: a table's header, not a rule of dashes. Linear: the first part takes no letter.
+_HEADER = re.compile(r"^[^\n0-9\w]*[^\W\d_][^\n0-9]*$", re.MULTILINE)
 
 # One byte per character: "1" an ASCII letter or digit, "s" a space or a tab, "h" a hyphen, "u" a character the
 # encoding could not hold (or a question mark), " " anything else. Non-ASCII characters arrive as "?" from the
@@ -318,6 +322,8 @@ def _shaped(text: str, marks: bytes, groups: list[tuple[int, int]], order: list[
                 continue
             digits = "".join(text[a:b] for a, b in groups[i:j])
             start, end = groups[i][0], groups[j - 1][1]
+            if "\t" in text[start:end] and j - i < len(groups):
+                continue  # a tab parts the cells of a row: groups across cells are one number only alone there
             if KINDS[kind](digits) and (kind != "bank_card" or digits[0] in _CARD_ISSUERS) \
                     and (kind == "resident_id" or marks.find(b"s", start, end) == -1 or cues.near(start, end)):
                 yield kind, start, end
@@ -329,8 +335,9 @@ def _shaped(text: str, marks: bytes, groups: list[tuple[int, int]], order: list[
 
 class _Cues:
     """Where a word naming a mobile or a card (`_CUE`) introduces one printed between spaces: before it on its line,
-    just after it, or in the nearest line above that holds words and no figure (a label; a table's header, over all
-    its rows)."""
+    just after it, on a label just above it (a line ending in a colon), or in the nearest line above holding words and
+    no figure (a table's header, over all its rows). In a row of cells parted by tabs, only the number's cell and the
+    one before it count, and of a header so parted, the cell of the number's column."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -339,17 +346,38 @@ class _Cues:
     def headers(self) -> list[tuple[int, int]]:  # found once, when a number first needs one
         return [m.span() for m in _HEADER.finditer(self.text)]
 
+    @cached_property
+    def lines(self) -> list[int]:  # where each line begins
+        return [0, *(m.end() for m in re.finditer("\n", self.text))]
+
     def near(self, start: int, end: int) -> bool:
         text = self.text
-        line = text.rfind("\n", 0, start) + 1
-        stop = text.find("\n", end, end + _CUE_AFTER)
+        line = self.lines[bisect_left(self.lines, start + 1) - 1]
+        row = text[line:start] if start - line <= _LINE_REACH else None  # None: a line too long to be a row
         before = text[max(line, start - _CUE_BEFORE):start]
-        after = text[end:stop if stop != -1 else end + _CUE_AFTER]
-        i = bisect_left(self.headers, line, key=lambda h: h[0]) - 1
-        above = text[self.headers[i][0]:self.headers[i][1]][-_CUE_BEFORE:] \
-            if i >= 0 and line - self.headers[i][0] <= _CUE_REACH else ""
-        return _PLUS.search(_folded(before)) is not None \
-            or any(_CUE.search(_folded(part)) for part in (before, after, above))
+        after = re.split(r"[\t\n]", text[end:end + _CUE_AFTER], maxsplit=1)[0]
+        if "\t" in before:
+            before = "\t".join(before.split("\t")[-1 if "\t" in text[start:end] else -2:])
+        if _PLUS.search(_folded(before)) or (text.startswith("86", start) and _folded(before).endswith("+")):
+            return True
+        return any(_CUE.search(_folded(part)) for part in (before, after, self._label(line), self._header(start, row)))
+
+    def _label(self, line: int) -> str:
+        """The line just above, if it ends in a colon (3. 联系电话：, 联系电话（24小时值班）：)."""
+        above = self.text.rfind("\n", max(0, line - 1 - _LABEL_LONGEST), max(0, line - 1)) + 1
+        label = self.text[above:max(0, line - 1)] if line else ""
+        return label if _LABEL.search(label) else ""
+
+    def _header(self, start: int, row: str | None) -> str:
+        i = bisect_left(self.headers, start, key=lambda h: h[0]) - 1
+        if i < 0 or start - self.headers[i][0] > _CUE_REACH:
+            return ""
+        header = self.text[slice(*self.headers[i])]
+        if row is not None and "\t" in row and "\t" in header:
+            cells = header.split("\t")
+            column = row.count("\t")
+            return cells[column] if column < len(cells) else ""
+        return header
 
 
 def _folded(text: str) -> str:
