@@ -114,7 +114,7 @@ _PLUS = re.compile(r"\+86\)?$")  # just before the groups: +86 139 …, (+86) 13
 _CUE_BEFORE = 200  # characters before a number on its line
 _CUE_AFTER = 20  # characters after it, on its line: 139 1234 5678（手机）
 _CUE_REACH = 200_000  # characters above a number in which its table's header is looked for
-_LINE_REACH = 2000  # characters before a number on its line, at most, for the line to be a row of cells
+_LINE_REACH = 4000  # characters of a line, at most, for it to be a row of cells
 _LABEL_LONGEST = 60
 _LABEL = re.compile(r"[:：]\s*$")
 # A line with a word and no figure: a table's header, not a rule of dashes. Linear: the first part takes no letter.
@@ -337,7 +337,8 @@ class _Cues:
     """Where a word naming a mobile or a card (`_CUE`) introduces one printed between spaces: before it on its line,
     just after it, on a label just above it (a line ending in a colon), or in the nearest line above holding words and
     no figure (a table's header, over all its rows). In a row of cells parted by tabs, only the number's cell and the
-    one before it count, and of a header so parted, the cell of the number's column."""
+    one before it count, and of a header with as many cells, the cell of the number's column; groups in cells of their
+    own (139\t1234\t5678) only by a word in the first one."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -352,15 +353,20 @@ class _Cues:
 
     def near(self, start: int, end: int) -> bool:
         text = self.text
-        line = self.lines[bisect_left(self.lines, start + 1) - 1]
-        row = text[line:start] if start - line <= _LINE_REACH else None  # None: a line too long to be a row
+        k = bisect_left(self.lines, start + 1)
+        line, line_end = self.lines[k - 1], self.lines[k] - 1 if k < len(self.lines) else len(text)
+        row = text[line:line_end] if line_end - line <= _LINE_REACH else None  # None: a line too long to be a row
         before = text[max(line, start - _CUE_BEFORE):start]
         after = re.split(r"[\t\n]", text[end:end + _CUE_AFTER], maxsplit=1)[0]
+        tabbed = "\t" in text[start:end]  # its groups fill cells of a row: named in its own first cell, or none
         if "\t" in before:
-            before = "\t".join(before.split("\t")[-1 if "\t" in text[start:end] else -2:])
+            before = "\t".join(before.split("\t")[-1 if tabbed else -2:])
         if _PLUS.search(_folded(before)) or (text.startswith("86", start) and _folded(before).endswith("+")):
             return True
-        return any(_CUE.search(_folded(part)) for part in (before, after, self._label(line), self._header(start, row)))
+        parts = [before, after]
+        if not tabbed:
+            parts += [self._label(line), self._header(start, row, start - line)]
+        return any(_CUE.search(_folded(part)) for part in parts)
 
     def _label(self, line: int) -> str:
         """The line just above, if it ends in a colon (3. 联系电话：, 联系电话（24小时值班）：)."""
@@ -368,15 +374,15 @@ class _Cues:
         label = self.text[above:max(0, line - 1)] if line else ""
         return label if _LABEL.search(label) else ""
 
-    def _header(self, start: int, row: str | None) -> str:
+    def _header(self, start: int, row: str | None, at: int) -> str:
+        """The nearest header above `start`; of a header whose cells are the row's (`at` in it), the number's."""
         i = bisect_left(self.headers, start, key=lambda h: h[0]) - 1
         if i < 0 or start - self.headers[i][0] > _CUE_REACH:
             return ""
         header = self.text[slice(*self.headers[i])]
-        if row is not None and "\t" in row and "\t" in header:
-            cells = header.split("\t")
-            column = row.count("\t")
-            return cells[column] if column < len(cells) else ""
+        cells = header.split("\t")
+        if row is not None and len(cells) > 1 and row.count("\t") + 1 == len(cells):
+            return cells[row.count("\t", 0, at)]
         return header
 
 
