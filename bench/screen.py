@@ -96,12 +96,14 @@ def adversarial(runs: int) -> None:
     scaling: dict[str, Callable[[int], str]] = {  # linear if twice the body takes twice as long
         "spaced then unspaced mobiles, a line each": lambda n: "联系电话 139 1234 5678\n" * n + "13912345678\n" * n,
         "spaced mobiles on one line": lambda n: "联系电话" + "，139 1234 5678" * (2 * n),
+        "spaced mobiles, each under a long line": lambda n: ("某" * 70 + "：\n139 1234 5678\n") * (n // 2),
+        "spaced mobiles under one long header": lambda n: "某" * 20_000 + "\n139 1234 5678" * (2 * n),
     }
     for label, make in scaling.items():
         for n in (20_000, 40_000):
             text = make(n)
             seconds = best(partial(numbers, text, list(KINDS)), 3)
-            print(f"  {label}, {len(text.encode()) / 1e6:.1f} MB {seconds * 1000:31.1f} ms")
+            print(f"  {f'{label}, {len(text.encode()) / 1e6:.1f} MB':<56} {seconds * 1000:8.1f} ms")
 
 
 def corpus() -> None:

@@ -110,15 +110,17 @@ _SHORTEST_GROUPED = min(sum(shape) + len(shape) - 1 for shape in _SHAPES)  # 139
 # capitalise them (ＴＥＬ).
 _CUE = re.compile(r"电话|手机|联系|号码|热线|微信|通讯|tel|mobile|phone"
                   r"|卡号|银行卡|账号|帐号|账户|帐户|银行|开户|收款|一卡通|存折|社保卡|社会保障卡|借记卡|信用卡|储蓄卡")
-_PLUS = re.compile(r"\+86\)?$")  # just before the groups: +86 139 …, (+86) 139 …, ＋86 … (or + before 86 139 …)
+_PLUS = re.compile(r"(?:\+|00)86\)?$")  # just before the groups: +86 139 …, (+86) 139 …, ＋86 …, 0086 139 …
 _CUE_BEFORE = 200  # characters before a number on its line
 _CUE_AFTER = 20  # characters after it, on its line: 139 1234 5678（手机）
 _CUE_REACH = 200_000  # characters above a number in which its table's header is looked for
 _LINE_REACH = 4000  # characters of a line, at most, for it to be a row of cells
 _LABEL_LONGEST = 60
 _LABEL = re.compile(r"[:：]\s*$")
+_EOL = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines ends a line (Word ends one in \r)
+_LINE_END = re.compile(f"\r\n|[{_EOL}]")
 # A line with a word and no figure: a table's header, not a rule of dashes. Linear: the first part takes no letter.
-_HEADER = re.compile(r"^[^\n0-9\w]*[^\W\d_][^\n0-9]*$", re.MULTILINE)
+_HEADER = re.compile(f"(?:(?<=[{_EOL}])|\\A)[^{_EOL}0-9\\w]*[^\\W\\d_][^{_EOL}0-9]*(?=[{_EOL}]|\\Z)")
 
 # One byte per character: "1" an ASCII letter or digit, "s" a space or a tab, "h" a hyphen, "u" a character the
 # encoding could not hold (or a question mark), " " anything else. Non-ASCII characters arrive as "?" from the
@@ -337,53 +339,60 @@ class _Cues:
     """Where a word naming a mobile or a card (`_CUE`) introduces one printed between spaces: before it on its line,
     just after it, on a label just above it (a line ending in a colon), or in the nearest line above holding words and
     no figure (a table's header, over all its rows). In a row of cells parted by tabs, only the number's cell and the
-    one before it count, and of a header with as many cells, the cell of the number's column; groups in cells of their
-    own (139\t1234\t5678) only by a word in the first one."""
+    one before it count (empty cells skipped), and of a header with as many cells, the cell of the number's column
+    (unless empty: a merged cell); groups in cells of their own (139\t1234\t5678) only by a word in the first one.
+    The work per number is bounded: lines and headers are found once, a header is folded once."""
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.folded: dict[int, tuple[str, list[str]]] = {}  # by header: folded whole and by cell
 
     @cached_property
     def headers(self) -> list[tuple[int, int]]:  # found once, when a number first needs one
-        return [m.span() for m in _HEADER.finditer(self.text)]
+        return [m.span() for m in _HEADER.finditer(self.text) if m.end() - m.start() <= _LINE_REACH]
 
     @cached_property
     def lines(self) -> list[int]:  # where each line begins
-        return [0, *(m.end() for m in re.finditer("\n", self.text))]
+        return [0, *(m.end() for m in _LINE_END.finditer(self.text))]
 
     def near(self, start: int, end: int) -> bool:
         text = self.text
         k = bisect_left(self.lines, start + 1)
-        line, line_end = self.lines[k - 1], self.lines[k] - 1 if k < len(self.lines) else len(text)
-        row = text[line:line_end] if line_end - line <= _LINE_REACH else None  # None: a line too long to be a row
+        line, next_line = self.lines[k - 1], self.lines[k] if k < len(self.lines) else len(text)
+        row = text[line:next_line] if next_line - line <= _LINE_REACH else None  # None: too long to be a row
         before = text[max(line, start - _CUE_BEFORE):start]
-        after = re.split(r"[\t\n]", text[end:end + _CUE_AFTER], maxsplit=1)[0]
+        after = re.split(r"[\t\n\r]", text[end:end + _CUE_AFTER], maxsplit=1)[0]
         tabbed = "\t" in text[start:end]  # its groups fill cells of a row: named in its own first cell, or none
         if "\t" in before:
-            before = "\t".join(before.split("\t")[-1 if tabbed else -2:])
-        if _PLUS.search(_folded(before)) or (text.startswith("86", start) and _folded(before).endswith("+")):
+            *cells, own = before.split("\t")
+            before = own if tabbed else next((c for c in reversed(cells) if c.strip()), "") + "\t" + own
+        if not tabbed and (_PLUS.search(_folded(before)) or (text.startswith("86", start)
+                                                             and _folded(before).endswith("+"))):
             return True
         parts = [before, after]
-        if not tabbed:
-            parts += [self._label(line), self._header(start, row, start - line)]
-        return any(_CUE.search(_folded(part)) for part in parts)
+        if not tabbed and k >= 2:
+            parts.append(self._label(self.lines[k - 2], line))
+        return any(_CUE.search(_folded(part)) for part in parts) \
+            or (not tabbed and _CUE.search(self._header(start, row, start - line)) is not None)
 
-    def _label(self, line: int) -> str:
+    def _label(self, above: int, line: int) -> str:
         """The line just above, if it ends in a colon (3. 联系电话：, 联系电话（24小时值班）：)."""
-        above = self.text.rfind("\n", max(0, line - 1 - _LABEL_LONGEST), max(0, line - 1)) + 1
-        label = self.text[above:max(0, line - 1)] if line else ""
+        label = self.text[above:line] if line - above <= _LABEL_LONGEST else ""
         return label if _LABEL.search(label) else ""
 
     def _header(self, start: int, row: str | None, at: int) -> str:
-        """The nearest header above `start`; of a header whose cells are the row's (`at` in it), the number's."""
+        """The nearest header above `start`, folded; of a header whose cells are the row's (`at` in it), the number's
+        cell, unless it is empty."""
         i = bisect_left(self.headers, start, key=lambda h: h[0]) - 1
         if i < 0 or start - self.headers[i][0] > _CUE_REACH:
             return ""
-        header = self.text[slice(*self.headers[i])]
-        cells = header.split("\t")
+        if i not in self.folded:
+            header = self.text[slice(*self.headers[i])]
+            self.folded[i] = _folded(header), [_folded(cell) for cell in header.split("\t")]
+        whole, cells = self.folded[i]
         if row is not None and len(cells) > 1 and row.count("\t") + 1 == len(cells):
-            return cells[row.count("\t", 0, at)]
-        return header
+            return cells[row.count("\t", 0, at)] or whole
+        return whole
 
 
 def _folded(text: str) -> str:
