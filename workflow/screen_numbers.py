@@ -110,7 +110,7 @@ _SHORTEST_GROUPED = min(sum(shape) + len(shape) - 1 for shape in _SHAPES)  # 139
 # capitalise them (ＴＥＬ).
 _CUE = re.compile(r"电话|手机|联系|号码|热线|微信|通讯|tel|mobile|phone"
                   r"|卡号|银行卡|账号|帐号|账户|帐户|银行|开户|收款|一卡通|存折|社保卡|社会保障卡|借记卡|信用卡|储蓄卡")
-_PLUS = re.compile(r"(?:\+|00)86\)?$")  # just before the groups: +86 139 …, (+86) 139 …, ＋86 …, 0086 139 …
+_PLUS = re.compile(r"(?<![0-9])(?:\+|00)\s*86\s*\)?\s*$")  # just before the groups: +86 139, (+86) 139, 0086 139
 _CUE_BEFORE = 200  # characters before a number on its line
 _CUE_AFTER = 20  # characters after it, on its line: 139 1234 5678（手机）
 _CUE_REACH = 200_000  # characters above a number in which its table's header is looked for
@@ -118,7 +118,8 @@ _LINE_REACH = 4000  # characters of a line, at most, for it to be a row of cells
 _LABEL_LONGEST = 60
 _LABEL = re.compile(r"[:：]\s*$")
 _EOL = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines ends a line (Word ends one in \r)
-_LINE_END = re.compile(f"\r\n|[{_EOL}]")
+_LINE_END = re.compile(f"[{_EOL}]+")  # blank lines are no lines: a label is the line with words above
+_CELL_END = re.compile(f"[\t{_EOL}]")
 # A line with a word and no figure: a table's header, not a rule of dashes. Linear: the first part takes no letter.
 _HEADER = re.compile(f"(?:(?<=[{_EOL}])|\\A)[^{_EOL}0-9\\w]*[^\\W\\d_][^{_EOL}0-9]*(?=[{_EOL}]|\\Z)")
 
@@ -349,7 +350,7 @@ class _Cues:
 
     @cached_property
     def headers(self) -> list[tuple[int, int]]:  # found once, when a number first needs one
-        return [m.span() for m in _HEADER.finditer(self.text) if m.end() - m.start() <= _LINE_REACH]
+        return [m.span() for m in _HEADER.finditer(self.text)]
 
     @cached_property
     def lines(self) -> list[int]:  # where each line begins
@@ -361,13 +362,13 @@ class _Cues:
         line, next_line = self.lines[k - 1], self.lines[k] if k < len(self.lines) else len(text)
         row = text[line:next_line] if next_line - line <= _LINE_REACH else None  # None: too long to be a row
         before = text[max(line, start - _CUE_BEFORE):start]
-        after = re.split(r"[\t\n\r]", text[end:end + _CUE_AFTER], maxsplit=1)[0]
+        after = _CELL_END.split(text[end:end + _CUE_AFTER], maxsplit=1)[0]
         tabbed = "\t" in text[start:end]  # its groups fill cells of a row: named in its own first cell, or none
         if "\t" in before:
             *cells, own = before.split("\t")
             before = own if tabbed else next((c for c in reversed(cells) if c.strip()), "") + "\t" + own
-        if not tabbed and (_PLUS.search(_folded(before)) or (text.startswith("86", start)
-                                                             and _folded(before).endswith("+"))):
+        if not tabbed and (_PLUS.search(unicodedata.normalize("NFKC", before)) or (text.startswith("86", start)
+                                                                                   and _folded(before).endswith("+"))):
             return True
         parts = [before, after]
         if not tabbed and k >= 2:
@@ -384,8 +385,8 @@ class _Cues:
         """The nearest header above `start`, folded; of a header whose cells are the row's (`at` in it), the number's
         cell, unless it is empty."""
         i = bisect_left(self.headers, start, key=lambda h: h[0]) - 1
-        if i < 0 or start - self.headers[i][0] > _CUE_REACH:
-            return ""
+        if i < 0 or start - self.headers[i][0] > _CUE_REACH or self.headers[i][1] - self.headers[i][0] > _LINE_REACH:
+            return ""  # none, or prose: a line longer than a row ends the table above it
         if i not in self.folded:
             header = self.text[slice(*self.headers[i])]
             self.folded[i] = _folded(header), [_folded(cell) for cell in header.split("\t")]
