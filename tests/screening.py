@@ -1,13 +1,34 @@
-"""What the tests of the pre-screen and of redaction share (tests/test_redaction.py, test_redteam7_screening.py):
-personal data with valid check digits, and an item walked through the review of conftest.seed's people."""
+"""What the tests of the pre-screen and of redaction share (tests/test_redaction.py, test_redteam*_*.py): personal
+data with valid check digits, what every finding of the number screen must be, and an item walked through the review
+of conftest.seed's people."""
 
 from __future__ import annotations
 
+import itertools
+
 from tests.conftest import new_info
 from workflow import Workflow
+from workflow.screen_numbers import KINDS, Found, is_mobile, numbers
 
 ID = "530328199001011236"  # a valid check digit (GB 11643)
 PHONE = "13912345678"
+HALF_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
+
+
+def well_formed(text: str) -> list[Found]:
+    """What every kind finds in `text`, held to what any finding must be: in order, none overlapping another; each
+    begins on a letter or digit (or the + of +86) and ends on one; what it covers, separators left out, passes its
+    kind's check."""
+    found = numbers(text, list(KINDS))
+    assert all(a[2] <= b[1] for a, b in itertools.pairwise(found))
+    for kind, start, end in found:
+        span = text[start:end].translate(HALF_WIDTH)
+        assert 0 <= start < end <= len(text)
+        assert (span[0].isascii() and span[0].isalnum()) or span[0] == "+", span
+        assert span[-1].isascii() and span[-1].isalnum(), span
+        read = "".join(c for c in span if c.isascii() and c.isalnum())
+        assert KINDS[kind](read) or (kind == "mobile" and is_mobile(read.removeprefix("86"))), (kind, read)
+    return found
 
 
 def review(wf: Workflow, item: str) -> None:
