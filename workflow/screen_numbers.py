@@ -367,14 +367,16 @@ class _Cues:
         if "\t" in before:
             *cells, own = before.split("\t")
             before = own if tabbed else next((c for c in reversed(cells) if c.strip()), "") + "\t" + own
-        if not tabbed and (_PLUS.search(unicodedata.normalize("NFKC", before)) or (text.startswith("86", start)
-                                                                                   and _folded(before).endswith("+"))):
+        said = [_folded(before), _folded(after)]
+        if tabbed:
+            return any(_CUE.search(words) for words in said)
+        if _PLUS.search(unicodedata.normalize("NFKC", before)) or (text.startswith("86", start)
+                                                                   and said[0].endswith("+")):
             return True
-        parts = [before, after]
-        if not tabbed and k >= 2:
-            parts.append(self._label(self.lines[k - 2], line))
-        return any(_CUE.search(_folded(part)) for part in parts) \
-            or (not tabbed and _CUE.search(self._header(start, row, start - line)) is not None)
+        if k >= 2:
+            said.append(_folded(self._label(self.lines[k - 2], line)))
+        return any(_CUE.search(words) for words in said) \
+            or _CUE.search(self._header(start, row, start - line)) is not None
 
     def _label(self, above: int, line: int) -> str:
         """The line just above, if it ends in a colon (3. 联系电话：, 联系电话（24小时值班）：)."""
